@@ -1,0 +1,81 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "TeleIngest",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tele-ingest", targets: ["tele-ingest"]),
+        .executable(name: "nurse-console", targets: ["nurse-console"]),
+        .library(name: "TeleIngest", targets: ["TeleIngest"]),
+        .library(name: "ThresholdRules", targets: ["ThresholdRules"]),
+        .library(name: "Vitals", targets: ["Vitals"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CMosquitto",
+            pkgConfig: "libmosquitto",
+            providers: [.apt(["libmosquitto-dev"])]
+        ),
+        .target(name: "Vitals", swiftSettings: strictSettings),
+        .target(name: "ThresholdRules", dependencies: ["Vitals"], swiftSettings: strictSettings),
+        .target(
+            name: "TeleIngest",
+            dependencies: [
+                "CMosquitto",
+                "Vitals",
+                "ThresholdRules",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "tele-ingest",
+            dependencies: [
+                "TeleIngest",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "nurse-console",
+            dependencies: [
+                "TeleIngest",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "VitalsTests",
+            dependencies: ["Vitals"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TeleIngestTests",
+            dependencies: [
+                "TeleIngest",
+                "Vitals",
+                "tele-ingest",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

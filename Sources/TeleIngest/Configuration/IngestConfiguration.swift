@@ -1,0 +1,200 @@
+import Foundation
+
+/// Everything `tele-ingest run` needs, from defaults, a YAML file and command-line flags (in
+/// that order, later wins). See `docs/CONFIGURATION.md`.
+public struct IngestConfiguration: Sendable {
+    public var broker = BrokerEndpoint(host: "127.0.0.1", port: 1883)
+    public var session = SessionOptions(clientID: "tele-ingest", topicFilters: ["telekit/#", "omh/#", "phd/#"])
+    public var databasePath = "tele-ingest.sqlite"
+    public var durability = Durability.normal
+    public var profilesDirectory = "device-profiles"
+    /// Journal entries decoded and stored per transaction.
+    public var batchSize = 500
+    /// Larger payloads are quarantined unread.
+    public var maxPayloadBytes = 64 * 1024
+    /// Seconds a measurement time may lie after the message's arrival.
+    public var futureToleranceSeconds = 300.0
+    /// Zone for local device times before a device is paired.
+    public var defaultTimeZone = "Europe/Copenhagen"
+    /// Receipts to gateways after commit.
+    public var receipts = ReceiptOptions()
+    /// swift-log level name: trace, debug, info, notice, warning, error, critical.
+    public var logLevel = "info"
+
+    /// Publishing receipts after a batch commits.
+    public struct ReceiptOptions: Sendable, Hashable {
+        /// Off by default: only gateways that resend what is unconfirmed need them.
+        public var enabled = false
+        /// Receipts go to `<topicPrefix>/<serial>/receipt`.
+        public var topicPrefix = "telekit"
+        public init() {}
+    }
+
+    public init() {}
+
+    /// Defaults overlaid with the file at `url`. Relative paths in the file are resolved
+    /// against the file's folder. Every problem is reported with the file and field.
+    public static func load(file url: URL) throws(ConfigurationErrors) -> IngestConfiguration {
+        let raw: ConfigurationFile
+        do {
+            raw = try YAMLFile.decode(ConfigurationFile.self, from: url)
+        } catch {
+            throw ConfigurationErrors([error])
+        }
+        var configuration = IngestConfiguration()
+        try configuration.apply(raw, file: url.path, base: url.deletingLastPathComponent())
+        return configuration
+    }
+
+    mutating func apply(_ raw: ConfigurationFile, file: String, base: URL) throws(ConfigurationErrors) {
+        var problems: [ConfigurationError] = []
+        func problem(_ field: String, _ expected: String) {
+            problems.append(ConfigurationError(file: file, field: field, expected: expected))
+        }
+        func resolve(_ path: String) -> String {
+            path.hasPrefix("/") ? path : base.appendingPathComponent(path).path
+        }
+        if let broker = raw.broker {
+            if let url = broker.url {
+                if let endpoint = BrokerEndpoint(url: url) {
+                    self.broker.host = endpoint.host
+                    self.broker.port = endpoint.port
+                } else {
+                    problem("broker.url", "expected mqtt://host:port or mqtts://host:port, found '\(url)'")
+                }
+            }
+            if let clientID = broker.clientId {
+                if clientID.isEmpty || clientID.utf8.count > 23 {
+                    problem("broker.clientId", "expected 1 to 23 characters (the MQTT 3.1.1 limit), found '\(clientID)'")
+                } else {
+                    session.clientID = clientID
+                }
+            }
+            if let topics = broker.topics {
+                if topics.isEmpty { problem("broker.topics", "expected at least one topic filter") }
+                session.topicFilters = topics
+            }
+            if let username = broker.username { self.broker.username = username }
+            if let passwordFile = broker.passwordFile {
+                do {
+                    let text = try String(contentsOfFile: resolve(passwordFile), encoding: .utf8)
+                    self.broker.password = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                } catch {
+                    problem("broker.passwordFile", "expected a readable file holding the broker password, cannot read '\(resolve(passwordFile))'")
+                }
+            }
+            if let tls = broker.tls {
+                let ca = resolve(tls.caFile)
+                if !FileManager.default.isReadableFile(atPath: ca) {
+                    problem("broker.tls.caFile", "expected a readable PEM file, cannot read '\(ca)'")
+                }
+                self.broker.tls = BrokerEndpoint.TLS(caFile: ca, certFile: tls.certFile.map(resolve), keyFile: tls.keyFile.map(resolve))
+                if (tls.certFile == nil) != (tls.keyFile == nil) {
+                    problem("broker.tls", "expected both certFile and keyFile for a client certificate, or neither")
+                }
+            }
+            if let keepAlive = broker.keepAliveSeconds {
+                if keepAlive < 5 || keepAlive > 3600 { problem("broker.keepAliveSeconds", "expected 5 to 3600, found \(keepAlive)") }
+                session.keepAliveSeconds = Int32(clamping: keepAlive)
+            }
+            if let delay = broker.reconnectDelaySeconds {
+                if delay < 1 { problem("broker.reconnectDelaySeconds", "expected at least 1, found \(delay)") }
+                session.reconnectDelay = UInt32(clamping: delay)
+            }
+            if let delay = broker.reconnectDelayMaxSeconds {
+                if delay < 1 { problem("broker.reconnectDelayMaxSeconds", "expected at least 1, found \(delay)") }
+                session.reconnectDelayMax = UInt32(clamping: delay)
+            }
+        }
+        if let database = raw.database {
+            if let path = database.path { databasePath = resolve(path) }
+            if let synchronous = database.synchronous {
+                if let durability = Durability(rawValue: synchronous.lowercased()) {
+                    self.durability = durability
+                } else {
+                    problem("database.synchronous", "expected normal or full, found '\(synchronous)'")
+                }
+            }
+        }
+        if let profiles = raw.profiles { profilesDirectory = resolve(profiles) }
+        if let ingest = raw.ingest {
+            if let batch = ingest.batchSize {
+                if batch < 1 || batch > 10_000 { problem("ingest.batchSize", "expected 1 to 10000, found \(batch)") }
+                batchSize = batch
+            }
+            if let limit = ingest.maxPayloadBytes {
+                if limit < 256 { problem("ingest.maxPayloadBytes", "expected at least 256, found \(limit)") }
+                maxPayloadBytes = limit
+            }
+            if let tolerance = ingest.futureToleranceSeconds {
+                if tolerance < 0 { problem("ingest.futureToleranceSeconds", "expected 0 or more, found \(tolerance)") }
+                futureToleranceSeconds = tolerance
+            }
+            if let zone = ingest.defaultTimeZone {
+                if TimeZone(identifier: zone) == nil {
+                    problem("ingest.defaultTimeZone", "expected a time zone name like Europe/Copenhagen, found '\(zone)'")
+                }
+                defaultTimeZone = zone
+            }
+        }
+        if let receipts = raw.receipts {
+            if let enabled = receipts.enabled { self.receipts.enabled = enabled }
+            if let prefix = receipts.topicPrefix {
+                if prefix.isEmpty || prefix.contains("+") || prefix.contains("#") {
+                    problem("receipts.topicPrefix", "expected a topic prefix without wildcards, found '\(prefix)'")
+                }
+                self.receipts.topicPrefix = prefix
+            }
+        }
+        if let level = raw.logging?.level {
+            let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+            if !levels.contains(level) { problem("logging.level", "expected one of \(levels.joined(separator: ", ")), found '\(level)'") }
+            logLevel = level
+        }
+        if !problems.isEmpty { throw ConfigurationErrors(problems) }
+    }
+}
+
+/// The YAML form of the configuration file; every field optional.
+struct ConfigurationFile: Decodable {
+    var broker: Broker?
+    var database: Database?
+    var profiles: String?
+    var ingest: Ingest?
+    var receipts: Receipts?
+    var logging: Logging?
+
+    struct Broker: Decodable {
+        var url: String?
+        var clientId: String?
+        var topics: [String]?
+        var username: String?
+        var passwordFile: String?
+        var tls: TLS?
+        var keepAliveSeconds: Int?
+        var reconnectDelaySeconds: Int?
+        var reconnectDelayMaxSeconds: Int?
+    }
+    struct TLS: Decodable {
+        var caFile: String
+        var certFile: String?
+        var keyFile: String?
+    }
+    struct Database: Decodable {
+        var path: String?
+        var synchronous: String?
+    }
+    struct Ingest: Decodable {
+        var batchSize: Int?
+        var maxPayloadBytes: Int?
+        var futureToleranceSeconds: Double?
+        var defaultTimeZone: String?
+    }
+    struct Receipts: Decodable {
+        var enabled: Bool?
+        var topicPrefix: String?
+    }
+    struct Logging: Decodable {
+        var level: String?
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import Yams
+
+/// Reads a YAML file into a `Decodable` type and turns every failure into a `ConfigurationError`
+/// that names the file, the field and the expectation (with the line for syntax errors).
+enum YAMLFile {
+    static func decode<T: Decodable>(_ type: T.Type, from url: URL) throws(ConfigurationError) -> T {
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw ConfigurationError(file: url.path, field: "", expected: "cannot be read as UTF-8 text (\(error.localizedDescription))")
+        }
+        return try decode(type, from: text, file: url.path)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from text: String, file: String) throws(ConfigurationError) -> T {
+        do {
+            return try YAMLDecoder().decode(type, from: text)
+        } catch let error as DecodingError {
+            throw describe(error, file: file)
+        } catch let error as YamlError {
+            throw ConfigurationError(file: file, field: "", expected: "is not valid YAML: \(error)")
+        } catch {
+            throw ConfigurationError(file: file, field: "", expected: "cannot be read: \(error)")
+        }
+    }
+
+    static func describe(_ error: DecodingError, file: String) -> ConfigurationError {
+        func path(_ codingPath: [any CodingKey], _ last: (any CodingKey)? = nil) -> String {
+            (codingPath + (last.map { [$0] } ?? [])).map { $0.intValue.map(String.init) ?? $0.stringValue }
+                .joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return ConfigurationError(file: file, field: path(context.codingPath, key), expected: "is required but missing")
+        case .typeMismatch(let type, let context):
+            return ConfigurationError(file: file, field: path(context.codingPath), expected: "expected \(friendly(type))")
+        case .valueNotFound(let type, let context):
+            return ConfigurationError(file: file, field: path(context.codingPath), expected: "expected \(friendly(type)), found nothing")
+        case .dataCorrupted(let context):
+            return ConfigurationError(file: file, field: path(context.codingPath), expected: context.debugDescription)
+        @unknown default:
+            return ConfigurationError(file: file, field: "", expected: "\(error)")
+        }
+    }
+
+    private static func friendly(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "text"
+        case is Int.Type, is Int32.Type, is UInt32.Type, is Int64.Type: "a whole number"
+        case is Double.Type: "a number"
+        case is Bool.Type: "true or false"
+        default:
+            String(describing: type).hasPrefix("Array") ? "a list" : (String(describing: type).hasPrefix("Dictionary") ? "a mapping" : "\(type)")
+        }
+    }
+}

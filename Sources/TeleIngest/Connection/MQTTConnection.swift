@@ -1,0 +1,281 @@
+import CMosquitto
+import Foundation
+import Logging
+import Synchronization
+
+/// How one MQTT session behaves: who we are to the broker, what we subscribe to, how we retry.
+public struct SessionOptions: Sendable, Hashable {
+    /// Fixed client id; with `cleanSession == false` the broker keeps our subscriptions and
+    /// queues QoS 1 messages for us while we are away.
+    public var clientID: String
+    /// `false` (the default) asks the broker for a persistent session.
+    public var cleanSession: Bool
+    /// Topic filters to subscribe to at `qos` on every connect.
+    public var topicFilters: [String]
+    /// QoS for the subscriptions; 1 is what the delivery guarantee is built on.
+    public var qos: Int32
+    /// Seconds between keep-alive pings.
+    public var keepAliveSeconds: Int32
+    /// First reconnect delay in seconds; doubles on each failed attempt up to `reconnectDelayMax`.
+    public var reconnectDelay: UInt32
+    /// Cap of the exponential reconnect backoff, in seconds.
+    public var reconnectDelayMax: UInt32
+
+    public init(
+        clientID: String,
+        cleanSession: Bool = false,
+        topicFilters: [String] = [],
+        qos: Int32 = 1,
+        keepAliveSeconds: Int32 = 30,
+        reconnectDelay: UInt32 = 1,
+        reconnectDelayMax: UInt32 = 60
+    ) {
+        self.clientID = clientID
+        self.cleanSession = cleanSession
+        self.topicFilters = topicFilters
+        self.qos = qos
+        self.keepAliveSeconds = keepAliveSeconds
+        self.reconnectDelay = reconnectDelay
+        self.reconnectDelayMax = reconnectDelayMax
+    }
+}
+
+/// One libmosquitto client: owns the `struct mosquitto *` handle from `mosquitto_new` to
+/// `mosquitto_destroy` and runs libmosquitto's threaded network loop (`mosquitto_loop_start`).
+///
+/// Delivery contract: `onMessage` is called on libmosquitto's network thread, and for a QoS 1
+/// message libmosquitto writes the PUBACK only after `onMessage` returns. So `onMessage` must
+/// return only once the message is durably stored; whatever it has not stored when the process
+/// dies is delivered again by the broker. (The blocking loop, `mosquitto_loop_forever`, would
+/// acknowledge before the callback runs; it is not used.)
+///
+/// `@unchecked Sendable` because of the C handle: the pointer is written once in `init` and
+/// freed once in `deinit`; after `mosquitto_loop_start` libmosquitto serialises access to the
+/// handle with its own mutexes, which is what makes `mosquitto_publish` and
+/// `mosquitto_disconnect` safe from other threads. All Swift-side mutable state is in `Mutex`es.
+public final class MQTTConnection: @unchecked Sendable {
+    private let handle: OpaquePointer
+    private let endpoint: BrokerEndpoint
+    private let options: SessionOptions
+    private let logger: Logger
+    private let onMessage: @Sendable (MQTTMessage) -> Void
+    private let session = Mutex(Session())
+
+    private struct Session {
+        var state: ConnectionState = .idle
+        var pendingSubscriptions: Set<Int32> = []
+        var started = false
+        var connects = 0
+    }
+
+    /// Initialises libmosquitto once per process (`mosquitto_lib_init`).
+    private static let library: Void = {
+        _ = mosquitto_lib_init()
+    }()
+
+    /// Creates the client handle (`mosquitto_new`) and applies credentials, TLS and backoff.
+    /// Nothing touches the network until `start()`.
+    public init(
+        endpoint: BrokerEndpoint,
+        options: SessionOptions,
+        logger: Logger,
+        onMessage: @escaping @Sendable (MQTTMessage) -> Void
+    ) throws(MQTTError) {
+        Self.library
+        guard let handle = mosquitto_new(options.clientID, options.cleanSession, nil) else {
+            throw MQTTError(
+                function: "mosquitto_new", code: Int32(MOSQ_ERR_NOMEM.rawValue),
+                context: "creating the MQTT client \(options.clientID)")
+        }
+        self.handle = handle
+        self.endpoint = endpoint
+        self.options = options
+        self.logger = logger
+        self.onMessage = onMessage
+        mosquitto_user_data_set(handle, Unmanaged.passUnretained(self).toOpaque())
+        mosquitto_connect_callback_set(handle, Self.connectCallback)
+        mosquitto_disconnect_callback_set(handle, Self.disconnectCallback)
+        mosquitto_subscribe_callback_set(handle, Self.subscribeCallback)
+        mosquitto_message_callback_set(handle, Self.messageCallback)
+        try check(
+            mosquitto_reconnect_delay_set(handle, options.reconnectDelay, options.reconnectDelayMax, true),
+            "mosquitto_reconnect_delay_set", "setting the reconnect backoff")
+        if let username = endpoint.username {
+            try check(
+                mosquitto_username_pw_set(handle, username, endpoint.password),
+                "mosquitto_username_pw_set", "setting the broker user name")
+        }
+        if let tls = endpoint.tls {
+            try check(
+                mosquitto_tls_set(handle, tls.caFile, nil, tls.certFile, tls.keyFile, nil),
+                "mosquitto_tls_set", "loading TLS files (CA \(tls.caFile))")
+        }
+    }
+
+    deinit {
+        mosquitto_destroy(handle)
+    }
+
+    /// The connection's state now.
+    public var state: ConnectionState {
+        session.withLock { $0.state }
+    }
+
+    /// How many times the session has been (re)established.
+    public var connectCount: Int {
+        session.withLock { $0.connects }
+    }
+
+    /// Starts connecting (`mosquitto_connect_async`) and the network thread (`mosquitto_loop_start`).
+    ///
+    /// A broker that is not reachable yet is not an error: the loop keeps retrying with the
+    /// configured backoff, and `state` says `disconnected` meanwhile.
+    public func start() throws(MQTTError) {
+        let alreadyStarted = session.withLock { session in
+            defer { session.started = true }
+            if !session.started { session.state = .connecting }
+            return session.started
+        }
+        guard !alreadyStarted else { return }
+        let rc = mosquitto_connect_async(handle, endpoint.host, Int32(endpoint.port), options.keepAliveSeconds)
+        if rc != Int32(MOSQ_ERR_SUCCESS.rawValue) {
+            let reason = String(cString: mosquitto_strerror(rc))
+            session.withLock { $0.state = .disconnected(reason: reason) }
+            logger.warning(
+                "broker not reachable yet; retrying with backoff",
+                metadata: ["broker": "\(endpoint.host):\(endpoint.port)", "reason": "\(reason)"])
+        }
+        try check(mosquitto_loop_start(handle), "mosquitto_loop_start", "starting the MQTT network thread")
+    }
+
+    /// Disconnects cleanly (`mosquitto_disconnect`) and waits for the network thread to end
+    /// (`mosquitto_loop_stop`). A message callback in progress finishes first, so what it
+    /// stored is acknowledged and nothing half-done is.
+    public func stop() {
+        let wasStarted = session.withLock { session in
+            defer { session.started = false; session.state = .idle }
+            return session.started
+        }
+        guard wasStarted else { return }
+        _ = mosquitto_disconnect(handle)
+        _ = mosquitto_loop_stop(handle, false)
+    }
+
+    /// Publishes `payload` to `topic` (`mosquitto_publish`); queued when not connected.
+    public func publish(topic: String, payload: Data, qos: Int32 = 1, retain: Bool = false) throws(MQTTError) {
+        let rc = payload.withUnsafeBytes { bytes in
+            mosquitto_publish(handle, nil, topic, Int32(bytes.count), bytes.baseAddress, qos, retain)
+        }
+        try check(rc, "mosquitto_publish", "publishing to \(topic)")
+    }
+
+    /// Waits until the session is connected and every subscription is acknowledged.
+    /// Returns `false` if that did not happen within `timeout`.
+    public func waitUntilConnected(timeout: Duration = .seconds(10)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if state == .connected { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return state == .connected
+    }
+
+    // MARK: - Events from the network thread
+
+    private func connected(returnCode: Int32) {
+        guard returnCode == 0 else {
+            let reason = String(cString: mosquitto_connack_string(returnCode))
+            session.withLock { $0.state = .disconnected(reason: reason) }
+            logger.error(
+                "broker refused the connection",
+                metadata: ["broker": "\(endpoint.host):\(endpoint.port)", "reason": "\(reason)"])
+            return
+        }
+        var pending: Set<Int32> = []
+        for filter in options.topicFilters {
+            var mid: Int32 = 0
+            let rc = mosquitto_subscribe(handle, &mid, filter, options.qos)
+            if rc == Int32(MOSQ_ERR_SUCCESS.rawValue) {
+                pending.insert(mid)
+            } else {
+                logger.error(
+                    "subscribing failed",
+                    metadata: ["filter": "\(filter)", "reason": "\(String(cString: mosquitto_strerror(rc)))"])
+            }
+        }
+        let connects = session.withLock { session in
+            session.connects += 1
+            session.pendingSubscriptions = pending
+            session.state = pending.isEmpty ? .connected : .connecting
+            return session.connects
+        }
+        logger.info(
+            "connected to broker",
+            metadata: [
+                "broker": "\(endpoint.host):\(endpoint.port)", "clientID": "\(options.clientID)",
+                "connects": "\(connects)",
+            ])
+    }
+
+    private func subscribed(messageID: Int32, grantedQoS: [Int32]) {
+        if grantedQoS.contains(where: { $0 > 2 }) {
+            logger.error("broker refused a subscription (check the ACL)", metadata: ["mid": "\(messageID)"])
+        }
+        session.withLock { session in
+            session.pendingSubscriptions.remove(messageID)
+            if session.pendingSubscriptions.isEmpty, session.started { session.state = .connected }
+        }
+    }
+
+    private func disconnected(returnCode: Int32) {
+        guard returnCode != 0 else { return }  // asked for by stop()
+        let reason = String(cString: mosquitto_strerror(returnCode))
+        session.withLock { $0.state = .disconnected(reason: reason) }
+        logger.warning(
+            "lost the broker; reconnecting with backoff",
+            metadata: ["broker": "\(endpoint.host):\(endpoint.port)", "reason": "\(reason)"])
+    }
+
+    private func received(_ message: mosquitto_message) {
+        // Copy topic and payload: libmosquitto frees both when the callback returns.
+        let topic = message.topic.map { String(cString: $0) } ?? ""
+        let payload =
+            message.payload.map { Data(bytes: $0, count: Int(message.payloadlen)) } ?? Data()
+        onMessage(MQTTMessage(topic: topic, payload: payload, qos: message.qos, retained: message.retain))
+    }
+}
+
+// MARK: - C callbacks
+//
+// Defined as static members, outside any actor, typed `@convention(c)` and capturing nothing:
+// libmosquitto calls them on its own thread. The connection travels in the user-data pointer,
+// which stays valid because `deinit` destroys the handle (and with it the thread) first.
+extension MQTTConnection {
+    private static func connection(_ context: UnsafeMutableRawPointer?) -> MQTTConnection? {
+        context.map { Unmanaged<MQTTConnection>.fromOpaque($0).takeUnretainedValue() }
+    }
+
+    private static let connectCallback: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, Int32) -> Void = {
+        _, context, returnCode in
+        connection(context)?.connected(returnCode: returnCode)
+    }
+
+    private static let disconnectCallback: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, Int32) -> Void =
+        { _, context, returnCode in
+            connection(context)?.disconnected(returnCode: returnCode)
+        }
+
+    private static let subscribeCallback:
+        @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, Int32, Int32, UnsafePointer<Int32>?) -> Void = {
+            _, context, messageID, count, granted in
+            let grantedQoS = granted.map { Array(UnsafeBufferPointer(start: $0, count: Int(count))) } ?? []
+            connection(context)?.subscribed(messageID: messageID, grantedQoS: grantedQoS)
+        }
+
+    private static let messageCallback:
+        @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafePointer<mosquitto_message>?) -> Void = {
+            _, context, message in
+            guard let message else { return }
+            connection(context)?.received(message.pointee)
+        }
+}

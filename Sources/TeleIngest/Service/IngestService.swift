@@ -1,0 +1,100 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The running ingest service: subscribes, journals every message inside the MQTT callback,
+/// and processes the journal in batches until asked to stop. Runs in a `ServiceGroup`, which
+/// turns SIGTERM and SIGINT into a graceful shutdown: the connection is closed, what the
+/// journal holds is processed and committed, then `run()` returns.
+public final class IngestService: Service, Sendable {
+    public let configuration: IngestConfiguration
+    public let store: MonitoringStore
+    public let processor: JournalProcessor
+    private let logger: Logger
+
+    /// Opens the store and loads the device profiles; refuses to start on any problem.
+    public init(configuration: IngestConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        let profiles = try DeviceProfileSet.load(directory: URL(fileURLWithPath: configuration.profilesDirectory))
+        self.store = try MonitoringStore(path: configuration.databasePath, durability: configuration.durability)
+        guard let zone = TimeZone(identifier: configuration.defaultTimeZone) else {
+            throw ConfigurationError(file: "configuration", field: "ingest.defaultTimeZone", expected: "a time zone name")
+        }
+        self.processor = JournalProcessor(
+            store: store, decoder: MessageDecoder(profiles: profiles, maxPayloadBytes: configuration.maxPayloadBytes),
+            futureTolerance: configuration.futureToleranceSeconds, defaultTimeZone: zone)
+        logger.info(
+            "loaded device profiles",
+            metadata: ["profiles": "\(profiles.profiles.map(\.id).joined(separator: ","))", "database": "\(configuration.databasePath)"])
+    }
+
+    public func run() async throws {
+        // Wake-ups are coalesced (newest one kept): they only say "the journal has more"; the
+        // messages themselves are already on disk, so no reading depends on this buffer.
+        let (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let writer = JournalWriter(store: store, logger: logger, wake: wake)
+        let connection = try MQTTConnection(
+            endpoint: configuration.broker, options: configuration.session, logger: logger, onMessage: writer.write)
+
+        // What a crash left unprocessed is done before anything new arrives.
+        let backlog = try store.journalBacklog()
+        if backlog > 0 { logger.notice("processing journal entries left from before", metadata: ["entries": "\(backlog)"]) }
+        drain(connection: nil)
+
+        try connection.start()
+        await withGracefulShutdownHandler {
+            for await _ in wakeups {
+                drain(connection: connection)
+            }
+        } onGracefulShutdown: {
+            writer.beginStopping()
+            wake.finish()
+        }
+        logger.info("stopping: closing the broker connection")
+        connection.stop()
+        drain(connection: nil)
+        logger.info("stopped; journal processed", metadata: ["backlog": "\((try? store.journalBacklog()) ?? -1)"])
+    }
+
+    /// Processes the journal until it is caught up. Errors (a locked or full database) are
+    /// logged and retried on the next wake-up; nothing is lost, the entries stay in the journal.
+    private func drain(connection: MQTTConnection?) {
+        while true {
+            let results: [JournalProcessor.MessageResult]
+            do {
+                results = try processor.processPending(limit: configuration.batchSize)
+            } catch {
+                logger.error("processing the journal failed; will retry", metadata: ["error": "\(error)"])
+                Thread.sleep(forTimeInterval: 0.5)
+                return
+            }
+            if results.isEmpty { return }
+            for result in results where result.outcome == .quarantined {
+                logger.warning(
+                    "message quarantined",
+                    metadata: [
+                        "journal": "\(result.journalID)", "reason": "\(result.rejection?.reason.rawValue ?? "")",
+                        "serial": "\(result.serial ?? "-")",
+                    ])
+            }
+            if configuration.receipts.enabled, let connection {
+                publishReceipts(for: results, on: connection)
+            }
+            if results.count < configuration.batchSize { return }
+        }
+    }
+
+    private func publishReceipts(for results: [JournalProcessor.MessageResult], on connection: MQTTConnection) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        for receipt in Receipt.receipts(for: results) {
+            do {
+                let topic = "\(configuration.receipts.topicPrefix)/\(receipt.serial)/receipt"
+                try connection.publish(topic: topic, payload: try encoder.encode(receipt))
+            } catch {
+                logger.warning("could not publish a receipt", metadata: ["serial": "\(receipt.serial)", "error": "\(error)"])
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// The message callback: commits each message to the journal before returning, because the
+/// broker gets its PUBACK as soon as it returns. If the database refuses (locked by another
+/// process, disk full) it keeps retrying rather than return: the broker keeps the message and
+/// the rest queue behind it. If the service is told to stop while it is stuck, it ends the
+/// process without acknowledging, so the broker delivers the message again after restart.
+final class JournalWriter: Sendable {
+    private let store: MonitoringStore
+    private let logger: Logger
+    private let wake: AsyncStream<Void>.Continuation
+    private let stopping = Atomic<Bool>(false)
+    private let lastMessage = Mutex<Date?>(nil)
+
+    init(store: MonitoringStore, logger: Logger, wake: AsyncStream<Void>.Continuation) {
+        self.store = store
+        self.logger = logger
+        self.wake = wake
+    }
+
+    /// When the last message was journaled.
+    var lastMessageAt: Date? { lastMessage.withLock { $0 } }
+
+    /// Tells a stuck `write` to give up by ending the process.
+    func beginStopping() {
+        stopping.store(true, ordering: .sequentiallyConsistent)
+    }
+
+    /// Journals `message`; returns only once it is committed.
+    func write(_ message: MQTTMessage) {
+        let receivedAt = Date()
+        var failures = 0
+        while true {
+            do {
+                try store.journal(.mqtt, topic: message.topic, payload: message.payload, receivedAt: receivedAt)
+                lastMessage.withLock { $0 = receivedAt }
+                wake.yield()
+                if failures > 0 {
+                    logger.notice("journal writable again; message stored", metadata: ["attempts": "\(failures + 1)"])
+                }
+                return
+            } catch {
+                failures += 1
+                if failures == 1 {
+                    // The error names the SQL, never the arguments: no payload reaches the log.
+                    logger.error(
+                        "journal write is waiting for the database; the message is not acknowledged until it is stored",
+                        metadata: ["error": "\(error)"])
+                }
+                if stopping.load(ordering: .sequentiallyConsistent) {
+                    logger.critical(
+                        "stopping while a message could not be journaled; exiting without acknowledging it, the broker will deliver it again")
+                    exit(75)  // EX_TEMPFAIL
+                }
+                Thread.sleep(forTimeInterval: min(0.05 * Double(1 << min(failures, 7)), 5))
+            }
+        }
+    }
+}

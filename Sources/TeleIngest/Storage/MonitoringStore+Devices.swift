@@ -1,0 +1,98 @@
+import Foundation
+import GRDB
+
+/// A device given to a patient for a period.
+public struct Pairing: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var serial: String
+    public var patientID: String
+    /// From this instant on, the device's readings belong to `patientID`.
+    public var validFrom: Date
+    /// Until this instant (exclusive); `nil` while the device is still with the patient.
+    public var validTo: Date?
+}
+
+/// A registered device with its pairings, newest first.
+public struct Device: Sendable, Hashable, Codable {
+    public var serial: String
+    public var registeredAt: Date
+    public var pairings: [Pairing]
+}
+
+extension MonitoringStore {
+    /// Pairs a device with a patient from `from` on, registering the device if it is new.
+    /// Refuses when the device is paired to someone over that time: unpair it first, so a
+    /// returned device can never put readings on the previous patient.
+    @discardableResult
+    public func pair(serial: String, patientID: String, from: Date = Date()) throws -> Pairing {
+        let operation = "pairing device \(serial) with patient \(patientID)"
+        return try database.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM patient WHERE id = ?", arguments: [patientID]) == true else {
+                throw StoreError(operation, "no patient with this id (tele-ingest patients add)")
+            }
+            let start = from.millisecondsSince1970
+            if let clash = try Row.fetchOne(
+                db,
+                sql: "SELECT patient_id, valid_from, valid_to FROM pairing WHERE serial = ? AND (valid_to IS NULL OR valid_to > ?) ORDER BY valid_from LIMIT 1",
+                arguments: [serial, start])
+            {
+                let until: Int64? = clash["valid_to"]
+                let since = Date(millisecondsSince1970: clash["valid_from"]).formatted(.iso8601)
+                throw StoreError(
+                    operation,
+                    "the device is paired with patient \(clash["patient_id"] as String) from \(since)"
+                        + (until.map { " until \(Date(millisecondsSince1970: $0).formatted(.iso8601))" } ?? "")
+                        + "; unpair it first (tele-ingest devices unpair --serial \(serial) --at …) or pair from a later time")
+            }
+            try db.execute(
+                sql: "INSERT INTO device (serial, registered_at) VALUES (?, ?) ON CONFLICT (serial) DO NOTHING",
+                arguments: [serial, Date().millisecondsSince1970])
+            try db.execute(
+                sql: "INSERT INTO pairing (serial, patient_id, valid_from) VALUES (?, ?, ?)",
+                arguments: [serial, patientID, start])
+            return Pairing(id: db.lastInsertedRowID, serial: serial, patientID: patientID, validFrom: from, validTo: nil)
+        }
+    }
+
+    /// Ends the device's open pairing at `at`; readings measured from then on are not the
+    /// previous patient's.
+    @discardableResult
+    public func unpair(serial: String, at: Date = Date()) throws -> Pairing {
+        let operation = "unpairing device \(serial)"
+        return try database.write { db in
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT * FROM pairing WHERE serial = ? AND valid_to IS NULL", arguments: [serial])
+            else {
+                throw StoreError(operation, "the device is not paired now")
+            }
+            var pairing = Pairing(row: row)
+            guard at > pairing.validFrom else {
+                throw StoreError(operation, "the pairing started \(pairing.validFrom.formatted(.iso8601)); unpair at a later time")
+            }
+            try db.execute(sql: "UPDATE pairing SET valid_to = ? WHERE id = ?", arguments: [at.millisecondsSince1970, pairing.id])
+            pairing.validTo = at
+            return pairing
+        }
+    }
+
+    /// Every registered device with its pairings.
+    public func devices() throws -> [Device] {
+        try database.read { db in
+            let pairings = try Row.fetchAll(db, sql: "SELECT * FROM pairing ORDER BY serial, valid_from DESC").map(Pairing.init(row:))
+            let grouped = Dictionary(grouping: pairings, by: \.serial)
+            return try Row.fetchAll(db, sql: "SELECT * FROM device ORDER BY serial").map { row in
+                let serial: String = row["serial"]
+                return Device(serial: serial, registeredAt: Date(millisecondsSince1970: row["registered_at"]), pairings: grouped[serial] ?? [])
+            }
+        }
+    }
+}
+
+extension Pairing {
+    init(row: Row) {
+        let validTo: Int64? = row["valid_to"]
+        self.init(
+            id: row["id"], serial: row["serial"], patientID: row["patient_id"],
+            validFrom: Date(millisecondsSince1970: row["valid_from"]), validTo: validTo.map(Date.init(millisecondsSince1970:)))
+    }
+}

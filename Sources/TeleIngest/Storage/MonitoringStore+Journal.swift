@@ -1,0 +1,78 @@
+import Foundation
+import GRDB
+
+/// Where a journaled message came from.
+public enum MessageSource: String, Sendable, Codable {
+    /// Received from the broker.
+    case mqtt
+    /// A row of `tele-ingest import`.
+    case `import`
+}
+
+/// A raw message as journaled.
+public struct JournalEntry: Sendable, Hashable {
+    public var id: Int64
+    public var source: MessageSource
+    public var topic: String
+    public var payload: Data
+    public var receivedAt: Date
+}
+
+/// What became of a journaled message.
+public enum JournalOutcome: String, Sendable, Codable {
+    /// At least one new reading was stored.
+    case stored
+    /// Every reading in it was stored already (a redelivery).
+    case duplicate
+    /// It is in the quarantine.
+    case quarantined
+}
+
+extension MonitoringStore {
+    /// Commits one raw message to the journal and returns its id: the one write on the
+    /// broker's delivery path. Autocommit with a cached statement, no explicit transaction.
+    @discardableResult
+    public func journal(_ source: MessageSource, topic: String, payload: Data, receivedAt: Date = Date()) throws -> Int64 {
+        try database.writeWithoutTransaction { db in
+            let statement = try db.cachedStatement(
+                sql: "INSERT INTO journal (source, topic, payload, received_at) VALUES (?, ?, ?, ?)")
+            try statement.execute(arguments: [source.rawValue, topic, payload, receivedAt.millisecondsSince1970])
+            return db.lastInsertedRowID
+        }
+    }
+
+    /// The oldest unprocessed journal entries, up to `limit`.
+    public func pendingJournal(limit: Int) throws -> [JournalEntry] {
+        try database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT id, source, topic, payload, received_at FROM journal WHERE processed_at IS NULL ORDER BY id LIMIT ?",
+                arguments: [limit]
+            ).map(JournalEntry.init(row:))
+        }
+    }
+
+    /// How many journal entries wait to be processed.
+    public func journalBacklog() throws -> Int {
+        try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM journal WHERE processed_at IS NULL") ?? 0 }
+    }
+
+    /// The outcome counts of processed journal entries.
+    public func journalOutcomes() throws -> [JournalOutcome: Int] {
+        try database.read { db in
+            var counts: [JournalOutcome: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT outcome, COUNT(*) AS n FROM journal WHERE outcome IS NOT NULL GROUP BY outcome") {
+                if let outcome = JournalOutcome(rawValue: row["outcome"]) { counts[outcome] = row["n"] }
+            }
+            return counts
+        }
+    }
+}
+
+extension JournalEntry {
+    init(row: Row) {
+        self.init(
+            id: row["id"], source: MessageSource(rawValue: row["source"]) ?? .mqtt, topic: row["topic"],
+            payload: row["payload"], receivedAt: Date(millisecondsSince1970: row["received_at"]))
+    }
+}

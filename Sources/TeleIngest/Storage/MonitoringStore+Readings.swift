@@ -1,0 +1,72 @@
+import Foundation
+import GRDB
+import Vitals
+
+/// A reading as stored: canonical value, the original beside it, and where it came from.
+public struct StoredReading: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var patientID: String
+    public var serial: String
+    public var kind: ReadingKind
+    /// Value in the kind's canonical unit.
+    public var value: Double
+    public var unit: MeasurementUnit
+    public var originalValue: Double
+    public var originalUnit: MeasurementUnit
+    public var measuredAt: Date
+    public var receivedAt: Date
+    public var journalID: Int64
+    public var messageID: String?
+    public var profileID: String
+}
+
+extension MonitoringStore {
+    /// A patient's readings in measured-time order, optionally of one kind and since an instant.
+    public func readings(patientID: String, kind: ReadingKind? = nil, since: Date? = nil) throws -> [StoredReading] {
+        try database.read { db in
+            var sql = "SELECT * FROM reading WHERE patient_id = ?"
+            var arguments: StatementArguments = [patientID]
+            if let kind {
+                sql += " AND kind = ?"
+                _ = arguments.append(contentsOf: [kind.rawValue])
+            }
+            if let since {
+                sql += " AND measured_at >= ?"
+                _ = arguments.append(contentsOf: [since.millisecondsSince1970])
+            }
+            sql += " ORDER BY measured_at, kind"
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(StoredReading.init(row:))
+        }
+    }
+
+    /// Every patient's latest reading of each kind.
+    public func latestReadings() throws -> [StoredReading] {
+        try database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT reading.* FROM latest_reading JOIN reading ON reading.id = latest_reading.reading_id
+                    ORDER BY reading.patient_id, reading.kind
+                    """
+            ).map(StoredReading.init(row:))
+        }
+    }
+
+    /// How many readings are stored.
+    public func readingCount() throws -> Int {
+        try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reading") ?? 0 }
+    }
+}
+
+extension StoredReading {
+    init(row: Row) {
+        self.init(
+            id: row["id"], patientID: row["patient_id"], serial: row["serial"],
+            kind: ReadingKind(rawValue: row["kind"]) ?? .weight, value: row["value"],
+            unit: MeasurementUnit(rawValue: row["unit"]) ?? .kilogram, originalValue: row["original_value"],
+            originalUnit: MeasurementUnit(rawValue: row["original_unit"]) ?? .kilogram,
+            measuredAt: Date(millisecondsSince1970: row["measured_at"]),
+            receivedAt: Date(millisecondsSince1970: row["received_at"]), journalID: row["journal_id"],
+            messageID: row["message_id"], profileID: row["profile_id"])
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import GRDB
+
+/// The SQLite database of patients, devices, pairings, the message journal, readings and the
+/// quarantine. Opens in WAL mode (a `DatabasePool`), migrates the schema on open, and is the only
+/// way the rest of the product reads or writes that data.
+public final class MonitoringStore: Sendable {
+    /// The GRDB pool; readers never block the writer (WAL).
+    public let database: DatabasePool
+    /// Where the database file is.
+    public let path: String
+
+    /// Opens (creating if needed) and migrates the database at `path`.
+    ///
+    /// - Parameters:
+    ///   - durability: `PRAGMA synchronous` for every connection; see `Durability`.
+    ///   - busyTimeout: how long a write waits for another process's write lock before failing.
+    public init(path: String, durability: Durability = .normal, busyTimeout: TimeInterval = 5) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.label = "tele-ingest"
+        let synchronous = durability == .full ? "FULL" : "NORMAL"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+        }
+        self.path = path
+        self.database = try DatabasePool(path: path, configuration: configuration)
+        try Schema.migrator.migrate(database)
+    }
+
+    /// `PRAGMA journal_mode`, which must read `wal`.
+    public func journalMode() throws -> String {
+        try database.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+    }
+
+    /// `PRAGMA synchronous` as a number: 1 NORMAL, 2 FULL.
+    public func synchronousLevel() throws -> Int {
+        try database.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+}

@@ -1,0 +1,2 @@
+import TeleIngest
+print("x")

@@ -1,0 +1,3 @@
+import TeleIngest
+import ArgumentParser
+print(versionString())
