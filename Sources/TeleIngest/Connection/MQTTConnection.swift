@@ -66,6 +66,7 @@ public final class MQTTConnection: @unchecked Sendable {
         var pendingSubscriptions: Set<Int32> = []
         var started = false
         var connects = 0
+        var acknowledgedPublishes = 0
     }
 
     /// Initialises libmosquitto once per process (`mosquitto_lib_init`).
@@ -97,6 +98,7 @@ public final class MQTTConnection: @unchecked Sendable {
         mosquitto_disconnect_callback_set(handle, Self.disconnectCallback)
         mosquitto_subscribe_callback_set(handle, Self.subscribeCallback)
         mosquitto_message_callback_set(handle, Self.messageCallback)
+        mosquitto_publish_callback_set(handle, Self.publishCallback)
         try check(
             mosquitto_reconnect_delay_set(handle, options.reconnectDelay, options.reconnectDelayMax, true),
             "mosquitto_reconnect_delay_set", "setting the reconnect backoff")
@@ -124,6 +126,11 @@ public final class MQTTConnection: @unchecked Sendable {
     /// How many times the session has been (re)established.
     public var connectCount: Int {
         session.withLock { $0.connects }
+    }
+
+    /// How many of our QoS ≥ 1 publishes the broker has acknowledged (PUBACK received).
+    public var acknowledgedPublishes: Int {
+        session.withLock { $0.acknowledgedPublishes }
     }
 
     /// Starts connecting (`mosquitto_connect_async`) and the network thread (`mosquitto_loop_start`).
@@ -236,6 +243,10 @@ public final class MQTTConnection: @unchecked Sendable {
             metadata: ["broker": "\(endpoint.host):\(endpoint.port)", "reason": "\(reason)"])
     }
 
+    private func published() {
+        session.withLock { $0.acknowledgedPublishes += 1 }
+    }
+
     private func received(_ message: mosquitto_message) {
         // Copy topic and payload: libmosquitto frees both when the callback returns.
         let topic = message.topic.map { String(cString: $0) } ?? ""
@@ -271,6 +282,11 @@ extension MQTTConnection {
             let grantedQoS = granted.map { Array(UnsafeBufferPointer(start: $0, count: Int(count))) } ?? []
             connection(context)?.subscribed(messageID: messageID, grantedQoS: grantedQoS)
         }
+
+    private static let publishCallback: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, Int32) -> Void = {
+        _, context, _ in
+        connection(context)?.published()
+    }
 
     private static let messageCallback:
         @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafePointer<mosquitto_message>?) -> Void = {

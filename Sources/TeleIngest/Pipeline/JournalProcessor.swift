@@ -39,10 +39,11 @@ public struct JournalProcessor: Sendable {
         public var rejection: Rejection?
     }
 
-    /// Processes up to `limit` of the oldest unprocessed journal entries in one transaction.
+    /// Processes up to `limit` of the oldest unprocessed journal entries (of `source`, or all) in
+    /// one transaction.
     /// Returns what each became; an empty list when the journal is caught up.
-    public func processPending(limit: Int = 500) throws -> [MessageResult] {
-        let entries = try store.pendingJournal(limit: limit)
+    public func processPending(limit: Int = 500, source: MessageSource? = nil) throws -> [MessageResult] {
+        let entries = try store.pendingJournal(limit: limit, source: source)
         guard !entries.isEmpty else { return [] }
         let prepared = entries.map { entry in (entry, prepare(entry)) }
         return try store.database.write { db in

@@ -16,17 +16,14 @@ public final class IngestService: Service, Sendable {
     public init(configuration: IngestConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
-        let profiles = try DeviceProfileSet.load(directory: URL(fileURLWithPath: configuration.profilesDirectory))
-        self.store = try MonitoringStore(path: configuration.databasePath, durability: configuration.durability)
-        guard let zone = TimeZone(identifier: configuration.defaultTimeZone) else {
-            throw ConfigurationError(file: "configuration", field: "ingest.defaultTimeZone", expected: "a time zone name")
-        }
-        self.processor = JournalProcessor(
-            store: store, decoder: MessageDecoder(profiles: profiles, maxPayloadBytes: configuration.maxPayloadBytes),
-            futureTolerance: configuration.futureToleranceSeconds, defaultTimeZone: zone)
+        self.processor = try JournalProcessor(configuration: configuration)
+        self.store = processor.store
         logger.info(
             "loaded device profiles",
-            metadata: ["profiles": "\(profiles.profiles.map(\.id).joined(separator: ","))", "database": "\(configuration.databasePath)"])
+            metadata: [
+                "profiles": "\(processor.decoder.profiles.profiles.map(\.id).joined(separator: ","))",
+                "database": "\(configuration.databasePath)",
+            ])
     }
 
     public func run() async throws {

@@ -41,13 +41,30 @@ extension MonitoringStore {
         }
     }
 
-    /// The oldest unprocessed journal entries, up to `limit`.
-    public func pendingJournal(limit: Int) throws -> [JournalEntry] {
+    /// Commits many messages to the journal in one transaction (bulk import); returns their ids.
+    @discardableResult
+    public func journal(_ source: MessageSource, messages: [(topic: String, payload: Data)], receivedAt: Date = Date()) throws -> [Int64] {
+        try database.write { db in
+            let statement = try db.cachedStatement(
+                sql: "INSERT INTO journal (source, topic, payload, received_at) VALUES (?, ?, ?, ?)")
+            return try messages.map { message in
+                try statement.execute(arguments: [source.rawValue, message.topic, message.payload, receivedAt.millisecondsSince1970])
+                return db.lastInsertedRowID
+            }
+        }
+    }
+
+    /// The oldest unprocessed journal entries, up to `limit`, of one source or all.
+    public func pendingJournal(limit: Int, source: MessageSource? = nil) throws -> [JournalEntry] {
         try database.read { db in
-            try Row.fetchAll(
+            let filter = source == nil ? "" : "AND source = ?"
+            var arguments: StatementArguments = []
+            if let source { _ = arguments.append(contentsOf: [source.rawValue]) }
+            _ = arguments.append(contentsOf: [limit])
+            return try Row.fetchAll(
                 db,
-                sql: "SELECT id, source, topic, payload, received_at FROM journal WHERE processed_at IS NULL ORDER BY id LIMIT ?",
-                arguments: [limit]
+                sql: "SELECT id, source, topic, payload, received_at FROM journal WHERE processed_at IS NULL \(filter) ORDER BY id LIMIT ?",
+                arguments: arguments
             ).map(JournalEntry.init(row:))
         }
     }

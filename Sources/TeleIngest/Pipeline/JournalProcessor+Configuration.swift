@@ -1,0 +1,19 @@
+import Foundation
+
+extension JournalProcessor {
+    /// A processor as configured: opens the store and loads the device profiles (or none, for
+    /// work that never decodes device messages, like a CSV import).
+    public init(configuration: IngestConfiguration, loadProfiles: Bool = true) throws {
+        guard let zone = TimeZone(identifier: configuration.defaultTimeZone) else {
+            throw ConfigurationError(
+                file: "configuration", field: "ingest.defaultTimeZone",
+                expected: "expected a time zone name, found '\(configuration.defaultTimeZone)'")
+        }
+        let profiles =
+            loadProfiles ? try DeviceProfileSet.load(directory: URL(fileURLWithPath: configuration.profilesDirectory)) : DeviceProfileSet([])
+        let store = try MonitoringStore(path: configuration.databasePath, durability: configuration.durability)
+        self.init(
+            store: store, decoder: MessageDecoder(profiles: profiles, maxPayloadBytes: configuration.maxPayloadBytes),
+            futureTolerance: configuration.futureToleranceSeconds, defaultTimeZone: zone)
+    }
+}

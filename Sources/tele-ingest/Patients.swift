@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import TeleIngest
+
+struct Patients: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Register and list patients.", subcommands: [Add.self, List.self], defaultSubcommand: List.self)
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Register a patient.")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "Internal patient id.") var id: String
+        @Option(help: "Full name.") var name: String
+        @Option(help: "CPR number DDMMYY-SSSS (stored; shown masked in lists).") var cpr: String?
+        @Option(help: "IANA time zone of the patient's days.") var timezone = "Europe/Copenhagen"
+
+        func run() throws {
+            let patient = try store.openStore().addPatient(id: id, name: name, cpr: cpr, timeZone: timezone)
+            print("added patient \(patient.id) (\(patient.timeZone))")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List patients (CPR masked).")
+        @OptionGroup var store: StoreOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        struct Row: Encodable {
+            var id: String
+            var name: String
+            var cpr: String?
+            var timeZone: String
+        }
+
+        func run() throws {
+            let rows = try store.openStore().patients().map { Row(id: $0.id, name: $0.name, cpr: $0.maskedCPR, timeZone: $0.timeZone) }
+            if json { return try Output.json(rows) }
+            Output.table(["ID", "NAME", "CPR", "TIME ZONE"], rows.map { [$0.id, $0.name, $0.cpr ?? "-", $0.timeZone] })
+            if rows.isEmpty { print("no patients") }
+        }
+    }
+}

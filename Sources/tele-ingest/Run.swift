@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+import TeleIngest
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the ingest service until SIGTERM or SIGINT.",
+        discussion: """
+            Subscribes at QoS 1 with a persistent session, journals every message before it is
+            acknowledged, and stores readings or quarantines messages in batches. Flags override
+            the configuration file.
+            """)
+
+    @OptionGroup var store: StoreOptions
+
+    @Option(help: "Broker URL, mqtt://host:port.")
+    var broker: String?
+
+    @Option(help: "Folder of device profiles (.yaml).")
+    var profiles: String?
+
+    @Option(name: .customLong("topic"), help: "Topic filter to subscribe to; repeat for several.")
+    var topics: [String] = []
+
+    @Option(help: "MQTT client id (fixed, so the broker keeps the session).")
+    var clientId: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String?
+
+    func run() async throws {
+        var configuration = try store.configuration()
+        if let broker {
+            guard let endpoint = BrokerEndpoint(url: broker) else {
+                throw ValidationError("--broker expects mqtt://host:port, found '\(broker)'")
+            }
+            configuration.broker.host = endpoint.host
+            configuration.broker.port = endpoint.port
+        }
+        if let profiles { configuration.profilesDirectory = profiles }
+        if !topics.isEmpty { configuration.session.topicFilters = topics }
+        if let clientId { configuration.session.clientID = clientId }
+        if let logLevel { configuration.logLevel = logLevel }
+        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "tele-ingest")
+        let service = try IngestService(configuration: configuration, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+}

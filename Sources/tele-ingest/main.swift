@@ -1,3 +1,0 @@
-import TeleIngest
-import ArgumentParser
-print(versionString())

@@ -1,0 +1,109 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real mosquitto, started on a free loopback port with the shipped configuration (its
+/// listener and storage folder replaced), and stopped when the test ends.
+final class Broker: @unchecked Sendable {
+    // @unchecked: `process` is only touched by the test that owns the broker, one call at a time.
+    let port: Int
+    let directory: URL
+    private var process: Process?
+    private let configuration: URL
+
+    var url: String { "mqtt://127.0.0.1:\(port)" }
+
+    init(directory: URL) throws {
+        self.directory = directory
+        self.port = try freeLoopbackPort()
+        self.configuration = directory.appendingPathComponent("mosquitto.conf")
+        let shipped = try String(contentsOf: Paths.brokerConfiguration, encoding: .utf8)
+        let kept = shipped.split(separator: "\n", omittingEmptySubsequences: false).filter { line in
+            !["listener", "persistence_location", "log_dest", "pid_file", "user"].contains { line.hasPrefix($0) }
+        }
+        let text = kept.joined(separator: "\n") + """
+
+            listener \(port) 127.0.0.1
+            persistence_location \(directory.path)/
+            log_dest file \(directory.path)/mosquitto.log
+            user \(currentUserName())
+
+            """
+        try text.write(to: configuration, atomically: true, encoding: .utf8)
+    }
+
+    func start() async throws {
+        let process = Process()
+        process.executableURL = try Paths.program("mosquitto")
+        process.arguments = ["-c", configuration.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        let port = self.port
+        guard await eventually(timeout: .seconds(10), { canConnect(port: port) }) else {
+            throw TestSetupError("mosquitto did not start listening on port \(port)")
+        }
+    }
+
+    /// Stops the broker: SIGTERM saves its persistence file, SIGKILL does not.
+    func stop(signal: Int32 = SIGTERM) {
+        guard let process, process.isRunning else { return }
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    deinit { stop() }
+}
+
+/// Runs `body` with a started broker in a fresh folder and stops the broker afterwards.
+func withBroker<T>(_ body: (Broker) async throws -> T) async throws -> T {
+    try await withTemporaryDirectory { directory in
+        let broker = try Broker(directory: directory)
+        try await broker.start()
+        defer { broker.stop() }
+        return try await body(broker)
+    }
+}
+
+/// A port the kernel just handed out on 127.0.0.1 (bound, read, released).
+func freeLoopbackPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw TestSetupError("socket() failed") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0 else { throw TestSetupError("bind() failed") }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// The user running the tests; mosquitto started as root would otherwise switch to the
+/// `mosquitto` user, who cannot write the test's folder.
+func currentUserName() -> String {
+    guard let entry = getpwuid(getuid()), let name = entry.pointee.pw_name else { return "root" }
+    return String(cString: name)
+}
+
+func canConnect(port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    } == 0
+}

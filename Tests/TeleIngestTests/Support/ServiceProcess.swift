@@ -1,0 +1,55 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real `tele-ingest run` in its own process, so a test can SIGTERM or SIGKILL it.
+final class ServiceProcess: @unchecked Sendable {
+    // @unchecked: `process` is only touched by the owning test, one call at a time.
+    let logFile: URL
+    private var process: Process?
+    private let arguments: [String]
+
+    init(broker: Broker, database: URL, directory: URL, clientID: String = "tele-ingest-test", extra: [String] = []) {
+        logFile = directory.appendingPathComponent("tele-ingest-\(UUID().uuidString.prefix(8)).log")
+        arguments = [
+            "run", "--broker", broker.url, "--db", database.path, "--profiles", Paths.deviceProfiles.path,
+            "--client-id", clientID, "--log-level", "info",
+        ] + extra
+    }
+
+    func start() throws {
+        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let process = Process()
+        process.executableURL = try Paths.teleIngestExecutable
+        process.arguments = arguments
+        let log = try FileHandle(forWritingTo: logFile)
+        log.seekToEndOfFile()
+        process.standardError = log
+        process.standardOutput = log
+        try process.run()
+        self.process = process
+    }
+
+    /// Waits until the log says the service is connected (the subscription is in place).
+    func waitUntilConnected(times: Int = 1) async throws {
+        guard await eventually(timeout: .seconds(30), { log.components(separatedBy: "connected to broker").count - 1 >= times })
+        else { throw TestSetupError("tele-ingest did not connect; log:\n\(log)") }
+    }
+
+    var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    var isRunning: Bool { process?.isRunning ?? false }
+
+    /// Sends `signal` and waits for the process to end; returns its exit status.
+    @discardableResult
+    func stop(signal: Int32 = SIGTERM) -> Int32 {
+        guard let process else { return -1 }
+        if process.isRunning { kill(process.processIdentifier, signal) }
+        process.waitUntilExit()
+        self.process = nil
+        return process.terminationStatus
+    }
+
+    deinit { _ = stop(signal: SIGKILL) }
+}
