@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// The running ingest service: subscribes, journals every message inside the MQTT callback,
 /// and processes the journal in batches until asked to stop. Runs in a `ServiceGroup`, which
@@ -11,6 +12,17 @@ public final class IngestService: Service, Sendable {
     public let store: MonitoringStore
     public let processor: JournalProcessor
     private let logger: Logger
+    private let running = Mutex<(connection: MQTTConnection?, writer: JournalWriter?)>((nil, nil))
+
+    /// The broker connection's state; `.idle` before `run()` and after it returns.
+    public var brokerState: ConnectionState {
+        running.withLock { $0.connection?.state } ?? .idle
+    }
+
+    /// When the last message was journaled, if one was since the service started.
+    public var lastMessageAt: Date? {
+        running.withLock { $0.writer }?.lastMessageAt
+    }
 
     /// Opens the store and loads the device profiles; refuses to start on any problem.
     public init(configuration: IngestConfiguration, logger: Logger) throws {
@@ -39,6 +51,8 @@ public final class IngestService: Service, Sendable {
         if backlog > 0 { logger.notice("processing journal entries left from before", metadata: ["entries": "\(backlog)"]) }
         drain(connection: nil)
 
+        running.withLock { $0 = (connection, writer) }
+        defer { running.withLock { $0 = (nil, nil) } }
         try connection.start()
         await withGracefulShutdownHandler {
             for await _ in wakeups {

@@ -9,7 +9,7 @@ final class Broker: @unchecked Sendable {
     // @unchecked: `process` is only touched by the test that owns the broker, one call at a time.
     let port: Int
     let directory: URL
-    private var process: Process?
+    private var process: ChildProcess?
     private let configuration: URL
 
     var url: String { "mqtt://127.0.0.1:\(port)" }
@@ -34,13 +34,9 @@ final class Broker: @unchecked Sendable {
     }
 
     func start() async throws {
-        let process = Process()
-        process.executableURL = try Paths.program("mosquitto")
-        process.arguments = ["-c", configuration.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        self.process = process
+        self.process = try ChildProcess(
+            executable: Paths.program("mosquitto").path, arguments: ["-c", configuration.path],
+            output: directory.appendingPathComponent("mosquitto.out").path)
         let port = self.port
         guard await eventually(timeout: .seconds(10), { canConnect(port: port) }) else {
             throw TestSetupError("mosquitto did not start listening on port \(port)")
@@ -49,9 +45,8 @@ final class Broker: @unchecked Sendable {
 
     /// Stops the broker: SIGTERM saves its persistence file, SIGKILL does not.
     func stop(signal: Int32 = SIGTERM) {
-        guard let process, process.isRunning else { return }
-        kill(process.processIdentifier, signal)
-        process.waitUntilExit()
+        guard let process else { return }
+        process.stop(signal: signal)
         self.process = nil
     }
 

@@ -7,7 +7,7 @@ import Glibc
 final class ServiceProcess: @unchecked Sendable {
     // @unchecked: `process` is only touched by the owning test, one call at a time.
     let logFile: URL
-    private var process: Process?
+    private var process: ChildProcess?
     private let arguments: [String]
 
     init(broker: Broker, database: URL, directory: URL, clientID: String = "tele-ingest-test", extra: [String] = []) {
@@ -19,16 +19,7 @@ final class ServiceProcess: @unchecked Sendable {
     }
 
     func start() throws {
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        let process = Process()
-        process.executableURL = try Paths.teleIngestExecutable
-        process.arguments = arguments
-        let log = try FileHandle(forWritingTo: logFile)
-        log.seekToEndOfFile()
-        process.standardError = log
-        process.standardOutput = log
-        try process.run()
-        self.process = process
+        process = try ChildProcess(executable: Paths.teleIngestExecutable.path, arguments: arguments, output: logFile.path)
     }
 
     /// Waits until the log says the service is connected (the subscription is in place).
@@ -45,10 +36,9 @@ final class ServiceProcess: @unchecked Sendable {
     @discardableResult
     func stop(signal: Int32 = SIGTERM) -> Int32 {
         guard let process else { return -1 }
-        if process.isRunning { kill(process.processIdentifier, signal) }
-        process.waitUntilExit()
+        let status = process.stop(signal: signal)
         self.process = nil
-        return process.terminationStatus
+        return status
     }
 
     deinit { _ = stop(signal: SIGKILL) }

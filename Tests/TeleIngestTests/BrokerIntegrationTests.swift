@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+import Vitals
+
+@testable import TeleIngest
+
+/// The service against a real mosquitto on a free loopback port and a real SQLite file.
+@Suite(.serialized) struct BrokerIntegrationTests {
+    @Test("each profile's samples published to the broker are found as readings")
+    func samplesThroughBroker() async throws {
+        try await withBroker { broker in
+            try await withTemporaryDirectory { directory in
+                try await withIngestService(broker: broker, directory: directory) { service in
+                    let publisher = try await Publisher(broker: broker)
+                    defer { publisher.close() }
+                    var expected: [(String, ReadingKind, Double)] = []
+                    for profile in service.processor.decoder.profiles.profiles {
+                        for sample in profile.samples where sample.expectRejection == nil {
+                            try publisher.publish(sample.topic, sample.payload)
+                            expected += sample.expect.map { (profile.id, $0.kind, $0.value) }
+                        }
+                    }
+                    try await publisher.flush()
+                    let store = service.store
+                    #expect(try await eventually { try store.readingCount() == expected.count })
+                    let stored = try store.readings(patientID: "P-0001")
+                    for (profileID, kind, value) in expected {
+                        #expect(
+                            stored.contains { $0.profileID == profileID && $0.kind == kind && abs($0.value - value) < 0.05 },
+                            "missing \(profileID) \(kind) \(value)")
+                    }
+                    #expect(try store.quarantine().isEmpty)
+                }
+            }
+        }
+    }
+
+    @Test("the same message published twice gives one reading")
+    func duplicateDelivery() async throws {
+        try await withBroker { broker in
+            try await withTemporaryDirectory { directory in
+                try await withIngestService(broker: broker, directory: directory) { service in
+                    let publisher = try await Publisher(broker: broker)
+                    defer { publisher.close() }
+                    try publisher.publish("telekit/HV10-00017/hv10", JournalProcessorTests.weighing)
+                    try publisher.publish("telekit/HV10-00017/hv10", JournalProcessorTests.weighing)
+                    try await publisher.flush()
+                    let store = service.store
+                    #expect(try await eventually { try store.journalOutcomes() == [.stored: 1, .duplicate: 1] })
+                    #expect(try store.readingCount() == 1)
+                }
+            }
+        }
+    }
+
+    @Test("every malformed message through the broker ends in quarantine with its reason, and the service keeps running")
+    func malformedThroughBroker() async throws {
+        // Only what the service subscribes to reaches it; a topic outside its filters never arrives.
+        let corpus = try MalformedCase.corpus().filter { ["telekit/", "omh/", "phd/"].contains(where: $0.topic.hasPrefix) }
+        try await withBroker { broker in
+            try await withTemporaryDirectory { directory in
+                try await withIngestService(broker: broker, directory: directory) { service in
+                    let publisher = try await Publisher(broker: broker)
+                    defer { publisher.close() }
+                    for sample in corpus { try publisher.publish(sample.topic, sample.payload) }
+                    try publisher.publish("telekit/HV10-00017/hv10", Data(repeating: 0x20, count: 100_000))
+                    try publisher.publish("telekit/HV10-00017/hv10", Data([0xFF, 0x00, 0xFE]))
+                    // A good reading after all that still gets through.
+                    try publisher.publish("telekit/HV10-00017/hv10", JournalProcessorTests.weighing)
+                    try await publisher.flush()
+                    let store = service.store
+                    #expect(try await eventually { try store.journalBacklog() == 0 && store.readingCount() == 1 && store.quarantine().count == corpus.count + 2 })
+                    let entries = try store.quarantine()
+                    for sample in corpus {
+                        let entry = entries.first { $0.payload == Data(sample.payload.utf8) && $0.topic == sample.topic }
+                        #expect(entry?.reason.rawValue == sample.reason, "\(sample.name): \(entry?.message ?? "not in quarantine")")
+                    }
+                    #expect(entries.contains { $0.reason == .oversized && $0.payload.count == 100_000 })
+                    #expect(service.brokerState == .connected)
+                }
+            }
+        }
+    }
+
+    @Test("with receipts on, the gateway is told which messages were committed")
+    func receipts() async throws {
+        try await withBroker { broker in
+            try await withTemporaryDirectory { directory in
+                try await withIngestService(broker: broker, directory: directory, configure: { $0.receipts.enabled = true }) { _ in
+                    let received = ReceivedMessages()
+                    let gateway = try await Publisher(broker: broker, subscribe: ["telekit/+/receipt"], onMessage: received.append)
+                    defer { gateway.close() }
+                    try gateway.publish("telekit/HV10-00017/hv10", JournalProcessorTests.weighing)
+                    try gateway.publish("telekit/HV10-00017/hv10", JournalProcessorTests.weighing)
+                    try await gateway.flush()
+                    #expect(try await eventually { received.all.flatMap(\.messages).count == 2 })
+                    let receipts = received.all
+                    #expect(receipts.allSatisfy { $0.serial == "HV10-00017" })
+                    #expect(receipts.flatMap(\.messages) == [
+                        Receipt.Entry(messageId: "m-1", outcome: "stored"), Receipt.Entry(messageId: "m-1", outcome: "duplicate"),
+                    ])
+                }
+            }
+        }
+    }
+}
+
+import Synchronization
+
+final class ReceivedMessages: Sendable {
+    private let messages = Mutex<[Receipt]>([])
+    func append(_ message: MQTTMessage) {
+        if let receipt = try? JSONDecoder().decode(Receipt.self, from: message.payload) {
+            messages.withLock { $0.append(receipt) }
+        }
+    }
+    var all: [Receipt] { messages.withLock { $0 } }
+}

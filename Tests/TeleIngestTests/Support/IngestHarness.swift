@@ -1,0 +1,36 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import TeleIngest
+
+/// Runs an in-process `IngestService` against `broker` on a fresh store with the test cohort,
+/// and shuts it down gracefully afterwards.
+func withIngestService<T>(
+    broker: Broker, directory: URL, configure: (inout IngestConfiguration) -> Void = { _ in },
+    _ body: (IngestService) async throws -> T
+) async throws -> T {
+    var configuration = IngestConfiguration()
+    configuration.broker = BrokerEndpoint(host: "127.0.0.1", port: broker.port)
+    configuration.databasePath = directory.appendingPathComponent("ingest.sqlite").path
+    configuration.profilesDirectory = Paths.deviceProfiles.path
+    configuration.session.clientID = "ingest-\(UInt32.random(in: 0...UInt32.max))"
+    configure(&configuration)
+    try TestCohort.register(in: MonitoringStore(path: configuration.databasePath))
+    let logger = Logger(label: "tele-ingest-test")
+    let service = try IngestService(configuration: configuration, logger: logger)
+    let group = ServiceGroup(services: [service], logger: logger)
+    let running = Task { try await group.run() }
+    do {
+        guard await eventually(timeout: .seconds(15), { service.brokerState == .connected }) else {
+            throw TestSetupError("the ingest service did not connect: \(service.brokerState)")
+        }
+        let result = try await body(service)
+        await group.triggerGracefulShutdown()
+        try await running.value
+        return result
+    } catch {
+        await group.triggerGracefulShutdown()
+        _ = try? await running.value
+        throw error
+    }
+}
