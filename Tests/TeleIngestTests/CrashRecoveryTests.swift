@@ -1,0 +1,103 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import TeleIngest
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real `tele-ingest` process, stopped gracefully or killed mid-stream, then restarted:
+/// every published reading must be stored exactly once.
+@Suite(.serialized) struct CrashRecoveryTests {
+    static let base = try! Date("2026-09-01T06:00:00Z", strategy: .iso8601)
+
+    static func weighing(_ index: Int) -> String {
+        let measured = base.addingTimeInterval(Double(index) * 600).formatted(.iso8601)
+        return #"{"serial": "HV10-00017", "msg_id": "s-\#(index)", "measured": "\#(measured)", "weight": \#(70 + Double(index % 100) / 10), "unit": "kg"}"#
+    }
+
+    /// Publishes `range` as weighings and waits for the broker's acknowledgements.
+    static func publish(_ range: Range<Int>, with publisher: Publisher) async throws {
+        for index in range { try publisher.publish("telekit/HV10-00017/hv10", weighing(index)) }
+        try await publisher.flush(timeout: .seconds(60))
+    }
+
+    static func expectExactlyOnce(_ store: MonitoringStore, count: Int) async throws {
+        #expect(try await eventually(timeout: .seconds(60)) { try store.readingCount() == count })
+        let readings = try store.readings(patientID: "P-0001")
+        #expect(readings.count == count)
+        #expect(Set(readings.compactMap(\.messageID)) == Set((0..<count).map { "s-\($0)" }))
+        #expect(try store.journalBacklog() == 0)
+        #expect(try store.quarantine().isEmpty)
+    }
+
+    @Test("stopped with SIGTERM mid-stream and restarted, every reading is stored exactly once", arguments: [SIGTERM, SIGKILL])
+    func stopMidStream(signal: Int32) async throws {
+        try await withBroker { broker in
+            try await withTemporaryDirectory { directory in
+                let database = directory.appendingPathComponent("ingest.sqlite")
+                let store = try MonitoringStore(path: database.path)
+                try TestCohort.register(in: store)
+                let service = ServiceProcess(broker: broker, database: database, directory: directory)
+                try service.start()
+                try await service.waitUntilConnected()
+                let publisher = try await Publisher(broker: broker)
+                defer { publisher.close() }
+
+                try await Self.publish(0..<3000, with: publisher)
+                // Stop it while it is still working through the stream.
+                _ = try await eventually(timeout: .seconds(30)) { try store.readingCount() > 300 }
+                let status = service.stop(signal: signal)
+                if signal == SIGTERM {
+                    #expect(status == 0, "a graceful stop exits 0; log:\n\(service.log)")
+                    #expect(service.log.contains("stopped; journal processed"))
+                }
+                let storedAtStop = try store.readingCount()
+                // While it is down the broker keeps the persistent session's messages.
+                try await Self.publish(3000..<4000, with: publisher)
+                try service.start()
+                try await service.waitUntilConnected(times: 2)
+                try await Self.publish(4000..<5000, with: publisher)
+                try await Self.expectExactlyOnce(store, count: 5000)
+                #expect(storedAtStop < 5000)
+                service.stop()
+            }
+        }
+    }
+
+    @Test("killed while the database refuses the journal write, the unacknowledged message is delivered again")
+    func pubackOnlyAfterJournal() async throws {
+        try await withBroker { broker in
+            try await withTemporaryDirectory { directory in
+                let database = directory.appendingPathComponent("ingest.sqlite")
+                let store = try MonitoringStore(path: database.path)
+                try TestCohort.register(in: store)
+                let service = ServiceProcess(broker: broker, database: database, directory: directory)
+                try service.start()
+                try await service.waitUntilConnected()
+
+                // Another connection takes the write lock: the journal insert inside on_message waits.
+                var holdsTransaction = Configuration()
+                holdsTransaction.allowsUnsafeTransactions = true
+                let blocker = try DatabaseQueue(path: database.path, configuration: holdsTransaction)
+                try blocker.inDatabase { try $0.execute(sql: "BEGIN IMMEDIATE") }
+                let publisher = try await Publisher(broker: broker)
+                defer { publisher.close() }
+                try await Self.publish(0..<1, with: publisher)
+                // The callback is running and has not returned: the service says it is holding the ack.
+                #expect(try await eventually(timeout: .seconds(30)) { service.log.contains("not acknowledged until it is stored") })
+                service.stop(signal: SIGKILL)
+                try blocker.inDatabase { try $0.execute(sql: "ROLLBACK") }
+                #expect(try await store.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM journal") } == 0)
+
+                // No PUBACK left the process, so the broker delivers the message again on restart.
+                try service.start()
+                try await service.waitUntilConnected(times: 2)
+                try await Self.expectExactlyOnce(store, count: 1)
+                service.stop()
+            }
+        }
+    }
+}
