@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+
+@testable import TeleIngest
+
+/// The administration subcommands of the real `tele-ingest` binary, as an operator uses them.
+@Suite struct CommandLineTests {
+    @Test("register, pair, import, list readings and quarantine, and reprocess after pairing")
+    func administration() async throws {
+        try await withTemporaryDirectory { directory in
+            let db = directory.appendingPathComponent("admin.sqlite").path
+            func run(_ arguments: String...) throws -> String {
+                let (status, output) = try teleIngest(Array(arguments) + ["--db", db], in: directory)
+                #expect(status == 0, "tele-ingest \(arguments.joined(separator: " ")) failed:\n\(output)")
+                return output
+            }
+            _ = try run("patients", "add", "--id", "P-0001", "--name", "Test Patient One", "--cpr", "000101-0001")
+            let patients = try run("patients", "list")
+            #expect(patients.contains("000101-****"))
+            #expect(!patients.contains("000101-0001"))
+            _ = try run("devices", "pair", "--serial", "HV10-00017", "--patient", "P-0001", "--from", "2026-01-01T00:00:00Z")
+            #expect(try run("devices", "list").contains("HV10-00017"))
+
+            let csv = directory.appendingPathComponent("history.csv")
+            try """
+                serial,kind,value,unit,measured_at
+                HV10-00017,weight,82.4,kg,2026-11-01T07:00:00+01:00
+                HV10-00017,weight,82.9,kg,2026-11-02 07:00:00
+                HV10-NEW01,weight,75.0,kg,2026-11-02T07:00:00+01:00
+                HV10-00017,weight,82.4,mmHg,2026-11-03T07:00:00+01:00
+
+                """.write(to: csv, atomically: true, encoding: .utf8)
+            let imported = try run("import", csv.path)
+            #expect(imported.contains("imported 4 rows: 2 stored, 0 already stored, 2 quarantined"))
+            #expect(try run("import", csv.path).contains("0 stored, 2 already stored, 2 quarantined"))
+
+            let readings = try run("readings", "--patient", "P-0001", "--json")
+            let decoded = try JSONDecoder.iso8601.decode([StoredReading].self, from: Data(readings.utf8))
+            #expect(decoded.map(\.value) == [82.4, 82.9])
+
+            let quarantine = try run("quarantine")
+            #expect(quarantine.contains("unknown_device"))
+            #expect(quarantine.contains("wrong_unit"))
+            #expect(quarantine.contains("Register the device and pair it"))
+
+            _ = try run("devices", "pair", "--serial", "HV10-NEW01", "--patient", "P-0001", "--from", "2026-01-01T00:00:00Z")
+            #expect(try run("reprocess", "--profiles", Paths.deviceProfiles.path).contains("2 now stored, 2 still in quarantine"))
+            // Imported twice, quarantined twice, stored once.
+            let after = try JSONDecoder.iso8601.decode(
+                [StoredReading].self, from: Data(try run("readings", "--patient", "P-0001", "--kind", "weight", "--json").utf8))
+            #expect(after.map(\.value).sorted() == [75.0, 82.4, 82.9])
+        }
+    }
+
+    @Test("profiles check passes on the shipped folder and fails, naming file and field, on a broken one")
+    func profilesCheck() async throws {
+        try await withTemporaryDirectory { directory in
+            let good = try teleIngest(["profiles", "check", Paths.deviceProfiles.path], in: directory)
+            #expect(good.status == 0)
+            #expect(good.output.contains("profiles OK"))
+            let broken = directory.appendingPathComponent("profiles")
+            try FileManager.default.createDirectory(at: broken, withIntermediateDirectories: true)
+            try DeviceProfileTests.validProfile.replacingOccurrences(of: "kind: weight", with: "kind: wieght")
+                .write(to: broken.appendingPathComponent("scale.yaml"), atomically: true, encoding: .utf8)
+            let bad = try teleIngest(["profiles", "check", broken.path], in: directory)
+            #expect(bad.status != 0)
+            #expect(bad.output.contains("scale.yaml: field 'measurements.0.kind'"))
+        }
+    }
+
+    @Test("run refuses to start on a bad configuration file, naming the file, the field and what was expected")
+    func badConfiguration() async throws {
+        try await withTemporaryDirectory { directory in
+            let config = directory.appendingPathComponent("tele-ingest.yaml")
+            try """
+                broker:
+                  url: http://localhost
+                database:
+                  synchronous: sometimes
+                """.write(to: config, atomically: true, encoding: .utf8)
+            let (status, output) = try teleIngest(["run", "--config", config.path], in: directory)
+            #expect(status != 0)
+            #expect(output.contains("tele-ingest.yaml: field 'broker.url': expected mqtt://host:port"))
+            #expect(output.contains("field 'database.synchronous': expected normal or full, found 'sometimes'"))
+        }
+    }
+
+    @Test("--help explains the service")
+    func help() async throws {
+        try await withTemporaryDirectory { directory in
+            let (status, output) = try teleIngest(["run", "--help"], in: directory)
+            #expect(status == 0)
+            #expect(output.contains("--broker"))
+            #expect(output.contains("--topic"))
+        }
+    }
+}
+
+extension JSONDecoder {
+    static var iso8601: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}

@@ -1,0 +1,11 @@
+import Foundation
+
+/// Runs the built `tele-ingest` with `arguments` to completion; returns exit status and output.
+func teleIngest(_ arguments: [String], in directory: URL) throws -> (status: Int32, output: String) {
+    let output = directory.appendingPathComponent("cli-\(UUID().uuidString.prefix(8)).out")
+    let child = try ChildProcess(executable: Paths.teleIngestExecutable.path, arguments: arguments, output: output.path)
+    let raw = child.wait()
+    let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+    // waitpid status: exit code in bits 8–15 when the process exited normally.
+    return ((raw >> 8) & 0xFF, text)
+}
