@@ -103,3 +103,41 @@ extension JSONDecoder {
         return decoder
     }
 }
+
+@Suite struct ConfigurationTests {
+    @Test("the shipped example configuration loads, with paths resolved against its folder")
+    func shippedExample() throws {
+        let url = Paths.packageRoot.appendingPathComponent("deploy/tele-ingest.yaml")
+        let configuration = try IngestConfiguration.load(file: url)
+        #expect(configuration.session.clientID == "tele-ingest")
+        #expect(configuration.session.cleanSession == false)
+        #expect(configuration.session.qos == 1)
+        #expect(configuration.durability == .normal)
+        #expect(configuration.profilesDirectory.hasSuffix("deploy/../device-profiles"))
+        #expect(configuration.databasePath.hasSuffix("deploy/tele-ingest.sqlite"))
+    }
+
+    @Test(
+        "each bad value is named with its field",
+        arguments: [
+            ("broker:\n  clientId: \"\"", "broker.clientId"),
+            ("broker:\n  topics: []", "broker.topics"),
+            ("broker:\n  tls:\n    caFile: /nonexistent/ca.pem", "broker.tls.caFile"),
+            ("ingest:\n  batchSize: 0", "ingest.batchSize"),
+            ("ingest:\n  defaultTimeZone: Mars/Olympus", "ingest.defaultTimeZone"),
+            ("receipts:\n  topicPrefix: \"a/#\"", "receipts.topicPrefix"),
+            ("logging:\n  level: loud", "logging.level"),
+            ("ingest:\n  batchSize: many", "ingest.batchSize"),
+        ])
+    func badValue(yaml: String, field: String) async throws {
+        try await withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("bad.yaml")
+            try yaml.write(to: url, atomically: true, encoding: .utf8)
+            #expect {
+                try IngestConfiguration.load(file: url)
+            } throws: { error in
+                "\(error)".contains("bad.yaml: field '\(field)'")
+            }
+        }
+    }
+}
