@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 import Vitals
 
@@ -77,6 +80,28 @@ import Vitals
                     }
                     #expect(entries.contains { $0.reason == .oversized && $0.payload.count == 100_000 })
                     #expect(service.brokerState == .connected)
+                }
+            }
+        }
+    }
+
+    @Test("after the broker restarts, the service reconnects on its own and its session still delivers")
+    func reconnectsAfterBrokerRestart() async throws {
+        try await withBroker { broker in
+            try await withTemporaryDirectory { directory in
+                try await withIngestService(broker: broker, directory: directory, configure: { $0.session.reconnectDelayMax = 2 }) { service in
+                    broker.stop(signal: SIGTERM)
+                    #expect(try await eventually(timeout: .seconds(10)) {
+                        if case .disconnected = service.brokerState { return true } else { return false }
+                    })
+                    try await broker.start()
+                    #expect(try await eventually(timeout: .seconds(20)) { service.brokerState == .connected })
+                    let publisher = try await Publisher(broker: broker)
+                    defer { publisher.close() }
+                    try publisher.publish("telekit/HV10-00017/hv10", JournalProcessorTests.weighing)
+                    try await publisher.flush()
+                    let store = service.store
+                    #expect(try await eventually { try store.readingCount() == 1 })
                 }
             }
         }

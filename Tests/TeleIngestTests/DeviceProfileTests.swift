@@ -90,6 +90,17 @@ import Vitals
         }
     }
 
+    @Test("the worked example in docs/DEVICE-PROFILES.md is a valid profile whose sample passes")
+    func documentedExample() throws {
+        let doc = try String(contentsOf: Paths.packageRoot.appendingPathComponent("docs/DEVICE-PROFILES.md"), encoding: .utf8)
+        let start = try #require(doc.range(of: "1. Write `device-profiles/vita-bw5-grams.yaml`:\n\n   ```yaml\n"))
+        let end = try #require(doc.range(of: "   ```", range: start.upperBound..<doc.endIndex))
+        let yaml = doc[start.upperBound..<end.lowerBound].split(separator: "\n").map { $0.dropFirst(3) }.joined(separator: "\n")
+        let profile = try DeviceProfile.load(yaml: yaml, file: "docs/DEVICE-PROFILES.md")
+        #expect(SampleCheck.run(DeviceProfileSet([profile])) == [])
+        #expect(profile.samples.count == 1)
+    }
+
     @Test("the valid example loads")
     func valid() throws {
         let profile = try DeviceProfile.load(yaml: Self.validProfile, file: "test.yaml")

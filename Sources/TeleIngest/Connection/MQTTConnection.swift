@@ -237,7 +237,13 @@ public final class MQTTConnection: @unchecked Sendable {
     private func disconnected(returnCode: Int32) {
         guard returnCode != 0 else { return }  // asked for by stop()
         let reason = String(cString: mosquitto_strerror(returnCode))
-        session.withLock { $0.state = .disconnected(reason: reason) }
+        let refused = session.withLock { session in
+            // A refusal at CONNACK already says why (not authorised, bad client id); keep it.
+            if case .disconnected = session.state { return true }
+            session.state = .disconnected(reason: reason)
+            return false
+        }
+        guard !refused else { return }
         logger.warning(
             "lost the broker; reconnecting with backoff",
             metadata: ["broker": "\(endpoint.host):\(endpoint.port)", "reason": "\(reason)"])

@@ -14,17 +14,23 @@ final class Broker: @unchecked Sendable {
 
     var url: String { "mqtt://127.0.0.1:\(port)" }
 
-    init(directory: URL) throws {
+    /// - Parameter listener: lines that replace the plain loopback listener (TLS, passwords);
+    ///   `{port}` stands for the chosen port.
+    init(directory: URL, listener: [String]? = nil) throws {
         self.directory = directory
         self.port = try freeLoopbackPort()
         self.configuration = directory.appendingPathComponent("mosquitto.conf")
         let shipped = try String(contentsOf: Paths.brokerConfiguration, encoding: .utf8)
         let kept = shipped.split(separator: "\n", omittingEmptySubsequences: false).filter { line in
             !["listener", "persistence_location", "log_dest", "pid_file", "user"].contains { line.hasPrefix($0) }
+                && !(listener != nil && line.hasPrefix("allow_anonymous"))
+        }
+        let listenerLines = (listener ?? ["listener {port} 127.0.0.1"]).map {
+            $0.replacingOccurrences(of: "{port}", with: String(port))
         }
         let text = kept.joined(separator: "\n") + """
 
-            listener \(port) 127.0.0.1
+            \(listenerLines.joined(separator: "\n"))
             persistence_location \(directory.path)/
             log_dest file \(directory.path)/mosquitto.log
             user \(currentUserName())
