@@ -47,7 +47,8 @@ struct Devices: ParsableCommand {
                 if device.pairings.isEmpty { rows.append([device.serial, "-", "-", "-"]) }
                 for pairing in device.pairings {
                     rows.append([
-                        device.serial, pairing.patientID, Output.utc(pairing.validFrom), pairing.validTo.map(Output.utc) ?? "(paired)",
+                        device.serial, pairing.patientID, Output.utc(pairing.validFrom),
+                        pairing.validTo.map(Output.utc) ?? "(paired)",
                     ])
                 }
             }

@@ -24,12 +24,15 @@ struct Import: ParsableCommand {
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
             $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
         }
-        guard let header = lines.first, header.replacingOccurrences(of: " ", with: "").lowercased() == ImportRowDecoder.header else {
+        guard let header = lines.first,
+            header.replacingOccurrences(of: " ", with: "").lowercased() == ImportRowDecoder.header
+        else {
             throw ValidationErrorText("\(file): line 1 must be the header '\(ImportRowDecoder.header)'")
         }
         lines.removeFirst()
         let name = URL(fileURLWithPath: file).lastPathComponent
-        let rows = lines.enumerated().filter { !$0.element.trimmingCharacters(in: .whitespaces).isEmpty }.map { index, line in
+        let rows = lines.enumerated().filter { !$0.element.trimmingCharacters(in: .whitespaces).isEmpty }.map {
+            index, line in
             (topic: "import/\(name)/line/\(index + 2)", payload: Data(line.utf8))
         }
         let processor = try JournalProcessor(configuration: configuration, loadProfiles: false)

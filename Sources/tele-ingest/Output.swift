@@ -32,7 +32,8 @@ enum Output {
         let offset = zone.secondsFromGMT(for: date)
         let sign = offset < 0 ? "-" : "+"
         return String(
-            format: "%04d-%02d-%02d %02d:%02d %@%02d:%02d", parts.year!, parts.month!, parts.day!, parts.hour!, parts.minute!,
+            format: "%04d-%02d-%02d %02d:%02d %@%02d:%02d", parts.year!, parts.month!, parts.day!, parts.hour!,
+            parts.minute!,
             sign, abs(offset) / 3600, abs(offset) % 3600 / 60)
     }
 

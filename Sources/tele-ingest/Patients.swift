@@ -33,9 +33,12 @@ struct Patients: ParsableCommand {
         }
 
         func run() throws {
-            let rows = try store.openStore().patients().map { Row(id: $0.id, name: $0.name, cpr: $0.maskedCPR, timeZone: $0.timeZone) }
+            let rows = try store.openStore().patients().map {
+                Row(id: $0.id, name: $0.name, cpr: $0.maskedCPR, timeZone: $0.timeZone)
+            }
             if json { return try Output.json(rows) }
-            Output.table(["ID", "NAME", "CPR", "TIME ZONE"], rows.map { [$0.id, $0.name, $0.cpr ?? "-", $0.timeZone] })
+            Output.table(
+                ["ID", "NAME", "CPR", "TIME ZONE"], rows.map { [$0.id, $0.name, $0.cpr ?? "-", $0.timeZone] })
             if rows.isEmpty { print("no patients") }
         }
     }

@@ -18,7 +18,8 @@ struct QuarantineCommand: ParsableCommand {
             entries.map { entry in
                 [
                     String(entry.id), Output.utc(entry.quarantinedAt),
-                    entry.reason.rawValue + (entry.resolvedAt == nil ? "" : " (resolved)"), entry.serial ?? "-", entry.topic,
+                    entry.reason.rawValue + (entry.resolvedAt == nil ? "" : " (resolved)"), entry.serial ?? "-",
+                    entry.topic,
                     entry.message,
                 ]
             })
@@ -46,6 +47,8 @@ struct Reprocess: ParsableCommand {
         let processor = try JournalProcessor(configuration: configuration)
         let results = try processor.reprocessQuarantine()
         let stored = results.filter { $0.outcome != .quarantined }.count
-        print("reprocessed \(results.count) quarantined messages: \(stored) now stored, \(results.count - stored) still in quarantine")
+        print(
+            "reprocessed \(results.count) quarantined messages: \(stored) now stored, \(results.count - stored) still in quarantine"
+        )
     }
 }

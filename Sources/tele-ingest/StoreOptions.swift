@@ -11,7 +11,8 @@ struct StoreOptions: ParsableArguments {
     var db: String?
 
     func configuration() throws -> IngestConfiguration {
-        var configuration = try config.map { try IngestConfiguration.load(file: URL(fileURLWithPath: $0)) } ?? IngestConfiguration()
+        var configuration =
+            try config.map { try IngestConfiguration.load(file: URL(fileURLWithPath: $0)) } ?? IngestConfiguration()
         if let db { configuration.databasePath = db }
         return configuration
     }

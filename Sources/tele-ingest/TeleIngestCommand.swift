@@ -5,7 +5,8 @@ import TeleIngest
 struct TeleIngestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tele-ingest",
-        abstract: "Stores heart-failure telekit readings from MQTT in SQLite, and administers patients, devices and quarantine.",
+        abstract:
+            "Stores heart-failure telekit readings from MQTT in SQLite, and administers patients, devices and quarantine.",
         discussion: """
             Start the service with `tele-ingest run`. Every other subcommand works on the database
             given by --db (or the configuration file's database.path) and may run beside the service.

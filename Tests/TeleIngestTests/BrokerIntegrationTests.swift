@@ -1,11 +1,13 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import Synchronization
 import Testing
 import Vitals
 
 @testable import TeleIngest
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The service against a real mosquitto on a free loopback port and a real SQLite file.
 @Suite(.serialized) struct BrokerIntegrationTests {
@@ -29,7 +31,9 @@ import Vitals
                     let stored = try store.readings(patientID: "P-0001")
                     for (profileID, kind, value) in expected {
                         #expect(
-                            stored.contains { $0.profileID == profileID && $0.kind == kind && abs($0.value - value) < 0.05 },
+                            stored.contains {
+                                $0.profileID == profileID && $0.kind == kind && abs($0.value - value) < 0.05
+                            },
                             "missing \(profileID) \(kind) \(value)")
                     }
                     #expect(try store.quarantine().isEmpty)
@@ -56,10 +60,13 @@ import Vitals
         }
     }
 
-    @Test("every malformed message through the broker ends in quarantine with its reason, and the service keeps running")
+    @Test(
+        "every malformed message through the broker ends in quarantine with its reason, and the service keeps running")
     func malformedThroughBroker() async throws {
         // Only what the service subscribes to reaches it; a topic outside its filters never arrives.
-        let corpus = try MalformedCase.corpus().filter { ["telekit/", "omh/", "phd/"].contains(where: $0.topic.hasPrefix) }
+        let corpus = try MalformedCase.corpus().filter {
+            ["telekit/", "omh/", "phd/"].contains(where: $0.topic.hasPrefix)
+        }
         try await withBroker { broker in
             try await withTemporaryDirectory { directory in
                 try await withIngestService(broker: broker, directory: directory) { service in
@@ -72,11 +79,19 @@ import Vitals
                     try publisher.publish("telekit/HV10-00017/hv10", JournalProcessorTests.weighing)
                     try await publisher.flush()
                     let store = service.store
-                    #expect(try await eventually { try store.journalBacklog() == 0 && store.readingCount() == 1 && store.quarantine().count == corpus.count + 2 })
+                    #expect(
+                        try await eventually {
+                            try store.journalBacklog() == 0 && store.readingCount() == 1
+                                && store.quarantine().count == corpus.count + 2
+                        })
                     let entries = try store.quarantine()
                     for sample in corpus {
-                        let entry = entries.first { $0.payload == Data(sample.payload.utf8) && $0.topic == sample.topic }
-                        #expect(entry?.reason.rawValue == sample.reason, "\(sample.name): \(entry?.message ?? "not in quarantine")")
+                        let entry = entries.first {
+                            $0.payload == Data(sample.payload.utf8) && $0.topic == sample.topic
+                        }
+                        #expect(
+                            entry?.reason.rawValue == sample.reason,
+                            "\(sample.name): \(entry?.message ?? "not in quarantine")")
                     }
                     #expect(entries.contains { $0.reason == .oversized && $0.payload.count == 100_000 })
                     #expect(service.brokerState == .connected)
@@ -89,11 +104,14 @@ import Vitals
     func reconnectsAfterBrokerRestart() async throws {
         try await withBroker { broker in
             try await withTemporaryDirectory { directory in
-                try await withIngestService(broker: broker, directory: directory, configure: { $0.session.reconnectDelayMax = 2 }) { service in
+                try await withIngestService(
+                    broker: broker, directory: directory, configure: { $0.session.reconnectDelayMax = 2 }
+                ) { service in
                     broker.stop(signal: SIGTERM)
-                    #expect(try await eventually(timeout: .seconds(10)) {
-                        if case .disconnected = service.brokerState { return true } else { return false }
-                    })
+                    #expect(
+                        try await eventually(timeout: .seconds(10)) {
+                            if case .disconnected = service.brokerState { return true } else { return false }
+                        })
                     try await broker.start()
                     #expect(try await eventually(timeout: .seconds(20)) { service.brokerState == .connected })
                     let publisher = try await Publisher(broker: broker)
@@ -111,9 +129,12 @@ import Vitals
     func receipts() async throws {
         try await withBroker { broker in
             try await withTemporaryDirectory { directory in
-                try await withIngestService(broker: broker, directory: directory, configure: { $0.receipts.enabled = true }) { _ in
+                try await withIngestService(
+                    broker: broker, directory: directory, configure: { $0.receipts.enabled = true }
+                ) { _ in
                     let received = ReceivedMessages()
-                    let gateway = try await Publisher(broker: broker, subscribe: ["telekit/+/receipt"], onMessage: received.append)
+                    let gateway = try await Publisher(
+                        broker: broker, subscribe: ["telekit/+/receipt"], onMessage: received.append)
                     defer { gateway.close() }
                     try gateway.publish("telekit/HV10-00017/hv10", JournalProcessorTests.weighing)
                     try gateway.publish("telekit/HV10-00017/hv10", JournalProcessorTests.weighing)
@@ -121,16 +142,16 @@ import Vitals
                     #expect(try await eventually { received.all.flatMap(\.messages).count == 2 })
                     let receipts = received.all
                     #expect(receipts.allSatisfy { $0.serial == "HV10-00017" })
-                    #expect(receipts.flatMap(\.messages) == [
-                        Receipt.Entry(messageId: "m-1", outcome: "stored"), Receipt.Entry(messageId: "m-1", outcome: "duplicate"),
-                    ])
+                    #expect(
+                        receipts.flatMap(\.messages) == [
+                            Receipt.Entry(messageId: "m-1", outcome: "stored"),
+                            Receipt.Entry(messageId: "m-1", outcome: "duplicate"),
+                        ])
                 }
             }
         }
     }
 }
-
-import Synchronization
 
 final class ReceivedMessages: Sendable {
     private let messages = Mutex<[Receipt]>([])

@@ -18,18 +18,19 @@ import Testing
             let patients = try run("patients", "list")
             #expect(patients.contains("000101-****"))
             #expect(!patients.contains("000101-0001"))
-            _ = try run("devices", "pair", "--serial", "HV10-00017", "--patient", "P-0001", "--from", "2026-01-01T00:00:00Z")
+            _ = try run(
+                "devices", "pair", "--serial", "HV10-00017", "--patient", "P-0001", "--from", "2026-01-01T00:00:00Z")
             #expect(try run("devices", "list").contains("HV10-00017"))
 
             let csv = directory.appendingPathComponent("history.csv")
             try """
-                serial,kind,value,unit,measured_at
-                HV10-00017,weight,82.4,kg,2026-11-01T07:00:00+01:00
-                HV10-00017,weight,82.9,kg,2026-11-02 07:00:00
-                HV10-NEW01,weight,75.0,kg,2026-11-02T07:00:00+01:00
-                HV10-00017,weight,82.4,mmHg,2026-11-03T07:00:00+01:00
+            serial,kind,value,unit,measured_at
+            HV10-00017,weight,82.4,kg,2026-11-01T07:00:00+01:00
+            HV10-00017,weight,82.9,kg,2026-11-02 07:00:00
+            HV10-NEW01,weight,75.0,kg,2026-11-02T07:00:00+01:00
+            HV10-00017,weight,82.4,mmHg,2026-11-03T07:00:00+01:00
 
-                """.write(to: csv, atomically: true, encoding: .utf8)
+            """.write(to: csv, atomically: true, encoding: .utf8)
             let imported = try run("import", csv.path)
             #expect(imported.contains("imported 4 rows: 2 stored, 0 already stored, 2 quarantined"))
             #expect(try run("import", csv.path).contains("0 stored, 2 already stored, 2 quarantined"))
@@ -43,11 +44,15 @@ import Testing
             #expect(quarantine.contains("wrong_unit"))
             #expect(quarantine.contains("Register the device and pair it"))
 
-            _ = try run("devices", "pair", "--serial", "HV10-NEW01", "--patient", "P-0001", "--from", "2026-01-01T00:00:00Z")
-            #expect(try run("reprocess", "--profiles", Paths.deviceProfiles.path).contains("2 now stored, 2 still in quarantine"))
+            _ = try run(
+                "devices", "pair", "--serial", "HV10-NEW01", "--patient", "P-0001", "--from", "2026-01-01T00:00:00Z")
+            #expect(
+                try run("reprocess", "--profiles", Paths.deviceProfiles.path).contains(
+                    "2 now stored, 2 still in quarantine"))
             // Imported twice, quarantined twice, stored once.
             let after = try JSONDecoder.iso8601.decode(
-                [StoredReading].self, from: Data(try run("readings", "--patient", "P-0001", "--kind", "weight", "--json").utf8))
+                [StoredReading].self,
+                from: Data(try run("readings", "--patient", "P-0001", "--kind", "weight", "--json").utf8))
             #expect(after.map(\.value).sorted() == [75.0, 82.4, 82.9])
         }
     }
@@ -73,11 +78,11 @@ import Testing
         try await withTemporaryDirectory { directory in
             let config = directory.appendingPathComponent("tele-ingest.yaml")
             try """
-                broker:
-                  url: http://localhost
-                database:
-                  synchronous: sometimes
-                """.write(to: config, atomically: true, encoding: .utf8)
+            broker:
+              url: http://localhost
+            database:
+              synchronous: sometimes
+            """.write(to: config, atomically: true, encoding: .utf8)
             let (status, output) = try teleIngest(["run", "--config", config.path], in: directory)
             #expect(status != 0)
             #expect(output.contains("tele-ingest.yaml: field 'broker.url': expected mqtt://host:port"))

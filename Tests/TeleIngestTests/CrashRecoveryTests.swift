@@ -5,7 +5,7 @@ import Testing
 @testable import TeleIngest
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The real `tele-ingest` process, stopped gracefully or killed mid-stream, then restarted:
@@ -15,7 +15,8 @@ import Glibc
 
     static func weighing(_ index: Int) -> String {
         let measured = base.addingTimeInterval(Double(index) * 600).formatted(.iso8601)
-        return #"{"serial": "HV10-00017", "msg_id": "s-\#(index)", "measured": "\#(measured)", "weight": \#(70 + Double(index % 100) / 10), "unit": "kg"}"#
+        return
+            #"{"serial": "HV10-00017", "msg_id": "s-\#(index)", "measured": "\#(measured)", "weight": \#(70 + Double(index % 100) / 10), "unit": "kg"}"#
     }
 
     /// Publishes `range` as weighings and waits for the broker's acknowledgements.
@@ -33,7 +34,9 @@ import Glibc
         #expect(try store.quarantine().isEmpty)
     }
 
-    @Test("stopped with SIGTERM mid-stream and restarted, every reading is stored exactly once", arguments: [SIGTERM, SIGKILL])
+    @Test(
+        "stopped with SIGTERM mid-stream and restarted, every reading is stored exactly once",
+        arguments: [SIGTERM, SIGKILL])
     func stopMidStream(signal: Int32) async throws {
         try await withBroker { broker in
             try await withTemporaryDirectory { directory in
@@ -87,10 +90,14 @@ import Glibc
                 defer { publisher.close() }
                 try await Self.publish(0..<1, with: publisher)
                 // The callback is running and has not returned: the service says it is holding the ack.
-                #expect(try await eventually(timeout: .seconds(30)) { service.log.contains("not acknowledged until it is stored") })
+                #expect(
+                    try await eventually(timeout: .seconds(30)) {
+                        service.log.contains("not acknowledged until it is stored")
+                    })
                 service.stop(signal: SIGKILL)
                 try blocker.inDatabase { try $0.execute(sql: "ROLLBACK") }
-                #expect(try await store.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM journal") } == 0)
+                #expect(
+                    try await store.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM journal") } == 0)
 
                 // No PUBACK left the process, so the broker delivers the message again on restart.
                 try service.start()

@@ -5,7 +5,8 @@ import Vitals
 @testable import TeleIngest
 
 @Suite struct DeviceProfileTests {
-    static let shipped: [String] = (try? FileManager.default.contentsOfDirectory(atPath: Paths.deviceProfiles.path))?
+    static let shipped: [String] =
+        (try? FileManager.default.contentsOfDirectory(atPath: Paths.deviceProfiles.path))?
         .filter { $0.hasSuffix(".yaml") }.sorted() ?? []
 
     @Test("every shipped profile loads and its samples give the readings they promise", arguments: shipped)
@@ -65,7 +66,10 @@ import Vitals
     @Test(
         "a broken profile is refused with the field and what was expected",
         arguments: [
-            ("kind: weight", "kind: wieght", "measurements.0.kind", "expected one of weight, systolic, diastolic, pulse, found 'wieght'"),
+            (
+                "kind: weight", "kind: wieght", "measurements.0.kind",
+                "expected one of weight, systolic, diastolic, pulse, found 'wieght'"
+            ),
             ("unit: kg", "unit: stone", "measurements.0.unit", "found 'stone'"),
             ("unit: kg", "unit: mmHg", "measurements.0.unit", "mmHg cannot express weight"),
             ("format: iso8601", "format: rfc822", "time.format", "found 'rfc822'"),
@@ -92,10 +96,12 @@ import Vitals
 
     @Test("the worked example in docs/DEVICE-PROFILES.md is a valid profile whose sample passes")
     func documentedExample() throws {
-        let doc = try String(contentsOf: Paths.packageRoot.appendingPathComponent("docs/DEVICE-PROFILES.md"), encoding: .utf8)
+        let doc = try String(
+            contentsOf: Paths.packageRoot.appendingPathComponent("docs/DEVICE-PROFILES.md"), encoding: .utf8)
         let start = try #require(doc.range(of: "1. Write `device-profiles/vita-bw5-grams.yaml`:\n\n   ```yaml\n"))
         let end = try #require(doc.range(of: "   ```", range: start.upperBound..<doc.endIndex))
-        let yaml = doc[start.upperBound..<end.lowerBound].split(separator: "\n").map { $0.dropFirst(3) }.joined(separator: "\n")
+        let yaml = doc[start.upperBound..<end.lowerBound].split(separator: "\n").map { $0.dropFirst(3) }.joined(
+            separator: "\n")
         let profile = try DeviceProfile.load(yaml: yaml, file: "docs/DEVICE-PROFILES.md")
         #expect(SampleCheck.run(DeviceProfileSet([profile])) == [])
         #expect(profile.samples.count == 1)
@@ -119,8 +125,10 @@ import Vitals
     @Test("two profiles with one id are refused, naming both files")
     func duplicateIDs() async throws {
         try await withTemporaryDirectory { directory in
-            try Self.validProfile.write(to: directory.appendingPathComponent("a.yaml"), atomically: true, encoding: .utf8)
-            try Self.validProfile.write(to: directory.appendingPathComponent("b.yaml"), atomically: true, encoding: .utf8)
+            try Self.validProfile.write(
+                to: directory.appendingPathComponent("a.yaml"), atomically: true, encoding: .utf8)
+            try Self.validProfile.write(
+                to: directory.appendingPathComponent("b.yaml"), atomically: true, encoding: .utf8)
             #expect {
                 try DeviceProfileSet.load(directory: directory)
             } throws: { error in

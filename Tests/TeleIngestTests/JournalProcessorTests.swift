@@ -7,7 +7,8 @@ import Vitals
 
 /// The journal → readings/quarantine stages on a real SQLite file, without a broker.
 @Suite struct JournalProcessorTests {
-    static let weighing = #"{"serial": "HV10-00017", "msg_id": "m-1", "measured": "2026-11-20T07:12:03+01:00", "weight": 82.4, "unit": "kg"}"#
+    static let weighing =
+        #"{"serial": "HV10-00017", "msg_id": "m-1", "measured": "2026-11-20T07:12:03+01:00", "weight": 82.4, "unit": "kg"}"#
 
     /// Journals one message and processes the journal; returns what it became.
     @discardableResult
@@ -39,7 +40,9 @@ import Vitals
             for profile in processor.decoder.profiles.profiles {
                 for sample in profile.samples where sample.expectRejection == nil {
                     let result = try ingest(processor, sample.topic, sample.payload)
-                    #expect(result.outcome == .stored, "\(profile.id) / \(sample.name): \(String(describing: result.rejection))")
+                    #expect(
+                        result.outcome == .stored,
+                        "\(profile.id) / \(sample.name): \(String(describing: result.rejection))")
                     #expect(result.storedReadings.map(\.kind) == sample.expect.map(\.kind))
                     #expect(result.storedReadings.allSatisfy { $0.patientID == "P-0001" })
                     expected += sample.expect.count
@@ -50,7 +53,9 @@ import Vitals
         }
     }
 
-    @Test("every malformed message ends in quarantine with its reason, and nothing else is stored", arguments: try MalformedCase.corpus())
+    @Test(
+        "every malformed message ends in quarantine with its reason, and nothing else is stored",
+        arguments: try MalformedCase.corpus())
     func malformed(sample: MalformedCase) async throws {
         try await withTemporaryDirectory { directory in
             let processor = try TestCohort.processor(in: directory)
@@ -143,7 +148,8 @@ import Vitals
             let processor = try TestCohort.processor(in: directory)
             try processor.store.addPatient(id: "P-NY", name: "Test Patient Abroad", timeZone: "America/New_York")
             try processor.store.pair(serial: "K2-5555", patientID: "P-NY", from: TestCohort.pairedFrom)
-            let payload = #"{"serial": "K2-5555", "local_time": "2026-11-20 07:12:03", "systolic_kpa": 17.1, "diastolic_kpa": 10.5}"#
+            let payload =
+                #"{"serial": "K2-5555", "local_time": "2026-11-20 07:12:03", "systolic_kpa": 17.1, "diastolic_kpa": 10.5}"#
             let result = try ingest(processor, "telekit/K2-5555/k2", payload)
             #expect(result.storedReadings.first?.measuredAt == (try Date("2026-11-20T12:12:03Z", strategy: .iso8601)))
         }
@@ -171,8 +177,10 @@ import Vitals
         try await withTemporaryDirectory { directory in
             let processor = try TestCohort.processor(in: directory)
             try ingest(processor, "telekit/HV10-00017/hv10", Self.weighing)
-            let older = Self.weighing.replacingOccurrences(of: "m-1", with: "m-0").replacingOccurrences(of: "2026-11-20", with: "2026-11-18")
-                .replacingOccurrences(of: "82.4", with: "80.0")
+            let older = Self.weighing.replacingOccurrences(of: "m-1", with: "m-0").replacingOccurrences(
+                of: "2026-11-20", with: "2026-11-18"
+            )
+            .replacingOccurrences(of: "82.4", with: "80.0")
             try ingest(processor, "telekit/HV10-00017/hv10", older)
             let latest = try processor.store.latestReadings()
             #expect(latest.map(\.value) == [82.4])
@@ -183,10 +191,12 @@ import Vitals
     func wholeMessage() async throws {
         try await withTemporaryDirectory { directory in
             let processor = try TestCohort.processor(in: directory)
-            let first = #"{"sn": "BP7-0042", "seq": 1, "time_ms": 1795155641000, "sys": 128, "dia": 79, "unit": "mmHg"}"#
+            let first =
+                #"{"sn": "BP7-0042", "seq": 1, "time_ms": 1795155641000, "sys": 128, "dia": 79, "unit": "mmHg"}"#
             try ingest(processor, "telekit/BP7-0042/bp7", first)
             // Same message id, new pulse, changed diastolic: the conflict quarantines all of it.
-            let changed = #"{"sn": "BP7-0042", "seq": 1, "time_ms": 1795155641000, "sys": 128, "dia": 80, "pulse": 70, "unit": "mmHg"}"#
+            let changed =
+                #"{"sn": "BP7-0042", "seq": 1, "time_ms": 1795155641000, "sys": 128, "dia": 80, "pulse": 70, "unit": "mmHg"}"#
             #expect(try ingest(processor, "telekit/BP7-0042/bp7", changed).outcome == .quarantined)
             #expect(try processor.store.readings(patientID: "P-0001").map(\.kind) == [.diastolic, .systolic])
         }
@@ -205,14 +215,26 @@ import Vitals
                 "HV10-00017,weight,700,kg,2026-11-03T07:00:00+01:00",
                 "HV10-00017,weight,82.4,kg",
             ]
-            try processor.store.journal(.import, messages: rows.enumerated().map { ("import/test.csv/line/\($0.offset + 2)", Data($0.element.utf8)) })
+            try processor.store.journal(
+                .import,
+                messages: rows.enumerated().map { ("import/test.csv/line/\($0.offset + 2)", Data($0.element.utf8)) })
             let results = try processor.processPending(source: .import)
-            #expect(results.map(\.outcome) == [.stored, .stored, .stored, .quarantined, .quarantined, .quarantined, .quarantined])
-            #expect(results.compactMap(\.rejection?.reason) == [.wrongUnit, .unknownDevice, .implausibleValue, .missingField])
+            #expect(
+                results.map(\.outcome) == [
+                    .stored, .stored, .stored, .quarantined, .quarantined, .quarantined, .quarantined,
+                ])
+            #expect(
+                results.compactMap(\.rejection?.reason) == [
+                    .wrongUnit, .unknownDevice, .implausibleValue, .missingField,
+                ])
             let readings = try processor.store.readings(patientID: "P-0001")
             #expect(readings.count == 3)
             // A local time in the CSV is the patient's (Copenhagen, UTC+1 in November).
-            #expect(readings.contains { $0.measuredAt == (try! Date("2026-11-02T06:00:00Z", strategy: .iso8601)) && $0.originalUnit == .pound })
+            #expect(
+                readings.contains {
+                    $0.measuredAt == (try! Date("2026-11-02T06:00:00Z", strategy: .iso8601))
+                        && $0.originalUnit == .pound
+                })
         }
     }
 

@@ -18,7 +18,9 @@ import Vitals
         "wrong_unit", "bad_timestamp", "serial_mismatch", "no_measurements",
     ]
 
-    @Test("each malformed payload is refused with its reason", arguments: try MalformedCase.corpus().filter { pureReasons.contains($0.reason) })
+    @Test(
+        "each malformed payload is refused with its reason",
+        arguments: try MalformedCase.corpus().filter { pureReasons.contains($0.reason) })
     func malformed(sample: MalformedCase) {
         #expect {
             try decoder.prepare(topic: sample.topic, payload: Data(sample.payload.utf8))
@@ -32,7 +34,9 @@ import Vitals
         let corpus = try MalformedCase.corpus()
         #expect(corpus.count >= 50)
         let reasons = Set(corpus.map(\.reason))
-        let fromDevices = Set(QuarantineReason.allCases.map(\.rawValue)).subtracting(["oversized", "conflicting_reading"])
+        let fromDevices = Set(QuarantineReason.allCases.map(\.rawValue)).subtracting([
+            "oversized", "conflicting_reading",
+        ])
         #expect(reasons == fromDevices)
     }
 
@@ -46,7 +50,9 @@ import Vitals
 
     @Test("invalid UTF-8 and NUL bytes are malformed JSON, not a crash")
     func invalidBytes() {
-        for payload in [Data([0xFF, 0xFE, 0x7B, 0x7D]), Data([0x7B, 0x00, 0x7D]), Data("{\"serial\": \"HV10\u{0}\"".utf8)] {
+        for payload in [
+            Data([0xFF, 0xFE, 0x7B, 0x7D]), Data([0x7B, 0x00, 0x7D]), Data("{\"serial\": \"HV10\u{0}\"".utf8),
+        ] {
             #expect(throws: Rejection.self) { try decoder.prepare(topic: "telekit/HV10-00017/hv10", payload: payload) }
         }
     }
@@ -54,7 +60,8 @@ import Vitals
     @Test("a pounds scale keeps the original value and unit beside the canonical one")
     func keepsOriginal() throws {
         let message = try decoder.prepare(
-            topic: "telekit/SC300-A1/sc300", payload: Data(#"{"device": "SC300-A1", "t": 1795155123, "w_lb": 181.7}"#.utf8))
+            topic: "telekit/SC300-A1/sc300",
+            payload: Data(#"{"device": "SC300-A1", "t": 1795155123, "w_lb": 181.7}"#.utf8))
         let reading = try #require(message.readings.first)
         #expect(reading.original == Quantity(181.7, .pound))
         #expect(reading.canonical.unit == .kilogram)
@@ -68,7 +75,9 @@ import Vitals
         #expect {
             try decoder.prepare(
                 topic: "telekit/HV10-00017/hv10",
-                payload: Data(#"{"serial": "HV10-00017", "msg_id": "m", "measured": "2026-11-20T07:12:03+01:00", "weight": 700, "unit": "kg"}"#.utf8))
+                payload: Data(
+                    #"{"serial": "HV10-00017", "msg_id": "m", "measured": "2026-11-20T07:12:03+01:00", "weight": 700, "unit": "kg"}"#
+                        .utf8))
         } throws: { error in
             let text = (error as? Rejection)?.message ?? ""
             return text.contains("700.0 kg") && text.contains("20.0 kg–350.0 kg")

@@ -18,7 +18,8 @@ import Testing
         ])
     func withOffset(text: String, utc: String) throws {
         let timestamp = try Timestamp.parseISO8601(text)
-        let expected = try Date(utc, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: utc.contains(".")))
+        let expected = try Date(
+            utc, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: utc.contains(".")))
         #expect(timestamp.date(in: Self.copenhagen) == expected)
     }
 
@@ -41,7 +42,8 @@ import Testing
         "malformed timestamps are refused",
         arguments: [
             "", "2026-11-20", "2026-02-30T07:00:00Z", "2026-13-01T07:00:00Z", "2026-11-20T25:00:00Z", "yesterday",
-            "2026-11-20T07:12:03+01:00 extra", "2026-11-20T07:12:03.+01:00", "2026/11/20 07:12:03", "2025-02-29T12:00:00Z",
+            "2026-11-20T07:12:03+01:00 extra", "2026-11-20T07:12:03.+01:00", "2026/11/20 07:12:03",
+            "2025-02-29T12:00:00Z",
         ])
     func refused(text: String) {
         #expect(throws: Timestamp.ParseError.self) { try Timestamp.parseISO8601(text) }

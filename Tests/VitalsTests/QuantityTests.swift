@@ -35,7 +35,8 @@ import Vitals
         "device and standard spellings of units",
         arguments: [
             ("kg", MeasurementUnit.kilogram), ("[lb_av]", .pound), ("lbs", .pound), ("mm[Hg]", .millimetreOfMercury),
-            ("mmHg", .millimetreOfMercury), ("kPa", .kilopascal), ("/min", .beatsPerMinute), ("beats/min", .beatsPerMinute),
+            ("mmHg", .millimetreOfMercury), ("kPa", .kilopascal), ("/min", .beatsPerMinute),
+            ("beats/min", .beatsPerMinute),
         ])
     func spelling(text: String, unit: MeasurementUnit) {
         #expect(MeasurementUnit(spelling: text) == unit)

@@ -65,7 +65,8 @@ public struct IngestConfiguration: Sendable {
             }
             if let clientID = broker.clientId {
                 if clientID.isEmpty || clientID.utf8.count > 23 {
-                    problem("broker.clientId", "expected 1 to 23 characters (the MQTT 3.1.1 limit), found '\(clientID)'")
+                    problem(
+                        "broker.clientId", "expected 1 to 23 characters (the MQTT 3.1.1 limit), found '\(clientID)'")
                 } else {
                     session.clientID = clientID
                 }
@@ -80,7 +81,9 @@ public struct IngestConfiguration: Sendable {
                     let text = try String(contentsOfFile: resolve(passwordFile), encoding: .utf8)
                     self.broker.password = text.trimmingCharacters(in: .whitespacesAndNewlines)
                 } catch {
-                    problem("broker.passwordFile", "expected a readable file holding the broker password, cannot read '\(resolve(passwordFile))'")
+                    problem(
+                        "broker.passwordFile",
+                        "expected a readable file holding the broker password, cannot read '\(resolve(passwordFile))'")
                 }
             }
             if let tls = broker.tls {
@@ -88,13 +91,16 @@ public struct IngestConfiguration: Sendable {
                 if !FileManager.default.isReadableFile(atPath: ca) {
                     problem("broker.tls.caFile", "expected a readable PEM file, cannot read '\(ca)'")
                 }
-                self.broker.tls = BrokerEndpoint.TLS(caFile: ca, certFile: tls.certFile.map(resolve), keyFile: tls.keyFile.map(resolve))
+                self.broker.tls = BrokerEndpoint.TLS(
+                    caFile: ca, certFile: tls.certFile.map(resolve), keyFile: tls.keyFile.map(resolve))
                 if (tls.certFile == nil) != (tls.keyFile == nil) {
                     problem("broker.tls", "expected both certFile and keyFile for a client certificate, or neither")
                 }
             }
             if let keepAlive = broker.keepAliveSeconds {
-                if keepAlive < 5 || keepAlive > 3600 { problem("broker.keepAliveSeconds", "expected 5 to 3600, found \(keepAlive)") }
+                if keepAlive < 5 || keepAlive > 3600 {
+                    problem("broker.keepAliveSeconds", "expected 5 to 3600, found \(keepAlive)")
+                }
                 session.keepAliveSeconds = Int32(clamping: keepAlive)
             }
             if let delay = broker.reconnectDelaySeconds {
@@ -132,7 +138,8 @@ public struct IngestConfiguration: Sendable {
             }
             if let zone = ingest.defaultTimeZone {
                 if TimeZone(identifier: zone) == nil {
-                    problem("ingest.defaultTimeZone", "expected a time zone name like Europe/Copenhagen, found '\(zone)'")
+                    problem(
+                        "ingest.defaultTimeZone", "expected a time zone name like Europe/Copenhagen, found '\(zone)'")
                 }
                 defaultTimeZone = zone
             }
@@ -148,7 +155,9 @@ public struct IngestConfiguration: Sendable {
         }
         if let level = raw.logging?.level {
             let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
-            if !levels.contains(level) { problem("logging.level", "expected one of \(levels.joined(separator: ", ")), found '\(level)'") }
+            if !levels.contains(level) {
+                problem("logging.level", "expected one of \(levels.joined(separator: ", ")), found '\(level)'")
+            }
             logLevel = level
         }
         if !problems.isEmpty { throw ConfigurationErrors(problems) }

@@ -9,7 +9,8 @@ enum YAMLFile {
         do {
             text = try String(contentsOf: url, encoding: .utf8)
         } catch {
-            throw ConfigurationError(file: url.path, field: "", expected: "cannot be read as UTF-8 text (\(error.localizedDescription))")
+            throw ConfigurationError(
+                file: url.path, field: "", expected: "cannot be read as UTF-8 text (\(error.localizedDescription))")
         }
         return try decode(type, from: text, file: url.path)
     }
@@ -33,11 +34,14 @@ enum YAMLFile {
         }
         switch error {
         case .keyNotFound(let key, let context):
-            return ConfigurationError(file: file, field: path(context.codingPath, key), expected: "is required but missing")
+            return ConfigurationError(
+                file: file, field: path(context.codingPath, key), expected: "is required but missing")
         case .typeMismatch(let type, let context):
-            return ConfigurationError(file: file, field: path(context.codingPath), expected: "expected \(friendly(type))")
+            return ConfigurationError(
+                file: file, field: path(context.codingPath), expected: "expected \(friendly(type))")
         case .valueNotFound(let type, let context):
-            return ConfigurationError(file: file, field: path(context.codingPath), expected: "expected \(friendly(type)), found nothing")
+            return ConfigurationError(
+                file: file, field: path(context.codingPath), expected: "expected \(friendly(type)), found nothing")
         case .dataCorrupted(let context):
             return ConfigurationError(file: file, field: path(context.codingPath), expected: context.debugDescription)
         @unknown default:
@@ -52,7 +56,8 @@ enum YAMLFile {
         case is Double.Type: "a number"
         case is Bool.Type: "true or false"
         default:
-            String(describing: type).hasPrefix("Array") ? "a list" : (String(describing: type).hasPrefix("Dictionary") ? "a mapping" : "\(type)")
+            String(describing: type).hasPrefix("Array")
+                ? "a list" : (String(describing: type).hasPrefix("Dictionary") ? "a mapping" : "\(type)")
         }
     }
 }

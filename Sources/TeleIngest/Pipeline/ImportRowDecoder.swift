@@ -32,13 +32,16 @@ public struct ImportRowDecoder: Sendable {
         guard !serial.isEmpty else { throw Rejection(.missingField, "the serial column is empty") }
         guard let kind = ReadingKind(rawValue: fields[1].lowercased()) else {
             throw Rejection(
-                .wrongType, "kind '\(fields[1])' is not one of \(ReadingKind.allCases.map(\.rawValue).joined(separator: ", "))",
+                .wrongType,
+                "kind '\(fields[1])' is not one of \(ReadingKind.allCases.map(\.rawValue).joined(separator: ", "))",
                 serial: serial)
         }
         guard let value = Double(fields[2]) else {
             throw Rejection(.wrongType, "value '\(fields[2])' is not a number", serial: serial)
         }
-        guard value.isFinite else { throw Rejection(.notANumber, "value '\(fields[2])' is not a finite number", serial: serial) }
+        guard value.isFinite else {
+            throw Rejection(.notANumber, "value '\(fields[2])' is not a finite number", serial: serial)
+        }
         guard let unit = MeasurementUnit(spelling: fields[3]) else {
             throw Rejection(.wrongUnit, "unit '\(fields[3])' is not a unit this product knows", serial: serial)
         }
@@ -53,7 +56,8 @@ public struct ImportRowDecoder: Sendable {
         let original = Quantity(value, unit)
         guard let canonical = original.canonical(for: kind) else {
             throw Rejection(
-                .wrongUnit, "\(kind.displayName) reported in \(unit.rawValue), which cannot express it (expected \(kind.canonicalUnit.rawValue))",
+                .wrongUnit,
+                "\(kind.displayName) reported in \(unit.rawValue), which cannot express it (expected \(kind.canonicalUnit.rawValue))",
                 serial: serial)
         }
         if let range = Self.plausible[kind], !range.contains(canonical.value) {

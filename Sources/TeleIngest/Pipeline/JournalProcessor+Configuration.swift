@@ -10,7 +10,9 @@ extension JournalProcessor {
                 expected: "expected a time zone name, found '\(configuration.defaultTimeZone)'")
         }
         let profiles =
-            loadProfiles ? try DeviceProfileSet.load(directory: URL(fileURLWithPath: configuration.profilesDirectory)) : DeviceProfileSet([])
+            loadProfiles
+            ? try DeviceProfileSet.load(directory: URL(fileURLWithPath: configuration.profilesDirectory))
+            : DeviceProfileSet([])
         let store = try MonitoringStore(path: configuration.databasePath, durability: configuration.durability)
         self.init(
             store: store, decoder: MessageDecoder(profiles: profiles, maxPayloadBytes: configuration.maxPayloadBytes),

@@ -20,7 +20,9 @@ public struct JournalProcessor: Sendable {
     /// Before this, a device clock was never set (the product did not exist).
     static let earliestPlausible = Date(timeIntervalSince1970: 1_262_304_000)  // 2010-01-01
 
-    public init(store: MonitoringStore, decoder: MessageDecoder, futureTolerance: TimeInterval = 300, defaultTimeZone: TimeZone) {
+    public init(
+        store: MonitoringStore, decoder: MessageDecoder, futureTolerance: TimeInterval = 300, defaultTimeZone: TimeZone
+    ) {
         self.store = store
         self.decoder = decoder
         self.futureTolerance = futureTolerance
@@ -143,17 +145,23 @@ public struct JournalProcessor: Sendable {
                 arguments: [now, outcome.rawValue, quarantineRow])
         }
         try db.execute(
-            sql: "UPDATE journal SET processed_at = ?, outcome = ? WHERE id = ?", arguments: [now, outcome.rawValue, entry.id])
+            sql: "UPDATE journal SET processed_at = ?, outcome = ? WHERE id = ?",
+            arguments: [now, outcome.rawValue, entry.id])
         return MessageResult(
             journalID: entry.id, source: entry.source, serial: serial, messageID: messageID, outcome: outcome,
             storedReadings: stored, rejection: rejection)
     }
 
-    private func quarantine(_ entry: JournalEntry, _ rejection: Rejection, db: Database, now: Int64, existing: Int64?) throws {
+    private func quarantine(_ entry: JournalEntry, _ rejection: Rejection, db: Database, now: Int64, existing: Int64?)
+        throws
+    {
         if let existing {
             try db.execute(
-                sql: "UPDATE quarantine SET reason = ?, message = ?, serial = ?, profile_id = ?, attempts = attempts + 1 WHERE id = ?",
-                arguments: [rejection.reason.rawValue, rejection.message, rejection.serial, rejection.profileID, existing])
+                sql:
+                    "UPDATE quarantine SET reason = ?, message = ?, serial = ?, profile_id = ?, attempts = attempts + 1 WHERE id = ?",
+                arguments: [
+                    rejection.reason.rawValue, rejection.message, rejection.serial, rejection.profileID, existing,
+                ])
         } else {
             try db.execute(
                 sql: """
@@ -161,7 +169,8 @@ public struct JournalProcessor: Sendable {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    entry.id, entry.source.rawValue, entry.topic, entry.payload, rejection.reason.rawValue, rejection.message,
+                    entry.id, entry.source.rawValue, entry.topic, entry.payload, rejection.reason.rawValue,
+                    rejection.message,
                     rejection.serial, rejection.profileID, now,
                 ])
         }
@@ -169,7 +178,9 @@ public struct JournalProcessor: Sendable {
 
     /// Attributes every reading of the message, then inserts them. Throws a `Rejection` for the
     /// whole message if any reading cannot be placed; returns the newly stored readings.
-    private func attributeAndInsert(_ message: PreparedMessage, entry: JournalEntry, db: Database) throws -> [StoredReading] {
+    private func attributeAndInsert(_ message: PreparedMessage, entry: JournalEntry, db: Database) throws
+        -> [StoredReading]
+    {
         let serial = message.serial
         func refuse(_ reason: QuarantineReason, _ text: String) -> Rejection {
             Rejection(reason, text, serial: serial, profileID: message.profileID)
@@ -179,7 +190,8 @@ public struct JournalProcessor: Sendable {
         }
         var placed: [(reading: PreparedReading, patientID: String, measuredAt: Date)] = []
         for reading in message.readings {
-            let (patientID, measuredAt) = try attribute(reading.time, serial: serial, receivedAt: entry.receivedAt, db: db, refuse: refuse)
+            let (patientID, measuredAt) = try attribute(
+                reading.time, serial: serial, receivedAt: entry.receivedAt, db: db, refuse: refuse)
             placed.append((reading, patientID, measuredAt))
         }
         var stored: [StoredReading] = []
@@ -193,11 +205,13 @@ public struct JournalProcessor: Sendable {
                     """)
             try insert.execute(arguments: [
                 patientID, serial, reading.kind.rawValue, reading.canonical.value, reading.canonical.unit.rawValue,
-                reading.original.value, reading.original.unit.rawValue, measured, entry.receivedAt.millisecondsSince1970,
+                reading.original.value, reading.original.unit.rawValue, measured,
+                entry.receivedAt.millisecondsSince1970,
                 entry.id, message.messageID, message.profileID,
             ])
             guard db.changesCount > 0 else {
-                try confirmDuplicate(reading, patientID: patientID, measuredAt: measuredAt, message: message, db: db, refuse: refuse)
+                try confirmDuplicate(
+                    reading, patientID: patientID, measuredAt: measuredAt, message: message, db: db, refuse: refuse)
                 continue
             }
             let id = db.lastInsertedRowID
@@ -211,8 +225,10 @@ public struct JournalProcessor: Sendable {
             stored.append(
                 StoredReading(
                     id: id, patientID: patientID, serial: serial, kind: reading.kind, value: reading.canonical.value,
-                    unit: reading.canonical.unit, originalValue: reading.original.value, originalUnit: reading.original.unit,
-                    measuredAt: Date(millisecondsSince1970: measured), receivedAt: entry.receivedAt, journalID: entry.id,
+                    unit: reading.canonical.unit, originalValue: reading.original.value,
+                    originalUnit: reading.original.unit,
+                    measuredAt: Date(millisecondsSince1970: measured), receivedAt: entry.receivedAt,
+                    journalID: entry.id,
                     messageID: message.messageID, profileID: message.profileID))
         }
         return stored
@@ -222,7 +238,8 @@ public struct JournalProcessor: Sendable {
     /// instant. A local time is read in the zone of the patient paired when it arrived (or the
     /// default zone), then once more in the zone of the patient it lands on, if that differs.
     private func attribute(
-        _ time: MeasurementTime, serial: String, receivedAt: Date, db: Database, refuse: (QuarantineReason, String) -> Rejection
+        _ time: MeasurementTime, serial: String, receivedAt: Date, db: Database,
+        refuse: (QuarantineReason, String) -> Rejection
     ) throws -> (String, Date) {
         var zone = defaultTimeZone
         if case .local = time, let current = try pairing(serial: serial, at: receivedAt, db: db) {
@@ -235,13 +252,17 @@ public struct JournalProcessor: Sendable {
             let ahead = Int(measuredAt.timeIntervalSince(receivedAt))
             throw refuse(
                 .futureTimestamp,
-                "measured at \(measuredAt.formatted(.iso8601)), \(ahead) s after it arrived (\(receivedAt.formatted(.iso8601))); at most \(Int(futureTolerance)) s are allowed")
+                "measured at \(measuredAt.formatted(.iso8601)), \(ahead) s after it arrived (\(receivedAt.formatted(.iso8601))); at most \(Int(futureTolerance)) s are allowed"
+            )
         }
         if measuredAt < Self.earliestPlausible {
-            throw refuse(.clockNotSet, "measured at \(measuredAt.formatted(.iso8601)), before 2010: the device clock is not set")
+            throw refuse(
+                .clockNotSet, "measured at \(measuredAt.formatted(.iso8601)), before 2010: the device clock is not set")
         }
         guard var owner = try pairing(serial: serial, at: measuredAt, db: db) else {
-            throw refuse(.unpairedDevice, "device \(serial) was not paired with any patient at \(measuredAt.formatted(.iso8601))")
+            throw refuse(
+                .unpairedDevice, "device \(serial) was not paired with any patient at \(measuredAt.formatted(.iso8601))"
+            )
         }
         if case .local = time, owner.zone != zone, let again = time.date(in: owner.zone),
             let second = try pairing(serial: serial, at: again, db: db)
@@ -252,16 +273,18 @@ public struct JournalProcessor: Sendable {
         return (owner.patientID, measuredAt)
     }
 
-    private func pairing(serial: String, at instant: Date, db: Database) throws -> (patientID: String, zone: TimeZone)? {
+    private func pairing(serial: String, at instant: Date, db: Database) throws -> (patientID: String, zone: TimeZone)?
+    {
         let at = instant.millisecondsSince1970
-        guard let row = try Row.fetchOne(
-            db.cachedStatement(
-                sql: """
-                    SELECT pairing.patient_id, patient.time_zone FROM pairing JOIN patient ON patient.id = pairing.patient_id
-                    WHERE pairing.serial = ? AND pairing.valid_from <= ? AND (pairing.valid_to IS NULL OR pairing.valid_to > ?)
-                    LIMIT 1
-                    """),
-            arguments: [serial, at, at])
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT pairing.patient_id, patient.time_zone FROM pairing JOIN patient ON patient.id = pairing.patient_id
+                        WHERE pairing.serial = ? AND pairing.valid_from <= ? AND (pairing.valid_to IS NULL OR pairing.valid_to > ?)
+                        LIMIT 1
+                        """),
+                arguments: [serial, at, at])
         else { return nil }
         return (row["patient_id"], TimeZone(identifier: row["time_zone"]) ?? defaultTimeZone)
     }
@@ -274,19 +297,26 @@ public struct JournalProcessor: Sendable {
         let existing: Row?
         if let messageID = message.messageID {
             existing = try Row.fetchOne(
-                db, sql: "SELECT value, patient_id, measured_at FROM reading WHERE serial = ? AND message_id = ? AND kind = ?",
+                db,
+                sql:
+                    "SELECT value, patient_id, measured_at FROM reading WHERE serial = ? AND message_id = ? AND kind = ?",
                 arguments: [message.serial, messageID, reading.kind.rawValue])
         } else {
             existing = try Row.fetchOne(
-                db, sql: "SELECT value, patient_id, measured_at FROM reading WHERE serial = ? AND kind = ? AND measured_at = ? AND message_id IS NULL",
+                db,
+                sql:
+                    "SELECT value, patient_id, measured_at FROM reading WHERE serial = ? AND kind = ? AND measured_at = ? AND message_id IS NULL",
                 arguments: [message.serial, reading.kind.rawValue, measuredAt.millisecondsSince1970])
         }
         guard let existing else { return }
         let value: Double = existing["value"]
         let sameTime = (existing["measured_at"] as Int64) == measuredAt.millisecondsSince1970
-        if abs(value - reading.canonical.value) < 1e-9, sameTime, (existing["patient_id"] as String) == patientID { return }
+        if abs(value - reading.canonical.value) < 1e-9, sameTime, (existing["patient_id"] as String) == patientID {
+            return
+        }
         throw refuse(
             .conflictingReading,
-            "a \(reading.kind.displayName) reading with the same key is stored as \(Quantity(value, reading.canonical.unit)); this message says \(reading.canonical) at \(measuredAt.formatted(.iso8601))")
+            "a \(reading.kind.displayName) reading with the same key is stored as \(Quantity(value, reading.canonical.unit)); this message says \(reading.canonical) at \(measuredAt.formatted(.iso8601))"
+        )
     }
 }

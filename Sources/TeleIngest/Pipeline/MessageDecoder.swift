@@ -60,15 +60,20 @@ public struct MessageDecoder: Sendable {
                     serial: message.serial, profileID: profile.id)
             }
             if let range = profile.plausible[measurement.kind], !range.contains(canonical.value) {
-                let limits = "\(Quantity(range.lowerBound, canonical.unit).description)–\(Quantity(range.upperBound, canonical.unit).description)"
+                let limits =
+                    "\(Quantity(range.lowerBound, canonical.unit).description)–\(Quantity(range.upperBound, canonical.unit).description)"
                 throw Rejection(
                     .implausibleValue,
                     "\(measurement.kind.displayName) \(canonical) is outside the plausible \(limits) for \(profile.name)",
                     serial: message.serial, profileID: profile.id)
             }
-            readings.append(PreparedReading(kind: measurement.kind, canonical: canonical, original: measurement.original, time: measurement.time))
+            readings.append(
+                PreparedReading(
+                    kind: measurement.kind, canonical: canonical, original: measurement.original, time: measurement.time
+                ))
         }
-        return PreparedMessage(profileID: profile.id, serial: message.serial, messageID: message.messageID, readings: readings)
+        return PreparedMessage(
+            profileID: profile.id, serial: message.serial, messageID: message.messageID, readings: readings)
     }
 
     /// The JSON error in a line, without echoing the payload (it may hold personal data).

@@ -20,7 +20,9 @@ extension DeviceProfile {
                 throw reject(.missingField, "the serial field '\(serialField)' is missing", serial: topicSerial)
             }
             guard let text = value.scalarText, !text.isEmpty else {
-                throw reject(.wrongType, "the serial field '\(serialField)' holds \(value.typeName), expected text", serial: topicSerial)
+                throw reject(
+                    .wrongType, "the serial field '\(serialField)' holds \(value.typeName), expected text",
+                    serial: topicSerial)
             }
             payloadSerial = text
         }
@@ -38,7 +40,8 @@ extension DeviceProfile {
             // A profile's message id is optional per message: without it the natural key applies.
             if let value = payload[path: messageIDField], value != .null {
                 guard let text = value.scalarText else {
-                    throw reject(.wrongType, "the message id '\(messageIDField)' holds \(value.typeName)", serial: serial)
+                    throw reject(
+                        .wrongType, "the message id '\(messageIDField)' holds \(value.typeName)", serial: serial)
                 }
                 messageID = text
             }
@@ -51,7 +54,9 @@ extension DeviceProfile {
             measurements = try decodeObservations(list, payload: payload, serial: serial)
         }
         guard !measurements.isEmpty else {
-            throw reject(.noMeasurements, "the message holds no weight, blood pressure or pulse this profile reads", serial: serial)
+            throw reject(
+                .noMeasurements, "the message holds no weight, blood pressure or pulse this profile reads",
+                serial: serial)
         }
         return DecodedMessage(profileID: id, serial: serial, messageID: messageID, measurements: measurements)
     }
@@ -65,7 +70,8 @@ extension DeviceProfile {
         for field in fields {
             guard let raw = payload[path: field.value], raw != .null else {
                 if field.optional { continue }
-                throw reject(.missingField, "the \(field.kind.displayName) field '\(field.value)' is missing", serial: serial)
+                throw reject(
+                    .missingField, "the \(field.kind.displayName) field '\(field.value)' is missing", serial: serial)
             }
             let value = try number(raw, field: field.value, kind: field.kind, serial: serial)
             let unit: MeasurementUnit
@@ -77,7 +83,10 @@ extension DeviceProfile {
                     throw reject(.wrongUnit, "the unit field '\(path)' is missing", serial: serial)
                 }
                 guard let text = spelled.scalarText, let named = names[text] ?? MeasurementUnit(spelling: text) else {
-                    throw reject(.wrongUnit, "unit '\(spelled.scalarText ?? spelled.typeName)' in '\(path)' is not a unit this product knows", serial: serial)
+                    throw reject(
+                        .wrongUnit,
+                        "unit '\(spelled.scalarText ?? spelled.typeName)' in '\(path)' is not a unit this product knows",
+                        serial: serial)
                 }
                 unit = named
             }
@@ -126,12 +135,18 @@ extension DeviceProfile {
                     throw reject(.missingField, "observation \(part.place) has no time", serial: serial)
                 }
                 guard let rawValue = part.value else {
-                    throw reject(.missingField, "observation \(part.place) (\(kind.displayName)) has no '\(list.value)'", serial: serial)
+                    throw reject(
+                        .missingField, "observation \(part.place) (\(kind.displayName)) has no '\(list.value)'",
+                        serial: serial)
                 }
                 let value = try number(rawValue, field: list.value, kind: kind, serial: serial)
-                let unitCode = try readCode(part.unitOwner, list.unit, partition: list.unitPartition, place: part.place, serial: serial)
+                let unitCode = try readCode(
+                    part.unitOwner, list.unit, partition: list.unitPartition, place: part.place, serial: serial)
                 guard let unit = list.units[unitCode] else {
-                    throw reject(.wrongUnit, "observation \(part.place) has unit code \(unitCode), which is not a unit this profile maps", serial: serial)
+                    throw reject(
+                        .wrongUnit,
+                        "observation \(part.place) has unit code \(unitCode), which is not a unit this profile maps",
+                        serial: serial)
                 }
                 measurements.append(DecodedMeasurement(kind: kind, original: Quantity(value, unit), time: measuredAt))
             }
@@ -139,24 +154,33 @@ extension DeviceProfile {
         return measurements
     }
 
-    private func readCode(_ value: JSONValue, _ path: FieldPath, partition: Int?, place: String, serial: String) throws(Rejection) -> Int {
+    private func readCode(_ value: JSONValue, _ path: FieldPath, partition: Int?, place: String, serial: String)
+        throws(Rejection) -> Int
+    {
         guard let raw = value[path: path] else {
             throw reject(.missingField, "observation \(place) has no code field '\(path)'", serial: serial)
         }
         guard case .integer(let code) = raw, code >= 0, code <= Int64(UInt32.max) else {
-            throw reject(.wrongType, "observation \(place) code '\(path)' holds \(raw.typeName), expected a whole number", serial: serial)
+            throw reject(
+                .wrongType, "observation \(place) code '\(path)' holds \(raw.typeName), expected a whole number",
+                serial: serial)
         }
         // Devices often send the 16-bit term code alone; expand it with the partition.
         if let partition, code < 65_536 { return partition << 16 | Int(code) }
         return Int(code)
     }
 
-    private func number(_ raw: JSONValue, field: FieldPath, kind: ReadingKind, serial: String) throws(Rejection) -> Double {
+    private func number(_ raw: JSONValue, field: FieldPath, kind: ReadingKind, serial: String) throws(Rejection)
+        -> Double
+    {
         guard let value = raw.doubleValue else {
             if case .string(let text) = raw, ["nan", "inf", "-inf", "infinity"].contains(text.lowercased()) {
-                throw reject(.notANumber, "the \(kind.displayName) in '\(field)' is '\(text)', not a number", serial: serial)
+                throw reject(
+                    .notANumber, "the \(kind.displayName) in '\(field)' is '\(text)', not a number", serial: serial)
             }
-            throw reject(.wrongType, "the \(kind.displayName) in '\(field)' holds \(raw.typeName), expected a number", serial: serial)
+            throw reject(
+                .wrongType, "the \(kind.displayName) in '\(field)' holds \(raw.typeName), expected a number",
+                serial: serial)
         }
         guard value.isFinite else {
             throw reject(.notANumber, "the \(kind.displayName) in '\(field)' is not a finite number", serial: serial)
@@ -164,7 +188,8 @@ extension DeviceProfile {
         return value
     }
 
-    private func readTime(_ payload: JSONValue, field: FieldPath, format: TimestampFormat, serial: String) throws(Rejection)
+    private func readTime(_ payload: JSONValue, field: FieldPath, format: TimestampFormat, serial: String)
+        throws(Rejection)
         -> MeasurementTime
     {
         guard let raw = payload[path: field], raw != .null else {
@@ -173,7 +198,10 @@ extension DeviceProfile {
         switch format {
         case .iso8601, .localTime:
             guard case .string(let text) = raw else {
-                throw reject(.wrongType, "the time field '\(field)' holds \(raw.typeName), expected text like 2026-11-20T07:12:03+01:00", serial: serial)
+                throw reject(
+                    .wrongType,
+                    "the time field '\(field)' holds \(raw.typeName), expected text like 2026-11-20T07:12:03+01:00",
+                    serial: serial)
             }
             let timestamp: Timestamp
             do {
@@ -183,7 +211,9 @@ extension DeviceProfile {
             }
             if timestamp.offsetSeconds == nil {
                 guard format == .localTime else {
-                    throw reject(.badTimestamp, "the time '\(text)' has no UTC offset, and this profile expects one", serial: serial)
+                    throw reject(
+                        .badTimestamp, "the time '\(text)' has no UTC offset, and this profile expects one",
+                        serial: serial)
                 }
                 return .local(timestamp)
             }
@@ -195,14 +225,21 @@ extension DeviceProfile {
                 default: raw.doubleValue
                 }
             guard let number, number.isFinite else {
-                throw reject(.wrongType, "the time field '\(field)' holds \(raw.typeName), expected epoch \(format == .epochSeconds ? "seconds" : "milliseconds")", serial: serial)
+                throw reject(
+                    .wrongType,
+                    "the time field '\(field)' holds \(raw.typeName), expected epoch \(format == .epochSeconds ? "seconds" : "milliseconds")",
+                    serial: serial)
             }
             // Seconds since 1970 stay below 1e11 until the year 5138; milliseconds pass it in 1973.
             if format == .epochSeconds, number > 1e11 {
-                throw reject(.badTimestamp, "the time \(Int64(number)) looks like milliseconds, but this profile reads seconds", serial: serial)
+                throw reject(
+                    .badTimestamp, "the time \(Int64(number)) looks like milliseconds, but this profile reads seconds",
+                    serial: serial)
             }
             if format == .epochMilliseconds, number < 1e11, number > 0 {
-                throw reject(.badTimestamp, "the time \(Int64(number)) looks like seconds, but this profile reads milliseconds", serial: serial)
+                throw reject(
+                    .badTimestamp, "the time \(Int64(number)) looks like seconds, but this profile reads milliseconds",
+                    serial: serial)
             }
             let seconds = format == .epochSeconds ? number : number / 1000
             return .instant(Date(timeIntervalSince1970: seconds))

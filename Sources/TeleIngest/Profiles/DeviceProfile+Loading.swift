@@ -102,21 +102,29 @@ extension DeviceProfile {
         }
         func kind(_ text: String, _ field: String) -> ReadingKind? {
             guard let kind = ReadingKind(rawValue: text) else {
-                problem(field, "expected one of \(ReadingKind.allCases.map(\.rawValue).joined(separator: ", ")), found '\(text)'")
+                problem(
+                    field,
+                    "expected one of \(ReadingKind.allCases.map(\.rawValue).joined(separator: ", ")), found '\(text)'")
                 return nil
             }
             return kind
         }
         func unit(_ text: String, _ field: String) -> MeasurementUnit? {
             guard let unit = MeasurementUnit(rawValue: text) else {
-                problem(field, "expected one of \(MeasurementUnit.allCases.map(\.rawValue).joined(separator: ", ")), found '\(text)'")
+                problem(
+                    field,
+                    "expected one of \(MeasurementUnit.allCases.map(\.rawValue).joined(separator: ", ")), found '\(text)'"
+                )
                 return nil
             }
             return unit
         }
         func format(_ text: String, _ field: String) -> TimestampFormat? {
             guard let format = TimestampFormat(rawValue: text) else {
-                problem(field, "expected one of \(TimestampFormat.allCases.map(\.rawValue).joined(separator: ", ")), found '\(text)'")
+                problem(
+                    field,
+                    "expected one of \(TimestampFormat.allCases.map(\.rawValue).joined(separator: ", ")), found '\(text)'"
+                )
                 return nil
             }
             return format
@@ -127,18 +135,23 @@ extension DeviceProfile {
         }
         let topic = TopicPattern(raw.match.topic)
         if topic == nil {
-            problem("match.topic", "expected an MQTT topic pattern ('+', '#' last, at most one {serial}), found '\(raw.match.topic)'")
+            problem(
+                "match.topic",
+                "expected an MQTT topic pattern ('+', '#' last, at most one {serial}), found '\(raw.match.topic)'")
         }
         let conditions = (raw.match.payload ?? [:]).sorted { $0.key < $1.key }.compactMap { key, value in
             path(key, "match.payload.\(key)").map { PayloadCondition(field: $0, equals: value) }
         }
         let serialField = path(raw.serial, "serial")
         if raw.serial == nil, topic?.capturesSerial == false {
-            problem("serial", "is required when match.topic has no {serial}: the device serial must come from somewhere")
+            problem(
+                "serial", "is required when match.topic has no {serial}: the device serial must come from somewhere")
         }
         let messageIDField = path(raw.messageId, "messageId")
         var time: TimeSource?
-        if let rawTime = raw.time, let field = path(rawTime.field, "time.field"), let format = format(rawTime.format, "time.format") {
+        if let rawTime = raw.time, let field = path(rawTime.field, "time.field"),
+            let format = format(rawTime.format, "time.format")
+        {
             time = TimeSource(field: field, format: format)
         }
 
@@ -164,13 +177,20 @@ extension DeviceProfile {
                     }
                     if let unitPath = path(unitField, "\(field).unitField") { source = .field(unitPath, names: names) }
                 default:
-                    problem(field, "expected exactly one of 'unit' (a fixed unit) or 'unitField' (where the payload names it)")
+                    problem(
+                        field,
+                        "expected exactly one of 'unit' (a fixed unit) or 'unitField' (where the payload names it)")
                 }
                 if let kind, case .fixed(let fixed)? = source, !fixed.canExpress(kind) {
-                    problem("\(field).unit", "\(fixed.rawValue) cannot express \(kind.rawValue); expected a unit like \(kind.canonicalUnit.rawValue)")
+                    problem(
+                        "\(field).unit",
+                        "\(fixed.rawValue) cannot express \(kind.rawValue); expected a unit like \(kind.canonicalUnit.rawValue)"
+                    )
                 }
                 if let kind, let value, let source {
-                    built.append(FieldMeasurement(kind: kind, value: value, unit: source, optional: measurement.optional ?? false))
+                    built.append(
+                        FieldMeasurement(
+                            kind: kind, value: value, unit: source, optional: measurement.optional ?? false))
                     producedKinds.insert(kind)
                 }
             }
@@ -182,13 +202,16 @@ extension DeviceProfile {
             let unitPath = path(observations.unit, "observations.unit")
             let timePath = path(observations.time, "observations.time")
             let components = path(observations.components, "observations.components")
-            let timeFormat = observations.timeFormat.flatMap { format($0, "observations.timeFormat") } ?? time?.format ?? .iso8601
+            let timeFormat =
+                observations.timeFormat.flatMap { format($0, "observations.timeFormat") } ?? time?.format ?? .iso8601
             if observations.time == nil, raw.time == nil {
                 problem("observations.time", "is required when the profile has no message-level 'time'")
             }
             var kinds: [Int: ReadingKind] = [:]
             for (codeValue, name) in observations.kinds {
-                if let mapped = kind(name, "observations.kinds.\(codeValue)") { kinds[codeValue] = mapped; producedKinds.insert(mapped) }
+                if let mapped = kind(name, "observations.kinds.\(codeValue)") {
+                    kinds[codeValue] = mapped; producedKinds.insert(mapped)
+                }
             }
             var units: [Int: MeasurementUnit] = [:]
             for (codeValue, name) in observations.units {
@@ -219,7 +242,10 @@ extension DeviceProfile {
             plausible[kind] = range.min...range.max
         }
         for kind in producedKinds.sorted(by: { $0.rawValue < $1.rawValue }) where plausible[kind] == nil {
-            problem("plausible.\(kind.rawValue)", "is required: the profile produces \(kind.rawValue) readings, so give their plausible min and max in \(kind.canonicalUnit.rawValue)")
+            problem(
+                "plausible.\(kind.rawValue)",
+                "is required: the profile produces \(kind.rawValue) readings, so give their plausible min and max in \(kind.canonicalUnit.rawValue)"
+            )
         }
 
         var samples: [Sample] = []
@@ -230,7 +256,9 @@ extension DeviceProfile {
                 let kind = kind(reading.kind, "\(field).expect.\(position).kind")
                 let instant = try? Timestamp.parseISO8601(reading.measuredAt)
                 if instant == nil || instant?.offsetSeconds == nil {
-                    problem("\(field).expect.\(position).measuredAt", "expected an ISO 8601 time with offset, found '\(reading.measuredAt)'")
+                    problem(
+                        "\(field).expect.\(position).measuredAt",
+                        "expected an ISO 8601 time with offset, found '\(reading.measuredAt)'")
                 }
                 if let kind, let date = instant?.date(in: TimeZone(identifier: "UTC")!) {
                     expected.append(ExpectedReading(kind: kind, value: reading.value, measuredAt: date))
@@ -240,13 +268,19 @@ extension DeviceProfile {
             if let reason = sample.expectRejection {
                 rejection = QuarantineReason(rawValue: reason)
                 if rejection == nil {
-                    problem("\(field).expectRejection", "expected one of \(QuarantineReason.allCases.map(\.rawValue).joined(separator: ", ")), found '\(reason)'")
+                    problem(
+                        "\(field).expectRejection",
+                        "expected one of \(QuarantineReason.allCases.map(\.rawValue).joined(separator: ", ")), found '\(reason)'"
+                    )
                 }
             }
             if expected.isEmpty, rejection == nil, sample.expectRejection == nil {
                 problem("\(field)", "expected 'expect' (the readings it gives) or 'expectRejection'")
             }
-            samples.append(Sample(name: sample.name, topic: sample.topic, payload: sample.payload, expect: expected, expectRejection: rejection))
+            samples.append(
+                Sample(
+                    name: sample.name, topic: sample.topic, payload: sample.payload, expect: expected,
+                    expectRejection: rejection))
         }
 
         guard problems.isEmpty, let topic, let content else {

@@ -18,7 +18,9 @@ public struct DeviceProfileSet: Sendable {
             names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         } catch {
             throw ConfigurationErrors([
-                ConfigurationError(file: directory.path, field: "", expected: "expected a folder of device profiles (.yaml); it cannot be read")
+                ConfigurationError(
+                    file: directory.path, field: "",
+                    expected: "expected a folder of device profiles (.yaml); it cannot be read")
             ])
         }
         var problems: [ConfigurationError] = []
@@ -29,7 +31,10 @@ public struct DeviceProfileSet: Sendable {
             do {
                 let profile = try DeviceProfile.load(from: url)
                 if let other = seen[profile.id] {
-                    problems.append(ConfigurationError(file: url.path, field: "id", expected: "'\(profile.id)' is already used by \(other); ids must be unique"))
+                    problems.append(
+                        ConfigurationError(
+                            file: url.path, field: "id",
+                            expected: "'\(profile.id)' is already used by \(other); ids must be unique"))
                 }
                 seen[profile.id] = url.path
                 profiles.append(profile)
@@ -38,7 +43,10 @@ public struct DeviceProfileSet: Sendable {
             }
         }
         if profiles.isEmpty, problems.isEmpty {
-            problems.append(ConfigurationError(file: directory.path, field: "", expected: "expected at least one device profile (.yaml) in this folder"))
+            problems.append(
+                ConfigurationError(
+                    file: directory.path, field: "",
+                    expected: "expected at least one device profile (.yaml) in this folder"))
         }
         guard problems.isEmpty else { throw ConfigurationErrors(problems) }
         return DeviceProfileSet(profiles)

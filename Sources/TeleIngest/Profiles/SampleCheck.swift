@@ -17,7 +17,9 @@ public enum SampleCheck {
                 do throws(Rejection) {
                     let prepared = try decoder.prepare(topic: sample.topic, payload: Data(sample.payload.utf8))
                     if let expected = sample.expectRejection {
-                        failures.append("\(place): expected rejection \(expected.rawValue), but it gave \(prepared.readings.count) readings")
+                        failures.append(
+                            "\(place): expected rejection \(expected.rawValue), but it gave \(prepared.readings.count) readings"
+                        )
                         continue
                     }
                     if prepared.profileID != profile.id {
@@ -41,7 +43,9 @@ public enum SampleCheck {
                     }
                 } catch {
                     if sample.expectRejection != error.reason {
-                        failures.append("\(place): \(sample.expectRejection.map { "expected \($0.rawValue), " } ?? "")rejected: \(error)")
+                        failures.append(
+                            "\(place): \(sample.expectRejection.map { "expected \($0.rawValue), " } ?? "")rejected: \(error)"
+                        )
                     }
                 }
             }

@@ -48,7 +48,9 @@ public final class IngestService: Service, Sendable {
 
         // What a crash left unprocessed is done before anything new arrives.
         let backlog = try store.journalBacklog()
-        if backlog > 0 { logger.notice("processing journal entries left from before", metadata: ["entries": "\(backlog)"]) }
+        if backlog > 0 {
+            logger.notice("processing journal entries left from before", metadata: ["entries": "\(backlog)"])
+        }
         drain(connection: nil)
 
         running.withLock { $0 = (connection, writer) }
@@ -104,7 +106,8 @@ public final class IngestService: Service, Sendable {
                 let topic = "\(configuration.receipts.topicPrefix)/\(receipt.serial)/receipt"
                 try connection.publish(topic: topic, payload: try encoder.encode(receipt))
             } catch {
-                logger.warning("could not publish a receipt", metadata: ["serial": "\(receipt.serial)", "error": "\(error)"])
+                logger.warning(
+                    "could not publish a receipt", metadata: ["serial": "\(receipt.serial)", "error": "\(error)"])
             }
         }
     }

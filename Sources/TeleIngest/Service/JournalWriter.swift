@@ -51,7 +51,8 @@ final class JournalWriter: Sendable {
                 }
                 if stopping.load(ordering: .sequentiallyConsistent) {
                     logger.critical(
-                        "stopping while a message could not be journaled; exiting without acknowledging it, the broker will deliver it again")
+                        "stopping while a message could not be journaled; exiting without acknowledging it, the broker will deliver it again"
+                    )
                     exit(75)  // EX_TEMPFAIL
                 }
                 Thread.sleep(forTimeInterval: min(0.05 * Double(1 << min(failures, 7)), 5))

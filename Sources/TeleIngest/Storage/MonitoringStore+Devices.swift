@@ -27,13 +27,15 @@ extension MonitoringStore {
     public func pair(serial: String, patientID: String, from: Date = Date()) throws -> Pairing {
         let operation = "pairing device \(serial) with patient \(patientID)"
         return try database.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM patient WHERE id = ?", arguments: [patientID]) == true else {
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM patient WHERE id = ?", arguments: [patientID]) == true
+            else {
                 throw StoreError(operation, "no patient with this id (tele-ingest patients add)")
             }
             let start = from.millisecondsSince1970
             if let clash = try Row.fetchOne(
                 db,
-                sql: "SELECT patient_id, valid_from, valid_to FROM pairing WHERE serial = ? AND (valid_to IS NULL OR valid_to > ?) ORDER BY valid_from LIMIT 1",
+                sql:
+                    "SELECT patient_id, valid_from, valid_to FROM pairing WHERE serial = ? AND (valid_to IS NULL OR valid_to > ?) ORDER BY valid_from LIMIT 1",
                 arguments: [serial, start])
             {
                 let until: Int64? = clash["valid_to"]
@@ -42,7 +44,8 @@ extension MonitoringStore {
                     operation,
                     "the device is paired with patient \(clash["patient_id"] as String) from \(since)"
                         + (until.map { " until \(Date(millisecondsSince1970: $0).formatted(.iso8601))" } ?? "")
-                        + "; unpair it first (tele-ingest devices unpair --serial \(serial) --at …) or pair from a later time")
+                        + "; unpair it first (tele-ingest devices unpair --serial \(serial) --at …) or pair from a later time"
+                )
             }
             try db.execute(
                 sql: "INSERT INTO device (serial, registered_at) VALUES (?, ?) ON CONFLICT (serial) DO NOTHING",
@@ -50,7 +53,8 @@ extension MonitoringStore {
             try db.execute(
                 sql: "INSERT INTO pairing (serial, patient_id, valid_from) VALUES (?, ?, ?)",
                 arguments: [serial, patientID, start])
-            return Pairing(id: db.lastInsertedRowID, serial: serial, patientID: patientID, validFrom: from, validTo: nil)
+            return Pairing(
+                id: db.lastInsertedRowID, serial: serial, patientID: patientID, validFrom: from, validTo: nil)
         }
     }
 
@@ -60,16 +64,19 @@ extension MonitoringStore {
     public func unpair(serial: String, at: Date = Date()) throws -> Pairing {
         let operation = "unpairing device \(serial)"
         return try database.write { db in
-            guard let row = try Row.fetchOne(
-                db, sql: "SELECT * FROM pairing WHERE serial = ? AND valid_to IS NULL", arguments: [serial])
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT * FROM pairing WHERE serial = ? AND valid_to IS NULL", arguments: [serial])
             else {
                 throw StoreError(operation, "the device is not paired now")
             }
             var pairing = Pairing(row: row)
             guard at > pairing.validFrom else {
-                throw StoreError(operation, "the pairing started \(pairing.validFrom.formatted(.iso8601)); unpair at a later time")
+                throw StoreError(
+                    operation, "the pairing started \(pairing.validFrom.formatted(.iso8601)); unpair at a later time")
             }
-            try db.execute(sql: "UPDATE pairing SET valid_to = ? WHERE id = ?", arguments: [at.millisecondsSince1970, pairing.id])
+            try db.execute(
+                sql: "UPDATE pairing SET valid_to = ? WHERE id = ?", arguments: [at.millisecondsSince1970, pairing.id])
             pairing.validTo = at
             return pairing
         }
@@ -78,11 +85,14 @@ extension MonitoringStore {
     /// Every registered device with its pairings.
     public func devices() throws -> [Device] {
         try database.read { db in
-            let pairings = try Row.fetchAll(db, sql: "SELECT * FROM pairing ORDER BY serial, valid_from DESC").map(Pairing.init(row:))
+            let pairings = try Row.fetchAll(db, sql: "SELECT * FROM pairing ORDER BY serial, valid_from DESC").map(
+                Pairing.init(row:))
             let grouped = Dictionary(grouping: pairings, by: \.serial)
             return try Row.fetchAll(db, sql: "SELECT * FROM device ORDER BY serial").map { row in
                 let serial: String = row["serial"]
-                return Device(serial: serial, registeredAt: Date(millisecondsSince1970: row["registered_at"]), pairings: grouped[serial] ?? [])
+                return Device(
+                    serial: serial, registeredAt: Date(millisecondsSince1970: row["registered_at"]),
+                    pairings: grouped[serial] ?? [])
             }
         }
     }
@@ -93,6 +103,7 @@ extension Pairing {
         let validTo: Int64? = row["valid_to"]
         self.init(
             id: row["id"], serial: row["serial"], patientID: row["patient_id"],
-            validFrom: Date(millisecondsSince1970: row["valid_from"]), validTo: validTo.map(Date.init(millisecondsSince1970:)))
+            validFrom: Date(millisecondsSince1970: row["valid_from"]),
+            validTo: validTo.map(Date.init(millisecondsSince1970:)))
     }
 }

@@ -32,7 +32,9 @@ extension MonitoringStore {
     /// Commits one raw message to the journal and returns its id: the one write on the
     /// broker's delivery path. Autocommit with a cached statement, no explicit transaction.
     @discardableResult
-    public func journal(_ source: MessageSource, topic: String, payload: Data, receivedAt: Date = Date()) throws -> Int64 {
+    public func journal(_ source: MessageSource, topic: String, payload: Data, receivedAt: Date = Date()) throws
+        -> Int64
+    {
         try database.writeWithoutTransaction { db in
             let statement = try db.cachedStatement(
                 sql: "INSERT INTO journal (source, topic, payload, received_at) VALUES (?, ?, ?, ?)")
@@ -43,12 +45,16 @@ extension MonitoringStore {
 
     /// Commits many messages to the journal in one transaction (bulk import); returns their ids.
     @discardableResult
-    public func journal(_ source: MessageSource, messages: [(topic: String, payload: Data)], receivedAt: Date = Date()) throws -> [Int64] {
+    public func journal(_ source: MessageSource, messages: [(topic: String, payload: Data)], receivedAt: Date = Date())
+        throws -> [Int64]
+    {
         try database.write { db in
             let statement = try db.cachedStatement(
                 sql: "INSERT INTO journal (source, topic, payload, received_at) VALUES (?, ?, ?, ?)")
             return try messages.map { message in
-                try statement.execute(arguments: [source.rawValue, message.topic, message.payload, receivedAt.millisecondsSince1970])
+                try statement.execute(arguments: [
+                    source.rawValue, message.topic, message.payload, receivedAt.millisecondsSince1970,
+                ])
                 return db.lastInsertedRowID
             }
         }
@@ -63,7 +69,8 @@ extension MonitoringStore {
             _ = arguments.append(contentsOf: [limit])
             return try Row.fetchAll(
                 db,
-                sql: "SELECT id, source, topic, payload, received_at FROM journal WHERE processed_at IS NULL \(filter) ORDER BY id LIMIT ?",
+                sql:
+                    "SELECT id, source, topic, payload, received_at FROM journal WHERE processed_at IS NULL \(filter) ORDER BY id LIMIT ?",
                 arguments: arguments
             ).map(JournalEntry.init(row:))
         }
@@ -71,14 +78,18 @@ extension MonitoringStore {
 
     /// How many journal entries wait to be processed.
     public func journalBacklog() throws -> Int {
-        try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM journal WHERE processed_at IS NULL") ?? 0 }
+        try database.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM journal WHERE processed_at IS NULL") ?? 0
+        }
     }
 
     /// The outcome counts of processed journal entries.
     public func journalOutcomes() throws -> [JournalOutcome: Int] {
         try database.read { db in
             var counts: [JournalOutcome: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT outcome, COUNT(*) AS n FROM journal WHERE outcome IS NOT NULL GROUP BY outcome") {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT outcome, COUNT(*) AS n FROM journal WHERE outcome IS NOT NULL GROUP BY outcome")
+            {
                 if let outcome = JournalOutcome(rawValue: row["outcome"]) { counts[outcome] = row["n"] }
             }
             return counts

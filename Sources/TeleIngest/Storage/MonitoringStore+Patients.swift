@@ -12,7 +12,9 @@ public struct Patient: Sendable, Hashable, Codable {
     public var timeZone: String
     public var createdAt: Date
 
-    public init(id: String, name: String, cpr: String? = nil, timeZone: String = "Europe/Copenhagen", createdAt: Date = Date()) {
+    public init(
+        id: String, name: String, cpr: String? = nil, timeZone: String = "Europe/Copenhagen", createdAt: Date = Date()
+    ) {
         self.id = id
         self.name = name
         self.cpr = cpr
@@ -45,7 +47,9 @@ public enum CPRNumber {
 extension MonitoringStore {
     /// Registers a patient. Refuses a duplicate id, a malformed CPR number or an unknown zone.
     @discardableResult
-    public func addPatient(id: String, name: String, cpr: String? = nil, timeZone: String = "Europe/Copenhagen") throws -> Patient {
+    public func addPatient(id: String, name: String, cpr: String? = nil, timeZone: String = "Europe/Copenhagen") throws
+        -> Patient
+    {
         let operation = "adding patient \(id)"
         guard !id.isEmpty, !name.isEmpty else { throw StoreError(operation, "id and name must not be empty") }
         var normalisedCPR: String?
@@ -65,7 +69,9 @@ extension MonitoringStore {
             }
             try db.execute(
                 sql: "INSERT INTO patient (id, name, cpr, time_zone, created_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [patient.id, patient.name, patient.cpr, patient.timeZone, patient.createdAt.millisecondsSince1970])
+                arguments: [
+                    patient.id, patient.name, patient.cpr, patient.timeZone, patient.createdAt.millisecondsSince1970,
+                ])
         }
         return patient
     }

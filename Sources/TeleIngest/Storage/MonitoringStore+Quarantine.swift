@@ -35,7 +35,9 @@ extension MonitoringStore {
     public func quarantineCounts() throws -> [QuarantineReason: Int] {
         try database.read { db in
             var counts: [QuarantineReason: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT reason, COUNT(*) AS n FROM quarantine WHERE resolved_at IS NULL GROUP BY reason") {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT reason, COUNT(*) AS n FROM quarantine WHERE resolved_at IS NULL GROUP BY reason")
+            {
                 if let reason = QuarantineReason(rawValue: row["reason"]) { counts[reason] = row["n"] }
             }
             return counts

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A real mosquitto, started on a free loopback port with the shipped configuration (its
@@ -28,14 +29,15 @@ final class Broker: @unchecked Sendable {
         let listenerLines = (listener ?? ["listener {port} 127.0.0.1"]).map {
             $0.replacingOccurrences(of: "{port}", with: String(port))
         }
-        let text = kept.joined(separator: "\n") + """
+        let text =
+            kept.joined(separator: "\n") + """
 
-            \(listenerLines.joined(separator: "\n"))
-            persistence_location \(directory.path)/
-            log_dest file \(directory.path)/mosquitto.log
-            user \(currentUserName())
+                \(listenerLines.joined(separator: "\n"))
+                persistence_location \(directory.path)/
+                log_dest file \(directory.path)/mosquitto.log
+                user \(currentUserName())
 
-            """
+                """
         try text.write(to: configuration, atomically: true, encoding: .utf8)
     }
 
@@ -105,6 +107,8 @@ func canConnect(port: Int) -> Bool {
     address.sin_port = in_port_t(UInt16(port).bigEndian)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     return withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
     } == 0
 }

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A child process started with `posix_spawn`, with an empty signal mask and default signal
@@ -33,7 +34,9 @@ final class ChildProcess: @unchecked Sendable {
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
-        guard rc == 0 else { throw TestSetupError("posix_spawn \(executable) failed: \(String(cString: strerror(rc)))") }
+        guard rc == 0 else {
+            throw TestSetupError("posix_spawn \(executable) failed: \(String(cString: strerror(rc)))")
+        }
     }
 
     var isRunning: Bool {

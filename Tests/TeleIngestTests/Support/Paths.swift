@@ -20,7 +20,8 @@ enum Paths {
                 let url = directory.appendingPathComponent("tele-ingest")
                 if FileManager.default.isExecutableFile(atPath: url.path) { return url }
             }
-            throw TestSetupError("tele-ingest executable not found next to the tests (looked in \(candidates.map(\.path)))")
+            throw TestSetupError(
+                "tele-ingest executable not found next to the tests (looked in \(candidates.map(\.path)))")
         }
     }
 

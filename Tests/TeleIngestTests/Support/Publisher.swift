@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import TeleIngest
 
 /// A test publisher on the real broker: clean session, QoS 1, and a way to wait until the
@@ -8,8 +9,10 @@ final class Publisher: Sendable {
     let connection: MQTTConnection
     private let sent = Counter()
 
-    init(broker: Broker, clientID: String = "test-pub-\(UInt32.random(in: 0...UInt32.max))", subscribe: [String] = [],
-         onMessage: @escaping @Sendable (MQTTMessage) -> Void = { _ in }) async throws {
+    init(
+        broker: Broker, clientID: String = "test-pub-\(UInt32.random(in: 0...UInt32.max))", subscribe: [String] = [],
+        onMessage: @escaping @Sendable (MQTTMessage) -> Void = { _ in }
+    ) async throws {
         connection = try MQTTConnection(
             endpoint: BrokerEndpoint(host: "127.0.0.1", port: broker.port),
             options: SessionOptions(clientID: clientID, cleanSession: true, topicFilters: subscribe),
@@ -37,8 +40,6 @@ final class Publisher: Sendable {
 
     func close() { connection.stop() }
 }
-
-import Synchronization
 
 final class Counter: Sendable {
     private let storage = Mutex(0)

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The real `tele-ingest run` in its own process, so a test can SIGTERM or SIGKILL it.
@@ -12,19 +13,23 @@ final class ServiceProcess: @unchecked Sendable {
 
     init(broker: Broker, database: URL, directory: URL, clientID: String = "tele-ingest-test", extra: [String] = []) {
         logFile = directory.appendingPathComponent("tele-ingest-\(UUID().uuidString.prefix(8)).log")
-        arguments = [
-            "run", "--broker", broker.url, "--db", database.path, "--profiles", Paths.deviceProfiles.path,
-            "--client-id", clientID, "--log-level", "info",
-        ] + extra
+        arguments =
+            [
+                "run", "--broker", broker.url, "--db", database.path, "--profiles", Paths.deviceProfiles.path,
+                "--client-id", clientID, "--log-level", "info",
+            ] + extra
     }
 
     func start() throws {
-        process = try ChildProcess(executable: Paths.teleIngestExecutable.path, arguments: arguments, output: logFile.path)
+        process = try ChildProcess(
+            executable: Paths.teleIngestExecutable.path, arguments: arguments, output: logFile.path)
     }
 
     /// Waits until the log says the service is connected (the subscription is in place).
     func waitUntilConnected(times: Int = 1) async throws {
-        guard await eventually(timeout: .seconds(30), { log.components(separatedBy: "connected to broker").count - 1 >= times })
+        guard
+            await eventually(
+                timeout: .seconds(30), { log.components(separatedBy: "connected to broker").count - 1 >= times })
         else { throw TestSetupError("tele-ingest did not connect; log:\n\(log)") }
     }
 

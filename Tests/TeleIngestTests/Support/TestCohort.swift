@@ -1,6 +1,7 @@
 import Foundation
-@testable import TeleIngest
 import Testing
+
+@testable import TeleIngest
 
 /// The invented patients and devices the tests use. CPR numbers are recognisably fake: day 00.
 enum TestCohort {
@@ -8,7 +9,10 @@ enum TestCohort {
     static let returnedAt = try! Date("2026-06-01T00:00:00Z", strategy: .iso8601)
 
     /// Serials of devices paired with P-0001 from 2026-01-01.
-    static let serials = ["HV10-00017", "SC300-A1", "BP7-0042", "K2-9001", "TAB-3301", "00-1B-C5-FF-FE-00-12-34", "00-1B-C5-FF-FE-00-56-78"]
+    static let serials = [
+        "HV10-00017", "SC300-A1", "BP7-0042", "K2-9001", "TAB-3301", "00-1B-C5-FF-FE-00-12-34",
+        "00-1B-C5-FF-FE-00-56-78",
+    ]
 
     /// Registers Test Patient One (Copenhagen) with every sample device, Test Patient Two, and a
     /// returned scale HV10-RETURNED that was P-0002's until 2026-06-01.
