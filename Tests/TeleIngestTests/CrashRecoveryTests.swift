@@ -25,6 +25,22 @@ import Testing
         try await publisher.flush(timeout: .seconds(60))
     }
 
+    /// A broker, a store with the test cohort, and the real service connected to both.
+    static func withRunningService(_ body: (Broker, MonitoringStore, ServiceProcess) async throws -> Void) async throws
+    {
+        try await withBroker { broker in
+            try await withTemporaryDirectory { directory in
+                let database = directory.appendingPathComponent("ingest.sqlite")
+                let store = try MonitoringStore(path: database.path)
+                try TestCohort.register(in: store)
+                let service = ServiceProcess(broker: broker, database: database, directory: directory)
+                try service.start()
+                try await service.waitUntilConnected()
+                try await body(broker, store, service)
+            }
+        }
+    }
+
     static func expectExactlyOnce(_ store: MonitoringStore, count: Int) async throws {
         #expect(try await eventually(timeout: .seconds(60)) { try store.readingCount() == count })
         let readings = try store.readings(patientID: "P-0001")
@@ -38,73 +54,57 @@ import Testing
         "stopped with SIGTERM mid-stream and restarted, every reading is stored exactly once",
         arguments: [SIGTERM, SIGKILL])
     func stopMidStream(signal: Int32) async throws {
-        try await withBroker { broker in
-            try await withTemporaryDirectory { directory in
-                let database = directory.appendingPathComponent("ingest.sqlite")
-                let store = try MonitoringStore(path: database.path)
-                try TestCohort.register(in: store)
-                let service = ServiceProcess(broker: broker, database: database, directory: directory)
-                try service.start()
-                try await service.waitUntilConnected()
-                let publisher = try await Publisher(broker: broker)
-                defer { publisher.close() }
+        try await Self.withRunningService { broker, store, service in
+            let publisher = try await Publisher(broker: broker)
+            defer { publisher.close() }
 
-                try await Self.publish(0..<3000, with: publisher)
-                // Stop it while it is still working through the stream.
-                _ = try await eventually(timeout: .seconds(30)) { try store.readingCount() > 300 }
-                let status = service.stop(signal: signal)
-                if signal == SIGTERM {
-                    #expect(status == 0, "a graceful stop exits 0; log:\n\(service.log)")
-                    #expect(service.log.contains("stopped; journal processed"))
-                }
-                let storedAtStop = try store.readingCount()
-                // While it is down the broker keeps the persistent session's messages.
-                try await Self.publish(3000..<4000, with: publisher)
-                try service.start()
-                try await service.waitUntilConnected(times: 2)
-                try await Self.publish(4000..<5000, with: publisher)
-                try await Self.expectExactlyOnce(store, count: 5000)
-                #expect(storedAtStop < 5000)
-                service.stop()
+            try await Self.publish(0..<3000, with: publisher)
+            // Stop it while it is still working through the stream.
+            _ = try await eventually(timeout: .seconds(30)) { try store.readingCount() > 300 }
+            let status = service.stop(signal: signal)
+            if signal == SIGTERM {
+                #expect(status == 0, "a graceful stop exits 0; log:\n\(service.log)")
+                #expect(service.log.contains("stopped; journal processed"))
             }
+            let storedAtStop = try store.readingCount()
+            // While it is down the broker keeps the persistent session's messages.
+            try await Self.publish(3000..<4000, with: publisher)
+            try service.start()
+            try await service.waitUntilConnected(times: 2)
+            try await Self.publish(4000..<5000, with: publisher)
+            try await Self.expectExactlyOnce(store, count: 5000)
+            #expect(storedAtStop < 5000)
+            service.stop()
         }
     }
 
     @Test("killed while the database refuses the journal write, the unacknowledged message is delivered again")
     func pubackOnlyAfterJournal() async throws {
-        try await withBroker { broker in
-            try await withTemporaryDirectory { directory in
-                let database = directory.appendingPathComponent("ingest.sqlite")
-                let store = try MonitoringStore(path: database.path)
-                try TestCohort.register(in: store)
-                let service = ServiceProcess(broker: broker, database: database, directory: directory)
-                try service.start()
-                try await service.waitUntilConnected()
+        try await Self.withRunningService { broker, store, service in
 
-                // Another connection takes the write lock: the journal insert inside on_message waits.
-                var holdsTransaction = Configuration()
-                holdsTransaction.allowsUnsafeTransactions = true
-                let blocker = try DatabaseQueue(path: database.path, configuration: holdsTransaction)
-                try blocker.inDatabase { try $0.execute(sql: "BEGIN IMMEDIATE") }
-                let publisher = try await Publisher(broker: broker)
-                defer { publisher.close() }
-                try await Self.publish(0..<1, with: publisher)
-                // The callback is running and has not returned: the service says it is holding the ack.
-                #expect(
-                    try await eventually(timeout: .seconds(30)) {
-                        service.log.contains("not acknowledged until it is stored")
-                    })
-                service.stop(signal: SIGKILL)
-                try blocker.inDatabase { try $0.execute(sql: "ROLLBACK") }
-                #expect(
-                    try await store.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM journal") } == 0)
+            // Another connection takes the write lock: the journal insert inside on_message waits.
+            var holdsTransaction = Configuration()
+            holdsTransaction.allowsUnsafeTransactions = true
+            let blocker = try DatabaseQueue(path: store.path, configuration: holdsTransaction)
+            try blocker.inDatabase { try $0.execute(sql: "BEGIN IMMEDIATE") }
+            let publisher = try await Publisher(broker: broker)
+            defer { publisher.close() }
+            try await Self.publish(0..<1, with: publisher)
+            // The callback is running and has not returned: the service says it is holding the ack.
+            #expect(
+                try await eventually(timeout: .seconds(30)) {
+                    service.log.contains("not acknowledged until it is stored")
+                })
+            service.stop(signal: SIGKILL)
+            try blocker.inDatabase { try $0.execute(sql: "ROLLBACK") }
+            #expect(
+                try await store.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM journal") } == 0)
 
-                // No PUBACK left the process, so the broker delivers the message again on restart.
-                try service.start()
-                try await service.waitUntilConnected(times: 2)
-                try await Self.expectExactlyOnce(store, count: 1)
-                service.stop()
-            }
+            // No PUBACK left the process, so the broker delivers the message again on restart.
+            try service.start()
+            try await service.waitUntilConnected(times: 2)
+            try await Self.expectExactlyOnce(store, count: 1)
+            service.stop()
         }
     }
 }
