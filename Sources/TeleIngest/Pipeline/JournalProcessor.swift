@@ -55,7 +55,8 @@ public struct JournalProcessor: Sendable {
             for (entry, preparation) in prepared {
                 // Another process (an import, a second service) may have taken it meanwhile.
                 let pending = try Bool.fetchOne(
-                    db, sql: "SELECT processed_at IS NULL FROM journal WHERE id = ?", arguments: [entry.id])
+                    db.cachedStatement(sql: "SELECT processed_at IS NULL FROM journal WHERE id = ?"),
+                    arguments: [entry.id])
                 guard pending == true else { continue }
                 let result = try settle(entry, preparation, db: db, now: now, quarantineRow: nil)
                 results.append(result)
@@ -127,9 +128,15 @@ public struct JournalProcessor: Sendable {
             serial = message.serial
             messageID = message.messageID
             do {
-                try db.inSavepoint {
+                if message.readings.count == 1 {
+                    // One reading: a rejection comes before the insert or instead of it, so
+                    // there is nothing to undo and no savepoint to pay for.
                     stored = try attributeAndInsert(message, entry: entry, db: db)
-                    return .commit
+                } else {
+                    try db.inSavepoint {
+                        stored = try attributeAndInsert(message, entry: entry, db: db)
+                        return .commit
+                    }
                 }
                 outcome = stored.isEmpty ? .duplicate : .stored
             } catch let refused as Rejection {
@@ -144,9 +151,8 @@ public struct JournalProcessor: Sendable {
                 sql: "UPDATE quarantine SET resolved_at = ?, resolution = ?, attempts = attempts + 1 WHERE id = ?",
                 arguments: [now, outcome.rawValue, quarantineRow])
         }
-        try db.execute(
-            sql: "UPDATE journal SET processed_at = ?, outcome = ? WHERE id = ?",
-            arguments: [now, outcome.rawValue, entry.id])
+        try db.cachedStatement(sql: "UPDATE journal SET processed_at = ?, outcome = ? WHERE id = ?")
+            .execute(arguments: [now, outcome.rawValue, entry.id])
         return MessageResult(
             journalID: entry.id, source: entry.source, serial: serial, messageID: messageID, outcome: outcome,
             storedReadings: stored, rejection: rejection)
@@ -185,7 +191,9 @@ public struct JournalProcessor: Sendable {
         func refuse(_ reason: QuarantineReason, _ text: String) -> Rejection {
             Rejection(reason, text, serial: serial, profileID: message.profileID)
         }
-        guard try Bool.fetchOne(db, sql: "SELECT 1 FROM device WHERE serial = ?", arguments: [serial]) == true else {
+        let registered = try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT 1 FROM device WHERE serial = ?"), arguments: [serial])
+        guard registered == true else {
             throw refuse(.unknownDevice, "no device with serial \(serial) is registered")
         }
         var placed: [(reading: PreparedReading, patientID: String, measuredAt: Date)] = []

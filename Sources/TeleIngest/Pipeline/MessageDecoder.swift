@@ -41,7 +41,7 @@ public struct MessageDecoder: Sendable {
         do {
             json = try JSONValue.parse(payload)
         } catch {
-            throw Rejection(.malformedJSON, "the payload is not valid JSON (\(Self.summary(of: error)))")
+            throw Rejection(.malformedJSON, "the payload is not valid JSON: \(error)")
         }
         guard let profile = profiles.profile(for: topic, payload: json) else {
             throw Rejection(.unknownFormat, "no device profile recognises topic '\(topic)' with this payload")
@@ -74,14 +74,5 @@ public struct MessageDecoder: Sendable {
         }
         return PreparedMessage(
             profileID: profile.id, serial: message.serial, messageID: message.messageID, readings: readings)
-    }
-
-    /// The JSON error in a line, without echoing the payload (it may hold personal data).
-    static func summary(of error: any Error) -> String {
-        if let decoding = error as? DecodingError, case .dataCorrupted(let context) = decoding {
-            let underlying = (context.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return underlying ?? context.debugDescription
-        }
-        return "\(error)"
     }
 }

@@ -12,6 +12,8 @@ public final class IngestService: Service, Sendable {
     public let store: MonitoringStore
     public let processor: JournalProcessor
     private let logger: Logger
+    /// How long a wake-up waits before processing; bounds the added latency.
+    static let batchGatheringDelay = Duration.milliseconds(10)
     private let running = Mutex<(connection: MQTTConnection?, writer: JournalWriter?)>((nil, nil))
 
     /// The broker connection's state; `.idle` before `run()` and after it returns.
@@ -58,6 +60,9 @@ public final class IngestService: Service, Sendable {
         try connection.start()
         await withGracefulShutdownHandler {
             for await _ in wakeups {
+                // Let a burst gather so one transaction takes many messages: per-message
+                // transactions would compete with the journal inserts for the one writer.
+                try? await Task.sleep(for: Self.batchGatheringDelay)
                 drain(connection: connection)
             }
         } onGracefulShutdown: {
