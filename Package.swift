@@ -64,6 +64,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "ThresholdRulesTests",
+            dependencies: ["ThresholdRules", "Vitals"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "VitalsTests",
             dependencies: ["Vitals"],
             swiftSettings: strictSettings
@@ -72,6 +77,7 @@ let package = Package(
             name: "TeleIngestTests",
             dependencies: [
                 "TeleIngest",
+                "ThresholdRules",
                 "Vitals",
                 "tele-ingest",
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -27,7 +27,8 @@ public struct Quantity: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
-    static func format(_ value: Double, decimals: Int) -> String {
+    /// `value` rounded to `decimals` places, without a unit.
+    public static func format(_ value: Double, decimals: Int) -> String {
         guard value.isFinite else { return "\(value)" }
         var scale = 1.0
         for _ in 0..<decimals { scale *= 10 }

@@ -7,15 +7,19 @@ public struct ConfigurationError: Error, CustomStringConvertible, Sendable, Equa
     public var field: String
     /// What the field should hold, and what was found.
     public var expected: String
+    /// The line in the file, where known (1-based).
+    public var line: Int?
 
-    public init(file: String, field: String, expected: String) {
+    public init(file: String, field: String, expected: String, line: Int? = nil) {
         self.file = file
         self.field = field
         self.expected = expected
+        self.line = line
     }
 
     public var description: String {
-        field.isEmpty ? "\(file): \(expected)" : "\(file): field '\(field)': \(expected)"
+        let place = line.map { "\(file):\($0)" } ?? file
+        return field.isEmpty ? "\(place): \(expected)" : "\(place): field '\(field)': \(expected)"
     }
 }
 

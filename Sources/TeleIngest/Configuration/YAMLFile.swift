@@ -27,6 +27,26 @@ enum YAMLFile {
         }
     }
 
+    /// The line of the node at a dotted field path (`rules.2.parameters.days`), from the
+    /// composed YAML; the closest enclosing node's line when the field itself is missing.
+    static func line(of field: String, in text: String) -> Int? {
+        guard let root = try? Yams.compose(yaml: text) else { return nil }
+        var node = root
+        var line = root.mark?.line
+        for part in field.split(separator: ".").map(String.init) where !part.isEmpty {
+            let next: Node?
+            if let index = Int(part), case .sequence(let sequence) = node {
+                next = index < sequence.count ? sequence[index] : nil
+            } else {
+                next = node[part]
+            }
+            guard let next else { break }
+            node = next
+            line = next.mark?.line ?? line
+        }
+        return line
+    }
+
     static func describe(_ error: DecodingError, file: String) -> ConfigurationError {
         func path(_ codingPath: [any CodingKey], _ last: (any CodingKey)? = nil) -> String {
             (codingPath + (last.map { [$0] } ?? [])).map { $0.intValue.map(String.init) ?? $0.stringValue }

@@ -1,0 +1,86 @@
+import Foundation
+import ThresholdRules
+import Vitals
+import Yams
+
+/// Reads a YAML rule file into a `RuleSet`, reporting every problem with the file, the line
+/// and the field. The format is described in `docs/RULES.md`.
+public enum RuleFile {
+    struct File: Decodable {
+        var ruleSet: String
+        var version: Int
+        var rules: [RuleEntry]
+    }
+
+    struct RuleEntry: Decodable {
+        var id: String
+        var title: String?
+        var kind: String
+        var measurement: String
+        var severity: String?
+        var dailyValue: String?
+        var relativeTo: String?
+        var parameters: [String: Double]
+        var source: String?
+    }
+
+    /// Loads and checks the rule file at `url`.
+    public static func load(from url: URL) throws(ConfigurationErrors) -> RuleSet {
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw ConfigurationErrors([ConfigurationError(file: url.path, field: "", expected: "cannot be read as UTF-8 text")])
+        }
+        return try load(yaml: text, file: url.path)
+    }
+
+    /// Loads and checks rule-file text; `file` names it in errors.
+    public static func load(yaml text: String, file: String) throws(ConfigurationErrors) -> RuleSet {
+        let raw: File
+        do {
+            raw = try YAMLFile.decode(File.self, from: text, file: file)
+        } catch {
+            var located = error
+            located.line = located.line ?? YAMLFile.line(of: error.field, in: text)
+            throw ConfigurationErrors([located])
+        }
+        var problems: [ConfigurationError] = []
+        func problem(_ field: String, _ expected: String) {
+            problems.append(ConfigurationError(file: file, field: field, expected: expected, line: YAMLFile.line(of: field, in: text)))
+        }
+        func choice<T: RawRepresentable & CaseIterable>(_ value: String, _ type: T.Type, _ field: String) -> T? where T.RawValue == String {
+            if let parsed = T(rawValue: value) { return parsed }
+            problem(field, "expected one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), found '\(value)'")
+            return nil
+        }
+        if raw.version < 1 { problem("version", "expected a whole number from 1, found \(raw.version)") }
+        var rules: [Rule] = []
+        var seen: Set<String> = []
+        for (index, entry) in raw.rules.enumerated() {
+            let field = "rules.\(index)"
+            if !seen.insert(entry.id).inserted { problem("\(field).id", "'\(entry.id)' is used twice; rule ids must be unique") }
+            if entry.id.isEmpty || entry.id.contains(where: \.isWhitespace) {
+                problem("\(field).id", "expected an id without spaces, found '\(entry.id)'")
+            }
+            let kind = choice(entry.kind, RuleKind.self, "\(field).kind")
+            let measurement = choice(entry.measurement, ReadingKind.self, "\(field).measurement")
+            let severity = entry.severity.map { choice($0, Severity.self, "\(field).severity") } ?? .yellow
+            let daily = entry.dailyValue.map { choice($0, DailyValue.self, "\(field).dailyValue") } ?? .morning
+            if let relative = entry.relativeTo, relative != "dryWeight" {
+                problem("\(field).relativeTo", "expected dryWeight, found '\(relative)'")
+            }
+            guard let kind, let measurement, let severity, let daily else { continue }
+            let rule = Rule(
+                id: entry.id, kind: kind, measurement: measurement, parameters: entry.parameters, severity: severity,
+                dailyValue: daily, relativeToDryWeight: entry.relativeTo == "dryWeight", source: entry.source ?? "",
+                title: entry.title ?? "")
+            for (name, expected) in rule.problems() { problem("\(field).\(name)", expected) }
+            if (entry.source ?? "").isEmpty { problem("\(field).source", "is required: say where the numbers come from") }
+            rules.append(rule)
+        }
+        if raw.rules.isEmpty { problem("rules", "expected at least one rule") }
+        guard problems.isEmpty else { throw ConfigurationErrors(problems) }
+        return RuleSet(id: raw.ruleSet, version: raw.version, rules: rules)
+    }
+}

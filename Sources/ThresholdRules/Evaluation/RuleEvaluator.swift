@@ -1,0 +1,247 @@
+import Foundation
+import Vitals
+
+/// Applies a rule set to one patient's readings. Pure: no I/O, no clock unless given one;
+/// the same readings in any order give the same decisions.
+public struct RuleEvaluator: Sendable {
+    public var ruleSet: RuleSet
+
+    public init(ruleSet: RuleSet) {
+        self.ruleSet = ruleSet
+    }
+
+    /// Evaluates every reading-driven rule at the end of each of `days` (each with only the
+    /// readings measured up to that day), in day order. A rule that fires gives `.raise`; one
+    /// that does not fire on the patient's newest day of its measurement gives `.backInRange`.
+    public func evaluate(_ observations: [Observation], context: PatientContext, days: [LocalDay]) -> [FlagDecision] {
+        let history = PatientHistory(observations, zone: context.timeZone)
+        var decisions: [FlagDecision] = []
+        for day in Set(days).sorted() {
+            for rule in ruleSet.rules where rule.kind != .missing {
+                let today = history.readings(rule.measurement, on: day)
+                guard let newest = today.last else { continue }
+                if context.isSuspended(rule, at: newest.measuredAt) { continue }
+                let input = RuleInput(rule: rule, day: day, today: today, history: history, context: context, at: newest.measuredAt)
+                if let finding = evaluate(input) {
+                    decisions.append(decision(.raise, rule, finding))
+                } else if history.latestDay(rule.measurement) == day {
+                    decisions.append(
+                        decision(.backInRange, rule, Finding(severity: rule.severity, explanation: "back in range on \(day.short)", readingIDs: today.map(\.id), evidenceAt: newest.measuredAt)))
+                }
+            }
+        }
+        return decisions
+    }
+
+    /// Evaluates the missing-data rules at `now` against the measurement plan.
+    public func evaluateMissing(_ observations: [Observation], context: PatientContext, now: Date) -> [FlagDecision] {
+        let history = PatientHistory(observations, zone: context.timeZone)
+        var decisions: [FlagDecision] = []
+        let today = LocalDay(now, in: context.timeZone)
+        for rule in ruleSet.rules where rule.kind == .missing {
+            if context.isSuspended(rule, at: now) { continue }
+            func number(_ name: String) -> Double { context.parameter(name, of: rule, at: now)?.value ?? 0 }
+            let dailyPhaseEnds = context.monitoringStart.addingTimeInterval(number("dailyPhaseDays") * 86_400)
+            let daily = now < dailyPhaseEnds
+            let allowed = Int(number(daily ? "dailyMaxGapDays" : "laterMaxGapDays"))
+            let latest = history.byKind[rule.measurement]?.last
+            let since = latest.map { history.day($0) } ?? LocalDay(context.monitoringStart, in: context.timeZone)
+            let gap = since.days(to: today)
+            let plan = daily ? "daily for the first \(Int(number("dailyPhaseDays"))) days" : "after the daily phase"
+            if gap > allowed {
+                let what =
+                    latest == nil
+                    ? "no \(rule.measurement.displayName) since monitoring started \(since.short) (\(gap) days)"
+                    : "no \(rule.measurement.displayName) since \(since.short) (\(gap) days)"
+                decisions.append(
+                    decision(
+                        .raise, rule,
+                        Finding(
+                            severity: rule.severity,
+                            explanation: "\(what); the plan (\(plan)) allows at most \(allowed) days without one",
+                            readingIDs: latest.map { [$0.id] } ?? [], evidenceAt: latest?.measuredAt ?? context.monitoringStart)))
+            } else if let latest {
+                decisions.append(
+                    decision(
+                        .backInRange, rule,
+                        Finding(severity: rule.severity, explanation: "measuring again: \(rule.measurement.displayName) on \(since.short)", readingIDs: [latest.id], evidenceAt: latest.measuredAt)))
+            }
+        }
+        return decisions
+    }
+
+    // MARK: - One rule at one day
+
+    struct RuleInput {
+        var rule: Rule
+        var day: LocalDay
+        var today: [Observation]
+        var history: PatientHistory
+        var context: PatientContext
+        /// Settings are those in force at this instant (the day's newest reading).
+        var at: Date
+
+        func number(_ name: String) -> (value: Double, personal: Bool)? {
+            context.parameter(name, of: rule, at: at)
+        }
+    }
+
+    struct Finding {
+        var severity: Severity
+        var explanation: String
+        var readingIDs: [Int64]
+        var evidenceAt: Date
+    }
+
+    private func decision(_ action: FlagDecision.Action, _ rule: Rule, _ finding: Finding) -> FlagDecision {
+        FlagDecision(
+            action: action, ruleID: rule.id, ruleSetVersion: ruleSet.version, measurement: rule.measurement,
+            severity: finding.severity, explanation: finding.explanation, readingIDs: finding.readingIDs,
+            evidenceAt: finding.evidenceAt)
+    }
+
+    private func evaluate(_ input: RuleInput) -> Finding? {
+        switch input.rule.kind {
+        case .range: return range(input)
+        case .change: return change(input)
+        case .baseline: return baseline(input)
+        case .trend: return trend(input)
+        case .persistence: return persistence(input)
+        case .missing: return nil
+        }
+    }
+
+    private func unit(_ input: RuleInput) -> MeasurementUnit { input.rule.measurement.canonicalUnit }
+
+    private func text(_ value: Double, _ input: RuleInput) -> String {
+        Quantity(value, unit(input)).description
+    }
+
+    private func limitText(_ value: Double, personal: Bool, _ input: RuleInput) -> String {
+        text(value, input) + (personal ? " (personal limit)" : "")
+    }
+
+    private func range(_ input: RuleInput) -> Finding? {
+        var offset = 0.0
+        var base = ""
+        if input.rule.relativeToDryWeight {
+            guard let dry = input.context.dryWeight(at: input.at) else { return nil }
+            offset = dry
+            base = " (dry weight \(text(dry, input)))"
+        }
+        var worst: (severity: Severity, excess: Double, reading: Observation, explanation: String)?
+        for reading in input.today {
+            let checks: [(String, Severity, Bool)] = [
+                ("redBelow", .red, true), ("redAbove", .red, false), ("yellowBelow", .yellow, true), ("yellowAbove", .yellow, false),
+            ]
+            for (name, severity, below) in checks {
+                guard let (limit, personal) = input.number(name) else { continue }
+                let bound = limit + offset
+                let excess = below ? bound - reading.value : reading.value - bound
+                guard excess > 0 else { continue }
+                if let current = worst, current.severity > severity || (current.severity == severity && current.excess >= excess) {
+                    continue
+                }
+                let side = below ? "below" : "above"
+                worst = (
+                    severity, excess, reading,
+                    "\(input.rule.measurement.displayName) \(reading.quantity) on \(input.day.short) is \(side) the \(severity.rawValue) limit \(limitText(bound, personal: personal, input))\(base)"
+                )
+                break
+            }
+        }
+        return worst.map { Finding(severity: $0.severity, explanation: $0.explanation, readingIDs: [$0.reading.id], evidenceAt: $0.reading.measuredAt) }
+    }
+
+    private func change(_ input: RuleInput) -> Finding? {
+        guard let days = input.number("days")?.value else { return nil }
+        let daily = input.history.dailyValues(input.rule.measurement, through: input.day, choosing: input.rule.dailyValue)
+        guard let current = daily.last, current.day == input.day else { return nil }
+        let window = daily.filter { $0.day < input.day && $0.day >= input.day.adding(days: -Int(days)) }
+        guard let lowest = window.min(by: { $0.value < $1.value }) else { return nil }
+        let gain = current.value - lowest.value
+        for (name, severity) in [("redGain", Severity.red), ("yellowGain", .yellow)] {
+            guard let (limit, personal) = input.number(name), gain > limit else { continue }
+            let explanation =
+                "\(input.rule.measurement.displayName) +\(text(gain, input)) in \(lowest.day.days(to: current.day)) days: "
+                + "\(text(lowest.value, input)) (\(lowest.day.short)) → \(text(current.value, input)) (\(current.day.short)); "
+                + "\(severity.rawValue) above +\(limitText(limit, personal: personal, input)) in \(Int(days)) days"
+            return Finding(severity: severity, explanation: explanation, readingIDs: lowest.readingIDs + current.readingIDs, evidenceAt: current.measuredAt)
+        }
+        return nil
+    }
+
+    private func baseline(_ input: RuleInput) -> Finding? {
+        guard let days = input.number("days")?.value else { return nil }
+        let minimum = Int(input.number("minimumDays")?.value ?? 5)
+        let daily = input.history.dailyValues(input.rule.measurement, through: input.day, choosing: input.rule.dailyValue)
+        guard let current = daily.last, current.day == input.day else { return nil }
+        let window = daily.filter { $0.day < input.day && $0.day >= input.day.adding(days: -Int(days)) }
+        guard window.count >= minimum else { return nil }
+        let values = window.map(\.value)
+        let median = Statistics.median(values)
+        let deviation = current.value - median
+        var reasons: [String] = []
+        if let (limit, personal) = input.number("yellowAbove"), abs(deviation) > limit {
+            reasons.append("limit ±\(limitText(limit, personal: personal, input))")
+        }
+        if let (sigmas, _) = input.number("sigmas") {
+            let spread = Statistics.robustStandardDeviation(values)
+            if spread > 0, abs(deviation) > sigmas * spread {
+                reasons.append("\(Quantity.format(abs(deviation) / spread, decimals: 1)) robust SD, limit \(Quantity.format(sigmas, decimals: 1))")
+            }
+        }
+        guard !reasons.isEmpty else { return nil }
+        let direction = deviation > 0 ? "above" : "below"
+        let explanation =
+            "\(input.rule.measurement.displayName) \(text(current.value, input)) on \(current.day.short) is \(text(abs(deviation), input)) \(direction) "
+            + "the patient's \(Int(days))-day median \(text(median, input)) (\(window.count) days; \(reasons.joined(separator: "; ")))"
+        return Finding(severity: input.rule.severity, explanation: explanation, readingIDs: current.readingIDs, evidenceAt: current.measuredAt)
+    }
+
+    private func trend(_ input: RuleInput) -> Finding? {
+        guard let fast = input.number("fast")?.value, let slow = input.number("slow")?.value,
+            let (limit, personal) = input.number("yellowAbove")
+        else { return nil }
+        let daily = input.history.dailyValues(input.rule.measurement, through: input.day, choosing: input.rule.dailyValue)
+        guard let current = daily.last, current.day == input.day else { return nil }
+        let minimum = Int(input.number("minimumDays")?.value ?? slow)
+        // Only the slow average's horizon matters: older days have decayed away.
+        let recent = daily.filter { $0.day >= input.day.adding(days: -Int(slow * 3)) }
+        guard recent.count >= minimum else { return nil }
+        var emaFast = recent[0].value
+        var emaSlow = recent[0].value
+        let alphaFast = 2 / (fast + 1)
+        let alphaSlow = 2 / (slow + 1)
+        for reading in recent.dropFirst() {
+            emaFast += alphaFast * (reading.value - emaFast)
+            emaSlow += alphaSlow * (reading.value - emaSlow)
+        }
+        let macd = emaFast - emaSlow
+        guard macd > limit else { return nil }
+        let explanation =
+            "\(input.rule.measurement.displayName) trend on \(current.day.short): the \(Int(fast))-day average \(text(emaFast, input)) is "
+            + "\(text(macd, input)) above the \(Int(slow))-day average \(text(emaSlow, input)) (MACD); yellow above \(limitText(limit, personal: personal, input))"
+        return Finding(severity: input.rule.severity, explanation: explanation, readingIDs: current.readingIDs, evidenceAt: current.measuredAt)
+    }
+
+    private func persistence(_ input: RuleInput) -> Finding? {
+        guard let count = input.number("count")?.value, let of = input.number("of")?.value else { return nil }
+        let below = input.number("below")
+        let above = input.number("above")
+        let last = Array(input.history.readings(input.rule.measurement, through: input.day).suffix(Int(of)))
+        guard last.count >= Int(count) else { return nil }
+        let outside = last.filter { reading in
+            (below.map { reading.value < $0.value } ?? false) || (above.map { reading.value > $0.value } ?? false)
+        }
+        guard outside.count >= Int(count), let newest = last.last else { return nil }
+        var bounds: [String] = []
+        if let below { bounds.append("below \(limitText(below.value, personal: below.personal, input))") }
+        if let above { bounds.append("above \(limitText(above.value, personal: above.personal, input))") }
+        let values = outside.map { Quantity.format($0.value, decimals: input.rule.measurement == .weight ? 1 : 0) }.joined(separator: ", ")
+        let explanation =
+            "\(input.rule.measurement.displayName) \(bounds.joined(separator: " or ")) in \(outside.count) of the last \(last.count) readings: "
+            + "\(values) \(unit(input).rawValue)"
+        return Finding(severity: input.rule.severity, explanation: explanation, readingIDs: outside.map(\.id), evidenceAt: newest.measuredAt)
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// A calendar day in the patient's time zone: the unit of "daily weight", adherence and the
+/// windows of change rules. Daylight-saving changes and late-evening readings land on the right day.
+public struct LocalDay: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    /// Days since 1970-01-01 of this local date (not of an instant).
+    public var number: Int
+
+    public init(number: Int) { self.number = number }
+
+    /// The local day `instant` falls on in `zone`.
+    public init(_ instant: Date, in zone: TimeZone) {
+        let seconds = Int(instant.timeIntervalSince1970.rounded(.down)) + zone.secondsFromGMT(for: instant)
+        number = Int((Double(seconds) / 86_400).rounded(.down))
+    }
+
+    public static func < (lhs: LocalDay, rhs: LocalDay) -> Bool { lhs.number < rhs.number }
+
+    public func adding(days: Int) -> LocalDay { LocalDay(number: number + days) }
+
+    /// Whole days from `self` to `other`.
+    public func days(to other: LocalDay) -> Int { other.number - number }
+
+    /// `2026-11-20`.
+    public var description: String {
+        let date = Date(timeIntervalSince1970: Double(number) * 86_400)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
+    }
+
+    /// `20 Nov`, for explanations.
+    public var short: String {
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        let date = Date(timeIntervalSince1970: Double(number) * 86_400)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.month, .day], from: date)
+        return "\(parts.day!) \(months[parts.month! - 1])"
+    }
+}

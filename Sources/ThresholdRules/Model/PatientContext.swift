@@ -1,0 +1,69 @@
+import Foundation
+import Vitals
+
+/// A cardiologist's setting for one patient, in force from `validFrom` until a later setting of
+/// the same target replaces it.
+public struct PersonalSetting: Sendable, Hashable, Codable {
+    public enum Change: Sendable, Hashable, Codable {
+        /// A rule parameter's personal value; `nil` returns to the rule set's default.
+        case limit(ruleID: String, parameter: String, value: Double?)
+        /// The patient's dry weight in kg (`nil` clears it).
+        case dryWeight(Double?)
+        /// The rule does not fire until `until`, for the reason given.
+        case suspension(ruleID: String, until: Date, reason: String)
+    }
+
+    public var change: Change
+    public var validFrom: Date
+
+    public init(_ change: Change, validFrom: Date) {
+        self.change = change
+        self.validFrom = validFrom
+    }
+}
+
+/// What the rules need to know about a patient besides the readings.
+public struct PatientContext: Sendable, Hashable {
+    /// Defines the patient's calendar days.
+    public var timeZone: TimeZone
+    /// Start of monitoring: the measurement plan is daily for the first days after it.
+    public var monitoringStart: Date
+    /// Personal settings, any order.
+    public var settings: [PersonalSetting]
+
+    public init(timeZone: TimeZone, monitoringStart: Date, settings: [PersonalSetting] = []) {
+        self.timeZone = timeZone
+        self.monitoringStart = monitoringStart
+        self.settings = settings.sorted { $0.validFrom < $1.validFrom }
+    }
+
+    /// The rule's parameter in force at `instant`: the newest personal value set before it, or
+    /// the rule set's default. Also says whether it is personal.
+    public func parameter(_ name: String, of rule: Rule, at instant: Date) -> (value: Double, personal: Bool)? {
+        var result = rule.parameters[name].map { ($0, false) }
+        for setting in settings where setting.validFrom <= instant {
+            if case .limit(rule.id, name, let value) = setting.change {
+                result = value.map { ($0, true) } ?? rule.parameters[name].map { ($0, false) }
+            }
+        }
+        return result
+    }
+
+    /// The dry weight in force at `instant`.
+    public func dryWeight(at instant: Date) -> Double? {
+        var weight: Double?
+        for setting in settings where setting.validFrom <= instant {
+            if case .dryWeight(let value) = setting.change { weight = value }
+        }
+        return weight
+    }
+
+    /// Whether `rule` is suspended at `instant`.
+    public func isSuspended(_ rule: Rule, at instant: Date) -> Bool {
+        var suspendedUntil: Date?
+        for setting in settings where setting.validFrom <= instant {
+            if case .suspension(rule.id, let until, _) = setting.change { suspendedUntil = until }
+        }
+        return suspendedUntil.map { instant < $0 } ?? false
+    }
+}

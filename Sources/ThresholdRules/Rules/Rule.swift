@@ -1,0 +1,159 @@
+import Vitals
+
+/// What a rule looks at. Each kind reads its own named parameters (see `docs/RULES.md`).
+public enum RuleKind: String, Sendable, Codable, CaseIterable {
+    /// A reading outside low/high limits, yellow and red: `yellowBelow`, `yellowAbove`,
+    /// `redBelow`, `redAbove` (any of them). With `relativeTo: dryWeight` the limits are
+    /// offsets from the patient's dry weight.
+    case range
+    /// Gain of the daily value against the lowest daily value of the previous `days` days:
+    /// `days`, `yellowGain`, `redGain`.
+    case change
+    /// Daily value against the patient's own trailing median of `days` days: `days`,
+    /// `minimumDays`, `yellowAbove` (units above the median) and/or `sigmas` (robust SDs).
+    case baseline
+    /// Moving-average convergence/divergence of daily values: `fast`, `slow` (EMA spans in
+    /// days), `yellowAbove` (the MACD line, in the kind's unit), `minimumDays`.
+    case trend
+    /// `count` of the last `of` readings beyond `below` or `above`.
+    case persistence
+    /// No reading for longer than the measurement plan allows: `dailyPhaseDays`,
+    /// `dailyMaxGapDays`, `laterMaxGapDays`. Evaluated on a clock.
+    case missing
+}
+
+/// How one value per calendar day is chosen from several readings that day.
+public enum DailyValue: String, Sendable, Codable, CaseIterable {
+    /// The first reading of the day (the guideline's morning weight, before breakfast).
+    case morning
+    /// The median of the day's readings.
+    case median
+}
+
+/// One rule of a rule set, with its default numbers and where they come from.
+public struct Rule: Sendable, Hashable, Identifiable {
+    /// Stable id, shown on flags and used by personal overrides (`weight-gain-3d`).
+    public var id: String
+    public var kind: RuleKind
+    /// The reading kind the rule looks at.
+    public var measurement: ReadingKind
+    /// Named numbers; any of them can be overridden per patient.
+    public var parameters: [String: Double]
+    /// Severity of rules with a single level (baseline, trend, persistence, missing).
+    public var severity: Severity
+    public var dailyValue: DailyValue
+    /// For `range` on weight: limits are offsets from the patient's dry weight.
+    public var relativeToDryWeight: Bool
+    /// The published source of the default numbers, in words.
+    public var source: String
+    /// A sentence for the nurse: what the rule is about.
+    public var title: String
+
+    public init(
+        id: String, kind: RuleKind, measurement: ReadingKind, parameters: [String: Double], severity: Severity = .yellow,
+        dailyValue: DailyValue = .morning, relativeToDryWeight: Bool = false, source: String = "", title: String = ""
+    ) {
+        self.id = id
+        self.kind = kind
+        self.measurement = measurement
+        self.parameters = parameters
+        self.severity = severity
+        self.dailyValue = dailyValue
+        self.relativeToDryWeight = relativeToDryWeight
+        self.source = source
+        self.title = title.isEmpty ? id : title
+    }
+
+    /// The parameters each kind reads, and which of them it needs.
+    public static func parameterNames(for kind: RuleKind) -> (required: [String], optional: [String]) {
+        switch kind {
+        case .range: ([], ["yellowBelow", "yellowAbove", "redBelow", "redAbove"])
+        case .change: (["days"], ["yellowGain", "redGain"])
+        case .baseline: (["days"], ["minimumDays", "yellowAbove", "sigmas"])
+        case .trend: (["fast", "slow", "yellowAbove"], ["minimumDays"])
+        case .persistence: (["count", "of"], ["below", "above"])
+        case .missing: (["dailyPhaseDays", "dailyMaxGapDays", "laterMaxGapDays"], [])
+        }
+    }
+
+    /// What is wrong with this rule's numbers, as (parameter, expectation) pairs; empty when valid.
+    public func problems() -> [(field: String, expected: String)] {
+        var problems: [(String, String)] = []
+        let (required, optional) = Self.parameterNames(for: kind)
+        for name in required where parameters[name] == nil {
+            problems.append(("parameters.\(name)", "is required for a \(kind.rawValue) rule"))
+        }
+        for name in parameters.keys.sorted() where !required.contains(name) && !optional.contains(name) {
+            problems.append(
+                ("parameters.\(name)", "is not a parameter of a \(kind.rawValue) rule; expected one of \((required + optional).joined(separator: ", "))"))
+        }
+        for (name, value) in parameters.sorted(by: { $0.key < $1.key }) where !value.isFinite {
+            problems.append(("parameters.\(name)", "expected a finite number"))
+        }
+        func positive(_ name: String) {
+            if let value = parameters[name], value <= 0 { problems.append(("parameters.\(name)", "expected a number above 0, found \(value)")) }
+        }
+        switch kind {
+        case .range:
+            if parameters.isEmpty { problems.append(("parameters", "expected at least one of yellowBelow, yellowAbove, redBelow, redAbove")) }
+            if let yellow = parameters["yellowBelow"], let red = parameters["redBelow"], red > yellow {
+                problems.append(("parameters.redBelow", "expected at most yellowBelow (\(yellow)), found \(red)"))
+            }
+            if let yellow = parameters["yellowAbove"], let red = parameters["redAbove"], red < yellow {
+                problems.append(("parameters.redAbove", "expected at least yellowAbove (\(yellow)), found \(red)"))
+            }
+            if relativeToDryWeight, measurement != .weight {
+                problems.append(("relativeTo", "dryWeight applies to weight rules only"))
+            }
+        case .change:
+            positive("days")
+            if parameters["yellowGain"] == nil, parameters["redGain"] == nil {
+                problems.append(("parameters", "expected yellowGain or redGain"))
+            }
+            if let yellow = parameters["yellowGain"], let red = parameters["redGain"], red < yellow {
+                problems.append(("parameters.redGain", "expected at least yellowGain (\(yellow)), found \(red)"))
+            }
+        case .baseline:
+            positive("days")
+            if parameters["yellowAbove"] == nil, parameters["sigmas"] == nil {
+                problems.append(("parameters", "expected yellowAbove or sigmas"))
+            }
+        case .trend:
+            positive("fast")
+            positive("slow")
+            if let fast = parameters["fast"], let slow = parameters["slow"], fast >= slow {
+                problems.append(("parameters.fast", "expected fewer days than slow (\(slow)), found \(fast)"))
+            }
+        case .persistence:
+            positive("count")
+            positive("of")
+            if let count = parameters["count"], let of = parameters["of"], count > of {
+                problems.append(("parameters.count", "expected at most 'of' (\(of)), found \(count)"))
+            }
+            if parameters["below"] == nil, parameters["above"] == nil {
+                problems.append(("parameters", "expected below or above"))
+            }
+        case .missing:
+            positive("dailyMaxGapDays")
+            positive("laterMaxGapDays")
+        }
+        return problems
+    }
+}
+
+/// A versioned set of rules: the clinic's default, which personal settings then adjust.
+public struct RuleSet: Sendable, Hashable {
+    public var id: String
+    /// Bumped on every change; stored on each flag so a flag says which rules raised it.
+    public var version: Int
+    public var rules: [Rule]
+
+    public init(id: String, version: Int, rules: [Rule]) {
+        self.id = id
+        self.version = version
+        self.rules = rules
+    }
+
+    /// `heart-failure-default v1`.
+    public var label: String { "\(id) v\(version)" }
+}
