@@ -49,6 +49,9 @@ let package = Package(
             name: "tele-ingest",
             dependencies: [
                 "TeleIngest",
+                "ThresholdRules",
+                "Vitals",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -13,9 +13,13 @@ struct Patients: ParsableCommand {
         @Option(help: "Full name.") var name: String
         @Option(help: "CPR number DDMMYY-SSSS (stored; shown masked in lists).") var cpr: String?
         @Option(help: "IANA time zone of the patient's days.") var timezone = "Europe/Copenhagen"
+        @Option(help: "Start of monitoring, ISO 8601 (default now): the plan is daily for the first 14 days.")
+        var monitoringStart: String?
 
         func run() throws {
-            let patient = try store.openStore().addPatient(id: id, name: name, cpr: cpr, timeZone: timezone)
+            let start = try monitoringStart.map { try Output.instant($0, option: "--monitoring-start") }
+            let patient = try store.openStore().addPatient(
+                id: id, name: name, cpr: cpr, timeZone: timezone, monitoringStart: start)
             print("added patient \(patient.id) (\(patient.timeZone))")
         }
     }

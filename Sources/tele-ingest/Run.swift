@@ -25,6 +25,9 @@ struct Run: AsyncParsableCommand {
     @Option(name: .customLong("topic"), help: "Topic filter to subscribe to; repeat for several.")
     var topics: [String] = []
 
+    @Option(help: "Rule file (YAML), or 'none' to run without rules.")
+    var rules: String?
+
     @Option(help: "MQTT client id (fixed, so the broker keeps the session).")
     var clientId: String?
 
@@ -43,6 +46,7 @@ struct Run: AsyncParsableCommand {
         if let profiles { configuration.profilesDirectory = profiles }
         if !topics.isEmpty { configuration.session.topicFilters = topics }
         if let clientId { configuration.session.clientID = clientId }
+        if let rules { configuration.rules.file = rules == "none" ? nil : rules }
         if let logLevel { configuration.logLevel = logLevel }
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
         LoggingSystem.bootstrap { label in

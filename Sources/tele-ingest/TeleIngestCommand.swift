@@ -12,8 +12,9 @@ struct TeleIngestCommand: AsyncParsableCommand {
             given by --db (or the configuration file's database.path) and may run beside the service.
             """,
         subcommands: [
-            Run.self, Patients.self, Devices.self, Readings.self, QuarantineCommand.self, Reprocess.self, Import.self,
-            Profiles.self,
+            Run.self, Patients.self, Devices.self, Readings.self, FlagsCommand.self, ThresholdsCommand.self,
+            RulesCommand.self,
+            QuarantineCommand.self, Reprocess.self, Import.self, Profiles.self,
         ]
     )
 }

@@ -51,14 +51,22 @@ import Vitals
         let start = local("2026-10-01 07:00")
         var weight = Double.random(in: 70...95, using: &generator)
         for day in 0..<28 where Double.random(in: 0...1, using: &generator) > 0.2 {
-            let instant = start.addingTimeInterval(Double(day) * 86_400 + Double.random(in: 0...3600, using: &generator))
+            let instant = start.addingTimeInterval(
+                Double(day) * 86_400 + Double.random(in: 0...3600, using: &generator))
             if day > 20 { weight += Double.random(in: 0...0.9, using: &generator) }
             let measured = weight + Double.random(in: -0.6...0.6, using: &generator)
-            readings.append(Observation(id: Int64(readings.count + 1), kind: .weight, value: measured, measuredAt: instant))
+            readings.append(
+                Observation(id: Int64(readings.count + 1), kind: .weight, value: measured, measuredAt: instant))
             let systolic = Double.random(in: 78...135, using: &generator).rounded()
-            readings.append(Observation(id: Int64(readings.count + 1), kind: .systolic, value: systolic, measuredAt: instant.addingTimeInterval(600)))
+            readings.append(
+                Observation(
+                    id: Int64(readings.count + 1), kind: .systolic, value: systolic,
+                    measuredAt: instant.addingTimeInterval(600)))
             let pulse = Double.random(in: 45...105, using: &generator).rounded()
-            readings.append(Observation(id: Int64(readings.count + 1), kind: .pulse, value: pulse, measuredAt: instant.addingTimeInterval(600)))
+            readings.append(
+                Observation(
+                    id: Int64(readings.count + 1), kind: .pulse, value: pulse,
+                    measuredAt: instant.addingTimeInterval(600)))
         }
         return readings
     }
@@ -71,7 +79,8 @@ import Vitals
         var generator = Generator(state: UInt64(seed) &* 7919)
         for _ in 0..<10 {
             let shuffled = days.shuffled(using: &generator)
-            #expect(Self.flags(readings, arrivingBy: shuffled) == inOrder, "seed \(seed), order \(shuffled.map(\.short))")
+            #expect(
+                Self.flags(readings, arrivingBy: shuffled) == inOrder, "seed \(seed), order \(shuffled.map(\.short))")
         }
     }
 }

@@ -17,16 +17,19 @@ import Vitals
     func baseline(weights: [Double], fires: Bool) {
         var readings = Readings()
         readings.weights(weights, from: "2026-11-01")
-        let raises = RuleEvaluator(ruleSet: DefaultRules.set(DefaultRules.baseline)).raises(readings.all, context: plainContext)
+        let raises = RuleEvaluator(ruleSet: DefaultRules.set(DefaultRules.baseline)).raises(
+            readings.all, context: plainContext)
         #expect((raises.last?.evidenceAt == readings.all.last?.measuredAt) == fires)
     }
 
     @Test("robust standard deviations can replace the fixed limit")
     func sigmas() throws {
-        let rule = Rule(id: "weight-baseline", kind: .baseline, measurement: .weight, parameters: ["days": 14, "sigmas": 4])
+        let rule = Rule(
+            id: "weight-baseline", kind: .baseline, measurement: .weight, parameters: ["days": 14, "sigmas": 4])
         var readings = Readings()
         readings.weights(Self.steady + [81.5], from: "2026-11-01")
-        let raise = try #require(RuleEvaluator(ruleSet: DefaultRules.set(rule)).raises(readings.all, context: plainContext).last)
+        let raise = try #require(
+            RuleEvaluator(ruleSet: DefaultRules.set(rule)).raises(readings.all, context: plainContext).last)
         #expect(raise.explanation.contains("1.5 kg above the patient's 14-day median 80.0 kg"))
         #expect(raise.explanation.contains("robust SD"))
     }
@@ -41,7 +44,8 @@ import Vitals
     func macd(weights: [Double], fires: Bool) {
         var readings = Readings()
         readings.weights(weights, from: "2026-11-01")
-        let evaluator = RuleEvaluator(ruleSet: DefaultRules.set(DefaultRules.macd, DefaultRules.gain3d, DefaultRules.gain1d))
+        let evaluator = RuleEvaluator(
+            ruleSet: DefaultRules.set(DefaultRules.macd, DefaultRules.gain3d, DefaultRules.gain1d))
         let raises = evaluator.raises(readings.all, context: plainContext)
         #expect(raises.contains { $0.ruleID == "weight-trend-macd" } == fires)
         if fires { #expect(!raises.contains { $0.ruleID.hasPrefix("weight-gain") }) }
@@ -57,9 +61,13 @@ import Vitals
     func persistence(values: [Double], fires: Bool) {
         var readings = Readings()
         for (offset, value) in values.enumerated() { readings.add(.systolic, value, "2026-11-\(10 + offset) 07:20") }
-        let raises = RuleEvaluator(ruleSet: DefaultRules.set(DefaultRules.lowSystolic)).raises(readings.all, context: plainContext)
+        let raises = RuleEvaluator(ruleSet: DefaultRules.set(DefaultRules.lowSystolic)).raises(
+            readings.all, context: plainContext)
         #expect((raises.last?.evidenceAt == readings.all.last?.measuredAt) == fires)
-        if fires { #expect(raises.last?.explanation == "systolic BP below 90 mmHg in 3 of the last 5 readings: 85, 85, 85 mmHg") }
+        if fires {
+            #expect(
+                raises.last?.explanation == "systolic BP below 90 mmHg in 3 of the last 5 readings: 85, 85, 85 mmHg")
+        }
     }
 }
 
@@ -84,11 +92,14 @@ import Vitals
 }
 
 @Suite struct FlagLifecycleTests {
-    func decision(_ action: FlagDecision.Action, _ severity: Severity, at time: String, ids: [Int64] = [1], text: String = "x")
+    func decision(
+        _ action: FlagDecision.Action, _ severity: Severity, at time: String, ids: [Int64] = [1], text: String = "x"
+    )
         -> FlagDecision
     {
         FlagDecision(
-            action: action, ruleID: "weight-gain-3d", ruleSetVersion: 1, measurement: .weight, severity: severity, explanation: text,
+            action: action, ruleID: "weight-gain-3d", ruleSetVersion: 1, measurement: .weight, severity: severity,
+            explanation: text,
             readingIDs: ids, evidenceAt: local(time))
     }
 
@@ -134,6 +145,8 @@ import Vitals
             ("2026-11-16 10:00", "2026-11-24 09:00", .yellow, true),  // Mon → next Tue: 6
         ])
     func overdue(opened: String, now: String, severity: Severity, expected: Bool) {
-        #expect(OverduePolicy().isOverdue(severity: severity, openedAt: local(opened), now: local(now), zone: copenhagen) == expected)
+        #expect(
+            OverduePolicy().isOverdue(severity: severity, openedAt: local(opened), now: local(now), zone: copenhagen)
+                == expected)
     }
 }

@@ -13,7 +13,8 @@ import Vitals
     func systolic(value: Double, expected: Severity?) {
         var readings = Readings()
         readings.add(.systolic, value, "2026-11-20 07:20")
-        let raises = RuleEvaluator(ruleSet: DefaultRules.set(DefaultRules.systolic)).raises(readings.all, context: plainContext)
+        let raises = RuleEvaluator(ruleSet: DefaultRules.set(DefaultRules.systolic)).raises(
+            readings.all, context: plainContext)
         #expect(raises.first?.severity == expected)
         #expect(raises.count == (expected == nil ? 0 : 1))
     }
@@ -22,27 +23,33 @@ import Vitals
     func explanation() throws {
         var readings = Readings()
         readings.add(.pulse, 38, "2026-11-20 07:20")
-        let raise = try #require(RuleEvaluator(ruleSet: DefaultRules.set(DefaultRules.pulse)).raises(readings.all, context: plainContext).first)
+        let raise = try #require(
+            RuleEvaluator(ruleSet: DefaultRules.set(DefaultRules.pulse)).raises(readings.all, context: plainContext)
+                .first)
         #expect(raise.explanation == "pulse 38 bpm on 20 Nov is below the red limit 40 bpm")
         #expect(raise.readingIDs == [1])
     }
 
     @Test(
         "weight against the personal dry weight; no dry weight, no flag",
-        arguments: [(80.0, 78.0, nil), (80.1, 78.0, Severity.yellow), (81.5, 78.0, .red), (95.0, nil, nil)] as [(Double, Double?, Severity?)])
+        arguments: [(80.0, 78.0, nil), (80.1, 78.0, Severity.yellow), (81.5, 78.0, .red), (95.0, nil, nil)]
+            as [(Double, Double?, Severity?)])
     func dryWeight(weight: Double, dry: Double?, expected: Severity?) {
         var readings = Readings()
         readings.add(.weight, weight, "2026-11-20 07:00")
         let settings = dry.map { [PersonalSetting(.dryWeight($0), validFrom: local("2026-11-01 00:00"))] } ?? []
-        let context = PatientContext(timeZone: copenhagen, monitoringStart: local("2026-11-01 00:00"), settings: settings)
-        let raises = RuleEvaluator(ruleSet: DefaultRules.set(DefaultRules.dryWeight)).raises(readings.all, context: context)
+        let context = PatientContext(
+            timeZone: copenhagen, monitoringStart: local("2026-11-01 00:00"), settings: settings)
+        let raises = RuleEvaluator(ruleSet: DefaultRules.set(DefaultRules.dryWeight)).raises(
+            readings.all, context: context)
         #expect(raises.first?.severity == expected)
         if expected != nil { #expect(raises.first?.explanation.contains("dry weight 78.0 kg") == true) }
     }
 }
 
 @Suite struct ChangeRuleTests {
-    let evaluator = RuleEvaluator(ruleSet: DefaultRules.set(DefaultRules.gain3d, DefaultRules.gain1d, DefaultRules.gain7d))
+    let evaluator = RuleEvaluator(
+        ruleSet: DefaultRules.set(DefaultRules.gain3d, DefaultRules.gain1d, DefaultRules.gain7d))
 
     @Test(
         "weight gain over 3 days, by morning weight",
@@ -63,8 +70,11 @@ import Vitals
     func explanation() throws {
         var readings = Readings()
         readings.weights([80.1, 80.9, 81.6, 82.6], from: "2026-11-17")
-        let raise = try #require(evaluator.raises(readings.all, context: plainContext).last { $0.ruleID == "weight-gain-3d" })
-        #expect(raise.explanation == "weight +2.5 kg in 3 days: 80.1 kg (17 Nov) → 82.6 kg (20 Nov); red above +2.0 kg in 3 days")
+        let raise = try #require(
+            evaluator.raises(readings.all, context: plainContext).last { $0.ruleID == "weight-gain-3d" })
+        #expect(
+            raise.explanation
+                == "weight +2.5 kg in 3 days: 80.1 kg (17 Nov) → 82.6 kg (20 Nov); red above +2.0 kg in 3 days")
         #expect(raise.readingIDs == [1, 4])
     }
 
@@ -93,7 +103,8 @@ import Vitals
         readings.add(.weight, 80.0, "2026-03-28 07:00")  // UTC+1
         readings.add(.weight, 80.5, "2026-03-29 07:00")  // UTC+2 from 02:00 this day
         readings.add(.weight, 82.3, "2026-03-30 07:00")
-        let raise = try #require(evaluator.raises(readings.all, context: plainContext).last { $0.ruleID == "weight-gain-3d" })
+        let raise = try #require(
+            evaluator.raises(readings.all, context: plainContext).last { $0.ruleID == "weight-gain-3d" })
         #expect(raise.explanation.contains("+2.3 kg in 2 days: 80.0 kg (28 Mar) → 82.3 kg (30 Mar)"))
     }
 
@@ -103,7 +114,8 @@ import Vitals
         readings.add(.weight, 80.0, "2026-07-13 07:00")
         readings.add(.weight, 82.5, "2026-07-14 23:59")  // 21:59 UTC
         readings.add(.weight, 80.1, "2026-07-15 07:00")
-        let raises = RuleEvaluator(ruleSet: DefaultRules.set(DefaultRules.gain1d)).raises(readings.all, context: plainContext)
+        let raises = RuleEvaluator(ruleSet: DefaultRules.set(DefaultRules.gain1d)).raises(
+            readings.all, context: plainContext)
         // 14 Jul's only reading is 82.5 (+2.5 on the 13th): one yellow flag, dated 14 Jul.
         #expect(raises.count == 1)
         #expect(raises.first?.explanation.contains("(14 Jul)") == true)
@@ -127,8 +139,13 @@ import Vitals
         readings.weights([80.0, 81.0, 82.5], from: "2026-11-20")  // +2.5: quiet under the personal 3.0
         let context = PatientContext(
             timeZone: copenhagen, monitoringStart: local("2026-11-01 00:00"),
-            settings: [PersonalSetting(.limit(ruleID: "weight-gain-3d", parameter: "redGain", value: 3.0), validFrom: local("2026-11-10 10:00"))])
-        let raises = RuleEvaluator(ruleSet: DefaultRules.set(DefaultRules.gain3d)).raises(readings.all, context: context)
+            settings: [
+                PersonalSetting(
+                    .limit(ruleID: "weight-gain-3d", parameter: "redGain", value: 3.0),
+                    validFrom: local("2026-11-10 10:00"))
+            ])
+        let raises = RuleEvaluator(ruleSet: DefaultRules.set(DefaultRules.gain3d)).raises(
+            readings.all, context: context)
         #expect(raises.count == 1)
         #expect(raises.first?.evidenceAt == local("2026-11-03 07:00"))
     }
@@ -140,8 +157,13 @@ import Vitals
         readings.weights([80.0, 81.0, 82.5], from: "2026-11-20")
         let context = PatientContext(
             timeZone: copenhagen, monitoringStart: local("2026-11-01 00:00"),
-            settings: [PersonalSetting(.suspension(ruleID: "weight-gain-3d", until: local("2026-11-15 00:00"), reason: "fluid therapy"), validFrom: local("2026-10-30 00:00"))])
-        let raises = RuleEvaluator(ruleSet: DefaultRules.set(DefaultRules.gain3d)).raises(readings.all, context: context)
+            settings: [
+                PersonalSetting(
+                    .suspension(ruleID: "weight-gain-3d", until: local("2026-11-15 00:00"), reason: "fluid therapy"),
+                    validFrom: local("2026-10-30 00:00"))
+            ])
+        let raises = RuleEvaluator(ruleSet: DefaultRules.set(DefaultRules.gain3d)).raises(
+            readings.all, context: context)
         #expect(raises.map(\.evidenceAt) == [local("2026-11-22 07:00")])
     }
 }

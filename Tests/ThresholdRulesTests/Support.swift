@@ -9,7 +9,8 @@ func local(_ text: String) -> Date {
     let parts = text.split(whereSeparator: { $0 == "-" || $0 == " " || $0 == ":" }).map { Int($0)! }
     var calendar = Calendar(identifier: .gregorian)
     calendar.timeZone = copenhagen
-    return calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2], hour: parts[3], minute: parts[4]))!
+    return calendar.date(
+        from: DateComponents(year: parts[0], month: parts[1], day: parts[2], hour: parts[3], minute: parts[4]))!
 }
 
 func day(_ text: String) -> LocalDay { LocalDay(local(text + " 12:00"), in: copenhagen) }
@@ -24,30 +25,41 @@ struct Readings {
     mutating func weights(_ values: [Double], from start: String) {
         let first = local(start + " 07:00")
         for (offset, value) in values.enumerated() {
-            all.append(Observation(id: Int64(all.count + 1), kind: .weight, value: value, measuredAt: first.addingTimeInterval(Double(offset) * 86_400)))
+            all.append(
+                Observation(
+                    id: Int64(all.count + 1), kind: .weight, value: value,
+                    measuredAt: first.addingTimeInterval(Double(offset) * 86_400)))
         }
     }
 }
 
 /// The default heart-failure numbers (rules/heart-failure.yaml), built in code for the pure tests.
 enum DefaultRules {
-    static let gain3d = Rule(id: "weight-gain-3d", kind: .change, measurement: .weight, parameters: ["days": 3, "redGain": 2.0])
-    static let gain1d = Rule(id: "weight-gain-1d", kind: .change, measurement: .weight, parameters: ["days": 1, "yellowGain": 1.4])
-    static let gain7d = Rule(id: "weight-gain-7d", kind: .change, measurement: .weight, parameters: ["days": 7, "yellowGain": 2.7])
+    static let gain3d = Rule(
+        id: "weight-gain-3d", kind: .change, measurement: .weight, parameters: ["days": 3, "redGain": 2.0])
+    static let gain1d = Rule(
+        id: "weight-gain-1d", kind: .change, measurement: .weight, parameters: ["days": 1, "yellowGain": 1.4])
+    static let gain7d = Rule(
+        id: "weight-gain-7d", kind: .change, measurement: .weight, parameters: ["days": 7, "yellowGain": 2.7])
     static let dryWeight = Rule(
-        id: "weight-above-dry-weight", kind: .range, measurement: .weight, parameters: ["yellowAbove": 2.0, "redAbove": 3.0],
+        id: "weight-above-dry-weight", kind: .range, measurement: .weight,
+        parameters: ["yellowAbove": 2.0, "redAbove": 3.0],
         relativeToDryWeight: true)
     static let baseline = Rule(
-        id: "weight-baseline", kind: .baseline, measurement: .weight, parameters: ["days": 14, "minimumDays": 5, "yellowAbove": 2.0])
+        id: "weight-baseline", kind: .baseline, measurement: .weight,
+        parameters: ["days": 14, "minimumDays": 5, "yellowAbove": 2.0])
     static let macd = Rule(
-        id: "weight-trend-macd", kind: .trend, measurement: .weight, parameters: ["fast": 3, "slow": 14, "yellowAbove": 0.8, "minimumDays": 7])
+        id: "weight-trend-macd", kind: .trend, measurement: .weight,
+        parameters: ["fast": 3, "slow": 14, "yellowAbove": 0.8, "minimumDays": 7])
     static let systolic = Rule(
         id: "systolic-range", kind: .range, measurement: .systolic,
         parameters: ["yellowBelow": 90, "yellowAbove": 160, "redBelow": 80, "redAbove": 170])
     static let pulse = Rule(
-        id: "pulse-range", kind: .range, measurement: .pulse, parameters: ["yellowBelow": 50, "yellowAbove": 100, "redBelow": 40, "redAbove": 110])
+        id: "pulse-range", kind: .range, measurement: .pulse,
+        parameters: ["yellowBelow": 50, "yellowAbove": 100, "redBelow": 40, "redAbove": 110])
     static let lowSystolic = Rule(
-        id: "systolic-low-persistent", kind: .persistence, measurement: .systolic, parameters: ["below": 90, "count": 3, "of": 5])
+        id: "systolic-low-persistent", kind: .persistence, measurement: .systolic,
+        parameters: ["below": 90, "count": 3, "of": 5])
     static let missingWeight = Rule(
         id: "missing-weight", kind: .missing, measurement: .weight,
         parameters: ["dailyPhaseDays": 14, "dailyMaxGapDays": 2, "laterMaxGapDays": 7])

@@ -20,6 +20,20 @@ public struct IngestConfiguration: Sendable {
     public var receipts = ReceiptOptions()
     /// swift-log level name: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
+    /// The rule set and when rules run.
+    public var rules = RuleOptions()
+
+    /// Where the rules come from and how often the clock-driven ones run.
+    public struct RuleOptions: Sendable, Hashable {
+        /// The rule file (YAML); `nil` turns the rules off.
+        public var file: String? = "rules/heart-failure.yaml"
+        /// Minutes between missing-data checks inside `tele-ingest run`.
+        public var missingDataCheckMinutes = 60.0
+        /// Working days before an unacknowledged red / yellow flag counts as overdue.
+        public var overdueRedWorkingDays = 1
+        public var overdueYellowWorkingDays = 5
+        public init() {}
+    }
 
     /// Publishing receipts after a batch commits.
     public struct ReceiptOptions: Sendable, Hashable {
@@ -153,6 +167,23 @@ public struct IngestConfiguration: Sendable {
                 self.receipts.topicPrefix = prefix
             }
         }
+        if let rules = raw.rules {
+            if let file = rules.file { self.rules.file = file.isEmpty || file == "none" ? nil : resolve(file) }
+            if let minutes = rules.missingDataCheckMinutes {
+                if minutes < 1 || minutes > 1440 {
+                    problem("rules.missingDataCheckMinutes", "expected 1 to 1440, found \(minutes)")
+                }
+                self.rules.missingDataCheckMinutes = minutes
+            }
+            if let days = rules.overdue?.redWorkingDays {
+                if days < 0 { problem("rules.overdue.redWorkingDays", "expected 0 or more, found \(days)") }
+                self.rules.overdueRedWorkingDays = days
+            }
+            if let days = rules.overdue?.yellowWorkingDays {
+                if days < 0 { problem("rules.overdue.yellowWorkingDays", "expected 0 or more, found \(days)") }
+                self.rules.overdueYellowWorkingDays = days
+            }
+        }
         if let level = raw.logging?.level {
             let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
             if !levels.contains(level) {
@@ -172,6 +203,17 @@ struct ConfigurationFile: Decodable {
     var ingest: Ingest?
     var receipts: Receipts?
     var logging: Logging?
+    var rules: Rules?
+
+    struct Rules: Decodable {
+        var file: String?
+        var missingDataCheckMinutes: Double?
+        var overdue: Overdue?
+        struct Overdue: Decodable {
+            var redWorkingDays: Int?
+            var yellowWorkingDays: Int?
+        }
+    }
 
     struct Broker: Decodable {
         var url: String?

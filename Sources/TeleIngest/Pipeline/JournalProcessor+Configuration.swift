@@ -1,9 +1,9 @@
 import Foundation
 
 extension JournalProcessor {
-    /// A processor as configured: opens the store and loads the device profiles (or none, for
-    /// work that never decodes device messages, like a CSV import).
-    public init(configuration: IngestConfiguration, loadProfiles: Bool = true) throws {
+    /// A processor as configured: opens the store, loads the device profiles (or none, for
+    /// work that never decodes device messages, like a CSV import) and the rule file.
+    public init(configuration: IngestConfiguration, loadProfiles: Bool = true, loadRules: Bool = true) throws {
         guard let zone = TimeZone(identifier: configuration.defaultTimeZone) else {
             throw ConfigurationError(
                 file: "configuration", field: "ingest.defaultTimeZone",
@@ -17,5 +17,8 @@ extension JournalProcessor {
         self.init(
             store: store, decoder: MessageDecoder(profiles: profiles, maxPayloadBytes: configuration.maxPayloadBytes),
             futureTolerance: configuration.futureToleranceSeconds, defaultTimeZone: zone)
+        if loadRules, let file = configuration.rules.file {
+            rules = RuleEngine(ruleSet: try RuleFile.load(from: URL(fileURLWithPath: file)), defaultZone: zone)
+        }
     }
 }

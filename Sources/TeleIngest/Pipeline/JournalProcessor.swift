@@ -16,6 +16,8 @@ public struct JournalProcessor: Sendable {
     public var futureTolerance: TimeInterval
     /// Zone for local times of a device that is not paired yet.
     public var defaultTimeZone: TimeZone
+    /// The rules run on every batch's new readings, in the same transaction; `nil`: no rules.
+    public var rules: RuleEngine?
 
     /// Before this, a device clock was never set (the product did not exist).
     static let earliestPlausible = Date(timeIntervalSince1970: 1_262_304_000)  // 2010-01-01
@@ -61,6 +63,7 @@ public struct JournalProcessor: Sendable {
                 let result = try settle(entry, preparation, db: db, now: now, quarantineRow: nil)
                 results.append(result)
             }
+            try evaluateRules(for: results, db: db)
             return results
         }
     }
@@ -90,11 +93,26 @@ public struct JournalProcessor: Sendable {
             }
             let batch = try store.database.write { db in
                 let now = Date().millisecondsSince1970
-                return try prepared.map { quarantineID, entry, preparation in
+                let settled = try prepared.map { quarantineID, entry, preparation in
                     try settle(entry, preparation, db: db, now: now, quarantineRow: quarantineID)
                 }
+                try evaluateRules(for: settled, db: db)
+                return settled
             }
             results += batch
+        }
+    }
+
+    /// Runs the rules for every patient who got new readings, from the earliest new measurement
+    /// on, so a reading is never visible without its flags.
+    private func evaluateRules(for results: [MessageResult], db: Database) throws {
+        guard let rules else { return }
+        var earliest: [String: Date] = [:]
+        for reading in results.flatMap(\.storedReadings) {
+            earliest[reading.patientID] = min(earliest[reading.patientID] ?? reading.measuredAt, reading.measuredAt)
+        }
+        for (patientID, from) in earliest.sorted(by: { $0.key < $1.key }) {
+            try rules.evaluate(patientID: patientID, from: from, store: store, db: db)
         }
     }
 

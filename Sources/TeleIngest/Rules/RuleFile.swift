@@ -30,7 +30,9 @@ public enum RuleFile {
         do {
             text = try String(contentsOf: url, encoding: .utf8)
         } catch {
-            throw ConfigurationErrors([ConfigurationError(file: url.path, field: "", expected: "cannot be read as UTF-8 text")])
+            throw ConfigurationErrors([
+                ConfigurationError(file: url.path, field: "", expected: "cannot be read as UTF-8 text")
+            ])
         }
         return try load(yaml: text, file: url.path)
     }
@@ -47,9 +49,12 @@ public enum RuleFile {
         }
         var problems: [ConfigurationError] = []
         func problem(_ field: String, _ expected: String) {
-            problems.append(ConfigurationError(file: file, field: field, expected: expected, line: YAMLFile.line(of: field, in: text)))
+            problems.append(
+                ConfigurationError(
+                    file: file, field: field, expected: expected, line: YAMLFile.line(of: field, in: text)))
         }
-        func choice<T: RawRepresentable & CaseIterable>(_ value: String, _ type: T.Type, _ field: String) -> T? where T.RawValue == String {
+        func choice<T: RawRepresentable & CaseIterable>(_ value: String, _ type: T.Type, _ field: String) -> T?
+        where T.RawValue == String {
             if let parsed = T(rawValue: value) { return parsed }
             problem(field, "expected one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), found '\(value)'")
             return nil
@@ -59,7 +64,9 @@ public enum RuleFile {
         var seen: Set<String> = []
         for (index, entry) in raw.rules.enumerated() {
             let field = "rules.\(index)"
-            if !seen.insert(entry.id).inserted { problem("\(field).id", "'\(entry.id)' is used twice; rule ids must be unique") }
+            if !seen.insert(entry.id).inserted {
+                problem("\(field).id", "'\(entry.id)' is used twice; rule ids must be unique")
+            }
             if entry.id.isEmpty || entry.id.contains(where: \.isWhitespace) {
                 problem("\(field).id", "expected an id without spaces, found '\(entry.id)'")
             }
@@ -76,7 +83,9 @@ public enum RuleFile {
                 dailyValue: daily, relativeToDryWeight: entry.relativeTo == "dryWeight", source: entry.source ?? "",
                 title: entry.title ?? "")
             for (name, expected) in rule.problems() { problem("\(field).\(name)", expected) }
-            if (entry.source ?? "").isEmpty { problem("\(field).source", "is required: say where the numbers come from") }
+            if (entry.source ?? "").isEmpty {
+                problem("\(field).source", "is required: say where the numbers come from")
+            }
             rules.append(rule)
         }
         if raw.rules.isEmpty { problem("rules", "expected at least one rule") }

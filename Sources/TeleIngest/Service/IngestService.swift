@@ -1,7 +1,9 @@
 import Foundation
+import GRDB
 import Logging
 import ServiceLifecycle
 import Synchronization
+import ThresholdRules
 
 /// The running ingest service: subscribes, journals every message inside the MQTT callback,
 /// and processes the journal in batches until asked to stop. Runs in a `ServiceGroup`, which
@@ -36,6 +38,7 @@ public final class IngestService: Service, Sendable {
             "loaded device profiles",
             metadata: [
                 "profiles": "\(processor.decoder.profiles.profiles.map(\.id).joined(separator: ","))",
+                "rules": "\(processor.rules?.evaluator.ruleSet.label ?? "off")",
                 "database": "\(configuration.databasePath)",
             ])
     }
@@ -58,6 +61,8 @@ public final class IngestService: Service, Sendable {
         running.withLock { $0 = (connection, writer) }
         defer { running.withLock { $0 = (nil, nil) } }
         try connection.start()
+        let missingData = Task { await checkMissingDataPeriodically() }
+        defer { missingData.cancel() }
         await withGracefulShutdownHandler {
             for await _ in wakeups {
                 // Let a burst gather so one transaction takes many messages: per-message
@@ -73,6 +78,25 @@ public final class IngestService: Service, Sendable {
         connection.stop()
         drain(connection: nil)
         logger.info("stopped; journal processed", metadata: ["backlog": "\((try? store.journalBacklog()) ?? -1)"])
+    }
+
+    /// Runs the missing-data rules now and then every `rules.missingDataCheckMinutes`: they
+    /// fire on the clock, when nothing arrives.
+    private func checkMissingDataPeriodically() async {
+        guard let rules = processor.rules else { return }
+        while !Task.isCancelled {
+            do {
+                let outcome = try await store.database.write { db in
+                    try rules.evaluateMissingData(store: self.store, db: db)
+                }
+                if !outcome.opened.isEmpty {
+                    logger.notice("missing-data check opened flags", metadata: ["flags": "\(outcome.opened.count)"])
+                }
+            } catch {
+                logger.error("missing-data check failed; will retry", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(configuration.rules.missingDataCheckMinutes * 60))
+        }
     }
 
     /// Processes the journal until it is caught up. Errors (a locked or full database) are

@@ -46,10 +46,12 @@ public enum CPRNumber {
 
 extension MonitoringStore {
     /// Registers a patient. Refuses a duplicate id, a malformed CPR number or an unknown zone.
+    /// `monitoringStart` (default now) starts the measurement plan's daily phase.
     @discardableResult
-    public func addPatient(id: String, name: String, cpr: String? = nil, timeZone: String = "Europe/Copenhagen") throws
-        -> Patient
-    {
+    public func addPatient(
+        id: String, name: String, cpr: String? = nil, timeZone: String = "Europe/Copenhagen",
+        monitoringStart: Date? = nil
+    ) throws -> Patient {
         let operation = "adding patient \(id)"
         guard !id.isEmpty, !name.isEmpty else { throw StoreError(operation, "id and name must not be empty") }
         var normalisedCPR: String?
@@ -68,9 +70,11 @@ extension MonitoringStore {
                 throw StoreError(operation, "a patient with this id exists already")
             }
             try db.execute(
-                sql: "INSERT INTO patient (id, name, cpr, time_zone, created_at) VALUES (?, ?, ?, ?, ?)",
+                sql:
+                    "INSERT INTO patient (id, name, cpr, time_zone, created_at, monitoring_start) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [
                     patient.id, patient.name, patient.cpr, patient.timeZone, patient.createdAt.millisecondsSince1970,
+                    (monitoringStart ?? patient.createdAt).millisecondsSince1970,
                 ])
         }
         return patient

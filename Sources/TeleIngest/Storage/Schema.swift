@@ -91,6 +91,58 @@ enum Schema {
                     CREATE INDEX quarantine_open ON quarantine(reason) WHERE resolved_at IS NULL;
                     """)
         }
+        migrator.registerMigration("v2: flags and personal settings") { db in
+            try db.execute(
+                sql: """
+                    -- When follow-up began: the measurement plan is daily for the first days after it.
+                    ALTER TABLE patient ADD COLUMN monitoring_start INTEGER;
+                    UPDATE patient SET monitoring_start = created_at;
+
+                    -- One open (or escalated) flag per patient and rule; closed flags stay for the record.
+                    CREATE TABLE flag (
+                        id INTEGER PRIMARY KEY,
+                        patient_id TEXT NOT NULL REFERENCES patient(id),
+                        rule_id TEXT NOT NULL,
+                        rule_set_version INTEGER NOT NULL,
+                        measurement TEXT NOT NULL,
+                        severity TEXT NOT NULL,
+                        state TEXT NOT NULL CHECK (state IN ('open', 'escalated', 'closed')),
+                        explanation TEXT NOT NULL,
+                        reading_ids TEXT NOT NULL,
+                        evidence_at INTEGER NOT NULL,
+                        back_in_range_at INTEGER,
+                        opened_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        closed_at INTEGER,
+                        closed_by TEXT,
+                        close_comment TEXT
+                    );
+                    CREATE UNIQUE INDEX flag_open ON flag(patient_id, rule_id) WHERE state != 'closed';
+                    CREATE INDEX flag_by_state ON flag(state, severity, opened_at);
+
+                    -- A cardiologist's personal limits, dry weights and suspensions: append-only,
+                    -- each with who, when, why and the flags open at the time.
+                    CREATE TABLE personal_setting (
+                        id INTEGER PRIMARY KEY,
+                        patient_id TEXT NOT NULL REFERENCES patient(id),
+                        kind TEXT NOT NULL CHECK (kind IN ('limit', 'dryWeight', 'suspension')),
+                        rule_id TEXT,
+                        parameter TEXT,
+                        value REAL,
+                        until INTEGER,
+                        valid_from INTEGER NOT NULL,
+                        reason TEXT NOT NULL,
+                        set_by TEXT NOT NULL,
+                        set_at INTEGER NOT NULL,
+                        open_flags TEXT NOT NULL
+                    );
+                    CREATE INDEX personal_setting_by_patient ON personal_setting(patient_id, valid_from);
+                    CREATE TRIGGER personal_setting_no_update BEFORE UPDATE ON personal_setting
+                        BEGIN SELECT RAISE(ABORT, 'personal settings are append-only'); END;
+                    CREATE TRIGGER personal_setting_no_delete BEFORE DELETE ON personal_setting
+                        BEGIN SELECT RAISE(ABORT, 'personal settings are append-only'); END;
+                    """)
+        }
         return migrator
     }
 }

@@ -21,7 +21,8 @@ public struct FlagBook: Sendable, Hashable {
         public var changed: Bool
 
         public init(
-            id: Int64?, ruleID: String, ruleSetVersion: Int, measurement: ReadingKind, severity: Severity, explanation: String,
+            id: Int64?, ruleID: String, ruleSetVersion: Int, measurement: ReadingKind, severity: Severity,
+            explanation: String,
             readingIDs: [Int64], evidenceAt: Date, backInRangeAt: Date?, changed: Bool = false
         ) {
             self.id = id
@@ -87,12 +88,15 @@ public struct FlagBook: Sendable, Hashable {
             }
             if let closed = closedThrough[decision.ruleID], decision.evidenceAt <= closed { return .unchanged }
             open[decision.ruleID] = OpenFlag(
-                id: nil, ruleID: decision.ruleID, ruleSetVersion: decision.ruleSetVersion, measurement: decision.measurement,
-                severity: decision.severity, explanation: decision.explanation, readingIDs: decision.readingIDs.sorted(),
+                id: nil, ruleID: decision.ruleID, ruleSetVersion: decision.ruleSetVersion,
+                measurement: decision.measurement,
+                severity: decision.severity, explanation: decision.explanation,
+                readingIDs: decision.readingIDs.sorted(),
                 evidenceAt: decision.evidenceAt, backInRangeAt: nil, changed: true)
             return .opened
         case .backInRange:
-            guard var flag = open[decision.ruleID], flag.backInRangeAt == nil, decision.evidenceAt > flag.evidenceAt else {
+            guard var flag = open[decision.ruleID], flag.backInRangeAt == nil, decision.evidenceAt > flag.evidenceAt
+            else {
                 return .unchanged
             }
             flag.backInRangeAt = decision.evidenceAt

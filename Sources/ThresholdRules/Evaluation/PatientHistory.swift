@@ -45,12 +45,17 @@ struct PatientHistory {
             guard let first = current.first else { return }
             switch rule {
             case .morning:
-                result.append(DailyReading(day: self.day(first), value: first.value, readingIDs: [first.id], measuredAt: first.measuredAt))
+                result.append(
+                    DailyReading(
+                        day: self.day(first), value: first.value, readingIDs: [first.id], measuredAt: first.measuredAt))
             case .median:
                 let sorted = current.map(\.value).sorted()
                 let middle = sorted.count / 2
                 let median = sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-                result.append(DailyReading(day: self.day(first), value: median, readingIDs: current.map(\.id), measuredAt: current.last!.measuredAt))
+                result.append(
+                    DailyReading(
+                        day: self.day(first), value: median, readingIDs: current.map(\.id),
+                        measuredAt: current.last!.measuredAt))
             }
             current = []
         }

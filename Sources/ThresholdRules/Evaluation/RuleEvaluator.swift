@@ -21,12 +21,17 @@ public struct RuleEvaluator: Sendable {
                 let today = history.readings(rule.measurement, on: day)
                 guard let newest = today.last else { continue }
                 if context.isSuspended(rule, at: newest.measuredAt) { continue }
-                let input = RuleInput(rule: rule, day: day, today: today, history: history, context: context, at: newest.measuredAt)
+                let input = RuleInput(
+                    rule: rule, day: day, today: today, history: history, context: context, at: newest.measuredAt)
                 if let finding = evaluate(input) {
                     decisions.append(decision(.raise, rule, finding))
                 } else if history.latestDay(rule.measurement) == day {
                     decisions.append(
-                        decision(.backInRange, rule, Finding(severity: rule.severity, explanation: "back in range on \(day.short)", readingIDs: today.map(\.id), evidenceAt: newest.measuredAt)))
+                        decision(
+                            .backInRange, rule,
+                            Finding(
+                                severity: rule.severity, explanation: "back in range on \(day.short)",
+                                readingIDs: today.map(\.id), evidenceAt: newest.measuredAt)))
                 }
             }
         }
@@ -59,12 +64,16 @@ public struct RuleEvaluator: Sendable {
                         Finding(
                             severity: rule.severity,
                             explanation: "\(what); the plan (\(plan)) allows at most \(allowed) days without one",
-                            readingIDs: latest.map { [$0.id] } ?? [], evidenceAt: latest?.measuredAt ?? context.monitoringStart)))
+                            readingIDs: latest.map { [$0.id] } ?? [],
+                            evidenceAt: latest?.measuredAt ?? context.monitoringStart)))
             } else if let latest {
                 decisions.append(
                     decision(
                         .backInRange, rule,
-                        Finding(severity: rule.severity, explanation: "measuring again: \(rule.measurement.displayName) on \(since.short)", readingIDs: [latest.id], evidenceAt: latest.measuredAt)))
+                        Finding(
+                            severity: rule.severity,
+                            explanation: "measuring again: \(rule.measurement.displayName) on \(since.short)",
+                            readingIDs: [latest.id], evidenceAt: latest.measuredAt)))
             }
         }
         return decisions
@@ -132,14 +141,17 @@ public struct RuleEvaluator: Sendable {
         var worst: (severity: Severity, excess: Double, reading: Observation, explanation: String)?
         for reading in input.today {
             let checks: [(String, Severity, Bool)] = [
-                ("redBelow", .red, true), ("redAbove", .red, false), ("yellowBelow", .yellow, true), ("yellowAbove", .yellow, false),
+                ("redBelow", .red, true), ("redAbove", .red, false), ("yellowBelow", .yellow, true),
+                ("yellowAbove", .yellow, false),
             ]
             for (name, severity, below) in checks {
                 guard let (limit, personal) = input.number(name) else { continue }
                 let bound = limit + offset
                 let excess = below ? bound - reading.value : reading.value - bound
                 guard excess > 0 else { continue }
-                if let current = worst, current.severity > severity || (current.severity == severity && current.excess >= excess) {
+                if let current = worst,
+                    current.severity > severity || (current.severity == severity && current.excess >= excess)
+                {
                     continue
                 }
                 let side = below ? "below" : "above"
@@ -150,12 +162,17 @@ public struct RuleEvaluator: Sendable {
                 break
             }
         }
-        return worst.map { Finding(severity: $0.severity, explanation: $0.explanation, readingIDs: [$0.reading.id], evidenceAt: $0.reading.measuredAt) }
+        return worst.map {
+            Finding(
+                severity: $0.severity, explanation: $0.explanation, readingIDs: [$0.reading.id],
+                evidenceAt: $0.reading.measuredAt)
+        }
     }
 
     private func change(_ input: RuleInput) -> Finding? {
         guard let days = input.number("days")?.value else { return nil }
-        let daily = input.history.dailyValues(input.rule.measurement, through: input.day, choosing: input.rule.dailyValue)
+        let daily = input.history.dailyValues(
+            input.rule.measurement, through: input.day, choosing: input.rule.dailyValue)
         guard let current = daily.last, current.day == input.day else { return nil }
         let window = daily.filter { $0.day < input.day && $0.day >= input.day.adding(days: -Int(days)) }
         guard let lowest = window.min(by: { $0.value < $1.value }) else { return nil }
@@ -166,7 +183,9 @@ public struct RuleEvaluator: Sendable {
                 "\(input.rule.measurement.displayName) +\(text(gain, input)) in \(lowest.day.days(to: current.day)) days: "
                 + "\(text(lowest.value, input)) (\(lowest.day.short)) → \(text(current.value, input)) (\(current.day.short)); "
                 + "\(severity.rawValue) above +\(limitText(limit, personal: personal, input)) in \(Int(days)) days"
-            return Finding(severity: severity, explanation: explanation, readingIDs: lowest.readingIDs + current.readingIDs, evidenceAt: current.measuredAt)
+            return Finding(
+                severity: severity, explanation: explanation, readingIDs: lowest.readingIDs + current.readingIDs,
+                evidenceAt: current.measuredAt)
         }
         return nil
     }
@@ -174,7 +193,8 @@ public struct RuleEvaluator: Sendable {
     private func baseline(_ input: RuleInput) -> Finding? {
         guard let days = input.number("days")?.value else { return nil }
         let minimum = Int(input.number("minimumDays")?.value ?? 5)
-        let daily = input.history.dailyValues(input.rule.measurement, through: input.day, choosing: input.rule.dailyValue)
+        let daily = input.history.dailyValues(
+            input.rule.measurement, through: input.day, choosing: input.rule.dailyValue)
         guard let current = daily.last, current.day == input.day else { return nil }
         let window = daily.filter { $0.day < input.day && $0.day >= input.day.adding(days: -Int(days)) }
         guard window.count >= minimum else { return nil }
@@ -188,7 +208,9 @@ public struct RuleEvaluator: Sendable {
         if let (sigmas, _) = input.number("sigmas") {
             let spread = Statistics.robustStandardDeviation(values)
             if spread > 0, abs(deviation) > sigmas * spread {
-                reasons.append("\(Quantity.format(abs(deviation) / spread, decimals: 1)) robust SD, limit \(Quantity.format(sigmas, decimals: 1))")
+                reasons.append(
+                    "\(Quantity.format(abs(deviation) / spread, decimals: 1)) robust SD, limit \(Quantity.format(sigmas, decimals: 1))"
+                )
             }
         }
         guard !reasons.isEmpty else { return nil }
@@ -196,14 +218,17 @@ public struct RuleEvaluator: Sendable {
         let explanation =
             "\(input.rule.measurement.displayName) \(text(current.value, input)) on \(current.day.short) is \(text(abs(deviation), input)) \(direction) "
             + "the patient's \(Int(days))-day median \(text(median, input)) (\(window.count) days; \(reasons.joined(separator: "; ")))"
-        return Finding(severity: input.rule.severity, explanation: explanation, readingIDs: current.readingIDs, evidenceAt: current.measuredAt)
+        return Finding(
+            severity: input.rule.severity, explanation: explanation, readingIDs: current.readingIDs,
+            evidenceAt: current.measuredAt)
     }
 
     private func trend(_ input: RuleInput) -> Finding? {
         guard let fast = input.number("fast")?.value, let slow = input.number("slow")?.value,
             let (limit, personal) = input.number("yellowAbove")
         else { return nil }
-        let daily = input.history.dailyValues(input.rule.measurement, through: input.day, choosing: input.rule.dailyValue)
+        let daily = input.history.dailyValues(
+            input.rule.measurement, through: input.day, choosing: input.rule.dailyValue)
         guard let current = daily.last, current.day == input.day else { return nil }
         let minimum = Int(input.number("minimumDays")?.value ?? slow)
         // Only the slow average's horizon matters: older days have decayed away.
@@ -222,7 +247,9 @@ public struct RuleEvaluator: Sendable {
         let explanation =
             "\(input.rule.measurement.displayName) trend on \(current.day.short): the \(Int(fast))-day average \(text(emaFast, input)) is "
             + "\(text(macd, input)) above the \(Int(slow))-day average \(text(emaSlow, input)) (MACD); yellow above \(limitText(limit, personal: personal, input))"
-        return Finding(severity: input.rule.severity, explanation: explanation, readingIDs: current.readingIDs, evidenceAt: current.measuredAt)
+        return Finding(
+            severity: input.rule.severity, explanation: explanation, readingIDs: current.readingIDs,
+            evidenceAt: current.measuredAt)
     }
 
     private func persistence(_ input: RuleInput) -> Finding? {
@@ -238,10 +265,13 @@ public struct RuleEvaluator: Sendable {
         var bounds: [String] = []
         if let below { bounds.append("below \(limitText(below.value, personal: below.personal, input))") }
         if let above { bounds.append("above \(limitText(above.value, personal: above.personal, input))") }
-        let values = outside.map { Quantity.format($0.value, decimals: input.rule.measurement == .weight ? 1 : 0) }.joined(separator: ", ")
+        let values = outside.map { Quantity.format($0.value, decimals: input.rule.measurement == .weight ? 1 : 0) }
+            .joined(separator: ", ")
         let explanation =
             "\(input.rule.measurement.displayName) \(bounds.joined(separator: " or ")) in \(outside.count) of the last \(last.count) readings: "
             + "\(values) \(unit(input).rawValue)"
-        return Finding(severity: input.rule.severity, explanation: explanation, readingIDs: outside.map(\.id), evidenceAt: newest.measuredAt)
+        return Finding(
+            severity: input.rule.severity, explanation: explanation, readingIDs: outside.map(\.id),
+            evidenceAt: newest.measuredAt)
     }
 }

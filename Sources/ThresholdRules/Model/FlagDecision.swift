@@ -24,7 +24,8 @@ public struct FlagDecision: Sendable, Hashable {
     public var evidenceAt: Date
 
     public init(
-        action: Action, ruleID: String, ruleSetVersion: Int, measurement: ReadingKind, severity: Severity, explanation: String,
+        action: Action, ruleID: String, ruleSetVersion: Int, measurement: ReadingKind, severity: Severity,
+        explanation: String,
         readingIDs: [Int64], evidenceAt: Date
     ) {
         self.action = action

@@ -50,7 +50,8 @@ public struct Rule: Sendable, Hashable, Identifiable {
     public var title: String
 
     public init(
-        id: String, kind: RuleKind, measurement: ReadingKind, parameters: [String: Double], severity: Severity = .yellow,
+        id: String, kind: RuleKind, measurement: ReadingKind, parameters: [String: Double],
+        severity: Severity = .yellow,
         dailyValue: DailyValue = .morning, relativeToDryWeight: Bool = false, source: String = "", title: String = ""
     ) {
         self.id = id
@@ -85,17 +86,24 @@ public struct Rule: Sendable, Hashable, Identifiable {
         }
         for name in parameters.keys.sorted() where !required.contains(name) && !optional.contains(name) {
             problems.append(
-                ("parameters.\(name)", "is not a parameter of a \(kind.rawValue) rule; expected one of \((required + optional).joined(separator: ", "))"))
+                (
+                    "parameters.\(name)",
+                    "is not a parameter of a \(kind.rawValue) rule; expected one of \((required + optional).joined(separator: ", "))"
+                ))
         }
         for (name, value) in parameters.sorted(by: { $0.key < $1.key }) where !value.isFinite {
             problems.append(("parameters.\(name)", "expected a finite number"))
         }
         func positive(_ name: String) {
-            if let value = parameters[name], value <= 0 { problems.append(("parameters.\(name)", "expected a number above 0, found \(value)")) }
+            if let value = parameters[name], value <= 0 {
+                problems.append(("parameters.\(name)", "expected a number above 0, found \(value)"))
+            }
         }
         switch kind {
         case .range:
-            if parameters.isEmpty { problems.append(("parameters", "expected at least one of yellowBelow, yellowAbove, redBelow, redAbove")) }
+            if parameters.isEmpty {
+                problems.append(("parameters", "expected at least one of yellowBelow, yellowAbove, redBelow, redAbove"))
+            }
             if let yellow = parameters["yellowBelow"], let red = parameters["redBelow"], red > yellow {
                 problems.append(("parameters.redBelow", "expected at most yellowBelow (\(yellow)), found \(red)"))
             }

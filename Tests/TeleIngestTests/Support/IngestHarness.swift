@@ -14,6 +14,7 @@ func withIngestService<T>(
     configuration.databasePath = directory.appendingPathComponent("ingest.sqlite").path
     configuration.profilesDirectory = Paths.deviceProfiles.path
     configuration.session.clientID = "ingest-\(UInt32.random(in: 0...UInt32.max))"
+    configuration.rules.file = Paths.packageRoot.appendingPathComponent("rules/heart-failure.yaml").path
     configure(&configuration)
     try TestCohort.register(in: MonitoringStore(path: configuration.databasePath))
     let logger = Logger(label: "tele-ingest-test")

@@ -17,6 +17,7 @@ final class ServiceProcess: @unchecked Sendable {
             [
                 "run", "--broker", broker.url, "--db", database.path, "--profiles", Paths.deviceProfiles.path,
                 "--client-id", clientID, "--log-level", "info",
+                "--rules", Paths.packageRoot.appendingPathComponent("rules/heart-failure.yaml").path,
             ] + extra
     }
 

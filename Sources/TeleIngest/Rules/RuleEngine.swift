@@ -1,0 +1,127 @@
+import Foundation
+import GRDB
+import ThresholdRules
+import Vitals
+
+/// Runs the rule set against stored readings inside the caller's transaction and keeps the
+/// flags: the glue between the pure `ThresholdRules` and the store.
+public struct RuleEngine: Sendable {
+    public var evaluator: RuleEvaluator
+    public var defaultZone: TimeZone
+    /// Days of readings loaded before the first evaluated day: enough for every rule's window.
+    public var lookbackDays: Int
+
+    public init(ruleSet: RuleSet, defaultZone: TimeZone) {
+        evaluator = RuleEvaluator(ruleSet: ruleSet)
+        self.defaultZone = defaultZone
+        var days = 14
+        for rule in ruleSet.rules {
+            for name in ["days", "slow"] {
+                if let value = rule.parameters[name] { days = max(days, Int(value) * (name == "slow" ? 3 : 1)) }
+            }
+        }
+        lookbackDays = days + 2
+    }
+
+    /// What one run changed.
+    public struct Outcome: Sendable, Hashable {
+        /// Flags opened, with their rule, severity and explanation.
+        public var opened: [FlagBook.OpenFlag] = []
+        public var updated = 0
+        public var backInRange = 0
+        public var evaluatedDays = 0
+
+        public init() {}
+
+        public mutating func add(_ other: Outcome) {
+            opened += other.opened
+            updated += other.updated
+            backInRange += other.backInRange
+            evaluatedDays += other.evaluatedDays
+        }
+    }
+
+    /// Evaluates the patient's reading rules on every day with readings from the day of
+    /// `earliest` through the newest reading, in measured-time order, and applies the decisions
+    /// to the patient's flags.
+    @discardableResult
+    public func evaluate(
+        patientID: String, from earliest: Date, store: MonitoringStore, db: Database, now: Date = Date()
+    ) throws
+        -> Outcome
+    {
+        guard let context = try store.ruleContext(patientID: patientID, db: db, defaultZone: defaultZone) else {
+            return Outcome()
+        }
+        let firstDay = LocalDay(earliest, in: context.timeZone)
+        // Local midnight of the first day is within a day of this instant; one extra day covers it.
+        let loadFrom = Int64(firstDay.number - lookbackDays - 1) * 86_400_000
+        let history = try Row.fetchAll(
+            db.cachedStatement(
+                sql: "SELECT id, kind, value, measured_at FROM reading WHERE patient_id = ? AND measured_at >= ?"),
+            arguments: [patientID, loadFrom]
+        ).compactMap { row -> Observation? in
+            guard let kind = ReadingKind(rawValue: row["kind"]) else { return nil }
+            return Observation(
+                id: row["id"], kind: kind, value: row["value"],
+                measuredAt: Date(millisecondsSince1970: row["measured_at"]))
+        }
+        let days = Set(history.map { LocalDay($0.measuredAt, in: context.timeZone) }.filter { $0 >= firstDay })
+        let decisions = evaluator.evaluate(history, context: context, days: Array(days))
+        var outcome = try apply(decisions, patientID: patientID, store: store, db: db, now: now)
+        outcome.evaluatedDays = days.count
+        return outcome
+    }
+
+    /// Evaluates the missing-data rules for every patient with a device paired now.
+    @discardableResult
+    public func evaluateMissingData(store: MonitoringStore, db: Database, now: Date = Date()) throws -> Outcome {
+        let at = now.millisecondsSince1970
+        let patients = try String.fetchAll(
+            db,
+            sql:
+                "SELECT DISTINCT patient_id FROM pairing WHERE valid_from <= ? AND (valid_to IS NULL OR valid_to > ?) ORDER BY patient_id",
+            arguments: [at, at])
+        var total = Outcome()
+        for patientID in patients {
+            guard let context = try store.ruleContext(patientID: patientID, db: db, defaultZone: defaultZone) else {
+                continue
+            }
+            let latest = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT reading.id, reading.kind, reading.value, reading.measured_at FROM latest_reading
+                        JOIN reading ON reading.id = latest_reading.reading_id WHERE latest_reading.patient_id = ?
+                        """),
+                arguments: [patientID]
+            ).compactMap { row -> Observation? in
+                guard let kind = ReadingKind(rawValue: row["kind"]) else { return nil }
+                return Observation(
+                    id: row["id"], kind: kind, value: row["value"],
+                    measuredAt: Date(millisecondsSince1970: row["measured_at"]))
+            }
+            let decisions = evaluator.evaluateMissing(latest, context: context, now: now)
+            total.add(try apply(decisions, patientID: patientID, store: store, db: db, now: now))
+        }
+        return total
+    }
+
+    private func apply(_ decisions: [FlagDecision], patientID: String, store: MonitoringStore, db: Database, now: Date)
+        throws -> Outcome
+    {
+        guard !decisions.isEmpty else { return Outcome() }
+        var book = try store.flagBook(patientID: patientID, db: db)
+        var outcome = Outcome()
+        for decision in decisions {
+            switch book.apply(decision) {
+            case .opened: break
+            case .updated, .raisedSeverity: outcome.updated += 1
+            case .backInRange: outcome.backInRange += 1
+            case .unchanged: break
+            }
+        }
+        outcome.opened = book.open.values.filter { $0.id == nil }.sorted { $0.ruleID < $1.ruleID }
+        try store.save(book, patientID: patientID, db: db, now: now)
+        return outcome
+    }
+}

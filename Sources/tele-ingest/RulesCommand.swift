@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import TeleIngest
+import ThresholdRules
+import Vitals
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+struct RulesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rules", abstract: "Check a rule file, or re-evaluate history after a rule change.",
+        subcommands: [Check.self, Apply.self])
+
+    /// The rule file given, else the configuration's.
+    static func ruleFile(_ file: String?, _ options: StoreOptions) throws -> String {
+        if let file { return file }
+        guard let configured = try options.configuration().rules.file else {
+            throw ValidationErrorText("no rule file: give one, or set rules.file in the configuration")
+        }
+        return configured
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate a rule file (errors name the line and field).")
+        @Argument(help: "Rule file (default: the configuration's rules.file, rules/heart-failure.yaml).") var file:
+            String?
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            let ruleSet = try RuleFile.load(from: URL(fileURLWithPath: RulesCommand.ruleFile(file, store)))
+            print("\(ruleSet.label): \(ruleSet.rules.count) rules OK")
+            for rule in ruleSet.rules {
+                let numbers = rule.parameters.sorted { $0.key < $1.key }.map { name, value in
+                    "\(name) \(value == value.rounded() ? String(Int(value)) : Quantity.format(value, decimals: 2))"
+                }
+                print(
+                    "  \(rule.id)  \(rule.kind.rawValue) \(rule.measurement.rawValue): \(numbers.joined(separator: ", "))"
+                )
+            }
+        }
+    }
+
+    struct Apply: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-evaluate stored readings with a rule file and update the flags.",
+            discussion: "Use --dry-run first: it reports what would be opened and changes nothing.")
+        @Argument(help: "Rule file (default: the configuration's rules.file).") var file: String?
+        @OptionGroup var store: StoreOptions
+        @Option(help: "Re-evaluate readings measured since this date (ISO 8601); default: all.") var since: String?
+        @Flag(help: "Report what would change, change nothing.") var dryRun = false
+
+        func run() throws {
+            let configuration = try store.configuration()
+            let ruleSet = try RuleFile.load(from: URL(fileURLWithPath: RulesCommand.ruleFile(file, store)))
+            let zone = TimeZone(identifier: configuration.defaultTimeZone) ?? .gmt
+            let engine = RuleEngine(ruleSet: ruleSet, defaultZone: zone)
+            let monitoring = try store.openStore()
+            let start = try since.map { try Output.instant($0, option: "--since") } ?? Date(timeIntervalSince1970: 0)
+            let patients = try monitoring.patients()
+            let bar = ProgressBar(total: patients.count, enabled: isatty(STDERR_FILENO) == 1)
+            var total = RuleEngine.Outcome()
+            for patient in patients {
+                try monitoring.database.writeWithoutTransaction { db in
+                    try db.inTransaction {
+                        let outcome = try engine.evaluate(patientID: patient.id, from: start, store: monitoring, db: db)
+                        total.opened += outcome.opened.map { flag in
+                            var tagged = flag
+                            tagged.explanation = "\(patient.id): \(flag.explanation)"
+                            return tagged
+                        }
+                        total.updated += outcome.updated
+                        total.backInRange += outcome.backInRange
+                        total.evaluatedDays += outcome.evaluatedDays
+                        return dryRun ? .rollback : .commit
+                    }
+                }
+                bar.advance()
+            }
+            bar.finish()
+            let verb = dryRun ? "would open" : "opened"
+            print(
+                "\(ruleSet.label) on \(patients.count) patients, \(total.evaluatedDays) patient-days: \(verb) \(total.opened.count) flags, \(dryRun ? "would update" : "updated") \(total.updated), back in range \(total.backInRange)"
+            )
+            let byRule = Dictionary(grouping: total.opened, by: { "\($0.ruleID) (\($0.severity.rawValue))" })
+            for (rule, flags) in byRule.sorted(by: { $0.key < $1.key }) { print("  \(flags.count) × \(rule)") }
+            if dryRun {
+                for flag in total.opened.prefix(20) {
+                    print("  \(flag.severity.rawValue)  \(flag.ruleID)  \(flag.explanation)")
+                }
+                if total.opened.count > 20 { print("  … and \(total.opened.count - 20) more") }
+                print("nothing was changed (--dry-run)")
+            }
+        }
+    }
+}
+
+/// A one-line progress bar on standard error, only on a terminal.
+final class ProgressBar {
+    private let total: Int
+    private let enabled: Bool
+    private var done = 0
+
+    init(total: Int, enabled: Bool) {
+        self.total = max(total, 1)
+        self.enabled = enabled
+    }
+
+    func advance() {
+        done += 1
+        guard enabled, done == total || done % max(1, total / 100) == 0 else { return }
+        let width = 40
+        let filled = width * done / total
+        let line =
+            "\r[" + String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
+            + "] \(done)/\(total)"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func finish() {
+        if enabled { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}

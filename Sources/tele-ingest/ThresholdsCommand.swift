@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import TeleIngest
+import ThresholdRules
+import Vitals
+
+struct ThresholdsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "thresholds",
+        abstract: "A cardiologist's personal limits, dry weight and rule suspensions for one patient (audited).",
+        subcommands: [List.self, SetLimit.self, DryWeight.self, Suspend.self], defaultSubcommand: List.self)
+
+    struct Common: ParsableArguments {
+        @OptionGroup var store: StoreOptions
+        @Option(help: "Patient id.") var patient: String
+        @Option(help: "Who sets it (the cardiologist).") var by: String
+        @Option(help: "Why, in words; kept with the setting.") var reason: String
+        @Option(help: "In force from (ISO 8601; default now).") var from: String?
+
+        func record(_ change: PersonalSetting.Change) throws {
+            let validFrom = try from.map { try Output.instant($0, option: "--from") } ?? Date()
+            let configuration = try store.configuration()
+            let ruleSet = try configuration.rules.file.map { try RuleFile.load(from: URL(fileURLWithPath: $0)) }
+            let record = try store.openStore().addPersonalSetting(
+                patientID: patient, PersonalSetting(change, validFrom: validFrom), reason: reason, by: by,
+                ruleSet: ruleSet)
+            print(
+                "recorded for \(patient) from \(Output.utc(validFrom)) by \(by); open flags then: \(record.openFlagIDs.isEmpty ? "none" : record.openFlagIDs.map(String.init).joined(separator: ", "))"
+            )
+        }
+    }
+
+    struct SetLimit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set", abstract: "Set a personal value for a rule parameter.")
+        @OptionGroup var common: Common
+        @Option(help: "Rule id, e.g. systolic-range.") var rule: String
+        @Option(help: "Parameter, e.g. yellowBelow.") var parameter: String
+        @Option(help: "The personal value (omit with --clear).") var value: Double?
+        @Flag(help: "Return to the rule set's default.") var clear = false
+
+        func run() throws {
+            guard clear != (value != nil) else { throw ValidationErrorText("give --value or --clear") }
+            try common.record(.limit(ruleID: rule, parameter: parameter, value: value))
+        }
+    }
+
+    struct DryWeight: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dry-weight", abstract: "Set the patient's dry weight.")
+        @OptionGroup var common: Common
+        @Option(help: "Dry weight in kg.") var kg: Double
+
+        func run() throws { try common.record(.dryWeight(kg)) }
+    }
+
+    struct Suspend: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Suspend a rule for the patient until a date.")
+        @OptionGroup var common: Common
+        @Option(help: "Rule id.") var rule: String
+        @Option(help: "End of the suspension (ISO 8601).") var until: String
+
+        func run() throws {
+            let end = try Output.instant(until, option: "--until")
+            try common.record(.suspension(ruleID: rule, until: end, reason: common.reason))
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List a patient's personal settings with who, when and why.")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "Patient id.") var patient: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let records = try store.openStore().personalSettings(patientID: patient)
+            if json { return try Output.json(records) }
+            Output.table(
+                ["FROM", "SETTING", "BY", "SET AT", "WHY", "OPEN FLAGS THEN"],
+                records.map { record in
+                    let what: String
+                    switch record.setting.change {
+                    case .limit(let rule, let parameter, let value):
+                        what = "\(rule).\(parameter) = \(value.map { Quantity.format($0, decimals: 1) } ?? "default")"
+                    case .dryWeight(let kg):
+                        what = "dry weight \(kg.map { Quantity.format($0, decimals: 1) + " kg" } ?? "cleared")"
+                    case .suspension(let rule, let until, _): what = "\(rule) suspended until \(Output.utc(until))"
+                    }
+                    return [
+                        Output.utc(record.setting.validFrom), what, record.setBy, Output.utc(record.setAt),
+                        record.reason,
+                        record.openFlagIDs.map(String.init).joined(separator: ","),
+                    ]
+                })
+            if records.isEmpty { print("no personal settings: the rule set's defaults apply") }
+        }
+    }
+}

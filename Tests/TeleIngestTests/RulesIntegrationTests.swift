@@ -1,0 +1,252 @@
+import Foundation
+import GRDB
+import Testing
+import ThresholdRules
+import Vitals
+
+@testable import TeleIngest
+
+/// Rules wired into the store: flags raised in the same transaction as the readings, their
+/// lifecycle, personal settings, the rule file and the command line.
+@Suite struct RulesIntegrationTests {
+    static let ruleFile = Paths.packageRoot.appendingPathComponent("rules/heart-failure.yaml")
+
+    static func processorWithRules(in directory: URL) throws -> JournalProcessor {
+        var processor = try TestCohort.processor(in: directory)
+        processor.rules = RuleEngine(
+            ruleSet: try RuleFile.load(from: ruleFile), defaultZone: TimeZone(identifier: "Europe/Copenhagen")!)
+        return processor
+    }
+
+    /// A month of morning weights around 80 kg ending in a 2.5 kg gain over 3 days, as CSV rows.
+    static func monthWithGain(serial: String = "HV10-00017") -> [String] {
+        let noise = [
+            0.0, 0.2, -0.1, 0.1, -0.2, 0.0, 0.1, -0.1, 0.2, 0.0, -0.1, 0.1, 0.0, -0.2, 0.1, 0.0, 0.2, -0.1, 0.0, 0.1,
+            -0.1, 0.0, 0.1, -0.2, 0.0, 0.1, 0.0,
+        ]
+        var rows = noise.enumerated().map { day, delta in
+            String(format: "%@,weight,%.1f,kg,2026-10-%02d 07:05:00", serial, 80.0 + delta, day + 1)
+        }
+        rows += [
+            "\(serial),weight,80.8,kg,2026-10-28 07:05:00", "\(serial),weight,81.7,kg,2026-10-29 07:05:00",
+            "\(serial),weight,82.5,kg,2026-10-30 07:05:00",
+        ]
+        return rows
+    }
+
+    @Test("the shipped rule file loads, every rule cites a source")
+    func shippedRuleFile() throws {
+        let ruleSet = try RuleFile.load(from: Self.ruleFile)
+        #expect(ruleSet.version >= 1)
+        #expect(Set(ruleSet.rules.map(\.kind)) == Set(RuleKind.allCases))
+        #expect(ruleSet.rules.allSatisfy { !$0.source.isEmpty })
+        let systolic = try #require(ruleSet.rules.first { $0.id == "systolic-range" })
+        #expect(systolic.parameters == ["yellowBelow": 90, "yellowAbove": 160, "redBelow": 80, "redAbove": 170])
+    }
+
+    @Test(
+        "a broken rule file is refused with the line and the field",
+        arguments: [
+            ("kind: change", "kind: chnage", 11, "rules.0.kind", "found 'chnage'"),
+            (
+                "      redGain: 2.0   ", "      redGian: 2.0   ", 16, "rules.0.parameters.redGian",
+                "is not a parameter of a change rule"
+            ),
+            ("      days: 3\n", "      days: -3\n", 15, "rules.0.parameters.days", "expected a number above 0"),
+            (
+                "measurement: weight\n    dailyValue: morning            # one",
+                "measurement: wieght\n    dailyValue: morning            # one", 12, "rules.0.measurement",
+                "found 'wieght'"
+            ),
+            ("version: 1", "version: one", 6, "version", "expected a whole number"),
+        ])
+    func brokenRuleFile(original: String, replacement: String, line: Int, field: String, expected: String) throws {
+        let text = try String(contentsOf: Self.ruleFile, encoding: .utf8)
+        let broken = text.replacingOccurrences(of: original, with: replacement)
+        #expect(broken != text, "the test's edit did not apply")
+        do {
+            _ = try RuleFile.load(yaml: broken, file: "rules/heart-failure.yaml")
+            Issue.record("the broken rule file was accepted")
+        } catch {
+            let problem = error.errors.first { $0.field == field }
+            #expect(problem != nil, "errors: \(error.errors)")
+            #expect(problem?.line == line, "\(String(describing: problem))")
+            #expect(problem?.expected.contains(expected) == true, "\(String(describing: problem))")
+            #expect(problem?.description.hasPrefix("rules/heart-failure.yaml:\(line): field '\(field)'") == true)
+        }
+    }
+
+    @Test("a reading is stored with its flags in one transaction, and the flag says why in numbers")
+    func flagsWithReadings() async throws {
+        try await withTemporaryDirectory { directory in
+            let processor = try Self.processorWithRules(in: directory)
+            let payload =
+                #"{"sn": "BP7-0042", "seq": 77, "time_ms": 1795155641000, "sys": 76, "dia": 50, "pulse": 68, "unit": "mmHg"}"#
+            try processor.store.journal(.mqtt, topic: "telekit/BP7-0042/bp7", payload: Data(payload.utf8))
+            let results = try processor.processPending()
+            #expect(results.first?.outcome == .stored)
+            let flags = try processor.store.flags(patientID: "P-0001", state: .open)
+            #expect(flags.map(\.ruleID) == ["systolic-range"])
+            #expect(flags.first?.severity == .red)
+            #expect(flags.first?.explanation == "systolic BP 76 mmHg on 20 Nov is below the red limit 80 mmHg")
+            #expect(flags.first?.readingIDs == results.first?.storedReadings.filter { $0.kind == .systolic }.map(\.id))
+        }
+    }
+
+    @Test("importing a month with a 3-day 2.5 kg gain gives exactly one open red weight flag that explains it")
+    func importedGain() async throws {
+        try await withTemporaryDirectory { directory in
+            let db = directory.appendingPathComponent("import.sqlite").path
+            func run(_ arguments: [String]) throws -> String {
+                let (status, output) = try teleIngest(arguments + ["--db", db], in: directory)
+                #expect(status == 0, "\(arguments.joined(separator: " ")):\n\(output)")
+                return output
+            }
+            _ = try run([
+                "patients", "add", "--id", "P-0001", "--name", "Test Patient One", "--monitoring-start",
+                "2026-10-01T00:00:00+02:00",
+            ])
+            _ = try run([
+                "devices", "pair", "--serial", "HV10-00017", "--patient", "P-0001", "--from", "2026-09-01T00:00:00Z",
+            ])
+            let csv = directory.appendingPathComponent("month.csv")
+            try ([ImportRowDecoder.header] + Self.monthWithGain()).joined(separator: "\n").write(
+                to: csv, atomically: true, encoding: .utf8)
+            #expect(try run(["import", csv.path]).contains("30 stored"))
+            // The import runs from the package root in tests, where rules/heart-failure.yaml is the default.
+            let output = try run(["flags", "--patient", "P-0001", "--state", "open", "--json"])
+            struct Row: Decodable { var flag: PatientFlag; var overdue: Bool }
+            let flags = try JSONDecoder.iso8601.decode([Row].self, from: Data(output.utf8)).map(\.flag)
+            let red = flags.filter { $0.severity == .red && $0.measurement == .weight }
+            #expect(red.count == 1)
+            #expect(red.first?.ruleID == "weight-gain-3d")
+            #expect(
+                red.first?.explanation
+                    == "weight +2.5 kg in 3 days: 80.0 kg (27 Oct) → 82.5 kg (30 Oct); red above +2.0 kg in 3 days")
+            #expect(red.first?.readingIDs.count == 2)
+        }
+    }
+
+    @Test("a cardiologist's personal limit changes what fires from that moment on, and is audited")
+    func personalLimit() async throws {
+        try await withTemporaryDirectory { directory in
+            let processor = try Self.processorWithRules(in: directory)
+            let store = processor.store
+            func systolic(_ seq: Int, _ value: Int, _ time: String) throws {
+                let ms = Int64(try Date(time, strategy: .iso8601).timeIntervalSince1970 * 1000)
+                let payload =
+                    #"{"sn": "BP7-0042", "seq": \#(seq), "time_ms": \#(ms), "sys": \#(value), "dia": 60, "unit": "mmHg"}"#
+                try store.journal(.mqtt, topic: "telekit/BP7-0042/bp7", payload: Data(payload.utf8))
+                try processor.processPending()
+            }
+            try systolic(1, 86, "2026-11-02T07:00:00+01:00")
+            let first = try #require(try store.flags(patientID: "P-0001", state: .open).first)
+            #expect(first.ruleID == "systolic-range")
+            try store.acknowledge(
+                flagID: first.id, by: "nurse.hansen", comment: "Called; he always runs low, feels well")
+            let record = try store.addPersonalSetting(
+                patientID: "P-0001",
+                PersonalSetting(
+                    .limit(ruleID: "systolic-range", parameter: "yellowBelow", value: 82),
+                    validFrom: try Date("2026-11-05T12:00:00Z", strategy: .iso8601)),
+                reason: "Habitually low BP, asymptomatic", by: "dr.berg", ruleSet: processor.rules?.evaluator.ruleSet)
+            #expect(record.setBy == "dr.berg")
+            #expect(record.openFlagIDs.isEmpty)
+            try systolic(2, 86, "2026-11-06T07:00:00+01:00")  // above the personal 82: quiet
+            #expect(try store.flags(patientID: "P-0001", state: .open).isEmpty)
+            try systolic(3, 81, "2026-11-07T07:00:00+01:00")  // below it: yellow, says personal
+            let flag = try #require(try store.flags(patientID: "P-0001", state: .open).first)
+            #expect(
+                flag.explanation == "systolic BP 81 mmHg on 7 Nov is below the yellow limit 82 mmHg (personal limit)")
+            let audit = try store.personalSettings(patientID: "P-0001")
+            #expect(audit.map(\.reason) == ["Habitually low BP, asymptomatic"])
+            // The audit trail is append-only.
+            #expect(throws: DatabaseError.self) {
+                try store.database.write { try $0.execute(sql: "DELETE FROM personal_setting") }
+            }
+            #expect(throws: StoreError.self) {
+                try store.addPersonalSetting(
+                    patientID: "P-0001",
+                    PersonalSetting(
+                        .limit(ruleID: "systolic-range", parameter: "lowerLimit", value: 1), validFrom: Date()),
+                    reason: "typo", by: "dr.berg", ruleSet: processor.rules?.evaluator.ruleSet)
+            }
+        }
+    }
+
+    @Test("acknowledging: a red flag needs a comment, an escalated flag waits for the cardiologist")
+    func acknowledging() async throws {
+        try await withTemporaryDirectory { directory in
+            let processor = try Self.processorWithRules(in: directory)
+            let payload =
+                #"{"sn": "BP7-0042", "seq": 1, "time_ms": 1795155641000, "sys": 76, "dia": 50, "pulse": 120, "unit": "mmHg"}"#
+            try processor.store.journal(.mqtt, topic: "telekit/BP7-0042/bp7", payload: Data(payload.utf8))
+            try processor.processPending()
+            let flags = try processor.store.flags(state: .open)
+            #expect(flags.count == 2)
+            let systolic = try #require(flags.first { $0.ruleID == "systolic-range" })
+            #expect(throws: StoreError.self) {
+                try processor.store.acknowledge(flagID: systolic.id, by: "nurse", comment: " ")
+            }
+            let closed = try processor.store.acknowledge(
+                flagID: systolic.id, by: "nurse.hansen", comment: "Called, GP informed")
+            #expect(closed.state == .closed)
+            #expect(closed.closedBy == "nurse.hansen")
+            let pulse = try #require(flags.first { $0.ruleID == "pulse-range" })
+            try processor.store.database.write {
+                try $0.execute(sql: "UPDATE flag SET state = 'escalated' WHERE id = ?", arguments: [pulse.id])
+            }
+            #expect { try processor.store.acknowledge(flagID: pulse.id, by: "nurse", comment: "x") } throws: {
+                "\($0)".contains("escalated")
+            }
+        }
+    }
+
+    @Test("missing-data rules fire on the clock for a patient who stopped measuring")
+    func missingData() async throws {
+        try await withTemporaryDirectory { directory in
+            let processor = try Self.processorWithRules(in: directory)
+            let store = processor.store
+            try store.journal(
+                .mqtt, topic: "telekit/HV10-00017/hv10", payload: Data(JournalProcessorTests.weighing.utf8))
+            try processor.processPending()
+            let rules = try #require(processor.rules)
+            let now = try Date("2026-12-01T09:00:00+01:00", strategy: .iso8601)
+            let outcome = try store.database.write { db in try rules.evaluateMissingData(store: store, db: db, now: now)
+            }
+            #expect(outcome.opened.map(\.ruleID).sorted() == ["missing-blood-pressure", "missing-weight"])
+            let weight = try #require(try store.flags(patientID: "P-0001").first { $0.ruleID == "missing-weight" })
+            #expect(weight.explanation.hasPrefix("no weight since 20 Nov (11 days)"))
+            // Run again: the same flags, not new ones.
+            _ = try store.database.write { db in try rules.evaluateMissingData(store: store, db: db, now: now) }
+            #expect(try store.flags(patientID: "P-0001").count == 2)
+        }
+    }
+
+    @Test("rules apply --dry-run reports what would open and changes nothing; without it, it opens them")
+    func applyDryRun() async throws {
+        try await withTemporaryDirectory { directory in
+            let processor = try TestCohort.processor(in: directory)  // stored without rules
+            try processor.store.journal(
+                .import,
+                messages: Self.monthWithGain().enumerated().map {
+                    ("import/m.csv/line/\($0.offset + 2)", Data($0.element.utf8))
+                })
+            try processor.processPending(source: .import)
+            #expect(try processor.store.flags().isEmpty)
+            let db = processor.store.path
+            let dry = try teleIngest(["rules", "apply", Self.ruleFile.path, "--dry-run", "--db", db], in: directory)
+            #expect(dry.status == 0, "\(dry.output)")
+            #expect(dry.output.contains("would open"))
+            #expect(dry.output.contains("1 × weight-gain-3d (red)"))
+            #expect(dry.output.contains("nothing was changed"))
+            #expect(try processor.store.flags().isEmpty)
+            let real = try teleIngest(["rules", "apply", Self.ruleFile.path, "--db", db], in: directory)
+            #expect(real.status == 0, "\(real.output)")
+            #expect(try processor.store.flags().contains { $0.ruleID == "weight-gain-3d" && $0.severity == .red })
+            // Applying again opens nothing new: one open flag per rule.
+            let again = try teleIngest(["rules", "apply", Self.ruleFile.path, "--db", db], in: directory)
+            #expect(again.output.contains("opened 0 flags"))
+        }
+    }
+}
