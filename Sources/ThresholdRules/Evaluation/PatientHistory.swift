@@ -6,6 +6,10 @@ import Vitals
 struct PatientHistory {
     let zone: TimeZone
     let byKind: [ReadingKind: [Observation]]
+    /// The local day of each reading in `byKind`, same order, for binary search.
+    private let days: [ReadingKind: [LocalDay]]
+    /// One value per day for every kind and choice, computed once: rules read prefixes of it.
+    private let daily: [ReadingKind: [DailyValue: [DailyReading]]]
 
     init(_ observations: [Observation], zone: TimeZone) {
         self.zone = zone
@@ -15,55 +19,77 @@ struct PatientHistory {
             byKind[kind]!.sort { ($0.measuredAt, $0.id) < ($1.measuredAt, $1.id) }
         }
         self.byKind = byKind
+        var days: [ReadingKind: [LocalDay]] = [:]
+        var daily: [ReadingKind: [DailyValue: [DailyReading]]] = [:]
+        for (kind, readings) in byKind {
+            let readingDays = readings.map { LocalDay($0.measuredAt, in: zone) }
+            days[kind] = readingDays
+            for choice in DailyValue.allCases {
+                daily[kind, default: [:]][choice] = Self.dailyValues(readings, days: readingDays, choosing: choice)
+            }
+        }
+        self.days = days
+        self.daily = daily
     }
 
     func day(_ observation: Observation) -> LocalDay { LocalDay(observation.measuredAt, in: zone) }
 
+    /// Index of the first element whose day is after `day` (binary search over sorted days).
+    private static func end<T>(of values: [T], through day: LocalDay, dayOf: (T) -> LocalDay) -> Int {
+        var low = 0
+        var high = values.count
+        while low < high {
+            let middle = (low + high) / 2
+            if dayOf(values[middle]) <= day { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
     /// Readings of `kind` measured on or before the end of `day`, in measured-time order.
     func readings(_ kind: ReadingKind, through day: LocalDay) -> ArraySlice<Observation> {
-        let all = byKind[kind] ?? []
-        var end = all.count
-        while end > 0, self.day(all[end - 1]) > day { end -= 1 }
+        guard let all = byKind[kind], let readingDays = days[kind] else { return [] }
+        let end = Self.end(of: readingDays, through: day) { $0 }
         return all[..<end]
     }
 
     /// Readings of `kind` on `day`.
     func readings(_ kind: ReadingKind, on day: LocalDay) -> [Observation] {
-        Array(readings(kind, through: day).reversed().prefix { self.day($0) == day }.reversed())
+        guard let all = byKind[kind], let readingDays = days[kind] else { return [] }
+        let end = Self.end(of: readingDays, through: day) { $0 }
+        let start = Self.end(of: readingDays, through: day.adding(days: -1)) { $0 }
+        return Array(all[start..<end])
     }
 
     /// The newest local day with a reading of `kind`.
     func latestDay(_ kind: ReadingKind) -> LocalDay? {
-        byKind[kind]?.last.map(day)
+        days[kind]?.last
     }
 
     /// One value per day through `day`: the morning (first) reading or the day's median.
-    func dailyValues(_ kind: ReadingKind, through day: LocalDay, choosing rule: DailyValue) -> [DailyReading] {
+    func dailyValues(_ kind: ReadingKind, through day: LocalDay, choosing choice: DailyValue) -> ArraySlice<DailyReading> {
+        guard let values = daily[kind]?[choice] else { return [] }
+        return values[..<Self.end(of: values, through: day) { $0.day }]
+    }
+
+    private static func dailyValues(_ readings: [Observation], days: [LocalDay], choosing choice: DailyValue) -> [DailyReading] {
         var result: [DailyReading] = []
-        var current: [Observation] = []
-        func flush() {
-            guard let first = current.first else { return }
-            switch rule {
+        var start = 0
+        while start < readings.count {
+            var end = start + 1
+            while end < readings.count, days[end] == days[start] { end += 1 }
+            let group = readings[start..<end]
+            switch choice {
             case .morning:
-                result.append(
-                    DailyReading(
-                        day: self.day(first), value: first.value, readingIDs: [first.id], measuredAt: first.measuredAt))
+                let first = group.first!
+                result.append(DailyReading(day: days[start], value: first.value, readingIDs: [first.id], measuredAt: first.measuredAt))
             case .median:
-                let sorted = current.map(\.value).sorted()
-                let middle = sorted.count / 2
-                let median = sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
                 result.append(
                     DailyReading(
-                        day: self.day(first), value: median, readingIDs: current.map(\.id),
-                        measuredAt: current.last!.measuredAt))
+                        day: days[start], value: Statistics.median(group.map(\.value)), readingIDs: group.map(\.id),
+                        measuredAt: group.last!.measuredAt))
             }
-            current = []
+            start = end
         }
-        for observation in readings(kind, through: day) {
-            if let first = current.first, self.day(first) != self.day(observation) { flush() }
-            current.append(observation)
-        }
-        flush()
         return result
     }
 }

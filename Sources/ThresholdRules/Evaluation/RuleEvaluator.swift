@@ -174,7 +174,7 @@ public struct RuleEvaluator: Sendable {
         let daily = input.history.dailyValues(
             input.rule.measurement, through: input.day, choosing: input.rule.dailyValue)
         guard let current = daily.last, current.day == input.day else { return nil }
-        let window = daily.filter { $0.day < input.day && $0.day >= input.day.adding(days: -Int(days)) }
+        let window = daily.reversed().prefix { $0.day >= input.day.adding(days: -Int(days)) }.filter { $0.day < input.day }
         guard let lowest = window.min(by: { $0.value < $1.value }) else { return nil }
         let gain = current.value - lowest.value
         for (name, severity) in [("redGain", Severity.red), ("yellowGain", .yellow)] {
@@ -196,7 +196,7 @@ public struct RuleEvaluator: Sendable {
         let daily = input.history.dailyValues(
             input.rule.measurement, through: input.day, choosing: input.rule.dailyValue)
         guard let current = daily.last, current.day == input.day else { return nil }
-        let window = daily.filter { $0.day < input.day && $0.day >= input.day.adding(days: -Int(days)) }
+        let window = daily.reversed().prefix { $0.day >= input.day.adding(days: -Int(days)) }.filter { $0.day < input.day }
         guard window.count >= minimum else { return nil }
         let values = window.map(\.value)
         let median = Statistics.median(values)
@@ -232,7 +232,7 @@ public struct RuleEvaluator: Sendable {
         guard let current = daily.last, current.day == input.day else { return nil }
         let minimum = Int(input.number("minimumDays")?.value ?? slow)
         // Only the slow average's horizon matters: older days have decayed away.
-        let recent = daily.filter { $0.day >= input.day.adding(days: -Int(slow * 3)) }
+        let recent = Array(daily.reversed().prefix { $0.day >= input.day.adding(days: -Int(slow * 3)) }.reversed())
         guard recent.count >= minimum else { return nil }
         var emaFast = recent[0].value
         var emaSlow = recent[0].value
