@@ -31,6 +31,16 @@ let package = Package(
         ),
         .target(name: "Vitals", swiftSettings: strictSettings),
         .target(name: "ThresholdRules", dependencies: ["Vitals"], swiftSettings: strictSettings),
+        .target(name: "TelekitSimulation", dependencies: ["Vitals"], swiftSettings: strictSettings),
+        .executableTarget(
+            name: "rules-bench",
+            dependencies: [
+                "TeleIngest", "ThresholdRules", "TelekitSimulation", "Vitals",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "TeleIngest",
             dependencies: [

@@ -1,0 +1,125 @@
+import Foundation
+import Vitals
+
+/// An invented heart-failure patient's telekit readings over a period, with the ground truth of
+/// when they decompensated. Assumptions and their sources: `docs/SIMULATOR.md`.
+public struct SimulatedPatient: Sendable, Hashable {
+    public var id: String
+    public var dryWeight: Double
+    public var readings: [SimulatedReading]
+    public var episodes: [Episode]
+    public var monitoringStart: Date
+}
+
+/// One simulated reading, canonical units.
+public struct SimulatedReading: Sendable, Hashable {
+    public var kind: ReadingKind
+    public var value: Double
+    public var measuredAt: Date
+}
+
+/// A decompensation: from `start` the patient worsens until `end`, when the clinic would act.
+public struct Episode: Sendable, Hashable, Codable {
+    public var start: Date
+    public var end: Date
+    /// Total weight gained by `end` (0 for the episodes without weight change).
+    public var weightGain: Double
+}
+
+/// Generates a cohort deterministically from a seed.
+///
+/// Per patient: a dry weight; day-to-day weight noise 0.5–0.8 kg; personal blood-pressure and
+/// pulse baselines with noise; a measurement plan of daily weighing for 14 days, then 1–3 times a
+/// week; about a fifth of planned days missed, weekends worse; one patient in ten weighs twice on
+/// some days. Decompensation episodes at about 0.5 per patient-year, lasting 7–30 days: in half,
+/// weight rises 1–2.5 kg, most of it in the last week, with pulse up and systolic pressure down;
+/// in the other half weight does not move (Zhang 2009; Gyllensten 2016; Chaudhry 2007).
+public struct CohortSimulator: Sendable {
+    public var seed: UInt64
+    public var patients: Int
+    public var days: Int
+    public var start: Date
+    public var zone: TimeZone
+    /// Decompensations per patient-year.
+    public var episodeRate = 0.5
+
+    public init(seed: UInt64, patients: Int, days: Int, start: Date, zone: TimeZone = TimeZone(identifier: "Europe/Copenhagen")!) {
+        self.seed = seed
+        self.patients = patients
+        self.days = days
+        self.start = start
+        self.zone = zone
+    }
+
+    /// The whole cohort.
+    public func cohort() -> [SimulatedPatient] {
+        (0..<patients).map(patient)
+    }
+
+    /// Patient number `index`, independent of the others (its own generator).
+    public func patient(_ index: Int) -> SimulatedPatient {
+        var random = SeededGenerator(seed: seed &* 0x100_0000_01B3 &+ UInt64(index))
+        let dryWeight = random.normal(mean: 82, deviation: 14).clamped(to: 48...150)
+        let weightNoise = Double.random(in: 0.5...0.8, using: &random)
+        let systolicBase = random.normal(mean: 118, deviation: 14).clamped(to: 88...160)
+        let diastolicBase = (systolicBase * 0.6 + random.normal(deviation: 5)).clamped(to: 50...100)
+        let pulseBase = random.normal(mean: 72, deviation: 9).clamped(to: 52...95)
+        let timesPerWeek = Int.random(in: 1...3, using: &random)
+        let twiceADay = Double.random(in: 0..<1, using: &random) < 0.1
+
+        // Episodes: a Poisson process over the period, at least 30 days apart.
+        var episodes: [Episode] = []
+        var day = 0.0
+        while true {
+            day += -log(Double.random(in: Double.ulpOfOne..<1, using: &random)) * 365 / episodeRate
+            guard day < Double(days - 7) else { break }
+            let length = Double(Int.random(in: 7...30, using: &random))
+            let withWeight = Bool.random(using: &random)
+            let begin = start.addingTimeInterval(day * 86_400)
+            episodes.append(
+                Episode(
+                    start: begin, end: begin.addingTimeInterval(length * 86_400),
+                    weightGain: withWeight ? Double.random(in: 1.0...2.5, using: &random) : 0))
+            day += length + 30
+        }
+
+        var readings: [SimulatedReading] = []
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        for offset in 0..<days {
+            let midnight = calendar.date(byAdding: .day, value: offset, to: calendar.startOfDay(for: start))!
+            let weekday = calendar.component(.weekday, from: midnight)
+            let weekend = weekday == 1 || weekday == 7
+            let planned = offset < 14 || Double.random(in: 0..<1, using: &random) < Double(timesPerWeek) / 7
+            let missed = Double.random(in: 0..<1, using: &random) < (weekend ? 0.3 : 0.18)
+            guard planned, !missed else { continue }
+            let morning = midnight.addingTimeInterval(Double.random(in: 6.5...9.5, using: &random) * 3600)
+            // Where the patient stands in an episode: 0 before, rising to 1 at its end.
+            var progress = 0.0
+            var gain = 0.0
+            for episode in episodes where morning >= episode.start && morning < episode.end {
+                progress = morning.timeIntervalSince(episode.start) / episode.end.timeIntervalSince(episode.start)
+                gain = episode.weightGain * pow(progress, 2.5)  // most of it in the last week
+            }
+            let weight = dryWeight + gain + random.normal(deviation: weightNoise)
+            readings.append(SimulatedReading(kind: .weight, value: weight, measuredAt: morning))
+            if twiceADay, Double.random(in: 0..<1, using: &random) < 0.5 {
+                readings.append(
+                    SimulatedReading(kind: .weight, value: weight + Double.random(in: 0.3...1.2, using: &random), measuredAt: morning.addingTimeInterval(11 * 3600)))
+            }
+            let pressureAt = morning.addingTimeInterval(Double.random(in: 300...1200, using: &random))
+            let systolic = systolicBase - 10 * progress + random.normal(deviation: 7)
+            let diastolic = diastolicBase - 4 * progress + random.normal(deviation: 5)
+            let pulse = pulseBase + 12 * progress + random.normal(deviation: 5)
+            readings.append(SimulatedReading(kind: .systolic, value: systolic.rounded(), measuredAt: pressureAt))
+            readings.append(SimulatedReading(kind: .diastolic, value: diastolic.rounded(), measuredAt: pressureAt))
+            readings.append(SimulatedReading(kind: .pulse, value: pulse.rounded(), measuredAt: pressureAt))
+        }
+        return SimulatedPatient(
+            id: String(format: "SIM-%05d", index), dryWeight: dryWeight, readings: readings, episodes: episodes, monitoringStart: start)
+    }
+}
+
+extension Double {
+    fileprivate func clamped(to range: ClosedRange<Double>) -> Double { Swift.min(Swift.max(self, range.lowerBound), range.upperBound) }
+}
