@@ -82,6 +82,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "TelekitSimulationTests",
+            dependencies: ["TelekitSimulation", "Vitals"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "VitalsTests",
             dependencies: ["Vitals"],
             swiftSettings: strictSettings

@@ -43,7 +43,9 @@ public struct CohortSimulator: Sendable {
     /// Decompensations per patient-year.
     public var episodeRate = 0.5
 
-    public init(seed: UInt64, patients: Int, days: Int, start: Date, zone: TimeZone = TimeZone(identifier: "Europe/Copenhagen")!) {
+    public init(
+        seed: UInt64, patients: Int, days: Int, start: Date, zone: TimeZone = TimeZone(identifier: "Europe/Copenhagen")!
+    ) {
         self.seed = seed
         self.patients = patients
         self.days = days
@@ -105,7 +107,9 @@ public struct CohortSimulator: Sendable {
             readings.append(SimulatedReading(kind: .weight, value: weight, measuredAt: morning))
             if twiceADay, Double.random(in: 0..<1, using: &random) < 0.5 {
                 readings.append(
-                    SimulatedReading(kind: .weight, value: weight + Double.random(in: 0.3...1.2, using: &random), measuredAt: morning.addingTimeInterval(11 * 3600)))
+                    SimulatedReading(
+                        kind: .weight, value: weight + Double.random(in: 0.3...1.2, using: &random),
+                        measuredAt: morning.addingTimeInterval(11 * 3600)))
             }
             let pressureAt = morning.addingTimeInterval(Double.random(in: 300...1200, using: &random))
             let systolic = systolicBase - 10 * progress + random.normal(deviation: 7)
@@ -116,10 +120,13 @@ public struct CohortSimulator: Sendable {
             readings.append(SimulatedReading(kind: .pulse, value: pulse.rounded(), measuredAt: pressureAt))
         }
         return SimulatedPatient(
-            id: String(format: "SIM-%05d", index), dryWeight: dryWeight, readings: readings, episodes: episodes, monitoringStart: start)
+            id: String(format: "SIM-%05d", index), dryWeight: dryWeight, readings: readings, episodes: episodes,
+            monitoringStart: start)
     }
 }
 
 extension Double {
-    fileprivate func clamped(to range: ClosedRange<Double>) -> Double { Swift.min(Swift.max(self, range.lowerBound), range.upperBound) }
+    fileprivate func clamped(to range: ClosedRange<Double>) -> Double {
+        Swift.min(Swift.max(self, range.lowerBound), range.upperBound)
+    }
 }

@@ -66,12 +66,16 @@ struct PatientHistory {
     }
 
     /// One value per day through `day`: the morning (first) reading or the day's median.
-    func dailyValues(_ kind: ReadingKind, through day: LocalDay, choosing choice: DailyValue) -> ArraySlice<DailyReading> {
+    func dailyValues(_ kind: ReadingKind, through day: LocalDay, choosing choice: DailyValue) -> ArraySlice<
+        DailyReading
+    > {
         guard let values = daily[kind]?[choice] else { return [] }
         return values[..<Self.end(of: values, through: day) { $0.day }]
     }
 
-    private static func dailyValues(_ readings: [Observation], days: [LocalDay], choosing choice: DailyValue) -> [DailyReading] {
+    private static func dailyValues(_ readings: [Observation], days: [LocalDay], choosing choice: DailyValue)
+        -> [DailyReading]
+    {
         var result: [DailyReading] = []
         var start = 0
         while start < readings.count {
@@ -81,7 +85,9 @@ struct PatientHistory {
             switch choice {
             case .morning:
                 let first = group.first!
-                result.append(DailyReading(day: days[start], value: first.value, readingIDs: [first.id], measuredAt: first.measuredAt))
+                result.append(
+                    DailyReading(
+                        day: days[start], value: first.value, readingIDs: [first.id], measuredAt: first.measuredAt))
             case .median:
                 result.append(
                     DailyReading(

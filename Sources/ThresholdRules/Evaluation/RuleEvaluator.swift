@@ -174,15 +174,18 @@ public struct RuleEvaluator: Sendable {
         let daily = input.history.dailyValues(
             input.rule.measurement, through: input.day, choosing: input.rule.dailyValue)
         guard let current = daily.last, current.day == input.day else { return nil }
-        let window = daily.reversed().prefix { $0.day >= input.day.adding(days: -Int(days)) }.filter { $0.day < input.day }
+        let window = daily.reversed().prefix { $0.day >= input.day.adding(days: -Int(days)) }.filter {
+            $0.day < input.day
+        }
         guard let lowest = window.min(by: { $0.value < $1.value }) else { return nil }
         let gain = current.value - lowest.value
         for (name, severity) in [("redGain", Severity.red), ("yellowGain", .yellow)] {
             guard let (limit, personal) = input.number(name), gain > limit else { continue }
+            let span = lowest.day.days(to: current.day)
             let explanation =
-                "\(input.rule.measurement.displayName) +\(text(gain, input)) in \(lowest.day.days(to: current.day)) days: "
+                "\(input.rule.measurement.displayName) +\(text(gain, input)) in \(span) day\(span == 1 ? "" : "s"): "
                 + "\(text(lowest.value, input)) (\(lowest.day.short)) → \(text(current.value, input)) (\(current.day.short)); "
-                + "\(severity.rawValue) above +\(limitText(limit, personal: personal, input)) in \(Int(days)) days"
+                + "\(severity.rawValue) above +\(limitText(limit, personal: personal, input)) in \(Int(days)) day\(Int(days) == 1 ? "" : "s")"
             return Finding(
                 severity: severity, explanation: explanation, readingIDs: lowest.readingIDs + current.readingIDs,
                 evidenceAt: current.measuredAt)
@@ -196,7 +199,9 @@ public struct RuleEvaluator: Sendable {
         let daily = input.history.dailyValues(
             input.rule.measurement, through: input.day, choosing: input.rule.dailyValue)
         guard let current = daily.last, current.day == input.day else { return nil }
-        let window = daily.reversed().prefix { $0.day >= input.day.adding(days: -Int(days)) }.filter { $0.day < input.day }
+        let window = daily.reversed().prefix { $0.day >= input.day.adding(days: -Int(days)) }.filter {
+            $0.day < input.day
+        }
         guard window.count >= minimum else { return nil }
         let values = window.map(\.value)
         let median = Statistics.median(values)

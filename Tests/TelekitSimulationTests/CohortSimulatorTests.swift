@@ -1,0 +1,59 @@
+import Foundation
+import TelekitSimulation
+import Testing
+import Vitals
+
+@Suite struct CohortSimulatorTests {
+    let simulator = CohortSimulator(
+        seed: 42, patients: 60, days: 365, start: Date(timeIntervalSince1970: 1_767_225_600))
+
+    @Test("the same seed gives the same cohort; another seed another one")
+    func deterministic() {
+        #expect(simulator.patient(7) == simulator.patient(7))
+        var other = simulator
+        other.seed = 43
+        #expect(other.patient(7) != simulator.patient(7))
+    }
+
+    @Test("daily weighing for the first 14 days, then fewer; about a fifth of days missed")
+    func measurementPlan() {
+        let cohort = simulator.cohort()
+        var firstTwoWeeks = 0
+        var later = 0
+        for patient in cohort {
+            let weighDays = Set(
+                patient.readings.filter { $0.kind == .weight }.map {
+                    Int($0.measuredAt.timeIntervalSince(patient.monitoringStart) / 86_400)
+                })
+            firstTwoWeeks += weighDays.filter { $0 < 14 }.count
+            later += weighDays.filter { $0 >= 14 }.count
+        }
+        let earlyShare = Double(firstTwoWeeks) / Double(cohort.count * 14)
+        let laterShare = Double(later) / Double(cohort.count * (365 - 14))
+        #expect((0.70...0.88).contains(earlyShare), "share of the first 14 days with a weight: \(earlyShare)")
+        #expect((0.15...0.40).contains(laterShare), "share of later days with a weight: \(laterShare)")
+    }
+
+    @Test("about half the episodes gain 1–2.5 kg; the others do not move the weight")
+    func episodes() {
+        let episodes = simulator.cohort().flatMap(\.episodes)
+        #expect(episodes.count > 15)
+        let withGain = episodes.filter { $0.weightGain > 0 }
+        #expect(withGain.allSatisfy { (1.0...2.5).contains($0.weightGain) })
+        #expect((0.3...0.7).contains(Double(withGain.count) / Double(episodes.count)))
+        #expect(episodes.allSatisfy { (7...30).contains(Int(($0.end.timeIntervalSince($0.start) / 86_400).rounded())) })
+    }
+
+    @Test("weights stay near the dry weight outside episodes, with day-to-day noise under a kilogram")
+    func weightNoise() {
+        for patient in simulator.cohort().prefix(20) {
+            let quiet = patient.readings.filter { reading in
+                reading.kind == .weight
+                    && !patient.episodes.contains { reading.measuredAt >= $0.start && reading.measuredAt <= $0.end }
+            }
+            let deviations = quiet.map { $0.value - patient.dryWeight }
+            let mean = deviations.reduce(0, +) / Double(deviations.count)
+            #expect(abs(mean) < 0.4, "\(patient.id): mean deviation \(mean)")
+        }
+    }
+}
