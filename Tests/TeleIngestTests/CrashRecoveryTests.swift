@@ -85,6 +85,7 @@ import Testing
             // Another connection takes the write lock: the journal insert inside on_message waits.
             var holdsTransaction = Configuration()
             holdsTransaction.allowsUnsafeTransactions = true
+            holdsTransaction.busyMode = .timeout(10)  // the service may be writing at this moment
             let blocker = try DatabaseQueue(path: store.path, configuration: holdsTransaction)
             try blocker.inDatabase { try $0.execute(sql: "BEGIN IMMEDIATE") }
             let publisher = try await Publisher(broker: broker)
