@@ -74,6 +74,7 @@ struct RulesBench: ParsableCommand {
                     for decision in decisions where book.apply(decision) == .opened {
                         opened[decision.ruleID, default: []].append((index, evening))
                     }
+                    book.settle()
                     if (day.number + 3) % 7 == 4 {  // Friday: the weekly review closes what is open
                         for rule in Array(book.open.keys) { book.close(ruleID: rule) }
                     }

@@ -74,6 +74,7 @@ struct RulesCommand: ParsableCommand {
                         }
                         total.updated += outcome.updated
                         total.backInRange += outcome.backInRange
+                        total.withdrawn += outcome.withdrawn
                         total.evaluatedDays += outcome.evaluatedDays
                         return dryRun ? .rollback : .commit
                     }

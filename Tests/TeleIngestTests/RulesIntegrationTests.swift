@@ -174,6 +174,35 @@ import Vitals
         }
     }
 
+    @Test("a flag raised before a late reading arrived is withdrawn in the store, and kept for the record")
+    func withdrawnInStore() async throws {
+        try await withTemporaryDirectory { directory in
+            let processor = try Self.processorWithRules(in: directory)
+            func systolic(_ seq: Int, _ value: Int, _ day: Int) throws {
+                let ms = Int64(
+                    try Date(String(format: "2026-11-%02dT07:00:00+01:00", day), strategy: .iso8601)
+                        .timeIntervalSince1970 * 1000)
+                let payload =
+                    #"{"sn": "BP7-0042", "seq": \#(seq), "time_ms": \#(ms), "sys": \#(value), "dia": 70, "unit": "mmHg"}"#
+                try processor.store.journal(.mqtt, topic: "telekit/BP7-0042/bp7", payload: Data(payload.utf8))
+                try processor.processPending()
+            }
+            // Three low readings on the 10th, 12th and 14th: 3 of the last 5 below 90.
+            for (seq, day) in [(1, 10), (2, 12), (3, 14)] { try systolic(seq, 86, day) }
+            #expect(try processor.store.flags(state: .open).contains { $0.ruleID == "systolic-low-persistent" })
+            // The gateway delivers the 11th and 13th late: normal pressures; now 3 of 5 still low.
+            try systolic(4, 120, 11)
+            #expect(try processor.store.flags(state: .open).contains { $0.ruleID == "systolic-low-persistent" })
+            // And three more normal days before the 14th: the 14th's window holds one low reading.
+            for (seq, day) in [(5, 13), (6, 13)] { try systolic(seq, day == 13 && seq == 6 ? 121 : 122, day) }
+            let flags = try processor.store.flags()
+            #expect(!flags.contains { $0.ruleID == "systolic-low-persistent" && $0.state == .open })
+            let withdrawn = try #require(flags.first { $0.ruleID == "systolic-low-persistent" })
+            #expect(withdrawn.state == .withdrawn)
+            #expect(withdrawn.closeComment == "withdrawn: late readings showed the rule does not fire")
+        }
+    }
+
     @Test("acknowledging: a red flag needs a comment, an escalated flag waits for the cardiologist")
     func acknowledging() async throws {
         try await withTemporaryDirectory { directory in

@@ -136,6 +136,33 @@ import Vitals
         #expect(book.apply(decision(.raise, .yellow, at: "2026-11-24 07:00")) == .opened)
     }
 
+    @Test("a flag raised on incomplete data is withdrawn when a late reading removes its support, unless escalated")
+    func withdrawal() {
+        var book = FlagBook()
+        book.apply(decision(.raise, .yellow, at: "2026-11-20 07:00"))
+        // A late reading for 18 Nov: the rule is evaluated again from then and fires nowhere.
+        book.apply(decision(.recheck, .yellow, at: "2026-11-18 00:00"))
+        #expect(book.settle() == 1)
+        #expect(book.open.isEmpty)
+
+        var supported = FlagBook()
+        supported.apply(decision(.raise, .yellow, at: "2026-11-15 07:00"))
+        supported.apply(decision(.raise, .yellow, at: "2026-11-20 07:00"))
+        supported.apply(decision(.recheck, .yellow, at: "2026-11-18 00:00"))
+        #expect(supported.settle() == 0, "the 15 Nov evidence still stands")
+        #expect(supported.open["weight-gain-3d"]?.supports == [local("2026-11-15 07:00")])
+
+        var escalated = FlagBook(open: [
+            FlagBook.OpenFlag(
+                id: 9, ruleID: "weight-gain-3d", ruleSetVersion: 1, measurement: .weight, severity: .red,
+                explanation: "x",
+                readingIDs: [1], evidenceAt: local("2026-11-20 07:00"), backInRangeAt: nil, escalated: true)
+        ])
+        escalated.apply(decision(.recheck, .red, at: "2026-11-18 00:00"))
+        #expect(escalated.settle() == 0)
+        #expect(escalated.withdrawn.isEmpty)
+    }
+
     @Test(
         "a red flag is overdue after one working day, a yellow after five",
         arguments: [

@@ -29,6 +29,8 @@ public struct RuleEngine: Sendable {
         public var opened: [FlagBook.OpenFlag] = []
         public var updated = 0
         public var backInRange = 0
+        /// Flags withdrawn because late readings showed the rule does not fire after all.
+        public var withdrawn = 0
         public var evaluatedDays = 0
 
         public init() {}
@@ -37,6 +39,7 @@ public struct RuleEngine: Sendable {
             opened += other.opened
             updated += other.updated
             backInRange += other.backInRange
+            withdrawn += other.withdrawn
             evaluatedDays += other.evaluatedDays
         }
     }
@@ -117,9 +120,11 @@ public struct RuleEngine: Sendable {
             case .opened: break
             case .updated, .raisedSeverity: outcome.updated += 1
             case .backInRange: outcome.backInRange += 1
+            case .withdrawn: break
             case .unchanged: break
             }
         }
+        outcome.withdrawn = book.settle()
         outcome.opened = book.open.values.filter { $0.id == nil }.sorted { $0.ruleID < $1.ruleID }
         try store.save(book, patientID: patientID, db: db, now: now)
         return outcome

@@ -12,6 +12,9 @@ public struct PatientFlag: Sendable, Hashable, Codable {
         case escalated
         /// Closed by a person.
         case closed
+        /// Withdrawn by the rules before anyone acted on it: late readings showed the rule does
+        /// not fire on the complete data. Kept for the record.
+        case withdrawn
     }
 
     public var id: Int64
@@ -72,6 +75,8 @@ extension MonitoringStore {
             let flag = PatientFlag(row: row)
             switch flag.state {
             case .closed: throw StoreError(operation, "the flag was closed already by \(flag.closedBy ?? "someone")")
+            case .withdrawn:
+                throw StoreError(operation, "the flag was withdrawn: late readings showed the rule does not fire")
             case .escalated:
                 throw StoreError(
                     operation, "the flag is escalated; it closes when the cardiologist's answer is recorded")
@@ -93,16 +98,19 @@ extension MonitoringStore {
 
     /// The patient's flag book: open flags, and per rule the newest evidence already closed.
     func flagBook(patientID: String, db: Database) throws -> FlagBook {
+        let decoder = JSONDecoder()
         let open = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT * FROM flag WHERE patient_id = ? AND state != 'closed'"),
+            db.cachedStatement(sql: "SELECT * FROM flag WHERE patient_id = ? AND state IN ('open', 'escalated')"),
             arguments: [patientID]
         ).map { row in
             let flag = PatientFlag(row: row)
+            let supports = (try? decoder.decode([Int64].self, from: Data((row["supports"] as String).utf8))) ?? []
             return FlagBook.OpenFlag(
                 id: flag.id, ruleID: flag.ruleID, ruleSetVersion: flag.ruleSetVersion, measurement: flag.measurement,
                 severity: flag.severity, explanation: flag.explanation, readingIDs: flag.readingIDs,
                 evidenceAt: flag.evidenceAt,
-                backInRangeAt: flag.backInRangeAt)
+                supports: Set(supports.map(Date.init(millisecondsSince1970:))), backInRangeAt: flag.backInRangeAt,
+                escalated: flag.state == .escalated)
         }
         var closed: [String: Date] = [:]
         for row in try Row.fetchAll(
@@ -117,35 +125,45 @@ extension MonitoringStore {
         return FlagBook(open: open, closedThrough: closed)
     }
 
-    /// Writes what changed in the book; returns the ids of flags it opened.
+    /// Writes what changed in the book: withdrawn flags, updated flags, new flags. Returns the
+    /// ids of the flags it opened.
     @discardableResult
     func save(_ book: FlagBook, patientID: String, db: Database, now: Date) throws -> [Int64] {
         var opened: [Int64] = []
         let encoder = JSONEncoder()
+        let stamp = now.millisecondsSince1970
+        for flag in book.withdrawn {
+            guard let id = flag.id else { continue }
+            try db.cachedStatement(
+                sql:
+                    "UPDATE flag SET state = 'withdrawn', closed_at = ?, close_comment = ?, updated_at = ? WHERE id = ? AND state = 'open'"
+            ).execute(arguments: [stamp, "withdrawn: late readings showed the rule does not fire", stamp, id])
+        }
         for flag in book.open.values.sorted(by: { $0.ruleID < $1.ruleID }) where flag.changed {
             let ids = String(decoding: try encoder.encode(flag.readingIDs), as: UTF8.self)
+            let supports = String(
+                decoding: try encoder.encode(flag.supports.map(\.millisecondsSince1970).sorted()), as: UTF8.self)
             if let id = flag.id {
                 try db.cachedStatement(
                     sql: """
-                        UPDATE flag SET severity = ?, explanation = ?, reading_ids = ?, evidence_at = ?, back_in_range_at = ?,
-                            rule_set_version = ?, updated_at = ? WHERE id = ?
+                        UPDATE flag SET severity = ?, explanation = ?, reading_ids = ?, evidence_at = ?, supports = ?,
+                            back_in_range_at = ?, rule_set_version = ?, updated_at = ? WHERE id = ?
                         """
                 ).execute(arguments: [
-                    flag.severity.rawValue, flag.explanation, ids, flag.evidenceAt.millisecondsSince1970,
-                    flag.backInRangeAt?.millisecondsSince1970, flag.ruleSetVersion, now.millisecondsSince1970, id,
+                    flag.severity.rawValue, flag.explanation, ids, flag.evidenceAt.millisecondsSince1970, supports,
+                    flag.backInRangeAt?.millisecondsSince1970, flag.ruleSetVersion, stamp, id,
                 ])
             } else {
                 try db.cachedStatement(
                     sql: """
                         INSERT INTO flag (patient_id, rule_id, rule_set_version, measurement, severity, state, explanation,
-                                          reading_ids, evidence_at, back_in_range_at, opened_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?)
+                                          reading_ids, evidence_at, supports, back_in_range_at, opened_at, updated_at)
+                        VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)
                         """
                 ).execute(arguments: [
                     patientID, flag.ruleID, flag.ruleSetVersion, flag.measurement.rawValue, flag.severity.rawValue,
-                    flag.explanation, ids, flag.evidenceAt.millisecondsSince1970,
-                    flag.backInRangeAt?.millisecondsSince1970,
-                    now.millisecondsSince1970, now.millisecondsSince1970,
+                    flag.explanation, ids, flag.evidenceAt.millisecondsSince1970, supports,
+                    flag.backInRangeAt?.millisecondsSince1970, stamp, stamp,
                 ])
                 opened.append(db.lastInsertedRowID)
             }

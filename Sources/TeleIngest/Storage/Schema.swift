@@ -98,7 +98,8 @@ enum Schema {
                     ALTER TABLE patient ADD COLUMN monitoring_start INTEGER;
                     UPDATE patient SET monitoring_start = created_at;
 
-                    -- One open (or escalated) flag per patient and rule; closed flags stay for the record.
+                    -- One open (or escalated) flag per patient and rule; closed flags stay for the record,
+                    -- and so do withdrawn ones (raised on data a late reading showed incomplete).
                     CREATE TABLE flag (
                         id INTEGER PRIMARY KEY,
                         patient_id TEXT NOT NULL REFERENCES patient(id),
@@ -106,10 +107,11 @@ enum Schema {
                         rule_set_version INTEGER NOT NULL,
                         measurement TEXT NOT NULL,
                         severity TEXT NOT NULL,
-                        state TEXT NOT NULL CHECK (state IN ('open', 'escalated', 'closed')),
+                        state TEXT NOT NULL CHECK (state IN ('open', 'escalated', 'closed', 'withdrawn')),
                         explanation TEXT NOT NULL,
                         reading_ids TEXT NOT NULL,
                         evidence_at INTEGER NOT NULL,
+                        supports TEXT NOT NULL,
                         back_in_range_at INTEGER,
                         opened_at INTEGER NOT NULL,
                         updated_at INTEGER NOT NULL,
@@ -117,7 +119,7 @@ enum Schema {
                         closed_by TEXT,
                         close_comment TEXT
                     );
-                    CREATE UNIQUE INDEX flag_open ON flag(patient_id, rule_id) WHERE state != 'closed';
+                    CREATE UNIQUE INDEX flag_open ON flag(patient_id, rule_id) WHERE state IN ('open', 'escalated');
                     CREATE INDEX flag_by_state ON flag(state, severity, opened_at);
 
                     -- A cardiologist's personal limits, dry weights and suspensions: append-only,

@@ -16,14 +16,22 @@ public struct FlagBook: Sendable, Hashable {
         public var explanation: String
         public var readingIDs: [Int64]
         public var evidenceAt: Date
+        /// The measurement instants of the evidence the flag rests on (one per firing).
+        public var supports: Set<Date>
+        /// A recheck is under way: `settle()` withdraws the flag if nothing supports it after it.
+        var rechecking = false
         public var backInRangeAt: Date?
+        /// Escalated to the hotline: people are acting on it, so it is never withdrawn.
+        public var escalated: Bool
         /// Changed since loaded (or new): the store must write it.
         public var changed: Bool
 
         public init(
             id: Int64?, ruleID: String, ruleSetVersion: Int, measurement: ReadingKind, severity: Severity,
             explanation: String,
-            readingIDs: [Int64], evidenceAt: Date, backInRangeAt: Date?, changed: Bool = false
+            readingIDs: [Int64], evidenceAt: Date, supports: Set<Date>? = nil, backInRangeAt: Date?,
+            escalated: Bool = false,
+            changed: Bool = false
         ) {
             self.id = id
             self.ruleID = ruleID
@@ -33,13 +41,17 @@ public struct FlagBook: Sendable, Hashable {
             self.explanation = explanation
             self.readingIDs = readingIDs
             self.evidenceAt = evidenceAt
+            self.supports = supports ?? [evidenceAt]
             self.backInRangeAt = backInRangeAt
+            self.escalated = escalated
             self.changed = changed
         }
     }
 
     /// Open flags by rule id.
     public var open: [String: OpenFlag]
+    /// Flags withdrawn by the last decisions (stored ones only): the store closes them as withdrawn.
+    public var withdrawn: [OpenFlag] = []
     /// For each rule, the newest evidence a person has already closed a flag on: decisions about
     /// older evidence (a late reading) do not reopen what was dealt with.
     public var closedThrough: [String: Date]
@@ -51,7 +63,7 @@ public struct FlagBook: Sendable, Hashable {
 
     /// What applying a decision did.
     public enum Effect: Sendable, Hashable {
-        case opened, updated, raisedSeverity, backInRange, unchanged
+        case opened, updated, raisedSeverity, backInRange, withdrawn, unchanged
     }
 
     /// Applies one decision; returns what it did.
@@ -77,6 +89,7 @@ public struct FlagBook: Sendable, Hashable {
                         if effect == .unchanged { effect = .updated }
                     }
                 }
+                if flag.supports.insert(decision.evidenceAt).inserted { flag.changed = true }
                 let merged = Array(Set(flag.readingIDs).union(decision.readingIDs)).sorted()
                 if merged != flag.readingIDs {
                     flag.readingIDs = merged
@@ -92,8 +105,18 @@ public struct FlagBook: Sendable, Hashable {
                 measurement: decision.measurement,
                 severity: decision.severity, explanation: decision.explanation,
                 readingIDs: decision.readingIDs.sorted(),
-                evidenceAt: decision.evidenceAt, backInRangeAt: nil, changed: true)
+                evidenceAt: decision.evidenceAt, supports: [decision.evidenceAt], backInRangeAt: nil, changed: true)
             return .opened
+        case .recheck:
+            guard var flag = open[decision.ruleID], !flag.escalated else { return .unchanged }
+            let kept = flag.supports.filter { $0 < decision.evidenceAt }
+            if kept != flag.supports {
+                flag.supports = kept
+                flag.changed = true
+            }
+            flag.rechecking = true
+            open[decision.ruleID] = flag
+            return .unchanged
         case .backInRange:
             guard var flag = open[decision.ruleID], flag.backInRangeAt == nil, decision.evidenceAt > flag.evidenceAt
             else {
@@ -104,6 +127,24 @@ public struct FlagBook: Sendable, Hashable {
             open[decision.ruleID] = flag
             return .backInRange
         }
+    }
+
+    /// Ends a round of decisions: a flag that was rechecked and rests on nothing any more is
+    /// withdrawn. Returns how many.
+    @discardableResult
+    public mutating func settle() -> Int {
+        var count = 0
+        for (rule, var flag) in open where flag.rechecking {
+            if flag.supports.isEmpty {
+                open.removeValue(forKey: rule)
+                if flag.id != nil { withdrawn.append(flag) }
+                count += 1
+            } else {
+                flag.rechecking = false
+                open[rule] = flag
+            }
+        }
+        return count
     }
 
     /// A person closed the flag of `ruleID` (acknowledged, or the cardiologist answered).

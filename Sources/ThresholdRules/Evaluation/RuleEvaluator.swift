@@ -16,7 +16,20 @@ public struct RuleEvaluator: Sendable {
     public func evaluate(_ observations: [Observation], context: PatientContext, days: [LocalDay]) -> [FlagDecision] {
         let history = PatientHistory(observations, zone: context.timeZone)
         var decisions: [FlagDecision] = []
-        for day in Set(days).sorted() {
+        let sortedDays = Set(days).sorted()
+        // Everything an open flag rested on from the first day on is evaluated again below.
+        if let first = sortedDays.first {
+            let from = first.start(in: context.timeZone)
+            for rule in ruleSet.rules where rule.kind != .missing {
+                decisions.append(
+                    decision(
+                        .recheck, rule,
+                        Finding(
+                            severity: rule.severity, explanation: "evaluated again from \(first.short)", readingIDs: [],
+                            evidenceAt: from)))
+            }
+        }
+        for day in sortedDays {
             for rule in ruleSet.rules where rule.kind != .missing {
                 let today = history.readings(rule.measurement, on: day)
                 guard let newest = today.last else { continue }

@@ -9,6 +9,12 @@ public struct FlagDecision: Sendable, Hashable {
         /// The rule no longer fires on the newest data: note "back in range" on an open flag.
         /// A person still closes it.
         case backInRange
+        /// The rule is being evaluated again from `evidenceAt` on, with every reading now known
+        /// (a late reading arrived): what an open flag rested on from then on must be found
+        /// again by the raises that follow, or it no longer counts. A flag left resting on
+        /// nothing was raised on incomplete data and, if no person has acted on it, is withdrawn
+        /// (`FlagBook.settle()`).
+        case recheck
     }
 
     public var action: Action

@@ -16,6 +16,18 @@ public struct LocalDay: Sendable, Hashable, Comparable, Codable, CustomStringCon
 
     public static func < (lhs: LocalDay, rhs: LocalDay) -> Bool { lhs.number < rhs.number }
 
+    /// The first instant of this day in `zone` (local midnight, or the first hour that exists).
+    public func start(in zone: TimeZone) -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let utcMidnight = Date(timeIntervalSince1970: Double(number) * 86_400)
+        var utc = Calendar(identifier: .gregorian)
+        utc.timeZone = TimeZone(identifier: "UTC")!
+        let parts = utc.dateComponents([.year, .month, .day], from: utcMidnight)
+        return calendar.startOfDay(
+            for: calendar.date(from: DateComponents(year: parts.year, month: parts.month, day: parts.day, hour: 12))!)
+    }
+
     public func adding(days: Int) -> LocalDay { LocalDay(number: number + days) }
 
     /// Whole days from `self` to `other`.
