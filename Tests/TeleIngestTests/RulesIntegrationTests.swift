@@ -82,8 +82,7 @@ import Vitals
             let processor = try Self.processorWithRules(in: directory)
             let payload =
                 #"{"sn": "BP7-0042", "seq": 77, "time_ms": 1795155641000, "sys": 76, "dia": 50, "pulse": 68, "unit": "mmHg"}"#
-            try processor.store.journal(.mqtt, topic: "telekit/BP7-0042/bp7", payload: Data(payload.utf8))
-            let results = try processor.processPending()
+            let results = try processor.ingest("telekit/BP7-0042/bp7", payload)
             #expect(results.first?.outcome == .stored)
             let flags = try processor.store.flags(patientID: "P-0001", state: .open)
             #expect(flags.map(\.ruleID) == ["systolic-range"])
@@ -136,8 +135,7 @@ import Vitals
                 let ms = Int64(try Date(time, strategy: .iso8601).timeIntervalSince1970 * 1000)
                 let payload =
                     #"{"sn": "BP7-0042", "seq": \#(seq), "time_ms": \#(ms), "sys": \#(value), "dia": 60, "unit": "mmHg"}"#
-                try store.journal(.mqtt, topic: "telekit/BP7-0042/bp7", payload: Data(payload.utf8))
-                try processor.processPending()
+                try processor.ingest("telekit/BP7-0042/bp7", payload)
             }
             try systolic(1, 86, "2026-11-02T07:00:00+01:00")
             let first = try #require(try store.flags(patientID: "P-0001", state: .open).first)
@@ -184,8 +182,7 @@ import Vitals
                         .timeIntervalSince1970 * 1000)
                 let payload =
                     #"{"sn": "BP7-0042", "seq": \#(seq), "time_ms": \#(ms), "sys": \#(value), "dia": 70, "unit": "mmHg"}"#
-                try processor.store.journal(.mqtt, topic: "telekit/BP7-0042/bp7", payload: Data(payload.utf8))
-                try processor.processPending()
+                try processor.ingest("telekit/BP7-0042/bp7", payload)
             }
             // Three low readings on the 10th, 12th and 14th: 3 of the last 5 below 90.
             for (seq, day) in [(1, 10), (2, 12), (3, 14)] { try systolic(seq, 86, day) }
@@ -209,8 +206,7 @@ import Vitals
             let processor = try Self.processorWithRules(in: directory)
             let payload =
                 #"{"sn": "BP7-0042", "seq": 1, "time_ms": 1795155641000, "sys": 76, "dia": 50, "pulse": 120, "unit": "mmHg"}"#
-            try processor.store.journal(.mqtt, topic: "telekit/BP7-0042/bp7", payload: Data(payload.utf8))
-            try processor.processPending()
+            try processor.ingest("telekit/BP7-0042/bp7", payload)
             let flags = try processor.store.flags(state: .open)
             #expect(flags.count == 2)
             let systolic = try #require(flags.first { $0.ruleID == "systolic-range" })

@@ -54,3 +54,12 @@ struct MalformedCase: Decodable, Sendable, CustomTestStringConvertible {
 
     var testDescription: String { name }
 }
+
+extension JournalProcessor {
+    /// Journals one device message as the MQTT callback would, then processes the journal.
+    @discardableResult
+    func ingest(_ topic: String, _ payload: String) throws -> [MessageResult] {
+        try store.journal(.mqtt, topic: topic, payload: Data(payload.utf8))
+        return try processPending()
+    }
+}
