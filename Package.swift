@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "tele-ingest", targets: ["tele-ingest"]),
         .executable(name: "nurse-console", targets: ["nurse-console"]),
+        .executable(name: "telekit-sim", targets: ["telekit-sim"]),
         .library(name: "TeleIngest", targets: ["TeleIngest"]),
         .library(name: "ThresholdRules", targets: ["ThresholdRules"]),
         .library(name: "Vitals", targets: ["Vitals"]),
@@ -32,6 +33,15 @@ let package = Package(
         .target(name: "Vitals", swiftSettings: strictSettings),
         .target(name: "ThresholdRules", dependencies: ["Vitals"], swiftSettings: strictSettings),
         .target(name: "TelekitSimulation", dependencies: ["Vitals"], swiftSettings: strictSettings),
+        .executableTarget(
+            name: "telekit-sim",
+            dependencies: [
+                "TeleIngest", "TelekitSimulation",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "rules-bench",
             dependencies: [
@@ -98,6 +108,8 @@ let package = Package(
                 "ThresholdRules",
                 "Vitals",
                 "tele-ingest",
+                "telekit-sim",
+                "TelekitSimulation",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -57,3 +57,41 @@ import Vitals
         }
     }
 }
+
+@Suite struct TrafficPlanTests {
+    let simulator = CohortSimulator(seed: 7, patients: 24, days: 60, start: Date(timeIntervalSince1970: 1_767_225_600))
+
+    @Test("the same seed publishes the same messages in the same order")
+    func deterministic() {
+        let first = TrafficPlan.make(simulator, badFraction: 0.05)
+        let second = TrafficPlan.make(simulator, badFraction: 0.05)
+        #expect(first.entries == second.entries)
+        #expect(first.truth == second.truth)
+    }
+
+    @Test("the truth counts what the plan publishes")
+    func truthMatchesPlan() {
+        let plan = TrafficPlan.make(simulator, badFraction: 0.05)
+        let truth = plan.truth
+        #expect(truth.messages == plan.entries.count)
+        #expect(truth.wellFormedMessages + truth.duplicates + truth.malformed.count == truth.messages)
+        #expect(truth.malformed.count > 0)
+        #expect(truth.duplicates > 0)
+        let simulated = (0..<simulator.patients).map { simulator.patient($0).readings.count }.reduce(0, +)
+        // Every simulated reading is either published in a well-formed message or lost to a broken one.
+        #expect(truth.expectedReadings <= simulated)
+        #expect(truth.expectedReadings > simulated * 9 / 10)
+        #expect(TrafficPlan.make(simulator, badFraction: 0).truth.malformed.isEmpty)
+    }
+
+    @Test("every shipped device format is used, messages go out in send order, offline gateways flush late")
+    func messyParts() {
+        let plan = TrafficPlan.make(simulator)
+        let topics = Set(plan.entries.map { $0.message.topic.split(separator: "/").last.map(String.init) ?? "" })
+        #expect(topics.isSuperset(of: ["hv10", "sc300", "datapoints", "bp7", "k2", "observations"]))
+        #expect(zip(plan.entries, plan.entries.dropFirst()).allSatisfy { $0.sendAt <= $1.sendAt })
+        let patients = Set(plan.patients.map(\.id))
+        #expect(patients.count == 24)
+        #expect(plan.patients.allSatisfy { $0.cpr.hasPrefix("00") })
+    }
+}

@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TeleIngest
+import TelekitSimulation
+
+@main
+struct TelekitSim: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "telekit-sim",
+        abstract: "Publishes an invented cohort's telekit readings over MQTT in the shipped device formats.",
+        discussion: """
+            Deterministic for a seed. Gateways go offline and flush their backlog, clocks drift,
+            some messages are delivered twice, and --bad-fraction of them are broken. Assumptions:
+            docs/SIMULATOR.md. All patients, names and CPR numbers (day 00) are invented.
+            """)
+
+    @Option(help: "Broker URL, mqtt://host:port.") var broker = "mqtt://127.0.0.1:1883"
+    @Option(help: "Patients in the cohort.") var patients = 30
+    @Option(help: "Days of follow-up.") var days = 56
+    @Option(help: "Seed: the same seed publishes the same messages.") var seed: UInt64 = 1
+    @Option(help: "First day, YYYY-MM-DD (default: so that the period ends today).") var start: String?
+    @Option(help: "Publishing rate: max, or messages per second.") var rate = "max"
+    @Option(help: "Fraction of messages replaced by malformed ones (0 sends none).") var badFraction = 0.0
+    @Option(help: "Write the ground truth (episodes, malformed messages, counts) as JSON here.") var truth: String?
+    @Option(help: "First register the cohort's patients and device pairings in this database.") var registerDb: String?
+    @Flag(help: "Print the plan's counts and publish nothing.") var dryRun = false
+
+    func run() async throws {
+        guard (0...1).contains(badFraction) else { throw ValidationError("--bad-fraction must be between 0 and 1") }
+        let messagesPerSecond: Double? = rate == "max" ? nil : Double(rate)
+        if rate != "max", (messagesPerSecond ?? 0) <= 0 {
+            throw ValidationError("--rate expects max or a positive number")
+        }
+        let zone = TimeZone(identifier: "Europe/Copenhagen")!
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let first: Date
+        if let start {
+            guard let date = try? Date(start + "T00:00:00Z", strategy: .iso8601) else {
+                throw ValidationError("--start expects YYYY-MM-DD, found '\(start)'")
+            }
+            first = calendar.startOfDay(for: date.addingTimeInterval(12 * 3600))
+        } else {
+            first = calendar.date(byAdding: .day, value: -(days - 1), to: calendar.startOfDay(for: Date()))!
+        }
+        let plan = TrafficPlan.make(
+            CohortSimulator(seed: seed, patients: patients, days: days, start: first, zone: zone),
+            badFraction: badFraction
+        ).sent(by: Date())
+        let entries = plan.entries
+        let truthValue = plan.truth
+        if let truth {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.dateEncodingStrategy = .iso8601
+            try encoder.encode(truthValue).write(to: URL(fileURLWithPath: truth))
+        }
+        if let registerDb {
+            let store = try MonitoringStore(path: registerDb)
+            let known = Set(try store.devices().map(\.serial))
+            for patient in plan.patients {
+                if try store.patient(id: patient.id) == nil {
+                    try store.addPatient(
+                        id: patient.id, name: patient.name, cpr: patient.cpr, monitoringStart: patient.monitoringStart)
+                }
+                for serial in patient.kit.serials where !known.contains(serial) {
+                    try store.pair(serial: serial, patientID: patient.id, from: patient.monitoringStart)
+                }
+            }
+        }
+        print(
+            "\(patients) patients × \(days) days (seed \(seed)): \(truthValue.messages) messages, \(truthValue.expectedReadings) readings, \(truthValue.duplicates) duplicates, \(truthValue.malformed.count) malformed, \(truthValue.patients.flatMap(\.episodes).count) decompensation episodes"
+        )
+        guard !dryRun else { return }
+        guard let endpoint = BrokerEndpoint(url: broker) else {
+            throw ValidationError("--broker expects mqtt://host:port")
+        }
+        let connection = try MQTTConnection(
+            endpoint: endpoint,
+            options: SessionOptions(clientID: "telekit-sim-\(UInt32.random(in: 0...UInt32.max))", cleanSession: true),
+            logger: Logger(label: "telekit-sim"), onMessage: { _ in })
+        try connection.start()
+        guard await connection.waitUntilConnected() else {
+            throw ValidationError("cannot reach the broker at \(broker)")
+        }
+        let clock = ContinuousClock()
+        let began = clock.now
+        for (number, entry) in entries.enumerated() {
+            try connection.publish(topic: entry.message.topic, payload: Data(entry.message.payload.utf8))
+            if let messagesPerSecond {
+                try await clock.sleep(until: began + .seconds(Double(number + 1) / messagesPerSecond))
+            } else if number % 1000 == 999 {
+                // Let the broker catch up rather than queue everything in this process.
+                while connection.acknowledgedPublishes < number - 500 { try await Task.sleep(for: .milliseconds(5)) }
+            }
+        }
+        while connection.acknowledgedPublishes < entries.count { try await Task.sleep(for: .milliseconds(10)) }
+        connection.stop()
+        print("published \(entries.count) messages, all acknowledged by the broker")
+    }
+}

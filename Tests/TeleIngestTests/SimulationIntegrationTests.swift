@@ -1,0 +1,61 @@
+import Foundation
+import TelekitSimulation
+import Testing
+
+@testable import TeleIngest
+
+/// `telekit-sim` through a real broker into the real `tele-ingest`.
+@Suite(.serialized) struct SimulationIntegrationTests {
+    @Test(
+        "a short simulation ends with every well-formed reading stored once and every malformed message in quarantine")
+    func shortSimulation() async throws {
+        try await withBroker { broker in
+            try await withTemporaryDirectory { directory in
+                let database = directory.appendingPathComponent("sim.sqlite")
+                let truthFile = directory.appendingPathComponent("truth.json")
+                let simulator = try Paths.teleIngestExecutable.deletingLastPathComponent().appendingPathComponent(
+                    "telekit-sim")
+                let arguments = [
+                    "--broker", broker.url, "--patients", "12", "--days", "30", "--seed", "3", "--start", "2026-09-01",
+                    "--bad-fraction", "0.05", "--truth", truthFile.path, "--register-db", database.path,
+                ]
+                // Register first (dry run), so the service attributes everything it receives.
+                let register = try ChildProcess(
+                    executable: simulator.path, arguments: arguments + ["--dry-run"],
+                    output: directory.appendingPathComponent("sim-register.log").path)
+                #expect(register.wait() == 0)
+                let service = ServiceProcess(broker: broker, database: database, directory: directory)
+                try service.start()
+                try await service.waitUntilConnected()
+                let publish = try ChildProcess(
+                    executable: simulator.path, arguments: arguments,
+                    output: directory.appendingPathComponent("sim.log").path)
+                #expect(
+                    publish.wait() == 0,
+                    "\((try? String(contentsOf: directory.appendingPathComponent("sim.log"), encoding: .utf8)) ?? "")")
+
+                let decoder = JSONDecoder()
+                decoder.dateDecodingStrategy = .iso8601
+                let truth = try decoder.decode(TrafficPlan.Truth.self, from: Data(contentsOf: truthFile))
+                #expect(truth.malformed.count > 0)
+                #expect(truth.duplicates > 0)
+                let store = try MonitoringStore(path: database.path)
+                let settled = try await eventually(timeout: .seconds(60)) {
+                    try store.journalBacklog() == 0 && store.readingCount() == truth.expectedReadings
+                        && store.quarantine().count == truth.malformed.count
+                }
+                let stored = try store.readingCount()
+                let quarantined = try store.quarantine().count
+                #expect(
+                    settled,
+                    "readings \(stored)/\(truth.expectedReadings), quarantine \(quarantined)/\(truth.malformed.count)")
+                let reasons = try store.quarantine().map(\.reason.rawValue).sorted()
+                #expect(reasons == truth.malformed.map(\.reason).sorted())
+                let outcomes = try store.journalOutcomes()
+                #expect(outcomes[.duplicate] == truth.duplicates)
+                #expect(outcomes[.stored] == truth.wellFormedMessages)
+                service.stop()
+            }
+        }
+    }
+}
