@@ -108,12 +108,13 @@ import Vitals
         var book = FlagBook()
         #expect(book.apply(decision(.raise, .yellow, at: "2026-11-20 07:00")) == .opened)
         #expect(book.apply(decision(.raise, .red, at: "2026-11-21 07:00", ids: [2], text: "worse")) == .raisedSeverity)
-        #expect(book.apply(decision(.raise, .yellow, at: "2026-11-22 07:00", ids: [3], text: "newest")) == .updated)
+        #expect(book.apply(decision(.raise, .yellow, at: "2026-11-22 07:00", ids: [3], text: "milder")) == .updated)
+        #expect(book.apply(decision(.raise, .red, at: "2026-11-23 07:00", ids: [4], text: "newest red")) == .updated)
         let flag = book.open["weight-gain-3d"]
         #expect(book.open.count == 1)
         #expect(flag?.severity == .red)
-        #expect(flag?.explanation == "newest")
-        #expect(flag?.readingIDs == [1, 2, 3])
+        #expect(flag?.explanation == "newest red", "a red flag explains itself with red evidence, not the milder one")
+        #expect(flag?.readingIDs == [1, 2, 3, 4])
     }
 
     @Test("back in range is noted, but the flag stays open until a person closes it")

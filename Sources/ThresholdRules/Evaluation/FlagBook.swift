@@ -77,7 +77,9 @@ public struct FlagBook: Sendable, Hashable {
                     flag.severity = decision.severity
                     effect = .raisedSeverity
                 }
-                if decision.evidenceAt >= flag.evidenceAt {
+                // The explanation follows the newest evidence of the flag's own severity: a red
+                // flag keeps saying why it is red when milder readings follow.
+                if decision.evidenceAt >= flag.evidenceAt, decision.severity >= flag.severity {
                     if flag.explanation != decision.explanation || flag.evidenceAt != decision.evidenceAt {
                         if effect == .unchanged { effect = .updated }
                     }
