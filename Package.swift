@@ -43,6 +43,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "ingest-bench",
+            dependencies: [
+                "TeleIngest",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "rules-bench",
             dependencies: [
                 "TeleIngest", "ThresholdRules", "TelekitSimulation", "Vitals",

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Synchronization
+import TeleIngest
+
+/// Publish-to-commit latency from outside the service: messages go out at a steady rate, and
+/// the service's receipts (published after the transaction that stores the readings and their
+/// flags commits) come back. Used by `scripts/bench-latency`.
+@main
+struct IngestBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest-bench",
+        abstract: "Measures publish-to-flag latency through a running tele-ingest with receipts on.")
+
+    @Option(help: "Broker URL.") var broker = "mqtt://127.0.0.1:1883"
+    @Option(help: "Messages to publish.") var messages = 30_000
+    @Option(help: "Messages per second.") var rate = 1000.0
+    @Option(help: "Patients (one scale each) the messages are spread over.") var patients = 1000
+    @Option(help: "Register the patients and scales in this database first.") var registerDb: String?
+    @Option(help: "Receipt topic prefix, as configured in the service.") var receiptPrefix = "telekit"
+
+    func run() async throws {
+        let serials = (0..<patients).map { String(format: "HV10-LAT%05d", $0) }
+        if let registerDb {
+            let store = try MonitoringStore(path: registerDb)
+            let start = Date().addingTimeInterval(-30 * 86_400)
+            for (index, serial) in serials.enumerated() {
+                let id = String(format: "LAT-%05d", index)
+                try store.addPatient(id: id, name: "Latency Patient \(index)", monitoringStart: start)
+                try store.pair(serial: serial, patientID: id, from: start)
+            }
+            print("registered \(patients) patients")
+            return
+        }
+        guard let endpoint = BrokerEndpoint(url: broker) else { throw ValidationError("--broker expects mqtt://host:port") }
+        let sent = Mutex<[String: ContinuousClock.Instant]>([:])
+        let latencies = Mutex<[Double]>([])
+        let clock = ContinuousClock()
+        let receipts = try MQTTConnection(
+            endpoint: endpoint,
+            options: SessionOptions(clientID: "bench-receipts-\(UInt32.random(in: 0...UInt32.max))", cleanSession: true, topicFilters: ["\(receiptPrefix)/+/receipt"]),
+            logger: Logger(label: "ingest-bench")
+        ) { message in
+            let arrived = clock.now
+            guard let receipt = try? JSONDecoder().decode(Receipt.self, from: message.payload) else { return }
+            for entry in receipt.messages {
+                guard let id = entry.messageId, let start = sent.withLock({ $0[id] }) else { continue }
+                let elapsed = arrived - start
+                let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+                latencies.withLock { $0.append(ms) }
+            }
+        }
+        try receipts.start()
+        let publisher = try MQTTConnection(
+            endpoint: endpoint, options: SessionOptions(clientID: "bench-pub-\(UInt32.random(in: 0...UInt32.max))", cleanSession: true),
+            logger: Logger(label: "ingest-bench"), onMessage: { _ in })
+        try publisher.start()
+        guard await receipts.waitUntilConnected(), await publisher.waitUntilConnected() else {
+            throw ValidationError("cannot reach the broker at \(broker)")
+        }
+        let began = clock.now
+        let base = Date().addingTimeInterval(-20 * 86_400)
+        for number in 0..<messages {
+            let serial = serials[number % serials.count]
+            let id = "lat-\(number)"
+            // Distinct measurement times per scale: one weighing a day, going back from today.
+            let measured = base.addingTimeInterval(Double(number / serials.count) * 600)
+            let payload =
+                #"{"serial": "\#(serial)", "msg_id": "\#(id)", "measured": "\#(measured.formatted(.iso8601))", "weight": \#(70 + Double(number % 50) / 10), "unit": "kg"}"#
+            try await clock.sleep(until: began + .seconds(Double(number) / rate))
+            sent.withLock { $0[id] = clock.now }
+            try publisher.publish(topic: "telekit/\(serial)/hv10", payload: Data(payload.utf8))
+        }
+        let elapsed = clock.now - began
+        let deadline = clock.now + .seconds(60)
+        while latencies.withLock({ $0.count }) < messages, clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        publisher.stop()
+        receipts.stop()
+        let sorted = latencies.withLock { $0 }.sorted()
+        guard !sorted.isEmpty else { throw ValidationError("no receipts arrived: is tele-ingest running with receipts.enabled?") }
+        func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print(String(format: "published %d messages in %.1f s (%.0f msg/s); receipts for %d", messages, seconds, Double(messages) / seconds, sorted.count))
+        print(String(format: "publish → committed (readings and flags) → receipt, ms: p50 %.1f  p90 %.1f  p99 %.1f  max %.1f", percentile(0.5), percentile(0.9), percentile(0.99), sorted.last!))
+    }
+}
