@@ -1,0 +1,27 @@
+# Sourced by the demo and the benchmarks: starts a private mosquitto with the shipped
+# configuration on a free loopback port, its storage in "$1". Sets `port`, appends the broker's
+# pid to the caller's `pids` array (stopped by the caller's cleanup trap).
+start_private_broker() {
+  local storage=$1
+  port=""
+  for _ in $(seq 1 50); do
+    local candidate=$(( 20000 + RANDOM % 20000 ))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then port=$candidate; break; fi
+  done
+  [ -n "$port" ] || { echo "no free loopback port found" >&2; return 1; }
+  grep -vE '^(listener|persistence_location|log_dest|user)' deploy/mosquitto/mosquitto.conf > "$storage/mosquitto.conf"
+  printf 'listener %s 127.0.0.1\npersistence_location %s/\nlog_dest file %s/mosquitto.log\nuser %s\n' \
+    "$port" "$storage" "$storage" "$(id -un)" >> "$storage/mosquitto.conf"
+  "$(command -v mosquitto || echo /usr/sbin/mosquitto)" -c "$storage/mosquitto.conf" 2>/dev/null &
+  pids+=($!)
+  for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0; sleep 0.1; done
+  echo "mosquitto did not start on port $port" >&2
+  return 1
+}
+
+# Waits until a tele-ingest log file says it is connected.
+wait_until_connected() {
+  for _ in $(seq 1 100); do grep -q "connected to broker" "$1" && return 0; sleep 0.1; done
+  echo "tele-ingest did not connect; see $1" >&2
+  return 1
+}
