@@ -123,10 +123,6 @@ public final class MQTTConnection: @unchecked Sendable {
         session.withLock { $0.state }
     }
 
-    /// How many times the session has been (re)established.
-    public var connectCount: Int {
-        session.withLock { $0.connects }
-    }
 
     /// How many of our QoS ≥ 1 publishes the broker has acknowledged (PUBACK received).
     public var acknowledgedPublishes: Int {

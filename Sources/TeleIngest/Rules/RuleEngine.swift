@@ -120,7 +120,6 @@ public struct RuleEngine: Sendable {
             case .opened: break
             case .updated, .raisedSeverity: outcome.updated += 1
             case .backInRange: outcome.backInRange += 1
-            case .withdrawn: break
             case .unchanged: break
             }
         }

@@ -16,17 +16,13 @@ public final class IngestService: Service, Sendable {
     private let logger: Logger
     /// How long a wake-up waits before processing; bounds the added latency.
     static let batchGatheringDelay = Duration.milliseconds(10)
-    private let running = Mutex<(connection: MQTTConnection?, writer: JournalWriter?)>((nil, nil))
+    private let running = Mutex<MQTTConnection?>(nil)
 
     /// The broker connection's state; `.idle` before `run()` and after it returns.
     public var brokerState: ConnectionState {
-        running.withLock { $0.connection?.state } ?? .idle
+        running.withLock { $0?.state } ?? .idle
     }
 
-    /// When the last message was journaled, if one was since the service started.
-    public var lastMessageAt: Date? {
-        running.withLock { $0.writer }?.lastMessageAt
-    }
 
     /// Opens the store and loads the device profiles; refuses to start on any problem.
     public init(configuration: IngestConfiguration, logger: Logger) throws {
@@ -58,8 +54,8 @@ public final class IngestService: Service, Sendable {
         }
         drain(connection: nil)
 
-        running.withLock { $0 = (connection, writer) }
-        defer { running.withLock { $0 = (nil, nil) } }
+        running.withLock { $0 = connection }
+        defer { running.withLock { $0 = nil } }
         try connection.start()
         let missingData = Task { await checkMissingDataPeriodically() }
         defer { missingData.cancel() }

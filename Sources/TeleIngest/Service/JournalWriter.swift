@@ -12,7 +12,6 @@ final class JournalWriter: Sendable {
     private let logger: Logger
     private let wake: AsyncStream<Void>.Continuation
     private let stopping = Atomic<Bool>(false)
-    private let lastMessage = Mutex<Date?>(nil)
 
     init(store: MonitoringStore, logger: Logger, wake: AsyncStream<Void>.Continuation) {
         self.store = store
@@ -20,8 +19,6 @@ final class JournalWriter: Sendable {
         self.wake = wake
     }
 
-    /// When the last message was journaled.
-    var lastMessageAt: Date? { lastMessage.withLock { $0 } }
 
     /// Tells a stuck `write` to give up by ending the process.
     func beginStopping() {
@@ -35,7 +32,6 @@ final class JournalWriter: Sendable {
         while true {
             do {
                 try store.journal(.mqtt, topic: message.topic, payload: message.payload, receivedAt: receivedAt)
-                lastMessage.withLock { $0 = receivedAt }
                 wake.yield()
                 if failures > 0 {
                     logger.notice("journal writable again; message stored", metadata: ["attempts": "\(failures + 1)"])

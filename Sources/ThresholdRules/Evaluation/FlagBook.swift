@@ -63,7 +63,7 @@ public struct FlagBook: Sendable, Hashable {
 
     /// What applying a decision did.
     public enum Effect: Sendable, Hashable {
-        case opened, updated, raisedSeverity, backInRange, withdrawn, unchanged
+        case opened, updated, raisedSeverity, backInRange, unchanged
     }
 
     /// Applies one decision; returns what it did.
