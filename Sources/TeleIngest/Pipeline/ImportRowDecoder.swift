@@ -53,21 +53,9 @@ public struct ImportRowDecoder: Sendable {
         }
         let time: MeasurementTime =
             timestamp.offsetSeconds == nil ? .local(timestamp) : .instant(timestamp.date(in: .gmt)!)
-        let original = Quantity(value, unit)
-        guard let canonical = original.canonical(for: kind) else {
-            throw Rejection(
-                .wrongUnit,
-                "\(kind.displayName) reported in \(unit.rawValue), which cannot express it (expected \(kind.canonicalUnit.rawValue))",
-                serial: serial)
-        }
-        if let range = Self.plausible[kind], !range.contains(canonical.value) {
-            throw Rejection(
-                .implausibleValue,
-                "\(kind.displayName) \(canonical) is outside the plausible \(Quantity(range.lowerBound, canonical.unit))–\(Quantity(range.upperBound, canonical.unit))",
-                serial: serial)
-        }
-        return PreparedMessage(
+        let row = DecodedMessage(
             profileID: Self.profileID, serial: serial, messageID: nil,
-            readings: [PreparedReading(kind: kind, canonical: canonical, original: original, time: time)])
+            measurements: [DecodedMeasurement(kind: kind, original: Quantity(value, unit), time: time)])
+        return try MessageDecoder.normalise(row, plausible: Self.plausible, source: nil)
     }
 }

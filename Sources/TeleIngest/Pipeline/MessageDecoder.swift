@@ -51,21 +51,29 @@ public struct MessageDecoder: Sendable {
 
     /// Converts to canonical units and checks the profile's plausible ranges.
     public func normalise(_ message: DecodedMessage, profile: DeviceProfile) throws(Rejection) -> PreparedMessage {
+        try Self.normalise(message, plausible: profile.plausible, source: profile.name)
+    }
+
+    /// Converts to canonical units and checks plausible ranges, for device messages and
+    /// imported rows alike; `source` names where the ranges come from in the message.
+    public static func normalise(
+        _ message: DecodedMessage, plausible: [ReadingKind: ClosedRange<Double>], source: String?
+    ) throws(Rejection) -> PreparedMessage {
         var readings: [PreparedReading] = []
         for measurement in message.measurements {
             guard let canonical = measurement.original.canonical(for: measurement.kind) else {
                 throw Rejection(
                     .wrongUnit,
                     "\(measurement.kind.displayName) reported in \(measurement.original.unit.rawValue), which cannot express it (expected a unit like \(measurement.kind.canonicalUnit.rawValue))",
-                    serial: message.serial, profileID: profile.id)
+                    serial: message.serial, profileID: message.profileID)
             }
-            if let range = profile.plausible[measurement.kind], !range.contains(canonical.value) {
+            if let range = plausible[measurement.kind], !range.contains(canonical.value) {
                 let limits =
                     "\(Quantity(range.lowerBound, canonical.unit).description)–\(Quantity(range.upperBound, canonical.unit).description)"
                 throw Rejection(
                     .implausibleValue,
-                    "\(measurement.kind.displayName) \(canonical) is outside the plausible \(limits) for \(profile.name)",
-                    serial: message.serial, profileID: profile.id)
+                    "\(measurement.kind.displayName) \(canonical) is outside the plausible \(limits)\(source.map { " for \($0)" } ?? "")",
+                    serial: message.serial, profileID: message.profileID)
             }
             readings.append(
                 PreparedReading(
@@ -73,6 +81,6 @@ public struct MessageDecoder: Sendable {
                 ))
         }
         return PreparedMessage(
-            profileID: profile.id, serial: message.serial, messageID: message.messageID, readings: readings)
+            profileID: message.profileID, serial: message.serial, messageID: message.messageID, readings: readings)
     }
 }
