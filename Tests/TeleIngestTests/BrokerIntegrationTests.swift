@@ -125,6 +125,26 @@ import Vitals
         }
     }
 
+    @Test("the running service checks for missing data on its own, without any message arriving")
+    func missingDataTimer() async throws {
+        try await withBroker { broker in
+            try await withTemporaryDirectory { directory in
+                let started = Date().addingTimeInterval(-30 * 86_400)
+                try await withIngestService(broker: broker, directory: directory, prepare: { store in
+                    try store.addPatient(id: "P-QUIET", name: "Test Patient Quiet", monitoringStart: started)
+                    try store.pair(serial: "HV10-QUIET", patientID: "P-QUIET", from: started)
+                }) { service in
+                    let store = service.store
+                    #expect(try await eventually {
+                        try Set(store.flags(patientID: "P-QUIET", state: .open).map(\.ruleID)) == ["missing-weight", "missing-blood-pressure"]
+                    })
+                    let flag = try #require(try store.flags(patientID: "P-QUIET").first { $0.ruleID == "missing-weight" })
+                    #expect(flag.explanation.hasPrefix("no weight since monitoring started"))
+                }
+            }
+        }
+    }
+
     @Test("with receipts on, the gateway is told which messages were committed")
     func receipts() async throws {
         try await withBroker { broker in

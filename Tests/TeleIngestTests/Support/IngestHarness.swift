@@ -4,9 +4,10 @@ import ServiceLifecycle
 import TeleIngest
 
 /// Runs an in-process `IngestService` against `broker` on a fresh store with the test cohort,
-/// and shuts it down gracefully afterwards.
+/// and shuts it down gracefully afterwards. `prepare` runs on the store before the service starts.
 func withIngestService<T>(
     broker: Broker, directory: URL, configure: (inout IngestConfiguration) -> Void = { _ in },
+    prepare: (MonitoringStore) throws -> Void = { _ in },
     _ body: (IngestService) async throws -> T
 ) async throws -> T {
     var configuration = IngestConfiguration()
@@ -16,7 +17,9 @@ func withIngestService<T>(
     configuration.session.clientID = "ingest-\(UInt32.random(in: 0...UInt32.max))"
     configuration.rules.file = Paths.packageRoot.appendingPathComponent("rules/heart-failure.yaml").path
     configure(&configuration)
-    try TestCohort.register(in: MonitoringStore(path: configuration.databasePath))
+    let store = try MonitoringStore(path: configuration.databasePath)
+    try TestCohort.register(in: store)
+    try prepare(store)
     let logger = Logger(label: "tele-ingest-test")
     let service = try IngestService(configuration: configuration, logger: logger)
     let group = ServiceGroup(services: [service], logger: logger)
