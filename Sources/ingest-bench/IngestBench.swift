@@ -33,13 +33,17 @@ struct IngestBench: AsyncParsableCommand {
             print("registered \(patients) patients")
             return
         }
-        guard let endpoint = BrokerEndpoint(url: broker) else { throw ValidationError("--broker expects mqtt://host:port") }
+        guard let endpoint = BrokerEndpoint(url: broker) else {
+            throw ValidationError("--broker expects mqtt://host:port")
+        }
         let sent = Mutex<[String: ContinuousClock.Instant]>([:])
         let latencies = Mutex<[Double]>([])
         let clock = ContinuousClock()
         let receipts = try MQTTConnection(
             endpoint: endpoint,
-            options: SessionOptions(clientID: "bench-receipts-\(UInt32.random(in: 0...UInt32.max))", cleanSession: true, topicFilters: ["\(receiptPrefix)/+/receipt"]),
+            options: SessionOptions(
+                clientID: "bench-receipts-\(UInt32.random(in: 0...UInt32.max))", cleanSession: true,
+                topicFilters: ["\(receiptPrefix)/+/receipt"]),
             logger: Logger(label: "ingest-bench")
         ) { message in
             let arrived = clock.now
@@ -53,7 +57,8 @@ struct IngestBench: AsyncParsableCommand {
         }
         try receipts.start()
         let publisher = try MQTTConnection(
-            endpoint: endpoint, options: SessionOptions(clientID: "bench-pub-\(UInt32.random(in: 0...UInt32.max))", cleanSession: true),
+            endpoint: endpoint,
+            options: SessionOptions(clientID: "bench-pub-\(UInt32.random(in: 0...UInt32.max))", cleanSession: true),
             logger: Logger(label: "ingest-bench"), onMessage: { _ in })
         try publisher.start()
         guard await receipts.waitUntilConnected(), await publisher.waitUntilConnected() else {
@@ -74,14 +79,25 @@ struct IngestBench: AsyncParsableCommand {
         }
         let elapsed = clock.now - began
         let deadline = clock.now + .seconds(60)
-        while latencies.withLock({ $0.count }) < messages, clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        while latencies.withLock({ $0.count }) < messages, clock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         publisher.stop()
         receipts.stop()
         let sorted = latencies.withLock { $0 }.sorted()
-        guard !sorted.isEmpty else { throw ValidationError("no receipts arrived: is tele-ingest running with receipts.enabled?") }
+        guard !sorted.isEmpty else {
+            throw ValidationError("no receipts arrived: is tele-ingest running with receipts.enabled?")
+        }
         func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        print(String(format: "published %d messages in %.1f s (%.0f msg/s); receipts for %d", messages, seconds, Double(messages) / seconds, sorted.count))
-        print(String(format: "publish → committed (readings and flags) → receipt, ms: p50 %.1f  p90 %.1f  p99 %.1f  max %.1f", percentile(0.5), percentile(0.9), percentile(0.99), sorted.last!))
+        print(
+            String(
+                format: "published %d messages in %.1f s (%.0f msg/s); receipts for %d", messages, seconds,
+                Double(messages) / seconds, sorted.count))
+        print(
+            String(
+                format:
+                    "publish → committed (readings and flags) → receipt, ms: p50 %.1f  p90 %.1f  p99 %.1f  max %.1f",
+                percentile(0.5), percentile(0.9), percentile(0.99), sorted.last!))
     }
 }

@@ -130,15 +130,22 @@ import Vitals
         try await withBroker { broker in
             try await withTemporaryDirectory { directory in
                 let started = Date().addingTimeInterval(-30 * 86_400)
-                try await withIngestService(broker: broker, directory: directory, prepare: { store in
-                    try store.addPatient(id: "P-QUIET", name: "Test Patient Quiet", monitoringStart: started)
-                    try store.pair(serial: "HV10-QUIET", patientID: "P-QUIET", from: started)
-                }) { service in
+                try await withIngestService(
+                    broker: broker, directory: directory,
+                    prepare: { store in
+                        try store.addPatient(id: "P-QUIET", name: "Test Patient Quiet", monitoringStart: started)
+                        try store.pair(serial: "HV10-QUIET", patientID: "P-QUIET", from: started)
+                    }
+                ) { service in
                     let store = service.store
-                    #expect(try await eventually {
-                        try Set(store.flags(patientID: "P-QUIET", state: .open).map(\.ruleID)) == ["missing-weight", "missing-blood-pressure"]
-                    })
-                    let flag = try #require(try store.flags(patientID: "P-QUIET").first { $0.ruleID == "missing-weight" })
+                    #expect(
+                        try await eventually {
+                            try Set(store.flags(patientID: "P-QUIET", state: .open).map(\.ruleID)) == [
+                                "missing-weight", "missing-blood-pressure",
+                            ]
+                        })
+                    let flag = try #require(
+                        try store.flags(patientID: "P-QUIET").first { $0.ruleID == "missing-weight" })
                     #expect(flag.explanation.hasPrefix("no weight since monitoring started"))
                 }
             }

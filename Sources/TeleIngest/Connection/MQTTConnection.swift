@@ -123,7 +123,6 @@ public final class MQTTConnection: @unchecked Sendable {
         session.withLock { $0.state }
     }
 
-
     /// How many of our QoS ≥ 1 publishes the broker has acknowledged (PUBACK received).
     public var acknowledgedPublishes: Int {
         session.withLock { $0.acknowledgedPublishes }

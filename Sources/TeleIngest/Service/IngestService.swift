@@ -23,7 +23,6 @@ public final class IngestService: Service, Sendable {
         running.withLock { $0?.state } ?? .idle
     }
 
-
     /// Opens the store and loads the device profiles; refuses to start on any problem.
     public init(configuration: IngestConfiguration, logger: Logger) throws {
         self.configuration = configuration

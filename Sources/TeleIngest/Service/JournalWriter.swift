@@ -19,7 +19,6 @@ final class JournalWriter: Sendable {
         self.wake = wake
     }
 
-
     /// Tells a stuck `write` to give up by ending the process.
     func beginStopping() {
         stopping.store(true, ordering: .sequentiallyConsistent)
