@@ -87,10 +87,21 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "FollowUp",
+            dependencies: ["TeleIngest", "ThresholdRules", "Vitals"],
+            swiftSettings: strictSettings
+        ),
+        .target(name: "TerminalUI", swiftSettings: strictSettings),
+        .target(
+            name: "ConsoleScreens",
+            dependencies: ["FollowUp", "TerminalUI", "TeleIngest", "ThresholdRules", "Vitals"],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "nurse-console",
             dependencies: [
-                "TeleIngest",
+                "ConsoleScreens", "FollowUp", "TerminalUI", "TeleIngest", "ThresholdRules", "Vitals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings

@@ -66,7 +66,8 @@ struct FlagsCommand: ParsableCommand {
         @Option(help: "What was done or agreed.") var comment: String?
 
         func run() throws {
-            let closed = try store.openStore().acknowledge(flagID: flag, by: by, comment: comment)
+            let closed = try store.openStore().acknowledge(
+                flagID: flag, by: Clinician(name: by, role: .nurse), comment: comment)
             print("flag \(closed.id) (\(closed.ruleID), \(closed.severity.rawValue)) acknowledged by \(by)")
         }
     }

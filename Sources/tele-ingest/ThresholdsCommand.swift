@@ -22,7 +22,8 @@ struct ThresholdsCommand: ParsableCommand {
             let configuration = try store.configuration()
             let ruleSet = try configuration.rules.file.map { try RuleFile.load(from: URL(fileURLWithPath: $0)) }
             let record = try store.openStore().addPersonalSetting(
-                patientID: patient, PersonalSetting(change, validFrom: validFrom), reason: reason, by: by,
+                patientID: patient, PersonalSetting(change, validFrom: validFrom), reason: reason,
+                by: Clinician(name: by, role: .cardiologist),
                 ruleSet: ruleSet)
             print(
                 "recorded for \(patient) from \(Output.utc(validFrom)) by \(by); open flags then: \(record.openFlagIDs.isEmpty ? "none" : record.openFlagIDs.map(String.init).joined(separator: ", "))"
@@ -79,14 +80,7 @@ struct ThresholdsCommand: ParsableCommand {
             Output.table(
                 ["FROM", "SETTING", "BY", "SET AT", "WHY", "OPEN FLAGS THEN"],
                 records.map { record in
-                    let what: String
-                    switch record.setting.change {
-                    case .limit(let rule, let parameter, let value):
-                        what = "\(rule).\(parameter) = \(value.map { Quantity.format($0, decimals: 1) } ?? "default")"
-                    case .dryWeight(let kg):
-                        what = "dry weight \(kg.map { Quantity.format($0, decimals: 1) + " kg" } ?? "cleared")"
-                    case .suspension(let rule, let until, _): what = "\(rule) suspended until \(Output.utc(until))"
-                    }
+                    let what = record.setting.change.summary
                     return [
                         Output.utc(record.setting.validFrom), what, record.setBy, Output.utc(record.setAt),
                         record.reason,

@@ -3,8 +3,8 @@ import Yams
 
 /// Reads a YAML file into a `Decodable` type and turns every failure into a `ConfigurationError`
 /// that names the file, the field and the expectation (with the line for syntax errors).
-enum YAMLFile {
-    static func decode<T: Decodable>(_ type: T.Type, from url: URL) throws(ConfigurationError) -> T {
+package enum YAMLFile {
+    package static func decode<T: Decodable>(_ type: T.Type, from url: URL) throws(ConfigurationError) -> T {
         let text: String
         do {
             text = try String(contentsOf: url, encoding: .utf8)
@@ -15,7 +15,7 @@ enum YAMLFile {
         return try decode(type, from: text, file: url.path)
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, from text: String, file: String) throws(ConfigurationError) -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, from text: String, file: String) throws(ConfigurationError) -> T {
         do {
             return try YAMLDecoder().decode(type, from: text)
         } catch let error as DecodingError {

@@ -61,12 +61,14 @@ extension MonitoringStore {
         }
     }
 
-    /// A nurse's acknowledgement: closes an open flag with who and a comment. A red flag needs a
-    /// comment; an escalated flag waits for the cardiologist's answer and cannot be acknowledged.
+    /// A nurse's acknowledgement: closes an open flag with who and a comment, and writes it to the
+    /// audit log in the same transaction. A red flag needs a comment; an escalated flag waits for
+    /// the cardiologist's answer and cannot be acknowledged.
     @discardableResult
-    public func acknowledge(flagID: Int64, by user: String, comment: String?, at now: Date = Date()) throws
+    public func acknowledge(flagID: Int64, by clinician: Clinician, comment: String?, at now: Date = Date()) throws
         -> PatientFlag
     {
+        let user = clinician.name
         let operation = "acknowledging flag \(flagID)"
         return try database.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM flag WHERE id = ?", arguments: [flagID]) else {
@@ -92,6 +94,10 @@ extension MonitoringStore {
                 arguments: [
                     now.millisecondsSince1970, user, text.isEmpty ? nil : text, now.millisecondsSince1970, flagID,
                 ])
+            try audit(
+                .flagAcknowledged, by: clinician, patientID: flag.patientID,
+                detail: "flag \(flagID) (\(flag.ruleID), \(flag.severity.rawValue))\(text.isEmpty ? "" : ": \(text)")",
+                at: now, db: db)
             return try PatientFlag(row: Row.fetchOne(db, sql: "SELECT * FROM flag WHERE id = ?", arguments: [flagID])!)
         }
     }

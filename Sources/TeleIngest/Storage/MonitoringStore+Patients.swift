@@ -11,15 +11,19 @@ public struct Patient: Sendable, Hashable, Codable {
     /// IANA zone that defines the patient's calendar days.
     public var timeZone: String
     public var createdAt: Date
+    /// When follow-up began: the measurement plan is daily in the first days after it.
+    public var monitoringStart: Date
 
     public init(
-        id: String, name: String, cpr: String? = nil, timeZone: String = "Europe/Copenhagen", createdAt: Date = Date()
+        id: String, name: String, cpr: String? = nil, timeZone: String = "Europe/Copenhagen", createdAt: Date = Date(),
+        monitoringStart: Date? = nil
     ) {
         self.id = id
         self.name = name
         self.cpr = cpr
         self.timeZone = timeZone
         self.createdAt = createdAt
+        self.monitoringStart = monitoringStart ?? createdAt
     }
 
     /// The CPR number with the serial part hidden (`010101-****`), or `nil`.
@@ -64,7 +68,8 @@ extension MonitoringStore {
         guard TimeZone(identifier: timeZone) != nil else {
             throw StoreError(operation, "'\(timeZone)' is not a time zone name (e.g. Europe/Copenhagen)")
         }
-        let patient = Patient(id: id, name: name, cpr: normalisedCPR, timeZone: timeZone)
+        let patient = Patient(
+            id: id, name: name, cpr: normalisedCPR, timeZone: timeZone, monitoringStart: monitoringStart)
         try database.write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM patient WHERE id = ?", arguments: [id]) == true {
                 throw StoreError(operation, "a patient with this id exists already")
@@ -74,7 +79,7 @@ extension MonitoringStore {
                     "INSERT INTO patient (id, name, cpr, time_zone, created_at, monitoring_start) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [
                     patient.id, patient.name, patient.cpr, patient.timeZone, patient.createdAt.millisecondsSince1970,
-                    (monitoringStart ?? patient.createdAt).millisecondsSince1970,
+                    patient.monitoringStart.millisecondsSince1970,
                 ])
         }
         return patient
@@ -97,8 +102,10 @@ extension MonitoringStore {
 
 extension Patient {
     init(row: Row) {
+        let start: Int64? = row["monitoring_start"]
         self.init(
             id: row["id"], name: row["name"], cpr: row["cpr"], timeZone: row["time_zone"],
-            createdAt: Date(millisecondsSince1970: row["created_at"]))
+            createdAt: Date(millisecondsSince1970: row["created_at"]),
+            monitoringStart: start.map(Date.init(millisecondsSince1970:)))
     }
 }

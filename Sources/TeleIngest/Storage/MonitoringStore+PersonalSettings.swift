@@ -15,29 +15,35 @@ public struct PersonalSettingRecord: Sendable, Hashable, Codable {
 }
 
 extension MonitoringStore {
-    /// Records a cardiologist's personal setting for a patient. Appended, never changed: a later
-    /// setting of the same target replaces it from its own `validFrom` on.
+    /// Records a cardiologist's personal setting for a patient, with an audit-log entry in the
+    /// same transaction. Appended, never changed: a later setting of the same target replaces it
+    /// from its own `validFrom` on. Only a cardiologist may change thresholds.
     @discardableResult
     public func addPersonalSetting(
-        patientID: String, _ setting: PersonalSetting, reason: String, by user: String, ruleSet: RuleSet?,
+        patientID: String, _ setting: PersonalSetting, reason: String, by clinician: Clinician, ruleSet: RuleSet?,
         at now: Date = Date()
     ) throws -> PersonalSettingRecord {
+        try checkPersonalSetting(patientID: patientID, setting, reason: reason, by: clinician, ruleSet: ruleSet)
+        return try database.write { db in
+            try insertPersonalSetting(patientID: patientID, setting, reason: reason, by: clinician, at: now, db: db)
+        }
+    }
+
+    /// Refuses a setting that cannot be applied, before any transaction starts.
+    func checkPersonalSetting(
+        patientID: String, _ setting: PersonalSetting, reason: String, by clinician: Clinician, ruleSet: RuleSet?
+    ) throws {
         let operation = "recording a personal setting for patient \(patientID)"
+        guard clinician.mayChangeThresholds else {
+            throw StoreError(
+                operation, "\(clinician.name) has the \(clinician.role.rawValue) role; only a cardiologist changes thresholds")
+        }
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw StoreError(operation, "a reason is required")
         }
-        guard !user.isEmpty else { throw StoreError(operation, "who sets it is required") }
-        var kind = ""
-        var ruleID: String?
-        var parameter: String?
-        var value: Double?
-        var until: Date?
+        guard !clinician.name.isEmpty else { throw StoreError(operation, "who sets it is required") }
         switch setting.change {
-        case .limit(let rule, let name, let number):
-            kind = "limit"
-            ruleID = rule
-            parameter = name
-            value = number
+        case .limit(let rule, let name, _):
             if let ruleSet {
                 guard let known = ruleSet.rules.first(where: { $0.id == rule }) else {
                     throw StoreError(operation, "no rule '\(rule)' in \(ruleSet.label)")
@@ -51,15 +57,10 @@ extension MonitoringStore {
                 }
             }
         case .dryWeight(let kg):
-            kind = "dryWeight"
-            value = kg
             if let kg, !(20...350).contains(kg) {
                 throw StoreError(operation, "a dry weight between 20 and 350 kg is expected")
             }
         case .suspension(let rule, let end, _):
-            kind = "suspension"
-            ruleID = rule
-            until = end
             if let ruleSet, !ruleSet.rules.contains(where: { $0.id == rule }) {
                 throw StoreError(operation, "no rule '\(rule)' in \(ruleSet.label)")
             }
@@ -67,30 +68,57 @@ extension MonitoringStore {
                 throw StoreError(operation, "the suspension must end after it starts")
             }
         }
-        return try database.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM patient WHERE id = ?", arguments: [patientID]) == true
-            else {
-                throw StoreError(operation, "no patient with this id")
-            }
-            let open = try Int64.fetchAll(
-                db, sql: "SELECT id FROM flag WHERE patient_id = ? AND state != 'closed' ORDER BY id",
-                arguments: [patientID])
-            let openText = String(decoding: try JSONEncoder().encode(open), as: UTF8.self)
-            try db.execute(
-                sql: """
-                    INSERT INTO personal_setting (patient_id, kind, rule_id, parameter, value, until, valid_from, reason, set_by, set_at, open_flags)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    patientID, kind, ruleID, parameter, value, until?.millisecondsSince1970,
-                    setting.validFrom.millisecondsSince1970,
-                    reason, user, now.millisecondsSince1970, openText,
-                ])
-            return PersonalSettingRecord(
-                id: db.lastInsertedRowID, patientID: patientID, setting: setting, reason: reason, setBy: user,
-                setAt: now,
-                openFlagIDs: open)
+    }
+
+    /// Appends a checked setting and its audit entry inside the caller's transaction.
+    func insertPersonalSetting(
+        patientID: String, _ setting: PersonalSetting, reason: String, by clinician: Clinician, at now: Date,
+        db: Database
+    ) throws -> PersonalSettingRecord {
+        let operation = "recording a personal setting for patient \(patientID)"
+        var kind = ""
+        var ruleID: String?
+        var parameter: String?
+        var value: Double?
+        var until: Date?
+        switch setting.change {
+        case .limit(let rule, let name, let number):
+            kind = "limit"
+            ruleID = rule
+            parameter = name
+            value = number
+        case .dryWeight(let kg):
+            kind = "dryWeight"
+            value = kg
+        case .suspension(let rule, let end, _):
+            kind = "suspension"
+            ruleID = rule
+            until = end
         }
+        guard try Bool.fetchOne(db, sql: "SELECT 1 FROM patient WHERE id = ?", arguments: [patientID]) == true else {
+            throw StoreError(operation, "no patient with this id")
+        }
+        let open = try Int64.fetchAll(
+            db, sql: "SELECT id FROM flag WHERE patient_id = ? AND state IN ('open', 'escalated') ORDER BY id",
+            arguments: [patientID])
+        let openText = String(decoding: try JSONEncoder().encode(open), as: UTF8.self)
+        try db.execute(
+            sql: """
+                INSERT INTO personal_setting (patient_id, kind, rule_id, parameter, value, until, valid_from, reason, set_by, set_at, open_flags)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                patientID, kind, ruleID, parameter, value, until?.millisecondsSince1970,
+                setting.validFrom.millisecondsSince1970,
+                reason, clinician.name, now.millisecondsSince1970, openText,
+            ])
+        let record = PersonalSettingRecord(
+            id: db.lastInsertedRowID, patientID: patientID, setting: setting, reason: reason, setBy: clinician.name,
+            setAt: now, openFlagIDs: open)
+        try audit(
+            .thresholdChanged, by: clinician, patientID: patientID,
+            detail: "setting \(record.id): \(setting.change.summary); reason: \(reason)", at: now, db: db)
+        return record
     }
 
     /// A patient's personal settings in the order they take effect.

@@ -145,6 +145,79 @@ enum Schema {
                         BEGIN SELECT RAISE(ABORT, 'personal settings are append-only'); END;
                     """)
         }
+        migrator.registerMigration("v3: follow-up: notes, weekly reviews, escalations, audit log") { db in
+            try db.execute(
+                sql: """
+                    -- What the nurse and the patient talked about; part of the record, never edited.
+                    CREATE TABLE note (
+                        id INTEGER PRIMARY KEY,
+                        patient_id TEXT NOT NULL REFERENCES patient(id),
+                        contact TEXT NOT NULL CHECK (contact IN ('phone', 'video', 'home-visit', 'none')),
+                        text TEXT NOT NULL,
+                        written_by TEXT NOT NULL,
+                        written_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX note_by_patient ON note(patient_id, written_at);
+                    CREATE TRIGGER note_no_update BEFORE UPDATE ON note
+                        BEGIN SELECT RAISE(ABORT, 'notes are append-only'); END;
+                    CREATE TRIGGER note_no_delete BEFORE DELETE ON note
+                        BEGIN SELECT RAISE(ABORT, 'notes are append-only'); END;
+
+                    -- "Reviewed for the week": one per patient and ISO week (2026-W47).
+                    CREATE TABLE review (
+                        patient_id TEXT NOT NULL REFERENCES patient(id),
+                        week TEXT NOT NULL,
+                        reviewed_by TEXT NOT NULL,
+                        reviewed_at INTEGER NOT NULL,
+                        PRIMARY KEY (patient_id, week)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX review_by_week ON review(week);
+
+                    -- An escalation to the heart-failure hotline with the brief as sent, and the
+                    -- cardiologist's answer once recorded.
+                    CREATE TABLE escalation (
+                        id INTEGER PRIMARY KEY,
+                        patient_id TEXT NOT NULL REFERENCES patient(id),
+                        reason TEXT NOT NULL,
+                        brief TEXT NOT NULL,
+                        flag_ids TEXT NOT NULL,
+                        hotline_open INTEGER NOT NULL,
+                        escalated_by TEXT NOT NULL,
+                        escalated_at INTEGER NOT NULL,
+                        decision TEXT CHECK (decision IN ('medication-changed', 'thresholds-changed', 'outpatient-visit', 'admission', 'no-change')),
+                        medication_change TEXT,
+                        answer_comment TEXT,
+                        next_review TEXT,
+                        setting_ids TEXT,
+                        answered_by TEXT,
+                        answered_at INTEGER
+                    );
+                    CREATE INDEX escalation_by_patient ON escalation(patient_id, escalated_at);
+                    CREATE INDEX escalation_unanswered ON escalation(patient_id) WHERE answered_at IS NULL;
+                    CREATE TRIGGER escalation_answer_once BEFORE UPDATE ON escalation
+                        WHEN OLD.answered_at IS NOT NULL OR NEW.brief IS NOT OLD.brief OR NEW.reason IS NOT OLD.reason
+                            OR NEW.escalated_by IS NOT OLD.escalated_by OR NEW.escalated_at IS NOT OLD.escalated_at
+                        BEGIN SELECT RAISE(ABORT, 'an escalation is recorded once and answered once'); END;
+                    CREATE TRIGGER escalation_no_delete BEFORE DELETE ON escalation
+                        BEGIN SELECT RAISE(ABORT, 'escalations are part of the record'); END;
+
+                    -- Who looked at or did what, to which patient: append-only.
+                    CREATE TABLE audit_log (
+                        id INTEGER PRIMARY KEY,
+                        at INTEGER NOT NULL,
+                        user TEXT NOT NULL,
+                        role TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        patient_id TEXT,
+                        detail TEXT NOT NULL
+                    );
+                    CREATE INDEX audit_by_patient ON audit_log(patient_id, at);
+                    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+                        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+                        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                    """)
+        }
         return migrator
     }
 }

@@ -22,6 +22,19 @@ public struct PersonalSetting: Sendable, Hashable, Codable {
     }
 }
 
+extension PersonalSetting.Change {
+    /// The change in a few words: "systolic-range.yellowBelow = 85", "dry weight 78.5 kg".
+    public var summary: String {
+        switch self {
+        case .limit(let rule, let parameter, let value):
+            "\(rule).\(parameter) = \(value.map { Quantity.format($0, decimals: 1) } ?? "default")"
+        case .dryWeight(let kg): "dry weight \(kg.map { Quantity.format($0, decimals: 1) + " kg" } ?? "cleared")"
+        case .suspension(let rule, let until, _):
+            "\(rule) suspended until \(until.formatted(.iso8601.year().month().day()))"
+        }
+    }
+}
+
 /// What the rules need to know about a patient besides the readings.
 public struct PatientContext: Sendable, Hashable {
     /// Defines the patient's calendar days.

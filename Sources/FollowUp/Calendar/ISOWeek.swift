@@ -1,0 +1,74 @@
+import Foundation
+import ThresholdRules
+
+/// An ISO 8601 week (`2026-W47`), Monday to Sunday: the unit of the nurse's follow-up.
+public struct ISOWeek: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    public var year: Int
+    public var week: Int
+
+    /// The week `instant` falls in, in `zone`.
+    public init(containing instant: Date, in zone: TimeZone) {
+        self.init(containing: LocalDay(instant, in: zone))
+    }
+
+    /// The week a local day falls in.
+    public init(containing day: LocalDay) {
+        // 1970-01-01 was a Thursday: weekday 0 = Monday.
+        let weekday = ((day.number + 3) % 7 + 7) % 7
+        let thursday = day.adding(days: 3 - weekday)
+        let year = Self.year(of: thursday)
+        self.year = year
+        self.week = (Self.dayOfYear(thursday, year: year) - 1) / 7 + 1
+    }
+
+    /// Parses `2026-W47` (also `2026W47`); `nil` for anything else or a week the year lacks.
+    public init?(_ text: String) {
+        let parts = text.uppercased().replacingOccurrences(of: "-W", with: "W").split(separator: "W")
+        guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, let year = Int(parts[0]),
+            let week = Int(parts[1]), week >= 1
+        else { return nil }
+        self.year = year
+        self.week = week
+        guard ISOWeek(containing: monday).week == week else { return nil }
+    }
+
+    /// The week's Monday.
+    public var monday: LocalDay {
+        // The Thursday of week 1 is the first Thursday of the year.
+        let januaryFourth = Self.firstOfYear(year).adding(days: 3)
+        let weekday = ((januaryFourth.number + 3) % 7 + 7) % 7
+        return januaryFourth.adding(days: -weekday + (week - 1) * 7)
+    }
+
+    /// Monday to Sunday.
+    public var days: [LocalDay] { (0..<7).map { monday.adding(days: $0) } }
+
+    /// The first instant of the week in `zone` (Monday 00:00).
+    public func start(in zone: TimeZone) -> Date { monday.start(in: zone) }
+
+    /// The first instant after the week in `zone`.
+    public func end(in zone: TimeZone) -> Date { monday.adding(days: 7).start(in: zone) }
+
+    public var previous: ISOWeek { ISOWeek(containing: monday.adding(days: -7)) }
+    public var next: ISOWeek { ISOWeek(containing: monday.adding(days: 7)) }
+
+    /// `2026-W47`.
+    public var description: String { String(format: "%04d-W%02d", year, week) }
+
+    public static func < (lhs: ISOWeek, rhs: ISOWeek) -> Bool { (lhs.year, lhs.week) < (rhs.year, rhs.week) }
+
+    private static func firstOfYear(_ year: Int) -> LocalDay {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let date = calendar.date(from: DateComponents(year: year, month: 1, day: 1))!
+        return LocalDay(date, in: TimeZone(identifier: "UTC")!)
+    }
+
+    private static func year(of day: LocalDay) -> Int {
+        Int(day.description.prefix(4))!
+    }
+
+    private static func dayOfYear(_ day: LocalDay, year: Int) -> Int {
+        firstOfYear(year).days(to: day) + 1
+    }
+}

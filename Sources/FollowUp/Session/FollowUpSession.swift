@@ -1,0 +1,135 @@
+import Foundation
+import TeleIngest
+import ThresholdRules
+
+/// Something the console cannot do, in words for the person at the keyboard.
+public struct FollowUpError: Error, CustomStringConvertible, Sendable, Equatable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// One clinician's work at the console: every view and action goes through here, so every one
+/// is written to the audit log with who, when and which patient. The clock is injected: what
+/// "this week" and "the hotline is open" mean is decided by `now()`, never by a hidden wall clock.
+public struct FollowUpSession: Sendable {
+    public let store: MonitoringStore
+    public let clinician: Clinician
+    public let ruleSet: RuleSet?
+    /// The nurse's zone: defines "this week".
+    public let timeZone: TimeZone
+    public let hotline: HotlineSchedule
+    public let now: @Sendable () -> Date
+
+    public init(
+        store: MonitoringStore, clinician: Clinician, ruleSet: RuleSet?, timeZone: TimeZone,
+        hotline: HotlineSchedule, now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.store = store
+        self.clinician = clinician
+        self.ruleSet = ruleSet
+        self.timeZone = timeZone
+        self.hotline = hotline
+        self.now = now
+    }
+
+    /// The current ISO week in the nurse's zone.
+    public var currentWeek: ISOWeek { ISOWeek(containing: now(), in: timeZone) }
+
+    /// The worklist for `week` (default: this week). Audited as one view of the list.
+    public func worklist(week: ISOWeek? = nil) throws -> Worklist {
+        let week = week ?? currentWeek
+        let instant = now()
+        let start = week.start(in: timeZone)
+        // Weighings a day either side: each patient's own zone decides which day they fall on.
+        let snapshot = try store.worklistSnapshot(
+            week: week.description, referenceBefore: start, weighingsFrom: start.addingTimeInterval(-86_400),
+            weighingsTo: week.end(in: timeZone).addingTimeInterval(86_400))
+        let list = Worklist(snapshot: snapshot, week: week, now: instant, defaultZone: timeZone, ruleSet: ruleSet)
+        try store.recordAudit(
+            .worklistViewed, by: clinician, patientID: nil,
+            detail: "week \(week), \(list.entries.count) patients", at: instant)
+        return list
+    }
+
+    /// A patient's record for the patient view, the last 30 days in full. Audited.
+    public func overview(patientID: String, audited: Bool = true) throws -> PatientOverview {
+        let instant = now()
+        guard let record = try store.patientRecord(id: patientID, since: instant.addingTimeInterval(-31 * 86_400))
+        else { throw FollowUpError("no patient with id '\(patientID)'") }
+        if audited {
+            try store.recordAudit(.patientViewed, by: clinician, patientID: patientID, detail: "patient view", at: instant)
+        }
+        return PatientOverview(record: record, ruleSet: ruleSet, now: instant, defaultZone: timeZone)
+    }
+
+    @discardableResult
+    public func acknowledge(flagID: Int64, comment: String?) throws -> PatientFlag {
+        try store.acknowledge(flagID: flagID, by: clinician, comment: comment, at: now())
+    }
+
+    @discardableResult
+    public func note(patientID: String, contact: ContactNote.Contact, text: String) throws -> ContactNote {
+        try store.addNote(patientID: patientID, contact: contact, text: text, by: clinician, at: now())
+    }
+
+    @discardableResult
+    public func review(patientID: String, week: ISOWeek? = nil) throws -> WeeklyReview {
+        try store.markReviewed(
+            patientID: patientID, week: (week ?? currentWeek).description, by: clinician, at: now())
+    }
+
+    /// The brief as it would be sent now, and what the hotline's hours mean now. Not recorded.
+    public func draft(patientID: String, brief: EscalationBrief) throws -> (text: String, notice: [String]) {
+        let instant = now()
+        let overview = try overview(patientID: patientID, audited: false)
+        return (brief.text(for: overview, by: clinician, at: instant), hotline.notice(at: instant))
+    }
+
+    /// Records the escalation with its brief and whether the hotline was open; returns it with
+    /// the notice to show (the number to call, or that it is closed and what to do instead).
+    public func escalate(patientID: String, brief: EscalationBrief) throws -> (
+        escalation: Escalation, notice: [String]
+    ) {
+        let instant = now()
+        guard !brief.reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw FollowUpError("a reason is required: why should the hotline look at this patient?")
+        }
+        let overview = try overview(patientID: patientID, audited: false)
+        let escalation = try store.escalate(
+            patientID: patientID, reason: brief.reason, brief: brief.text(for: overview, by: clinician, at: instant),
+            hotlineOpen: hotline.status(at: instant).isOpen, by: clinician, at: instant)
+        return (escalation, hotline.notice(at: instant))
+    }
+
+    /// The brief of an escalation as recorded. Audited as a view of the patient.
+    public func brief(escalationID: Int64) throws -> Escalation {
+        guard let escalation = try store.escalation(id: escalationID) else {
+            throw FollowUpError("no escalation with id \(escalationID)")
+        }
+        try store.recordAudit(
+            .briefViewed, by: clinician, patientID: escalation.patientID, detail: "escalation \(escalationID)",
+            at: now())
+        return escalation
+    }
+
+    /// The cardiologist's answer; new thresholds go through the rules' personal settings.
+    @discardableResult
+    public func answer(
+        escalationID: Int64, decision: Escalation.Decision, medicationChange: String?, comment: String?,
+        nextReview: String?, settings: [PersonalSetting.Change]
+    ) throws -> Escalation {
+        let instant = now()
+        return try store.answer(
+            escalationID: escalationID, decision: decision, medicationChange: medicationChange, comment: comment,
+            nextReview: nextReview, settings: settings.map { PersonalSetting($0, validFrom: instant) },
+            ruleSet: ruleSet, by: clinician, at: instant)
+    }
+
+    /// The audit log, optionally of one patient. Reading it is itself audited.
+    public func auditLog(patientID: String?, limit: Int?) throws -> [AuditEntry] {
+        let entries = try store.auditLog(patientID: patientID, limit: limit)
+        try store.recordAudit(
+            .auditViewed, by: clinician, patientID: patientID, detail: "audit log", at: now())
+        return entries
+    }
+}

@@ -1,0 +1,236 @@
+import Foundation
+import GRDB
+import ThresholdRules
+
+/// A patient escalated to the heart-failure hotline: the brief as sent and, once recorded, the
+/// cardiologist's answer. Recorded once, answered once.
+public struct Escalation: Sendable, Hashable, Codable {
+    /// What the cardiologist decided.
+    public enum Decision: String, Sendable, Hashable, Codable, CaseIterable {
+        case medicationChanged = "medication-changed"
+        case thresholdsChanged = "thresholds-changed"
+        case outpatientVisit = "outpatient-visit"
+        case admission
+        case noChange = "no-change"
+
+        /// In words, for screens and briefs.
+        public var words: String {
+            switch self {
+            case .medicationChanged: "medication changed"
+            case .thresholdsChanged: "personal thresholds changed"
+            case .outpatientVisit: "outpatient visit"
+            case .admission: "admission"
+            case .noChange: "no change"
+            }
+        }
+    }
+
+    /// The cardiologist's answer.
+    public struct Answer: Sendable, Hashable, Codable {
+        public var decision: Decision
+        /// The medication change in words ("furosemide 40 mg → 80 mg daily for 3 days").
+        public var medicationChange: String?
+        public var comment: String?
+        /// When the patient should next be reviewed (`YYYY-MM-DD`).
+        public var nextReview: String?
+        /// The personal settings recorded with the answer.
+        public var settingIDs: [Int64]
+        public var answeredBy: String
+        public var answeredAt: Date
+    }
+
+    public var id: Int64
+    public var patientID: String
+    /// Why the nurse escalated, in her words.
+    public var reason: String
+    /// The SBAR brief as it was sent.
+    public var brief: String
+    /// The flags open at the time; they stay `escalated` until the answer is recorded.
+    public var flagIDs: [Int64]
+    /// Whether the hotline was open when the escalation was made.
+    public var hotlineOpen: Bool
+    public var escalatedBy: String
+    public var escalatedAt: Date
+    public var answer: Answer?
+}
+
+extension MonitoringStore {
+    /// Records an escalation and marks the patient's open flags escalated, audited in the same
+    /// transaction. A patient has at most one unanswered escalation.
+    @discardableResult
+    public func escalate(
+        patientID: String, reason: String, brief: String, hotlineOpen: Bool, by clinician: Clinician,
+        at now: Date = Date()
+    ) throws -> Escalation {
+        let operation = "escalating patient \(patientID)"
+        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty else { throw StoreError(operation, "a reason is required: why the hotline should look") }
+        return try database.write { db in
+            try requirePatient(patientID, operation: operation, db: db)
+            if let pending = try Row.fetchOne(
+                db, sql: "SELECT id, escalated_at FROM escalation WHERE patient_id = ? AND answered_at IS NULL",
+                arguments: [patientID])
+            {
+                let at = Date(millisecondsSince1970: pending["escalated_at"])
+                throw StoreError(
+                    operation,
+                    "escalation \(pending["id"] as Int64) from \(at.formatted(.iso8601)) is not answered yet; record its answer first"
+                )
+            }
+            let flagIDs = try Int64.fetchAll(
+                db, sql: "SELECT id FROM flag WHERE patient_id = ? AND state = 'open' ORDER BY id",
+                arguments: [patientID])
+            let stamp = now.millisecondsSince1970
+            try db.execute(
+                sql: """
+                    INSERT INTO escalation (patient_id, reason, brief, flag_ids, hotline_open, escalated_by, escalated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [patientID, reason, brief, Self.idList(flagIDs), hotlineOpen, clinician.name, stamp])
+            let id = db.lastInsertedRowID
+            try db.execute(
+                sql: "UPDATE flag SET state = 'escalated', updated_at = ? WHERE patient_id = ? AND state = 'open'",
+                arguments: [stamp, patientID])
+            try audit(
+                .escalated, by: clinician, patientID: patientID,
+                detail:
+                    "escalation \(id); flags \(flagIDs.isEmpty ? "none" : flagIDs.map(String.init).joined(separator: ", ")); hotline \(hotlineOpen ? "open" : "closed")",
+                at: now, db: db)
+            return Escalation(
+                id: id, patientID: patientID, reason: reason, brief: brief, flagIDs: flagIDs, hotlineOpen: hotlineOpen,
+                escalatedBy: clinician.name, escalatedAt: now)
+        }
+    }
+
+    /// Records the cardiologist's answer: the decision, any personal settings (through the same
+    /// audited path as `addPersonalSetting`), and closes the escalated flags with the decision as
+    /// their comment. Only a cardiologist may answer.
+    @discardableResult
+    public func answer(
+        escalationID: Int64, decision: Escalation.Decision, medicationChange: String? = nil, comment: String? = nil,
+        nextReview: String? = nil, settings: [PersonalSetting] = [], ruleSet: RuleSet?, by clinician: Clinician,
+        at now: Date = Date()
+    ) throws -> Escalation {
+        let operation = "recording the answer to escalation \(escalationID)"
+        guard clinician.role == .cardiologist else {
+            throw StoreError(
+                operation, "\(clinician.name) has the \(clinician.role.rawValue) role; only a cardiologist answers")
+        }
+        let medication = medicationChange?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
+        let comment = comment?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
+        if decision == .medicationChanged, medication == nil {
+            throw StoreError(operation, "say what medication changed (--medication)")
+        }
+        if decision == .thresholdsChanged, settings.isEmpty {
+            throw StoreError(operation, "give the new thresholds (a limit or a dry weight)")
+        }
+        if let nextReview, !Self.isCalendarDate(nextReview) {
+            throw StoreError(operation, "the next review is a date like 2026-12-04, found '\(nextReview)'")
+        }
+        guard let current = try escalation(id: escalationID) else {
+            throw StoreError(operation, "no escalation with this id")
+        }
+        if let answer = current.answer {
+            throw StoreError(operation, "answered already by \(answer.answeredBy) at \(answer.answeredAt.formatted(.iso8601))")
+        }
+        let reason = "answer to escalation \(escalationID): \(decision.words)"
+        for setting in settings {
+            try checkPersonalSetting(
+                patientID: current.patientID, setting, reason: reason, by: clinician, ruleSet: ruleSet)
+        }
+        return try database.write { db in
+            let settingIDs = try settings.map {
+                try insertPersonalSetting(
+                    patientID: current.patientID, $0, reason: reason, by: clinician, at: now, db: db
+                ).id
+            }
+            let stamp = now.millisecondsSince1970
+            try db.execute(
+                sql: """
+                    UPDATE escalation SET decision = ?, medication_change = ?, answer_comment = ?, next_review = ?,
+                        setting_ids = ?, answered_by = ?, answered_at = ?
+                    WHERE id = ? AND answered_at IS NULL
+                    """,
+                arguments: [
+                    decision.rawValue, medication, comment, nextReview, Self.idList(settingIDs), clinician.name, stamp,
+                    escalationID,
+                ])
+            guard db.changesCount == 1 else { throw StoreError(operation, "answered by someone else meanwhile") }
+            let closing = "answered by the hotline: \(decision.words)" + (medication.map { "; \($0)" } ?? "")
+            try db.execute(
+                sql: """
+                    UPDATE flag SET state = 'closed', closed_at = ?, closed_by = ?, close_comment = ?, updated_at = ?
+                    WHERE patient_id = ? AND state = 'escalated'
+                    """,
+                arguments: [stamp, clinician.name, closing, stamp, current.patientID])
+            try audit(
+                .escalationAnswered, by: clinician, patientID: current.patientID,
+                detail: "escalation \(escalationID): \(decision.words)"
+                    + (settingIDs.isEmpty ? "" : "; settings \(settingIDs.map(String.init).joined(separator: ", "))"),
+                at: now, db: db)
+            return try escalations(patientID: current.patientID, db: db).first { $0.id == escalationID }!
+        }
+    }
+
+    /// One escalation with its answer, if any.
+    public func escalation(id: Int64) throws -> Escalation? {
+        try database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM escalation WHERE id = ?", arguments: [id]).map(Escalation.init(row:))
+        }
+    }
+
+    /// A patient's escalations, newest first.
+    public func escalations(patientID: String) throws -> [Escalation] {
+        try database.read { db in try escalations(patientID: patientID, db: db) }
+    }
+
+    func escalations(patientID: String, db: Database) throws -> [Escalation] {
+        try Row.fetchAll(
+            db, sql: "SELECT * FROM escalation WHERE patient_id = ? ORDER BY escalated_at DESC, id DESC",
+            arguments: [patientID]
+        ).map(Escalation.init(row:))
+    }
+
+    static func idList(_ ids: [Int64]) -> String {
+        "[" + ids.map(String.init).joined(separator: ",") + "]"
+    }
+
+    static func parseIDList(_ text: String?) -> [Int64] {
+        guard let text else { return [] }
+        return text.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).split(separator: ",").compactMap {
+            Int64($0.trimmingCharacters(in: .whitespaces))
+        }
+    }
+
+    static func isCalendarDate(_ text: String) -> Bool {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2])
+        else { return false }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let components = DateComponents(year: year, month: month, day: day)
+        return components.isValidDate(in: calendar)
+    }
+}
+
+extension Escalation {
+    init(row: Row) {
+        let answeredAt: Int64? = row["answered_at"]
+        self.init(
+            id: row["id"], patientID: row["patient_id"], reason: row["reason"], brief: row["brief"],
+            flagIDs: MonitoringStore.parseIDList(row["flag_ids"]), hotlineOpen: row["hotline_open"],
+            escalatedBy: row["escalated_by"], escalatedAt: Date(millisecondsSince1970: row["escalated_at"]),
+            answer: answeredAt.map { at in
+                Answer(
+                    decision: Decision(rawValue: row["decision"]) ?? .noChange,
+                    medicationChange: row["medication_change"], comment: row["answer_comment"],
+                    nextReview: row["next_review"], settingIDs: MonitoringStore.parseIDList(row["setting_ids"]),
+                    answeredBy: row["answered_by"], answeredAt: Date(millisecondsSince1970: at))
+            })
+    }
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import GRDB
+
+/// What the nurse and the patient talked about, as written; append-only.
+public struct ContactNote: Sendable, Hashable, Codable {
+    /// How the contact happened.
+    public enum Contact: String, Sendable, Hashable, Codable, CaseIterable {
+        case phone
+        case video
+        case homeVisit = "home-visit"
+        /// A note without a contact (a message left, a remark for colleagues).
+        case none
+    }
+
+    public var id: Int64
+    public var patientID: String
+    public var contact: Contact
+    public var text: String
+    public var writtenBy: String
+    public var writtenAt: Date
+}
+
+/// A patient marked reviewed for an ISO week (`2026-W47`).
+public struct WeeklyReview: Sendable, Hashable, Codable {
+    public var patientID: String
+    public var week: String
+    public var reviewedBy: String
+    public var reviewedAt: Date
+}
+
+extension MonitoringStore {
+    /// Appends a note to the patient's record, audited in the same transaction.
+    @discardableResult
+    public func addNote(
+        patientID: String, contact: ContactNote.Contact, text: String, by clinician: Clinician, at now: Date = Date()
+    ) throws -> ContactNote {
+        let operation = "writing a note for patient \(patientID)"
+        let text = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { throw StoreError(operation, "the note is empty: write what was said or done") }
+        return try database.write { db in
+            try requirePatient(patientID, operation: operation, db: db)
+            try db.execute(
+                sql: "INSERT INTO note (patient_id, contact, text, written_by, written_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [patientID, contact.rawValue, text, clinician.name, now.millisecondsSince1970])
+            let note = ContactNote(
+                id: db.lastInsertedRowID, patientID: patientID, contact: contact, text: text,
+                writtenBy: clinician.name, writtenAt: now)
+            try audit(
+                .noteWritten, by: clinician, patientID: patientID, detail: "note \(note.id) (\(contact.rawValue))",
+                at: now, db: db)
+            return note
+        }
+    }
+
+    /// A patient's notes, newest first.
+    public func notes(patientID: String, limit: Int? = nil) throws -> [ContactNote] {
+        try database.read { db in try notes(patientID: patientID, limit: limit, db: db) }
+    }
+
+    func notes(patientID: String, limit: Int?, db: Database) throws -> [ContactNote] {
+        try Row.fetchAll(
+            db,
+            sql: "SELECT * FROM note WHERE patient_id = ? ORDER BY written_at DESC, id DESC LIMIT ?",
+            arguments: [patientID, limit ?? -1]
+        ).map { row in
+            ContactNote(
+                id: row["id"], patientID: row["patient_id"],
+                contact: ContactNote.Contact(rawValue: row["contact"]) ?? .none, text: row["text"],
+                writtenBy: row["written_by"], writtenAt: Date(millisecondsSince1970: row["written_at"]))
+        }
+    }
+
+    /// Marks the patient reviewed for `week`. Marking again is refused and names who did it first.
+    @discardableResult
+    public func markReviewed(patientID: String, week: String, by clinician: Clinician, at now: Date = Date()) throws
+        -> WeeklyReview
+    {
+        let operation = "marking patient \(patientID) reviewed for \(week)"
+        return try database.write { db in
+            try requirePatient(patientID, operation: operation, db: db)
+            if let row = try Row.fetchOne(
+                db, sql: "SELECT reviewed_by, reviewed_at FROM review WHERE patient_id = ? AND week = ?",
+                arguments: [patientID, week])
+            {
+                let at = Date(millisecondsSince1970: row["reviewed_at"])
+                throw StoreError(
+                    operation,
+                    "already reviewed by \(row["reviewed_by"] as String) at \(at.formatted(.iso8601))")
+            }
+            try db.execute(
+                sql: "INSERT INTO review (patient_id, week, reviewed_by, reviewed_at) VALUES (?, ?, ?, ?)",
+                arguments: [patientID, week, clinician.name, now.millisecondsSince1970])
+            try audit(.patientReviewed, by: clinician, patientID: patientID, detail: "week \(week)", at: now, db: db)
+            return WeeklyReview(patientID: patientID, week: week, reviewedBy: clinician.name, reviewedAt: now)
+        }
+    }
+
+    func requirePatient(_ patientID: String, operation: String, db: Database) throws {
+        guard try Bool.fetchOne(db, sql: "SELECT 1 FROM patient WHERE id = ?", arguments: [patientID]) == true else {
+            throw StoreError(operation, "no patient with id '\(patientID)'")
+        }
+    }
+
+    func reviews(patientID: String, db: Database) throws -> [WeeklyReview] {
+        try Row.fetchAll(
+            db, sql: "SELECT * FROM review WHERE patient_id = ? ORDER BY week DESC", arguments: [patientID]
+        ).map(WeeklyReview.init(row:))
+    }
+}
+
+extension WeeklyReview {
+    init(row: Row) {
+        self.init(
+            patientID: row["patient_id"], week: row["week"], reviewedBy: row["reviewed_by"],
+            reviewedAt: Date(millisecondsSince1970: row["reviewed_at"]))
+    }
+}
