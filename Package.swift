@@ -78,6 +78,7 @@ let package = Package(
             name: "tele-ingest",
             dependencies: [
                 "TeleIngest",
+                "TerminalUI",
                 "ThresholdRules",
                 "Vitals",
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -22,14 +22,15 @@ public struct DotChart: Sendable {
         public var line: Int?
     }
 
-    public var slots: [Double?]
+    /// One or more series (systolic and diastolic share a chart), one slot per day.
+    public var series: [[Double?]]
     public var lines: [Line]
     public var width: Int
     public var height: Int
     public var braille: Bool
 
-    public init(slots: [Double?], lines: [Line], width: Int, height: Int, braille: Bool) {
-        self.slots = slots
+    public init(series: [[Double?]], lines: [Line], width: Int, height: Int, braille: Bool) {
+        self.series = series
         self.lines = lines
         self.width = max(2, width)
         self.height = max(2, height)
@@ -38,7 +39,7 @@ public struct DotChart: Sendable {
 
     /// The value range drawn: the data and the lines, with a little room.
     public var range: (low: Double, high: Double) {
-        let values = slots.compactMap { $0 } + lines.map(\.value)
+        let values = series.flatMap { $0.compactMap { $0 } } + lines.map(\.value)
         guard var low = values.min(), var high = values.max() else { return (0, 1) }
         let pad = max((high - low) * 0.05, 0.5)
         low -= pad
@@ -55,8 +56,9 @@ public struct DotChart: Sendable {
             let fraction = (value - low) / (high - low)
             return min(dotsDown - 1, max(0, Int(((1 - fraction) * Double(dotsDown - 1)).rounded())))
         }
+        let slotCount = series.map(\.count).max() ?? 0
         func x(_ slot: Int) -> Int {
-            slots.count <= 1 ? 0 : Int((Double(slot) * Double(dotsAcross - 1) / Double(slots.count - 1)).rounded())
+            slotCount <= 1 ? 0 : Int((Double(slot) * Double(dotsAcross - 1) / Double(slotCount - 1)).rounded())
         }
         var data = Array(repeating: Array(repeating: false, count: dotsAcross), count: dotsDown)
         var limit: [[Int?]] = Array(repeating: Array(repeating: nil, count: dotsAcross), count: dotsDown)
@@ -64,6 +66,7 @@ public struct DotChart: Sendable {
             let row = y(line.value)
             for column in stride(from: 0, to: dotsAcross, by: braille ? 3 : 2) { limit[row][column] = line.tag }
         }
+        for slots in series {
         var previous: (x: Int, y: Int)?
         for (slot, value) in slots.enumerated() {
             guard let value else {
@@ -83,6 +86,7 @@ public struct DotChart: Sendable {
             }
             data[point.y][point.x] = true
             previous = point
+        }
         }
         var result: [[Cell]] = []
         for row in 0..<height {

@@ -1,13 +1,18 @@
 import ArgumentParser
-import TeleIngest
 
 @main
 struct NurseConsole: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nurse-console",
-        abstract: "The nurses' weekly follow-up console (not built yet: see the console issue).")
-
-    func run() throws {
-        print("nurse-console is not built yet; use tele-ingest patients/readings/quarantine meanwhile.")
-    }
+        abstract: "The weekly heart-failure follow-up: worklist, patient view, notes, acknowledgements, escalation.",
+        discussion: """
+            With no subcommand it opens the full-screen console (press ? inside for the keys).
+            Every subcommand takes --config, --db, --user and --role; every view and action is
+            written to the audit log under that user.
+            """,
+        subcommands: [
+            Open.self, WorklistCommand.self, PatientCommand.self, AcknowledgeCommand.self, NoteCommand.self,
+            ReviewCommand.self, EscalateCommand.self, EscalationCommand.self, RespondCommand.self, AuditCommand.self,
+        ],
+        defaultSubcommand: Open.self)
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TeleIngest
+import TerminalUI
 
 struct Patients: ParsableCommand {
     static let configuration = CommandConfiguration(

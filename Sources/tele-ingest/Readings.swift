@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TeleIngest
+import TerminalUI
 import Vitals
 
 extension ReadingKind: ExpressibleByArgument {}

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GRDB
 import TeleIngest
+import TerminalUI
 import ThresholdRules
 import Vitals
 

@@ -38,7 +38,8 @@ public struct WorklistEntry: Sendable, Hashable, Codable, Identifiable {
 
     /// The flags in a few words: "weight +2.5 kg in 3 days; pulse 112 /min > red 110".
     public var flagSummary: String {
-        flags.map(\.headline).joined(separator: "; ")
+        var seen: Set<String> = []
+        return flags.map(\.headline).filter { seen.insert($0).inserted }.joined(separator: "; ")
     }
 }
 

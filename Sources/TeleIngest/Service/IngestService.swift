@@ -75,24 +75,40 @@ public final class IngestService: Service, Sendable {
         logger.info("stopped; journal processed", metadata: ["backlog": "\((try? store.journalBacklog()) ?? -1)"])
     }
 
-    /// Runs the missing-data rules now and then every `rules.missingDataCheckMinutes`: they
-    /// fire on the clock, when nothing arrives.
+    /// Runs the missing-data rules once the start-up backlog is in, then every
+    /// `rules.missingDataCheckMinutes`: they fire on the clock, when nothing arrives.
     private func checkMissingDataPeriodically() async {
         guard let rules = processor.rules else { return }
+        await waitForBacklogToSettle()
         while !Task.isCancelled {
             do {
                 let outcome = try await store.database.write { db in
                     try rules.evaluateMissingData(store: self.store, db: db)
                 }
-                if !outcome.opened.isEmpty {
-                    logger.notice("missing-data check opened flags", metadata: ["flags": "\(outcome.opened.count)"])
-                }
+                logger.notice("missing-data check done", metadata: ["opened": "\(outcome.opened.count)"])
             } catch {
                 logger.error("missing-data check failed; will retry", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: .seconds(configuration.rules.missingDataCheckMinutes * 60))
         }
     }
+
+    /// After a restart the broker delivers what queued while the service was down: a check
+    /// before that backlog is in would flag every patient as not measuring. So the first check
+    /// waits until no message has arrived for `Self.settleSeconds` and the journal is processed,
+    /// or one check interval, whichever comes first.
+    private func waitForBacklogToSettle() async {
+        let deadline = ContinuousClock.now + .seconds(configuration.rules.missingDataCheckMinutes * 60)
+        var previous = (try? store.journalHighWater()) ?? 0
+        while !Task.isCancelled, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .seconds(Self.settleSeconds))
+            let current = (try? store.journalHighWater()) ?? 0
+            if current == previous, (try? store.journalBacklog()) == 0 { return }
+            previous = current
+        }
+    }
+
+    static let settleSeconds = 3.0
 
     /// Processes the journal until it is caught up. Errors (a locked or full database) are
     /// logged and retried on the next wake-up; nothing is lost, the entries stay in the journal.

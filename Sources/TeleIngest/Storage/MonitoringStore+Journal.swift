@@ -77,6 +77,11 @@ extension MonitoringStore {
     }
 
     /// How many journal entries wait to be processed.
+    /// The newest journal id: it stops moving when messages stop arriving.
+    public func journalHighWater() throws -> Int64 {
+        try database.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM journal") ?? 0 }
+    }
+
     public func journalBacklog() throws -> Int {
         try database.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM journal WHERE processed_at IS NULL") ?? 0

@@ -1,8 +1,9 @@
 import Foundation
 
-/// Prints rows as aligned columns for a terminal, or values as JSON for scripts.
-enum Output {
-    static func table(_ header: [String], _ rows: [[String]]) {
+/// Prints rows as aligned columns for a terminal, or values as JSON for scripts: the plain
+/// output of the command-line subcommands.
+public enum Output {
+    public static func table(_ header: [String], _ rows: [[String]]) {
         guard !rows.isEmpty else { return }
         var widths = header.map(\.count)
         for row in rows {
@@ -17,7 +18,7 @@ enum Output {
         for row in rows { print(line(row)) }
     }
 
-    static func json<T: Encodable>(_ value: T) throws {
+    public static func json<T: Encodable>(_ value: T) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
@@ -25,7 +26,7 @@ enum Output {
     }
 
     /// An instant as the patient's local time with its offset: `2026-11-20 07:12 +01:00`.
-    static func local(_ date: Date, zone: TimeZone) -> String {
+    public static func local(_ date: Date, zone: TimeZone) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
         let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
@@ -37,19 +38,20 @@ enum Output {
             sign, abs(offset) / 3600, abs(offset) % 3600 / 60)
     }
 
-    static func utc(_ date: Date) -> String {
+    public static func utc(_ date: Date) -> String {
         date.formatted(.iso8601)
     }
 
     /// Parses `--from`/`--at`/`--since` values: ISO 8601 with offset, or a date (midnight UTC).
-    static func instant(_ text: String, option: String) throws -> Date {
+    public static func instant(_ text: String, option: String) throws -> Date {
         if let date = try? Date(text, strategy: .iso8601) { return date }
         if let date = try? Date(text + "T00:00:00Z", strategy: .iso8601) { return date }
-        throw ValidationErrorText("\(option) expects an ISO 8601 time like 2026-11-20T07:00:00+01:00, found '\(text)'")
+        throw OutputError("\(option) expects an ISO 8601 time like 2026-11-20T07:00:00+01:00, found '\(text)'")
     }
 }
 
-struct ValidationErrorText: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+/// A command-line value that cannot be read, with what was expected.
+public struct OutputError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }

@@ -1,0 +1,175 @@
+import ArgumentParser
+import FollowUp
+import Foundation
+import TeleIngest
+import TerminalUI
+import ThresholdRules
+
+struct AcknowledgeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ack", abstract: "Acknowledge (close) an open flag; a red flag needs a comment.")
+    @OptionGroup var options: ConsoleOptions
+    @Argument(help: "Flag id.") var flag: Int64
+    @Option(help: "What was done or agreed.") var comment: String?
+
+    func run() throws {
+        let closed = try options.session().acknowledge(flagID: flag, comment: comment)
+        print("flag \(closed.id) (\(closed.ruleID), \(closed.severity.rawValue)) acknowledged by \(closed.closedBy ?? "")")
+    }
+}
+
+struct NoteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "note", abstract: "Add a note to a patient's record.")
+    @OptionGroup var options: ConsoleOptions
+    @Argument(help: "Patient id.") var patient: String
+    @Option(help: "Contact: phone, video, home-visit or none.") var kind: ContactNote.Contact
+    @Option(help: "What was said or done.") var text: String
+
+    func run() throws {
+        let note = try options.session().note(patientID: patient, contact: kind, text: text)
+        print("note \(note.id) (\(note.contact.rawValue)) added to \(patient)")
+    }
+}
+
+struct ReviewCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "review", abstract: "Mark a patient reviewed for a week (default: this week).")
+    @OptionGroup var options: ConsoleOptions
+    @Argument(help: "Patient id.") var patient: String
+    @Option(help: "ISO week, e.g. 2026-W47.") var week: String?
+
+    func run() throws {
+        let review = try options.session().review(patientID: patient, week: try parseWeek(week))
+        print("\(patient) reviewed for \(review.week) by \(review.reviewedBy)")
+    }
+}
+
+struct EscalateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "escalate",
+        abstract: "Escalate a patient to the heart-failure hotline with an SBAR brief pre-filled from the record.")
+    @OptionGroup var options: ConsoleOptions
+    @Argument(help: "Patient id.") var patient: String
+    @Option(help: "Situation: why the hotline should look now.") var reason: String
+    @Option(help: "Your assessment, in words.") var assessment: String = ""
+    @Option(help: "What you ask for (default: an assessment).") var recommendation: String = ""
+    @Flag(help: "Print the brief and the hotline notice without recording anything.") var dryRun = false
+
+    func run() throws {
+        let session = try options.session()
+        let brief = EscalationBrief(reason: reason, assessment: assessment, recommendation: recommendation)
+        if dryRun {
+            let draft = try session.draft(patientID: patient, brief: brief)
+            draft.notice.forEach { print($0) }
+            print()
+            print(draft.text, terminator: "")
+            return
+        }
+        let result = try session.escalate(patientID: patient, brief: brief)
+        result.notice.forEach { print($0) }
+        print()
+        print(result.escalation.brief, terminator: "")
+        print("\nrecorded as escalation \(result.escalation.id); flags escalated: \(result.escalation.flagIDs.map(String.init).joined(separator: ", "))")
+    }
+}
+
+struct EscalationCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "escalation", abstract: "Escalations: print a brief, list a patient's escalations.",
+        subcommands: [Brief.self, List.self])
+
+    struct Brief: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print an escalation's brief as recorded, to read out or paste into a secure message.")
+        @OptionGroup var options: ConsoleOptions
+        @Argument(help: "Escalation id.") var id: Int64
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let escalation = try options.session().brief(escalationID: id)
+            if json { return try Output.json(escalation) }
+            print(escalation.brief, terminator: "")
+            if let answer = escalation.answer {
+                print(
+                    "\nAnswer by \(answer.answeredBy) at \(Output.utc(answer.answeredAt)): \(answer.decision.words)"
+                        + (answer.medicationChange.map { "; \($0)" } ?? "") + (answer.nextReview.map { "; next review \($0)" } ?? ""))
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A patient's escalations, newest first.")
+        @OptionGroup var options: ConsoleOptions
+        @Option(help: "Patient id.") var patient: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let session = try options.session()
+            let escalations = try session.overview(patientID: patient).record.escalations
+            if json { return try Output.json(escalations) }
+            Output.table(
+                ["ID", "AT", "BY", "HOTLINE", "REASON", "ANSWER"],
+                escalations.map {
+                    [
+                        String($0.id), Output.utc($0.escalatedAt), $0.escalatedBy, $0.hotlineOpen ? "open" : "closed",
+                        $0.reason, $0.answer.map { "\($0.decision.words) (\($0.answeredBy))" } ?? "waiting",
+                    ]
+                })
+            if escalations.isEmpty { print("no escalations") }
+        }
+    }
+}
+
+struct RespondCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "respond",
+        abstract: "Record the cardiologist's answer to an escalation (cardiologist role only).")
+    @OptionGroup var options: ConsoleOptions
+    @Argument(help: "Escalation id.") var escalation: Int64
+    @Option(help: "medication-changed, thresholds-changed, outpatient-visit, admission or no-change.")
+    var decision: Escalation.Decision
+    @Option(help: "The medication change in words.") var medication: String?
+    @Option(help: "A comment for the nurse.") var comment: String?
+    @Option(help: "Next review date, YYYY-MM-DD.") var nextReview: String?
+    @Option(help: "New dry weight in kg.") var dryWeight: Double?
+    @Option(help: "A personal limit: RULE.PARAMETER=VALUE, e.g. systolic-range.yellowBelow=85 (repeatable).")
+    var limit: [String] = []
+
+    func run() throws {
+        var settings: [PersonalSetting.Change] = []
+        if let dryWeight { settings.append(.dryWeight(dryWeight)) }
+        for text in limit {
+            let parts = text.split(separator: "=", maxSplits: 1)
+            let target = parts.first?.split(separator: ".", maxSplits: 1) ?? []
+            guard parts.count == 2, target.count == 2, let value = Double(parts[1]) else {
+                throw ValidationError("--limit expects RULE.PARAMETER=VALUE, e.g. systolic-range.yellowBelow=85, found '\(text)'")
+            }
+            settings.append(.limit(ruleID: String(target[0]), parameter: String(target[1]), value: value))
+        }
+        let answered = try options.session().answer(
+            escalationID: escalation, decision: decision, medicationChange: medication, comment: comment,
+            nextReview: nextReview, settings: settings)
+        print(
+            "escalation \(answered.id) answered: \(decision.words)"
+                + (answered.answer?.settingIDs.isEmpty == false ? "; personal settings \(answered.answer!.settingIDs.map(String.init).joined(separator: ", "))" : ""))
+    }
+}
+
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit", abstract: "The audit log: who looked at or did what, when, to which patient.")
+    @OptionGroup var options: ConsoleOptions
+    @Option(help: "Only this patient.") var patient: String?
+    @Option(help: "Only the newest N entries.") var limit: Int?
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let entries = try options.session().auditLog(patientID: patient, limit: limit)
+        if json { return try Output.json(entries) }
+        Output.table(
+            ["AT", "USER", "ROLE", "ACTION", "PATIENT", "DETAIL"],
+            entries.map { [Output.utc($0.at), $0.user, $0.role, $0.action.rawValue, $0.patientID ?? "-", $0.detail] })
+        if entries.isEmpty { print("the audit log is empty") }
+    }
+}

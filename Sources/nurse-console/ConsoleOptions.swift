@@ -1,0 +1,77 @@
+import ArgumentParser
+import FollowUp
+import Foundation
+import TeleIngest
+import ThresholdRules
+import TerminalUI
+
+/// `--config`, `--db`, `--user`, `--role`: shared by every subcommand.
+struct ConsoleOptions: ParsableArguments {
+    @Option(help: "Configuration file (YAML): database, rules, console.user, console.hotline; see docs/CONSOLE.md.")
+    var config: String?
+
+    @Option(help: "SQLite database file written by tele-ingest (overrides the configuration).")
+    var db: String?
+
+    @Option(help: "Who is using the console (overrides console.user in the configuration).")
+    var user: String?
+
+    @Option(help: "nurse or cardiologist (with --user).")
+    var role: Clinician.Role?
+
+    func configuration() throws -> ConsoleConfiguration {
+        var configuration =
+            try config.map { try ConsoleConfiguration.load(file: URL(fileURLWithPath: $0)) } ?? ConsoleConfiguration()
+        if let db { configuration.ingest.databasePath = db }
+        return configuration
+    }
+
+    /// Opens the store and builds the session for the person named on the command line or in the
+    /// configuration; refuses to run for nobody.
+    func session() throws -> FollowUpSession {
+        let configuration = try configuration()
+        let clinician: Clinician
+        switch (user, role) {
+        case (let name?, let role?):
+            guard !name.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw FollowUpError("--user must name a person")
+            }
+            clinician = Clinician(name: name, role: role)
+        case (nil, nil):
+            guard let configured = configuration.user else {
+                throw FollowUpError(
+                    "who is using the console? Give --user NAME --role nurse|cardiologist, or set console.user in the configuration"
+                )
+            }
+            clinician = configured
+        default:
+            throw FollowUpError("give --user and --role together")
+        }
+        let path = configuration.ingest.databasePath
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw FollowUpError("no database at \(path): give --db, or start tele-ingest first")
+        }
+        var ruleSet: RuleSet?
+        if let file = configuration.ingest.rules.file {
+            if config != nil || FileManager.default.fileExists(atPath: file) {
+                ruleSet = try RuleFile.load(from: URL(fileURLWithPath: file))
+            }
+        }
+        return FollowUpSession(
+            store: try MonitoringStore(path: path, durability: configuration.ingest.durability),
+            clinician: clinician, ruleSet: ruleSet, timeZone: configuration.timeZone, hotline: configuration.hotline)
+    }
+}
+
+extension Clinician.Role: ExpressibleByArgument {}
+
+extension ContactNote.Contact: ExpressibleByArgument {}
+
+extension Escalation.Decision: ExpressibleByArgument {}
+
+/// Reads `--week 2026-W47`.
+func parseWeek(_ text: String?) throws -> ISOWeek? {
+    guard let text else { return nil }
+    guard let week = ISOWeek(text) else { throw FollowUpError("--week expects an ISO week like 2026-W47, found '\(text)'") }
+    return week
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import ConsoleScreens
+import Foundation
+import Synchronization
+import TerminalUI
+
+/// The full-screen console.
+struct Open: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "open", abstract: "Open the full-screen console (the default).")
+
+    @OptionGroup var options: ConsoleOptions
+
+    func run() throws {
+        guard Terminal.isInteractive else {
+            throw ValidationError(
+                "the full-screen console needs a terminal; use the subcommands (worklist, patient, …) in scripts")
+        }
+        let environment = ProcessInfo.processInfo.environment
+        let app = try ConsoleApp(session: try options.session(), glyphs: Terminal.glyphs(environment: environment))
+        let colour = Terminal.colourWanted(environment: environment)
+        let terminal = Terminal()
+        terminal.enterFullScreen()
+        defer { terminal.restore() }
+        var size = terminal.size()
+        terminal.write(app.render(width: size.width, height: size.height).ansi(colour: colour))
+        while !Terminal.stopRequested.load(ordering: .relaxed) {
+            let keys = terminal.readKeys(timeout: 250)
+            let newSize = terminal.size()
+            if keys.isEmpty && newSize == size { continue }
+            if newSize != size { terminal.write("\u{1B}[2J") }
+            size = newSize
+            for key in keys where !app.handle(key) { return }
+            terminal.write(app.render(width: size.width, height: size.height).ansi(colour: colour))
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import FollowUp
+import Foundation
+import TeleIngest
+import TerminalUI
+import ConsoleScreens
+import Vitals
+
+struct WorklistCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worklist",
+        abstract: "The week's worklist: red, yellow, missing data, then stable; longest-waiting flag first.")
+
+    @OptionGroup var options: ConsoleOptions
+    @Option(help: "ISO week, e.g. 2026-W47 (default: this week in the console's time zone).") var week: String?
+    @Flag(help: "Only patients with open flags.") var flagged = false
+    @Option(help: "Only patients whose name or id contains this.") var search: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let session = try options.session()
+        let list = try session.worklist(week: try parseWeek(self.week))
+        let entries = list.filtered(flaggedOnly: flagged, search: search ?? "")
+        if json {
+            var shown = list
+            shown.entries = entries
+            return try Output.json(shown)
+        }
+        print("Worklist \(list.week) — \(Self.counts(list))")
+        Output.table(
+            ["TRIAGE", "PATIENT", "ID", "CPR", "FLAGS", "WEIGHT", "BP", "PULSE", "PLAN", "REVIEWED", "ESCALATED"],
+            entries.map(Self.row))
+        if entries.isEmpty { print("no patients match") }
+    }
+
+    static func row(_ entry: WorklistEntry) -> [String] {
+        let flags = entry.flagSummary.isEmpty ? "-" : entry.flagSummary.fitted(60)
+        let reviewed = entry.review.map { "yes (\($0.reviewedBy))" } ?? "no"
+        let escalation = entry.pendingEscalationID.map { "#\($0)" } ?? "-"
+        return [
+            entry.triage.label, entry.name, entry.patientID, entry.maskedCPR ?? "-", flags,
+            WorklistText.weight(entry, glyphs: .unicode), WorklistText.pressure(entry, glyphs: .unicode),
+            WorklistText.pulse(entry, glyphs: .unicode), entry.adherence.text, reviewed, escalation,
+        ]
+    }
+
+    static func counts(_ list: Worklist) -> String {
+        let counts = list.counts
+        return Triage.allCases.map { "\(counts[$0] ?? 0) \($0.description)" }.joined(separator: ", ")
+    }
+}
