@@ -1,0 +1,225 @@
+import FollowUp
+import Foundation
+import GRDB
+import Testing
+import ThresholdRules
+import Vitals
+
+@testable import TeleIngest
+
+/// The follow-up week on a caseload imported through the pipeline with the shipped rules, on a
+/// clock the test sets.
+@Suite struct FollowUpSessionTests {
+    @Test("the worklist puts red first, then yellow, then missing data, then stable")
+    func worklistOrder() async throws {
+        try await withTemporaryDirectory { directory in
+            let session = try ConsoleFixture.session(try ConsoleFixture.store(in: directory))
+            let list = try session.worklist()
+            #expect(list.week.description == "2026-W47")
+            #expect(list.entries.map(\.patientID) == ["P-RED", "P-YELLOW", "P-QUIET", "P-STABLE"])
+            #expect(list.entries.map(\.triage) == [.red, .yellow, .missingData, .stable])
+            let red = try #require(list.entries.first)
+            #expect(red.flags.first?.ruleID == "weight-gain-3d")
+            #expect(red.flags.first?.headline == "weight +2.6 kg in 3 days")
+            #expect(red.weight?.value == 82.6)
+            #expect(red.weight?.direction == .up)
+            #expect(red.maskedCPR == "000150-****")
+        }
+    }
+
+    @Test("adherence counts the days weighed this week against the days so far and the plan")
+    func adherence() async throws {
+        try await withTemporaryDirectory { directory in
+            let list = try ConsoleFixture.session(try ConsoleFixture.store(in: directory)).worklist()
+            let byID = Dictionary(uniqueKeysWithValues: list.entries.map { ($0.patientID, $0.adherence) })
+            // Friday: Monday to Friday have begun; the plan after the daily phase asks for one day.
+            #expect(byID["P-STABLE"] == Adherence(measuredDays: 5, elapsedDays: 5, plannedDays: 1))
+            #expect(byID["P-QUIET"] == Adherence(measuredDays: 0, elapsedDays: 5, plannedDays: 1))
+            #expect(byID["P-QUIET"]?.text == "0/5 low")
+        }
+    }
+
+    @Test(
+        "the plan is daily in the first 14 days of monitoring",
+        arguments: [
+            // monitoring started N days before Monday of the week, weighings on Mon–Fri, today Friday
+            (20, 5, 5, 1), (0, 3, 5, 5), (10, 3, 5, 5), (11, 4, 5, 4),
+        ])
+    func dailyPhase(startedDaysBeforeMonday: Int, weighed: Int, elapsed: Int, planned: Int) throws {
+        let week = try #require(ISOWeek("2026-W47"))
+        let zone = ConsoleFixture.zone
+        let monday = week.monday
+        let start = monday.adding(days: -startedDaysBeforeMonday).start(in: zone)
+        let weighings = (0..<weighed).map { monday.adding(days: $0).start(in: zone).addingTimeInterval(7 * 3600) }
+        let adherence = Adherence(
+            weighings: weighings, week: week, today: monday.adding(days: 4), zone: zone, monitoringStart: start,
+            dailyPhaseDays: 14)
+        #expect(adherence == Adherence(measuredDays: weighed, elapsedDays: elapsed, plannedDays: planned))
+    }
+
+    @Test("viewing a patient and every action are in the audit log with who, what and which patient")
+    func auditTrail() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try ConsoleFixture.store(in: directory)
+            let nurse = try ConsoleFixture.session(store)
+            _ = try nurse.worklist()
+            let overview = try nurse.overview(patientID: "P-RED")
+            let red = try #require(overview.openFlags.first { $0.severity == .red })
+            #expect(throws: StoreError.self) { try nurse.acknowledge(flagID: red.id, comment: "  ") }
+            try nurse.acknowledge(flagID: red.id, comment: "Called: ankles swollen, takes furosemide as agreed")
+            try nurse.note(patientID: "P-RED", contact: .phone, text: "Short of breath on stairs since Tuesday.")
+            try nurse.review(patientID: "P-RED")
+            #expect(throws: StoreError.self) { try nurse.review(patientID: "P-RED") }
+
+            let log = try store.auditLog(patientID: "P-RED")
+            #expect(
+                log.map(\.action) == [.patientViewed, .flagAcknowledged, .noteWritten, .patientReviewed])
+            #expect(log.allSatisfy { $0.user == "Test Nurse" && $0.role == "nurse" && $0.at == ConsoleFixture.friday })
+            #expect(log[1].detail.contains("flag \(red.id) (weight-gain-3d, red)"))
+            #expect(try store.auditLog().first?.action == .worklistViewed)
+
+            // Append-only, whoever asks.
+            #expect(throws: DatabaseError.self) {
+                try store.database.write { db in try db.execute(sql: "UPDATE audit_log SET user = 'someone else'") }
+            }
+            #expect(throws: DatabaseError.self) {
+                try store.database.write { db in try db.execute(sql: "DELETE FROM audit_log") }
+            }
+        }
+    }
+
+    @Test("escalating inside hotline hours gives the number; the brief carries the numbers behind the flags")
+    func escalationInsideHours() async throws {
+        try await withTemporaryDirectory { directory in
+            let session = try ConsoleFixture.session(try ConsoleFixture.store(in: directory))
+            let result = try session.escalate(
+                patientID: "P-RED",
+                brief: EscalationBrief(
+                    reason: "Weight up 2.6 kg in 3 days, breathless on stairs.",
+                    recommendation: "Please consider extra diuretic."))
+            #expect(result.escalation.hotlineOpen)
+            #expect(result.notice[0].contains("is open now (Mon–Fri 08:00–15:00), until Fri 20 Nov 15:00: call the test line"))
+            let brief = result.escalation.brief
+            for expected in [
+                "Patient: Test Patient Red, CPR 000150-1001, id P-RED",
+                "S — Situation", "  Weight up 2.6 kg in 3 days, breathless on stairs.",
+                "RED Weight gain over 3 days: weight +2.6 kg in 3 days: 80.0 kg (17 Nov) → 82.6 kg (20 Nov)",
+                "B — Background", "A — Assessment",
+                "Weight: 82.6 kg on 20 Nov; 3 days before 80.0 kg (+2.6 kg); 7 days before",
+                "Blood pressure: 104/66 mmHg on 20 Nov", "Pulse: 94 bpm on 20 Nov",
+                "Adherence: weighed on 7 of the last 7 days.",
+                "R — Recommendation", "  Please consider extra diuretic.",
+            ] {
+                #expect(brief.contains(expected), "brief lacks '\(expected)':\n\(brief)")
+            }
+            // The flags wait for the answer.
+            let flags = try session.store.flags(patientID: "P-RED")
+            #expect(flags.filter { $0.state == .escalated }.count == result.escalation.flagIDs.count)
+            #expect(!result.escalation.flagIDs.isEmpty)
+        }
+    }
+
+    @Test(
+        "outside hotline hours the console says it is closed, when it opens and what to do now",
+        arguments: [
+            ("2026-11-20T16:30:00+01:00", "Mon 23 Nov 08:00"),  // Friday after closing
+            ("2026-11-21T10:00:00+01:00", "Mon 23 Nov 08:00"),  // Saturday
+            ("2026-11-23T07:15:00+01:00", "Mon 23 Nov 08:00"),  // Monday before opening
+            ("2026-12-24T10:00:00+01:00", "Fri 25 Dec 08:00"),  // a closed date (holiday)
+        ])
+    func escalationOutsideHours(time: String, opens: String) async throws {
+        try await withTemporaryDirectory { directory in
+            let now = try Date(time, strategy: .iso8601)
+            let store = try ConsoleFixture.store(in: directory)
+            var session = try ConsoleFixture.session(store, now: now)
+            session = FollowUpSession(
+                store: store, clinician: session.clinician, ruleSet: session.ruleSet, timeZone: session.timeZone,
+                hotline: HotlineSchedule(
+                    name: "Heart-failure hotline (test)", phone: "the test line", closedDates: ["2026-12-24"]),
+                now: { now })
+            let result = try session.escalate(patientID: "P-RED", brief: EscalationBrief(reason: "Weight up."))
+            #expect(!result.escalation.hotlineOpen)
+            #expect(result.notice[0].contains("is CLOSED now"))
+            #expect(result.notice[0].contains("Nobody reads an escalation before it opens \(opens)."))
+            #expect(result.notice[1].contains("on-call doctor (bagvagt)"))
+            #expect(result.notice[1].contains("112"))
+        }
+    }
+
+    @Test("only a cardiologist answers; the answer sets thresholds through the rules and closes the flags")
+    func answer() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try ConsoleFixture.store(in: directory)
+            let nurse = try ConsoleFixture.session(store)
+            let escalation = try nurse.escalate(patientID: "P-RED", brief: EscalationBrief(reason: "Weight up.")).escalation
+            #expect(throws: StoreError.self) {
+                try nurse.answer(
+                    escalationID: escalation.id, decision: .noChange, medicationChange: nil, comment: nil,
+                    nextReview: nil, settings: [])
+            }
+            let cardiologist = try ConsoleFixture.session(store, as: ConsoleFixture.cardiologist)
+            #expect(throws: StoreError.self) {  // a medication change must say what changed
+                try cardiologist.answer(
+                    escalationID: escalation.id, decision: .medicationChanged, medicationChange: " ", comment: nil,
+                    nextReview: nil, settings: [])
+            }
+            let answered = try cardiologist.answer(
+                escalationID: escalation.id, decision: .medicationChanged,
+                medicationChange: "furosemide 40 mg → 80 mg for 3 days", comment: nil, nextReview: "2026-11-27",
+                settings: [.dryWeight(80.0), .limit(ruleID: "systolic-range", parameter: "yellowBelow", value: 95)])
+            #expect(answered.answer?.answeredBy == "Test Cardiologist")
+            #expect(answered.answer?.settingIDs.count == 2)
+            let settings = try store.personalSettings(patientID: "P-RED")
+            #expect(settings.map(\.setBy) == ["Test Cardiologist", "Test Cardiologist"])
+            let closed = try store.flags(patientID: "P-RED").filter { escalation.flagIDs.contains($0.id) }
+            #expect(closed.allSatisfy { $0.state == .closed && $0.closedBy == "Test Cardiologist" })
+            #expect(closed.first?.closeComment?.contains("medication changed; furosemide") == true)
+            #expect(throws: StoreError.self) {  // answered once
+                try cardiologist.answer(
+                    escalationID: escalation.id, decision: .noChange, medicationChange: nil, comment: nil,
+                    nextReview: nil, settings: [])
+            }
+            let actions = try store.auditLog(patientID: "P-RED").map(\.action)
+            #expect(actions.suffix(3) == [.thresholdChanged, .thresholdChanged, .escalationAnswered])
+            // The new dry weight is drawn on the chart and listed with who set it.
+            let overview = try cardiologist.overview(patientID: "P-RED")
+            #expect(overview.dryWeight == 80.0)
+            #expect(overview.thresholds.map(\.what).contains("systolic-range.yellowBelow = 95.0"))
+            #expect(overview.limits[.systolic]?.contains { $0.value == 95 && $0.label == "yellow*" } == true)
+        }
+    }
+}
+
+@Suite struct ConsoleCalendarTests {
+    @Test(
+        "ISO weeks: Monday starts the week, week 1 holds the first Thursday",
+        arguments: [
+            ("2026-11-20", "2026-W47"), ("2026-11-16", "2026-W47"), ("2026-11-22", "2026-W47"),
+            ("2026-11-23", "2026-W48"), ("2021-01-03", "2020-W53"), ("2026-12-31", "2026-W53"),
+            ("2027-01-04", "2027-W01"), ("2024-12-30", "2025-W01"),
+        ])
+    func isoWeek(date: String, week: String) throws {
+        let day = LocalDay(try Date(date + "T12:00:00Z", strategy: .iso8601), in: TimeZone(identifier: "UTC")!)
+        #expect(ISOWeek(containing: day).description == week)
+        #expect(ISOWeek(week)?.days.contains(day) == true)
+    }
+
+    @Test("a week the year does not have is refused", arguments: ["2026-W54", "2025-W53", "2026-47", "W47", ""])
+    func badWeek(text: String) {
+        #expect(ISOWeek(text) == nil)
+    }
+
+    @Test(
+        "flag headlines say it in a few words",
+        arguments: [
+            ("weight +2.5 kg in 3 days: 80.1 kg (17 Nov) → 82.6 kg (20 Nov); red above +2.0 kg in 3 days",
+             "weight +2.5 kg in 3 days"),
+            ("systolic BP 78 mmHg on 20 Nov is below the red limit 80 mmHg", "systolic BP 78 mmHg < red 80 mmHg"),
+            ("pulse 104 bpm on 3 Nov is above the yellow limit 100 bpm", "pulse 104 bpm > 100 bpm"),
+            ("no weight since 12 Nov (8 days); the plan (after the daily phase) allows at most 7 days without one",
+             "no weight since 12 Nov"),
+        ])
+    func headline(explanation: String, headline: String) {
+        #expect(FlagHeadline.of(explanation) == headline)
+    }
+}
