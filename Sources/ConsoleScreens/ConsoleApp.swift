@@ -456,7 +456,7 @@ public final class ConsoleApp {
             }
         }
         if let overlay { drawOverlay(overlay, into: &buffer) }
-        return buffer
+        return glyphs.braille ? buffer : buffer.transliterated()
     }
 
     private func drawOverlay(_ overlay: Overlay, into buffer: inout ScreenBuffer) {

@@ -57,9 +57,10 @@ public struct PatientScreen {
         chart(
             &page, title: "WEIGHT (kg), last \(overview.chartDays) days", kinds: [.weight], width: width,
             height: chartHeight, decimals: 1)
+        chart(&page, title: "SYSTOLIC BLOOD PRESSURE (mmHg)", kinds: [.systolic], width: width, height: chartHeight, decimals: 0)
         chart(
-            &page, title: "BLOOD PRESSURE (mmHg): systolic above, diastolic below", kinds: [.systolic, .diastolic],
-            width: width, height: chartHeight + 1, decimals: 0)
+            &page, title: "DIASTOLIC BLOOD PRESSURE (mmHg)", kinds: [.diastolic], width: width, height: chartHeight,
+            decimals: 0)
         chart(&page, title: "PULSE (beats/min)", kinds: [.pulse], width: width, height: chartHeight, decimals: 0)
 
         page.heading("ADHERENCE: weighed on \(overview.adherence.measuredDays) of \(overview.adherence.elapsedDays) days this week\(overview.adherence.meetsPlan ? "" : " — below the plan")")
@@ -138,38 +139,34 @@ public struct PatientScreen {
             return slots
         }
         let limits = kinds.flatMap { overview.limits[$0] ?? [] }
-        // Only limits near the data: a 170 mmHg line squashes a 100–130 mmHg series flat.
         let values = series.flatMap { $0.compactMap { $0 } }
-        var legend: [String] = []
-        for kind in kinds {
-            let lines = overview.limits[kind] ?? []
-            func band(_ severity: Severity?) -> String? {
-                let values = lines.filter { $0.severity == severity }
-                guard !values.isEmpty else { return nil }
-                let personal = values.contains { $0.label.hasSuffix("*") } ? "*" : ""
-                return values.map { Quantity.format($0.value, decimals: decimals) }.joined(separator: "–") + personal
-            }
-            var parts: [String] = []
-            if let dry = band(nil) { parts.append("dry \(dry)") }
-            if let yellow = band(.yellow) { parts.append("yellow \(yellow)") }
-            if let red = band(.red) { parts.append("red \(red)") }
-            if !parts.isEmpty { legend.append((kinds.count > 1 ? "\(kind.displayName.split(separator: " ")[0]) " : "") + parts.joined(separator: ", ")) }
-        }
-        if legend.isEmpty { legend = ["no limits"] }
-        page.heading(title)
-        page.add("  limits: " + legend.joined(separator: " · ") + (legend.contains { $0.contains("*") } ? "  (* personal)" : ""), .dim)
+        // Limits near the data only: a 170 mmHg line squashes a 100–130 mmHg series flat.
         guard let low = values.min(), let high = values.max() else {
+            page.heading(title)
             page.add("  no readings in the last \(days) days", .dim)
             return
         }
-        let span = max(high - low, kinds.first == .weight ? 2 : 20)
-        let shown = limits.filter { $0.value >= low - span && $0.value <= high + span }
+        let pad = max((high - low) * 0.5, kinds.first == .weight ? 1.5 : 15)
+        let shown = limits.filter { $0.value >= low - pad && $0.value <= high + pad }
+        var legend = shown.sorted { $0.value > $1.value }.map {
+            "\($0.label) \(Quantity.format($0.value, decimals: decimals))"
+        }
+        if legend.isEmpty {
+            legend = [
+                kinds.first == .weight && overview.dryWeight == nil
+                    ? "none drawn: no dry weight set" : "none near the readings"
+            ]
+        }
+        page.heading(title)
+        page.add(
+            "  limits: " + legend.joined(separator: " · ") + (legend.contains { $0.contains("*") } ? "  (* personal)" : ""),
+            .dim)
         let axis = 6
         let plotWidth = max(10, width - axis - 2)
         let chart = DotChart(
             series: series,
             lines: shown.enumerated().map { DotChart.Line(value: $0.element.value, tag: $0.offset) },
-            width: plotWidth, height: height, braille: glyphs.braille)
+            width: plotWidth, height: height, braille: glyphs.braille, minimumSpan: kinds.first == .weight ? 2 : 20)
         for (row, cells) in chart.cells().enumerated() {
             var spans: [Document.Span] = [
                 .init(text: Quantity.format(chart.value(atRow: row), decimals: decimals).leftPadded(axis - 1) + " ", style: .dim)

@@ -28,8 +28,13 @@ public struct DotChart: Sendable {
     public var width: Int
     public var height: Int
     public var braille: Bool
+    /// The smallest value range drawn, so a flat series is not blown up into noise.
+    public var minimumSpan: Double
 
-    public init(series: [[Double?]], lines: [Line], width: Int, height: Int, braille: Bool) {
+    public init(
+        series: [[Double?]], lines: [Line], width: Int, height: Int, braille: Bool, minimumSpan: Double = 1
+    ) {
+        self.minimumSpan = minimumSpan
         self.series = series
         self.lines = lines
         self.width = max(2, width)
@@ -41,7 +46,12 @@ public struct DotChart: Sendable {
     public var range: (low: Double, high: Double) {
         let values = series.flatMap { $0.compactMap { $0 } } + lines.map(\.value)
         guard var low = values.min(), var high = values.max() else { return (0, 1) }
-        let pad = max((high - low) * 0.05, 0.5)
+        if high - low < minimumSpan {
+            let middle = (high + low) / 2
+            low = middle - minimumSpan / 2
+            high = middle + minimumSpan / 2
+        }
+        let pad = (high - low) * 0.05
         low -= pad
         high += pad
         return (low, high)
@@ -64,7 +74,7 @@ public struct DotChart: Sendable {
         var limit: [[Int?]] = Array(repeating: Array(repeating: nil, count: dotsAcross), count: dotsDown)
         for line in lines {
             let row = y(line.value)
-            for column in stride(from: 0, to: dotsAcross, by: braille ? 3 : 2) { limit[row][column] = line.tag }
+            for column in stride(from: 0, to: dotsAcross, by: braille ? 4 : 2) { limit[row][column] = line.tag }
         }
         for slots in series {
         var previous: (x: Int, y: Int)?

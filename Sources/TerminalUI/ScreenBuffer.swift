@@ -52,6 +52,21 @@ public struct ScreenBuffer: Sendable, Hashable {
         }
     }
 
+    /// The same screen with typographic symbols replaced by ASCII look-alikes, one for one, for
+    /// a terminal without Unicode (letters such as æ, ø, å are kept).
+    public func transliterated() -> ScreenBuffer {
+        var copy = self
+        for index in copy.cells.indices {
+            if let ascii = Self.ascii[copy.cells[index].character] { copy.cells[index].character = ascii }
+        }
+        return copy
+    }
+
+    static let ascii: [Character: Character] = [
+        "→": ">", "←": "<", "↑": "^", "↓": "v", "·": ".", "—": "-", "–": "-", "…": "~", "─": "-", "±": "~",
+        "×": "x", "≥": ">", "≤": "<", "°": "o",
+    ]
+
     /// The screen as text, one line per row, trailing spaces removed: what tests compare.
     public var text: String {
         (0..<height).map { row in
