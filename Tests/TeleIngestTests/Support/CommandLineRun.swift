@@ -2,8 +2,17 @@ import Foundation
 
 /// Runs the built `tele-ingest` with `arguments` to completion; returns exit status and output.
 func teleIngest(_ arguments: [String], in directory: URL) throws -> (status: Int32, output: String) {
+    try run(Paths.teleIngestExecutable, arguments, in: directory)
+}
+
+/// Runs the built `nurse-console` with `arguments` to completion.
+func nurseConsole(_ arguments: [String], in directory: URL) throws -> (status: Int32, output: String) {
+    try run(Paths.nurseConsoleExecutable, arguments, in: directory)
+}
+
+private func run(_ executable: URL, _ arguments: [String], in directory: URL) throws -> (status: Int32, output: String) {
     let output = directory.appendingPathComponent("cli-\(UUID().uuidString.prefix(8)).out")
-    let child = try ChildProcess(executable: Paths.teleIngestExecutable.path, arguments: arguments, output: output.path)
+    let child = try ChildProcess(executable: executable.path, arguments: arguments, output: output.path)
     let raw = child.wait()
     let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
     // waitpid status: exit code in bits 8–15 when the process exited normally.

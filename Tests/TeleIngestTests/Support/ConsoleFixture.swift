@@ -42,17 +42,22 @@ enum ConsoleFixture {
         },
     ]
 
-    /// The CSV rows for the last 30 days up to `now` (readings at 07:00 and 07:05 local time).
+    /// The day the fixture's last readings fall on: today, or yesterday before 07:05.
+    static func lastDay(now: Date) -> LocalDay {
+        let today = LocalDay(now, in: zone)
+        return today.start(in: zone).addingTimeInterval(7 * 3600 + 300) < now ? today : today.adding(days: -1)
+    }
+
+    /// The CSV rows for the 30 days up to `lastDay(now:)` (readings at 07:00 and 07:05 local time).
     static func csv(now: Date) -> String {
         var lines = [ImportRowDecoder.header]
-        let today = LocalDay(now, in: zone)
+        let today = lastDay(now: now)
         for patient in patients {
             for day in (0..<30).reversed() {
                 guard let (weight, systolic, diastolic, pulse) = patient.values(day) else { continue }
                 let start = today.adding(days: -day).start(in: zone)
                 let weighed = start.addingTimeInterval(7 * 3600)
                 let measured = start.addingTimeInterval(7 * 3600 + 300)
-                guard measured < now else { continue }
                 lines.append("\(patient.serial),weight,\(weight),kg,\(weighed.formatted(.iso8601))")
                 for (kind, value) in [("systolic", systolic), ("diastolic", diastolic), ("pulse", pulse)] {
                     let unit = kind == "pulse" ? "bpm" : "mmHg"

@@ -11,18 +11,25 @@ enum Paths {
 
     /// The built `tele-ingest` executable, beside the test bundle in the build folder.
     static var teleIngestExecutable: URL {
-        get throws {
-            var candidates: [URL] = []
-            if let executable = Bundle.main.executableURL { candidates.append(executable.deletingLastPathComponent()) }
-            candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
-            candidates.append(Bundle.main.bundleURL.deletingLastPathComponent())
-            for directory in candidates {
-                let url = directory.appendingPathComponent("tele-ingest")
-                if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-            }
-            throw TestSetupError(
-                "tele-ingest executable not found next to the tests (looked in \(candidates.map(\.path)))")
+        get throws { try built("tele-ingest") }
+    }
+
+    /// The built `nurse-console` executable.
+    static var nurseConsoleExecutable: URL {
+        get throws { try built("nurse-console") }
+    }
+
+    /// A product of this package, beside the test bundle in the build folder.
+    static func built(_ name: String) throws -> URL {
+        var candidates: [URL] = []
+        if let executable = Bundle.main.executableURL { candidates.append(executable.deletingLastPathComponent()) }
+        candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
+        candidates.append(Bundle.main.bundleURL.deletingLastPathComponent())
+        for directory in candidates {
+            let url = directory.appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
         }
+        throw TestSetupError("\(name) executable not found next to the tests (looked in \(candidates.map(\.path)))")
     }
 
     /// A program on PATH or in the usual sbin folders (mosquitto lives in /usr/sbin).
