@@ -1,0 +1,103 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import TeleIngest
+
+/// The real full-screen console in a real terminal (tmux on a private socket): keys in, the
+/// pane read back, the store checked afterwards.
+@Suite struct ConsoleTerminalTests {
+    /// A tmux server of our own, so the test never touches a user's sessions.
+    struct Tmux {
+        let socket = "teleingest-test-\(UUID().uuidString.prefix(8))"
+        let directory: URL
+
+        @discardableResult
+        func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+            let output = directory.appendingPathComponent("tmux-\(UUID().uuidString.prefix(8)).out")
+            let child = try ChildProcess(
+                executable: try Paths.program("tmux").path, arguments: ["-L", socket] + arguments, output: output.path)
+            let raw = child.wait()
+            return ((raw >> 8) & 0xFF, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
+        }
+
+        func pane() throws -> String { try run(["capture-pane", "-p", "-t", "console"]).output }
+
+        func keys(_ keys: String...) throws { try run(["send-keys", "-t", "console"] + keys) }
+
+        /// Types text literally (no key-name lookup).
+        func type(_ text: String) throws { try run(["send-keys", "-t", "console", "-l", text]) }
+
+        var sessionExists: Bool { (try? run(["has-session", "-t", "console"]).status) == 0 }
+
+        func waitFor(_ text: String) async throws -> String {
+            var screen = ""
+            for _ in 0..<200 {
+                screen = try pane()
+                if screen.contains(text) { return screen }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            Issue.record("the console never showed '\(text)'; the pane was:\n\(screen)")
+            return screen
+        }
+
+        func kill() { _ = try? run(["kill-server"]) }
+    }
+
+    @Test("open the console, move to the red patient, acknowledge the flag with a comment, quit; the store has it all")
+    func acknowledgeInTheTerminal() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try ConsoleFixture.store(in: directory, now: Date())
+            let tmux = Tmux(directory: directory)
+            defer { tmux.kill() }
+            let command = [
+                try Paths.nurseConsoleExecutable.path, "--db", store.path, "--user", "'Test Nurse'", "--role", "nurse",
+            ].joined(separator: " ")
+            try tmux.run([
+                "new-session", "-d", "-s", "console", "-x", "80", "-y", "24",
+                "env TERM=xterm-256color LANG=C.UTF-8 NO_COLOR= \(command)",
+            ])
+            let worklist = try await tmux.waitFor("Worklist")
+            let rows = worklist.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            #expect(rows.last { !$0.isEmpty }?.contains("q quit") == true)
+            #expect(rows[3].hasPrefix("RED     Test Patient Red"), "red first:\n\(worklist)")
+            #expect(worklist.contains("000150-****"))
+            #expect(!worklist.contains("000150-1001"))
+
+            try tmux.keys("Down")  // to the yellow patient…
+            _ = try await tmux.waitFor("Test Patient Yellow · 000250-****")
+            try tmux.keys("Up")  // …and back to the red one
+            _ = try await tmux.waitFor("Test Patient Red · 000150-****")
+            try tmux.keys("Enter")
+            let patient = try await tmux.waitFor("CPR 000150-1001")
+            #expect(patient.contains("OPEN FLAGS (3)"))
+            #expect(patient.contains("weight +2.6 kg in 3 days"))
+
+            try tmux.keys("a")
+            _ = try await tmux.waitFor("Which flag?")
+            try tmux.keys("1")
+            _ = try await tmux.waitFor("Comment (required for red)")
+            try tmux.keys("Enter")  // empty: refused on the spot
+            _ = try await tmux.waitFor("This field is required.")
+            try tmux.type("Called: ankles swollen, extra furosemide as agreed")
+            try tmux.keys("Enter")
+            _ = try await tmux.waitFor("is closed.")
+            try tmux.keys("Space")
+            _ = try await tmux.waitFor("OPEN FLAGS (2)")
+            try tmux.keys("q")
+            _ = try await tmux.waitFor("Worklist")
+            try tmux.keys("q")
+            for _ in 0..<100 where tmux.sessionExists { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(!tmux.sessionExists, "the console did not quit")
+
+            let red = try #require(try store.flags(patientID: "P-RED").first { $0.ruleID == "weight-gain-3d" })
+            #expect(red.state == .closed)
+            #expect(red.closedBy == "Test Nurse")
+            #expect(red.closeComment == "Called: ankles swollen, extra furosemide as agreed")
+            let audit = try store.auditLog()
+            #expect(audit.map(\.action) == [.worklistViewed, .patientViewed, .flagAcknowledged, .worklistViewed])
+            #expect(audit.allSatisfy { $0.user == "Test Nurse" && $0.role == "nurse" })
+            #expect(audit.filter { $0.patientID == "P-RED" }.count == 2)
+        }
+    }
+}
