@@ -52,6 +52,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "console-bench",
+            dependencies: [
+                "FollowUp", "TeleIngest", "ThresholdRules", "TelekitSimulation", "Vitals",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "rules-bench",
             dependencies: [
                 "TeleIngest", "ThresholdRules", "TelekitSimulation", "Vitals",

@@ -57,15 +57,31 @@ public struct ISOWeek: Sendable, Hashable, Comparable, Codable, CustomStringConv
 
     public static func < (lhs: ISOWeek, rhs: ISOWeek) -> Bool { (lhs.year, lhs.week) < (rhs.year, rhs.week) }
 
-    private static func firstOfYear(_ year: Int) -> LocalDay {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let date = calendar.date(from: DateComponents(year: year, month: 1, day: 1))!
-        return LocalDay(date, in: TimeZone(identifier: "UTC")!)
+    /// January 1st of `year`, by calendar arithmetic (no Calendar: the worklist calls this a lot).
+    static func firstOfYear(_ year: Int) -> LocalDay {
+        LocalDay(number: daysFromCivil(year: year, month: 1, day: 1))
     }
 
-    private static func year(of day: LocalDay) -> Int {
-        Int(day.description.prefix(4))!
+    static func year(of day: LocalDay) -> Int {
+        // Civil-from-days (H. Hinnant's algorithm), year only.
+        let z = day.number + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        return yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+    }
+
+    /// Days since 1970-01-01 of a civil date (H. Hinnant's algorithm).
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
     }
 
     private static func dayOfYear(_ day: LocalDay, year: Int) -> Int {

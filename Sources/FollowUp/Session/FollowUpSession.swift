@@ -39,11 +39,13 @@ public struct FollowUpSession: Sendable {
     public func worklist(week: ISOWeek? = nil) throws -> Worklist {
         let week = week ?? currentWeek
         let instant = now()
+        // This week's weighed days are kept with the latest readings; a past week reads its
+        // weighings, a day either side: each patient's own zone decides which day they fall on.
         let start = week.start(in: timeZone)
-        // Weighings a day either side: each patient's own zone decides which day they fall on.
-        let snapshot = try store.worklistSnapshot(
-            week: week.description, referenceBefore: start, weighingsFrom: start.addingTimeInterval(-86_400),
-            weighingsTo: week.end(in: timeZone).addingTimeInterval(86_400))
+        let window =
+            week == ISOWeek(containing: instant, in: timeZone)
+            ? nil : start.addingTimeInterval(-86_400)..<week.end(in: timeZone).addingTimeInterval(86_400)
+        let snapshot = try store.worklistSnapshot(week: week.description, weighings: window)
         let list = Worklist(snapshot: snapshot, week: week, now: instant, defaultZone: timeZone, ruleSet: ruleSet)
         try store.recordAudit(
             .worklistViewed, by: clinician, patientID: nil,

@@ -25,14 +25,41 @@ public struct Adherence: Sendable, Hashable, Codable {
         weighings: [Date], week: ISOWeek, today: LocalDay, zone: TimeZone, monitoringStart: Date,
         dailyPhaseDays: Int
     ) {
+        self.init(
+            weighings: weighings, days: week.days, today: today, zone: zone, monitoringStart: monitoringStart,
+            dailyPhaseDays: dailyPhaseDays)
+    }
+
+    /// The same for the days of a week given as a list (the worklist computes them once).
+    public init(
+        weighings: [Date], days week: [LocalDay], today: LocalDay, zone: TimeZone, monitoringStart: Date,
+        dailyPhaseDays: Int
+    ) {
         let firstDay = LocalDay(monitoringStart, in: zone)
         let dailyUntil = firstDay.adding(days: dailyPhaseDays)
-        let days = week.days.filter { $0 <= today && $0 >= firstDay }
-        let measured = Set(weighings.map { LocalDay($0, in: zone) })
+        let days = week.filter { $0 <= today && $0 >= firstDay }
+        let measured = weighings.map { LocalDay($0, in: zone) }
         measuredDays = days.filter(measured.contains).count
         elapsedDays = days.count
         let daily = days.filter { $0 < dailyUntil }.count
         plannedDays = daily + (days.contains { $0 >= dailyUntil } ? 1 : 0)
+    }
+
+    /// The same from a bit set of the week's days with a weighing (bit 0 Monday … bit 6 Sunday),
+    /// as kept with the latest weight.
+    public init(
+        weighedDays: Int, days week: [LocalDay], today: LocalDay, firstDay: LocalDay, dailyUntil: LocalDay
+    ) {
+        var measured = 0
+        var elapsed = 0
+        var daily = 0
+        var later = false
+        for (index, day) in week.enumerated() where day <= today && day >= firstDay {
+            elapsed += 1
+            if weighedDays & (1 << index) != 0 { measured += 1 }
+            if day < dailyUntil { daily += 1 } else { later = true }
+        }
+        self.init(measuredDays: measured, elapsedDays: elapsed, plannedDays: daily + (later ? 1 : 0))
     }
 
     public init(measuredDays: Int, elapsedDays: Int, plannedDays: Int) {

@@ -26,15 +26,16 @@ public struct Trend: Sendable, Hashable, Codable {
         }
     }
 
-    public init(kind: ReadingKind, value: Double, measuredAt: Date, reference: Double?, referenceBefore: Date) {
+    /// `reference`: the newest value before the week began, or `nil` when there is none or the
+    /// latest value is itself from before the week.
+    public init(kind: ReadingKind, value: Double, measuredAt: Date, reference: Double?) {
         self.kind = kind
         self.value = value
         self.measuredAt = measuredAt
-        self.reference = measuredAt >= referenceBefore ? reference : nil
-        if let reference = self.reference {
+        self.reference = reference
+        if let reference {
             let change = value - reference
-            direction =
-                abs(change) < Self.steadyBand(kind) ? .steady : change > 0 ? .up : .down
+            direction = abs(change) < Self.steadyBand(kind) ? .steady : change > 0 ? .up : .down
         } else {
             direction = .unknown
         }

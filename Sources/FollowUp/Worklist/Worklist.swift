@@ -12,9 +12,11 @@ public struct WorklistEntry: Sendable, Hashable, Codable, Identifiable {
         public var severity: Severity
         public var missingData: Bool
         public var escalated: Bool
-        public var headline: String
         public var explanation: String
         public var openedAt: Date
+
+        /// The explanation in a few words (worked out when shown, not for every flag).
+        public var headline: String { FlagHeadline.of(explanation) }
     }
 
     public var id: String { patientID }
@@ -61,7 +63,24 @@ public struct Worklist: Sendable, Codable {
             ruleSet?.rules.first { $0.kind == .missing && $0.measurement == .weight }
             .flatMap { $0.parameters["dailyPhaseDays"] }.map { Int($0) } ?? 14
         var zones: [String: TimeZone] = [:]
-        entries = snapshot.patients.map { patient in
+        var todays: [TimeZone: LocalDay] = [:]
+        let weekDays = week.days
+        func adherence(_ line: WorklistSnapshot.Line, zone: TimeZone) -> Adherence {
+            let today = todays[zone] ?? LocalDay(now, in: zone)
+            todays[zone] = today
+            if let weighings = line.weighings {
+                return Adherence(
+                    weighings: weighings, days: weekDays, today: today, zone: zone,
+                    monitoringStart: line.patient.monitoringStart, dailyPhaseDays: dailyPhaseDays)
+            }
+            let firstDay = LocalDay(line.patient.monitoringStart, in: zone)
+            let weighed = line.weight.map { $0.weekMonday == week.monday.number ? $0.weekDays : 0 } ?? 0
+            return Adherence(
+                weighedDays: weighed, days: weekDays, today: today, firstDay: firstDay,
+                dailyUntil: firstDay.adding(days: dailyPhaseDays))
+        }
+        let unsorted: [WorklistEntry] = snapshot.lines.map { line in
+            let patient = line.patient
             let zone =
                 zones[patient.timeZone]
                 ?? {
@@ -69,12 +88,11 @@ public struct Worklist: Sendable, Codable {
                     zones[patient.timeZone] = zone
                     return zone
                 }()
-            let flags = (snapshot.openFlags[patient.id] ?? []).map { flag in
+            let flags = line.openFlags.map { flag in
                 WorklistEntry.Flag(
                     id: flag.id, ruleID: flag.ruleID, severity: flag.severity,
                     missingData: missingRules.contains(flag.ruleID), escalated: flag.escalated,
-                    headline: FlagHeadline.of(flag.explanation), explanation: flag.explanation,
-                    openedAt: flag.openedAt)
+                    explanation: flag.explanation, openedAt: flag.openedAt)
             }.sorted { ($0.severity, $1.openedAt, $0.id) > ($1.severity, $0.openedAt, $1.id) }
             let triage: Triage =
                 if flags.contains(where: { $0.severity == .red }) {
@@ -86,41 +104,46 @@ public struct Worklist: Sendable, Codable {
                 } else {
                     .stable
                 }
-            let latest = snapshot.latest[patient.id] ?? [:]
-            let reference = snapshot.reference[patient.id] ?? [:]
             func trend(_ kind: ReadingKind) -> Trend? {
-                latest[kind].map {
+                let latest =
+                    switch kind {
+                    case .weight: line.weight
+                    case .systolic: line.systolic
+                    case .diastolic: line.diastolic
+                    case .pulse: line.pulse
+                    }
+                return latest.map {
                     Trend(
-                        kind: kind, value: $0.value, measuredAt: $0.measuredAt, reference: reference[kind],
-                        referenceBefore: snapshot.referenceBefore)
+                        kind: kind, value: $0.value, measuredAt: $0.measuredAt,
+                        reference: $0.weekMonday == week.monday.number ? $0.previousWeekValue : nil)
                 }
             }
             return WorklistEntry(
                 patientID: patient.id, name: patient.name, maskedCPR: patient.maskedCPR, triage: triage,
                 flags: flags, oldestFlagOpenedAt: flags.map(\.openedAt).min(),
                 weight: trend(.weight), systolic: trend(.systolic), diastolic: trend(.diastolic), pulse: trend(.pulse),
-                adherence: Adherence(
-                    weighings: snapshot.weighings[patient.id] ?? [], week: week, today: LocalDay(now, in: zone),
-                    zone: zone, monitoringStart: patient.monitoringStart, dailyPhaseDays: dailyPhaseDays),
+                adherence: adherence(line, zone: zone),
                 review: snapshot.reviews[patient.id],
                 pendingEscalationID: snapshot.pendingEscalations[patient.id]?.id)
         }
-        .sorted(by: Self.precedes)
+        // Sort positions by small keys, then take the entries in that order: entries are large,
+        // and moving them around in the sort was most of the list's cost.
+        let keys = unsorted.map { entry in
+            (
+                triage: entry.triage.rawValue,
+                waiting: entry.oldestFlagOpenedAt?.timeIntervalSince1970 ?? .infinity,
+                name: entry.name.lowercased(), id: entry.patientID
+            )
+        }
+        entries = unsorted.indices.sorted { a, b in
+            let (x, y) = (keys[a], keys[b])
+            if x.triage != y.triage { return x.triage < y.triage }
+            if x.waiting != y.waiting { return x.waiting < y.waiting }
+            if x.name != y.name { return x.name < y.name }
+            return x.id < y.id
+        }.map { unsorted[$0] }
         self.week = week
         generatedAt = now
-    }
-
-    /// Red before yellow before missing data before stable; then the longest-waiting flag; then name.
-    static func precedes(_ a: WorklistEntry, _ b: WorklistEntry) -> Bool {
-        if a.triage != b.triage { return a.triage < b.triage }
-        switch (a.oldestFlagOpenedAt, b.oldestFlagOpenedAt) {
-        case (let x?, let y?) where x != y: return x < y
-        case (.some, nil): return true
-        case (nil, .some): return false
-        default: break
-        }
-        if a.name != b.name { return a.name.localizedStandardCompare(b.name) == .orderedAscending }
-        return a.patientID < b.patientID
     }
 
     /// The entries a filter leaves: flagged only, and/or matching `search` in name or id

@@ -217,14 +217,14 @@ public struct JournalProcessor: Sendable {
         guard registered == true else {
             throw refuse(.unknownDevice, "no device with serial \(serial) is registered")
         }
-        var placed: [(reading: PreparedReading, patientID: String, measuredAt: Date)] = []
+        var placed: [(reading: PreparedReading, patientID: String, measuredAt: Date, zone: TimeZone)] = []
         for reading in message.readings {
-            let (patientID, measuredAt) = try attribute(
+            let (patientID, measuredAt, zone) = try attribute(
                 reading.time, serial: serial, receivedAt: entry.receivedAt, db: db, refuse: refuse)
-            placed.append((reading, patientID, measuredAt))
+            placed.append((reading, patientID, measuredAt, zone))
         }
         var stored: [StoredReading] = []
-        for (reading, patientID, measuredAt) in placed {
+        for (reading, patientID, measuredAt, zone) in placed {
             let measured = measuredAt.millisecondsSince1970
             let insert = try db.cachedStatement(
                 sql: """
@@ -244,13 +244,9 @@ public struct JournalProcessor: Sendable {
                 continue
             }
             let id = db.lastInsertedRowID
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO latest_reading (patient_id, kind, reading_id, measured_at) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (patient_id, kind) DO UPDATE SET reading_id = excluded.reading_id, measured_at = excluded.measured_at
-                    WHERE excluded.measured_at >= latest_reading.measured_at
-                    """
-            ).execute(arguments: [patientID, reading.kind.rawValue, id, measured])
+            try LatestReading.record(
+                patientID: patientID, kind: reading.kind.rawValue, readingID: id, measuredAt: measuredAt,
+                value: reading.canonical.value, zone: zone, db: db)
             stored.append(
                 StoredReading(
                     id: id, patientID: patientID, serial: serial, kind: reading.kind, value: reading.canonical.value,
@@ -269,7 +265,7 @@ public struct JournalProcessor: Sendable {
     private func attribute(
         _ time: MeasurementTime, serial: String, receivedAt: Date, db: Database,
         refuse: (QuarantineReason, String) -> Rejection
-    ) throws -> (String, Date) {
+    ) throws -> (String, Date, TimeZone) {
         var zone = defaultTimeZone
         if case .local = time, let current = try pairing(serial: serial, at: receivedAt, db: db) {
             zone = current.zone
@@ -299,7 +295,7 @@ public struct JournalProcessor: Sendable {
             measuredAt = again
             owner = second
         }
-        return (owner.patientID, measuredAt)
+        return (owner.patientID, measuredAt, owner.zone)
     }
 
     private func pairing(serial: String, at instant: Date, db: Database) throws -> (patientID: String, zone: TimeZone)?

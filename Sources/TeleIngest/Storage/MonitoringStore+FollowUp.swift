@@ -17,29 +17,41 @@ public struct WorklistSnapshot: Sendable {
         public var openedAt: Date
     }
 
-    /// A value with the instant it was measured.
-    public struct Value: Sendable, Hashable {
+    /// A patient's latest value of a kind, and the newest value before that value's week began.
+    public struct Latest: Sendable, Hashable {
         public var value: Double
         public var measuredAt: Date
+        /// The patient-local day number of the Monday of the week `measuredAt` falls in.
+        public var weekMonday: Int
+        /// The newest value measured before that Monday; `nil` if none.
+        public var previousWeekValue: Double?
+        /// Days of that week with a reading of the kind: bit 0 Monday … bit 6 Sunday.
+        public var weekDays: Int
     }
+
+    /// One patient with what the list shows of them.
+    public struct Line: Sendable {
+        public var patient: Patient
+        public var openFlags: [OpenFlag] = []
+        public var weight: Latest?
+        public var systolic: Latest?
+        public var diastolic: Latest?
+        public var pulse: Latest?
+        /// Weighings in the window asked for; `nil` when not asked for (the current week's
+        /// days come from `weight.weekDays`).
+        public var weighings: [Date]?
+    }
+
+    /// Every patient, by id.
+    public var lines: [Line]
+    public var reviews: [String: WeeklyReview]
+    public var pendingEscalations: [String: PendingEscalation]
 
     /// An escalation still waiting for the cardiologist's answer.
     public struct PendingEscalation: Sendable, Hashable {
         public var id: Int64
         public var escalatedAt: Date
     }
-
-    public var patients: [Patient]
-    public var openFlags: [String: [OpenFlag]]
-    /// Each patient's latest weight, systolic, diastolic and pulse.
-    public var latest: [String: [ReadingKind: Value]]
-    /// Each patient's latest value of those kinds measured before `referenceBefore`.
-    public var reference: [String: [ReadingKind: Double]]
-    public var referenceBefore: Date
-    /// Each patient's weighings in the window asked for.
-    public var weighings: [String: [Date]]
-    public var reviews: [String: WeeklyReview]
-    public var pendingEscalations: [String: PendingEscalation]
 }
 
 /// One patient's record as the patient view shows it, read in one transaction.
@@ -57,74 +69,90 @@ public struct PatientRecord: Sendable, Codable {
 }
 
 extension MonitoringStore {
-    /// The kinds the worklist shows.
-    static let worklistKinds: [ReadingKind] = [.weight, .systolic, .diastolic, .pulse]
-
-    /// Reads what the worklist for `week` needs: reference values before `referenceBefore`
-    /// (the week's start), weighings in `weighingsFrom ..< weighingsTo`, reviews of `week`.
-    public func worklistSnapshot(
-        week: String, referenceBefore: Date, weighingsFrom: Date, weighingsTo: Date
-    ) throws -> WorklistSnapshot {
+    /// Reads what the worklist for `week` needs: every patient, their open flags, their latest
+    /// values with last week's reference and this week's days (kept by `LatestReading`), for a
+    /// past week their weighings in `window`, and the reviews of `week`. Each query walks an index in
+    /// patient order and the lines are merged, so the cost grows with the rows, not with
+    /// per-patient searches.
+    /// `weighings`: the window to read weighings from, needed for a past week only.
+    public func worklistSnapshot(week: String, weighings window: Range<Date>?) throws -> WorklistSnapshot {
         try database.read { db in
-            let patients = try Row.fetchAll(db, sql: "SELECT * FROM patient ORDER BY id").map(Patient.init(row:))
+            var lines: [WorklistSnapshot.Line] = []
+            var index: [String: Int] = [:]
+            let patients = try Row.fetchCursor(
+                db, sql: "SELECT id, name, cpr, time_zone, created_at, monitoring_start FROM patient ORDER BY id")
+            while let row = try patients.next() {
+                let id: String = row[0]
+                let start: Int64? = row[5]
+                index[id] = lines.count
+                lines.append(
+                    WorklistSnapshot.Line(
+                        patient: Patient(
+                            id: id, name: row[1], cpr: row[2], timeZone: row[3],
+                            createdAt: Date(millisecondsSince1970: row[4]),
+                            monitoringStart: start.map(Date.init(millisecondsSince1970:)))))
+            }
+            // Rows come in patient order: find each patient's line by walking forward.
+            var cursor = 0
+            func line(for id: String) -> Int? {
+                if cursor < lines.count, lines[cursor].patient.id == id { return cursor }
+                if cursor + 1 < lines.count, lines[cursor + 1].patient.id == id {
+                    cursor += 1
+                    return cursor
+                }
+                guard let found = index[id] else { return nil }
+                cursor = found
+                return found
+            }
 
-            var flags: [String: [WorklistSnapshot.OpenFlag]] = [:]
-            let flagRows = try Row.fetchCursor(
+            let flags = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT id, patient_id, rule_id, measurement, severity, state, explanation, opened_at
-                    FROM flag WHERE state IN ('open', 'escalated')
+                    SELECT patient_id, id, rule_id, measurement, severity, state, explanation, opened_at
+                    FROM flag INDEXED BY flag_open WHERE state IN ('open', 'escalated') ORDER BY patient_id
                     """)
-            while let row = try flagRows.next() {
-                flags[row[1], default: []].append(
+            cursor = 0
+            while let row = try flags.next() {
+                guard let at = line(for: row[0]) else { continue }
+                lines[at].openFlags.append(
                     WorklistSnapshot.OpenFlag(
-                        id: row[0], ruleID: row[2], measurement: ReadingKind(rawValue: row[3]) ?? .weight,
+                        id: row[1], ruleID: row[2], measurement: ReadingKind(rawValue: row[3]) ?? .weight,
                         severity: Severity(rawValue: row[4]) ?? .yellow, escalated: (row[5] as String) == "escalated",
                         explanation: row[6], openedAt: Date(millisecondsSince1970: row[7])))
             }
 
-            var latest: [String: [ReadingKind: WorklistSnapshot.Value]] = [:]
-            let latestRows = try Row.fetchCursor(
+            let latest = try Row.fetchCursor(
                 db,
-                sql: """
-                    SELECT l.patient_id, r.kind, r.value, r.measured_at
-                    FROM latest_reading l JOIN reading r ON r.id = l.reading_id
-                    WHERE l.kind IN ('weight', 'systolic', 'diastolic', 'pulse')
-                    """)
-            while let row = try latestRows.next() {
-                guard let kind = ReadingKind(rawValue: row[1]) else { continue }
-                latest[row[0], default: [:]][kind] = WorklistSnapshot.Value(
-                    value: row[2], measuredAt: Date(millisecondsSince1970: row[3]))
+                sql: "SELECT patient_id, kind, value, measured_at, week, previous_value, week_days FROM latest_reading")
+            cursor = 0
+            while let row = try latest.next() {
+                guard let at = line(for: row[0]), let kind = ReadingKind(rawValue: row[1]) else { continue }
+                let value = WorklistSnapshot.Latest(
+                    value: row[2], measuredAt: Date(millisecondsSince1970: row[3]), weekMonday: row[4] ?? 0,
+                    previousWeekValue: row[5], weekDays: row[6])
+                switch kind {
+                case .weight: lines[at].weight = value
+                case .systolic: lines[at].systolic = value
+                case .diastolic: lines[at].diastolic = value
+                case .pulse: lines[at].pulse = value
+                }
             }
 
-            // One index seek per patient and kind, inside SQLite.
-            var reference: [String: [ReadingKind: Double]] = [:]
-            let referenceRows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT p.id, k.kind,
-                        (SELECT r.value FROM reading r
-                         WHERE r.patient_id = p.id AND r.kind = k.kind AND r.measured_at < ?
-                         ORDER BY r.measured_at DESC LIMIT 1)
-                    FROM patient p CROSS JOIN (SELECT 'weight' AS kind UNION ALL SELECT 'systolic'
-                                               UNION ALL SELECT 'diastolic' UNION ALL SELECT 'pulse') k
-                    """,
-                arguments: [referenceBefore.millisecondsSince1970])
-            while let row = try referenceRows.next() {
-                guard let value = row[2] as Double?, let kind = ReadingKind(rawValue: row[1]) else { continue }
-                reference[row[0], default: [:]][kind] = value
-            }
-
-            var weighings: [String: [Date]] = [:]
-            let weighingRows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT r.patient_id, r.measured_at FROM patient p CROSS JOIN reading r
-                    WHERE r.patient_id = p.id AND r.kind = 'weight' AND r.measured_at >= ? AND r.measured_at < ?
-                    """,
-                arguments: [weighingsFrom.millisecondsSince1970, weighingsTo.millisecondsSince1970])
-            while let row = try weighingRows.next() {
-                weighings[row[0], default: []].append(Date(millisecondsSince1970: row[1]))
+            if let window {
+                for index in lines.indices { lines[index].weighings = [] }
+                let weighings = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT r.patient_id, r.measured_at FROM patient p CROSS JOIN reading r
+                        WHERE r.patient_id = p.id AND r.kind = 'weight' AND r.measured_at >= ? AND r.measured_at < ?
+                        ORDER BY p.id
+                        """,
+                    arguments: [window.lowerBound.millisecondsSince1970, window.upperBound.millisecondsSince1970])
+                cursor = 0
+                while let row = try weighings.next() {
+                    guard let at = line(for: row[0]) else { continue }
+                    lines[at].weighings?.append(Date(millisecondsSince1970: row[1]))
+                }
             }
 
             var reviews: [String: WeeklyReview] = [:]
@@ -132,7 +160,6 @@ extension MonitoringStore {
                 let review = WeeklyReview(row: row)
                 reviews[review.patientID] = review
             }
-
             var pending: [String: WorklistSnapshot.PendingEscalation] = [:]
             for row in try Row.fetchAll(
                 db, sql: "SELECT id, patient_id, escalated_at FROM escalation WHERE answered_at IS NULL")
@@ -140,9 +167,7 @@ extension MonitoringStore {
                 pending[row[1]] = WorklistSnapshot.PendingEscalation(
                     id: row[0], escalatedAt: Date(millisecondsSince1970: row[2]))
             }
-            return WorklistSnapshot(
-                patients: patients, openFlags: flags, latest: latest, reference: reference,
-                referenceBefore: referenceBefore, weighings: weighings, reviews: reviews, pendingEscalations: pending)
+            return WorklistSnapshot(lines: lines, reviews: reviews, pendingEscalations: pending)
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The database schema, as an ordered list of migrations. This is the one owner of the schema:
@@ -217,6 +218,20 @@ enum Schema {
                     CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
                         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
                     """)
+        }
+        migrator.registerMigration("v4: latest readings carry their value, last week's reference and the days measured this week") { db in
+            // The worklist shows every patient's latest values with an arrow against the latest
+            // value before the week began. Kept here on insert, so the list needs no per-patient
+            // search through the readings (see LatestReading).
+            try db.execute(
+                sql: """
+                    ALTER TABLE latest_reading ADD COLUMN value REAL;
+                    ALTER TABLE latest_reading ADD COLUMN week INTEGER;
+                    ALTER TABLE latest_reading ADD COLUMN previous_value REAL;
+                    ALTER TABLE latest_reading ADD COLUMN previous_at INTEGER;
+                    ALTER TABLE latest_reading ADD COLUMN week_days INTEGER NOT NULL DEFAULT 0;
+                    """)
+            try LatestReading.rebuild(db: db, defaultZone: TimeZone(identifier: "Europe/Copenhagen")!)
         }
         return migrator
     }

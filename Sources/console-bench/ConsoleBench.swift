@@ -1,0 +1,177 @@
+import ArgumentParser
+import FollowUp
+import Foundation
+import GRDB
+import TeleIngest
+import TelekitSimulation
+import ThresholdRules
+import Vitals
+
+/// Measures the console on a large store: the worklist query, the patient view, and start-up.
+@main
+struct ConsoleBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "console-bench",
+        abstract: "Times the worklist, the patient view and the console's start-up on a store of N patients × D days.")
+
+    @Option(help: "Store to use; built first (simulated cohort, rules applied) if it does not exist.")
+    var store = "run/console-bench/console-bench.sqlite"
+    @Option(help: "Simulated patients when building the store.") var patients = 10_000
+    @Option(help: "Days of readings, ending today, when building the store.") var days = 365
+    @Option(help: "Rule file.") var rules = "rules/heart-failure.yaml"
+    @Option(help: "Repetitions of the worklist.") var repetitions = 11
+    @Option(help: "Patients opened for the patient view.") var views = 101
+    @Flag(help: "Print one Markdown table row per figure.") var markdown = false
+
+    func run() throws {
+        let ruleSet = try RuleFile.load(from: URL(fileURLWithPath: rules))
+        let zone = TimeZone(identifier: "Europe/Copenhagen")!
+        if !FileManager.default.fileExists(atPath: store) {
+            try build(ruleSet: ruleSet, zone: zone)
+        }
+        let monitoring = try MonitoringStore(path: store)
+        let counts = try monitoring.database.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM patient") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reading") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM flag WHERE state IN ('open', 'escalated')") ?? 0
+            )
+        }
+        let session = FollowUpSession(
+            store: monitoring, clinician: Clinician(name: "Bench Nurse", role: .nurse), ruleSet: ruleSet,
+            timeZone: zone, hotline: HotlineSchedule())
+        let clock = ContinuousClock()
+
+        var worklistTimes: [Double] = []
+        var rows = 0
+        for _ in 0..<repetitions {
+            let elapsed = try clock.measure { rows = try session.worklist().entries.count }
+            worklistTimes.append(elapsed.milliseconds)
+        }
+        // Where the worklist's time goes: the store's read, and turning it into the list.
+        var snapshotTimes: [Double] = []
+        var buildTimes: [Double] = []
+        for _ in 0..<repetitions {
+            let week = session.currentWeek
+            var snapshot: WorklistSnapshot?
+            snapshotTimes.append(
+                try clock.measure {
+                    snapshot = try monitoring.worklistSnapshot(week: week.description, weighings: nil)
+                }.milliseconds)
+            buildTimes.append(
+                clock.measure {
+                    _ = Worklist(snapshot: snapshot!, week: week, now: Date(), defaultZone: zone, ruleSet: ruleSet)
+                }.milliseconds)
+        }
+        let ids = try monitoring.database.read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM patient ORDER BY id")
+        }
+        var generator = SeededGenerator(seed: 7)
+        var viewTimes: [Double] = []
+        for _ in 0..<views {
+            let id = ids.randomElement(using: &generator)!
+            viewTimes.append(try clock.measure { _ = try session.overview(patientID: id) }.milliseconds)
+        }
+        // The console as a user starts it: a new process that opens the store, builds the week's
+        // worklist and prints it.
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("nurse-console")
+        var startTimes: [Double] = []
+        for _ in 0..<5 {
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = ["worklist", "--db", store, "--user", "Bench Nurse", "--role", "nurse", "--json"]
+            process.standardOutput = FileHandle.nullDevice
+            let started = clock.now
+            try process.run()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { throw ValidationError("nurse-console worklist failed") }
+            startTimes.append((clock.now - started).milliseconds)
+        }
+        let machine = "\(ProcessInfo.processInfo.activeProcessorCount) cores"
+        let figures: [(String, [Double], String)] = [
+            ("worklist, \(rows) patients (query + triage + audit entry)", worklistTimes, "< 100 ms"),
+            ("  of which the store's read (WorklistSnapshot)", snapshotTimes, ""),
+            ("  of which building the list (triage, trends, adherence, order)", buildTimes, ""),
+            ("patient view, 30 days (query + charts data + audit entry)", viewTimes, "< 30 ms"),
+            ("nurse-console worklist --json, process start to exit", startTimes, "—"),
+        ]
+        print(
+            "store: \(counts.0) patients, \(counts.1) readings, \(counts.2) open flags; \(machine); medians of \(repetitions), \(views), 5 runs"
+        )
+        for (name, times, target) in figures {
+            let sorted = times.sorted()
+            let median = sorted[sorted.count / 2]
+            let p90 = sorted[min(sorted.count - 1, sorted.count * 9 / 10)]
+            if markdown {
+                print(String(format: "| %@ | %.1f ms | %.1f ms | %@ |", name, median, p90, target))
+            } else {
+                print(String(format: "  %-62@ median %7.1f ms   p90 %7.1f ms   target %@", name, median, p90, target))
+            }
+        }
+    }
+
+    /// A simulated cohort's readings for `days` ending today, loaded in bulk, with the latest
+    /// reading per kind and the rules applied over the whole period.
+    func build(ruleSet: RuleSet, zone: TimeZone) throws {
+        let clock = ContinuousClock()
+        try FileManager.default.createDirectory(
+            at: URL(fileURLWithPath: store).deletingLastPathComponent(), withIntermediateDirectories: true)
+        let monitoring = try MonitoringStore(path: store)
+        let start = Date().addingTimeInterval(-Double(days) * 86_400)
+        let simulator = CohortSimulator(seed: 2026, patients: patients, days: days, start: start)
+        let journalID = try monitoring.journal(.import, topic: "console-bench/simulated", payload: Data())
+        let firstNames = ["Karen", "Torben", "Bente", "Jørgen", "Hanne", "Poul", "Inge", "Erik", "Lone", "Niels"]
+        let loading = try clock.measure {
+            for index in 0..<patients {
+                let patient = simulator.patient(index)
+                try monitoring.database.write { db in
+                    try db.execute(
+                        sql: """
+                            INSERT INTO patient (id, name, cpr, time_zone, created_at, monitoring_start)
+                            VALUES (?, ?, ?, 'Europe/Copenhagen', ?, ?)
+                            """,
+                        arguments: [
+                            patient.id, "\(firstNames[index % 10]) Benchsen \(index)",
+                            String(format: "00%02d%02d-%04d", index % 12 + 1, index % 100, index % 10_000),
+                            patient.monitoringStart.millisecondsSince1970, patient.monitoringStart.millisecondsSince1970,
+                        ])
+                    let insert = try db.makeStatement(
+                        sql: """
+                            INSERT INTO reading (patient_id, serial, kind, value, unit, original_value, original_unit, measured_at, received_at, journal_id, profile_id)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'simulated')
+                            """)
+                    for reading in patient.readings {
+                        let ms = reading.measuredAt.millisecondsSince1970
+                        let unit = reading.kind.canonicalUnit.rawValue
+                        try insert.execute(arguments: [
+                            patient.id, "SIM-\(patient.id)", reading.kind.rawValue, reading.value, unit, reading.value,
+                            unit, ms, ms, journalID,
+                        ])
+                    }
+                }
+            }
+            try monitoring.rebuildLatestReadings(defaultZone: zone)
+        }
+        let engine = RuleEngine(ruleSet: ruleSet, defaultZone: zone)
+        let applying = try clock.measure {
+            for index in 0..<patients {
+                let id = simulator.patient(index).id
+                try monitoring.database.write { db in
+                    _ = try engine.evaluate(patientID: id, from: start, store: monitoring, db: db)
+                }
+            }
+            try monitoring.database.write { db in _ = try engine.evaluateMissingData(store: monitoring, db: db) }
+        }
+        print(
+            String(
+                format: "built %@: %d patients × %d days in %.0f s, rules applied in %.0f s", store, patients, days,
+                loading.milliseconds / 1000, applying.milliseconds / 1000))
+    }
+}
+
+extension Duration {
+    var milliseconds: Double {
+        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
+    }
+}
