@@ -36,6 +36,21 @@ import Vitals
             #expect(byID["P-STABLE"] == Adherence(measuredDays: 5, elapsedDays: 5, plannedDays: 1))
             #expect(byID["P-QUIET"] == Adherence(measuredDays: 0, elapsedDays: 5, plannedDays: 1))
             #expect(byID["P-QUIET"]?.text == "0/5 low")
+
+            // A past week reads its weighings; the kept days of this week agree with them.
+            let session = try ConsoleFixture.session(try MonitoringStore(path: directory.appendingPathComponent("console.sqlite").path))
+            let previous = try session.worklist(week: #require(ISOWeek("2026-W46")))
+            #expect(previous.entries.first { $0.patientID == "P-STABLE" }?.adherence.text == "7/7")
+            #expect(previous.entries.first { $0.patientID == "P-QUIET" }?.adherence.text == "0/7 low")  // last weighed Sunday 8 Nov
+            let week = try #require(ISOWeek("2026-W47"))
+            let zone = ConsoleFixture.zone
+            let read = try session.store.worklistSnapshot(
+                week: week.description,
+                weighings: week.start(in: zone).addingTimeInterval(-86_400)..<week.end(in: zone).addingTimeInterval(86_400))
+            let fromReadings = Worklist(
+                snapshot: read, week: week, now: ConsoleFixture.friday, defaultZone: zone,
+                ruleSet: try ConsoleFixture.ruleSet())
+            #expect(fromReadings.entries.map(\.adherence) == list.entries.map(\.adherence))
         }
     }
 
