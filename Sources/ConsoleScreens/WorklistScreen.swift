@@ -26,14 +26,14 @@ public struct WorklistScreen {
         let counts = list.counts
         let title = " Worklist \(list.week) · \(clinician)"
         let tally = Triage.allCases.map { "\(counts[$0] ?? 0) \($0.label.lowercased())" }.joined(separator: " · ") + " "
-        buffer.put(title.padded(width), row: 0, column: 0, style: .inverse)
-        if title.count + tally.count < width {
-            buffer.put(tally, row: 0, column: width - tally.count, style: .inverse)
-        }
+        buffer.put(title.padded(width, ellipsis: glyphs.ellipsis), row: 0, column: 0, style: .inverse)
         let filter =
             " Showing: \(flaggedOnly ? "flagged only" : "all") (\(entries.count) of \(list.entries.count))"
             + (search.isEmpty ? "" : " · search \"\(search)\"")
         buffer.put(filter, row: 1, column: 0, style: .dim)
+        if filter.count + tally.count < width {
+            buffer.put(tally, row: 1, column: width - tally.count, style: .bold)
+        }
 
         let columns = Self.columns(width: width)
         var x = 0

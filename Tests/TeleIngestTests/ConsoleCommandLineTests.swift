@@ -116,6 +116,16 @@ import ThresholdRules
         }
     }
 
+    @Test("the shipped example configuration loads for the console too")
+    func shippedConfiguration() throws {
+        let configuration = try ConsoleConfiguration.load(
+            file: Paths.packageRoot.appendingPathComponent("deploy/tele-ingest.yaml"))
+        #expect(configuration.hotline.hoursText == "Mon–Fri 08:00–15:00")
+        #expect(configuration.timeZone.identifier == "Europe/Copenhagen")
+        #expect(configuration.hotline.acuteInstruction.contains("112"))
+        #expect(configuration.user == nil)
+    }
+
     @Test("the console refuses to run for nobody, on a missing database, or with a bad console section")
     func refusals() async throws {
         try await withTemporaryDirectory { directory in
