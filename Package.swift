@@ -54,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "console-bench",
             dependencies: [
-                "FollowUp", "TeleIngest", "ThresholdRules", "TelekitSimulation", "Vitals",
+                "ConsoleScreens", "FollowUp", "TerminalUI", "TeleIngest", "ThresholdRules", "TelekitSimulation", "Vitals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -111,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "nurse-console",
             dependencies: [
-                "ConsoleScreens", "FollowUp", "TerminalUI", "TeleIngest", "ThresholdRules", "Vitals",
+                "ConsoleScreens", "FollowUp", "TerminalUI", "TerminalUI", "TeleIngest", "ThresholdRules", "Vitals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings

@@ -1,4 +1,6 @@
 import ArgumentParser
+import ConsoleScreens
+import TerminalUI
 import FollowUp
 import Foundation
 import GRDB
@@ -22,6 +24,12 @@ struct ConsoleBench: ParsableCommand {
     @Option(help: "Repetitions of the worklist.") var repetitions = 11
     @Option(help: "Patients opened for the patient view.") var views = 101
     @Flag(help: "Print one Markdown table row per figure.") var markdown = false
+    @Option(
+        help: """
+            Measure a copy of the store in which open flags whose evidence is older than this many \
+            days are acknowledged, as if nurses had worked through their weekly lists.
+            """)
+    var acknowledgedAfterDays: Int?
 
     func run() throws {
         let ruleSet = try RuleFile.load(from: URL(fileURLWithPath: rules))
@@ -29,7 +37,26 @@ struct ConsoleBench: ParsableCommand {
         if !FileManager.default.fileExists(atPath: store) {
             try build(ruleSet: ruleSet, zone: zone)
         }
-        let monitoring = try MonitoringStore(path: store)
+        var path = store
+        if let days = acknowledgedAfterDays {
+            path = store + ".acknowledged-\(days)d.sqlite"
+            if !FileManager.default.fileExists(atPath: path) {
+                try MonitoringStore(path: store).database.writeWithoutTransaction { db in
+                    try db.execute(sql: "VACUUM INTO ?", arguments: [path])
+                }
+                try MonitoringStore(path: path).database.write { db in
+                    let now = Date().millisecondsSince1970
+                    try db.execute(
+                        sql: """
+                            UPDATE flag SET state = 'closed', closed_at = ?, closed_by = 'console-bench',
+                                close_comment = 'acknowledged in the weekly follow-up (benchmark)', updated_at = ?
+                            WHERE state = 'open' AND evidence_at < ?
+                            """,
+                        arguments: [now, now, now - Int64(days) * 86_400_000])
+                }
+            }
+        }
+        let monitoring = try MonitoringStore(path: path)
         let counts = try monitoring.database.read { db in
             (
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM patient") ?? 0,
@@ -63,6 +90,14 @@ struct ConsoleBench: ParsableCommand {
                     _ = Worklist(snapshot: snapshot!, week: week, now: Date(), defaultZone: zone, ruleSet: ruleSet)
                 }.milliseconds)
         }
+        var auditTimes: [Double] = []
+        for _ in 0..<repetitions {
+            auditTimes.append(
+                try clock.measure {
+                    try monitoring.recordAudit(
+                        .worklistViewed, by: session.clinician, patientID: nil, detail: "console-bench")
+                }.milliseconds)
+        }
         let ids = try monitoring.database.read { db in
             try String.fetchAll(db, sql: "SELECT id FROM patient ORDER BY id")
         }
@@ -72,29 +107,45 @@ struct ConsoleBench: ParsableCommand {
             let id = ids.randomElement(using: &generator)!
             viewTimes.append(try clock.measure { _ = try session.overview(patientID: id) }.milliseconds)
         }
-        // The console as a user starts it: a new process that opens the store, builds the week's
-        // worklist and prints it.
+        // The console as a user starts it: a process starts (runtime, arguments), opens the store,
+        // builds the week's worklist and draws the first screen.
+        var firstFrameTimes: [Double] = []
+        for _ in 0..<5 {
+            firstFrameTimes.append(
+                try clock.measure {
+                    let app = try ConsoleApp(session: session, glyphs: .unicode)
+                    _ = app.render(width: 80, height: 24).ansi(colour: true)
+                }.milliseconds)
+        }
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             .appendingPathComponent("nurse-console")
-        var startTimes: [Double] = []
-        for _ in 0..<5 {
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = ["worklist", "--db", store, "--user", "Bench Nurse", "--role", "nurse", "--json"]
-            process.standardOutput = FileHandle.nullDevice
-            let started = clock.now
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else { throw ValidationError("nurse-console worklist failed") }
-            startTimes.append((clock.now - started).milliseconds)
+        func runTimes(_ arguments: [String]) throws -> [Double] {
+            try (0..<5).map { _ in
+                let process = Process()
+                process.executableURL = executable
+                process.arguments = arguments
+                process.standardOutput = FileHandle.nullDevice
+                let started = clock.now
+                try process.run()
+                process.waitUntilExit()
+                guard process.terminationStatus == 0 else {
+                    throw ValidationError("nurse-console \(arguments.joined(separator: " ")) failed")
+                }
+                return (clock.now - started).milliseconds
+            }
         }
+        let processStart = try runTimes(["--help"])
+        let exportTimes = try runTimes(["worklist", "--db", path, "--user", "Bench Nurse", "--role", "nurse", "--json"])
         let machine = "\(ProcessInfo.processInfo.activeProcessorCount) cores"
         let figures: [(String, [Double], String)] = [
             ("worklist, \(rows) patients (query + triage + audit entry)", worklistTimes, "< 100 ms"),
             ("  of which the store's read (WorklistSnapshot)", snapshotTimes, ""),
             ("  of which building the list (triage, trends, adherence, order)", buildTimes, ""),
+            ("  of which the audit entry (one write transaction)", auditTimes, ""),
             ("patient view, 30 days (query + charts data + audit entry)", viewTimes, "< 30 ms"),
-            ("nurse-console worklist --json, process start to exit", startTimes, "—"),
+            ("console start: worklist built and first 80×24 frame drawn (in process)", firstFrameTimes, "—"),
+            ("  plus a process start (nurse-console --help, start to exit)", processStart, "—"),
+            ("nurse-console worklist --json of all patients, start to exit", exportTimes, "—"),
         ]
         print(
             "store: \(counts.0) patients, \(counts.1) readings, \(counts.2) open flags; \(machine); medians of \(repetitions), \(views), 5 runs"

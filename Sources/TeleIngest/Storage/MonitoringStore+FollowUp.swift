@@ -74,51 +74,62 @@ extension MonitoringStore {
     /// past week their weighings in `window`, and the reviews of `week`. Each query walks an index in
     /// patient order and the lines are merged, so the cost grows with the rows, not with
     /// per-patient searches.
+    static let defaultZoneName = "Europe/Copenhagen"
+
     /// `weighings`: the window to read weighings from, needed for a past week only.
     public func worklistSnapshot(week: String, weighings window: Range<Date>?) throws -> WorklistSnapshot {
         try database.read { db in
             var lines: [WorklistSnapshot.Line] = []
-            var index: [String: Int] = [:]
+            // Most patients live in the default zone: read the zone name only when it differs.
             let patients = try Row.fetchCursor(
-                db, sql: "SELECT id, name, cpr, time_zone, created_at, monitoring_start FROM patient ORDER BY id")
+                db,
+                sql: """
+                    SELECT id, name, cpr, CASE WHEN time_zone = ? THEN NULL ELSE time_zone END, created_at, monitoring_start
+                    FROM patient ORDER BY id
+                    """,
+                arguments: [Self.defaultZoneName])
             while let row = try patients.next() {
-                let id: String = row[0]
                 let start: Int64? = row[5]
-                index[id] = lines.count
                 lines.append(
                     WorklistSnapshot.Line(
                         patient: Patient(
-                            id: id, name: row[1], cpr: row[2], timeZone: row[3],
+                            id: row[0], name: row[1], cpr: row[2], timeZone: row[3] ?? Self.defaultZoneName,
                             createdAt: Date(millisecondsSince1970: row[4]),
                             monitoringStart: start.map(Date.init(millisecondsSince1970:)))))
             }
-            // Rows come in patient order: find each patient's line by walking forward.
+            // The other reads come in patient order too: walk forward to each row's patient. A
+            // dictionary is built only if that walk ever misses (an order SQLite and Swift disagree on).
             var cursor = 0
+            var index: [String: Int]?
             func line(for id: String) -> Int? {
+                while cursor < lines.count, lines[cursor].patient.id < id { cursor += 1 }
                 if cursor < lines.count, lines[cursor].patient.id == id { return cursor }
-                if cursor + 1 < lines.count, lines[cursor + 1].patient.id == id {
-                    cursor += 1
-                    return cursor
+                if index == nil {
+                    index = Dictionary(lines.indices.map { (lines[$0].patient.id, $0) }, uniquingKeysWith: { a, _ in a })
                 }
-                guard let found = index[id] else { return nil }
+                guard let found = index?[id] else { return nil }
                 cursor = found
                 return found
             }
 
+            // Small columns as numbers: 1 for red, 1 for escalated, the measurement's position.
             let flags = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT patient_id, id, rule_id, measurement, severity, state, explanation, opened_at
+                    SELECT patient_id, id, rule_id,
+                        CASE measurement WHEN 'weight' THEN 0 WHEN 'systolic' THEN 1 WHEN 'diastolic' THEN 2 ELSE 3 END,
+                        severity = 'red', state = 'escalated', explanation, opened_at
                     FROM flag INDEXED BY flag_open WHERE state IN ('open', 'escalated') ORDER BY patient_id
                     """)
+            let measurements: [ReadingKind] = [.weight, .systolic, .diastolic, .pulse]
             cursor = 0
             while let row = try flags.next() {
                 guard let at = line(for: row[0]) else { continue }
                 lines[at].openFlags.append(
                     WorklistSnapshot.OpenFlag(
-                        id: row[1], ruleID: row[2], measurement: ReadingKind(rawValue: row[3]) ?? .weight,
-                        severity: Severity(rawValue: row[4]) ?? .yellow, escalated: (row[5] as String) == "escalated",
-                        explanation: row[6], openedAt: Date(millisecondsSince1970: row[7])))
+                        id: row[1], ruleID: row[2], measurement: measurements[row[3]],
+                        severity: row[4] ? .red : .yellow, escalated: row[5], explanation: row[6],
+                        openedAt: Date(millisecondsSince1970: row[7])))
             }
 
             let latest = try Row.fetchCursor(
