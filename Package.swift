@@ -54,7 +54,8 @@ let package = Package(
         .executableTarget(
             name: "console-bench",
             dependencies: [
-                "ConsoleScreens", "FollowUp", "TerminalUI", "TeleIngest", "ThresholdRules", "TelekitSimulation", "Vitals",
+                "ConsoleScreens", "FollowUp", "TerminalUI", "TeleIngest", "ThresholdRules", "TelekitSimulation",
+                "Vitals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

@@ -148,7 +148,8 @@ public final class ConsoleApp {
     }
 
     private func reloadWorklist() throws {
-        let selectedID = visibleEntries.indices.contains(worklist.selected) ? visibleEntries[worklist.selected].patientID : nil
+        let selectedID =
+            visibleEntries.indices.contains(worklist.selected) ? visibleEntries[worklist.selected].patientID : nil
         worklist.list = try session.worklist(week: worklist.week)
         if let selectedID, let index = visibleEntries.firstIndex(where: { $0.patientID == selectedID }) {
             worklist.selected = index
@@ -168,7 +169,8 @@ public final class ConsoleApp {
     private func handlePatient(_ key: Key) throws -> Bool {
         guard let state = patient else { return true }
         let id = state.overview.record.patient.id
-        let page = PatientScreen(overview: state.overview, glyphs: glyphs).document(width: size.width, height: size.height)
+        let page = PatientScreen(overview: state.overview, glyphs: glyphs).document(
+            width: size.width, height: size.height)
         let rows = size.height - 2
         let maxTop = max(0, page.lines.count - rows)
         switch key {
@@ -223,7 +225,9 @@ public final class ConsoleApp {
             overlay = .choice(
                 Choice(
                     title: "Which flag?",
-                    options: flags.prefix(9).map { "\($0.severity.rawValue.uppercased()) #\($0.id) \(FlagHeadline.of($0.explanation))" },
+                    options: flags.prefix(9).map {
+                        "\($0.severity.rawValue.uppercased()) #\($0.id) \(FlagHeadline.of($0.explanation))"
+                    },
                     choose: { index in ask(flags[index]) }))
         }
     }
@@ -286,7 +290,9 @@ public final class ConsoleApp {
         var page = Document()
         let open = session.hotline.status(at: session.now()).isOpen
         for line in draft.notice {
-            page.wrapped(line, width: size.width - 2, indent: 1, open ? Style(colour: .green, bold: true) : Style(colour: .red, bold: true), first: " ")
+            page.wrapped(
+                line, width: size.width - 2, indent: 1,
+                open ? Style(colour: .green, bold: true) : Style(colour: .red, bold: true), first: " ")
         }
         page.add()
         for line in draft.text.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -330,7 +336,9 @@ public final class ConsoleApp {
                                 overlay = .prompt(
                                     Prompt(
                                         title: "Answer: dry weight",
-                                        context: ["A new dry weight in kg (Enter: unchanged). Limits: `respond --limit`."],
+                                        context: [
+                                            "A new dry weight in kg (Enter: unchanged). Limits: `respond --limit`."
+                                        ],
                                         label: "Dry weight kg: ", required: decision == .thresholdsChanged,
                                         submit: { [unowned self] dryText in
                                             var settings: [PersonalSetting.Change] = []
@@ -378,7 +386,8 @@ public final class ConsoleApp {
             case .enter:
                 let text = prompt.text.trimmingCharacters(in: .whitespaces)
                 if prompt.required && text.isEmpty {
-                    prompt.context = ["This field is required."] + prompt.context.filter { $0 != "This field is required." }
+                    prompt.context =
+                        ["This field is required."] + prompt.context.filter { $0 != "This field is required." }
                     overlay = .prompt(prompt)
                 } else {
                     overlay = nil
@@ -441,7 +450,8 @@ public final class ConsoleApp {
                 ? " a ack  n note  r reviewed  e escalate  A answer  ↑↓ scroll  ? help  q back"
                 : " a acknowledge  n note  r reviewed  e escalate  ↑↓ scroll  ? help  q back"
             buffer.put(
-                (glyphs.braille ? keys : keys.replacingOccurrences(of: "↑↓", with: "j/k")).padded(width), row: height - 1,
+                (glyphs.braille ? keys : keys.replacingOccurrences(of: "↑↓", with: "j/k")).padded(width),
+                row: height - 1,
                 column: 0, style: .inverse)
         } else {
             WorklistScreen(
@@ -451,7 +461,8 @@ public final class ConsoleApp {
             ).draw(into: &buffer)
             if worklist.searching {
                 buffer.put(
-                    " Search name or id: \(worklist.search)_  (Enter: done, Esc: keep)".padded(width), row: 1, column: 0,
+                    " Search name or id: \(worklist.search)_  (Enter: done, Esc: keep)".padded(width), row: 1,
+                    column: 0,
                     style: .bold)
             }
         }
@@ -470,7 +481,9 @@ public final class ConsoleApp {
         case .choice(let choice):
             box(
                 title: choice.title,
-                lines: choice.options.enumerated().map { "\($0.offset + 1)  \($0.element)" } + ["", "Digit: choose · Esc: cancel"],
+                lines: choice.options.enumerated().map { "\($0.offset + 1)  \($0.element)" } + [
+                    "", "Digit: choose · Esc: cancel",
+                ],
                 into: &buffer)
         case .prompt(let prompt):
             box(
@@ -515,7 +528,9 @@ public final class ConsoleApp {
             "Patient: ↑/↓ scroll, a acknowledge a flag (red needs a comment), n note,",
             "  r mark reviewed for the week, e escalate to the hotline (SBAR brief), q back.",
         ]
-        if role == .cardiologist { lines.append("  A record the answer to an escalation (decision, medication, dry weight).") }
+        if role == .cardiologist {
+            lines.append("  A record the answer to an escalation (decision, medication, dry weight).")
+        }
         lines += ["Every view and action is written to the audit log.", "Ctrl-C or q on the worklist: quit."]
         return lines
     }

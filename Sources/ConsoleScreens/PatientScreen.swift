@@ -57,13 +57,17 @@ public struct PatientScreen {
         chart(
             &page, title: "WEIGHT (kg), last \(overview.chartDays) days", kinds: [.weight], width: width,
             height: chartHeight, decimals: 1)
-        chart(&page, title: "SYSTOLIC BLOOD PRESSURE (mmHg)", kinds: [.systolic], width: width, height: chartHeight, decimals: 0)
+        chart(
+            &page, title: "SYSTOLIC BLOOD PRESSURE (mmHg)", kinds: [.systolic], width: width, height: chartHeight,
+            decimals: 0)
         chart(
             &page, title: "DIASTOLIC BLOOD PRESSURE (mmHg)", kinds: [.diastolic], width: width, height: chartHeight,
             decimals: 0)
         chart(&page, title: "PULSE (beats/min)", kinds: [.pulse], width: width, height: chartHeight, decimals: 0)
 
-        page.heading("ADHERENCE: weighed on \(overview.adherence.measuredDays) of \(overview.adherence.elapsedDays) days this week\(overview.adherence.meetsPlan ? "" : " — below the plan")")
+        page.heading(
+            "ADHERENCE: weighed on \(overview.adherence.measuredDays) of \(overview.adherence.elapsedDays) days this week\(overview.adherence.meetsPlan ? "" : " — below the plan")"
+        )
 
         page.heading("READINGS, newest first")
         page.add("  date     time   weight     BP        pulse", .dim)
@@ -96,7 +100,9 @@ public struct PatientScreen {
                 } ?? "waiting for the answer"
             page.wrapped(
                 "\(escalation.reason) — \(answer)", width: width - 1, indent: 4,
-                first: "  #\(escalation.id) \(LocalDay(escalation.escalatedAt, in: zone).short) by \(escalation.escalatedBy): ")
+                first:
+                    "  #\(escalation.id) \(LocalDay(escalation.escalatedAt, in: zone).short) by \(escalation.escalatedBy): "
+            )
         }
 
         page.heading("DEVICES")
@@ -123,7 +129,8 @@ public struct PatientScreen {
     }
 
     func flagStyle(_ severity: Severity) -> Style {
-        severity == .red ? Style(colour: .red, bold: true, inverse: true) : Style(colour: .yellow, bold: true, inverse: true)
+        severity == .red
+            ? Style(colour: .red, bold: true, inverse: true) : Style(colour: .yellow, bold: true, inverse: true)
     }
 
     /// A chart with its value axis on the left, limit labels on the right and the first and
@@ -159,7 +166,8 @@ public struct PatientScreen {
         }
         page.heading(title)
         page.add(
-            "  limits: " + legend.joined(separator: " · ") + (legend.contains { $0.contains("*") } ? "  (* personal)" : ""),
+            "  limits: " + legend.joined(separator: " · ")
+                + (legend.contains { $0.contains("*") } ? "  (* personal)" : ""),
             .dim)
         let axis = 6
         let plotWidth = max(10, width - axis - 2)
@@ -169,13 +177,19 @@ public struct PatientScreen {
             width: plotWidth, height: height, braille: glyphs.braille, minimumSpan: kinds.first == .weight ? 2 : 20)
         for (row, cells) in chart.cells().enumerated() {
             var spans: [Document.Span] = [
-                .init(text: Quantity.format(chart.value(atRow: row), decimals: decimals).leftPadded(axis - 1) + " ", style: .dim)
+                .init(
+                    text: Quantity.format(chart.value(atRow: row), decimals: decimals).leftPadded(axis - 1) + " ",
+                    style: .dim)
             ]
             for cell in cells {
                 let style: Style =
                     cell.data
                     ? .bold
-                    : cell.line.map { shown[$0].severity == .red ? Style(colour: .red) : shown[$0].severity == .yellow ? Style(colour: .yellow) : Style(colour: .cyan) } ?? .plain
+                    : cell.line.map {
+                        shown[$0].severity == .red
+                            ? Style(colour: .red)
+                            : shown[$0].severity == .yellow ? Style(colour: .yellow) : Style(colour: .cyan)
+                    } ?? .plain
                 spans.append(.init(text: String(cell.character), style: style))
             }
             page.add(spans)
@@ -183,20 +197,26 @@ public struct PatientScreen {
         let start = first.short
         let end = overview.today.short
         page.add(
-            String(repeating: " ", count: axis) + start + String(repeating: " ", count: max(1, plotWidth - start.count - end.count)) + end,
+            String(repeating: " ", count: axis) + start
+                + String(repeating: " ", count: max(1, plotWidth - start.count - end.count)) + end,
             .dim)
     }
 
     /// One line per measurement time: weight, BP and pulse side by side.
     func readingRows() -> [String] {
         var byTime: [Date: [ReadingKind: Double]] = [:]
-        for reading in overview.record.readings { byTime[reading.measuredAt, default: [:]][reading.kind] = reading.value }
+        for reading in overview.record.readings {
+            byTime[reading.measuredAt, default: [:]][reading.kind] = reading.value
+        }
         return byTime.keys.sorted(by: >).map { time in
             let values = byTime[time]!
             let day = LocalDay(time, in: overview.zone)
             let minute = Int(time.timeIntervalSince(day.start(in: overview.zone)) / 60)
             let weight = values[.weight].map { Quantity.format($0, decimals: 1) + " kg" } ?? ""
-            let bp = values[.systolic].map { "\(Int($0.rounded()))/\(values[.diastolic].map { String(Int($0.rounded())) } ?? "-")" } ?? ""
+            let bp =
+                values[.systolic].map {
+                    "\(Int($0.rounded()))/\(values[.diastolic].map { String(Int($0.rounded())) } ?? "-")"
+                } ?? ""
             let pulse = values[.pulse].map { "\(Int($0.rounded())) /min" } ?? ""
             return "  " + day.short.padded(7) + String(format: "%02d:%02d  ", minute / 60, minute % 60)
                 + weight.padded(11) + bp.padded(10) + pulse

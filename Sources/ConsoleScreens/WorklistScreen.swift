@@ -63,9 +63,12 @@ public struct WorklistScreen {
             var x = 0
             for (index, (cell, columnWidth)) in zip(cells, columns.widths).enumerated() {
                 let style: Style =
-                    index == 0 ? WorklistText.style(entry.triage)
+                    index == 0
+                    ? WorklistText.style(entry.triage)
                     : index == 6 && !entry.adherence.meetsPlan ? Style(colour: .yellow) : .plain
-                let text = index >= 3 && index <= 5 ? cell.leftPadded(columnWidth) : cell.padded(columnWidth, ellipsis: glyphs.ellipsis)
+                let text =
+                    index >= 3 && index <= 5
+                    ? cell.leftPadded(columnWidth) : cell.padded(columnWidth, ellipsis: glyphs.ellipsis)
                 buffer.put(text, row: row, column: x, style: style)
                 x += columnWidth + 1
             }
@@ -99,8 +102,10 @@ public struct WorklistScreen {
             for flag in entry.flags {
                 let mark = flag.escalated ? " (escalated)" : ""
                 lines.append(
-                    ("\(flag.severity.rawValue.uppercased())\(mark) \(flag.explanation)",
-                     flag.severity == .red ? Style(colour: .red) : Style(colour: .yellow)))
+                    (
+                        "\(flag.severity.rawValue.uppercased())\(mark) \(flag.explanation)",
+                        flag.severity == .red ? Style(colour: .red) : Style(colour: .yellow)
+                    ))
             }
             for (index, line) in lines.prefix(2).enumerated() {
                 let more = index == 1 && lines.count > 2 ? " (+\(lines.count - 2) more: Enter)" : ""

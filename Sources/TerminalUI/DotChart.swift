@@ -77,26 +77,26 @@ public struct DotChart: Sendable {
             for column in stride(from: 0, to: dotsAcross, by: braille ? 4 : 2) { limit[row][column] = line.tag }
         }
         for slots in series {
-        var previous: (x: Int, y: Int)?
-        for (slot, value) in slots.enumerated() {
-            guard let value else {
-                previous = nil  // a day without a reading: no line across it
-                continue
-            }
-            let point = (x: x(slot), y: y(value))
-            if let from = previous, braille {
-                // Straight segment between consecutive days.
-                let steps = max(abs(point.x - from.x), abs(point.y - from.y))
-                for step in 0...steps {
-                    let t = steps == 0 ? 0 : Double(step) / Double(steps)
-                    let px = from.x + Int((Double(point.x - from.x) * t).rounded())
-                    let py = from.y + Int((Double(point.y - from.y) * t).rounded())
-                    data[py][px] = true
+            var previous: (x: Int, y: Int)?
+            for (slot, value) in slots.enumerated() {
+                guard let value else {
+                    previous = nil  // a day without a reading: no line across it
+                    continue
                 }
+                let point = (x: x(slot), y: y(value))
+                if let from = previous, braille {
+                    // Straight segment between consecutive days.
+                    let steps = max(abs(point.x - from.x), abs(point.y - from.y))
+                    for step in 0...steps {
+                        let t = steps == 0 ? 0 : Double(step) / Double(steps)
+                        let px = from.x + Int((Double(point.x - from.x) * t).rounded())
+                        let py = from.y + Int((Double(point.y - from.y) * t).rounded())
+                        data[py][px] = true
+                    }
+                }
+                data[point.y][point.x] = true
+                previous = point
             }
-            data[point.y][point.x] = true
-            previous = point
-        }
         }
         var result: [[Cell]] = []
         for row in 0..<height {
@@ -106,8 +106,10 @@ public struct DotChart: Sendable {
                     var bits = 0
                     var hasData = false
                     var tag: Int?
-                    let offsets = [(0, 0, 0x01), (0, 1, 0x02), (0, 2, 0x04), (1, 0, 0x08), (1, 1, 0x10), (1, 2, 0x20),
-                                   (0, 3, 0x40), (1, 3, 0x80)]
+                    let offsets = [
+                        (0, 0, 0x01), (0, 1, 0x02), (0, 2, 0x04), (1, 0, 0x08), (1, 1, 0x10), (1, 2, 0x20),
+                        (0, 3, 0x40), (1, 3, 0x80),
+                    ]
                     for (dx, dy, bit) in offsets {
                         let px = column * 2 + dx
                         let py = row * 4 + dy

@@ -1,9 +1,10 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Synchronization
 
 /// The controlling terminal in full-screen mode: raw keyboard input, the alternate screen, its
 /// size. Owns the saved terminal settings and puts them back in `restore()`, which must be

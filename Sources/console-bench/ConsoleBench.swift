@@ -1,11 +1,11 @@
 import ArgumentParser
 import ConsoleScreens
-import TerminalUI
 import FollowUp
 import Foundation
 import GRDB
 import TeleIngest
 import TelekitSimulation
+import TerminalUI
 import ThresholdRules
 import Vitals
 
@@ -185,7 +185,8 @@ struct ConsoleBench: ParsableCommand {
                         arguments: [
                             patient.id, "\(firstNames[index % 10]) Benchsen \(index)",
                             String(format: "00%02d%02d-%04d", index % 12 + 1, index % 100, index % 10_000),
-                            patient.monitoringStart.millisecondsSince1970, patient.monitoringStart.millisecondsSince1970,
+                            patient.monitoringStart.millisecondsSince1970,
+                            patient.monitoringStart.millisecondsSince1970,
                         ])
                     let insert = try db.makeStatement(
                         sql: """

@@ -14,7 +14,9 @@ struct AcknowledgeCommand: ParsableCommand {
 
     func run() throws {
         let closed = try options.session().acknowledge(flagID: flag, comment: comment)
-        print("flag \(closed.id) (\(closed.ruleID), \(closed.severity.rawValue)) acknowledged by \(closed.closedBy ?? "")")
+        print(
+            "flag \(closed.id) (\(closed.ruleID), \(closed.severity.rawValue)) acknowledged by \(closed.closedBy ?? "")"
+        )
     }
 }
 
@@ -70,7 +72,9 @@ struct EscalateCommand: ParsableCommand {
         result.notice.forEach { print($0) }
         print()
         print(result.escalation.brief, terminator: "")
-        print("\nrecorded as escalation \(result.escalation.id); flags escalated: \(result.escalation.flagIDs.map(String.init).joined(separator: ", "))")
+        print(
+            "\nrecorded as escalation \(result.escalation.id); flags escalated: \(result.escalation.flagIDs.map(String.init).joined(separator: ", "))"
+        )
     }
 }
 
@@ -93,7 +97,8 @@ struct EscalationCommand: ParsableCommand {
             if let answer = escalation.answer {
                 print(
                     "\nAnswer by \(answer.answeredBy) at \(Output.utc(answer.answeredAt)): \(answer.decision.words)"
-                        + (answer.medicationChange.map { "; \($0)" } ?? "") + (answer.nextReview.map { "; next review \($0)" } ?? ""))
+                        + (answer.medicationChange.map { "; \($0)" } ?? "")
+                        + (answer.nextReview.map { "; next review \($0)" } ?? ""))
             }
         }
     }
@@ -143,7 +148,8 @@ struct RespondCommand: ParsableCommand {
             let parts = text.split(separator: "=", maxSplits: 1)
             let target = parts.first?.split(separator: ".", maxSplits: 1) ?? []
             guard parts.count == 2, target.count == 2, let value = Double(parts[1]) else {
-                throw ValidationError("--limit expects RULE.PARAMETER=VALUE, e.g. systolic-range.yellowBelow=85, found '\(text)'")
+                throw ValidationError(
+                    "--limit expects RULE.PARAMETER=VALUE, e.g. systolic-range.yellowBelow=85, found '\(text)'")
             }
             settings.append(.limit(ruleID: String(target[0]), parameter: String(target[1]), value: value))
         }
@@ -152,7 +158,9 @@ struct RespondCommand: ParsableCommand {
             nextReview: nextReview, settings: settings)
         print(
             "escalation \(answered.id) answered: \(decision.words)"
-                + (answered.answer?.settingIDs.isEmpty == false ? "; personal settings \(answered.answer!.settingIDs.map(String.init).joined(separator: ", "))" : ""))
+                + (answered.answer?.settingIDs.isEmpty == false
+                    ? "; personal settings \(answered.answer!.settingIDs.map(String.init).joined(separator: ", "))"
+                    : ""))
     }
 }
 

@@ -2,8 +2,8 @@ import ArgumentParser
 import FollowUp
 import Foundation
 import TeleIngest
-import ThresholdRules
 import TerminalUI
+import ThresholdRules
 
 /// `--config`, `--db`, `--user`, `--role`: shared by every subcommand.
 struct ConsoleOptions: ParsableArguments {
@@ -72,6 +72,8 @@ extension Escalation.Decision: ExpressibleByArgument {}
 /// Reads `--week 2026-W47`.
 func parseWeek(_ text: String?) throws -> ISOWeek? {
     guard let text else { return nil }
-    guard let week = ISOWeek(text) else { throw FollowUpError("--week expects an ISO week like 2026-W47, found '\(text)'") }
+    guard let week = ISOWeek(text) else {
+        throw FollowUpError("--week expects an ISO week like 2026-W47, found '\(text)'")
+    }
     return week
 }

@@ -1,9 +1,9 @@
 import ArgumentParser
+import ConsoleScreens
 import FollowUp
 import Foundation
 import TeleIngest
 import TerminalUI
-import ConsoleScreens
 import Vitals
 
 struct WorklistCommand: ParsableCommand {

@@ -94,10 +94,13 @@ import ThresholdRules
                 try console(["respond", String(escalationID), "--decision", "no-change"], succeeds: false)
                     .contains("only a cardiologist"))
             _ = try console(
-                ["respond", String(escalationID), "--decision", "thresholds-changed", "--limit",
-                 "systolic-range.yellowBelow=82", "--next-review", "2026-12-04"],
+                [
+                    "respond", String(escalationID), "--decision", "thresholds-changed", "--limit",
+                    "systolic-range.yellowBelow=82", "--next-review", "2026-12-04",
+                ],
                 as: "cardiologist")
-            #expect(try console(["escalation", "list", "--patient", "P-YELLOW"]).contains("personal thresholds changed"))
+            #expect(
+                try console(["escalation", "list", "--patient", "P-YELLOW"]).contains("personal thresholds changed"))
 
             // Everything is in the audit log, with who and which patient.
             let audit = try JSONDecoder.iso8601.decode(
@@ -149,7 +152,8 @@ import ThresholdRules
             #expect(output.contains("\(config.path): field 'console.user'"))
             #expect(output.contains("field 'console.hotline.opens': expected a time like 08:00, found '8 o'clock'"))
             #expect(output.contains("found 'Funday'"))
-            (status, output) = try nurseConsole(["--db", missing, "--user", "Test Nurse", "--role", "nurse"], in: directory)
+            (status, output) = try nurseConsole(
+                ["--db", missing, "--user", "Test Nurse", "--role", "nurse"], in: directory)
             #expect(status != 0)
             #expect(output.contains("needs a terminal") || output.contains("no database"))
         }

@@ -38,7 +38,8 @@ import Vitals
             #expect(byID["P-QUIET"]?.text == "0/5 low")
 
             // A past week reads its weighings; the kept days of this week agree with them.
-            let session = try ConsoleFixture.session(try MonitoringStore(path: directory.appendingPathComponent("console.sqlite").path))
+            let session = try ConsoleFixture.session(
+                try MonitoringStore(path: directory.appendingPathComponent("console.sqlite").path))
             let previous = try session.worklist(week: #require(ISOWeek("2026-W46")))
             #expect(previous.entries.first { $0.patientID == "P-STABLE" }?.adherence.text == "7/7")
             #expect(previous.entries.first { $0.patientID == "P-QUIET" }?.adherence.text == "0/7 low")  // last weighed Sunday 8 Nov
@@ -46,7 +47,8 @@ import Vitals
             let zone = ConsoleFixture.zone
             let read = try session.store.worklistSnapshot(
                 week: week.description,
-                weighings: week.start(in: zone).addingTimeInterval(-86_400)..<week.end(in: zone).addingTimeInterval(86_400))
+                weighings: week.start(in: zone).addingTimeInterval(
+                    -86_400)..<week.end(in: zone).addingTimeInterval(86_400))
             let fromReadings = Worklist(
                 snapshot: read, week: week, now: ConsoleFixture.friday, defaultZone: zone,
                 ruleSet: try ConsoleFixture.ruleSet())
@@ -113,7 +115,9 @@ import Vitals
                     reason: "Weight up 2.6 kg in 3 days, breathless on stairs.",
                     recommendation: "Please consider extra diuretic."))
             #expect(result.escalation.hotlineOpen)
-            #expect(result.notice[0].contains("is open now (Mon–Fri 08:00–15:00), until Fri 20 Nov 15:00: call the test line"))
+            #expect(
+                result.notice[0].contains(
+                    "is open now (Mon–Fri 08:00–15:00), until Fri 20 Nov 15:00: call the test line"))
             let brief = result.escalation.brief
             for expected in [
                 "Patient: Test Patient Red, CPR 000150-1001, id P-RED",
@@ -166,7 +170,8 @@ import Vitals
         try await withTemporaryDirectory { directory in
             let store = try ConsoleFixture.store(in: directory)
             let nurse = try ConsoleFixture.session(store)
-            let escalation = try nurse.escalate(patientID: "P-RED", brief: EscalationBrief(reason: "Weight up.")).escalation
+            let escalation = try nurse.escalate(patientID: "P-RED", brief: EscalationBrief(reason: "Weight up."))
+                .escalation
             #expect(throws: StoreError.self) {
                 try nurse.answer(
                     escalationID: escalation.id, decision: .noChange, medicationChange: nil, comment: nil,
@@ -227,12 +232,16 @@ import Vitals
     @Test(
         "flag headlines say it in a few words",
         arguments: [
-            ("weight +2.5 kg in 3 days: 80.1 kg (17 Nov) → 82.6 kg (20 Nov); red above +2.0 kg in 3 days",
-             "weight +2.5 kg in 3 days"),
+            (
+                "weight +2.5 kg in 3 days: 80.1 kg (17 Nov) → 82.6 kg (20 Nov); red above +2.0 kg in 3 days",
+                "weight +2.5 kg in 3 days"
+            ),
             ("systolic BP 78 mmHg on 20 Nov is below the red limit 80 mmHg", "systolic BP 78 mmHg < red 80 mmHg"),
             ("pulse 104 bpm on 3 Nov is above the yellow limit 100 bpm", "pulse 104 bpm > 100 bpm"),
-            ("no weight since 12 Nov (8 days); the plan (after the daily phase) allows at most 7 days without one",
-             "no weight since 12 Nov"),
+            (
+                "no weight since 12 Nov (8 days); the plan (after the daily phase) allows at most 7 days without one",
+                "no weight since 12 Nov"
+            ),
         ])
     func headline(explanation: String, headline: String) {
         #expect(FlagHeadline.of(explanation) == headline)

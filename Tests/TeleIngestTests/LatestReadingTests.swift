@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
-import Testing
 import TelekitSimulation
+import Testing
 import ThresholdRules
 
 @testable import TeleIngest
@@ -38,7 +38,8 @@ import ThresholdRules
         try store.database.read { db in
             try Row.fetchOne(
                 db,
-                sql: "SELECT value, week, previous_value, week_days FROM latest_reading WHERE patient_id = 'P-0001' AND kind = 'weight'"
+                sql:
+                    "SELECT value, week, previous_value, week_days FROM latest_reading WHERE patient_id = 'P-0001' AND kind = 'weight'"
             ).map { Expected(value: $0[0], week: $0[1], previous: $0[2], days: $0[3]) }
         }
     }

@@ -141,13 +141,15 @@ import Vitals
             let first = try #require(try store.flags(patientID: "P-0001", state: .open).first)
             #expect(first.ruleID == "systolic-range")
             try store.acknowledge(
-                flagID: first.id, by: Clinician(name: "nurse.hansen", role: .nurse), comment: "Called; he always runs low, feels well")
+                flagID: first.id, by: Clinician(name: "nurse.hansen", role: .nurse),
+                comment: "Called; he always runs low, feels well")
             let record = try store.addPersonalSetting(
                 patientID: "P-0001",
                 PersonalSetting(
                     .limit(ruleID: "systolic-range", parameter: "yellowBelow", value: 82),
                     validFrom: try Date("2026-11-05T12:00:00Z", strategy: .iso8601)),
-                reason: "Habitually low BP, asymptomatic", by: Clinician(name: "dr.berg", role: .cardiologist), ruleSet: processor.rules?.evaluator.ruleSet)
+                reason: "Habitually low BP, asymptomatic", by: Clinician(name: "dr.berg", role: .cardiologist),
+                ruleSet: processor.rules?.evaluator.ruleSet)
             #expect(record.setBy == "dr.berg")
             #expect(record.openFlagIDs.isEmpty)
             try systolic(2, 86, "2026-11-06T07:00:00+01:00")  // above the personal 82: quiet
@@ -167,7 +169,8 @@ import Vitals
                     patientID: "P-0001",
                     PersonalSetting(
                         .limit(ruleID: "systolic-range", parameter: "lowerLimit", value: 1), validFrom: Date()),
-                    reason: "typo", by: Clinician(name: "dr.berg", role: .cardiologist), ruleSet: processor.rules?.evaluator.ruleSet)
+                    reason: "typo", by: Clinician(name: "dr.berg", role: .cardiologist),
+                    ruleSet: processor.rules?.evaluator.ruleSet)
             }
         }
     }
@@ -211,7 +214,8 @@ import Vitals
             #expect(flags.count == 2)
             let systolic = try #require(flags.first { $0.ruleID == "systolic-range" })
             #expect(throws: StoreError.self) {
-                try processor.store.acknowledge(flagID: systolic.id, by: Clinician(name: "nurse", role: .nurse), comment: " ")
+                try processor.store.acknowledge(
+                    flagID: systolic.id, by: Clinician(name: "nurse", role: .nurse), comment: " ")
             }
             let closed = try processor.store.acknowledge(
                 flagID: systolic.id, by: Clinician(name: "nurse.hansen", role: .nurse), comment: "Called, GP informed")
@@ -221,7 +225,10 @@ import Vitals
             try processor.store.database.write {
                 try $0.execute(sql: "UPDATE flag SET state = 'escalated' WHERE id = ?", arguments: [pulse.id])
             }
-            #expect { try processor.store.acknowledge(flagID: pulse.id, by: Clinician(name: "nurse", role: .nurse), comment: "x") } throws: {
+            #expect {
+                try processor.store.acknowledge(
+                    flagID: pulse.id, by: Clinician(name: "nurse", role: .nurse), comment: "x")
+            } throws: {
                 "\($0)".contains("escalated")
             }
         }

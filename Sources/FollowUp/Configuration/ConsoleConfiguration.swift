@@ -41,7 +41,8 @@ public struct ConsoleConfiguration: Sendable {
             if let role = Clinician.Role(rawValue: user.role), !user.name.trimmingCharacters(in: .whitespaces).isEmpty {
                 configuration.user = Clinician(name: user.name, role: role)
             } else {
-                problem("user", "expected a name and a role (nurse or cardiologist), found '\(user.name)', '\(user.role)'")
+                problem(
+                    "user", "expected a name and a role (nurse or cardiologist), found '\(user.name)', '\(user.role)'")
             }
         }
         if let name = console.timeZone, let zone = zone(name, "timeZone") {

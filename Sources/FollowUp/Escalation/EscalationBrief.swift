@@ -40,7 +40,9 @@ public struct EscalationBrief: Sendable, Hashable {
         } else {
             add("  Open flags:")
             for flag in open {
-                add("  - \(flag.severity.rawValue.uppercased()) \(overview.title(ofRule: flag.ruleID)): \(flag.explanation)")
+                add(
+                    "  - \(flag.severity.rawValue.uppercased()) \(overview.title(ofRule: flag.ruleID)): \(flag.explanation)"
+                )
             }
         }
         add()
@@ -61,7 +63,9 @@ public struct EscalationBrief: Sendable, Hashable {
         } else {
             add("  Last notes:")
             for note in notes {
-                add("  - \(LocalDay(note.writtenAt, in: zone)) \(note.contact.rawValue), \(note.writtenBy): \(note.text)")
+                add(
+                    "  - \(LocalDay(note.writtenAt, in: zone)) \(note.contact.rawValue), \(note.writtenBy): \(note.text)"
+                )
             }
         }
         if let last = overview.record.escalations.first(where: { $0.answer != nil }), let answer = last.answer {

@@ -64,7 +64,9 @@ public struct PatientOverview: Sendable {
             settings: record.settings.map(\.setting))
         dryWeight = context.dryWeight(at: now)
         var limits: [ReadingKind: [LimitLine]] = [:]
-        if let dryWeight { limits[.weight, default: []].append(LimitLine(label: "dry", value: dryWeight, severity: nil)) }
+        if let dryWeight {
+            limits[.weight, default: []].append(LimitLine(label: "dry", value: dryWeight, severity: nil))
+        }
         for rule in ruleSet?.rules ?? [] where rule.kind == .range && !context.isSuspended(rule, at: now) {
             var offset = 0.0
             if rule.relativeToDryWeight {

@@ -59,7 +59,8 @@ public struct FollowUpSession: Sendable {
         guard let record = try store.patientRecord(id: patientID, since: instant.addingTimeInterval(-31 * 86_400))
         else { throw FollowUpError("no patient with id '\(patientID)'") }
         if audited {
-            try store.recordAudit(.patientViewed, by: clinician, patientID: patientID, detail: "patient view", at: instant)
+            try store.recordAudit(
+                .patientViewed, by: clinician, patientID: patientID, detail: "patient view", at: instant)
         }
         return PatientOverview(record: record, ruleSet: ruleSet, now: instant, defaultZone: timeZone)
     }

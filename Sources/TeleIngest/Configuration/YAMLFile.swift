@@ -15,7 +15,9 @@ package enum YAMLFile {
         return try decode(type, from: text, file: url.path)
     }
 
-    package static func decode<T: Decodable>(_ type: T.Type, from text: String, file: String) throws(ConfigurationError) -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, from text: String, file: String) throws(ConfigurationError)
+        -> T
+    {
         do {
             return try YAMLDecoder().decode(type, from: text)
         } catch let error as DecodingError {

@@ -85,7 +85,9 @@ enum LatestReading {
                 ORDER BY measured_at DESC LIMIT 1
                 """)
         let inWeek = try db.makeStatement(
-            sql: "SELECT measured_at FROM reading WHERE patient_id = ? AND kind = ? AND measured_at >= ? AND measured_at < ?")
+            sql:
+                "SELECT measured_at FROM reading WHERE patient_id = ? AND kind = ? AND measured_at >= ? AND measured_at < ?"
+        )
         let update = try db.makeStatement(
             sql: """
                 UPDATE latest_reading SET week = ?, previous_value = ?, previous_at = ?, week_days = ?

@@ -131,7 +131,8 @@ extension MonitoringStore {
             throw StoreError(operation, "no escalation with this id")
         }
         if let answer = current.answer {
-            throw StoreError(operation, "answered already by \(answer.answeredBy) at \(answer.answeredAt.formatted(.iso8601))")
+            throw StoreError(
+                operation, "answered already by \(answer.answeredBy) at \(answer.answeredAt.formatted(.iso8601))")
         }
         let reason = "answer to escalation \(escalationID): \(decision.words)"
         for setting in settings {
@@ -175,7 +176,8 @@ extension MonitoringStore {
     /// One escalation with its answer, if any.
     public func escalation(id: Int64) throws -> Escalation? {
         try database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM escalation WHERE id = ?", arguments: [id]).map(Escalation.init(row:))
+            try Row.fetchOne(db, sql: "SELECT * FROM escalation WHERE id = ?", arguments: [id]).map(
+                Escalation.init(row:))
         }
     }
 

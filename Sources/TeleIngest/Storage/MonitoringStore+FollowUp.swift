@@ -105,7 +105,8 @@ extension MonitoringStore {
                 while cursor < lines.count, lines[cursor].patient.id < id { cursor += 1 }
                 if cursor < lines.count, lines[cursor].patient.id == id { return cursor }
                 if index == nil {
-                    index = Dictionary(lines.indices.map { (lines[$0].patient.id, $0) }, uniquingKeysWith: { a, _ in a })
+                    index = Dictionary(
+                        lines.indices.map { (lines[$0].patient.id, $0) }, uniquingKeysWith: { a, _ in a })
                 }
                 guard let found = index?[id] else { return nil }
                 cursor = found

@@ -36,7 +36,8 @@ extension MonitoringStore {
         let operation = "recording a personal setting for patient \(patientID)"
         guard clinician.mayChangeThresholds else {
             throw StoreError(
-                operation, "\(clinician.name) has the \(clinician.role.rawValue) role; only a cardiologist changes thresholds")
+                operation,
+                "\(clinician.name) has the \(clinician.role.rawValue) role; only a cardiologist changes thresholds")
         }
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw StoreError(operation, "a reason is required")

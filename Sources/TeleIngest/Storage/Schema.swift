@@ -219,7 +219,9 @@ enum Schema {
                         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
                     """)
         }
-        migrator.registerMigration("v4: latest readings carry their value, last week's reference and the days measured this week") { db in
+        migrator.registerMigration(
+            "v4: latest readings carry their value, last week's reference and the days measured this week"
+        ) { db in
             // The worklist shows every patient's latest values with an arrow against the latest
             // value before the week began. Kept here on insert, so the list needs no per-patient
             // search through the readings (see LatestReading).

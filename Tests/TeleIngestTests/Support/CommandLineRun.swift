@@ -10,7 +10,8 @@ func nurseConsole(_ arguments: [String], in directory: URL) throws -> (status: I
     try run(Paths.nurseConsoleExecutable, arguments, in: directory)
 }
 
-private func run(_ executable: URL, _ arguments: [String], in directory: URL) throws -> (status: Int32, output: String) {
+private func run(_ executable: URL, _ arguments: [String], in directory: URL) throws -> (status: Int32, output: String)
+{
     let output = directory.appendingPathComponent("cli-\(UUID().uuidString.prefix(8)).out")
     let child = try ChildProcess(executable: executable.path, arguments: arguments, output: output.path)
     let raw = child.wait()
