@@ -30,7 +30,8 @@ public struct Episode: Sendable, Hashable, Codable {
 ///
 /// Per patient: a dry weight; day-to-day weight noise 0.5–0.8 kg; personal blood-pressure and
 /// pulse baselines with noise; a measurement plan of daily weighing for 14 days, then 1–3 times a
-/// week; about a fifth of planned days missed, weekends worse; one patient in ten weighs twice on
+/// week; about a fifth of planned days missed, weekends and public holidays worse; one patient in
+/// ten weighs twice on
 /// some days. Decompensation episodes at about 0.5 per patient-year, lasting 7–30 days: in half,
 /// weight rises 1–2.5 kg, most of it in the last week, with pulse up and systolic pressure down;
 /// in the other half weight does not move (Zhang 2009; Gyllensten 2016; Chaudhry 2007).
@@ -90,8 +91,11 @@ public struct CohortSimulator: Sendable {
         calendar.timeZone = zone
         for offset in 0..<days {
             let midnight = calendar.date(byAdding: .day, value: offset, to: calendar.startOfDay(for: start))!
-            let weekday = calendar.component(.weekday, from: midnight)
-            let weekend = weekday == 1 || weekday == 7
+            let parts = calendar.dateComponents([.year, .month, .day, .weekday], from: midnight)
+            // Weekends and Danish public holidays are missed more often.
+            let weekend =
+                parts.weekday == 1 || parts.weekday == 7
+                || DanishHolidays.contains(year: parts.year!, month: parts.month!, day: parts.day!)
             let planned = offset < 14 || Double.random(in: 0..<1, using: &random) < Double(timesPerWeek) / 7
             let missed = Double.random(in: 0..<1, using: &random) < (weekend ? 0.3 : 0.18)
             guard planned, !missed else { continue }
@@ -128,5 +132,36 @@ public struct CohortSimulator: Sendable {
 extension Double {
     fileprivate func clamped(to range: ClosedRange<Double>) -> Double {
         Swift.min(Swift.max(self, range.lowerBound), range.upperBound)
+    }
+}
+
+/// Danish public holidays (and Christmas Eve and New Year's Eve, when few measure either):
+/// New Year, Maundy Thursday, Good Friday, Easter Sunday and Monday, Ascension, Whit Sunday and
+/// Monday, Constitution Day, 24–26 and 31 December.
+enum DanishHolidays {
+    static func contains(year: Int, month: Int, day: Int) -> Bool {
+        if [(1, 1), (6, 5), (12, 24), (12, 25), (12, 26), (12, 31)].contains(where: { $0 == (month, day) }) {
+            return true
+        }
+        let easter = easterSunday(year)
+        let offset = dayNumber(year, month, day) - dayNumber(year, easter.month, easter.day)
+        return [-3, -2, 0, 1, 39, 49, 50].contains(offset)
+    }
+
+    /// Easter Sunday in the Gregorian calendar (the anonymous "Meeus/Jones/Butcher" algorithm).
+    static func easterSunday(_ year: Int) -> (month: Int, day: Int) {
+        let a = year % 19, b = year / 100, c = year % 100, d = b / 4, e = b % 4
+        let f = (b + 8) / 25, g = (b - f + 1) / 3, h = (19 * a + b - d - g + 15) % 30
+        let i = c / 4, k = c % 4, l = (32 + 2 * e + 2 * i - h - k) % 7
+        let m = (a + 11 * h + 22 * l) / 451
+        let month = (h + l - 7 * m + 114) / 31
+        return (month, (h + l - 7 * m + 114) % 31 + 1)
+    }
+
+    /// Day of the year, enough to compare dates within one year.
+    static func dayNumber(_ year: Int, _ month: Int, _ day: Int) -> Int {
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+        let before = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334][month - 1]
+        return before + day + (leap && month > 2 ? 1 : 0)
     }
 }

@@ -58,19 +58,21 @@ struct TelekitSim: AsyncParsableCommand {
         }
         if let registerDb {
             let store = try MonitoringStore(path: registerDb)
-            let known = Set(try store.devices().map(\.serial))
+            // Registering again adds only what is missing: a pairing per device and patient.
+            let paired = Set(try store.devices().flatMap { $0.pairings.map { "\($0.serial) \($0.patientID)" } })
             for patient in plan.patients {
                 if try store.patient(id: patient.id) == nil {
                     try store.addPatient(
                         id: patient.id, name: patient.name, cpr: patient.cpr, monitoringStart: patient.monitoringStart)
                 }
-                for serial in patient.kit.serials where !known.contains(serial) {
+                for serial in patient.kit.serials where !paired.contains("\(serial) \(patient.id)") {
                     try store.pair(serial: serial, patientID: patient.id, from: patient.monitoringStart)
+                    if let returned = patient.kitReturned { try store.unpair(serial: serial, at: returned) }
                 }
             }
         }
         print(
-            "\(patients) patients × \(days) days (seed \(seed)): \(truthValue.messages) messages, \(truthValue.expectedReadings) readings, \(truthValue.duplicates) duplicates, \(truthValue.malformed.count) malformed, \(truthValue.patients.flatMap(\.episodes).count) decompensation episodes"
+            "\(patients) patients\(plan.patients.count > patients ? " (+\(plan.patients.count - patients) given a returned kit)" : "") × \(days) days (seed \(seed)): \(truthValue.messages) messages, \(truthValue.expectedReadings) readings, \(truthValue.duplicates) duplicates, \(truthValue.malformed.count) malformed, \(truthValue.patients.flatMap(\.episodes).count) decompensation episodes"
         )
         guard !dryRun else { return }
         guard let endpoint = BrokerEndpoint(url: broker) else {

@@ -7,7 +7,8 @@ import Testing
 /// `telekit-sim` through a real broker into the real `tele-ingest`.
 @Suite(.serialized) struct SimulationIntegrationTests {
     @Test(
-        "a short simulation ends with every well-formed reading stored once and every malformed message in quarantine")
+        "a short simulation ends with every well-formed reading stored once on the right patient — returned kits included — and every malformed message in quarantine"
+    )
     func shortSimulation() async throws {
         try await withBroker { broker in
             try await withTemporaryDirectory { directory in
@@ -16,7 +17,7 @@ import Testing
                 let simulator = try Paths.teleIngestExecutable.deletingLastPathComponent().appendingPathComponent(
                     "telekit-sim")
                 let arguments = [
-                    "--broker", broker.url, "--patients", "12", "--days", "30", "--seed", "3", "--start", "2026-09-01",
+                    "--broker", broker.url, "--patients", "12", "--days", "60", "--seed", "3", "--start", "2026-09-01",
                     "--bad-fraction", "0.05", "--truth", truthFile.path, "--register-db", database.path,
                 ]
                 // Register first (dry run), so the service attributes everything it receives.
@@ -54,6 +55,19 @@ import Testing
                 let outcomes = try store.journalOutcomes()
                 #expect(outcomes[.duplicate] == truth.duplicates)
                 #expect(outcomes[.stored] == truth.wellFormedMessages)
+                // Each patient has exactly their own readings: a kit handed to a new patient puts
+                // nothing on the one who returned it, and nothing of theirs on the new one.
+                let returned = truth.patients.filter { $0.kitReturned != nil }
+                #expect(returned.count == 2, "seed 3 hands two kits over; the test relies on it")
+                for patient in truth.patients {
+                    #expect(
+                        try store.readings(patientID: patient.id).count == patient.expectedReadings,
+                        "\(patient.id)")
+                }
+                for patient in returned {
+                    #expect(
+                        try store.readings(patientID: patient.id).allSatisfy { $0.measuredAt < patient.kitReturned! })
+                }
                 service.stop()
             }
         }

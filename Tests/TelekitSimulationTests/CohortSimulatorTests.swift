@@ -1,7 +1,8 @@
 import Foundation
-import TelekitSimulation
 import Testing
 import Vitals
+
+@testable import TelekitSimulation
 
 @Suite struct CohortSimulatorTests {
     let simulator = CohortSimulator(
@@ -91,7 +92,43 @@ import Vitals
         #expect(topics.isSuperset(of: ["hv10", "sc300", "datapoints", "bp7", "k2", "observations"]))
         #expect(zip(plan.entries, plan.entries.dropFirst()).allSatisfy { $0.sendAt <= $1.sendAt })
         let patients = Set(plan.patients.map(\.id))
-        #expect(patients.count == 24)
+        let handedOver = plan.patients.filter { $0.kitReturned != nil }.count
+        #expect(patients.count == 24 + handedOver)  // a new patient for every returned kit
         #expect(plan.patients.allSatisfy { $0.cpr.hasPrefix("00") })
+    }
+}
+
+@Suite struct KitHandOverTests {
+    @Test("a returned kit goes to a new patient; no reading of one lands in the other's time")
+    func handOver() {
+        let simulator = CohortSimulator(
+            seed: 11, patients: 40, days: 120, start: Date(timeIntervalSince1970: 1_767_225_600))
+        let plan = TrafficPlan.make(simulator)
+        let leavers = plan.patients.filter { $0.kitReturned != nil }
+        let joiners = plan.patients.dropFirst(simulator.patients)
+        #expect(!leavers.isEmpty)
+        #expect(leavers.count == joiners.count)
+        for (leaver, joiner) in zip(leavers, joiners) {
+            #expect(joiner.kit == leaver.kit)
+            #expect(joiner.monitoringStart > leaver.kitReturned!)
+            #expect(joiner.cpr.hasPrefix("00"))
+        }
+        #expect(plan.patients.map(\.expectedReadings).reduce(0, +) == plan.truth.expectedReadings)
+        // Device message counters carry on: a kit never sends the same message id twice.
+        let wellFormed = plan.entries.filter { if case .readings = $0.kind { true } else { false } }
+        #expect(Set(wellFormed.map(\.message.payload)).count == wellFormed.count)
+    }
+}
+
+@Suite struct HolidayTests {
+    @Test(
+        "Danish public holidays, Easter-based ones included",
+        arguments: [
+            (2026, 4, 2, true), (2026, 4, 3, true), (2026, 4, 5, true), (2026, 4, 6, true), (2026, 5, 14, true),
+            (2026, 5, 25, true), (2026, 6, 5, true), (2026, 12, 24, true), (2027, 3, 28, true), (2027, 5, 6, true),
+            (2026, 4, 7, false), (2026, 5, 15, false), (2026, 11, 20, false),
+        ])
+    func holiday(year: Int, month: Int, day: Int, holiday: Bool) {
+        #expect(DanishHolidays.contains(year: year, month: month, day: day) == holiday)
     }
 }
