@@ -56,7 +56,7 @@ struct ConsoleBench: ParsableCommand {
                 }
             }
         }
-        let monitoring = try MonitoringStore(path: path)
+        let monitoring = try MonitoringStore(path: path, memoryMapped: true)
         let counts = try monitoring.database.read { db in
             (
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM patient") ?? 0,

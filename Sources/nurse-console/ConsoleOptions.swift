@@ -58,7 +58,7 @@ struct ConsoleOptions: ParsableArguments {
             }
         }
         return FollowUpSession(
-            store: try MonitoringStore(path: path, durability: configuration.ingest.durability),
+            store: try MonitoringStore(path: path, durability: configuration.ingest.durability, memoryMapped: true),
             clinician: clinician, ruleSet: ruleSet, timeZone: configuration.timeZone, hotline: configuration.hotline)
     }
 }

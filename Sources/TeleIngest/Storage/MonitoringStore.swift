@@ -15,7 +15,12 @@ public final class MonitoringStore: Sendable {
     /// - Parameters:
     ///   - durability: `PRAGMA synchronous` for every connection; see `Durability`.
     ///   - busyTimeout: how long a write waits for another process's write lock before failing.
-    public init(path: String, durability: Durability = .normal, busyTimeout: TimeInterval = 5) throws {
+    ///   - memoryMapped: read through a memory map (`PRAGMA mmap_size`), for readers that scan a
+    ///     lot at once (the console's worklist). Off for the ingest service: mapped pages count
+    ///     towards its resident memory.
+    public init(
+        path: String, durability: Durability = .normal, busyTimeout: TimeInterval = 5, memoryMapped: Bool = false
+    ) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout)
         configuration.label = "tele-ingest"
@@ -24,7 +29,7 @@ public final class MonitoringStore: Sendable {
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
             // Reads through a memory map instead of a read() per page: the worklist reads every
             // patient's latest values and open flags at once (docs/PERFORMANCE.md).
-            try db.execute(sql: "PRAGMA mmap_size = \(Self.memoryMapBytes)")
+            if memoryMapped { try db.execute(sql: "PRAGMA mmap_size = \(Self.memoryMapBytes)") }
         }
         self.path = path
         self.database = try DatabasePool(path: path, configuration: configuration)
