@@ -14,7 +14,8 @@ struct TeleIngestCommand: AsyncParsableCommand {
         subcommands: [
             Run.self, Patients.self, Devices.self, Readings.self, FlagsCommand.self, ThresholdsCommand.self,
             RulesCommand.self,
-            QuarantineCommand.self, Reprocess.self, Import.self, Profiles.self,
+            QuarantineCommand.self, Reprocess.self, Import.self, Profiles.self, StatusCommand.self,
+            BackupCommand.self, VerifyCommand.self,
         ]
     )
 }

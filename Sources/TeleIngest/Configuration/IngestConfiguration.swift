@@ -10,6 +10,10 @@ public struct IngestConfiguration: Sendable {
     public var profilesDirectory = "device-profiles"
     /// Journal entries decoded and stored per transaction.
     public var batchSize = 500
+    /// How often the service writes its status for `tele-ingest status`, in seconds.
+    public var statusIntervalSeconds = 5.0
+    /// A journal backlog above this is "falling behind": logged once, shown by `status`.
+    public var fallingBehindBacklog = 10_000
     /// Larger payloads are quarantined unread.
     public var maxPayloadBytes = 64 * 1024
     /// Seconds a measurement time may lie after the message's arrival.
@@ -150,6 +154,16 @@ public struct IngestConfiguration: Sendable {
                 if tolerance < 0 { problem("ingest.futureToleranceSeconds", "expected 0 or more, found \(tolerance)") }
                 futureToleranceSeconds = tolerance
             }
+            if let seconds = ingest.statusIntervalSeconds {
+                if seconds < 1 || seconds > 300 {
+                    problem("ingest.statusIntervalSeconds", "expected 1 to 300, found \(seconds)")
+                }
+                statusIntervalSeconds = seconds
+            }
+            if let backlog = ingest.fallingBehindBacklog {
+                if backlog < 1 { problem("ingest.fallingBehindBacklog", "expected at least 1, found \(backlog)") }
+                fallingBehindBacklog = backlog
+            }
             if let zone = ingest.defaultTimeZone {
                 if TimeZone(identifier: zone) == nil {
                     problem(
@@ -240,6 +254,8 @@ struct ConfigurationFile: Decodable {
         var maxPayloadBytes: Int?
         var futureToleranceSeconds: Double?
         var defaultTimeZone: String?
+        var statusIntervalSeconds: Double?
+        var fallingBehindBacklog: Int?
     }
     struct Receipts: Decodable {
         var enabled: Bool?

@@ -58,6 +58,9 @@ public final class IngestService: Service, Sendable {
         try connection.start()
         let missingData = Task { await checkMissingDataPeriodically() }
         defer { missingData.cancel() }
+        let startedAt = Date()
+        let heartbeat = Task { await reportStatusPeriodically(connection: connection, startedAt: startedAt) }
+        defer { heartbeat.cancel() }
         await withGracefulShutdownHandler {
             for await _ in wakeups {
                 // Let a burst gather so one transaction takes many messages: per-message
@@ -70,8 +73,10 @@ public final class IngestService: Service, Sendable {
             wake.finish()
         }
         logger.info("stopping: closing the broker connection")
+        heartbeat.cancel()
         connection.stop()
         drain(connection: nil)
+        try? store.recordServiceStatus(status(connection: connection, startedAt: startedAt, since: Date(), running: false))
         logger.info("stopped; journal processed", metadata: ["backlog": "\((try? store.journalBacklog()) ?? -1)"])
     }
 
@@ -91,6 +96,50 @@ public final class IngestService: Service, Sendable {
             }
             try? await Task.sleep(for: .seconds(configuration.rules.missingDataCheckMinutes * 60))
         }
+    }
+
+    /// Writes the service's status every `statusIntervalSeconds` for `tele-ingest status`, and
+    /// logs once when the journal backlog goes over `fallingBehindBacklog` (and once when it is
+    /// back under), instead of on every batch.
+    private func reportStatusPeriodically(connection: MQTTConnection, startedAt: Date) async {
+        var lastState = connection.state
+        var since = Date()
+        var behind = false
+        while !Task.isCancelled {
+            let state = connection.state
+            if state != lastState {
+                lastState = state
+                since = Date()
+            }
+            let backlog = (try? store.journalBacklog()) ?? 0
+            let nowBehind = backlog > configuration.fallingBehindBacklog
+            if nowBehind != behind {
+                behind = nowBehind
+                if behind {
+                    logger.warning(
+                        "falling behind: the journal backlog is over the threshold",
+                        metadata: ["backlog": "\(backlog)", "threshold": "\(configuration.fallingBehindBacklog)"])
+                } else {
+                    logger.notice("caught up: the journal backlog is under the threshold again", metadata: ["backlog": "\(backlog)"])
+                }
+            }
+            var status = status(connection: connection, startedAt: startedAt, since: since, running: true)
+            status.fallingBehind = behind
+            do {
+                try store.recordServiceStatus(status)
+            } catch {
+                logger.error("cannot write the service status", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(configuration.statusIntervalSeconds))
+        }
+    }
+
+    private func status(connection: MQTTConnection, startedAt: Date, since: Date, running: Bool) -> ServiceStatus {
+        let state = running ? connection.state : .idle
+        return ServiceStatus(
+            pid: ProcessInfo.processInfo.processIdentifier, startedAt: startedAt, updatedAt: Date(),
+            broker: "\(configuration.broker.host):\(configuration.broker.port)", connection: state.description,
+            connected: state == .connected, connectionSince: since, running: running, fallingBehind: false)
     }
 
     /// After a restart the broker delivers what queued while the service was down: a check

@@ -1,6 +1,10 @@
 import Foundation
 import GRDB
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The SQLite database of patients, devices, pairings, the message journal, readings and the
 /// quarantine. Opens in WAL mode (a `DatabasePool`), migrates the schema on open, and is the only
 /// way the rest of the product reads or writes that data.
@@ -32,8 +36,29 @@ public final class MonitoringStore: Sendable {
             if memoryMapped { try db.execute(sql: "PRAGMA mmap_size = \(Self.memoryMapBytes)") }
         }
         self.path = path
+        try Self.restrictAccess(path: path)
         self.database = try DatabasePool(path: path, configuration: configuration)
         try Schema.migrator.migrate(database)
+    }
+
+    /// Health data: the database is readable by its owner only. A new file is created with mode
+    /// 0600 before SQLite opens it (SQLite gives the `-wal` and `-shm` files the database file's
+    /// mode); an existing file open to group or others is narrowed to 0600.
+    static func restrictAccess(path: String) throws {
+        let operation = "opening the database \(path)"
+        if !FileManager.default.fileExists(atPath: path) {
+            let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY, 0o600)
+            guard descriptor >= 0 || errno == EEXIST else {
+                throw StoreError(operation, "cannot create the file: \(String(cString: strerror(errno)))")
+            }
+            if descriptor >= 0 { close(descriptor) }
+        }
+        for file in [path, path + "-wal", path + "-shm"] {
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: file),
+                let mode = (attributes[.posixPermissions] as? NSNumber)?.uint16Value, mode & 0o077 != 0
+            else { continue }
+            try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        }
     }
 
     /// 256 MiB of the database file mapped for reading; address space, not resident memory.

@@ -235,6 +235,25 @@ enum Schema {
                     """)
             try LatestReading.rebuild(db: db, defaultZone: TimeZone(identifier: "Europe/Copenhagen")!)
         }
+        migrator.registerMigration("v5: the service's own status") { db in
+            // One row, rewritten every few seconds by the running service: `tele-ingest status`
+            // reads it beside the journal backlog and the quarantine.
+            try db.execute(
+                sql: """
+                    CREATE TABLE service_status (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        pid INTEGER NOT NULL,
+                        started_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        broker TEXT NOT NULL,
+                        connection TEXT NOT NULL,
+                        connected INTEGER NOT NULL,
+                        connection_since INTEGER NOT NULL,
+                        running INTEGER NOT NULL,
+                        falling_behind INTEGER NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,137 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import TeleIngest
+
+/// What an operator relies on: file permissions, backups that restore, an honest status.
+@Suite struct OperationsTests {
+    static func mode(_ path: String) throws -> UInt16 {
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        return try #require((attributes[.posixPermissions] as? NSNumber)?.uint16Value) & 0o777
+    }
+
+    static func weighing(_ number: Int) -> String {
+        let minute = String(format: "%02d", number % 60)
+        let hour = String(format: "%02d", number / 60 % 24)
+        return #"{"serial": "HV10-00017", "msg_id": "ops-\#(number)", "measured": "2026-11-20T\#(hour):\#(minute):03+01:00", "weight": 82.4, "unit": "kg"}"#
+    }
+
+    @Test("the database and its WAL are readable by their owner only; a wider existing file is narrowed")
+    func permissions() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("private.sqlite").path
+            let store = try MonitoringStore(path: path)
+            try store.addPatient(id: "P-0001", name: "Test Patient One", cpr: "000101-0001")
+            for file in [path, path + "-wal", path + "-shm"] {
+                #expect(try Self.mode(file) == 0o600, "\(file)")
+            }
+            let wide = directory.appendingPathComponent("wide.sqlite").path
+            FileManager.default.createFile(atPath: wide, contents: nil, attributes: [.posixPermissions: 0o644])
+            _ = try MonitoringStore(path: wide)
+            #expect(try Self.mode(wide) == 0o600)
+        }
+    }
+
+    @Test("a backup taken while ingest writes is intact, consistent, private and opens as a store")
+    func backupWhileIngesting() async throws {
+        try await withBroker { broker in
+            try await withTemporaryDirectory { directory in
+                try await withIngestService(broker: broker, directory: directory) { service in
+                    let publisher = try await Publisher(broker: broker)
+                    defer { publisher.close() }
+                    for number in 0..<300 { try publisher.publish("telekit/HV10-00017/hv10", Self.weighing(number)) }
+                    // Mid-stream: some of it is stored, some still arriving.
+                    _ = await eventually { (try? service.store.readingCount()) ?? 0 > 20 }
+                    let path = directory.appendingPathComponent("backup.sqlite").path
+                    let report = try service.store.backup(to: path)
+                    #expect(report.isUsable)
+                    #expect(report.integrity == "ok")
+                    #expect(report.schemaVersion.hasPrefix("v5"))
+                    #expect(try Self.mode(path) == 0o600)
+                    let copied = try #require(report.rowCounts["reading"])
+                    #expect(copied > 0)
+                    #expect(report.rowCounts["patient"] == 2)
+                    try await publisher.flush()
+                    #expect(try await eventually { try service.store.readingCount() == 300 })
+                    // Restore: the copy opens as a store and has what it had when taken.
+                    let restored = try MonitoringStore(path: path)
+                    #expect(try restored.readingCount() == copied)
+                    #expect(try restored.readings(patientID: "P-0001").count == copied)
+                    // Taking it again over the same file is refused.
+                    #expect(throws: StoreError.self) { try service.store.backup(to: path) }
+                }
+            }
+        }
+    }
+
+    @Test("verify refuses a damaged copy")
+    func damagedBackup() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try MonitoringStore(path: directory.appendingPathComponent("source.sqlite").path)
+            try TestCohort.register(in: store)
+            let path = directory.appendingPathComponent("copy.sqlite").path
+            #expect(try store.backup(to: path).isUsable)
+            // Overwrite a page in the middle of the file.
+            let handle = try #require(FileHandle(forUpdatingAtPath: path))
+            let size = try handle.seekToEnd()
+            try handle.seek(toOffset: size / 2)
+            try handle.write(contentsOf: Data(repeating: 0xA5, count: 4096))
+            try handle.close()
+            let damaged = try? MonitoringStore.verify(path: path)
+            #expect(damaged?.isUsable != true)
+            #expect(throws: StoreError.self) { try MonitoringStore.verify(path: directory.appendingPathComponent("none").path) }
+        }
+    }
+
+    @Test("status shows the connection, the backlog, the last message and the quarantine; then that it stopped")
+    func status() async throws {
+        try await withBroker { broker in
+            try await withTemporaryDirectory { directory in
+                var store: MonitoringStore?
+                try await withIngestService(
+                    broker: broker, directory: directory, configure: { $0.statusIntervalSeconds = 1 }
+                ) { service in
+                    store = service.store
+                    let publisher = try await Publisher(broker: broker)
+                    defer { publisher.close() }
+                    try publisher.publish("telekit/HV10-00017/hv10", Self.weighing(1))
+                    try publisher.publish("telekit/HV10-00017/hv10", #"{"serial": "HV10-00017", "weight": "#)
+                    try await publisher.flush()
+                    #expect(
+                        try await eventually {
+                            let report = try service.store.serviceReport(heartbeat: 1)
+                            return report.healthy && report.lastMessageAt != nil
+                                && report.quarantine == ["malformed_json": 1] && report.journalBacklog == 0
+                        })
+                    let report = try service.store.serviceReport(heartbeat: 1)
+                    #expect(report.service?.connection == "connected")
+                    #expect(report.service?.pid == ProcessInfo.processInfo.processIdentifier)
+                }
+                let stopped = try #require(try store?.serviceReport(heartbeat: 1))
+                #expect(stopped.service?.running == false)
+                #expect(!stopped.healthy)
+                #expect(!stopped.stale)
+            }
+        }
+    }
+
+    @Test("a service that stopped writing its status is reported as not responding")
+    func staleStatus() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try MonitoringStore(path: directory.appendingPathComponent("s.sqlite").path)
+            #expect(try store.serviceReport().service == nil)
+            let then = Date().addingTimeInterval(-60)
+            try store.recordServiceStatus(
+                ServiceStatus(
+                    pid: 4242, startedAt: then, updatedAt: then, broker: "127.0.0.1:1883", connection: "connected",
+                    connected: true, connectionSince: then, running: true, fallingBehind: false))
+            let report = try store.serviceReport(heartbeat: 5)
+            #expect(report.stale)
+            #expect(!report.healthy)
+            let (status, output) = try teleIngest(["status", "--db", store.path], in: directory)
+            #expect(status == 1)
+            #expect(output.contains("NOT RESPONDING"))
+        }
+    }
+}
