@@ -31,8 +31,11 @@ struct VerifyCommand: ParsableCommand {
         if json {
             try Output.json(report)
         } else {
-            print("\(report.path): integrity \(report.integrity), foreign-key violations \(report.foreignKeyViolations), schema \(report.schemaVersion)")
-            Output.table(["TABLE", "ROWS"], report.rowCounts.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] })
+            print(
+                "\(report.path): integrity \(report.integrity), foreign-key violations \(report.foreignKeyViolations), schema \(report.schemaVersion)"
+            )
+            Output.table(
+                ["TABLE", "ROWS"], report.rowCounts.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] })
         }
         guard report.isUsable else { throw ExitCode(3) }
     }

@@ -26,9 +26,13 @@ struct StatusCommand: ParsableCommand {
                         : "running since \(Output.utc(service.startedAt)) (pid \(service.pid))"
                 print("service:         \(state)")
                 if service.running && !report.stale {
-                    print("broker:          \(service.broker) \(service.connection) since \(Output.utc(service.connectionSince))")
+                    print(
+                        "broker:          \(service.broker) \(service.connection) since \(Output.utc(service.connectionSince))"
+                    )
                 }
-                if service.fallingBehind { print("                 FALLING BEHIND: the journal backlog is over the threshold") }
+                if service.fallingBehind {
+                    print("                 FALLING BEHIND: the journal backlog is over the threshold")
+                }
             } else {
                 print("service:         never run on this database")
             }

@@ -14,7 +14,8 @@ import Testing
     static func weighing(_ number: Int) -> String {
         let minute = String(format: "%02d", number % 60)
         let hour = String(format: "%02d", number / 60 % 24)
-        return #"{"serial": "HV10-00017", "msg_id": "ops-\#(number)", "measured": "2026-11-20T\#(hour):\#(minute):03+01:00", "weight": 82.4, "unit": "kg"}"#
+        return
+            #"{"serial": "HV10-00017", "msg_id": "ops-\#(number)", "measured": "2026-11-20T\#(hour):\#(minute):03+01:00", "weight": 82.4, "unit": "kg"}"#
     }
 
     @Test("the database and its WAL are readable by their owner only; a wider existing file is narrowed")
@@ -80,7 +81,9 @@ import Testing
             try handle.close()
             let damaged = try? MonitoringStore.verify(path: path)
             #expect(damaged?.isUsable != true)
-            #expect(throws: StoreError.self) { try MonitoringStore.verify(path: directory.appendingPathComponent("none").path) }
+            #expect(throws: StoreError.self) {
+                try MonitoringStore.verify(path: directory.appendingPathComponent("none").path)
+            }
         }
     }
 

@@ -76,7 +76,8 @@ public final class IngestService: Service, Sendable {
         heartbeat.cancel()
         connection.stop()
         drain(connection: nil)
-        try? store.recordServiceStatus(status(connection: connection, startedAt: startedAt, since: Date(), running: false))
+        try? store.recordServiceStatus(
+            status(connection: connection, startedAt: startedAt, since: Date(), running: false))
         logger.info("stopped; journal processed", metadata: ["backlog": "\((try? store.journalBacklog()) ?? -1)"])
     }
 
@@ -120,7 +121,9 @@ public final class IngestService: Service, Sendable {
                         "falling behind: the journal backlog is over the threshold",
                         metadata: ["backlog": "\(backlog)", "threshold": "\(configuration.fallingBehindBacklog)"])
                 } else {
-                    logger.notice("caught up: the journal backlog is under the threshold again", metadata: ["backlog": "\(backlog)"])
+                    logger.notice(
+                        "caught up: the journal backlog is under the threshold again",
+                        metadata: ["backlog": "\(backlog)"])
                 }
             }
             var status = status(connection: connection, startedAt: startedAt, since: since, running: true)
@@ -177,7 +180,7 @@ public final class IngestService: Service, Sendable {
                     "message quarantined",
                     metadata: [
                         "journal": "\(result.journalID)", "reason": "\(result.rejection?.reason.rawValue ?? "")",
-                        "serial": "\(result.serial ?? "-")",
+                        "serial": "\(LoggedSerial.of(result.serial))",
                     ])
             }
             if configuration.receipts.enabled, let connection {
@@ -196,7 +199,8 @@ public final class IngestService: Service, Sendable {
                 try connection.publish(topic: topic, payload: try encoder.encode(receipt))
             } catch {
                 logger.warning(
-                    "could not publish a receipt", metadata: ["serial": "\(receipt.serial)", "error": "\(error)"])
+                    "could not publish a receipt",
+                    metadata: ["serial": "\(LoggedSerial.of(receipt.serial))", "error": "\(error)"])
             }
         }
     }

@@ -11,12 +11,15 @@ final class ServiceProcess: @unchecked Sendable {
     private var process: ChildProcess?
     private let arguments: [String]
 
-    init(broker: Broker, database: URL, directory: URL, clientID: String = "tele-ingest-test", extra: [String] = []) {
+    init(
+        broker: Broker, database: URL, directory: URL, clientID: String = "tele-ingest-test", logLevel: String = "info",
+        extra: [String] = []
+    ) {
         logFile = directory.appendingPathComponent("tele-ingest-\(UUID().uuidString.prefix(8)).log")
         arguments =
             [
                 "run", "--broker", broker.url, "--db", database.path, "--profiles", Paths.deviceProfiles.path,
-                "--client-id", clientID, "--log-level", "info",
+                "--client-id", clientID, "--log-level", logLevel,
                 "--rules", Paths.packageRoot.appendingPathComponent("rules/heart-failure.yaml").path,
             ] + extra
     }
