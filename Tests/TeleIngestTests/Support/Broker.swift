@@ -17,19 +17,25 @@ final class Broker: @unchecked Sendable {
 
     /// - Parameter listener: lines that replace the plain loopback listener (TLS, passwords);
     ///   `{port}` stands for the chosen port.
-    init(directory: URL, listener: [String]? = nil) throws {
+    /// - Parameter shipped: the shipped configuration to start from; its listeners, storage
+    ///   folder, log destination, and its password file, ACL and certificate paths are replaced.
+    init(directory: URL, listener: [String]? = nil, shipped: URL = Paths.brokerConfiguration) throws {
         self.directory = directory
         self.port = try freeLoopbackPort()
         self.configuration = directory.appendingPathComponent("mosquitto.conf")
-        let shipped = try String(contentsOf: Paths.brokerConfiguration, encoding: .utf8)
-        let kept = shipped.split(separator: "\n", omittingEmptySubsequences: false).filter { line in
-            !["listener", "persistence_location", "log_dest", "pid_file", "user"].contains { line.hasPrefix($0) }
-                && !(listener != nil && line.hasPrefix("allow_anonymous"))
+        let text = try String(contentsOf: shipped, encoding: .utf8)
+        let replaced = [
+            "listener", "persistence_location", "log_dest", "pid_file", "user", "password_file", "acl_file", "cafile",
+            "certfile", "keyfile", "tls_version",
+        ]
+        let kept = text.split(separator: "\n", omittingEmptySubsequences: false).filter { line in
+            !replaced.contains { line.hasPrefix($0 + " ") }
+                && !((listener ?? []).contains { $0.hasPrefix("allow_anonymous") } && line.hasPrefix("allow_anonymous"))
         }
         let listenerLines = (listener ?? ["listener {port} 127.0.0.1"]).map {
             $0.replacingOccurrences(of: "{port}", with: String(port))
         }
-        let text =
+        let written =
             kept.joined(separator: "\n") + """
 
                 \(listenerLines.joined(separator: "\n"))
@@ -38,7 +44,7 @@ final class Broker: @unchecked Sendable {
                 user \(currentUserName())
 
                 """
-        try text.write(to: configuration, atomically: true, encoding: .utf8)
+        try written.write(to: configuration, atomically: true, encoding: .utf8)
     }
 
     func start() async throws {

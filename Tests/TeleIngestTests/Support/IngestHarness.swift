@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import TeleIngest
 
 /// Runs an in-process `IngestService` against `broker` on a fresh store with the test cohort,
@@ -23,10 +24,19 @@ func withIngestService<T>(
     let logger = Logger(label: "tele-ingest-test")
     let service = try IngestService(configuration: configuration, logger: logger)
     let group = ServiceGroup(services: [service], logger: logger)
-    let running = Task { try await group.run() }
+    let failure = Mutex<String?>(nil)
+    let running = Task {
+        do {
+            try await group.run()
+        } catch {
+            failure.withLock { $0 = "\(error)" }
+            throw error
+        }
+    }
     do {
         guard await eventually(timeout: .seconds(15), { service.brokerState == .connected }) else {
-            throw TestSetupError("the ingest service did not connect: \(service.brokerState)")
+            let reason = failure.withLock { $0 }.map { "; the service stopped: \($0)" } ?? ""
+            throw TestSetupError("the ingest service did not connect: \(service.brokerState)\(reason)")
         }
         let result = try await body(service)
         await group.triggerGracefulShutdown()
