@@ -93,7 +93,14 @@ extension JSONValue {
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
                     throw error("expected a member name")
                 }
+                let keyAt = index
                 let key = try string()
+                // A name twice is read differently by different parsers (first or last wins):
+                // a gateway and this service could disagree on the serial. Refused.
+                guard members[key] == nil else {
+                    index = keyAt
+                    throw error("the member name '\(key.prefix(40))' appears twice in one object")
+                }
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
                 index += 1
