@@ -30,6 +30,9 @@ public struct Quantity: Sendable, Hashable, Codable, CustomStringConvertible {
     /// `value` rounded to `decimals` places, without a unit.
     public static func format(_ value: Double, decimals: Int) -> String {
         guard value.isFinite else { return "\(value)" }
+        // Beyond what an Int holds (a hostile device's 1e209 kg): Swift's own notation, which
+        // never traps. Found by scripts/fuzz.
+        guard value.magnitude < 1e15 else { return "\(value)" }
         var scale = 1.0
         for _ in 0..<decimals { scale *= 10 }
         let rounded = (value * scale).rounded() / scale

@@ -38,6 +38,25 @@ import Testing
                 name: "NUL bytes inside strings and outside", topic: "telekit/HV10-00017/hv10",
                 payload: Data(good.utf8.map { $0 == UInt8(ascii: "k") ? 0 : $0 }) + Data([0, 0])),
             text("a weight of 1e309", "telekit/HV10-00017/hv10", good.replacingOccurrences(of: "82.4", with: "1e309")),
+            // Found by scripts/fuzz: formatting the out-of-range message converted 1e209 to an Int and trapped.
+            text(
+                "a weight of 1e209 (fuzz finding)", "telekit/HV10-00017/hv10",
+                good.replacingOccurrences(of: "82.4", with: "1e209")),
+            text(
+                "a weight of -1e209", "telekit/HV10-00017/hv10", good.replacingOccurrences(of: "82.4", with: "-1e209")),
+            text(
+                "epoch seconds of 1e300", "telekit/SC300-A1/sc300",
+                #"{"device": "SC300-A1", "t": 1e300, "w_lb": 181.7}"#),
+            text(
+                "epoch seconds of -1e300", "telekit/SC300-A1/sc300",
+                #"{"device": "SC300-A1", "t": -1e300, "w_lb": 181.7}"#),
+            text(
+                "epoch milliseconds of 1e300", "telekit/BP7-0042/bp7",
+                #"{"sn": "BP7-0042", "seq": 1, "time_ms": 1e300, "sys": 128, "dia": 79, "unit": "mmHg"}"#),
+            text(
+                "epoch milliseconds as a huge string", "telekit/BP7-0042/bp7",
+                #"{"sn": "BP7-0042", "seq": 1, "time_ms": "99999999999999999999999", "sys": 128, "dia": 79, "unit": "mmHg"}"#
+            ),
             text("a weight of -0", "telekit/HV10-00017/hv10", good.replacingOccurrences(of: "82.4", with: "-0")),
             text("a weight of NaN", "telekit/HV10-00017/hv10", good.replacingOccurrences(of: "82.4", with: "NaN")),
             text(

@@ -54,3 +54,12 @@ import Vitals
         #expect(Quantity(-0.05, .kilogram).description == "-0.1 kg")
     }
 }
+
+@Suite struct QuantityFormatTests {
+    @Test(
+        "formatting never traps, however large the number (a fuzz finding)",
+        arguments: [(1e209, 1, "1e+209"), (-1e209, 0, "-1e+209"), (82.44, 1, "82.4"), (Double.infinity, 1, "inf")])
+    func format(value: Double, decimals: Int, text: String) {
+        #expect(Quantity.format(value, decimals: decimals) == text)
+    }
+}

@@ -274,7 +274,8 @@ public struct JournalProcessor: Sendable {
             throw refuse(.badTimestamp, "the local time does not exist in \(zone.identifier)")
         }
         if measuredAt > receivedAt.addingTimeInterval(futureTolerance) {
-            let ahead = Int(measuredAt.timeIntervalSince(receivedAt))
+            // Measurement times are within the years 1–9999 (decoding refuses others): this fits an Int.
+            let ahead = Int(measuredAt.timeIntervalSince(receivedAt).rounded())
             throw refuse(
                 .futureTimestamp,
                 "measured at \(measuredAt.formatted(.iso8601)), \(ahead) s after it arrived (\(receivedAt.formatted(.iso8601))); at most \(Int(futureTolerance)) s are allowed"

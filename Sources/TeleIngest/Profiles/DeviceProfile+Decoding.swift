@@ -231,19 +231,33 @@ extension DeviceProfile {
                     serial: serial)
             }
             // Seconds since 1970 stay below 1e11 until the year 5138; milliseconds pass it in 1973.
+            // (Numbers are shown as the device sent them: converting 1e300 to an integer traps.)
             if format == .epochSeconds, number > 1e11 {
                 throw reject(
-                    .badTimestamp, "the time \(Int64(number)) looks like milliseconds, but this profile reads seconds",
+                    .badTimestamp,
+                    "the time \(Self.plain(number)) looks like milliseconds, but this profile reads seconds",
                     serial: serial)
             }
             if format == .epochMilliseconds, number < 1e11, number > 0 {
                 throw reject(
-                    .badTimestamp, "the time \(Int64(number)) looks like seconds, but this profile reads milliseconds",
+                    .badTimestamp,
+                    "the time \(Self.plain(number)) looks like seconds, but this profile reads milliseconds",
                     serial: serial)
             }
             let seconds = format == .epochSeconds ? number : number / 1000
+            // Outside the years 1–9999 no device clock means anything, and dates that far out
+            // break arithmetic further on. (Found by scripts/fuzz.)
+            guard (-62_135_596_800...253_402_300_799).contains(seconds) else {
+                throw reject(
+                    .badTimestamp, "the time \(Self.plain(number)) is outside the years 1–9999", serial: serial)
+            }
             return .instant(Date(timeIntervalSince1970: seconds))
         }
+    }
+
+    /// A number as a device sent it: whole numbers without a decimal point, never trapping.
+    static func plain(_ number: Double) -> String {
+        number.magnitude < 1e15 && number == number.rounded() ? String(Int64(number)) : "\(number)"
     }
 
     private func reject(_ reason: QuarantineReason, _ message: String, serial: String? = nil) -> Rejection {
