@@ -52,6 +52,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "chaos-gateway",
+            dependencies: [
+                "TeleIngest",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "console-bench",
             dependencies: [
                 "ConsoleScreens", "FollowUp", "TerminalUI", "TeleIngest", "ThresholdRules", "TelekitSimulation",
@@ -112,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "nurse-console",
             dependencies: [
-                "ConsoleScreens", "FollowUp", "TerminalUI", "TerminalUI", "TeleIngest", "ThresholdRules", "Vitals",
+                "ConsoleScreens", "FollowUp", "TerminalUI", "TeleIngest", "ThresholdRules", "Vitals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings

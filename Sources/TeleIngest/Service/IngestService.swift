@@ -42,7 +42,9 @@ public final class IngestService: Service, Sendable {
         // Wake-ups are coalesced (newest one kept): they only say "the journal has more"; the
         // messages themselves are already on disk, so no reading depends on this buffer.
         let (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let writer = JournalWriter(store: store, logger: logger, wake: wake)
+        let writer = JournalWriter(
+            store: store, logger: logger, wake: wake,
+            receiptPrefix: configuration.receipts.enabled ? configuration.receipts.topicPrefix : nil)
         let connection = try MQTTConnection(
             endpoint: configuration.broker, options: configuration.session, logger: logger, onMessage: writer.write)
 

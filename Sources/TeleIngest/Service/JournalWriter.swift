@@ -12,11 +12,17 @@ final class JournalWriter: Sendable {
     private let logger: Logger
     private let wake: AsyncStream<Void>.Continuation
     private let stopping = Atomic<Bool>(false)
+    /// The service's own receipt topics (`<prefix>/+/receipt`): the subscription to the device
+    /// topics brings them back to the service, and they are not readings.
+    private let receiptTopics: TopicPattern?
 
-    init(store: MonitoringStore, logger: Logger, wake: AsyncStream<Void>.Continuation) {
+    init(
+        store: MonitoringStore, logger: Logger, wake: AsyncStream<Void>.Continuation, receiptPrefix: String? = nil
+    ) {
         self.store = store
         self.logger = logger
         self.wake = wake
+        self.receiptTopics = receiptPrefix.flatMap { TopicPattern("\($0)/+/receipt") }
     }
 
     /// Tells a stuck `write` to give up by ending the process.
@@ -26,6 +32,7 @@ final class JournalWriter: Sendable {
 
     /// Journals `message`; returns only once it is committed.
     func write(_ message: MQTTMessage) {
+        if let receiptTopics, receiptTopics.match(message.topic) != nil { return }
         let receivedAt = Date()
         var failures = 0
         while true {
