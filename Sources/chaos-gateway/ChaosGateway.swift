@@ -42,6 +42,9 @@ struct ChaosGateway: AsyncParsableCommand {
             var topic: String
             var payload: Data
             var sentAt: ContinuousClock.Instant
+            /// Resends so far: each waits twice as long as the one before (at most 5 minutes), so
+            /// a slow service is not buried under copies of what it has not got to yet.
+            var resends = 0
         }
         private let state = Mutex<(messages: [String: Message], confirmed: Int)>(([:], 0))
 
@@ -56,14 +59,18 @@ struct ChaosGateway: AsyncParsableCommand {
             }
         }
 
-        /// Messages sent longer ago than `age`, marked as sent now.
+        /// Messages whose receipt is overdue — `age` after the first send, doubling per resend —
+        /// marked as sent now.
         func due(olderThan age: Duration) -> [(String, Message)] {
             let now = ContinuousClock.now
             return state.withLock { state in
                 var due: [(String, Message)] = []
-                for (id, message) in state.messages where now - message.sentAt > age {
+                for (id, message) in state.messages {
+                    let wait = min(age * (1 << min(message.resends, 10)), .seconds(300))
+                    guard now - message.sentAt > wait else { continue }
                     due.append((id, message))
                     state.messages[id]?.sentAt = now
+                    state.messages[id]?.resends += 1
                 }
                 return due
             }
