@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Logging
 import Testing
 
 @testable import TeleIngest
@@ -135,6 +136,51 @@ import Testing
             let (status, output) = try teleIngest(["status", "--db", store.path], in: directory)
             #expect(status == 1)
             #expect(output.contains("NOT RESPONDING"))
+        }
+    }
+}
+
+/// The broker's own report of dropped messages reaches the service's log — once per rise.
+@Suite(.serialized) struct BrokerDropsTests {
+    @Test("when the broker drops messages for a slow subscriber, the service logs it")
+    func brokerDropsAreLogged() async throws {
+        try await withTemporaryDirectory { directory in
+            // A tiny queue limit and a $SYS report every second.
+            let broker = try Broker(
+                directory: directory,
+                listener: ["listener {port} 127.0.0.1", "max_queued_messages 2", "sys_interval 1"])
+            try await broker.start()
+            defer { broker.stop() }
+            let database = directory.appendingPathComponent("drops.sqlite")
+            let store = try MonitoringStore(path: database.path)
+            try TestCohort.register(in: store)
+            let service = ServiceProcess(broker: broker, database: database, directory: directory)
+            try service.start()
+            try await service.waitUntilConnected()
+            // A persistent subscriber that went away: the broker queues 2 messages for it and
+            // drops the rest.
+            let lazy = try MQTTConnection(
+                endpoint: BrokerEndpoint(host: "127.0.0.1", port: broker.port),
+                options: SessionOptions(clientID: "lazy-subscriber", cleanSession: false, topicFilters: ["telekit/#"]),
+                logger: Logger(label: "test"), onMessage: { _ in })
+            try lazy.start()
+            #expect(await lazy.waitUntilConnected())
+            lazy.stop()
+            try await Task.sleep(for: .milliseconds(300))
+            let publisher = try await Publisher(broker: broker)
+            defer { publisher.close() }
+            for number in 0..<20 {
+                try publisher.publish("telekit/HV10-00017/hv10", OperationsTests.weighing(number))
+            }
+            try await publisher.flush()
+            #expect(
+                try await eventually(timeout: .seconds(15)) {
+                    service.log.contains("the broker reports dropped messages")
+                }, "log:\n\(service.log)")
+            // The service itself got everything.
+            #expect(try await eventually { try store.readingCount() == 20 })
+            #expect(service.log.components(separatedBy: "the broker reports dropped messages").count - 1 <= 2)
+            service.stop()
         }
     }
 }

@@ -45,8 +45,10 @@ public final class IngestService: Service, Sendable {
         let writer = JournalWriter(
             store: store, logger: logger, wake: wake,
             receiptPrefix: configuration.receipts.enabled ? configuration.receipts.topicPrefix : nil)
+        var session = configuration.session
+        session.topicFilters.append(JournalWriter.droppedTopic)
         let connection = try MQTTConnection(
-            endpoint: configuration.broker, options: configuration.session, logger: logger, onMessage: writer.write)
+            endpoint: configuration.broker, options: session, logger: logger, onMessage: writer.write)
 
         // What a crash left unprocessed is done before anything new arrives.
         let backlog = try store.journalBacklog()

@@ -15,6 +15,12 @@ final class JournalWriter: Sendable {
     /// The service's own receipt topics (`<prefix>/+/receipt`): the subscription to the device
     /// topics brings them back to the service, and they are not readings.
     private let receiptTopics: TopicPattern?
+    /// The broker's count of dropped messages, as last reported (`-1`: none yet).
+    private let droppedByBroker = Atomic<Int>(-1)
+
+    /// The broker's own counter of messages it dropped (queues full, clients gone): subscribed
+    /// beside the device topics, read here, never journaled.
+    static let droppedTopic = "$SYS/broker/publish/messages/dropped"
 
     init(
         store: MonitoringStore, logger: Logger, wake: AsyncStream<Void>.Continuation, receiptPrefix: String? = nil
@@ -25,6 +31,18 @@ final class JournalWriter: Sendable {
         self.receiptTopics = receiptPrefix.flatMap { TopicPattern("\($0)/+/receipt") }
     }
 
+    /// Logs once each time the broker's dropped-message count goes up (it reports every
+    /// `sys_interval`): messages it dropped never reach the service, and only its count says so.
+    private func noteDropped(_ text: String) {
+        guard let count = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return }
+        let previous = droppedByBroker.exchange(count, ordering: .relaxed)
+        if previous >= 0, count > previous {
+            logger.warning(
+                "the broker reports dropped messages: check max_queued_messages and slow or absent subscribers",
+                metadata: ["dropped": "\(count - previous)", "brokerTotal": "\(count)"])
+        }
+    }
+
     /// Tells a stuck `write` to give up by ending the process.
     func beginStopping() {
         stopping.store(true, ordering: .sequentiallyConsistent)
@@ -33,6 +51,10 @@ final class JournalWriter: Sendable {
     /// Journals `message`; returns only once it is committed.
     func write(_ message: MQTTMessage) {
         if let receiptTopics, receiptTopics.match(message.topic) != nil { return }
+        if message.topic == Self.droppedTopic {
+            noteDropped(String(decoding: message.payload, as: UTF8.self))
+            return
+        }
         let receivedAt = Date()
         var failures = 0
         while true {
