@@ -72,8 +72,11 @@ import ThresholdRules
 
                 let all = logs.joined(separator: "\n")
                 #expect(all.contains("quarantined"), "the logs were captured: \(all.prefix(400))")
+                // A CPR number stands alone (10 digits, a dash after the sixth or not); the digits
+                // inside a temporary folder's UUID do not count.
                 for line in all.split(separator: "\n") {
-                    #expect(line.firstMatch(of: #/\d{6}-?\d{4}/#) == nil, "CPR-shaped string in a log line: \(line)")
+                    #expect(
+                        line.firstMatch(of: #/\b\d{6}-?\d{4}\b/#) == nil, "CPR-shaped string in a log line: \(line)")
                     #expect(!line.contains("Logsen"), "a patient name in a log line: \(line)")
                 }
             }
@@ -91,5 +94,17 @@ import ThresholdRules
         ])
     func masked(serial: String, logged: String) {
         #expect(LoggedSerial.of(serial) == logged)
+    }
+}
+
+@Suite struct CPRPatternTests {
+    @Test(
+        "the log scan finds CPR numbers standing alone, not digits inside other tokens",
+        arguments: [
+            ("serial=000170-4321 x", true), ("cpr 0001704321.", true), ("serial=000170-****", false),
+            ("/tmp/tests-31404708-0F28-4004-B80F-0895600107E5/db", false), ("journal=123456789012", false),
+        ])
+    func pattern(line: String, found: Bool) {
+        #expect((line.firstMatch(of: #/\b\d{6}-?\d{4}\b/#) != nil) == found)
     }
 }
