@@ -13,9 +13,7 @@ public struct ISOWeek: Sendable, Hashable, Comparable, Codable, CustomStringConv
 
     /// The week a local day falls in.
     public init(containing day: LocalDay) {
-        // 1970-01-01 was a Thursday: weekday 0 = Monday.
-        let weekday = ((day.number + 3) % 7 + 7) % 7
-        let thursday = day.adding(days: 3 - weekday)
+        let thursday = day.monday.adding(days: 3)
         let year = Self.year(of: thursday)
         self.year = year
         self.week = (Self.dayOfYear(thursday, year: year) - 1) / 7 + 1
@@ -35,9 +33,7 @@ public struct ISOWeek: Sendable, Hashable, Comparable, Codable, CustomStringConv
     /// The week's Monday.
     public var monday: LocalDay {
         // The Thursday of week 1 is the first Thursday of the year.
-        let januaryFourth = Self.firstOfYear(year).adding(days: 3)
-        let weekday = ((januaryFourth.number + 3) % 7 + 7) % 7
-        return januaryFourth.adding(days: -weekday + (week - 1) * 7)
+        Self.firstOfYear(year).adding(days: 3).monday.adding(days: (week - 1) * 7)
     }
 
     /// Monday to Sunday.

@@ -115,7 +115,7 @@ public struct HotlineSchedule: Sendable, Hashable {
     }
 
     /// ISO weekday, 1 = Monday.
-    static func weekday(_ day: LocalDay) -> Int { ((day.number + 3) % 7 + 7) % 7 + 1 }
+    static func weekday(_ day: LocalDay) -> Int { day.isoWeekday }
 
     static func clock(_ minute: Int) -> String { String(format: "%02d:%02d", minute / 60, minute % 60) }
 }

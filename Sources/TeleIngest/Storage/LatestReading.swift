@@ -17,8 +17,7 @@ import ThresholdRules
 enum LatestReading {
     /// The local day number of the Monday of the week `instant` falls in, in `zone`.
     static func week(of instant: Date, in zone: TimeZone) -> Int {
-        let day = LocalDay(instant, in: zone).number
-        return day - ((day + 3) % 7 + 7) % 7  // 1970-01-01 was a Thursday
+        LocalDay(instant, in: zone).monday.number
     }
 
     static let upsert = """
@@ -57,10 +56,10 @@ enum LatestReading {
         patientID: String, kind: String, readingID: Int64, measuredAt: Date, value: Double, zone: TimeZone,
         db: Database
     ) throws {
-        let day = LocalDay(measuredAt, in: zone).number
-        let monday = day - ((day + 3) % 7 + 7) % 7
+        let day = LocalDay(measuredAt, in: zone)
+        let monday = day.monday.number
         try db.cachedStatement(sql: upsert).execute(arguments: [
-            patientID, kind, readingID, measuredAt.millisecondsSince1970, value, monday, 1 << (day - monday),
+            patientID, kind, readingID, measuredAt.millisecondsSince1970, value, monday, 1 << (day.isoWeekday - 1),
         ])
     }
 

@@ -30,6 +30,12 @@ public struct LocalDay: Sendable, Hashable, Comparable, Codable, CustomStringCon
 
     public func adding(days: Int) -> LocalDay { LocalDay(number: number + days) }
 
+    /// ISO weekday: 1 Monday … 7 Sunday (1970-01-01 was a Thursday).
+    public var isoWeekday: Int { ((number + 3) % 7 + 7) % 7 + 1 }
+
+    /// The Monday of this day's ISO week.
+    public var monday: LocalDay { adding(days: 1 - isoWeekday) }
+
     /// Whole days from `self` to `other`.
     public func days(to other: LocalDay) -> Int { other.number - number }
 
