@@ -100,4 +100,39 @@ import Testing
             #expect(audit.filter { $0.patientID == "P-RED" }.count == 2)
         }
     }
+
+    @Test("SIGTERM ends the console with the terminal restored (line editing and echo back on)")
+    func sigtermRestoresTheTerminal() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try ConsoleFixture.store(in: directory, now: Date())
+            let tmux = Tmux(directory: directory)
+            defer { tmux.kill() }
+            let after = directory.appendingPathComponent("stty-after.txt").path
+            let command = [
+                try Paths.nurseConsoleExecutable.path, "--db", store.path, "--user", "'Test Nurse'", "--role", "nurse",
+            ].joined(separator: " ")
+            try tmux.run([
+                "new-session", "-d", "-s", "console", "-x", "80", "-y", "24",
+                "env TERM=xterm-256color LANG=C.UTF-8 \(command); echo exit=$? > \(after); stty -a >> \(after); sleep 30",
+            ])
+            _ = try await tmux.waitFor("Worklist")
+            // The pane's shell is the console's parent: signal its child only (other tests may run
+            // nurse-console at the same time).
+            let shell = try tmux.run(["list-panes", "-t", "console", "-F", "#{pane_pid}"]).output
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let pkill = try ChildProcess(
+                executable: try Paths.program("pkill").path, arguments: ["-TERM", "-P", shell],
+                output: directory.appendingPathComponent("pkill.out").path)
+            #expect(pkill.wait() == 0)
+            #expect(
+                try await eventually {
+                    FileManager.default.fileExists(atPath: after)
+                        && ((try? String(contentsOfFile: after, encoding: .utf8))?.contains("icanon") ?? false)
+                })
+            let settings = try String(contentsOfFile: after, encoding: .utf8)
+            #expect(settings.hasPrefix("exit=0"))
+            let words = settings.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == ";" })
+            #expect(words.contains("icanon") && words.contains("echo"), "\(settings)")
+        }
+    }
 }
