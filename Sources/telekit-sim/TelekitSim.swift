@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Synchronization
 import TeleIngest
 import TelekitSimulation
 
@@ -24,6 +25,13 @@ struct TelekitSim: AsyncParsableCommand {
     @Option(help: "Fraction of messages replaced by malformed ones (0 sends none).") var badFraction = 0.0
     @Option(help: "Write the ground truth (episodes, malformed messages, counts) as JSON here.") var truth: String?
     @Option(help: "First register the cohort's patients and device pairings in this database.") var registerDb: String?
+    @Option(
+        help: ArgumentHelp(
+            "Keep at most this many messages unconfirmed by the service's receipts, as a gateway does.",
+            discussion:
+                "Needs receipts on in tele-ingest. Paces the publisher to what the service stores, so a long replay never fills the broker's queue (max_queued_messages)."
+        )) var window: Int?
+    @Option(help: "Receipt topic prefix, as configured in the service (with --window).") var receiptPrefix = "telekit"
     @Flag(help: "Print the plan's counts and publish nothing.") var dryRun = false
 
     func run() async throws {
@@ -32,6 +40,7 @@ struct TelekitSim: AsyncParsableCommand {
         if rate != "max", (messagesPerSecond ?? 0) <= 0 {
             throw ValidationError("--rate expects max or a positive number")
         }
+        if let window, window < 1 { throw ValidationError("--window expects a positive number of messages") }
         let zone = TimeZone(identifier: "Europe/Copenhagen")!
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
@@ -78,10 +87,18 @@ struct TelekitSim: AsyncParsableCommand {
         guard let endpoint = BrokerEndpoint(url: broker) else {
             throw ValidationError("--broker expects mqtt://host:port")
         }
+        // Receipt entries counted so far: each is one message the service has committed.
+        let confirmed = Atomic<Int>(0)
         let connection = try MQTTConnection(
             endpoint: endpoint,
-            options: SessionOptions(clientID: "telekit-sim-\(UInt32.random(in: 0...UInt32.max))", cleanSession: true),
-            logger: Logger(label: "telekit-sim"), onMessage: { _ in })
+            options: SessionOptions(
+                clientID: "telekit-sim-\(UInt32.random(in: 0...UInt32.max))", cleanSession: true,
+                topicFilters: window == nil ? [] : ["\(receiptPrefix)/+/receipt"]),
+            logger: Logger(label: "telekit-sim"),
+            onMessage: { message in
+                guard let receipt = try? JSONDecoder().decode(Receipt.self, from: message.payload) else { return }
+                confirmed.add(receipt.messages.count, ordering: .relaxed)
+            })
         try connection.start()
         guard await connection.waitUntilConnected() else {
             throw ValidationError("cannot reach the broker at \(broker)")
@@ -89,6 +106,11 @@ struct TelekitSim: AsyncParsableCommand {
         let clock = ContinuousClock()
         let began = clock.now
         for (number, entry) in entries.enumerated() {
+            if let window {
+                while number - confirmed.load(ordering: .relaxed) >= window {
+                    try await Task.sleep(for: .milliseconds(2))
+                }
+            }
             try connection.publish(topic: entry.message.topic, payload: Data(entry.message.payload.utf8))
             if let messagesPerSecond {
                 try await clock.sleep(until: began + .seconds(Double(number + 1) / messagesPerSecond))
@@ -98,6 +120,17 @@ struct TelekitSim: AsyncParsableCommand {
             }
         }
         while connection.acknowledgedPublishes < entries.count { try await Task.sleep(for: .milliseconds(10)) }
+        if window != nil {
+            // Malformed messages without a readable serial get no receipt: wait until every
+            // message is confirmed or receipts stop coming for 30 s.
+            var last = (count: confirmed.load(ordering: .relaxed), at: clock.now)
+            while last.count < entries.count, clock.now - last.at < .seconds(30) {
+                try await Task.sleep(for: .milliseconds(50))
+                let now = confirmed.load(ordering: .relaxed)
+                if now != last.count { last = (now, clock.now) }
+            }
+            print("\(last.count) of \(entries.count) messages confirmed by the service's receipts")
+        }
         connection.stop()
         print("published \(entries.count) messages, all acknowledged by the broker")
     }

@@ -59,15 +59,17 @@ public struct RuleEngine: Sendable {
         let firstDay = LocalDay(earliest, in: context.timeZone)
         // Local midnight of the first day is within a day of this instant; one extra day covers it.
         let loadFrom = Int64(firstDay.number - lookbackDays - 1) * 86_400_000
-        let history = try Row.fetchAll(
+        // A cursor read by column position: this runs for every patient in every batch, and
+        // copying rows and finding columns by name was most of its cost.
+        var history: [Observation] = []
+        let rows = try Row.fetchCursor(
             db.cachedStatement(
                 sql: "SELECT id, kind, value, measured_at FROM reading WHERE patient_id = ? AND measured_at >= ?"),
-            arguments: [patientID, loadFrom]
-        ).compactMap { row -> Observation? in
-            guard let kind = ReadingKind(rawValue: row["kind"]) else { return nil }
-            return Observation(
-                id: row["id"], kind: kind, value: row["value"],
-                measuredAt: Date(millisecondsSince1970: row["measured_at"]))
+            arguments: [patientID, loadFrom])
+        while let row = try rows.next() {
+            guard let kind = ReadingKind(rawValue: row[1]) else { continue }
+            history.append(
+                Observation(id: row[0], kind: kind, value: row[2], measuredAt: Date(millisecondsSince1970: row[3])))
         }
         let days = Set(history.map { LocalDay($0.measuredAt, in: context.timeZone) }.filter { $0 >= firstDay })
         let decisions = evaluator.evaluate(history, context: context, days: Array(days))

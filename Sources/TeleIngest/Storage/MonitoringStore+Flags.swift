@@ -104,29 +104,37 @@ extension MonitoringStore {
 
     /// The patient's flag book: open flags, and per rule the newest evidence already closed.
     func flagBook(patientID: String, db: Database) throws -> FlagBook {
-        let decoder = JSONDecoder()
-        let open = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT * FROM flag WHERE patient_id = ? AND state IN ('open', 'escalated')"),
-            arguments: [patientID]
-        ).map { row in
-            let flag = PatientFlag(row: row)
-            let supports = (try? decoder.decode([Int64].self, from: Data((row["supports"] as String).utf8))) ?? []
-            return FlagBook.OpenFlag(
-                id: flag.id, ruleID: flag.ruleID, ruleSetVersion: flag.ruleSetVersion, measurement: flag.measurement,
-                severity: flag.severity, explanation: flag.explanation, readingIDs: flag.readingIDs,
-                evidenceAt: flag.evidenceAt,
-                supports: Set(supports.map(Date.init(millisecondsSince1970:))), backInRangeAt: flag.backInRangeAt,
-                escalated: flag.state == .escalated)
+        // Read with a cursor and by column position: this runs for every patient in every batch.
+        var open: [FlagBook.OpenFlag] = []
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: """
+                    SELECT id, rule_id, rule_set_version, measurement, severity, explanation, reading_ids, evidence_at,
+                           supports, back_in_range_at, state
+                    FROM flag WHERE patient_id = ? AND state IN ('open', 'escalated')
+                    """),
+            arguments: [patientID])
+        while let row = try rows.next() {
+            let back: Int64? = row[9]
+            open.append(
+                FlagBook.OpenFlag(
+                    id: row[0], ruleID: row[1], ruleSetVersion: row[2],
+                    measurement: ReadingKind(rawValue: row[3]) ?? .weight,
+                    severity: Severity(rawValue: row[4]) ?? .yellow, explanation: row[5],
+                    readingIDs: IDList.parse(row[6]), evidenceAt: Date(millisecondsSince1970: row[7]),
+                    supports: Set(IDList.parse(row[8]).map(Date.init(millisecondsSince1970:))),
+                    backInRangeAt: back.map(Date.init(millisecondsSince1970:)),
+                    escalated: (row[10] as String) == PatientFlag.State.escalated.rawValue))
         }
         var closed: [String: Date] = [:]
-        for row in try Row.fetchAll(
+        let closedRows = try Row.fetchCursor(
             db.cachedStatement(
                 sql:
-                    "SELECT rule_id, MAX(evidence_at) AS evidence FROM flag WHERE patient_id = ? AND state = 'closed' GROUP BY rule_id"
+                    "SELECT rule_id, MAX(evidence_at) FROM flag WHERE patient_id = ? AND state = 'closed' GROUP BY rule_id"
             ),
             arguments: [patientID])
-        {
-            closed[row["rule_id"]] = Date(millisecondsSince1970: row["evidence"])
+        while let row = try closedRows.next() {
+            closed[row[0]] = Date(millisecondsSince1970: row[1])
         }
         return FlagBook(open: open, closedThrough: closed)
     }
@@ -136,7 +144,6 @@ extension MonitoringStore {
     @discardableResult
     func save(_ book: FlagBook, patientID: String, db: Database, now: Date) throws -> [Int64] {
         var opened: [Int64] = []
-        let encoder = JSONEncoder()
         let stamp = now.millisecondsSince1970
         for flag in book.withdrawn {
             guard let id = flag.id else { continue }
@@ -146,9 +153,8 @@ extension MonitoringStore {
             ).execute(arguments: [stamp, "withdrawn: late readings showed the rule does not fire", stamp, id])
         }
         for flag in book.open.values.sorted(by: { $0.ruleID < $1.ruleID }) where flag.changed {
-            let ids = String(decoding: try encoder.encode(flag.readingIDs), as: UTF8.self)
-            let supports = String(
-                decoding: try encoder.encode(flag.supports.map(\.millisecondsSince1970).sorted()), as: UTF8.self)
+            let ids = IDList.text(flag.readingIDs)
+            let supports = IDList.text(flag.supports.map(\.millisecondsSince1970).sorted())
             if let id = flag.id {
                 try db.cachedStatement(
                     sql: """
@@ -182,7 +188,7 @@ extension PatientFlag {
     init(row: Row) {
         let back: Int64? = row["back_in_range_at"]
         let closed: Int64? = row["closed_at"]
-        let ids = (try? JSONDecoder().decode([Int64].self, from: Data((row["reading_ids"] as String).utf8))) ?? []
+        let ids = IDList.parse(row["reading_ids"])
         self.init(
             id: row["id"], patientID: row["patient_id"], ruleID: row["rule_id"],
             ruleSetVersion: row["rule_set_version"],

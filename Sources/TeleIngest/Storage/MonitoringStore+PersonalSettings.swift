@@ -156,9 +156,10 @@ extension MonitoringStore {
                 db.cachedStatement(sql: "SELECT time_zone, monitoring_start, created_at FROM patient WHERE id = ?"),
                 arguments: [patientID])
         else { return nil }
-        let start: Int64 = row["monitoring_start"] ?? row["created_at"]
+        let start: Int64 = row[1] ?? row[2]
+        let zoneName: String = row[0]
         return PatientContext(
-            timeZone: TimeZone(identifier: row["time_zone"]) ?? defaultZone,
+            timeZone: zoneName == defaultZone.identifier ? defaultZone : TimeZone(identifier: zoneName) ?? defaultZone,
             monitoringStart: Date(millisecondsSince1970: start),
             settings: try personalSettings(patientID: patientID, db: db).map(\.setting))
     }
