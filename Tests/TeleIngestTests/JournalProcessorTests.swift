@@ -32,6 +32,37 @@ import Vitals
         }
     }
 
+    @Test("with background checkpoints the writer leaves the WAL to checkpoint(), which copies it while journal writes go on")
+    func backgroundCheckpoints() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("c.sqlite").path
+            let store = try MonitoringStore(path: path, backgroundCheckpoints: true)
+            let autocheckpoint = try await store.database.write { db in
+                try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint")
+            }
+            #expect(autocheckpoint == MonitoringStore.backstopCheckpointPages)
+            for index in 0..<300 {
+                try store.journal(.mqtt, topic: "telekit/S/hv10", payload: Data("message \(index)".utf8))
+            }
+            let first = try store.checkpoint()
+            #expect(first.walFrames >= 300, "each journal write is a commit of its own")
+            #expect(first.checkpointed == first.walFrames, "no reader holds the WAL back")
+            // A reader in the middle of a transaction pins what it sees; the checkpoint still runs
+            // and the journal write does not wait for either.
+            try await store.database.read { db in
+                _ = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM journal")
+                try store.journal(.mqtt, topic: "telekit/S/hv10", payload: Data("during a read".utf8))
+                _ = try store.checkpoint()
+            }
+            #expect(try store.journalBacklog() == 301)
+            let ordinary = try MonitoringStore(path: directory.appendingPathComponent("o.sqlite").path)
+            let ordinaryAutocheckpoint = try await ordinary.database.write { db in
+                try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint")
+            }
+            #expect(ordinaryAutocheckpoint == MonitoringStore.checkpointPages)
+        }
+    }
+
     @Test("every profile sample becomes readings on the patient the device is paired with")
     func samplesAreStored() async throws {
         try await withTemporaryDirectory { directory in

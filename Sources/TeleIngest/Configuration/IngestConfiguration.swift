@@ -9,7 +9,7 @@ public struct IngestConfiguration: Sendable {
     public var durability = Durability.normal
     public var profilesDirectory = "device-profiles"
     /// Journal entries decoded and stored per transaction.
-    public var batchSize = 500
+    public var batchSize = 2000
     /// How often the service writes its status for `tele-ingest status`, in seconds.
     public var statusIntervalSeconds = 5.0
     /// A journal backlog above this is "falling behind": logged once, shown by `status`.

@@ -3,7 +3,11 @@ import Foundation
 extension JournalProcessor {
     /// A processor as configured: opens the store, loads the device profiles (or none, for
     /// work that never decodes device messages, like a CSV import) and the rule file.
-    public init(configuration: IngestConfiguration, loadProfiles: Bool = true, loadRules: Bool = true) throws {
+    /// `backgroundCheckpoints`: the caller checkpoints the store itself (`MonitoringStore.checkpoint()`).
+    public init(
+        configuration: IngestConfiguration, loadProfiles: Bool = true, loadRules: Bool = true,
+        backgroundCheckpoints: Bool = false
+    ) throws {
         guard let zone = TimeZone(identifier: configuration.defaultTimeZone) else {
             throw ConfigurationError(
                 file: "configuration", field: "ingest.defaultTimeZone",
@@ -13,7 +17,9 @@ extension JournalProcessor {
             loadProfiles
             ? try DeviceProfileSet.load(directory: URL(fileURLWithPath: configuration.profilesDirectory))
             : DeviceProfileSet([])
-        let store = try MonitoringStore(path: configuration.databasePath, durability: configuration.durability)
+        let store = try MonitoringStore(
+            path: configuration.databasePath, durability: configuration.durability,
+            backgroundCheckpoints: backgroundCheckpoints)
         self.init(
             store: store, decoder: MessageDecoder(profiles: profiles, maxPayloadBytes: configuration.maxPayloadBytes),
             futureTolerance: configuration.futureToleranceSeconds, defaultTimeZone: zone)

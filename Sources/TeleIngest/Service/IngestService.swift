@@ -27,7 +27,7 @@ public final class IngestService: Service, Sendable {
     public init(configuration: IngestConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
-        self.processor = try JournalProcessor(configuration: configuration)
+        self.processor = try JournalProcessor(configuration: configuration, backgroundCheckpoints: true)
         self.store = processor.store
         logger.info(
             "loaded device profiles",
@@ -65,6 +65,13 @@ public final class IngestService: Service, Sendable {
         let startedAt = Date()
         let heartbeat = Task { await reportStatusPeriodically(connection: connection, startedAt: startedAt) }
         defer { heartbeat.cancel() }
+        // A thread of its own: the checkpoint's fsync must not hold up a thread of the
+        // cooperative pool, which the batches run on.
+        let checkpoints = Thread { [self] in checkpointPeriodically() }
+        checkpoints.name = "tele-ingest checkpoints"
+        checkpointing.store(true, ordering: .relaxed)
+        checkpoints.start()
+        defer { checkpointing.store(false, ordering: .relaxed) }
         await withGracefulShutdownHandler {
             for await _ in wakeups {
                 // Let a burst gather so one transaction takes many messages: per-message
@@ -148,6 +155,32 @@ public final class IngestService: Service, Sendable {
             broker: "\(configuration.broker.host):\(configuration.broker.port)", connection: state.description,
             connected: state == .connected, connectionSince: since, running: running, fallingBehind: false)
     }
+
+    /// Checkpoints the WAL every `Self.checkpointInterval` beside the writer, so neither the
+    /// journal write in the MQTT callback nor a batch ever waits for a checkpoint's fsync
+    /// (`MonitoringStore.checkpoint()`).
+    private func checkpointPeriodically() {
+        var failing = false
+        while checkpointing.load(ordering: .relaxed) {
+            Thread.sleep(forTimeInterval: Self.checkpointInterval)
+            do {
+                try store.checkpoint()
+                if failing { logger.notice("WAL checkpoints work again") }
+                failing = false
+            } catch {
+                if !failing {
+                    logger.warning(
+                        "WAL checkpoint failed; the writer checkpoints itself past its backstop",
+                        metadata: ["error": "\(error)"])
+                }
+                failing = true
+            }
+        }
+    }
+
+    static let checkpointInterval: TimeInterval = 0.5
+    /// Whether the checkpoint thread goes on; `run()` ends it on the way out.
+    private let checkpointing = Atomic<Bool>(false)
 
     /// After a restart the broker delivers what queued while the service was down: a check
     /// before that backlog is in would flag every patient as not measuring. So the first check

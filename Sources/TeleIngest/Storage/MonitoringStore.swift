@@ -22,8 +22,12 @@ public final class MonitoringStore: Sendable {
     ///   - memoryMapped: read through a memory map (`PRAGMA mmap_size`), for readers that scan a
     ///     lot at once (the console's worklist). Off for the ingest service: mapped pages count
     ///     towards its resident memory.
+    ///   - backgroundCheckpoints: the caller runs `checkpoint()` regularly (the ingest service),
+    ///     so the writer does not checkpoint after a commit, except as a backstop when the WAL
+    ///     passes `backstopCheckpointPages`.
     public init(
-        path: String, durability: Durability = .normal, busyTimeout: TimeInterval = 5, memoryMapped: Bool = false
+        path: String, durability: Durability = .normal, busyTimeout: TimeInterval = 5, memoryMapped: Bool = false,
+        backgroundCheckpoints: Bool = false
     ) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout)
@@ -35,7 +39,15 @@ public final class MonitoringStore: Sendable {
             // patient's recent readings and flags again for the rules, and re-reading them from
             // the file was a tenth of the processing time (docs/PERFORMANCE.md). Readers keep
             // the default; pages are allocated only when used.
-            if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)") }
+            if !db.configuration.readonly {
+                try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)")
+                // A checkpoint runs in the connection whose commit crossed the limit, with an
+                // fsync: on the writer it stalls the journal write in the MQTT callback and the
+                // batch behind it. With background checkpoints the writer only checkpoints as a
+                // backstop.
+                let pages = backgroundCheckpoints ? Self.backstopCheckpointPages : Self.checkpointPages
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = \(pages)")
+            }
             // Reads through a memory map instead of a read() per page: the worklist reads every
             // patient's latest values and open flags at once (docs/PERFORMANCE.md).
             if memoryMapped { try db.execute(sql: "PRAGMA mmap_size = \(Self.memoryMapBytes)") }
@@ -44,6 +56,32 @@ public final class MonitoringStore: Sendable {
         try Self.restrictAccess(path: path)
         self.database = try DatabasePool(path: path, configuration: configuration)
         try Schema.migrator.migrate(database)
+        if backgroundCheckpoints {
+            var checkpointing = Configuration()
+            checkpointing.busyMode = .timeout(busyTimeout)
+            checkpointing.label = "tele-ingest checkpoints"
+            checkpointing.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
+            checkpointConnection = try DatabaseQueue(path: path, configuration: checkpointing)
+        } else {
+            checkpointConnection = nil
+        }
+    }
+
+    /// The connection `checkpoint()` uses: its own, so a checkpoint never waits for the writer
+    /// and the writer never waits for it.
+    private let checkpointConnection: DatabaseQueue?
+
+    /// Copies what the WAL holds into the database file (`PRAGMA wal_checkpoint(PASSIVE)`) on a
+    /// connection of its own, beside the writer: it takes no write lock, and the fsync it ends
+    /// with holds up no commit. Stops early at pages a reader still uses; the next call goes on.
+    /// Returns the WAL's frames and how many of them are in the database file now.
+    @discardableResult
+    public func checkpoint() throws -> (walFrames: Int, checkpointed: Int) {
+        let connection = try checkpointConnection ?? DatabaseQueue(path: path)
+        return try connection.writeWithoutTransaction { db in
+            let result = try db.checkpoint(.passive)
+            return (result.walFrameCount, result.checkpointedFrameCount)
+        }
     }
 
     /// Health data: the database is readable by its owner only. A new file is created with mode
@@ -68,6 +106,13 @@ public final class MonitoringStore: Sendable {
 
     /// The writer's page cache: 16 MiB.
     static let writerCacheKiB = 16 * 1024
+
+    /// WAL pages between automatic checkpoints: about 40 MiB of WAL.
+    static let checkpointPages = 10_000
+
+    /// With background checkpoints, the writer still checkpoints past this many WAL pages
+    /// (about 400 MiB): the backstop if they fall behind.
+    static let backstopCheckpointPages = 100_000
 
     /// 256 MiB of the database file mapped for reading; address space, not resident memory.
     static let memoryMapBytes = 256 << 20
