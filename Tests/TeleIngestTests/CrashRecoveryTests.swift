@@ -78,15 +78,16 @@ import Testing
         }
     }
 
-    @Test("killed while the database refuses the journal write, the unacknowledged message is delivered again")
+    @Test("killed while the inbox refuses the write, the unacknowledged message is delivered again")
     func pubackOnlyAfterJournal() async throws {
         try await Self.withRunningService { broker, store, service in
 
-            // Another connection takes the write lock: the journal insert inside on_message waits.
+            // Another connection takes the inbox's write lock: the insert inside on_message waits.
             var holdsTransaction = Configuration()
             holdsTransaction.allowsUnsafeTransactions = true
             holdsTransaction.busyMode = .timeout(10)  // the service may be writing at this moment
-            let blocker = try DatabaseQueue(path: store.path, configuration: holdsTransaction)
+            let blocker = try DatabaseQueue(
+                path: MessageInbox.path(forStore: store.path), configuration: holdsTransaction)
             try blocker.inDatabase { try $0.execute(sql: "BEGIN IMMEDIATE") }
             let publisher = try await Publisher(broker: broker)
             defer { publisher.close() }
@@ -100,6 +101,7 @@ import Testing
             try blocker.inDatabase { try $0.execute(sql: "ROLLBACK") }
             #expect(
                 try await store.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM journal") } == 0)
+            #expect(try MessageInbox(storePath: store.path).highWater() == 0, "nothing was committed to the inbox")
 
             // No PUBACK left the process, so the broker delivers the message again on restart.
             try service.start()

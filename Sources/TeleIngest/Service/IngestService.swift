@@ -5,14 +5,17 @@ import ServiceLifecycle
 import Synchronization
 import ThresholdRules
 
-/// The running ingest service: subscribes, journals every message inside the MQTT callback,
-/// and processes the journal in batches until asked to stop. Runs in a `ServiceGroup`, which
+/// The running ingest service: subscribes, commits every message to its inbox inside the MQTT
+/// callback, moves the inbox into the journal and processes the journal in batches until asked
+/// to stop. Runs in a `ServiceGroup`, which
 /// turns SIGTERM and SIGINT into a graceful shutdown: the connection is closed, what the
 /// journal holds is processed and committed, then `run()` returns.
 public final class IngestService: Service, Sendable {
     public let configuration: IngestConfiguration
     public let store: MonitoringStore
     public let processor: JournalProcessor
+    /// Where the MQTT callback commits messages, beside the store (`MessageInbox`).
+    public let inbox: MessageInbox
     private let logger: Logger
     /// How long a wake-up waits before processing; bounds the added latency.
     static let batchGatheringDelay = Duration.milliseconds(10)
@@ -29,6 +32,7 @@ public final class IngestService: Service, Sendable {
         self.logger = logger
         self.processor = try JournalProcessor(configuration: configuration, backgroundCheckpoints: true)
         self.store = processor.store
+        self.inbox = try MessageInbox(storePath: configuration.databasePath, durability: configuration.durability)
         logger.info(
             "loaded device profiles",
             metadata: [
@@ -43,7 +47,7 @@ public final class IngestService: Service, Sendable {
         // messages themselves are already on disk, so no reading depends on this buffer.
         let (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let writer = JournalWriter(
-            store: store, logger: logger, wake: wake,
+            inbox: inbox, logger: logger, wake: wake,
             receiptPrefix: configuration.receipts.enabled ? configuration.receipts.topicPrefix : nil)
         var session = configuration.session
         session.topicFilters.append(JournalWriter.droppedTopic)
@@ -51,7 +55,7 @@ public final class IngestService: Service, Sendable {
             endpoint: configuration.broker, options: session, logger: logger, onMessage: writer.write)
 
         // What a crash left unprocessed is done before anything new arrives.
-        let backlog = try store.journalBacklog()
+        let backlog = try self.backlog()
         if backlog > 0 {
             logger.notice("processing journal entries left from before", metadata: ["entries": "\(backlog)"])
         }
@@ -89,7 +93,7 @@ public final class IngestService: Service, Sendable {
         drain(connection: nil)
         try? store.recordServiceStatus(
             status(connection: connection, startedAt: startedAt, since: Date(), running: false))
-        logger.info("stopped; journal processed", metadata: ["backlog": "\((try? store.journalBacklog()) ?? -1)"])
+        logger.info("stopped; journal processed", metadata: ["backlog": "\((try? self.backlog()) ?? -1)"])
     }
 
     /// Runs the missing-data rules once the start-up backlog is in, then every
@@ -123,7 +127,7 @@ public final class IngestService: Service, Sendable {
                 lastState = state
                 since = Date()
             }
-            let backlog = (try? store.journalBacklog()) ?? 0
+            let backlog = (try? self.backlog()) ?? 0
             let nowBehind = backlog > configuration.fallingBehindBacklog
             if nowBehind != behind {
                 behind = nowBehind
@@ -188,30 +192,37 @@ public final class IngestService: Service, Sendable {
     /// or one check interval, whichever comes first.
     private func waitForBacklogToSettle() async {
         let deadline = ContinuousClock.now + .seconds(configuration.rules.missingDataCheckMinutes * 60)
-        var previous = (try? store.journalHighWater()) ?? 0
+        var previous = (try? inbox.highWater()) ?? 0
         while !Task.isCancelled, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .seconds(Self.settleSeconds))
-            let current = (try? store.journalHighWater()) ?? 0
-            if current == previous, (try? store.journalBacklog()) == 0 { return }
+            let current = (try? inbox.highWater()) ?? 0
+            if current == previous, (try? self.backlog()) == 0 { return }
             previous = current
         }
     }
 
     static let settleSeconds = 3.0
 
-    /// Processes the journal until it is caught up. Errors (a locked or full database) are
+    /// Messages received and not processed yet: in the inbox, and in the journal.
+    public func backlog() throws -> Int {
+        try inbox.count(after: store.inboxMovedThrough()) + store.journalBacklog()
+    }
+
+    /// Moves the inbox into the journal and processes the journal until both are caught up. Errors (a locked or full database) are
     /// logged and retried on the next wake-up; nothing is lost, the entries stay in the journal.
     private func drain(connection: MQTTConnection?) {
         while true {
             let results: [JournalProcessor.MessageResult]
+            let moved: Int
             do {
+                moved = try store.moveFromInbox(inbox, limit: configuration.batchSize)
                 results = try processor.processPending(limit: configuration.batchSize)
             } catch {
                 logger.error("processing the journal failed; will retry", metadata: ["error": "\(error)"])
                 Thread.sleep(forTimeInterval: 0.5)
                 return
             }
-            if results.isEmpty { return }
+            if results.isEmpty && moved == 0 { return }
             for result in results where result.outcome == .quarantined {
                 logger.warning(
                     "message quarantined",
@@ -223,7 +234,7 @@ public final class IngestService: Service, Sendable {
             if configuration.receipts.enabled, let connection {
                 publishReceipts(for: results, on: connection)
             }
-            if results.count < configuration.batchSize { return }
+            if results.count < configuration.batchSize && moved < configuration.batchSize { return }
         }
     }
 

@@ -2,13 +2,13 @@ import Foundation
 import Logging
 import Synchronization
 
-/// The message callback: commits each message to the journal before returning, because the
-/// broker gets its PUBACK as soon as it returns. If the database refuses (locked by another
+/// The message callback: commits each message to the inbox (`MessageInbox`) before returning,
+/// because the broker gets its PUBACK as soon as it returns. If the database refuses (locked by another
 /// process, disk full) it keeps retrying rather than return: the broker keeps the message and
 /// the rest queue behind it. If the service is told to stop while it is stuck, it ends the
 /// process without acknowledging, so the broker delivers the message again after restart.
 final class JournalWriter: Sendable {
-    private let store: MonitoringStore
+    private let inbox: MessageInbox
     private let logger: Logger
     private let wake: AsyncStream<Void>.Continuation
     private let stopping = Atomic<Bool>(false)
@@ -23,9 +23,9 @@ final class JournalWriter: Sendable {
     static let droppedTopic = "$SYS/broker/publish/messages/dropped"
 
     init(
-        store: MonitoringStore, logger: Logger, wake: AsyncStream<Void>.Continuation, receiptPrefix: String? = nil
+        inbox: MessageInbox, logger: Logger, wake: AsyncStream<Void>.Continuation, receiptPrefix: String? = nil
     ) {
-        self.store = store
+        self.inbox = inbox
         self.logger = logger
         self.wake = wake
         self.receiptTopics = receiptPrefix.flatMap { TopicPattern("\($0)/+/receipt") }
@@ -48,7 +48,7 @@ final class JournalWriter: Sendable {
         stopping.store(true, ordering: .sequentiallyConsistent)
     }
 
-    /// Journals `message`; returns only once it is committed.
+    /// Commits `message` to the inbox; returns only once it is committed.
     func write(_ message: MQTTMessage) {
         if let receiptTopics, receiptTopics.match(message.topic) != nil { return }
         if message.topic == Self.droppedTopic {
@@ -59,7 +59,7 @@ final class JournalWriter: Sendable {
         var failures = 0
         while true {
             do {
-                try store.journal(.mqtt, topic: message.topic, payload: message.payload, receivedAt: receivedAt)
+                try inbox.append(topic: message.topic, payload: message.payload, receivedAt: receivedAt)
                 wake.yield()
                 if failures > 0 {
                     logger.notice("journal writable again; message stored", metadata: ["attempts": "\(failures + 1)"])

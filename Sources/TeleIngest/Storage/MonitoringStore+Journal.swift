@@ -29,8 +29,9 @@ public enum JournalOutcome: String, Sendable, Codable {
 }
 
 extension MonitoringStore {
-    /// Commits one raw message to the journal and returns its id: the one write on the
-    /// broker's delivery path. Autocommit with a cached statement, no explicit transaction.
+    /// Commits one raw message to the journal and returns its id. Autocommit with a cached
+    /// statement, no explicit transaction. (The running service commits to its `MessageInbox`
+    /// instead and moves messages in batches.)
     @discardableResult
     public func journal(_ source: MessageSource, topic: String, payload: Data, receivedAt: Date = Date()) throws
         -> Int64
@@ -76,12 +77,8 @@ extension MonitoringStore {
         }
     }
 
-    /// How many journal entries wait to be processed.
-    /// The newest journal id: it stops moving when messages stop arriving.
-    public func journalHighWater() throws -> Int64 {
-        try database.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM journal") ?? 0 }
-    }
-
+    /// How many journal entries wait to be processed (messages still in the service's inbox
+    /// not counted: `IngestService.backlog()`).
     public func journalBacklog() throws -> Int {
         try database.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM journal WHERE processed_at IS NULL") ?? 0

@@ -74,6 +74,15 @@ extension MonitoringStore {
     /// The service's status with the journal backlog, the last message and the quarantine.
     /// `heartbeat`: the service's interval; a running service silent for three of them is stale.
     public func serviceReport(now: Date = Date(), heartbeat: TimeInterval = 5) throws -> ServiceReport {
+        var report = try journalReport(now: now, heartbeat: heartbeat)
+        // Messages the service received and has not moved into the journal yet.
+        if FileManager.default.fileExists(atPath: MessageInbox.path(forStore: path)) {
+            report.journalBacklog += try MessageInbox(storePath: path).count(after: inboxMovedThrough())
+        }
+        return report
+    }
+
+    private func journalReport(now: Date, heartbeat: TimeInterval) throws -> ServiceReport {
         try database.read { db in
             let service = try Row.fetchOne(db, sql: "SELECT * FROM service_status WHERE id = 1").map { row in
                 ServiceStatus(

@@ -254,6 +254,33 @@ enum Schema {
                     );
                     """)
         }
+        migrator.registerMigration("v6: how far the message inbox has been moved into the journal") { db in
+            // One row: the id of the last inbox message moved into the journal, written in the
+            // transaction that moves it (MessageInbox, MonitoringStore.moveFromInbox).
+            try db.execute(
+                sql: """
+                    CREATE TABLE inbox_progress (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        moved_through INTEGER NOT NULL
+                    );
+                    INSERT INTO inbox_progress (id, moved_through) VALUES (1, 0);
+                    """)
+        }
         return migrator
+    }
+
+    /// The message inbox's schema (a file of its own beside the store; `MessageInbox`).
+    /// AUTOINCREMENT: ids are never reused after the moved messages are deleted, so "moved
+    /// through id N" stays true for every later message.
+    static func createInbox(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE IF NOT EXISTS message (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    topic TEXT NOT NULL,
+                    payload BLOB NOT NULL,
+                    received_at INTEGER NOT NULL
+                );
+                """)
     }
 }

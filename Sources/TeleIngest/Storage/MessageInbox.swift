@@ -1,0 +1,120 @@
+import Foundation
+import GRDB
+
+/// Where the MQTT callback commits each message before its PUBACK: a small SQLite file of its
+/// own beside the store (`<database>.inbox`), so that commit never waits for the store's writer.
+///
+/// With the journal in the store, every message's commit waited while a batch was decoded,
+/// stored and run through the rules, and the network thread with it: intake and processing
+/// took turns on one write lock (docs/PERFORMANCE.md). Now the callback appends here; the
+/// service moves what arrived into the journal in batches (`MonitoringStore.moveFromInbox`),
+/// recording in the same store transaction how far it has moved, and deletes moved messages from
+/// the inbox afterwards. A crash between the two leaves messages here that the store already
+/// has; they are never moved twice because the store's mark says they were moved.
+public final class MessageInbox: Sendable {
+    /// The inbox file.
+    public let path: String
+    private let queue: DatabaseQueue
+
+    /// The inbox file of the store at `storePath`.
+    public static func path(forStore storePath: String) -> String { storePath + ".inbox" }
+
+    /// Opens (creating if needed) the inbox of the store at `storePath`, in WAL mode, with the
+    /// store's durability; readable by its owner only, like the store.
+    public init(storePath: String, durability: Durability = .normal, busyTimeout: TimeInterval = 5) throws {
+        path = Self.path(forStore: storePath)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.label = "tele-ingest inbox"
+        let synchronous = durability == .full ? "FULL" : "NORMAL"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+        }
+        try MonitoringStore.restrictAccess(path: path)
+        queue = try DatabaseQueue(path: path, configuration: configuration)
+        // Outside a transaction: inside one SQLite keeps rollback journaling.
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try Schema.createInbox(db)
+        }
+    }
+
+    /// Commits one message (autocommit, cached statement); returns its id. The one write on the
+    /// broker's delivery path.
+    @discardableResult
+    public func append(topic: String, payload: Data, receivedAt: Date = Date()) throws -> Int64 {
+        try queue.writeWithoutTransaction { db in
+            try db.cachedStatement(sql: "INSERT INTO message (topic, payload, received_at) VALUES (?, ?, ?)")
+                .execute(arguments: [topic, payload, receivedAt.millisecondsSince1970])
+            return db.lastInsertedRowID
+        }
+    }
+
+    /// The oldest messages after id `after`, up to `limit`.
+    func messages(after: Int64, limit: Int) throws -> [(id: Int64, topic: String, payload: Data, receivedAt: Int64)] {
+        try queue.read { db in
+            var messages: [(id: Int64, topic: String, payload: Data, receivedAt: Int64)] = []
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(
+                    sql: "SELECT id, topic, payload, received_at FROM message WHERE id > ? ORDER BY id LIMIT ?"),
+                arguments: [after, limit])
+            while let row = try rows.next() { messages.append((row[0], row[1], row[2], row[3])) }
+            return messages
+        }
+    }
+
+    /// Deletes the messages up to id `through` (moved into the journal already).
+    public func trim(through id: Int64) throws {
+        try queue.write { db in
+            try db.cachedStatement(sql: "DELETE FROM message WHERE id <= ?").execute(arguments: [id])
+        }
+    }
+
+    /// How many messages after id `after` wait to be moved.
+    public func count(after: Int64) throws -> Int {
+        try queue.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message WHERE id > ?", arguments: [after]) ?? 0
+        }
+    }
+
+    /// The newest id ever given (it stops moving when messages stop arriving), 0 for none.
+    public func highWater() throws -> Int64 {
+        try queue.read { db in
+            try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'message'") ?? 0
+        }
+    }
+}
+
+extension MonitoringStore {
+    /// The id of the last inbox message moved into the journal.
+    public func inboxMovedThrough() throws -> Int64 {
+        try database.read { db in
+            try Int64.fetchOne(db, sql: "SELECT moved_through FROM inbox_progress WHERE id = 1") ?? 0
+        }
+    }
+
+    /// Moves up to `limit` messages from `inbox` into the journal, oldest first, in one store
+    /// transaction that also records how far it has moved; then deletes them from the inbox.
+    /// Returns how many it moved.
+    @discardableResult
+    public func moveFromInbox(_ inbox: MessageInbox, limit: Int) throws -> Int {
+        let moved: (count: Int, through: Int64)? = try database.write { db in
+            let from = try Int64.fetchOne(db, sql: "SELECT moved_through FROM inbox_progress WHERE id = 1") ?? 0
+            let messages = try inbox.messages(after: from, limit: limit)
+            guard let last = messages.last else { return nil }
+            let insert = try db.cachedStatement(
+                sql: "INSERT INTO journal (source, topic, payload, received_at) VALUES (?, ?, ?, ?)")
+            for message in messages {
+                try insert.execute(arguments: [
+                    MessageSource.mqtt.rawValue, message.topic, message.payload, message.receivedAt,
+                ])
+            }
+            try db.execute(sql: "UPDATE inbox_progress SET moved_through = ? WHERE id = 1", arguments: [last.id])
+            return (messages.count, last.id)
+        }
+        guard let moved else { return 0 }
+        // After the store's commit: a crash before this leaves copies that the mark skips.
+        try inbox.trim(through: moved.through)
+        return moved.count
+    }
+}
