@@ -46,11 +46,11 @@ public final class IngestService: Service, Sendable {
         // Wake-ups are coalesced (newest one kept): they only say "the journal has more"; the
         // messages themselves are already on disk, so no reading depends on this buffer.
         let (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let writer = JournalWriter(
+        let writer = InboxWriter(
             inbox: inbox, logger: logger, wake: wake,
             receiptPrefix: configuration.receipts.enabled ? configuration.receipts.topicPrefix : nil)
         var session = configuration.session
-        session.topicFilters.append(JournalWriter.droppedTopic)
+        session.topicFilters.append(InboxWriter.droppedTopic)
         let connection = try MQTTConnection(
             endpoint: configuration.broker, options: session, logger: logger, onMessage: writer.write)
 

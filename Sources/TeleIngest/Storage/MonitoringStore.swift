@@ -104,8 +104,9 @@ public final class MonitoringStore: Sendable {
         }
     }
 
-    /// The writer's page cache: 16 MiB.
-    static let writerCacheKiB = 16 * 1024
+    /// The writer's page cache: 8 MiB. (16 MiB put the service at 74.7 MiB in the
+    /// 10,000-patient replay, over its 64 MiB budget; docs/PERFORMANCE.md.)
+    static let writerCacheKiB = 8 * 1024
 
     /// WAL pages between automatic checkpoints: about 40 MiB of WAL.
     static let checkpointPages = 10_000

@@ -7,7 +7,7 @@ import Synchronization
 /// process, disk full) it keeps retrying rather than return: the broker keeps the message and
 /// the rest queue behind it. If the service is told to stop while it is stuck, it ends the
 /// process without acknowledging, so the broker delivers the message again after restart.
-final class JournalWriter: Sendable {
+final class InboxWriter: Sendable {
     private let inbox: MessageInbox
     private let logger: Logger
     private let wake: AsyncStream<Void>.Continuation
