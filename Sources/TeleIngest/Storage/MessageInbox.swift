@@ -29,6 +29,7 @@ public final class MessageInbox: Sendable {
         let synchronous = durability == .full ? "FULL" : "NORMAL"
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            try db.execute(sql: "PRAGMA cache_size = -\(MonitoringStore.sideConnectionCacheKiB)")
         }
         try MonitoringStore.restrictAccess(path: path)
         queue = try DatabaseQueue(path: path, configuration: configuration)
@@ -74,6 +75,21 @@ public final class MessageInbox: Sendable {
     public func count(after: Int64) throws -> Int {
         try queue.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message WHERE id > ?", arguments: [after]) ?? 0
+        }
+    }
+
+    /// How many messages after id `after` wait in the inbox of the store at `storePath`, read
+    /// through a read-only connection of its own (for `tele-ingest status`, beside a running
+    /// service); 0 when there is no inbox.
+    public static func count(storePath: String, after: Int64) throws -> Int {
+        let path = Self.path(forStore: storePath)
+        guard FileManager.default.fileExists(atPath: path) else { return 0 }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(5)
+        return try DatabaseQueue(path: path, configuration: configuration).read { db in
+            guard try db.tableExists("message") else { return 0 }
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message WHERE id > ?", arguments: [after]) ?? 0
         }
     }
 

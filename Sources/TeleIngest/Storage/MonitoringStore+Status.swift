@@ -76,9 +76,7 @@ extension MonitoringStore {
     public func serviceReport(now: Date = Date(), heartbeat: TimeInterval = 5) throws -> ServiceReport {
         var report = try journalReport(now: now, heartbeat: heartbeat)
         // Messages the service received and has not moved into the journal yet.
-        if FileManager.default.fileExists(atPath: MessageInbox.path(forStore: path)) {
-            report.journalBacklog += try MessageInbox(storePath: path).count(after: inboxMovedThrough())
-        }
+        report.journalBacklog += try MessageInbox.count(storePath: path, after: inboxMovedThrough())
         return report
     }
 

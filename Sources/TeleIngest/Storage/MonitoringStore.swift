@@ -60,7 +60,10 @@ public final class MonitoringStore: Sendable {
             var checkpointing = Configuration()
             checkpointing.busyMode = .timeout(busyTimeout)
             checkpointing.label = "tele-ingest checkpoints"
-            checkpointing.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
+            checkpointing.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+                try db.execute(sql: "PRAGMA cache_size = -\(Self.sideConnectionCacheKiB)")
+            }
             checkpointConnection = try DatabaseQueue(path: path, configuration: checkpointing)
         } else {
             checkpointConnection = nil
@@ -104,9 +107,12 @@ public final class MonitoringStore: Sendable {
         }
     }
 
-    /// The writer's page cache: 8 MiB. (16 MiB put the service at 74.7 MiB in the
-    /// 10,000-patient replay, over its 64 MiB budget; docs/PERFORMANCE.md.)
-    static let writerCacheKiB = 8 * 1024
+    /// The writer's page cache: 4 MiB. (16 MiB put the service at 74.7 MiB in the
+    /// 10,000-patient replay and 8 MiB at 65 MiB, over its 64 MiB budget; docs/PERFORMANCE.md.)
+    static let writerCacheKiB = 4 * 1024
+
+    /// The page cache of the inbox's and the checkpoints' connections: they touch few pages.
+    static let sideConnectionCacheKiB = 256
 
     /// WAL pages between automatic checkpoints: about 40 MiB of WAL.
     static let checkpointPages = 10_000
