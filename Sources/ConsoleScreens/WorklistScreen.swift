@@ -122,8 +122,10 @@ public struct WorklistScreen {
 
     /// Column names and widths for a screen `width` wide: fixed value columns, and the rest
     /// shared by the patient and flag columns.
+    /// The value columns fit their widest values: weight `350.0↑`, blood pressure `300/200↑`,
+    /// pulse `250↑`.
     static func columns(width: Int) -> (names: [String], widths: [Int]) {
-        let fixed = [7, 0, 0, 6, 7, 5, 7, 3, 4]
+        let fixed = [7, 0, 0, 6, 8, 5, 7, 3, 4]
         let free = max(20, width - fixed.reduce(0, +) - (fixed.count - 1))
         let patient = max(20, min(36, free * 45 / 100))
         var widths = fixed

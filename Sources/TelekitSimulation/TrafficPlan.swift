@@ -109,6 +109,11 @@ public struct TrafficPlan: Sendable {
         var entries: [Entry] = []
         var enrolments: [Enrolment] = []
         var joiners: [(index: Int, kit: DeviceKit, joins: Date, sequences: Sequences)] = []
+        // Hand-over days are calendar days in the cohort's zone: a fixed 86,400 s per day would
+        // put them at 23:00 the day before once the clocks go back, and the new patient's first
+        // morning before the pairing starts.
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = simulator.zone
         for index in 0..<simulator.patients {
             var patient = simulator.patient(index)
             let kit = DeviceKit(patient: index)
@@ -117,14 +122,14 @@ public struct TrafficPlan: Sendable {
             var returned: Date?
             if simulator.days >= 50, Double.random(in: 0..<1, using: &turnover) < 0.1 {
                 let leaveDay = Int.random(in: 30...(simulator.days - 20), using: &turnover)
-                let leaves = simulator.start.addingTimeInterval(Double(leaveDay) * 86_400)
+                let leaves = calendar.date(byAdding: .day, value: leaveDay, to: simulator.start)!
                 patient.readings = patient.readings.filter { $0.measuredAt < leaves }
                 patient.episodes = patient.episodes.filter { $0.start < leaves }
                 returned = leaves
                 joiners.append(
                     (
                         simulator.patients + joiners.count, kit,
-                        leaves.addingTimeInterval(Double(Int.random(in: 1...7, using: &turnover)) * 86_400),
+                        calendar.date(byAdding: .day, value: Int.random(in: 1...7, using: &turnover), to: leaves)!,
                         Sequences()
                     ))
             }
@@ -140,9 +145,8 @@ public struct TrafficPlan: Sendable {
         for joiner in joiners {
             var later = simulator
             later.start = joiner.joins
-            later.days = Int(
-                simulator.start.addingTimeInterval(Double(simulator.days) * 86_400)
-                    .timeIntervalSince(joiner.joins) / 86_400)
+            let end = calendar.date(byAdding: .day, value: simulator.days, to: simulator.start)!
+            later.days = calendar.dateComponents([.day], from: joiner.joins, to: end).day ?? 0
             let patient = later.patient(joiner.index)
             var sequences = joiner.sequences
             let count = plan(

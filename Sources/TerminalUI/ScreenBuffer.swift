@@ -110,8 +110,9 @@ extension String {
         return cut + String(repeating: " ", count: max(0, width - cut.count))
     }
 
-    /// Right-aligned in `width` characters.
+    /// Right-aligned in `width` characters. A longer text keeps its beginning: a number cut at
+    /// the front would read as another number (152/103 as 52/103).
     public func leftPadded(_ width: Int) -> String {
-        count >= width ? String(suffix(width)) : String(repeating: " ", count: width - count) + self
+        count >= width ? String(prefix(width)) : String(repeating: " ", count: width - count) + self
     }
 }

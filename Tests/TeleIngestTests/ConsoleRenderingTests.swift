@@ -1,4 +1,4 @@
-import ConsoleScreens
+@testable import ConsoleScreens
 import FollowUp
 import Foundation
 import TerminalUI
@@ -43,6 +43,19 @@ import Testing
             #expect(app.handle(.end))
             try compare(app.render(width: width, height: height), "patient-end-\(width)x\(height)")
         }
+    }
+
+    @Test(
+        "value columns hold the widest values whole, and a value too wide keeps its leading digits",
+        arguments: [80, 100, 132])
+    func valueColumnsFit(width: Int) {
+        let widths = WorklistScreen.columns(width: width).widths
+        #expect(widths[3] >= "350.0↑".count)
+        #expect(widths[4] >= "300/200↑".count)
+        #expect(widths[5] >= "250↑".count)
+        #expect("152/103↑".leftPadded(7).hasPrefix("152/103"))
+        #expect("152/103↑".leftPadded(8) == "152/103↑")
+        #expect("96↑".leftPadded(5) == "  96↑")
     }
 
     @Test("without Unicode the screens fall back to ASCII and still read")

@@ -120,6 +120,28 @@ import Vitals
     }
 }
 
+@Suite struct KitHandOverAcrossDSTTests {
+    @Test("kits handed over after the clocks go back change hands at local midnight, so no morning falls between two pairings")
+    func handOverAfterTheClocksGoBack() throws {
+        let zone = try #require(TimeZone(identifier: "Europe/Copenhagen"))
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        // 2026-09-01 00:00 in Copenhagen (summer time); the clocks go back on 25 October.
+        let start = Date(timeIntervalSince1970: 1_788_213_600)
+        let simulator = CohortSimulator(seed: 11, patients: 60, days: 120, start: start, zone: zone)
+        let plan = TrafficPlan.make(simulator)
+        let leavers = plan.patients.filter { $0.kitReturned != nil }
+        let changeOfClocks = Date(timeIntervalSince1970: 1_792_890_000)  // 2026-10-25 01:00 UTC
+        #expect(leavers.contains { $0.kitReturned! > changeOfClocks }, "the seed hands a kit over in winter time")
+        for leaver in leavers {
+            #expect(calendar.startOfDay(for: leaver.kitReturned!) == leaver.kitReturned!)
+        }
+        for joiner in plan.patients.dropFirst(simulator.patients) {
+            #expect(calendar.startOfDay(for: joiner.monitoringStart) == joiner.monitoringStart)
+        }
+    }
+}
+
 @Suite struct HolidayTests {
     @Test(
         "Danish public holidays, Easter-based ones included",
