@@ -23,6 +23,18 @@ import Testing
 
         func pane() throws -> String { try run(["capture-pane", "-p", "-t", "console"]).output }
 
+        /// Starts nurse-console on `store` as "Test Nurse" in an 80×24 session named `console`;
+        /// `environment` goes before it, `then` runs in the pane's shell after it exits.
+        func startConsole(store: MonitoringStore, environment: String = "", then: String = "") throws {
+            let command = [
+                try Paths.nurseConsoleExecutable.path, "--db", store.path, "--user", "'Test Nurse'", "--role", "nurse",
+            ].joined(separator: " ")
+            try run([
+                "new-session", "-d", "-s", "console", "-x", "80", "-y", "24",
+                "env TERM=xterm-256color LANG=C.UTF-8 \(environment) \(command)\(then.isEmpty ? "" : "; \(then)")",
+            ])
+        }
+
         func keys(_ keys: String...) throws { try run(["send-keys", "-t", "console"] + keys) }
 
         /// Types text literally (no key-name lookup).
@@ -50,13 +62,7 @@ import Testing
             let store = try ConsoleFixture.store(in: directory, now: Date())
             let tmux = Tmux(directory: directory)
             defer { tmux.kill() }
-            let command = [
-                try Paths.nurseConsoleExecutable.path, "--db", store.path, "--user", "'Test Nurse'", "--role", "nurse",
-            ].joined(separator: " ")
-            try tmux.run([
-                "new-session", "-d", "-s", "console", "-x", "80", "-y", "24",
-                "env TERM=xterm-256color LANG=C.UTF-8 NO_COLOR= \(command)",
-            ])
+            try tmux.startConsole(store: store, environment: "NO_COLOR=")
             let worklist = try await tmux.waitFor("Worklist")
             let rows = worklist.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             #expect(rows.last { !$0.isEmpty }?.contains("q quit") == true)
@@ -108,13 +114,7 @@ import Testing
             let tmux = Tmux(directory: directory)
             defer { tmux.kill() }
             let after = directory.appendingPathComponent("stty-after.txt").path
-            let command = [
-                try Paths.nurseConsoleExecutable.path, "--db", store.path, "--user", "'Test Nurse'", "--role", "nurse",
-            ].joined(separator: " ")
-            try tmux.run([
-                "new-session", "-d", "-s", "console", "-x", "80", "-y", "24",
-                "env TERM=xterm-256color LANG=C.UTF-8 \(command); echo exit=$? > \(after); stty -a >> \(after); sleep 30",
-            ])
+            try tmux.startConsole(store: store, then: "echo exit=$? > \(after); stty -a >> \(after); sleep 30")
             _ = try await tmux.waitFor("Worklist")
             // The pane's shell is the console's parent: signal its child only (other tests may run
             // nurse-console at the same time).

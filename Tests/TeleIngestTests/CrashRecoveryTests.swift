@@ -30,13 +30,9 @@ import Testing
     {
         try await withBroker { broker in
             try await withTemporaryDirectory { directory in
-                let database = directory.appendingPathComponent("ingest.sqlite")
-                let store = try MonitoringStore(path: database.path)
-                try TestCohort.register(in: store)
-                let service = ServiceProcess(broker: broker, database: database, directory: directory)
-                try service.start()
-                try await service.waitUntilConnected()
-                try await body(broker, store, service)
+                try await withRegisteredService(broker: broker, directory: directory) { store, service in
+                    try await body(broker, store, service)
+                }
             }
         }
     }

@@ -151,36 +151,33 @@ import Testing
                 listener: ["listener {port} 127.0.0.1", "max_queued_messages 2", "sys_interval 1"])
             try await broker.start()
             defer { broker.stop() }
-            let database = directory.appendingPathComponent("drops.sqlite")
-            let store = try MonitoringStore(path: database.path)
-            try TestCohort.register(in: store)
-            let service = ServiceProcess(broker: broker, database: database, directory: directory)
-            try service.start()
-            try await service.waitUntilConnected()
-            // A persistent subscriber that went away: the broker queues 2 messages for it and
-            // drops the rest.
-            let lazy = try MQTTConnection(
-                endpoint: BrokerEndpoint(host: "127.0.0.1", port: broker.port),
-                options: SessionOptions(clientID: "lazy-subscriber", cleanSession: false, topicFilters: ["telekit/#"]),
-                logger: Logger(label: "test"), onMessage: { _ in })
-            try lazy.start()
-            #expect(await lazy.waitUntilConnected())
-            lazy.stop()
-            try await Task.sleep(for: .milliseconds(300))
-            let publisher = try await Publisher(broker: broker)
-            defer { publisher.close() }
-            for number in 0..<20 {
-                try publisher.publish("telekit/HV10-00017/hv10", OperationsTests.weighing(number))
+            try await withRegisteredService(broker: broker, directory: directory, database: "drops.sqlite") {
+                store, service in
+                // A persistent subscriber that went away: the broker queues 2 messages for it and
+                // drops the rest.
+                let lazy = try MQTTConnection(
+                    endpoint: BrokerEndpoint(host: "127.0.0.1", port: broker.port),
+                    options: SessionOptions(clientID: "lazy-subscriber", cleanSession: false, topicFilters: ["telekit/#"]),
+                    logger: Logger(label: "test"), onMessage: { _ in })
+                try lazy.start()
+                #expect(await lazy.waitUntilConnected())
+                lazy.stop()
+                try await Task.sleep(for: .milliseconds(300))
+                let publisher = try await Publisher(broker: broker)
+                defer { publisher.close() }
+                for number in 0..<20 {
+                    try publisher.publish("telekit/HV10-00017/hv10", OperationsTests.weighing(number))
+                }
+                try await publisher.flush()
+                #expect(
+                    try await eventually(timeout: .seconds(15)) {
+                        service.log.contains("the broker reports dropped messages")
+                    }, "log:\n\(service.log)")
+                // The service itself got everything.
+                #expect(try await eventually { try store.readingCount() == 20 })
+                #expect(service.log.components(separatedBy: "the broker reports dropped messages").count - 1 <= 2)
+                service.stop()
             }
-            try await publisher.flush()
-            #expect(
-                try await eventually(timeout: .seconds(15)) {
-                    service.log.contains("the broker reports dropped messages")
-                }, "log:\n\(service.log)")
-            // The service itself got everything.
-            #expect(try await eventually { try store.readingCount() == 20 })
-            #expect(service.log.components(separatedBy: "the broker reports dropped messages").count - 1 <= 2)
-            service.stop()
         }
     }
 }

@@ -299,12 +299,6 @@ public struct JournalProcessor: Sendable {
         return (owner.patientID, measuredAt, owner.zone)
     }
 
-    /// `TimeZone(identifier:)` parses the zone's rules each time; a few zones serve everyone.
-    private func zone(named identifier: String) -> TimeZone {
-        if identifier == defaultTimeZone.identifier { return defaultTimeZone }
-        return TimeZone(identifier: identifier) ?? defaultTimeZone
-    }
-
     private func pairing(serial: String, at instant: Date, db: Database) throws -> (patientID: String, zone: TimeZone)?
     {
         let at = instant.millisecondsSince1970
@@ -318,7 +312,7 @@ public struct JournalProcessor: Sendable {
                         """),
                 arguments: [serial, at, at])
         else { return nil }
-        return (row[0], zone(named: row[1]))
+        return (row[0], TimeZone.named(row[1], otherwise: defaultTimeZone))
     }
 
     /// A reading with the same key exists: a redelivery if it says the same, else a conflict.

@@ -23,16 +23,12 @@ public final class MessageInbox: Sendable {
     /// store's durability; readable by its owner only, like the store.
     public init(storePath: String, durability: Durability = .normal, busyTimeout: TimeInterval = 5) throws {
         path = Self.path(forStore: storePath)
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(busyTimeout)
-        configuration.label = "tele-ingest inbox"
-        let synchronous = durability == .full ? "FULL" : "NORMAL"
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
-            try db.execute(sql: "PRAGMA cache_size = -\(MonitoringStore.sideConnectionCacheKiB)")
-        }
         try MonitoringStore.restrictAccess(path: path)
-        queue = try DatabaseQueue(path: path, configuration: configuration)
+        queue = try DatabaseQueue(
+            path: path,
+            configuration: MonitoringStore.connectionConfiguration(
+                label: "tele-ingest inbox", durability: durability, busyTimeout: busyTimeout,
+                cacheKiB: MonitoringStore.sideConnectionCacheKiB))
         // Outside a transaction: inside one SQLite keeps rollback journaling.
         try queue.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL")

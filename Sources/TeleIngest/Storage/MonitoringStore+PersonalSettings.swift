@@ -157,9 +157,8 @@ extension MonitoringStore {
                 arguments: [patientID])
         else { return nil }
         let start: Int64 = row[1] ?? row[2]
-        let zoneName: String = row[0]
         return PatientContext(
-            timeZone: zoneName == defaultZone.identifier ? defaultZone : TimeZone(identifier: zoneName) ?? defaultZone,
+            timeZone: TimeZone.named(row[0], otherwise: defaultZone),
             monitoringStart: Date(millisecondsSince1970: start),
             settings: try personalSettings(patientID: patientID, db: db).map(\.setting))
     }

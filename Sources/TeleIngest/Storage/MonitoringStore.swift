@@ -29,12 +29,9 @@ public final class MonitoringStore: Sendable {
         path: String, durability: Durability = .normal, busyTimeout: TimeInterval = 5, memoryMapped: Bool = false,
         backgroundCheckpoints: Bool = false
     ) throws {
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(busyTimeout)
-        configuration.label = "tele-ingest"
-        let synchronous = durability == .full ? "FULL" : "NORMAL"
+        var configuration = Self.connectionConfiguration(
+            label: "tele-ingest", durability: durability, busyTimeout: busyTimeout)
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
             // The writer keeps more pages than SQLite's 2 MiB default: every batch reads each
             // patient's recent readings and flags again for the rules, and re-reading them from
             // the file was a tenth of the processing time (docs/PERFORMANCE.md). Readers keep
@@ -56,18 +53,31 @@ public final class MonitoringStore: Sendable {
         try Self.restrictAccess(path: path)
         self.database = try DatabasePool(path: path, configuration: configuration)
         try Schema.migrator.migrate(database)
-        if backgroundCheckpoints {
-            var checkpointing = Configuration()
-            checkpointing.busyMode = .timeout(busyTimeout)
-            checkpointing.label = "tele-ingest checkpoints"
-            checkpointing.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
-                try db.execute(sql: "PRAGMA cache_size = -\(Self.sideConnectionCacheKiB)")
-            }
-            checkpointConnection = try DatabaseQueue(path: path, configuration: checkpointing)
-        } else {
-            checkpointConnection = nil
+        checkpointConnection =
+            backgroundCheckpoints
+            ? try DatabaseQueue(
+                path: path,
+                configuration: Self.connectionConfiguration(
+                    label: "tele-ingest checkpoints", durability: durability, busyTimeout: busyTimeout,
+                    cacheKiB: Self.sideConnectionCacheKiB))
+            : nil
+    }
+
+    /// What every connection to the store's files gets: the busy timeout, `PRAGMA synchronous`
+    /// for `durability`, and a page cache of `cacheKiB` (SQLite's default when `nil`). GRDB runs
+    /// every `prepareDatabase` added to it, in order.
+    static func connectionConfiguration(
+        label: String, durability: Durability, busyTimeout: TimeInterval, cacheKiB: Int? = nil
+    ) -> Configuration {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.label = label
+        let synchronous = durability == .full ? "FULL" : "NORMAL"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            if let cacheKiB { try db.execute(sql: "PRAGMA cache_size = -\(cacheKiB)") }
         }
+        return configuration
     }
 
     /// The connection `checkpoint()` uses: its own, so a checkpoint never waits for the writer
@@ -80,11 +90,14 @@ public final class MonitoringStore: Sendable {
     /// Returns the WAL's frames and how many of them are in the database file now.
     @discardableResult
     public func checkpoint() throws -> (walFrames: Int, checkpointed: Int) {
-        let connection = try checkpointConnection ?? DatabaseQueue(path: path)
-        return try connection.writeWithoutTransaction { db in
+        func passive(_ db: Database) throws -> (walFrames: Int, checkpointed: Int) {
             let result = try db.checkpoint(.passive)
             return (result.walFrameCount, result.checkpointedFrameCount)
         }
+        // Without a connection of its own (a store opened without background checkpoints) the
+        // writer does it.
+        guard let checkpointConnection else { return try database.writeWithoutTransaction(passive) }
+        return try checkpointConnection.writeWithoutTransaction(passive)
     }
 
     /// Health data: the database is readable by its owner only. A new file is created with mode

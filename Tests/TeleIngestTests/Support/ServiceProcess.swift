@@ -1,5 +1,7 @@
 import Foundation
 
+@testable import TeleIngest
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -51,4 +53,19 @@ final class ServiceProcess: @unchecked Sendable {
     }
 
     deinit { _ = stop(signal: SIGKILL) }
+}
+
+/// A store in `directory` with the test cohort registered, and the real service started on it
+/// and connected to `broker`; `body` owns stopping the service.
+func withRegisteredService<T>(
+    broker: Broker, directory: URL, database name: String = "ingest.sqlite",
+    _ body: (MonitoringStore, ServiceProcess) async throws -> T
+) async throws -> T {
+    let database = directory.appendingPathComponent(name)
+    let store = try MonitoringStore(path: database.path)
+    try TestCohort.register(in: store)
+    let service = ServiceProcess(broker: broker, database: database, directory: directory)
+    try service.start()
+    try await service.waitUntilConnected()
+    return try await body(store, service)
 }
