@@ -88,6 +88,31 @@ import Testing
         }
     }
 
+    @Test("the running service checkpoints the WAL itself: stored readings reach the database file, not only the WAL")
+    func serviceCheckpoints() async throws {
+        try await withBroker { broker in
+            try await withTemporaryDirectory { directory in
+                try await withIngestService(broker: broker, directory: directory) { service in
+                    let file = service.store.path
+                    func size() -> Int {
+                        ((try? FileManager.default.attributesOfItem(atPath: file)[.size]) as? NSNumber)?.intValue ?? 0
+                    }
+                    // The writer would not checkpoint before the 400 MiB backstop: without the
+                    // service's checkpoints the database file keeps its size.
+                    let before = size()
+                    let publisher = try await Publisher(broker: broker)
+                    defer { publisher.close() }
+                    for number in 0..<300 {
+                        try publisher.publish("telekit/HV10-00017/hv10", Self.weighing(number))
+                    }
+                    try await publisher.flush()
+                    #expect(try await eventually { try service.store.readingCount() == 300 })
+                    #expect(try await eventually(timeout: .seconds(5)) { size() > before }, "file stayed at \(before) bytes")
+                }
+            }
+        }
+    }
+
     @Test("status shows the connection, the backlog, the last message and the quarantine; then that it stopped")
     func status() async throws {
         try await withBroker { broker in
