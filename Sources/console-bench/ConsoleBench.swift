@@ -210,10 +210,13 @@ struct ConsoleBench: ParsableCommand {
             for index in 0..<patients {
                 let id = simulator.patient(index).id
                 try monitoring.database.write { db in
-                    _ = try engine.evaluate(patientID: id, from: start, store: monitoring, db: db)
+                    _ = try engine.evaluate(
+                        patientID: id, from: start, store: monitoring, db: db, now: monitoring.clock.now())
                 }
             }
-            try monitoring.database.write { db in _ = try engine.evaluateMissingData(store: monitoring, db: db) }
+            try monitoring.database.write { db in
+                _ = try engine.evaluateMissingData(store: monitoring, db: db, now: monitoring.clock.now())
+            }
         }
         print(
             String(

@@ -23,6 +23,7 @@ struct ConsoleOptions: ParsableArguments {
         var configuration =
             try config.map { try ConsoleConfiguration.load(file: URL(fileURLWithPath: $0)) } ?? ConsoleConfiguration()
         if let db { configuration.ingest.databasePath = db }
+        configuration.ingest.clock = try WallClock.fromEnvironment()
         return configuration
     }
 
@@ -58,7 +59,9 @@ struct ConsoleOptions: ParsableArguments {
             }
         }
         return FollowUpSession(
-            store: try MonitoringStore(path: path, durability: configuration.ingest.durability, memoryMapped: true),
+            store: try MonitoringStore(
+                path: path, durability: configuration.ingest.durability, memoryMapped: true,
+                clock: configuration.ingest.clock),
             clinician: clinician, ruleSet: ruleSet, timeZone: configuration.timeZone, hotline: configuration.hotline)
     }
 }

@@ -218,8 +218,10 @@ struct RulesBench: ParsableCommand {
                 for index in 0..<storePatients {
                     let id = String(format: "SIM-%05d", index)
                     try store.database.write { db in
-                        opened += try engine.evaluate(patientID: id, from: cohort.simulator.start, store: store, db: db)
-                            .opened.count
+                        opened += try engine.evaluate(
+                            patientID: id, from: cohort.simulator.start, store: store, db: db, now: store.clock.now()
+                        )
+                        .opened.count
                     }
                 }
             }

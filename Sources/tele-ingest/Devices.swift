@@ -16,7 +16,7 @@ struct Devices: ParsableCommand {
         @Option(help: "Start of the pairing, ISO 8601 (default: now).") var from: String?
 
         func run() throws {
-            let start = try from.map { try Output.instant($0, option: "--from") } ?? Date()
+            let start = try from.map { try Output.instant($0, option: "--from") }
             let pairing = try store.openStore().pair(serial: serial, patientID: patient, from: start)
             print("paired \(pairing.serial) with \(pairing.patientID) from \(Output.utc(pairing.validFrom))")
         }
@@ -29,9 +29,11 @@ struct Devices: ParsableCommand {
         @Option(help: "End of the pairing, ISO 8601 (default: now).") var at: String?
 
         func run() throws {
-            let end = try at.map { try Output.instant($0, option: "--at") } ?? Date()
+            let end = try at.map { try Output.instant($0, option: "--at") }
             let pairing = try store.openStore().unpair(serial: serial, at: end)
-            print("unpaired \(pairing.serial) from \(pairing.patientID) at \(Output.utc(end))")
+            print(
+                "unpaired \(pairing.serial) from \(pairing.patientID) at \(Output.utc(pairing.validTo ?? pairing.validFrom))"
+            )
         }
     }
 

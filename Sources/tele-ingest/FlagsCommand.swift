@@ -28,7 +28,7 @@ struct FlagsCommand: ParsableCommand {
                 redWorkingDays: configuration.rules.overdueRedWorkingDays,
                 yellowWorkingDays: configuration.rules.overdueYellowWorkingDays)
             let zone = TimeZone(identifier: configuration.defaultTimeZone) ?? .gmt
-            let now = Date()
+            let now = monitoring.clock.now()
             let flags = try monitoring.flags(patientID: patient, state: state).sorted {
                 ($0.state == .closed ? 1 : 0, $0.severity == .red ? 0 : 1, $0.openedAt) < (
                     $1.state == .closed ? 1 : 0, $1.severity == .red ? 0 : 1, $1.openedAt

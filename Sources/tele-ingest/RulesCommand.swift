@@ -67,7 +67,8 @@ struct RulesCommand: ParsableCommand {
             for patient in patients {
                 try monitoring.database.writeWithoutTransaction { db in
                     try db.inTransaction {
-                        let outcome = try engine.evaluate(patientID: patient.id, from: start, store: monitoring, db: db)
+                        let outcome = try engine.evaluate(
+                            patientID: patient.id, from: start, store: monitoring, db: db, now: monitoring.clock.now())
                         total.opened += outcome.opened.map { flag in
                             var tagged = flag
                             tagged.explanation = "\(patient.id): \(flag.explanation)"

@@ -55,6 +55,11 @@ struct Run: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "tele-ingest")
+        if WallClock.isSet() {
+            logger.warning(
+                "the clock is set by \(WallClock.environmentVariable): arrivals and flags are stamped by it, not by the system clock",
+                metadata: ["now": "\(configuration.clock.now().formatted(.iso8601))"])
+        }
         let service = try IngestService(configuration: configuration, logger: logger)
         let group = ServiceGroup(
             configuration: .init(

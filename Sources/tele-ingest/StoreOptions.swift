@@ -14,11 +14,13 @@ struct StoreOptions: ParsableArguments {
         var configuration =
             try config.map { try IngestConfiguration.load(file: URL(fileURLWithPath: $0)) } ?? IngestConfiguration()
         if let db { configuration.databasePath = db }
+        configuration.clock = try WallClock.fromEnvironment()
         return configuration
     }
 
     func openStore() throws -> MonitoringStore {
         let configuration = try configuration()
-        return try MonitoringStore(path: configuration.databasePath, durability: configuration.durability)
+        return try MonitoringStore(
+            path: configuration.databasePath, durability: configuration.durability, clock: configuration.clock)
     }
 }

@@ -19,8 +19,8 @@ struct ThresholdsCommand: ParsableCommand {
         @Option(help: "In force from (ISO 8601; default now).") var from: String?
 
         func record(_ change: PersonalSetting.Change) throws {
-            let validFrom = try from.map { try Output.instant($0, option: "--from") } ?? Date()
             let configuration = try store.configuration()
+            let validFrom = try from.map { try Output.instant($0, option: "--from") } ?? configuration.clock.now()
             let ruleSet = try configuration.rules.file.map { try RuleFile.load(from: URL(fileURLWithPath: $0)) }
             let record = try store.openStore().addPersonalSetting(
                 patientID: patient, PersonalSetting(change, validFrom: validFrom), reason: reason,

@@ -44,6 +44,7 @@ struct TelekitSim: AsyncParsableCommand {
         let zone = TimeZone(identifier: "Europe/Copenhagen")!
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
+        let now = try WallClock.fromEnvironment().now()
         let first: Date
         if let start {
             guard let date = try? Date(start + "T00:00:00Z", strategy: .iso8601) else {
@@ -51,12 +52,12 @@ struct TelekitSim: AsyncParsableCommand {
             }
             first = calendar.startOfDay(for: date.addingTimeInterval(12 * 3600))
         } else {
-            first = calendar.date(byAdding: .day, value: -(days - 1), to: calendar.startOfDay(for: Date()))!
+            first = calendar.date(byAdding: .day, value: -(days - 1), to: calendar.startOfDay(for: now))!
         }
         let plan = TrafficPlan.make(
             CohortSimulator(seed: seed, patients: patients, days: days, start: first, zone: zone),
             badFraction: badFraction
-        ).sent(by: Date())
+        ).sent(by: now)
         let entries = plan.entries
         let truthValue = plan.truth
         if let truth {

@@ -129,7 +129,7 @@ import Vitals
     func missingDataTimer() async throws {
         try await withBroker { broker in
             try await withTemporaryDirectory { directory in
-                let started = Date().addingTimeInterval(-30 * 86_400)
+                let started = TestCohort.clock.now().addingTimeInterval(-30 * 86_400)
                 try await withIngestService(
                     broker: broker, directory: directory,
                     prepare: { store in

@@ -35,7 +35,7 @@ import ThresholdRules
                 #expect((status == 0) == succeeds, "nurse-console \(arguments.joined(separator: " ")):\n\(output)")
                 return output
             }
-            let now = Date()
+            let now = TestCohort.clock.now()
             let start = now.addingTimeInterval(-40 * 86_400).formatted(.iso8601)
             for patient in ConsoleFixture.patients {
                 _ = try admin(

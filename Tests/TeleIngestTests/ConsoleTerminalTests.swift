@@ -31,7 +31,7 @@ import Testing
             ].joined(separator: " ")
             try run([
                 "new-session", "-d", "-s", "console", "-x", "80", "-y", "24",
-                "env TERM=xterm-256color LANG=C.UTF-8 \(environment) \(command)\(then.isEmpty ? "" : "; \(then)")",
+                "env TERM=xterm-256color LANG=C.UTF-8 TELE_INGEST_NOW=\(ChildProcess.clockSetting()) \(environment) \(command)\(then.isEmpty ? "" : "; \(then)")",
             ])
         }
 
@@ -59,7 +59,7 @@ import Testing
     @Test("open the console, move to the red patient, acknowledge the flag with a comment, quit; the store has it all")
     func acknowledgeInTheTerminal() async throws {
         try await withTemporaryDirectory { directory in
-            let store = try ConsoleFixture.store(in: directory, now: Date())
+            let store = try ConsoleFixture.store(in: directory, now: TestCohort.clock.now())
             let tmux = Tmux(directory: directory)
             defer { tmux.kill() }
             try tmux.startConsole(store: store, environment: "NO_COLOR=")
@@ -110,7 +110,7 @@ import Testing
     @Test("SIGTERM ends the console with the terminal restored (line editing and echo back on)")
     func sigtermRestoresTheTerminal() async throws {
         try await withTemporaryDirectory { directory in
-            let store = try ConsoleFixture.store(in: directory, now: Date())
+            let store = try ConsoleFixture.store(in: directory, now: TestCohort.clock.now())
             let tmux = Tmux(directory: directory)
             defer { tmux.kill() }
             let after = directory.appendingPathComponent("stty-after.txt").path

@@ -39,7 +39,8 @@ import Vitals
 
             // A past week reads its weighings; the kept days of this week agree with them.
             let session = try ConsoleFixture.session(
-                try MonitoringStore(path: directory.appendingPathComponent("console.sqlite").path))
+                try MonitoringStore(
+                    path: directory.appendingPathComponent("console.sqlite").path, clock: TestCohort.clock))
             let previous = try session.worklist(week: #require(ISOWeek("2026-W46")))
             #expect(previous.entries.first { $0.patientID == "P-STABLE" }?.adherence.text == "7/7")
             #expect(previous.entries.first { $0.patientID == "P-QUIET" }?.adherence.text == "0/7 low")  // last weighed Sunday 8 Nov

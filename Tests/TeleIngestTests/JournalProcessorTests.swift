@@ -12,7 +12,7 @@ import Vitals
 
     /// Journals one message and processes the journal; returns what it became.
     @discardableResult
-    func ingest(_ processor: JournalProcessor, _ topic: String, _ payload: String, receivedAt: Date = Date()) throws
+    func ingest(_ processor: JournalProcessor, _ topic: String, _ payload: String, receivedAt: Date? = nil) throws
         -> JournalProcessor.MessageResult
     {
         try processor.store.journal(.mqtt, topic: topic, payload: Data(payload.utf8), receivedAt: receivedAt)
@@ -23,20 +23,24 @@ import Vitals
     @Test("the database runs in WAL mode with the configured synchronous level")
     func walMode() async throws {
         try await withTemporaryDirectory { directory in
-            let normal = try MonitoringStore(path: directory.appendingPathComponent("n.sqlite").path)
+            let normal = try MonitoringStore(
+                path: directory.appendingPathComponent("n.sqlite").path, clock: TestCohort.clock)
             #expect(try normal.journalMode() == "wal")
             #expect(try normal.synchronousLevel() == 1)
-            let full = try MonitoringStore(path: directory.appendingPathComponent("f.sqlite").path, durability: .full)
+            let full = try MonitoringStore(
+                path: directory.appendingPathComponent("f.sqlite").path, durability: .full, clock: TestCohort.clock)
             #expect(try full.journalMode() == "wal")
             #expect(try full.synchronousLevel() == 2)
         }
     }
 
-    @Test("with background checkpoints the writer leaves the WAL to checkpoint(), which copies it while journal writes go on")
+    @Test(
+        "with background checkpoints the writer leaves the WAL to checkpoint(), which copies it while journal writes go on"
+    )
     func backgroundCheckpoints() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("c.sqlite").path
-            let store = try MonitoringStore(path: path, backgroundCheckpoints: true)
+            let store = try MonitoringStore(path: path, backgroundCheckpoints: true, clock: TestCohort.clock)
             let autocheckpoint = try await store.database.write { db in
                 try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint")
             }
@@ -55,7 +59,8 @@ import Vitals
                 _ = try store.checkpoint()
             }
             #expect(try store.journalBacklog() == 301)
-            let ordinary = try MonitoringStore(path: directory.appendingPathComponent("o.sqlite").path)
+            let ordinary = try MonitoringStore(
+                path: directory.appendingPathComponent("o.sqlite").path, clock: TestCohort.clock)
             let ordinaryAutocheckpoint = try await ordinary.database.write { db in
                 try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint")
             }
@@ -166,7 +171,7 @@ import Vitals
         try await withTemporaryDirectory { directory in
             let processor = try TestCohort.processor(in: directory)
             #expect {
-                try processor.store.pair(serial: "HV10-00017", patientID: "P-0002", from: Date())
+                try processor.store.pair(serial: "HV10-00017", patientID: "P-0002", from: TestCohort.now)
             } throws: { error in
                 "\(error)".contains("unpair it first")
             }

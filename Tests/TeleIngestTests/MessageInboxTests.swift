@@ -27,12 +27,13 @@ import Testing
     func intakeDoesNotWaitForTheStore() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("s.sqlite").path
-            let store = try MonitoringStore(path: path, busyTimeout: 0.1)
+            let store = try MonitoringStore(path: path, busyTimeout: 0.1, clock: TestCohort.clock)
             // A short busy timeout: a write that needed the store's lock would fail, not wait.
             let inbox = try MessageInbox(storePath: path, busyTimeout: 0.1)
             let batch = try WriteLock(path)
             for index in 0..<3 {
-                try inbox.append(topic: "telekit/S/\(index)", payload: Data("m\(index)".utf8))
+                try inbox.append(
+                    topic: "telekit/S/\(index)", payload: Data("m\(index)".utf8), receivedAt: TestCohort.now)
             }
             #expect(throws: DatabaseError.self) { try store.moveFromInbox(inbox, limit: 10) }
             try batch.release()
@@ -45,9 +46,11 @@ import Testing
     func movedInOrderOnce() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("s.sqlite").path
-            let store = try MonitoringStore(path: path)
+            let store = try MonitoringStore(path: path, clock: TestCohort.clock)
             let inbox = try MessageInbox(storePath: path)
-            for index in 0..<5 { try inbox.append(topic: "t/\(index)", payload: Data([UInt8(index)])) }
+            for index in 0..<5 {
+                try inbox.append(topic: "t/\(index)", payload: Data([UInt8(index)]), receivedAt: TestCohort.now)
+            }
             #expect(try store.moveFromInbox(inbox, limit: 2) == 2)
             #expect(try store.moveFromInbox(inbox, limit: 2) == 2)
             #expect(try store.moveFromInbox(inbox, limit: 2) == 1)
@@ -55,7 +58,9 @@ import Testing
             #expect(try inbox.count(after: 0) == 0, "moved messages are deleted from the inbox")
             // Ids are never reused once the inbox is empty: otherwise these would sit at or below
             // the store's mark and never move.
-            for index in 5..<7 { try inbox.append(topic: "t/\(index)", payload: Data([UInt8(index)])) }
+            for index in 5..<7 {
+                try inbox.append(topic: "t/\(index)", payload: Data([UInt8(index)]), receivedAt: TestCohort.now)
+            }
             #expect(try store.moveFromInbox(inbox, limit: 10) == 2)
             #expect(try journalTopics(store) == (0..<7).map { "t/\($0)" })
             #expect(try store.journalBacklog() == 7)
@@ -70,9 +75,9 @@ import Testing
     func crashBeforeTrim() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("s.sqlite").path
-            let store = try MonitoringStore(path: path)
+            let store = try MonitoringStore(path: path, clock: TestCohort.clock)
             let inbox = try MessageInbox(storePath: path, busyTimeout: 0.1)
-            for index in 0..<3 { try inbox.append(topic: "t/\(index)", payload: Data()) }
+            for index in 0..<3 { try inbox.append(topic: "t/\(index)", payload: Data(), receivedAt: TestCohort.now) }
             // The delete from the inbox fails after the store has committed the move.
             let lock = try WriteLock(inbox.path)
             #expect(throws: DatabaseError.self) { try store.moveFromInbox(inbox, limit: 10) }
@@ -81,7 +86,7 @@ import Testing
             #expect(try inbox.count(after: 0) == 3, "still in the inbox")
             #expect(try store.moveFromInbox(inbox, limit: 10) == 0)
             #expect(try journalTopics(store) == ["t/0", "t/1", "t/2"])
-            try inbox.append(topic: "t/3", payload: Data())
+            try inbox.append(topic: "t/3", payload: Data(), receivedAt: TestCohort.now)
             #expect(try store.moveFromInbox(inbox, limit: 10) == 1)
             #expect(try inbox.count(after: 0) == 0)
             #expect(try journalTopics(store) == ["t/0", "t/1", "t/2", "t/3"])

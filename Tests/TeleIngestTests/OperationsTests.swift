@@ -23,14 +23,14 @@ import Testing
     func permissions() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("private.sqlite").path
-            let store = try MonitoringStore(path: path)
+            let store = try MonitoringStore(path: path, clock: TestCohort.clock)
             try store.addPatient(id: "P-0001", name: "Test Patient One", cpr: "000101-0001")
             for file in [path, path + "-wal", path + "-shm"] {
                 #expect(try Self.mode(file) == 0o600, "\(file)")
             }
             let wide = directory.appendingPathComponent("wide.sqlite").path
             FileManager.default.createFile(atPath: wide, contents: nil, attributes: [.posixPermissions: 0o644])
-            _ = try MonitoringStore(path: wide)
+            _ = try MonitoringStore(path: wide, clock: TestCohort.clock)
             #expect(try Self.mode(wide) == 0o600)
         }
     }
@@ -57,7 +57,7 @@ import Testing
                     try await publisher.flush()
                     #expect(try await eventually { try service.store.readingCount() == 300 })
                     // Restore: the copy opens as a store and has what it had when taken.
-                    let restored = try MonitoringStore(path: path)
+                    let restored = try MonitoringStore(path: path, clock: TestCohort.clock)
                     #expect(try restored.readingCount() == copied)
                     #expect(try restored.readings(patientID: "P-0001").count == copied)
                     // Taking it again over the same file is refused.
@@ -70,7 +70,8 @@ import Testing
     @Test("verify refuses a damaged copy")
     func damagedBackup() async throws {
         try await withTemporaryDirectory { directory in
-            let store = try MonitoringStore(path: directory.appendingPathComponent("source.sqlite").path)
+            let store = try MonitoringStore(
+                path: directory.appendingPathComponent("source.sqlite").path, clock: TestCohort.clock)
             try TestCohort.register(in: store)
             let path = directory.appendingPathComponent("copy.sqlite").path
             #expect(try store.backup(to: path).isUsable)
@@ -107,7 +108,9 @@ import Testing
                     }
                     try await publisher.flush()
                     #expect(try await eventually { try service.store.readingCount() == 300 })
-                    #expect(try await eventually(timeout: .seconds(5)) { size() > before }, "file stayed at \(before) bytes")
+                    #expect(
+                        try await eventually(timeout: .seconds(5)) { size() > before }, "file stayed at \(before) bytes"
+                    )
                 }
             }
         }
@@ -148,9 +151,10 @@ import Testing
     @Test("a service that stopped writing its status is reported as not responding")
     func staleStatus() async throws {
         try await withTemporaryDirectory { directory in
-            let store = try MonitoringStore(path: directory.appendingPathComponent("s.sqlite").path)
+            let store = try MonitoringStore(
+                path: directory.appendingPathComponent("s.sqlite").path, clock: TestCohort.clock)
             #expect(try store.serviceReport().service == nil)
-            let then = Date().addingTimeInterval(-60)
+            let then = TestCohort.clock.now().addingTimeInterval(-60)
             try store.recordServiceStatus(
                 ServiceStatus(
                     pid: 4242, startedAt: then, updatedAt: then, broker: "127.0.0.1:1883", connection: "connected",
@@ -182,7 +186,8 @@ import Testing
                 // drops the rest.
                 let lazy = try MQTTConnection(
                     endpoint: BrokerEndpoint(host: "127.0.0.1", port: broker.port),
-                    options: SessionOptions(clientID: "lazy-subscriber", cleanSession: false, topicFilters: ["telekit/#"]),
+                    options: SessionOptions(
+                        clientID: "lazy-subscriber", cleanSession: false, topicFilters: ["telekit/#"]),
                     logger: Logger(label: "test"), onMessage: { _ in })
                 try lazy.start()
                 #expect(await lazy.waitUntilConnected())

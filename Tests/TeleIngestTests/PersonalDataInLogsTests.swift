@@ -52,7 +52,7 @@ import ThresholdRules
                 )
                 try publisher.publish("telekit/000170-4321/hv10", #"{"serial": "000170-4321"}"#)
                 try await publisher.flush()
-                let store = try MonitoringStore(path: db.path)
+                let store = try MonitoringStore(path: db.path, clock: TestCohort.clock)
                 #expect(try await eventually { try store.journalBacklog() == 0 && store.quarantine().count == 4 })
                 #expect(try store.flags(patientID: "P-LOG1").contains { $0.severity == .red })
                 // The missing-data check runs once the backlog has settled (P-LOG2 has no readings).

@@ -168,7 +168,7 @@ import Vitals
                 try store.addPersonalSetting(
                     patientID: "P-0001",
                     PersonalSetting(
-                        .limit(ruleID: "systolic-range", parameter: "lowerLimit", value: 1), validFrom: Date()),
+                        .limit(ruleID: "systolic-range", parameter: "lowerLimit", value: 1), validFrom: TestCohort.now),
                     reason: "typo", by: Clinician(name: "dr.berg", role: .cardiologist),
                     ruleSet: processor.rules?.evaluator.ruleSet)
             }

@@ -40,7 +40,7 @@ import Testing
                 let truth = try decoder.decode(TrafficPlan.Truth.self, from: Data(contentsOf: truthFile))
                 #expect(truth.malformed.count > 0)
                 #expect(truth.duplicates > 0)
-                let store = try MonitoringStore(path: database.path)
+                let store = try MonitoringStore(path: database.path, clock: TestCohort.clock)
                 let settled = try await eventually(timeout: .seconds(60)) {
                     try store.journalBacklog() == 0 && store.readingCount() == truth.expectedReadings
                         && store.quarantine().count == truth.malformed.count

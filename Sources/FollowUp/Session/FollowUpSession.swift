@@ -10,7 +10,8 @@ public struct FollowUpError: Error, CustomStringConvertible, Sendable, Equatable
 
 /// One clinician's work at the console: every view and action goes through here, so every one
 /// is written to the audit log with who, when and which patient. The clock is injected: what
-/// "this week" and "the hotline is open" mean is decided by `now()`, never by a hidden wall clock.
+/// "this week" and "the hotline is open" mean is decided by `now()` (the store's clock unless
+/// given another), never by a hidden wall clock.
 public struct FollowUpSession: Sendable {
     public let store: MonitoringStore
     public let clinician: Clinician
@@ -22,14 +23,14 @@ public struct FollowUpSession: Sendable {
 
     public init(
         store: MonitoringStore, clinician: Clinician, ruleSet: RuleSet?, timeZone: TimeZone,
-        hotline: HotlineSchedule, now: @escaping @Sendable () -> Date = { Date() }
+        hotline: HotlineSchedule, now: (@Sendable () -> Date)? = nil
     ) {
         self.store = store
         self.clinician = clinician
         self.ruleSet = ruleSet
         self.timeZone = timeZone
         self.hotline = hotline
-        self.now = now
+        self.now = now ?? { [clock = store.clock] in clock.now() }
     }
 
     /// The current ISO week in the nurse's zone.

@@ -26,6 +26,9 @@ public struct IngestConfiguration: Sendable {
     public var logLevel = "info"
     /// The rule set and when rules run.
     public var rules = RuleOptions()
+    /// "Now" for arrivals, flags and every judgement by the time. Not read from the file: the
+    /// executables set it from `TELE_INGEST_NOW` (`WallClock.fromEnvironment()`), tests fix it.
+    public var clock = WallClock.system
 
     /// Where the rules come from and how often the clock-driven ones run.
     public struct RuleOptions: Sendable, Hashable {

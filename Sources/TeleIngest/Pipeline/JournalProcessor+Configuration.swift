@@ -19,7 +19,7 @@ extension JournalProcessor {
             : DeviceProfileSet([])
         let store = try MonitoringStore(
             path: configuration.databasePath, durability: configuration.durability,
-            backgroundCheckpoints: backgroundCheckpoints)
+            backgroundCheckpoints: backgroundCheckpoints, clock: configuration.clock)
         self.init(
             store: store, decoder: MessageDecoder(profiles: profiles, maxPayloadBytes: configuration.maxPayloadBytes),
             futureTolerance: configuration.futureToleranceSeconds, defaultTimeZone: zone)

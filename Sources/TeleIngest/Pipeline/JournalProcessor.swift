@@ -18,9 +18,9 @@ public struct JournalProcessor: Sendable {
     public var defaultTimeZone: TimeZone
     /// The rules run on every batch's new readings, in the same transaction; `nil`: no rules.
     public var rules: RuleEngine?
-    /// "Now" for processing times and the flags the rules open; the wall clock unless a test or
-    /// a replay sets another.
-    public var clock: @Sendable () -> Date = { Date() }
+    /// "Now" for processing times and the flags the rules open: the store's clock unless a test
+    /// or a replay sets another.
+    public var clock: WallClock
 
     /// Before this, a device clock was never set (the product did not exist).
     static let earliestPlausible = Date(timeIntervalSince1970: 1_262_304_000)  // 2010-01-01
@@ -32,6 +32,7 @@ public struct JournalProcessor: Sendable {
         self.decoder = decoder
         self.futureTolerance = futureTolerance
         self.defaultTimeZone = defaultTimeZone
+        self.clock = store.clock
     }
 
     /// What one message became.
@@ -56,7 +57,7 @@ public struct JournalProcessor: Sendable {
         return try store.database.write { db in
             var results: [MessageResult] = []
             results.reserveCapacity(prepared.count)
-            let now = clock().millisecondsSince1970
+            let now = clock.now().millisecondsSince1970
             for (entry, preparation) in prepared {
                 // Another process (an import, a second service) may have taken it meanwhile.
                 let pending = try Bool.fetchOne(
@@ -95,7 +96,7 @@ public struct JournalProcessor: Sendable {
                 return (row["qid"] as Int64, entry, prepare(entry))
             }
             let batch = try store.database.write { db in
-                let now = clock().millisecondsSince1970
+                let now = clock.now().millisecondsSince1970
                 let settled = try prepared.map { quarantineID, entry, preparation in
                     try settle(entry, preparation, db: db, now: now, quarantineRow: quarantineID)
                 }
@@ -115,7 +116,7 @@ public struct JournalProcessor: Sendable {
             earliest[reading.patientID] = min(earliest[reading.patientID] ?? reading.measuredAt, reading.measuredAt)
         }
         for (patientID, from) in earliest.sorted(by: { $0.key < $1.key }) {
-            try rules.evaluate(patientID: patientID, from: from, store: store, db: db, now: clock())
+            try rules.evaluate(patientID: patientID, from: from, store: store, db: db, now: clock.now())
         }
     }
 

@@ -49,7 +49,7 @@ public struct RuleEngine: Sendable {
     /// to the patient's flags.
     @discardableResult
     public func evaluate(
-        patientID: String, from earliest: Date, store: MonitoringStore, db: Database, now: Date = Date()
+        patientID: String, from earliest: Date, store: MonitoringStore, db: Database, now: Date
     ) throws
         -> Outcome
     {
@@ -80,7 +80,7 @@ public struct RuleEngine: Sendable {
 
     /// Evaluates the missing-data rules for every patient with a device paired now.
     @discardableResult
-    public func evaluateMissingData(store: MonitoringStore, db: Database, now: Date = Date()) throws -> Outcome {
+    public func evaluateMissingData(store: MonitoringStore, db: Database, now: Date) throws -> Outcome {
         let at = now.millisecondsSince1970
         let patients = try String.fetchAll(
             db,

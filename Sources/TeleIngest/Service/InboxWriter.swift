@@ -17,15 +17,19 @@ final class InboxWriter: Sendable {
     private let receiptTopics: TopicPattern?
     /// The broker's count of dropped messages, as last reported (`-1`: none yet).
     private let droppedByBroker = Atomic<Int>(-1)
+    /// Stamps each message's arrival.
+    private let clock: WallClock
 
     /// The broker's own counter of messages it dropped (queues full, clients gone): subscribed
     /// beside the device topics, read here, never journaled.
     static let droppedTopic = "$SYS/broker/publish/messages/dropped"
 
     init(
-        inbox: MessageInbox, logger: Logger, wake: AsyncStream<Void>.Continuation, receiptPrefix: String? = nil
+        inbox: MessageInbox, logger: Logger, wake: AsyncStream<Void>.Continuation, receiptPrefix: String? = nil,
+        clock: WallClock = .system
     ) {
         self.inbox = inbox
+        self.clock = clock
         self.logger = logger
         self.wake = wake
         self.receiptTopics = receiptPrefix.flatMap { TopicPattern("\($0)/+/receipt") }
@@ -55,7 +59,7 @@ final class InboxWriter: Sendable {
             noteDropped(String(decoding: message.payload, as: UTF8.self))
             return
         }
-        let receivedAt = Date()
+        let receivedAt = clock.now()
         var failures = 0
         while true {
             do {

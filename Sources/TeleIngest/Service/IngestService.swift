@@ -48,7 +48,8 @@ public final class IngestService: Service, Sendable {
         let (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let writer = InboxWriter(
             inbox: inbox, logger: logger, wake: wake,
-            receiptPrefix: configuration.receipts.enabled ? configuration.receipts.topicPrefix : nil)
+            receiptPrefix: configuration.receipts.enabled ? configuration.receipts.topicPrefix : nil,
+            clock: store.clock)
         var session = configuration.session
         session.topicFilters.append(InboxWriter.droppedTopic)
         let connection = try MQTTConnection(
@@ -66,7 +67,7 @@ public final class IngestService: Service, Sendable {
         try connection.start()
         let missingData = Task { await checkMissingDataPeriodically() }
         defer { missingData.cancel() }
-        let startedAt = Date()
+        let startedAt = store.clock.now()
         let heartbeat = Task { await reportStatusPeriodically(connection: connection, startedAt: startedAt) }
         defer { heartbeat.cancel() }
         // A thread of its own: the checkpoint's fsync must not hold up a thread of the
@@ -92,7 +93,7 @@ public final class IngestService: Service, Sendable {
         connection.stop()
         drain(connection: nil)
         try? store.recordServiceStatus(
-            status(connection: connection, startedAt: startedAt, since: Date(), running: false))
+            status(connection: connection, startedAt: startedAt, since: store.clock.now(), running: false))
         logger.info("stopped; journal processed", metadata: ["backlog": "\((try? self.backlog()) ?? -1)"])
     }
 
@@ -104,7 +105,7 @@ public final class IngestService: Service, Sendable {
         while !Task.isCancelled {
             do {
                 let outcome = try await store.database.write { db in
-                    try rules.evaluateMissingData(store: self.store, db: db)
+                    try rules.evaluateMissingData(store: self.store, db: db, now: self.store.clock.now())
                 }
                 logger.notice("missing-data check done", metadata: ["opened": "\(outcome.opened.count)"])
             } catch {
@@ -119,13 +120,13 @@ public final class IngestService: Service, Sendable {
     /// back under), instead of on every batch.
     private func reportStatusPeriodically(connection: MQTTConnection, startedAt: Date) async {
         var lastState = connection.state
-        var since = Date()
+        var since = store.clock.now()
         var behind = false
         while !Task.isCancelled {
             let state = connection.state
             if state != lastState {
                 lastState = state
-                since = Date()
+                since = store.clock.now()
             }
             let backlog = (try? self.backlog()) ?? 0
             let nowBehind = backlog > configuration.fallingBehindBacklog
@@ -155,7 +156,7 @@ public final class IngestService: Service, Sendable {
     private func status(connection: MQTTConnection, startedAt: Date, since: Date, running: Bool) -> ServiceStatus {
         let state = running ? connection.state : .idle
         return ServiceStatus(
-            pid: ProcessInfo.processInfo.processIdentifier, startedAt: startedAt, updatedAt: Date(),
+            pid: ProcessInfo.processInfo.processIdentifier, startedAt: startedAt, updatedAt: store.clock.now(),
             broker: "\(configuration.broker.host):\(configuration.broker.port)", connection: state.description,
             connected: state == .connected, connectionSince: since, running: running, fallingBehind: false)
     }

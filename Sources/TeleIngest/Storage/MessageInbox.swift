@@ -39,7 +39,7 @@ public final class MessageInbox: Sendable {
     /// Commits one message (autocommit, cached statement); returns its id. The one write on the
     /// broker's delivery path.
     @discardableResult
-    public func append(topic: String, payload: Data, receivedAt: Date = Date()) throws -> Int64 {
+    public func append(topic: String, payload: Data, receivedAt: Date) throws -> Int64 {
         try queue.writeWithoutTransaction { db in
             try db.cachedStatement(sql: "INSERT INTO message (topic, payload, received_at) VALUES (?, ?, ?)")
                 .execute(arguments: [topic, payload, receivedAt.millisecondsSince1970])

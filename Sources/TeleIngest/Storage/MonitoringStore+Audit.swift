@@ -33,8 +33,9 @@ extension MonitoringStore {
     /// Records a view or an action by `clinician`. Views use this directly; actions are recorded
     /// by the store method that performs them, in the same transaction.
     public func recordAudit(
-        _ action: AuditEntry.Action, by clinician: Clinician, patientID: String?, detail: String, at now: Date = Date()
+        _ action: AuditEntry.Action, by clinician: Clinician, patientID: String?, detail: String, at now: Date? = nil
     ) throws {
+        let now = now ?? clock.now()
         try database.write { db in
             try audit(action, by: clinician, patientID: patientID, detail: detail, at: now, db: db)
         }

@@ -24,7 +24,8 @@ extension MonitoringStore {
     /// Refuses when the device is paired to someone over that time: unpair it first, so a
     /// returned device can never put readings on the previous patient.
     @discardableResult
-    public func pair(serial: String, patientID: String, from: Date = Date()) throws -> Pairing {
+    public func pair(serial: String, patientID: String, from: Date? = nil) throws -> Pairing {
+        let from = from ?? clock.now()
         let operation = "pairing device \(serial) with patient \(patientID)"
         return try database.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM patient WHERE id = ?", arguments: [patientID]) == true
@@ -61,7 +62,8 @@ extension MonitoringStore {
     /// Ends the device's open pairing at `at`; readings measured from then on are not the
     /// previous patient's.
     @discardableResult
-    public func unpair(serial: String, at: Date = Date()) throws -> Pairing {
+    public func unpair(serial: String, at: Date? = nil) throws -> Pairing {
+        let at = at ?? clock.now()
         let operation = "unpairing device \(serial)"
         return try database.write { db in
             guard

@@ -60,8 +60,9 @@ extension MonitoringStore {
     @discardableResult
     public func escalate(
         patientID: String, reason: String, brief: String, hotlineOpen: Bool, by clinician: Clinician,
-        at now: Date = Date()
+        at now: Date? = nil
     ) throws -> Escalation {
+        let now = now ?? clock.now()
         let operation = "escalating patient \(patientID)"
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !reason.isEmpty else { throw StoreError(operation, "a reason is required: why the hotline should look") }
@@ -109,8 +110,9 @@ extension MonitoringStore {
     public func answer(
         escalationID: Int64, decision: Escalation.Decision, medicationChange: String? = nil, comment: String? = nil,
         nextReview: String? = nil, settings: [PersonalSetting] = [], ruleSet: RuleSet?, by clinician: Clinician,
-        at now: Date = Date()
+        at now: Date? = nil
     ) throws -> Escalation {
+        let now = now ?? clock.now()
         let operation = "recording the answer to escalation \(escalationID)"
         guard clinician.role == .cardiologist else {
             throw StoreError(

@@ -65,9 +65,10 @@ extension MonitoringStore {
     /// audit log in the same transaction. A red flag needs a comment; an escalated flag waits for
     /// the cardiologist's answer and cannot be acknowledged.
     @discardableResult
-    public func acknowledge(flagID: Int64, by clinician: Clinician, comment: String?, at now: Date = Date()) throws
+    public func acknowledge(flagID: Int64, by clinician: Clinician, comment: String?, at now: Date? = nil) throws
         -> PatientFlag
     {
+        let now = now ?? clock.now()
         let user = clinician.name
         let operation = "acknowledging flag \(flagID)"
         return try database.write { db in

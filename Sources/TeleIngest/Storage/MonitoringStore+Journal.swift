@@ -33,10 +33,11 @@ extension MonitoringStore {
     /// statement, no explicit transaction. (The running service commits to its `MessageInbox`
     /// instead and moves messages in batches.)
     @discardableResult
-    public func journal(_ source: MessageSource, topic: String, payload: Data, receivedAt: Date = Date()) throws
+    public func journal(_ source: MessageSource, topic: String, payload: Data, receivedAt: Date? = nil) throws
         -> Int64
     {
-        try database.writeWithoutTransaction { db in
+        let receivedAt = receivedAt ?? clock.now()
+        return try database.writeWithoutTransaction { db in
             let statement = try db.cachedStatement(
                 sql: "INSERT INTO journal (source, topic, payload, received_at) VALUES (?, ?, ?, ?)")
             try statement.execute(arguments: [source.rawValue, topic, payload, receivedAt.millisecondsSince1970])
@@ -46,10 +47,11 @@ extension MonitoringStore {
 
     /// Commits many messages to the journal in one transaction (bulk import); returns their ids.
     @discardableResult
-    public func journal(_ source: MessageSource, messages: [(topic: String, payload: Data)], receivedAt: Date = Date())
+    public func journal(_ source: MessageSource, messages: [(topic: String, payload: Data)], receivedAt: Date? = nil)
         throws -> [Int64]
     {
-        try database.write { db in
+        let receivedAt = receivedAt ?? clock.now()
+        return try database.write { db in
             let statement = try db.cachedStatement(
                 sql: "INSERT INTO journal (source, topic, payload, received_at) VALUES (?, ?, ?, ?)")
             return try messages.map { message in

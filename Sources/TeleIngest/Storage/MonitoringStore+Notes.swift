@@ -32,8 +32,9 @@ extension MonitoringStore {
     /// Appends a note to the patient's record, audited in the same transaction.
     @discardableResult
     public func addNote(
-        patientID: String, contact: ContactNote.Contact, text: String, by clinician: Clinician, at now: Date = Date()
+        patientID: String, contact: ContactNote.Contact, text: String, by clinician: Clinician, at now: Date? = nil
     ) throws -> ContactNote {
+        let now = now ?? clock.now()
         let operation = "writing a note for patient \(patientID)"
         let text = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty else { throw StoreError(operation, "the note is empty: write what was said or done") }
@@ -72,9 +73,10 @@ extension MonitoringStore {
 
     /// Marks the patient reviewed for `week`. Marking again is refused and names who did it first.
     @discardableResult
-    public func markReviewed(patientID: String, week: String, by clinician: Clinician, at now: Date = Date()) throws
+    public func markReviewed(patientID: String, week: String, by clinician: Clinician, at now: Date? = nil) throws
         -> WeeklyReview
     {
+        let now = now ?? clock.now()
         let operation = "marking patient \(patientID) reviewed for \(week)"
         return try database.write { db in
             try requirePatient(patientID, operation: operation, db: db)

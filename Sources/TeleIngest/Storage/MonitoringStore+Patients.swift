@@ -15,7 +15,7 @@ public struct Patient: Sendable, Hashable, Codable {
     public var monitoringStart: Date
 
     public init(
-        id: String, name: String, cpr: String? = nil, timeZone: String = "Europe/Copenhagen", createdAt: Date = Date(),
+        id: String, name: String, cpr: String? = nil, timeZone: String = "Europe/Copenhagen", createdAt: Date,
         monitoringStart: Date? = nil
     ) {
         self.id = id
@@ -50,7 +50,7 @@ public enum CPRNumber {
 
 extension MonitoringStore {
     /// Registers a patient. Refuses a duplicate id, a malformed CPR number or an unknown zone.
-    /// `monitoringStart` (default now) starts the measurement plan's daily phase.
+    /// `monitoringStart` (default: now, by the store's clock) starts the measurement plan's daily phase.
     @discardableResult
     public func addPatient(
         id: String, name: String, cpr: String? = nil, timeZone: String = "Europe/Copenhagen",
@@ -69,7 +69,8 @@ extension MonitoringStore {
             throw StoreError(operation, "'\(timeZone)' is not a time zone name (e.g. Europe/Copenhagen)")
         }
         let patient = Patient(
-            id: id, name: name, cpr: normalisedCPR, timeZone: timeZone, monitoringStart: monitoringStart)
+            id: id, name: name, cpr: normalisedCPR, timeZone: timeZone, createdAt: clock.now(),
+            monitoringStart: monitoringStart)
         try database.write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM patient WHERE id = ?", arguments: [id]) == true {
                 throw StoreError(operation, "a patient with this id exists already")

@@ -21,8 +21,9 @@ extension MonitoringStore {
     @discardableResult
     public func addPersonalSetting(
         patientID: String, _ setting: PersonalSetting, reason: String, by clinician: Clinician, ruleSet: RuleSet?,
-        at now: Date = Date()
+        at now: Date? = nil
     ) throws -> PersonalSettingRecord {
+        let now = now ?? clock.now()
         try checkPersonalSetting(patientID: patientID, setting, reason: reason, by: clinician, ruleSet: ruleSet)
         return try database.write { db in
             try insertPersonalSetting(patientID: patientID, setting, reason: reason, by: clinician, at: now, db: db)

@@ -73,7 +73,8 @@ extension MonitoringStore {
 
     /// The service's status with the journal backlog, the last message and the quarantine.
     /// `heartbeat`: the service's interval; a running service silent for three of them is stale.
-    public func serviceReport(now: Date = Date(), heartbeat: TimeInterval = 5) throws -> ServiceReport {
+    public func serviceReport(now: Date? = nil, heartbeat: TimeInterval = 5) throws -> ServiceReport {
+        let now = now ?? clock.now()
         var report = try journalReport(now: now, heartbeat: heartbeat)
         // Messages the service received and has not moved into the journal yet.
         report.journalBacklog += try MessageInbox.count(storePath: path, after: inboxMovedThrough())

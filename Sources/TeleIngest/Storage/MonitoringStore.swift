@@ -13,6 +13,9 @@ public final class MonitoringStore: Sendable {
     public let database: DatabasePool
     /// Where the database file is.
     public let path: String
+    /// "Now" for everything the store stamps or judges by the time when the caller gives no
+    /// instant: arrivals, pairings, acknowledgements, notes, audit entries, the service report.
+    public let clock: WallClock
 
     /// Opens (creating if needed) and migrates the database at `path`.
     ///
@@ -22,12 +25,14 @@ public final class MonitoringStore: Sendable {
     ///   - memoryMapped: read through a memory map (`PRAGMA mmap_size`), for readers that scan a
     ///     lot at once (the console's worklist). Off for the ingest service: mapped pages count
     ///     towards its resident memory.
+    ///   - clock: "now" when a method is given no instant; the system clock unless a test or a
+    ///     demonstration fixes it.
     ///   - backgroundCheckpoints: the caller runs `checkpoint()` regularly (the ingest service),
     ///     so the writer does not checkpoint after a commit, except as a backstop when the WAL
     ///     passes `backstopCheckpointPages`.
     public init(
         path: String, durability: Durability = .normal, busyTimeout: TimeInterval = 5, memoryMapped: Bool = false,
-        backgroundCheckpoints: Bool = false
+        backgroundCheckpoints: Bool = false, clock: WallClock = .system
     ) throws {
         var configuration = Self.connectionConfiguration(
             label: "tele-ingest", durability: durability, busyTimeout: busyTimeout)
@@ -50,6 +55,7 @@ public final class MonitoringStore: Sendable {
             if memoryMapped { try db.execute(sql: "PRAGMA mmap_size = \(Self.memoryMapBytes)") }
         }
         self.path = path
+        self.clock = clock
         try Self.restrictAccess(path: path)
         self.database = try DatabasePool(path: path, configuration: configuration)
         try Schema.migrator.migrate(database)

@@ -1,4 +1,5 @@
 import Foundation
+import TeleIngest
 
 #if canImport(Glibc)
     import Glibc
@@ -6,7 +7,9 @@ import Foundation
 
 /// A child process started with `posix_spawn`, with an empty signal mask and default signal
 /// dispositions. (Foundation's `Process` passes on the spawning thread's blocked signals, so a
-/// broker or service started from a test would ignore SIGTERM.)
+/// broker or service started from a test would ignore SIGTERM.) Its clock is the tests' clock:
+/// `TELE_INGEST_NOW` is set to `TestCohort.clock`'s reading, so no program a test starts
+/// depends on the date the suite runs on.
 final class ChildProcess: @unchecked Sendable {
     // @unchecked: `pid` and `status` are only touched by the owning test, one call at a time.
     private(set) var pid: pid_t = 0
@@ -33,10 +36,19 @@ final class ChildProcess: @unchecked Sendable {
 
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
-        let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        var environment = ProcessInfo.processInfo.environment
+        environment[WallClock.environmentVariable] = Self.clockSetting()
+        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
+        let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard rc == 0 else {
             throw TestSetupError("posix_spawn \(executable) failed: \(String(cString: strerror(rc)))")
         }
+    }
+
+    /// `TELE_INGEST_NOW` for a program started now: the tests' clock, to the second.
+    static func clockSetting() -> String {
+        TestCohort.clock.now().formatted(.iso8601)
     }
 
     var isRunning: Bool {

@@ -85,13 +85,13 @@ enum ConsoleFixture {
     /// A store in `directory` filled through the import pipeline with the rules, at `now`, and
     /// the missing-data check run once.
     static func store(in directory: URL, now: Date = friday) throws -> MonitoringStore {
-        let store = try MonitoringStore(path: directory.appendingPathComponent("console.sqlite").path)
+        let store = try MonitoringStore(
+            path: directory.appendingPathComponent("console.sqlite").path, clock: .fixed(now))
         try register(in: store, now: now)
         var processor = JournalProcessor(
             store: store, decoder: MessageDecoder(profiles: DeviceProfileSet([])), defaultTimeZone: zone)
         let engine = RuleEngine(ruleSet: try ruleSet(), defaultZone: zone)
         processor.rules = engine
-        processor.clock = { now }
         let rows = csv(now: now).split(separator: "\n").dropFirst().enumerated().map {
             (topic: "import/console.csv/line/\($0.offset + 2)", payload: Data($0.element.utf8))
         }

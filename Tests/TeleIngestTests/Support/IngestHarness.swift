@@ -17,8 +17,9 @@ func withIngestService<T>(
     configuration.profilesDirectory = Paths.deviceProfiles.path
     configuration.session.clientID = "ingest-\(UInt32.random(in: 0...UInt32.max))"
     configuration.rules.file = Paths.packageRoot.appendingPathComponent("rules/heart-failure.yaml").path
+    configuration.clock = TestCohort.clock
     configure(&configuration)
-    let store = try MonitoringStore(path: configuration.databasePath)
+    let store = try MonitoringStore(path: configuration.databasePath, clock: configuration.clock)
     try TestCohort.register(in: store)
     try prepare(store)
     let logger = Logger(label: "tele-ingest-test")

@@ -62,7 +62,7 @@ func withRegisteredService<T>(
     _ body: (MonitoringStore, ServiceProcess) async throws -> T
 ) async throws -> T {
     let database = directory.appendingPathComponent(name)
-    let store = try MonitoringStore(path: database.path)
+    let store = try MonitoringStore(path: database.path, clock: TestCohort.clock)
     try TestCohort.register(in: store)
     let service = ServiceProcess(broker: broker, database: database, directory: directory)
     try service.start()
