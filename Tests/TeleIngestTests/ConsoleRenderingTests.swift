@@ -1,25 +1,33 @@
-@testable import ConsoleScreens
 import FollowUp
 import Foundation
 import TerminalUI
 import Testing
 
+@testable import ConsoleScreens
 @testable import TeleIngest
 
 /// What the console draws, as text, compared with the screens in `Fixtures/screens/`. A change
-/// to a screen shows up here as a diff to review; `RECORD_SCREENS=1 swift test` rewrites them.
+/// to a screen shows up here as a diff to review; `RECORD_SCREENS=1 swift test` rewrites the
+/// screens that differ and fails for each one it rewrote, so a recording run never passes by
+/// comparing a screen with itself: review the diff, then run again without it.
 @Suite struct ConsoleRenderingTests {
     static let sizes = [(80, 24), (132, 43)]
 
     func compare(_ buffer: ScreenBuffer, _ name: String) throws {
         let file = Paths.fixtures.appendingPathComponent("screens/\(name).txt")
         let text = buffer.text + "\n"
+        #expect(buffer.text.split(separator: "\n", omittingEmptySubsequences: false).count == buffer.height)
+        let expected = try? String(contentsOf: file, encoding: .utf8)
+        guard text != expected else { return }
         if ProcessInfo.processInfo.environment["RECORD_SCREENS"] == "1" {
             try text.write(to: file, atomically: true, encoding: .utf8)
+            Issue.record(
+                "screen \(name) was recorded anew in \(file.path): review the diff, then run without RECORD_SCREENS")
+        } else if expected == nil {
+            Issue.record("no recorded screen \(file.path); record it with RECORD_SCREENS=1 and review it")
+        } else {
+            Issue.record("screen \(name) differs from \(file.path); got:\n\(text)")
         }
-        let expected = try String(contentsOf: file, encoding: .utf8)
-        #expect(text == expected, "screen \(name) differs; got:\n\(text)")
-        #expect(buffer.text.split(separator: "\n", omittingEmptySubsequences: false).count == buffer.height)
     }
 
     @Test("the worklist at 80×24 and 132×43", arguments: sizes)

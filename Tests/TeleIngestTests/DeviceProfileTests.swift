@@ -5,12 +5,21 @@ import Vitals
 @testable import TeleIngest
 
 @Suite struct DeviceProfileTests {
-    static let shipped: [String] =
-        (try? FileManager.default.contentsOfDirectory(atPath: Paths.deviceProfiles.path))?
-        .filter { $0.hasSuffix(".yaml") }.sorted() ?? []
+    /// The profile files in `device-profiles/`. A folder that cannot be listed, or holds no
+    /// profile, becomes one case named after the problem, which fails: never zero cases.
+    static let shipped: [String] = {
+        let folder = Paths.deviceProfiles.path
+        do {
+            let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".yaml") }
+            return files.isEmpty ? ["no .yaml file in \(folder)"] : files.sorted()
+        } catch {
+            return ["cannot list \(folder): \(error)"]
+        }
+    }()
 
     @Test("every shipped profile loads and its samples give the readings they promise", arguments: shipped)
     func samples(file: String) throws {
+        try #require(file.hasSuffix(".yaml"), "\(file)")
         let profile = try DeviceProfile.load(from: Paths.deviceProfiles.appendingPathComponent(file))
         #expect(!profile.samples.isEmpty, "a profile must ship sample payloads")
         let set = try TestCohort.profiles()

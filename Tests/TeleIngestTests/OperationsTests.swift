@@ -81,10 +81,20 @@ import Testing
             try handle.seek(toOffset: size / 2)
             try handle.write(contentsOf: Data(repeating: 0xA5, count: 4096))
             try handle.close()
-            let damaged = try? MonitoringStore.verify(path: path)
-            #expect(damaged?.isUsable != true)
-            #expect(throws: StoreError.self) {
+            // SQLite either reads the damaged file and lists what is wrong, or refuses to read it
+            // as corrupt; anything else (a failing query, a missing table) is not this refusal.
+            do {
+                let damaged = try MonitoringStore.verify(path: path)
+                #expect(!damaged.isUsable)
+                #expect(damaged.integrity != "ok" && !damaged.integrity.isEmpty, "\(damaged)")
+            } catch let error as StoreError {
+                #expect("\(error)".contains("not a readable SQLite database"), "\(error)")
+                #expect("\(error)".contains("malformed") || "\(error)".contains("corrupt"), "\(error)")
+            }
+            #expect {
                 try MonitoringStore.verify(path: directory.appendingPathComponent("none").path)
+            } throws: { error in
+                "\(error)".contains("no such file")
             }
         }
     }

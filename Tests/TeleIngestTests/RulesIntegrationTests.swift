@@ -92,12 +92,16 @@ import Vitals
         }
     }
 
-    @Test("importing a month with a 3-day 2.5 kg gain gives exactly one open red weight flag that explains it")
+    @Test(
+        "importing a month with a 3-day 2.5 kg gain gives exactly one open red weight flag that explains it, overdue after a working day"
+    )
     func importedGain() async throws {
         try await withTemporaryDirectory { directory in
             let db = directory.appendingPathComponent("import.sqlite").path
-            func run(_ arguments: [String]) throws -> String {
-                let (status, output) = try teleIngest(arguments + ["--db", db], in: directory)
+            // Imported on Tuesday 1 December 2026 at 09:00 in Copenhagen.
+            let importedAt = TestCohort.now
+            func run(_ arguments: [String], at now: Date = importedAt) throws -> String {
+                let (status, output) = try teleIngest(arguments + ["--db", db], in: directory, now: now)
                 #expect(status == 0, "\(arguments.joined(separator: " ")):\n\(output)")
                 return output
             }
@@ -113,9 +117,13 @@ import Vitals
                 to: csv, atomically: true, encoding: .utf8)
             #expect(try run(["import", csv.path]).contains("30 stored"))
             // The import runs from the package root in tests, where rules/heart-failure.yaml is the default.
-            let output = try run(["flags", "--patient", "P-0001", "--state", "open", "--json"])
             struct Row: Decodable { var flag: PatientFlag; var overdue: Bool }
-            let flags = try JSONDecoder.iso8601.decode([Row].self, from: Data(output.utf8)).map(\.flag)
+            func openFlags(at now: Date) throws -> [Row] {
+                let output = try run(["flags", "--patient", "P-0001", "--state", "open", "--json"], at: now)
+                return try JSONDecoder.iso8601.decode([Row].self, from: Data(output.utf8))
+            }
+            let rows = try openFlags(at: importedAt)
+            let flags = rows.map(\.flag)
             let red = flags.filter { $0.severity == .red && $0.measurement == .weight }
             #expect(red.count == 1)
             #expect(red.first?.ruleID == "weight-gain-3d")
@@ -123,6 +131,17 @@ import Vitals
                 red.first?.explanation
                     == "weight +2.5 kg in 3 days: 80.0 kg (27 Oct) → 82.5 kg (30 Oct); red above +2.0 kg in 3 days")
             #expect(red.first?.readingIDs.count == 2)
+            let openedAt = try #require(red.first?.openedAt)
+            #expect(abs(openedAt.timeIntervalSince(importedAt)) < 60, "opened at \(openedAt), by the import's clock")
+            // Red is overdue after one working day unacknowledged: not yet on Wednesday morning,
+            // overdue on Thursday morning (docs/RULES.md; rules.overdue.redWorkingDays).
+            #expect(rows.allSatisfy { !$0.overdue }, "nothing is overdue the moment it opens")
+            let wednesday = try Date("2026-12-02T09:00:00+01:00", strategy: .iso8601)
+            let thursday = try Date("2026-12-03T09:00:00+01:00", strategy: .iso8601)
+            #expect(try openFlags(at: wednesday).first { $0.flag.id == red.first?.id }?.overdue == false)
+            let late = try openFlags(at: thursday)
+            #expect(late.first { $0.flag.id == red.first?.id }?.overdue == true)
+            #expect(late.count == rows.count)
         }
     }
 

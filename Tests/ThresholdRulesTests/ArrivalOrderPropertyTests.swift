@@ -27,7 +27,8 @@ import Vitals
 
     /// Feeds the readings day by day in `order`, re-evaluating from the earliest new day, as the
     /// ingest service does (recheck, then settle); returns the open flags as (rule, severity).
-    static func flags(_ readings: [Observation], arrivingBy order: [LocalDay]) -> Set<String> {
+    static func flags(_ patient: Patient, arrivingBy order: [LocalDay]) -> Set<String> {
+        let readings = patient.readings
         var book = FlagBook()
         var seen: [Observation] = []
         for day in order {
@@ -35,18 +36,28 @@ import Vitals
             seen += arriving
             let latest = seen.map { LocalDay($0.measuredAt, in: copenhagen) }.max()!
             let days = Set(seen.map { LocalDay($0.measuredAt, in: copenhagen) }).filter { $0 >= day && $0 <= latest }
-            for decision in evaluator.evaluate(seen, context: plainContext, days: Array(days)) { book.apply(decision) }
+            for decision in evaluator.evaluate(seen, context: patient.context, days: Array(days)) {
+                book.apply(decision)
+            }
             book.settle()
         }
         return Set(book.open.values.map { "\($0.ruleID):\($0.severity.rawValue)" })
     }
 
-    /// Four weeks of a patient with noise, a decompensation and blood pressure that dips.
-    static func cohortPatient(seed: UInt64) -> [Observation] {
+    /// A generated patient: readings and the personal settings they are judged with.
+    struct Patient {
+        var readings: [Observation]
+        var context: PatientContext
+    }
+
+    /// Four weeks of a patient with noise, a decompensation and blood pressure that dips, with
+    /// a dry weight a little under the first weight, so the dry-weight rule has work to do.
+    static func cohortPatient(seed: UInt64) -> Patient {
         var generator = Generator(state: seed)
         var readings: [Observation] = []
         let start = local("2026-10-01 07:00")
         var weight = Double.random(in: 70...95, using: &generator)
+        let dryWeight = (weight - Double.random(in: 0...1, using: &generator)).rounded()
         for day in 0..<28 where Double.random(in: 0...1, using: &generator) > 0.2 {
             let instant = start.addingTimeInterval(
                 Double(day) * 86_400 + Double.random(in: 0...3600, using: &generator))
@@ -65,19 +76,46 @@ import Vitals
                     id: Int64(readings.count + 1), kind: .pulse, value: pulse,
                     measuredAt: instant.addingTimeInterval(600)))
         }
-        return readings
+        let context = PatientContext(
+            timeZone: copenhagen, monitoringStart: local("2026-09-01 00:00"),
+            settings: [PersonalSetting(.dryWeight(dryWeight), validFrom: local("2026-09-01 00:00"))])
+        return Patient(readings: readings, context: context)
     }
 
-    @Test("the same readings arriving day by day in any order give the same flags", arguments: 1...40)
+    static let seeds = 1...40
+
+    @Test("the same readings arriving day by day in any order give the same flags", arguments: seeds)
     func anyOrder(seed: Int) {
-        let readings = Self.cohortPatient(seed: UInt64(seed))
-        let days = Set(readings.map { LocalDay($0.measuredAt, in: copenhagen) }).sorted()
-        let inOrder = Self.flags(readings, arrivingBy: days)
+        let patient = Self.cohortPatient(seed: UInt64(seed))
+        let days = Set(patient.readings.map { LocalDay($0.measuredAt, in: copenhagen) }).sorted()
+        let inOrder = Self.flags(patient, arrivingBy: days)
         var generator = Generator(state: UInt64(seed) &* 7919)
         for _ in 0..<10 {
             let shuffled = days.shuffled(using: &generator)
             #expect(
-                Self.flags(readings, arrivingBy: shuffled) == inOrder, "seed \(seed), order \(shuffled.map(\.short))")
+                Self.flags(patient, arrivingBy: shuffled) == inOrder, "seed \(seed), order \(shuffled.map(\.short))")
         }
+    }
+
+    /// Without this, an evaluator that never raises anything would pass the property above.
+    @Test("the generated patients leave flags of every rule in the set open, some red, most patients flagged")
+    func cohortExercisesEveryRule() {
+        var ruleIDs: Set<String> = []
+        var severities: Set<String> = []
+        var flaggedPatients = 0
+        for seed in Self.seeds {
+            let patient = Self.cohortPatient(seed: UInt64(seed))
+            let days = Set(patient.readings.map { LocalDay($0.measuredAt, in: copenhagen) }).sorted()
+            let open = Self.flags(patient, arrivingBy: days)
+            if !open.isEmpty { flaggedPatients += 1 }
+            for flag in open {
+                let parts = flag.split(separator: ":")
+                ruleIDs.insert(String(parts[0]))
+                severities.insert(String(parts[1]))
+            }
+        }
+        #expect(ruleIDs == Set(Self.evaluator.ruleSet.rules.map(\.id)))
+        #expect(severities == ["red", "yellow"])
+        #expect(flaggedPatients > Self.seeds.count / 2)
     }
 }

@@ -15,7 +15,8 @@ final class ChildProcess: @unchecked Sendable {
     private(set) var pid: pid_t = 0
     private var status: Int32?
 
-    init(executable: String, arguments: [String], output: String) throws {
+    /// `now`: the program's `TELE_INGEST_NOW` instead of the tests' clock.
+    init(executable: String, arguments: [String], output: String, now: Date? = nil) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -37,7 +38,7 @@ final class ChildProcess: @unchecked Sendable {
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var environment = ProcessInfo.processInfo.environment
-        environment[WallClock.environmentVariable] = Self.clockSetting()
+        environment[WallClock.environmentVariable] = now?.formatted(.iso8601) ?? Self.clockSetting()
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { envp.forEach { free($0) } }
         let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
