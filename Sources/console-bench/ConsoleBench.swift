@@ -20,7 +20,8 @@ struct ConsoleBench: ParsableCommand {
     var store = "run/console-bench/console-bench.sqlite"
     @Option(help: "Simulated patients when building the store.") var patients = 10_000
     @Option(help: "Days of readings, ending today, when building the store.") var days = 365
-    @Option(help: "Rule file.") var rules = "rules/heart-failure.yaml"
+    @Option(help: "Rule file (default: the shipped rule set).") var rules = ShippedFiles.current.path(
+        ShippedFiles.ruleFile)
     @Option(help: "Repetitions of the worklist.") var repetitions = 11
     @Option(help: "Patients opened for the patient view.") var views = 101
     @Flag(help: "Print one Markdown table row per figure.") var markdown = false

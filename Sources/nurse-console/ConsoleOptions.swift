@@ -19,10 +19,18 @@ struct ConsoleOptions: ParsableArguments {
     @Option(help: "nurse or cardiologist (with --user).")
     var role: Clinician.Role?
 
+    @Option(
+        help: """
+            Rule file (overrides rules.file; default: the shipped rule set). 'none' runs without \
+            rules: no limits, no titles, missing data triaged as yellow.
+            """)
+    var rules: String?
+
     func configuration() throws -> ConsoleConfiguration {
         var configuration =
             try config.map { try ConsoleConfiguration.load(file: URL(fileURLWithPath: $0)) } ?? ConsoleConfiguration()
         if let db { configuration.ingest.databasePath = db }
+        if let rules { configuration.ingest.rules.file = rules == "none" ? nil : rules }
         configuration.ingest.clock = try WallClock.fromEnvironment()
         return configuration
     }
@@ -52,12 +60,10 @@ struct ConsoleOptions: ParsableArguments {
         guard FileManager.default.fileExists(atPath: path) else {
             throw FollowUpError("no database at \(path): give --db, or start tele-ingest first")
         }
-        var ruleSet: RuleSet?
-        if let file = configuration.ingest.rules.file {
-            if config != nil || FileManager.default.fileExists(atPath: file) {
-                ruleSet = try RuleFile.load(from: URL(fileURLWithPath: file))
-            }
-        }
+        // The worklist triages by the rules' severities and shows their limits and titles:
+        // without a rule set it would mislead, so a missing rule file stops the console unless
+        // it was told `--rules none`.
+        let ruleSet = try configuration.ingest.rules.file.map { try RuleFile.load(from: URL(fileURLWithPath: $0)) }
         return FollowUpSession(
             store: try MonitoringStore(
                 path: path, durability: configuration.ingest.durability, memoryMapped: true,

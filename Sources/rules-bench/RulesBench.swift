@@ -14,7 +14,8 @@ struct RulesBench: ParsableCommand {
         subcommands: [Detection.self, Throughput.self])
 
     struct CohortOptions: ParsableArguments {
-        @Option(help: "Rule file.") var rules = "rules/heart-failure.yaml"
+        @Option(help: "Rule file (default: the shipped rule set).") var rules = ShippedFiles.current.path(
+            ShippedFiles.ruleFile)
         @Option(help: "Simulated patients.") var patients = 1000
         @Option(help: "Days of follow-up.") var days = 365
         @Option(help: "Seed of the simulated cohort.") var seed: UInt64 = 1

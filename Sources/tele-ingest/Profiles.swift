@@ -9,7 +9,8 @@ struct Profiles: ParsableCommand {
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate every profile in a folder and run its sample payloads.")
-        @Argument(help: "Folder of device profiles.") var directory = "device-profiles"
+        @Argument(help: "Folder of device profiles (default: the shipped ones).")
+        var directory = ShippedFiles.current.path(ShippedFiles.profilesFolder)
 
         func run() throws {
             let profiles = try DeviceProfileSet.load(directory: URL(fileURLWithPath: directory))

@@ -27,7 +27,7 @@ struct RulesCommand: ParsableCommand {
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate a rule file (errors name the line and field).")
-        @Argument(help: "Rule file (default: the configuration's rules.file, rules/heart-failure.yaml).") var file:
+        @Argument(help: "Rule file (default: the configuration's rules.file, else the shipped rule set).") var file:
             String?
         @OptionGroup var store: StoreOptions
 

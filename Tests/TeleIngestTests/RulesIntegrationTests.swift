@@ -116,7 +116,7 @@ import Vitals
             try ([ImportRowDecoder.header] + Self.monthWithGain()).joined(separator: "\n").write(
                 to: csv, atomically: true, encoding: .utf8)
             #expect(try run(["import", csv.path]).contains("30 stored"))
-            // The import runs from the package root in tests, where rules/heart-failure.yaml is the default.
+            // The import runs in the temporary folder: the shipped rule set is found from the binary.
             struct Row: Decodable { var flag: PatientFlag; var overdue: Bool }
             func openFlags(at now: Date) throws -> [Row] {
                 let output = try run(["flags", "--patient", "P-0001", "--state", "open", "--json"], at: now)

@@ -7,7 +7,8 @@ public struct IngestConfiguration: Sendable {
     public var session = SessionOptions(clientID: "tele-ingest", topicFilters: ["telekit/#", "omh/#", "phd/#"])
     public var databasePath = "tele-ingest.sqlite"
     public var durability = Durability.normal
-    public var profilesDirectory = "device-profiles"
+    /// The device profiles; the shipped ones (`ShippedFiles`) unless the file says otherwise.
+    public var profilesDirectory = ShippedFiles.current.path(ShippedFiles.profilesFolder)
     /// Journal entries decoded and stored per transaction.
     public var batchSize = 2000
     /// How often the service writes its status for `tele-ingest status`, in seconds.
@@ -32,8 +33,9 @@ public struct IngestConfiguration: Sendable {
 
     /// Where the rules come from and how often the clock-driven ones run.
     public struct RuleOptions: Sendable, Hashable {
-        /// The rule file (YAML); `nil` turns the rules off.
-        public var file: String? = "rules/heart-failure.yaml"
+        /// The rule file (YAML); `nil` turns the rules off. The shipped rule set (`ShippedFiles`)
+        /// unless the file says otherwise.
+        public var file: String? = ShippedFiles.current.path(ShippedFiles.ruleFile)
         /// Minutes between missing-data checks inside `tele-ingest run`.
         public var missingDataCheckMinutes = 60.0
         /// Working days before an unacknowledged red / yellow flag counts as overdue.

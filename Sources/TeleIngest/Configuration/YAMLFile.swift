@@ -5,14 +5,29 @@ import Yams
 /// that names the file, the field and the expectation (with the line for syntax errors).
 package enum YAMLFile {
     package static func decode<T: Decodable>(_ type: T.Type, from url: URL) throws(ConfigurationError) -> T {
-        let text: String
-        do {
-            text = try String(contentsOf: url, encoding: .utf8)
-        } catch {
+        try decode(type, from: try text(of: url), file: url.path)
+    }
+
+    /// The file's text. A missing file is reported as missing (for a shipped default, with where
+    /// it was looked for; `setting` names it), an unreadable one as unreadable, and only a file
+    /// that is there and readable but not UTF-8 as "not UTF-8 text".
+    package static func text(of url: URL, setting: String = "file") throws(ConfigurationError) -> String {
+        let path = url.path
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw ConfigurationError(
-                file: url.path, field: "", expected: "cannot be read as UTF-8 text (\(error.localizedDescription))")
+                file: path, field: "", expected: ShippedFiles.current.missing(path, setting: setting))
         }
-        return try decode(type, from: text, file: url.path)
+        guard !isFolder.boolValue else {
+            throw ConfigurationError(file: path, field: "", expected: "is a folder; expected a YAML file")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(file: path, field: "", expected: "cannot be read (check its permissions)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError(file: path, field: "", expected: "is not UTF-8 text; save it as UTF-8")
+        }
+        return text
     }
 
     package static func decode<T: Decodable>(_ type: T.Type, from text: String, file: String) throws(ConfigurationError)

@@ -14,6 +14,14 @@ public struct DeviceProfileSet: Sendable {
     /// profile with errors, or two profiles with the same id; all problems are reported at once.
     public static func load(directory: URL) throws(ConfigurationErrors) -> DeviceProfileSet {
         let names: [String]
+        guard FileManager.default.fileExists(atPath: directory.path) else {
+            throw ConfigurationErrors([
+                ConfigurationError(
+                    file: directory.path, field: "",
+                    expected: ShippedFiles.current.missing(directory.path, setting: "device profiles folder (profiles)")
+                )
+            ])
+        }
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         } catch {

@@ -28,11 +28,9 @@ public enum RuleFile {
     public static func load(from url: URL) throws(ConfigurationErrors) -> RuleSet {
         let text: String
         do {
-            text = try String(contentsOf: url, encoding: .utf8)
+            text = try YAMLFile.text(of: url, setting: "rule file (rules.file)")
         } catch {
-            throw ConfigurationErrors([
-                ConfigurationError(file: url.path, field: "", expected: "cannot be read as UTF-8 text")
-            ])
+            throw ConfigurationErrors([error])
         }
         return try load(yaml: text, file: url.path)
     }

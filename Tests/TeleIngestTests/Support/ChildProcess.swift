@@ -15,14 +15,18 @@ final class ChildProcess: @unchecked Sendable {
     private(set) var pid: pid_t = 0
     private var status: Int32?
 
-    /// `now`: the program's `TELE_INGEST_NOW` instead of the tests' clock.
-    init(executable: String, arguments: [String], output: String, now: Date? = nil) throws {
+    /// `now`: the program's `TELE_INGEST_NOW` instead of the tests' clock. `folder`: the
+    /// program's current folder (the test process's when `nil`).
+    init(executable: String, arguments: [String], output: String, now: Date? = nil, folder: String? = nil) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        if let folder {
+            guard Self.addChdir(&actions, folder) == 0 else { throw TestSetupError("cannot start in \(folder)") }
+        }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -46,6 +50,22 @@ final class ChildProcess: @unchecked Sendable {
             throw TestSetupError("posix_spawn \(executable) failed: \(String(cString: strerror(rc)))")
         }
     }
+
+    /// glibc's `posix_spawn_file_actions_addchdir_np` (2.29+), which Swift's Glibc module does
+    /// not export: looked up by name.
+    private static let addChdir:
+        @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) ->
+            Int32 = {
+                guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np")
+                else {
+                    fatalError("glibc without posix_spawn_file_actions_addchdir_np")
+                }
+                return unsafeBitCast(
+                    symbol,
+                    to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) ->
+                        Int32)
+                        .self)
+            }()
 
     /// `TELE_INGEST_NOW` for a program started now: the tests' clock, to the second.
     static func clockSetting() -> String {
