@@ -4,6 +4,10 @@ import Testing
 
 @testable import TeleIngest
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The shipped rule set and device profiles are found from where the binary is, not from the
 /// folder it is started in; a missing one is reported as missing, with where it was looked for.
 @Suite struct ShippedFilesTests {
@@ -12,7 +16,7 @@ import Testing
         let bin = root.appendingPathComponent("bin")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
         let binary = bin.appendingPathComponent("tele-ingest")
-        try FileManager.default.copyItem(at: try Paths.teleIngestExecutable, to: binary)
+        try copyExecutable(try Paths.teleIngestExecutable, to: binary)
         if withShare {
             let share = root.appendingPathComponent("share/tele-ingest")
             try FileManager.default.createDirectory(
@@ -24,6 +28,17 @@ import Testing
                 at: Paths.deviceProfiles, to: share.appendingPathComponent(ShippedFiles.profilesFolder))
         }
         return binary
+    }
+
+    /// Copies a program through a descriptor closed on exec: a program another test starts
+    /// meanwhile must not inherit it, or this copy could never be run ("Text file busy").
+    static func copyExecutable(_ source: URL, to destination: URL) throws {
+        let data = try Data(contentsOf: source)
+        let descriptor = open(destination.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o755)
+        guard descriptor >= 0 else { throw TestSetupError("cannot create \(destination.path)") }
+        defer { close(descriptor) }
+        let written = data.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == data.count else { throw TestSetupError("short write to \(destination.path)") }
     }
 
     static func run(_ binary: URL, _ arguments: [String], in folder: URL) throws -> (status: Int32, output: String) {

@@ -45,8 +45,16 @@ final class ChildProcess: @unchecked Sendable {
         environment[WallClock.environmentVariable] = now?.formatted(.iso8601) ?? Self.clockSetting()
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { envp.forEach { free($0) } }
-        let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        // A program a test has just copied may still be open for writing in a child that another
+        // test is starting at that moment (the descriptor is inherited until its exec): the exec
+        // then fails with ETXTBSY for a moment.
+        var rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        for _ in 0..<100 where rc == ETXTBSY {
+            usleep(20_000)
+            rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        }
         guard rc == 0 else {
+            pid = 0
             throw TestSetupError("posix_spawn \(executable) failed: \(String(cString: strerror(rc)))")
         }
     }
@@ -100,7 +108,8 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     deinit {
-        if status == nil {
+        // pid 0 (the spawn failed) would signal the whole process group, test runner included.
+        if status == nil, pid > 0 {
             kill(pid, SIGKILL)
             wait()
         }
