@@ -68,4 +68,12 @@ public struct Rejection: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "\(reason.rawValue): \(message)" }
+
+    /// The message without what the input held, for output that may end up in a log (a
+    /// terminal captured by cron, a CI job): quoted values become `'…'` and CPR-shaped numbers
+    /// are masked. The full message stays in the quarantine, where access is audited.
+    public var messageWithoutValues: String {
+        message.replacing(#/'[^']*'/#, with: "'…'")
+            .replacing(#/\b(\d{6})-?\d{4}\b/#) { match in "\(match.output.1)-****" }
+    }
 }
