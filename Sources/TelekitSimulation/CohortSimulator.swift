@@ -43,6 +43,18 @@ public struct CohortSimulator: Sendable {
     public var zone: TimeZone
     /// Decompensations per patient-year.
     public var episodeRate = 0.5
+    /// How often the patients measure after the first fortnight.
+    public var habit = MeasurementHabit.oneToThreeTimesAWeek
+
+    /// How often a cohort measures. Both habits measure daily for the first 14 days and miss
+    /// about a fifth of the days they meant to measure (more at weekends and on holidays).
+    public enum MeasurementHabit: String, Sendable, Hashable, CaseIterable {
+        /// Then 1, 2 or 3 days a week, chosen per patient: the Danish TeleHjerte plan after the
+        /// first fortnight (docs/SIMULATOR.md).
+        case oneToThreeTimesAWeek = "weekly"
+        /// Every day throughout, as in the trials behind the rules of thumb (BEAT-HF, Tele-HF).
+        case daily
+    }
 
     public init(
         seed: UInt64, patients: Int, days: Int, start: Date, zone: TimeZone = TimeZone(identifier: "Europe/Copenhagen")!
@@ -96,7 +108,8 @@ public struct CohortSimulator: Sendable {
             let weekend =
                 parts.weekday == 1 || parts.weekday == 7
                 || DanishHolidays.contains(year: parts.year!, month: parts.month!, day: parts.day!)
-            let planned = offset < 14 || Double.random(in: 0..<1, using: &random) < Double(timesPerWeek) / 7
+            let planned =
+                offset < 14 || habit == .daily || Double.random(in: 0..<1, using: &random) < Double(timesPerWeek) / 7
             let missed = Double.random(in: 0..<1, using: &random) < (weekend ? 0.3 : 0.18)
             guard planned, !missed else { continue }
             let morning = midnight.addingTimeInterval(Double.random(in: 6.5...9.5, using: &random) * 3600)

@@ -31,109 +31,37 @@ struct RulesBench: ParsableCommand {
     struct Detection: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
-                "Runs the rule set live, day by day, over a simulated cohort; a nurse closes open flags every Friday.")
+                "Runs the rule set live, day by day, over simulated cohorts; a nurse closes open flags every Friday.",
+            discussion: """
+                Prints, per rule and for the clinical rules together: episodes caught at least 3 days
+                before their end (all, with a weight ramp, with only pulse and pressure changing),
+                the median lead time, flags per patient-year outside every episode, and the share
+                of patients on the week's worklist. Missing-data rules are counted apart, as
+                adherence. By default both cohorts: 1-3 measurements a week after the first
+                fortnight, and daily throughout (docs/SIMULATOR.md, docs/RULES.md).
+                """)
         @OptionGroup var cohort: CohortOptions
-        @Flag(help: "Print a Markdown table.") var markdown = false
+        @Option(help: "weekly, daily or both.") var habit = "both"
+        @Flag(help: "Print Markdown tables.") var markdown = false
 
         func run() throws {
             let ruleSet = try cohort.ruleSet()
-            let evaluator = RuleEvaluator(ruleSet: ruleSet)
-            let zone = cohort.simulator.zone
-            var opened: [String: [(patient: Int, at: Date)]] = [:]
-            var episodes: [(patient: Int, episode: Episode)] = []
-            for index in 0..<cohort.patients {
-                let patient = cohort.simulator.patient(index)
-                episodes += patient.episodes.map { (index, $0) }
-                // As if the cardiologist set the dry weight when monitoring began.
-                let context = PatientContext(
-                    timeZone: zone, monitoringStart: patient.monitoringStart,
-                    settings: [
-                        PersonalSetting(
-                            .dryWeight((patient.dryWeight * 10).rounded() / 10), validFrom: patient.monitoringStart)
-                    ])
-                let observations = patient.readings.enumerated().map { offset, reading in
-                    Observation(
-                        id: Int64(offset + 1), kind: reading.kind, value: reading.value, measuredAt: reading.measuredAt)
+            let habits: [CohortSimulator.MeasurementHabit]
+            switch habit {
+            case "both": habits = CohortSimulator.MeasurementHabit.allCases
+            default:
+                guard let one = CohortSimulator.MeasurementHabit(rawValue: habit) else {
+                    throw ValidationError("--habit expects weekly, daily or both, found '\(habit)'")
                 }
-                var book = FlagBook()
-                var seen = 0
-                var window = 0
-                let firstDay = LocalDay(patient.monitoringStart, in: zone)
-                for dayNumber in 0..<cohort.days {
-                    let day = firstDay.adding(days: dayNumber)
-                    while seen < observations.count, LocalDay(observations[seen].measuredAt, in: zone) <= day {
-                        seen += 1
-                    }
-                    while window < seen, LocalDay(observations[window].measuredAt, in: zone) < day.adding(days: -60) {
-                        window += 1
-                    }
-                    let recent = Array(observations[window..<seen])
-                    let evening = Date(timeIntervalSince1970: Double(day.number) * 86_400 + 17 * 3600)
-                    let decisions =
-                        evaluator.evaluate(recent, context: context, days: [day])
-                        + evaluator.evaluateMissing(recent, context: context, now: evening)
-                    for decision in decisions where book.apply(decision) == .opened {
-                        opened[decision.ruleID, default: []].append((index, evening))
-                    }
-                    book.settle()
-                    if (day.number + 3) % 7 == 4 {  // Friday: the weekly review closes what is open
-                        for rule in Array(book.open.keys) { book.close(ruleID: rule) }
-                    }
-                }
+                habits = [one]
             }
-            let patientYears = Double(cohort.patients * cohort.days) / 365
-            var rows: [[String]] = []
-            for rule in ruleSet.rules {
-                let flags = opened[rule.id] ?? []
-                var caught = 0
-                var lead: [Double] = []
-                for (patient, episode) in episodes {
-                    let during = flags.filter {
-                        $0.patient == patient && $0.at >= episode.start && $0.at <= episode.end
-                    }
-                    if let first = during.map(\.at).min() {
-                        caught += 1
-                        lead.append(episode.end.timeIntervalSince(first) / 86_400)
-                    }
-                }
-                let weightEpisodes = episodes.filter { $0.episode.weightGain > 0 }
-                let caughtWithWeight = weightEpisodes.filter { patient, episode in
-                    flags.contains { $0.patient == patient && $0.at >= episode.start && $0.at <= episode.end }
-                }.count
-                let outside = flags.filter { flag in
-                    !episodes.contains {
-                        $0.patient == flag.patient && flag.at >= $0.episode.start
-                            && flag.at <= $0.episode.end.addingTimeInterval(3 * 86_400)
-                    }
-                }.count
-                let median = lead.isEmpty ? "-" : String(format: "%.1f", lead.sorted()[lead.count / 2])
-                rows.append([
-                    rule.id, String(format: "%.0f %%", 100 * Double(caught) / Double(max(episodes.count, 1))),
-                    String(format: "%.0f %%", 100 * Double(caughtWithWeight) / Double(max(weightEpisodes.count, 1))),
-                    median,
-                    String(format: "%.2f", Double(outside) / patientYears),
-                ])
-            }
-            let header = [
-                "rule", "episodes caught", "of episodes with weight gain", "median days before episode end",
-                "other flags per patient-year",
-            ]
-            print(
-                "\(ruleSet.label); \(cohort.patients) simulated patients × \(cohort.days) days (seed \(cohort.seed)); \(episodes.count) episodes, \(episodes.filter { $0.episode.weightGain > 0 }.count) with weight gain"
-            )
-            if markdown {
-                print("| " + header.joined(separator: " | ") + " |")
-                print("|" + String(repeating: " --- |", count: header.count))
-                for row in rows { print("| " + row.joined(separator: " | ") + " |") }
-            } else {
-                let widths = header.indices.map { column in
-                    ([header[column]] + rows.map { $0[column] }).map(\.count).max()!
-                }
-                for row in [header] + rows {
-                    print(
-                        row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(
-                            separator: "  "))
-                }
+            for habit in habits {
+                var simulator = cohort.simulator
+                simulator.habit = habit
+                let burden = AlertBurden.measure(ruleSet: ruleSet, simulator: simulator)
+                print(burden.title(ruleSet: ruleSet, seed: cohort.seed))
+                print(markdown ? burden.markdown() : burden.text())
+                print()
             }
         }
     }

@@ -34,12 +34,16 @@ import Vitals
         return rows
     }
 
-    @Test("the shipped rule file loads, every rule cites a source")
+    static let personalRuleFile = Paths.packageRoot.appendingPathComponent("rules/heart-failure-personal.yaml")
+
+    @Test("the shipped rule files load, every rule cites a source, and between them every rule kind is used")
     func shippedRuleFile() throws {
         let ruleSet = try RuleFile.load(from: Self.ruleFile)
+        let personal = try RuleFile.load(from: Self.personalRuleFile)
         #expect(ruleSet.version >= 1)
-        #expect(Set(ruleSet.rules.map(\.kind)) == Set(RuleKind.allCases))
-        #expect(ruleSet.rules.allSatisfy { !$0.source.isEmpty })
+        #expect(Set((ruleSet.rules + personal.rules).map(\.kind)) == Set(RuleKind.allCases))
+        #expect((ruleSet.rules + personal.rules).allSatisfy { !$0.source.isEmpty })
+        #expect(personal.rules.contains { $0.kind == .personal })
         let systolic = try #require(ruleSet.rules.first { $0.id == "systolic-range" })
         #expect(systolic.parameters == ["yellowBelow": 90, "yellowAbove": 160, "redBelow": 80, "redAbove": 170])
     }
@@ -142,6 +146,39 @@ import Vitals
             let late = try openFlags(at: thursday)
             #expect(late.first { $0.flag.id == red.first?.id }?.overdue == true)
             #expect(late.count == rows.count)
+        }
+    }
+
+    @Test("with the personal rule set, a weight ramp with a pulse rise is one flag that explains both in numbers")
+    func personalRampImported() async throws {
+        try await withTemporaryDirectory { directory in
+            var processor = try TestCohort.processor(in: directory)
+            processor.rules = RuleEngine(
+                ruleSet: try RuleFile.load(from: Self.personalRuleFile),
+                defaultZone: TimeZone(identifier: "Europe/Copenhagen")!)
+            // Four quiet weeks (80 kg, pulse 64, 120/75), then three mornings 1.2 kg heavier with
+            // the pulse 10 beats higher: no rule of thumb fires, the patient's own normal does.
+            var rows: [String] = []
+            for day in 1...31 {
+                let late = day >= 29
+                let wobble = day % 2 == 0 ? 0.1 : -0.1
+                let date = String(format: "2026-10-%02d", day)
+                rows.append(
+                    String(format: "HV10-00017,weight,%.1f,kg,%@ 07:00:00", 80 + wobble + (late ? 1.2 : 0), date))
+                rows.append("BP7-0042,pulse,\(late ? 74 : 64 + Int(wobble * 10)),bpm,\(date) 07:10:00")
+                rows.append("BP7-0042,systolic,\(120 - Int(wobble * 10)),mmHg,\(date) 07:10:00")
+            }
+            try processor.store.journal(
+                .import,
+                messages: rows.enumerated().map { ("import/ramp.csv/line/\($0.offset + 2)", Data($0.element.utf8)) })
+            while try !processor.processPending(limit: 1000, source: .import).isEmpty {}
+            let flags = try processor.store.flags(patientID: "P-0001", state: .open)
+            #expect(flags.map(\.ruleID) == ["personal-deviation"], "\(flags.map(\.explanation))")
+            let flag = try #require(flags.first)
+            #expect(flag.severity == .yellow)
+            #expect(flag.explanation.hasPrefix("morning pulse +10 bpm: 74 bpm over 3 days against a usual 64 bpm"))
+            #expect(flag.explanation.contains("weight +1.2 kg: 81.2 kg over 3 days against a usual 80.0 kg"))
+            #expect(flag.explanation.hasSuffix("yellow from 3.5"))
         }
     }
 

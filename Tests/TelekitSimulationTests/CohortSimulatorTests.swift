@@ -35,6 +35,26 @@ import Vitals
         #expect((0.15...0.40).contains(laterShare), "share of later days with a weight: \(laterShare)")
     }
 
+    @Test("a daily cohort weighs on about four days in five throughout, with the same patients and episodes")
+    func dailyHabit() {
+        var daily = simulator
+        daily.habit = .daily
+        var weighDays = 0
+        for index in 0..<daily.patients {
+            let patient = daily.patient(index)
+            weighDays +=
+                Set(
+                    patient.readings.filter { $0.kind == .weight }.map {
+                        Int($0.measuredAt.timeIntervalSince(patient.monitoringStart) / 86_400)
+                    }
+                ).filter { $0 >= 14 }.count
+            #expect(patient.dryWeight == simulator.patient(index).dryWeight)
+            #expect(patient.episodes == simulator.patient(index).episodes)
+        }
+        let share = Double(weighDays) / Double(daily.patients * (daily.days - 14))
+        #expect((0.70...0.88).contains(share), "share of later days with a weight: \(share)")
+    }
+
     @Test("about half the episodes gain 1–2.5 kg; the others do not move the weight")
     func episodes() {
         let episodes = simulator.cohort().flatMap(\.episodes)
@@ -121,7 +141,9 @@ import Vitals
 }
 
 @Suite struct KitHandOverAcrossDSTTests {
-    @Test("kits handed over after the clocks go back change hands at local midnight, so no morning falls between two pairings")
+    @Test(
+        "kits handed over after the clocks go back change hands at local midnight, so no morning falls between two pairings"
+    )
     func handOverAfterTheClocksGoBack() throws {
         let zone = try #require(TimeZone(identifier: "Europe/Copenhagen"))
         var calendar = Calendar(identifier: .gregorian)

@@ -23,7 +23,8 @@ import Vitals
     static let evaluator = RuleEvaluator(
         ruleSet: DefaultRules.set(
             DefaultRules.gain3d, DefaultRules.gain1d, DefaultRules.gain7d, DefaultRules.systolic, DefaultRules.pulse,
-            DefaultRules.dryWeight, DefaultRules.baseline, DefaultRules.macd, DefaultRules.lowSystolic))
+            DefaultRules.dryWeight, DefaultRules.baseline, DefaultRules.macd, DefaultRules.lowSystolic,
+            DefaultRules.personal))
 
     /// Feeds the readings day by day in `order`, re-evaluating from the earliest new day, as the
     /// ingest service does (recheck, then settle); returns the open flags as (rule, severity).

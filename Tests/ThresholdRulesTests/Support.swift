@@ -64,6 +64,10 @@ enum DefaultRules {
         id: "missing-weight", kind: .missing, measurement: .weight,
         parameters: ["dailyPhaseDays": 14, "dailyMaxGapDays": 2, "laterMaxGapDays": 7])
 
+    static let personal = Rule(
+        id: "personal-deviation", kind: .personal, measurement: .weight,
+        parameters: ["baselineDays": 28, "recentDays": 3, "minimumDays": 7, "yellowScore": 3])
+
     static func set(_ rules: Rule...) -> RuleSet { RuleSet(id: "test", version: 1, rules: rules) }
 }
 

@@ -130,6 +130,7 @@ public struct RuleEvaluator: Sendable {
         case .trend: return trend(input)
         case .persistence: return persistence(input)
         case .missing: return nil
+        case .personal: return personal(input)
         }
     }
 
@@ -290,6 +291,71 @@ public struct RuleEvaluator: Sendable {
             + "\(values) \(unit(input).rawValue)"
         return Finding(
             severity: input.rule.severity, explanation: explanation, readingIDs: outside.map(\.id),
+            evidenceAt: newest.measuredAt)
+    }
+
+    /// One signal of a personal rule: its reading kind, which way is worse, and how it is named.
+    private struct Signal {
+        var kind: ReadingKind
+        /// +1: higher is worse (weight, pulse); −1: lower is worse (systolic pressure).
+        var worse: Double
+        var floorParameter: String
+        var defaultFloor: Double
+        var name: String
+    }
+
+    private static let personalSignals = [
+        Signal(kind: .weight, worse: 1, floorParameter: "weightFloor", defaultFloor: 0.4, name: "weight"),
+        Signal(kind: .pulse, worse: 1, floorParameter: "pulseFloor", defaultFloor: 3, name: "morning pulse"),
+        Signal(kind: .systolic, worse: -1, floorParameter: "systolicFloor", defaultFloor: 5, name: "systolic BP"),
+    ]
+
+    private func personal(_ input: RuleInput) -> Finding? {
+        guard let baselineDays = input.number("baselineDays")?.value,
+            let recentDays = input.number("recentDays")?.value,
+            let (yellow, _) = input.number("yellowScore")
+        else { return nil }
+        let minimum = Int(input.number("minimumDays")?.value ?? 7)
+        let learnedFrom = LocalDay(input.context.baselineStart(at: input.at), in: input.context.timeZone)
+        let recentFrom = input.day.adding(days: 1 - Int(recentDays))
+        let baselineFrom = max(input.day.adding(days: -Int(baselineDays) - Int(recentDays) + 1), learnedFrom)
+        var total = 0.0
+        var parts: [(score: Double, text: String)] = []
+        var readingIDs: [Int64] = []
+        for signal in Self.personalSignals {
+            let daily = input.history.dailyValues(signal.kind, through: input.day, choosing: .morning)
+            let window = daily.reversed().prefix { $0.day >= baselineFrom }
+            let recent = window.filter { $0.day >= recentFrom }
+            let usual = window.filter { $0.day < recentFrom }.map(\.value)
+            guard !recent.isEmpty, usual.count >= minimum else { continue }
+            let baseline = Statistics.median(usual)
+            let floor = input.number(signal.floorParameter)?.value ?? signal.defaultFloor
+            let spread = max(Statistics.robustStandardDeviation(usual), floor)
+            let level = recent.map(\.value).reduce(0, +) / Double(recent.count)
+            let score = signal.worse * (level - baseline) / spread
+            guard score > 0 else { continue }
+            total += score
+            readingIDs += recent.flatMap(\.readingIDs)
+            let unit = signal.kind.canonicalUnit
+            let change = level - baseline
+            let decimals = signal.kind == .weight ? 1 : 0
+            let signed = (change >= 0 ? "+" : "−") + Quantity.format(abs(change), decimals: decimals)
+            parts.append(
+                (
+                    score,
+                    "\(signal.name) \(signed) \(unit.rawValue): \(Quantity(level, unit)) over \(recent.count) day\(recent.count == 1 ? "" : "s") against a usual \(Quantity(baseline, unit)), \(Quantity.format(score, decimals: 1))× this patient's usual variation"
+                ))
+        }
+        guard total >= yellow, let newest = input.today.last else { return nil }
+        // One severity, the rule's: a score computed before a late day arrived can be higher
+        // than the score with it, and a flag's severity is never lowered, so a score-dependent
+        // red would depend on the order readings arrive in. Red stays with the absolute limits.
+        let severity = input.rule.severity
+        let explanation =
+            parts.sorted { $0.score > $1.score }.map(\.text).joined(separator: "; ")
+            + "; together \(Quantity.format(total, decimals: 1)), \(severity.rawValue) from \(Quantity.format(yellow, decimals: 1))"
+        return Finding(
+            severity: severity, explanation: explanation, readingIDs: Array(Set(readingIDs)).sorted(),
             evidenceAt: newest.measuredAt)
     }
 }

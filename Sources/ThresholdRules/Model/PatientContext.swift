@@ -71,6 +71,17 @@ public struct PatientContext: Sendable, Hashable {
         return weight
     }
 
+    /// When the patient's personal baselines start again at `instant`: the latest new dry
+    /// weight set by then (the cardiologist's sign that the patient's normal has changed), or
+    /// the start of monitoring.
+    public func baselineStart(at instant: Date) -> Date {
+        var start = monitoringStart
+        for setting in settings where setting.validFrom <= instant {
+            if case .dryWeight = setting.change { start = max(start, setting.validFrom) }
+        }
+        return start
+    }
+
     /// Whether `rule` is suspended at `instant`.
     public func isSuspended(_ rule: Rule, at instant: Date) -> Bool {
         var suspendedUntil: Date?

@@ -20,6 +20,14 @@ public enum RuleKind: String, Sendable, Codable, CaseIterable {
     /// No reading for longer than the measurement plan allows: `dailyPhaseDays`,
     /// `dailyMaxGapDays`, `laterMaxGapDays`. Evaluated on a clock.
     case missing
+    /// Several signals against the patient's own baseline and day-to-day variation, combined
+    /// into one score: morning weight up, morning pulse up, systolic pressure down. Each
+    /// signal's recent level (the mean of the last `recentDays` daily values) is scored in units
+    /// of the patient's robust standard deviation over the `baselineDays` before (at least
+    /// `minimumDays` of them, learned afresh after a new dry weight), never less than its
+    /// `…Floor`; the positive scores add up to at least `yellowScore` for a flag of the rule's
+    /// severity (one severity: see `RuleEvaluator.personal`).
+    case personal
 }
 
 /// How one value per calendar day is chosen from several readings that day.
@@ -74,6 +82,11 @@ public struct Rule: Sendable, Hashable, Identifiable {
         case .trend: (["fast", "slow", "yellowAbove"], ["minimumDays"])
         case .persistence: (["count", "of"], ["below", "above"])
         case .missing: (["dailyPhaseDays", "dailyMaxGapDays", "laterMaxGapDays"], [])
+        case .personal:
+            (
+                ["baselineDays", "recentDays", "yellowScore"],
+                ["minimumDays", "weightFloor", "pulseFloor", "systolicFloor"]
+            )
         }
     }
 
@@ -144,6 +157,17 @@ public struct Rule: Sendable, Hashable, Identifiable {
         case .missing:
             positive("dailyMaxGapDays")
             positive("laterMaxGapDays")
+        case .personal:
+            for name in ["baselineDays", "recentDays", "yellowScore", "weightFloor", "pulseFloor", "systolicFloor"] {
+                positive(name)
+            }
+            if let recent = parameters["recentDays"], let baseline = parameters["baselineDays"], recent >= baseline {
+                problems.append(
+                    ("parameters.recentDays", "expected fewer days than baselineDays (\(baseline)), found \(recent)"))
+            }
+            if measurement != .weight {
+                problems.append(("measurement", "a personal rule is anchored on weight; expected weight"))
+            }
         }
         return problems
     }

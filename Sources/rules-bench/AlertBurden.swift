@@ -1,0 +1,162 @@
+import Foundation
+import TelekitSimulation
+import ThresholdRules
+
+/// What a rule set costs and catches on one simulated cohort, run live: every evening the rules
+/// see the readings so far, and every Friday the nurse closes whatever is open (the weekly
+/// review), so a problem that persists opens a new flag the next week.
+struct AlertBurden {
+    /// A flag opened: which patient, when.
+    struct Opened {
+        var patient: Int
+        var at: Date
+    }
+
+    var patients: Int
+    var days: Int
+    var habit: CohortSimulator.MeasurementHabit
+    var episodes: [(patient: Int, episode: Episode)]
+    /// Per rule id, the flags it opened.
+    var opened: [String: [Opened]]
+    /// The rule ids that are clinical (not missing data).
+    var clinical: [String]
+    var adherence: [String]
+    var ruleOrder: [String]
+
+    /// An episode counts as caught early when a flag opened between its start and 3 days before
+    /// its end (the event: admission or the clinic acting).
+    static let earlyDays = 3.0
+    /// Flags within this many days after an episode's end still belong to it.
+    static let afterEpisodeDays = 3.0
+
+    static func measure(ruleSet: RuleSet, simulator: CohortSimulator) -> AlertBurden {
+        let evaluator = RuleEvaluator(ruleSet: ruleSet)
+        let zone = simulator.zone
+        var opened: [String: [Opened]] = [:]
+        var episodes: [(patient: Int, episode: Episode)] = []
+        for index in 0..<simulator.patients {
+            let patient = simulator.patient(index)
+            episodes += patient.episodes.map { (index, $0) }
+            // As if the cardiologist set the dry weight when monitoring began.
+            let context = PatientContext(
+                timeZone: zone, monitoringStart: patient.monitoringStart,
+                settings: [
+                    PersonalSetting(
+                        .dryWeight((patient.dryWeight * 10).rounded() / 10), validFrom: patient.monitoringStart)
+                ])
+            let observations = patient.readings.enumerated().map { offset, reading in
+                Observation(
+                    id: Int64(offset + 1), kind: reading.kind, value: reading.value, measuredAt: reading.measuredAt)
+            }
+            var book = FlagBook()
+            var seen = 0
+            var window = 0
+            let firstDay = LocalDay(patient.monitoringStart, in: zone)
+            for dayNumber in 0..<simulator.days {
+                let day = firstDay.adding(days: dayNumber)
+                while seen < observations.count, LocalDay(observations[seen].measuredAt, in: zone) <= day { seen += 1 }
+                while window < seen, LocalDay(observations[window].measuredAt, in: zone) < day.adding(days: -60) {
+                    window += 1
+                }
+                let recent = Array(observations[window..<seen])
+                let evening = day.start(in: zone).addingTimeInterval(17 * 3600)
+                let decisions =
+                    evaluator.evaluate(recent, context: context, days: [day])
+                    + evaluator.evaluateMissing(recent, context: context, now: evening)
+                for decision in decisions where book.apply(decision) == .opened {
+                    opened[decision.ruleID, default: []].append(Opened(patient: index, at: evening))
+                }
+                book.settle()
+                if day.isoWeekday == 5 {  // Friday: the weekly review closes what is open
+                    for rule in Array(book.open.keys) { book.close(ruleID: rule) }
+                }
+            }
+        }
+        let ids = ruleSet.rules.map(\.id)
+        let adherence = ruleSet.rules.filter { $0.kind == .missing }.map(\.id)
+        return AlertBurden(
+            patients: simulator.patients, days: simulator.days, habit: simulator.habit, episodes: episodes,
+            opened: opened, clinical: ids.filter { !adherence.contains($0) }, adherence: adherence, ruleOrder: ids)
+    }
+
+    var patientYears: Double { Double(patients * days) / 365 }
+
+    /// One row of figures for the flags of `rules` taken together.
+    func row(_ name: String, rules: [String]) -> [String] {
+        let flags = rules.flatMap { opened[$0] ?? [] }
+        var byPatient: [Int: [Date]] = [:]
+        for flag in flags { byPatient[flag.patient, default: []].append(flag.at) }
+        func caughtEarly(_ selected: [(patient: Int, episode: Episode)]) -> (early: Int, leads: [Double]) {
+            var early = 0
+            var leads: [Double] = []
+            for (patient, episode) in selected {
+                let first = (byPatient[patient] ?? []).filter { $0 >= episode.start && $0 <= episode.end }.min()
+                guard let first else { continue }
+                let lead = episode.end.timeIntervalSince(first) / 86_400
+                leads.append(lead)
+                if lead >= Self.earlyDays { early += 1 }
+            }
+            return (early, leads)
+        }
+        func percent(_ count: Int, of total: Int) -> String {
+            total == 0 ? "-" : String(format: "%.0f %%", 100 * Double(count) / Double(total))
+        }
+        let all = caughtEarly(episodes)
+        let ramps = episodes.filter { $0.episode.weightGain > 0 }
+        let flat = episodes.filter { $0.episode.weightGain == 0 }
+        let outside = flags.filter { flag in
+            !episodes.contains {
+                $0.patient == flag.patient && flag.at >= $0.episode.start
+                    && flag.at <= $0.episode.end.addingTimeInterval(Self.afterEpisodeDays * 86_400)
+            }
+        }.count
+        // The worklist of a week: patients with a flag opened since the last Friday.
+        var weeks: [Int: Set<Int>] = [:]
+        for flag in flags {
+            weeks[Int(flag.at.timeIntervalSince1970 / 86_400 + 3) / 7, default: []].insert(flag.patient)
+        }
+        let weekCount = max(days / 7, 1)
+        let flaggedPerWeek = Double(weeks.values.map(\.count).reduce(0, +)) / Double(weekCount) / Double(patients)
+        let leads = all.leads.sorted()
+        return [
+            name, percent(all.early, of: episodes.count), percent(caughtEarly(ramps).early, of: ramps.count),
+            percent(caughtEarly(flat).early, of: flat.count),
+            leads.isEmpty ? "-" : String(format: "%.1f", leads[leads.count / 2]),
+            String(format: "%.2f", Double(outside) / patientYears), String(format: "%.1f %%", 100 * flaggedPerWeek),
+        ]
+    }
+
+    static let header = [
+        "rule", "episodes caught ≥ 3 days before", "with weight ramp", "pulse and pressure only",
+        "median lead (days)", "other flags per patient-year", "patients flagged per week",
+    ]
+
+    var rows: [[String]] {
+        ruleOrder.filter { clinical.contains($0) }.map { row($0, rules: [$0]) }
+            + [row("all clinical rules", rules: clinical)]
+            + adherence.map { row($0, rules: [$0]) }
+    }
+
+    func title(ruleSet: RuleSet, seed: UInt64) -> String {
+        let ramps = episodes.filter { $0.episode.weightGain > 0 }.count
+        let plan = habit == .daily ? "daily throughout" : "daily for 14 days, then 1–3 days a week"
+        return
+            "\(ruleSet.label); \(patients) simulated patients × \(days) days (seed \(seed)), measuring \(plan); \(episodes.count) episodes: \(ramps) with a weight ramp, \(episodes.count - ramps) with only pulse and pressure changing"
+    }
+
+    func markdown() -> String {
+        var lines = ["| " + Self.header.joined(separator: " | ") + " |"]
+        lines.append("|" + String(repeating: " --- |", count: Self.header.count))
+        for row in rows { lines.append("| " + row.joined(separator: " | ") + " |") }
+        return lines.joined(separator: "\n")
+    }
+
+    func text() -> String {
+        let table = [Self.header] + rows
+        let widths = Self.header.indices.map { column in table.map { $0[column].count }.max()! }
+        return table.map { row in
+            row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(
+                separator: "  ")
+        }.joined(separator: "\n")
+    }
+}

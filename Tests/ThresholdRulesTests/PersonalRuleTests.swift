@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+import ThresholdRules
+import Vitals
+
+/// The personal multi-signal rule: each patient's own baseline and day-to-day variation for
+/// morning weight, morning pulse and systolic pressure, scored and added up.
+@Suite struct PersonalRuleTests {
+    static let evaluator = RuleEvaluator(ruleSet: DefaultRules.set(DefaultRules.personal))
+
+    /// `days` mornings from 1 November 2026: weight, pulse and systolic pressure per day, the
+    /// first `steady` days alternating a little around 80 kg, 64 /min and 120 mmHg.
+    static func mornings(
+        steady: Int, then changes: [(weight: Double, pulse: Double, systolic: Double)], noise: Double = 0.1
+    )
+        -> [Observation]
+    {
+        var readings: [Observation] = []
+        let first = local("2026-11-01 07:00")
+        func add(_ kind: ReadingKind, _ value: Double, _ day: Int) {
+            readings.append(
+                Observation(
+                    id: Int64(readings.count + 1), kind: kind, value: value,
+                    measuredAt: first.addingTimeInterval(Double(day) * 86_400 + (kind == .weight ? 0 : 600))))
+        }
+        for day in 0..<steady {
+            let wobble = day % 2 == 0 ? noise : -noise
+            add(.weight, 80 + wobble, day)
+            add(.pulse, 64 + wobble * 10, day)
+            add(.systolic, 120 - wobble * 10, day)
+        }
+        for (offset, change) in changes.enumerated() {
+            add(.weight, 80 + change.weight, steady + offset)
+            add(.pulse, 64 + change.pulse, steady + offset)
+            add(.systolic, 120 + change.systolic, steady + offset)
+        }
+        return readings
+    }
+
+    static func lastRaise(_ readings: [Observation], context: PatientContext = plainContext) -> FlagDecision? {
+        let last = readings.filter { $0.kind == .weight }.map(\.measuredAt).max()!
+        return evaluator.raises(readings, context: context).last { $0.evidenceAt == last }
+    }
+
+    @Test(
+        "a rise in one signal alone stays quiet; together they are worth a call",
+        arguments: [
+            ((0.8, 0.0, 0.0), nil),  // weight +0.8 kg: 2.0× the usual variation (floor 0.4 kg)
+            ((0.0, 5.0, 0.0), nil),  // pulse +5 /min: 1.7×
+            ((0.8, 5.0, 0.0), Severity.yellow),  // together 3.7
+            ((0.8, 0.0, -8.0), Severity.yellow),  // weight up and pressure down: 2.0 + 1.6
+            ((2.0, 10.0, -10.0), Severity.yellow),  // 5.0 + 3.3 + 2.0: one severity, red is for the absolute limits
+            ((-1.0, -6.0, 8.0), nil),  // better in every way is not a flag
+        ] as [((Double, Double, Double), Severity?)])
+    func combined(change: (Double, Double, Double), expected: Severity?) {
+        let readings = Self.mornings(steady: 20, then: Array(repeating: change, count: 3))
+        #expect(Self.lastRaise(readings)?.severity == expected)
+    }
+
+    @Test("the explanation gives each signal in numbers a nurse can repeat, strongest first")
+    func explanation() throws {
+        let readings = Self.mornings(steady: 20, then: Array(repeating: (1.2, 10.0, 0.0), count: 3))
+        let raise = try #require(Self.lastRaise(readings))
+        #expect(
+            raise.explanation
+                == "morning pulse +10 bpm: 74 bpm over 3 days against a usual 64 bpm, 3.3× this patient's usual variation; "
+                + "weight +1.2 kg: 81.2 kg over 3 days against a usual 80.0 kg, 3.0× this patient's usual variation; "
+                + "together 6.3, yellow from 3.0")
+        #expect(raise.readingIDs.count == 6, "the recent weights and pulses behind it")
+    }
+
+    @Test("no baseline yet in the first week: nothing fires, however far the numbers move")
+    func learning() {
+        let readings = Self.mornings(steady: 5, then: Array(repeating: (2.5, 15.0, -15.0), count: 3))
+        #expect(Self.evaluator.raises(readings, context: plainContext).isEmpty)
+    }
+
+    @Test("a noisy patient's ordinary swings do not flag; the same rise in a quiet patient does")
+    func noisyAndQuiet() {
+        let rise = Array(repeating: (1.0, 6.0, 0.0), count: 3)
+        #expect(Self.lastRaise(Self.mornings(steady: 20, then: rise, noise: 1.2)) == nil)
+        #expect(Self.lastRaise(Self.mornings(steady: 20, then: rise, noise: 0.1))?.severity == .yellow)
+    }
+
+    @Test("a new dry weight starts the baseline again: the new normal is learnt, not flagged")
+    func resetByDryWeight() {
+        // 20 days at 80 kg, then the cardiologist finds the patient's normal is now 83 kg.
+        let later = Array(repeating: (3.0, 0.0, 0.0), count: 16)
+        let readings = Self.mornings(steady: 20, then: later)
+        #expect(!Self.evaluator.raises(readings, context: plainContext).isEmpty, "without the reset it flags")
+        let reset = PatientContext(
+            timeZone: copenhagen, monitoringStart: plainContext.monitoringStart,
+            settings: [PersonalSetting(.dryWeight(83), validFrom: local("2026-11-21 06:00"))])
+        #expect(Self.evaluator.raises(readings, context: reset).isEmpty)
+    }
+
+    @Test("its numbers are checked when the rule file is read")
+    func validation() {
+        let rule = Rule(
+            id: "p", kind: .personal, measurement: .pulse,
+            parameters: ["baselineDays": 3, "recentDays": 3, "yellowScore": 3, "redScore": 5])
+        let fields = rule.problems().map(\.field)
+        #expect(fields == ["parameters.redScore", "parameters.recentDays", "measurement"])
+    }
+}
