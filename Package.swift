@@ -33,6 +33,9 @@ let package = Package(
         .target(name: "Vitals", swiftSettings: strictSettings),
         .target(name: "ThresholdRules", dependencies: ["Vitals"], swiftSettings: strictSettings),
         .target(name: "TelekitSimulation", dependencies: ["Vitals"], swiftSettings: strictSettings),
+        .target(
+            name: "RuleMeasurement", dependencies: ["ThresholdRules", "TelekitSimulation"],
+            swiftSettings: strictSettings),
         .executableTarget(
             name: "telekit-sim",
             dependencies: [
@@ -73,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "rules-bench",
             dependencies: [
-                "TeleIngest", "ThresholdRules", "TelekitSimulation", "Vitals",
+                "RuleMeasurement", "TeleIngest", "ThresholdRules", "TelekitSimulation", "Vitals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -133,7 +136,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TelekitSimulationTests",
-            dependencies: ["TelekitSimulation", "Vitals"],
+            dependencies: ["RuleMeasurement", "TelekitSimulation", "ThresholdRules", "Vitals"],
             swiftSettings: strictSettings
         ),
         .testTarget(

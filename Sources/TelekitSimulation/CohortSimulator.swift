@@ -24,6 +24,12 @@ public struct Episode: Sendable, Hashable, Codable {
     public var end: Date
     /// Total weight gained by `end` (0 for the episodes without weight change).
     public var weightGain: Double
+
+    public init(start: Date, end: Date, weightGain: Double) {
+        self.start = start
+        self.end = end
+        self.weightGain = weightGain
+    }
 }
 
 /// Generates a cohort deterministically from a seed.

@@ -4,24 +4,43 @@ import ThresholdRules
 
 /// What a rule set costs and catches on one simulated cohort, run live: every evening the rules
 /// see the readings so far, and every Friday the nurse closes whatever is open (the weekly
-/// review), so a problem that persists opens a new flag the next week.
-struct AlertBurden {
+/// review), so a problem that persists opens a new flag the next week. `rules-bench detection`
+/// prints it; docs/RULES.md keeps the figures and defines each column.
+public struct AlertBurden: Sendable {
     /// A flag opened: which patient, when.
-    struct Opened {
-        var patient: Int
-        var at: Date
+    public struct Opened: Sendable {
+        public var patient: Int
+        public var at: Date
+
+        public init(patient: Int, at: Date) {
+            self.patient = patient
+            self.at = at
+        }
     }
 
-    var patients: Int
-    var days: Int
-    var habit: CohortSimulator.MeasurementHabit
-    var episodes: [(patient: Int, episode: Episode)]
+    public var patients: Int
+    public var days: Int
+    public var habit: CohortSimulator.MeasurementHabit
+    public var episodes: [(patient: Int, episode: Episode)]
     /// Per rule id, the flags it opened.
-    var opened: [String: [Opened]]
-    /// The rule ids that are clinical (not missing data).
-    var clinical: [String]
-    var adherence: [String]
-    var ruleOrder: [String]
+    public var opened: [String: [Opened]]
+    /// The rule ids that are clinical (not missing data), in the rule set's order.
+    public var clinical: [String]
+    /// The missing-data rules: adherence, counted apart.
+    public var adherence: [String]
+
+    public init(
+        patients: Int, days: Int, habit: CohortSimulator.MeasurementHabit, episodes: [(patient: Int, episode: Episode)],
+        opened: [String: [Opened]], clinical: [String], adherence: [String]
+    ) {
+        self.patients = patients
+        self.days = days
+        self.habit = habit
+        self.episodes = episodes
+        self.opened = opened
+        self.clinical = clinical
+        self.adherence = adherence
+    }
 
     /// An episode counts as caught early when a flag opened between its start and 3 days before
     /// its end (the event: admission or the clinic acting).
@@ -29,7 +48,8 @@ struct AlertBurden {
     /// Flags within this many days after an episode's end still belong to it.
     static let afterEpisodeDays = 3.0
 
-    static func measure(ruleSet: RuleSet, simulator: CohortSimulator) -> AlertBurden {
+    /// Runs `ruleSet` over the cohort `simulator` makes.
+    public static func measure(ruleSet: RuleSet, simulator: CohortSimulator) -> AlertBurden {
         let evaluator = RuleEvaluator(ruleSet: ruleSet)
         let zone = simulator.zone
         var opened: [String: [Opened]] = [:]
@@ -76,13 +96,15 @@ struct AlertBurden {
         let adherence = ruleSet.rules.filter { $0.kind == .missing }.map(\.id)
         return AlertBurden(
             patients: simulator.patients, days: simulator.days, habit: simulator.habit, episodes: episodes,
-            opened: opened, clinical: ids.filter { !adherence.contains($0) }, adherence: adherence, ruleOrder: ids)
+            opened: opened, clinical: ids.filter { !adherence.contains($0) }, adherence: adherence)
     }
 
-    var patientYears: Double { Double(patients * days) / 365 }
+    public var patientYears: Double { Double(patients * days) / 365 }
 
-    /// One row of figures for the flags of `rules` taken together.
-    func row(_ name: String, rules: [String]) -> [String] {
+    /// One row of figures for the flags of `rules` taken together: the name, episodes caught
+    /// at least 3 days before their end (all, with a weight ramp, pulse and pressure only), the
+    /// median lead in days, other flags per patient-year, and patients flagged per week.
+    public func row(_ name: String, rules: [String]) -> [String] {
         let flags = rules.flatMap { opened[$0] ?? [] }
         var byPatient: [Int: [Date]] = [:]
         for flag in flags { byPatient[flag.patient, default: []].append(flag.at) }
@@ -126,32 +148,34 @@ struct AlertBurden {
         ]
     }
 
-    static let header = [
+    public static let header = [
         "rule", "episodes caught ≥ 3 days before", "with weight ramp", "pulse and pressure only",
         "median lead (days)", "other flags per patient-year", "patients flagged per week",
     ]
 
-    var rows: [[String]] {
-        ruleOrder.filter { clinical.contains($0) }.map { row($0, rules: [$0]) }
+    /// A row per clinical rule, one for them all, and a row per adherence rule.
+    public var rows: [[String]] {
+        clinical.map { row($0, rules: [$0]) }
             + [row("all clinical rules", rules: clinical)]
             + adherence.map { row($0, rules: [$0]) }
     }
 
-    func title(ruleSet: RuleSet, seed: UInt64) -> String {
+    /// The rule set, the cohort and its episodes, in a line.
+    public func title(ruleSet: RuleSet, seed: UInt64) -> String {
         let ramps = episodes.filter { $0.episode.weightGain > 0 }.count
         let plan = habit == .daily ? "daily throughout" : "daily for 14 days, then 1–3 days a week"
         return
             "\(ruleSet.label); \(patients) simulated patients × \(days) days (seed \(seed)), measuring \(plan); \(episodes.count) episodes: \(ramps) with a weight ramp, \(episodes.count - ramps) with only pulse and pressure changing"
     }
 
-    func markdown() -> String {
+    public func markdown() -> String {
         var lines = ["| " + Self.header.joined(separator: " | ") + " |"]
         lines.append("|" + String(repeating: " --- |", count: Self.header.count))
         for row in rows { lines.append("| " + row.joined(separator: " | ") + " |") }
         return lines.joined(separator: "\n")
     }
 
-    func text() -> String {
+    public func text() -> String {
         let table = [Self.header] + rows
         let widths = Self.header.indices.map { column in table.map { $0[column].count }.max()! }
         return table.map { row in
