@@ -104,9 +104,7 @@ public struct PatientOverview: Sendable {
                     validFrom: record.setting.validFrom, reason: record.reason)
             }
         }
-        let dailyPhase =
-            ruleSet?.rules.first { $0.kind == .missing && $0.measurement == .weight }
-            .flatMap { $0.parameters["dailyPhaseDays"] }.map { Int($0) } ?? 14
+        let dailyPhase = MeasurementPlan(ruleSet: ruleSet, context: context, at: now).dailyPhaseDays
         adherence = Adherence(
             weighings: record.readings.filter { $0.kind == .weight }.map(\.measuredAt),
             week: ISOWeek(containing: today), today: today, zone: zone,

@@ -53,15 +53,18 @@ public struct Worklist: Sendable, Codable {
     public var entries: [WorklistEntry]
 
     /// Builds the list from the store's snapshot. `ruleSet` tells missing-data flags from the
-    /// others and gives the daily phase of the measurement plan; without it every flag counts
-    /// by its severity and the daily phase is 14 days (TeleHjerte).
+    /// others and gives the measurement plan (`MeasurementPlan`); without it every flag counts
+    /// by its severity and the plan is TeleHjerte's. The snapshot carries no personal settings,
+    /// so a patient's personal plan is not applied here yet (the missing-data rule and the
+    /// patient view apply it).
     public init(
         snapshot: WorklistSnapshot, week: ISOWeek, now: Date, defaultZone: TimeZone, ruleSet: RuleSet?
     ) {
         let missingRules = Set((ruleSet?.rules ?? []).filter { $0.kind == .missing }.map(\.id))
         let dailyPhaseDays =
-            ruleSet?.rules.first { $0.kind == .missing && $0.measurement == .weight }
-            .flatMap { $0.parameters["dailyPhaseDays"] }.map { Int($0) } ?? 14
+            MeasurementPlan(
+                ruleSet: ruleSet, context: PatientContext(timeZone: defaultZone, monitoringStart: now), at: now
+            ).dailyPhaseDays
         var zones: [String: TimeZone] = [:]
         var todays: [TimeZone: LocalDay] = [:]
         let weekDays = week.days

@@ -58,14 +58,13 @@ public struct RuleEvaluator: Sendable {
         let today = LocalDay(now, in: context.timeZone)
         for rule in ruleSet.rules where rule.kind == .missing {
             if context.isSuspended(rule, at: now) { continue }
-            func number(_ name: String) -> Double { context.parameter(name, of: rule, at: now)?.value ?? 0 }
-            let dailyPhaseEnds = context.monitoringStart.addingTimeInterval(number("dailyPhaseDays") * 86_400)
-            let daily = now < dailyPhaseEnds
-            let allowed = Int(number(daily ? "dailyMaxGapDays" : "laterMaxGapDays"))
+            let measurementPlan = MeasurementPlan(rule: rule, context: context, at: now)
+            let daily = now < measurementPlan.dailyPhaseEnds(monitoringStart: context.monitoringStart)
+            let allowed = daily ? measurementPlan.dailyMaxGapDays : measurementPlan.laterMaxGapDays
             let latest = history.byKind[rule.measurement]?.last
             let since = latest.map { history.day($0) } ?? LocalDay(context.monitoringStart, in: context.timeZone)
             let gap = since.days(to: today)
-            let plan = daily ? "daily for the first \(Int(number("dailyPhaseDays"))) days" : "after the daily phase"
+            let plan = daily ? "daily for the first \(measurementPlan.dailyPhaseDays) days" : "after the daily phase"
             if gap > allowed {
                 let what =
                     latest == nil
