@@ -9,7 +9,8 @@ struct ThresholdsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "thresholds",
         abstract: "A cardiologist's personal limits, dry weight and rule suspensions for one patient (audited).",
-        subcommands: [List.self, SetLimit.self, DryWeight.self, Suspend.self], defaultSubcommand: List.self)
+        subcommands: [List.self, Propose.self, SetLimit.self, DryWeight.self, Suspend.self],
+        defaultSubcommand: List.self)
 
     struct Common: ParsableArguments {
         @OptionGroup var store: StoreOptions
@@ -89,6 +90,56 @@ struct ThresholdsCommand: ParsableCommand {
                     ]
                 })
             if records.isEmpty { print("no personal settings: the rule set's defaults apply") }
+        }
+    }
+
+    struct Propose: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Propose personal blood-pressure and pulse limits from the patient's own readings.",
+            discussion: """
+                After the first fortnight: where the rule set's yellow limit lies inside the
+                patient's usual range (median ± 3 robust SDs of the last 28 days, at least 10
+                readings), so that the default would flag ordinary days, proposes the edge of that
+                range; red limits stay. Nothing changes: the cardiologist records what they accept
+                with `thresholds set` (audited).
+                """)
+        @OptionGroup var store: StoreOptions
+        @Option(help: "Patient id.") var patient: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let configuration = try store.configuration()
+            guard let file = configuration.rules.file else {
+                throw ValidationErrorText("no rule set: proposals adjust a rule set's limits (rules.file)")
+            }
+            let ruleSet = try RuleFile.load(from: URL(fileURLWithPath: file))
+            let monitoring = try store.openStore()
+            guard let record = try monitoring.patient(id: patient) else {
+                throw ValidationErrorText("no patient with id '\(patient)'")
+            }
+            let now = configuration.clock.now()
+            let context = PatientContext(
+                timeZone: TimeZone(identifier: record.timeZone) ?? .gmt, monitoringStart: record.monitoringStart,
+                settings: try monitoring.personalSettings(patientID: patient).map(\.setting))
+            let observations = try monitoring.readings(
+                patientID: patient, since: now.addingTimeInterval(-Double(LimitProposal.windowDays) * 86_400)
+            ).map { Observation(id: $0.id, kind: $0.kind, value: $0.value, measuredAt: $0.measuredAt) }
+            let proposals = LimitProposal.proposals(observations, ruleSet: ruleSet, context: context, now: now)
+            if json { return try Output.json(proposals) }
+            if proposals.isEmpty {
+                print(
+                    "no proposal: the limits in force fit \(patient)'s own readings, or there are too few of them yet")
+                return
+            }
+            for proposal in proposals {
+                print(
+                    "\(proposal.ruleID) \(proposal.parameter): \(Quantity.format(proposal.current, decimals: 0)) → \(Quantity.format(proposal.proposed, decimals: 0))"
+                )
+                print("  \(proposal.basis)")
+                print(
+                    "  to accept: tele-ingest thresholds set --patient \(patient) --rule \(proposal.ruleID) --parameter \(proposal.parameter) --value \(Quantity.format(proposal.proposed, decimals: 0)) --by NAME --reason \"…\""
+                )
+            }
         }
     }
 }

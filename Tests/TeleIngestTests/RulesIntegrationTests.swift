@@ -182,6 +182,38 @@ import Vitals
         }
     }
 
+    @Test("thresholds propose suggests a personal limit from the patient's own readings and changes nothing")
+    func proposeLimits() async throws {
+        try await withTemporaryDirectory { directory in
+            let db = directory.appendingPathComponent("propose.sqlite").path
+            let now = try Date("2026-11-29T12:00:00+01:00", strategy: .iso8601)
+            func run(_ arguments: [String]) throws -> String {
+                let (status, output) = try teleIngest(arguments + ["--db", db], in: directory, now: now)
+                #expect(status == 0, "\(arguments.joined(separator: " ")):\n\(output)")
+                return output
+            }
+            _ = try run([
+                "patients", "add", "--id", "P-0001", "--name", "Test Patient One", "--monitoring-start",
+                "2026-11-01T00:00:00+01:00",
+            ])
+            _ = try run([
+                "devices", "pair", "--serial", "BP7-0042", "--patient", "P-0001", "--from", "2026-11-01T00:00:00Z",
+            ])
+            let systolic = [88, 92, 95, 90, 86, 93, 91]
+            let rows = (2...28).map { day in
+                String(format: "BP7-0042,systolic,%d,mmHg,2026-11-%02d 07:10:00", systolic[day % systolic.count], day)
+            }
+            let csv = directory.appendingPathComponent("low.csv")
+            try ([ImportRowDecoder.header] + rows).joined(separator: "\n").write(
+                to: csv, atomically: true, encoding: .utf8)
+            _ = try run(["import", csv.path])
+            let output = try run(["thresholds", "propose", "--patient", "P-0001"])
+            #expect(output.contains("systolic-range yellowBelow: 90 → 82"), "\(output)")
+            #expect(output.contains("to accept: tele-ingest thresholds set --patient P-0001 --rule systolic-range"))
+            #expect(try run(["thresholds", "--patient", "P-0001"]).contains("no personal settings"))
+        }
+    }
+
     @Test("a cardiologist's personal limit changes what fires from that moment on, and is audited")
     func personalLimit() async throws {
         try await withTemporaryDirectory { directory in
