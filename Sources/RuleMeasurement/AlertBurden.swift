@@ -99,6 +99,11 @@ public struct AlertBurden: Sendable {
             opened: opened, clinical: ids.filter { !adherence.contains($0) }, adherence: adherence)
     }
 
+    /// Each patient's episodes: a flag is looked up among its own patient's only.
+    private var episodesByPatient: [Int: [Episode]] {
+        Dictionary(grouping: episodes, by: \.patient).mapValues { $0.map(\.episode) }
+    }
+
     public var patientYears: Double { Double(patients * days) / 365 }
 
     /// One row of figures for the flags of `rules` taken together: the name, episodes caught
@@ -126,10 +131,10 @@ public struct AlertBurden: Sendable {
         let all = caughtEarly(episodes)
         let ramps = episodes.filter { $0.episode.weightGain > 0 }
         let flat = episodes.filter { $0.episode.weightGain == 0 }
+        let episodesOf = episodesByPatient
         let outside = flags.filter { flag in
-            !episodes.contains {
-                $0.patient == flag.patient && flag.at >= $0.episode.start
-                    && flag.at <= $0.episode.end.addingTimeInterval(Self.afterEpisodeDays * 86_400)
+            !(episodesOf[flag.patient] ?? []).contains {
+                flag.at >= $0.start && flag.at <= $0.end.addingTimeInterval(Self.afterEpisodeDays * 86_400)
             }
         }.count
         // The worklist of a week: patients with a flag opened since the last Friday.

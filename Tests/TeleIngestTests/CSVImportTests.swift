@@ -146,16 +146,9 @@ import Vitals
         arguments: [("utf-8", ","), ("utf-8-sig", ","), ("utf-8-sig", ";")])
     func importsSpreadsheetFiles(encoding: String, delimiter: String) async throws {
         try await withTemporaryDirectory { directory in
-            let db = directory.appendingPathComponent("csv.sqlite").path
-            func run(_ arguments: [String]) throws -> String {
-                let (status, output) = try teleIngest(arguments + ["--db", db], in: directory)
-                #expect(status == 0, "\(arguments.joined(separator: " ")):\n\(output)")
-                return output
-            }
-            _ = try run(["patients", "add", "--id", "P-0001", "--name", "Test Patient One"])
-            _ = try run([
-                "devices", "pair", "--serial", "HV10-00017", "--patient", "P-0001", "--from", "2026-09-01T00:00:00Z",
-            ])
+            let database = TeleIngestDatabase("csv.sqlite", in: directory)
+            func run(_ arguments: [String]) throws -> String { try database.run(arguments) }
+            try database.addPatientOne(serial: "HV10-00017", pairedFrom: "2026-09-01T00:00:00Z")
             let decimal = delimiter == ";" ? "," : "."
             let csv = directory.appendingPathComponent("readings.csv")
             try Self.pythonCSV(

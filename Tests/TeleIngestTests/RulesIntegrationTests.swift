@@ -101,21 +101,14 @@ import Vitals
     )
     func importedGain() async throws {
         try await withTemporaryDirectory { directory in
-            let db = directory.appendingPathComponent("import.sqlite").path
             // Imported on Tuesday 1 December 2026 at 09:00 in Copenhagen.
             let importedAt = TestCohort.now
+            let database = TeleIngestDatabase("import.sqlite", in: directory, now: importedAt)
             func run(_ arguments: [String], at now: Date = importedAt) throws -> String {
-                let (status, output) = try teleIngest(arguments + ["--db", db], in: directory, now: now)
-                #expect(status == 0, "\(arguments.joined(separator: " ")):\n\(output)")
-                return output
+                try database.run(arguments, at: now)
             }
-            _ = try run([
-                "patients", "add", "--id", "P-0001", "--name", "Test Patient One", "--monitoring-start",
-                "2026-10-01T00:00:00+02:00",
-            ])
-            _ = try run([
-                "devices", "pair", "--serial", "HV10-00017", "--patient", "P-0001", "--from", "2026-09-01T00:00:00Z",
-            ])
+            try database.addPatientOne(
+                serial: "HV10-00017", monitoringStart: "2026-10-01T00:00:00+02:00", pairedFrom: "2026-09-01T00:00:00Z")
             let csv = directory.appendingPathComponent("month.csv")
             try ([ImportRowDecoder.header] + Self.monthWithGain()).joined(separator: "\n").write(
                 to: csv, atomically: true, encoding: .utf8)
@@ -185,20 +178,11 @@ import Vitals
     @Test("thresholds propose suggests a personal limit from the patient's own readings and changes nothing")
     func proposeLimits() async throws {
         try await withTemporaryDirectory { directory in
-            let db = directory.appendingPathComponent("propose.sqlite").path
-            let now = try Date("2026-11-29T12:00:00+01:00", strategy: .iso8601)
-            func run(_ arguments: [String]) throws -> String {
-                let (status, output) = try teleIngest(arguments + ["--db", db], in: directory, now: now)
-                #expect(status == 0, "\(arguments.joined(separator: " ")):\n\(output)")
-                return output
-            }
-            _ = try run([
-                "patients", "add", "--id", "P-0001", "--name", "Test Patient One", "--monitoring-start",
-                "2026-11-01T00:00:00+01:00",
-            ])
-            _ = try run([
-                "devices", "pair", "--serial", "BP7-0042", "--patient", "P-0001", "--from", "2026-11-01T00:00:00Z",
-            ])
+            let database = TeleIngestDatabase(
+                "propose.sqlite", in: directory, now: try Date("2026-11-29T12:00:00+01:00", strategy: .iso8601))
+            func run(_ arguments: [String]) throws -> String { try database.run(arguments) }
+            try database.addPatientOne(
+                serial: "BP7-0042", monitoringStart: "2026-11-01T00:00:00+01:00", pairedFrom: "2026-11-01T00:00:00Z")
             let systolic = [88, 92, 95, 90, 86, 93, 91]
             let rows = (2...28).map { day in
                 String(format: "BP7-0042,systolic,%d,mmHg,2026-11-%02d 07:10:00", systolic[day % systolic.count], day)

@@ -61,10 +61,7 @@ public struct Worklist: Sendable, Codable {
         snapshot: WorklistSnapshot, week: ISOWeek, now: Date, defaultZone: TimeZone, ruleSet: RuleSet?
     ) {
         let missingRules = Set((ruleSet?.rules ?? []).filter { $0.kind == .missing }.map(\.id))
-        let dailyPhaseDays =
-            MeasurementPlan(
-                ruleSet: ruleSet, context: PatientContext(timeZone: defaultZone, monitoringStart: now), at: now
-            ).dailyPhaseDays
+        let dailyPhaseDays = MeasurementPlan(ruleSet: ruleSet, context: nil, at: now).dailyPhaseDays
         var zones: [String: TimeZone] = [:]
         var todays: [TimeZone: LocalDay] = [:]
         let weekDays = week.days

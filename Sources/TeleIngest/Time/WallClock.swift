@@ -18,7 +18,7 @@ public struct WallClock: Sendable {
     /// The current instant by this clock.
     public func now() -> Date { read() }
 
-    /// The operating system's clock.
+    /// The operating system's clock: the one place the product reads it.
     public static let system = WallClock { Date() }
 
     /// A clock that always says `instant`: for tests and for evaluating "as of" a given time.
@@ -26,11 +26,11 @@ public struct WallClock: Sendable {
         WallClock { instant }
     }
 
-    /// A clock that read `instant` at the moment it was made and runs on at the system clock's
-    /// pace, so intervals (heartbeats, timeouts measured by date) still pass.
-    public static func starting(at instant: Date) -> WallClock {
-        let offset = instant.timeIntervalSince(Date())
-        return WallClock { Date().addingTimeInterval(offset) }
+    /// A clock that read `instant` at the moment it was made and runs on at `base`'s pace, so
+    /// intervals (heartbeats, timeouts measured by date) still pass.
+    public static func starting(at instant: Date, base: WallClock = .system) -> WallClock {
+        let offset = instant.timeIntervalSince(base.now())
+        return WallClock { base.now().addingTimeInterval(offset) }
     }
 
     /// The environment variable that sets the clock of `tele-ingest`, `nurse-console` and
@@ -41,13 +41,13 @@ public struct WallClock: Sendable {
     /// ``system``, or a clock starting at the instant in `TELE_INGEST_NOW` when it is set.
     /// Throws ``ClockSettingError`` for a value that is not an ISO 8601 instant with an offset.
     public static func fromEnvironment(
-        _ environment: [String: String] = ProcessInfo.processInfo.environment
+        _ environment: [String: String] = ProcessInfo.processInfo.environment, base: WallClock = .system
     ) throws(ClockSettingError) -> WallClock {
-        guard let text = environment[environmentVariable], !text.isEmpty else { return .system }
+        guard let text = environment[environmentVariable], !text.isEmpty else { return base }
         guard let instant = try? Date(text, strategy: .iso8601) else {
             throw ClockSettingError(value: text)
         }
-        return .starting(at: instant)
+        return .starting(at: instant, base: base)
     }
 
     /// Whether `TELE_INGEST_NOW` moves the clock in `environment`; the service logs it.

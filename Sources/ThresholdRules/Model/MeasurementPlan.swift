@@ -20,10 +20,11 @@ public struct MeasurementPlan: Sendable, Hashable {
     }
 
     /// The plan a missing-data rule states, with the patient's personal settings for it in force
-    /// at `instant`.
-    public init(rule: Rule, context: PatientContext, at instant: Date) {
+    /// at `instant` (the rule's own numbers without a `context`).
+    public init(rule: Rule, context: PatientContext?, at instant: Date) {
         func number(_ name: String, _ fallback: Int) -> Int {
-            context.parameter(name, of: rule, at: instant).map { Int($0.value) } ?? fallback
+            let value = context.map { $0.parameter(name, of: rule, at: instant)?.value } ?? rule.parameters[name]
+            return value.map { Int($0) } ?? fallback
         }
         let plan = Self.teleHjerte
         self.init(
@@ -33,8 +34,9 @@ public struct MeasurementPlan: Sendable, Hashable {
     }
 
     /// The weighing plan of a rule set (its missing-data rule for weight), with the patient's
-    /// personal settings at `instant`; TeleHjerte's when the set has no such rule.
-    public init(ruleSet: RuleSet?, context: PatientContext, at instant: Date) {
+    /// personal settings at `instant` when a `context` is given; TeleHjerte's when the set has
+    /// no such rule.
+    public init(ruleSet: RuleSet?, context: PatientContext?, at instant: Date) {
         guard let rule = ruleSet?.rules.first(where: { $0.kind == .missing && $0.measurement == .weight }) else {
             self = .teleHjerte
             return

@@ -15,9 +15,9 @@ final class ChildProcess: @unchecked Sendable {
     private(set) var pid: pid_t = 0
     private var status: Int32?
 
-    /// `now`: the program's `TELE_INGEST_NOW` instead of the tests' clock. `folder`: the
-    /// program's current folder (the test process's when `nil`).
-    init(executable: String, arguments: [String], output: String, now: Date? = nil, folder: String? = nil) throws {
+    /// `clock`: the program's `TELE_INGEST_NOW` instead of the tests' clock's reading. `folder`:
+    /// the program's current folder (the test process's when `nil`).
+    init(executable: String, arguments: [String], output: String, clock: String? = nil, folder: String? = nil) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -42,7 +42,7 @@ final class ChildProcess: @unchecked Sendable {
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var environment = ProcessInfo.processInfo.environment
-        environment[WallClock.environmentVariable] = now?.formatted(.iso8601) ?? Self.clockSetting()
+        environment[WallClock.environmentVariable] = clock ?? Self.clockSetting()
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { envp.forEach { free($0) } }
         // A program a test has just copied may still be open for writing in a child that another

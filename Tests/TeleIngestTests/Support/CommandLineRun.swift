@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Runs the built `tele-ingest` with `arguments` to completion, in `directory` (a temporary
 /// folder, not the checkout: the programs must find their shipped files from anywhere); returns
@@ -18,9 +19,42 @@ private func run(_ executable: URL, _ arguments: [String], in directory: URL, no
 ) {
     let output = directory.appendingPathComponent("cli-\(UUID().uuidString.prefix(8)).out")
     let child = try ChildProcess(
-        executable: executable.path, arguments: arguments, output: output.path, now: now, folder: directory.path)
+        executable: executable.path, arguments: arguments, output: output.path, clock: now?.formatted(.iso8601),
+        folder: directory.path)
     let raw = child.wait()
     let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
     // waitpid status: exit code in bits 8–15 when the process exited normally.
     return ((raw >> 8) & 0xFF, text)
+}
+
+/// `tele-ingest` on one database in a test's folder; every call is expected to succeed.
+struct TeleIngestDatabase {
+    let path: String
+    let directory: URL
+    /// The programs' clock (`TELE_INGEST_NOW`) unless a call gives another; the tests' clock when `nil`.
+    var now: Date?
+
+    init(_ name: String, in directory: URL, now: Date? = nil) {
+        path = directory.appendingPathComponent(name).path
+        self.directory = directory
+        self.now = now
+    }
+
+    /// Runs `tele-ingest ARGUMENTS --db PATH`; records an issue if it fails; returns its output.
+    @discardableResult
+    func run(_ arguments: [String], at instant: Date? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws
+        -> String
+    {
+        let (status, output) = try teleIngest(arguments + ["--db", path], in: directory, now: instant ?? now)
+        #expect(status == 0, "\(arguments.joined(separator: " ")):\n\(output)", sourceLocation: sourceLocation)
+        return output
+    }
+
+    /// Registers Test Patient One (P-0001) and pairs `serial` with her from `pairedFrom`.
+    func addPatientOne(serial: String, monitoringStart: String? = nil, pairedFrom: String) throws {
+        try run(
+            ["patients", "add", "--id", "P-0001", "--name", "Test Patient One"]
+                + (monitoringStart.map { ["--monitoring-start", $0] } ?? []))
+        try run(["devices", "pair", "--serial", serial, "--patient", "P-0001", "--from", pairedFrom])
+    }
 }
