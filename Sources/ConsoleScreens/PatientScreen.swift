@@ -44,6 +44,11 @@ public struct PatientScreen {
                 .init(text: " " + heading.fitted(width - label.count - 1, ellipsis: glyphs.ellipsis), style: .bold),
             ])
             page.wrapped(flag.explanation, width: width - 1, indent: 7, first: "       ")
+            for other in flag.alsoSeenBy {
+                page.wrapped(
+                    "also \(overview.title(ofRule: other.ruleID)): \(other.explanation)", width: width - 1, indent: 9,
+                    first: "       ")
+            }
             if let back = flag.backInRangeAt {
                 page.add("       back in range since \(LocalDay(back, in: zone).short)", .dim)
             }

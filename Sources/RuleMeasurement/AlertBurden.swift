@@ -22,23 +22,31 @@ public struct AlertBurden: Sendable {
     public var days: Int
     public var habit: CohortSimulator.MeasurementHabit
     public var episodes: [(patient: Int, episode: Episode)]
-    /// Per rule id, the flags it opened.
+    /// Per rule id, the flags it would open on its own (its own flag book, as if it shared its
+    /// problem with no other rule).
     public var opened: [String: [Opened]]
+    /// Per problem, the flags the rule set opens: what the nurse sees, one flag per problem.
+    public var openedByProblem: [String: [Opened]]
     /// The rule ids that are clinical (not missing data), in the rule set's order.
     public var clinical: [String]
+    /// The clinical problems, in the order of their first rule.
+    public var clinicalProblems: [String]
     /// The missing-data rules: adherence, counted apart.
     public var adherence: [String]
 
     public init(
         patients: Int, days: Int, habit: CohortSimulator.MeasurementHabit, episodes: [(patient: Int, episode: Episode)],
-        opened: [String: [Opened]], clinical: [String], adherence: [String]
+        opened: [String: [Opened]], openedByProblem: [String: [Opened]] = [:], clinical: [String],
+        clinicalProblems: [String] = [], adherence: [String]
     ) {
         self.patients = patients
         self.days = days
         self.habit = habit
         self.episodes = episodes
         self.opened = opened
+        self.openedByProblem = openedByProblem
         self.clinical = clinical
+        self.clinicalProblems = clinicalProblems
         self.adherence = adherence
     }
 
@@ -53,6 +61,8 @@ public struct AlertBurden: Sendable {
         let evaluator = RuleEvaluator(ruleSet: ruleSet)
         let zone = simulator.zone
         var opened: [String: [Opened]] = [:]
+        var openedByProblem: [String: [Opened]] = [:]
+        let ruleOrder = Dictionary(ruleSet.rules.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
         var episodes: [(patient: Int, episode: Episode)] = []
         for index in 0..<simulator.patients {
             let patient = simulator.patient(index)
@@ -68,7 +78,9 @@ public struct AlertBurden: Sendable {
                 Observation(
                     id: Int64(offset + 1), kind: reading.kind, value: reading.value, measuredAt: reading.measuredAt)
             }
-            var book = FlagBook()
+            var book = FlagBook(ruleOrder: ruleOrder)
+            // Each rule on its own, for its own row.
+            var ruleBook = FlagBook(ruleOrder: ruleOrder)
             var seen = 0
             var window = 0
             let firstDay = LocalDay(patient.monitoringStart, in: zone)
@@ -83,20 +95,34 @@ public struct AlertBurden: Sendable {
                 let decisions =
                     evaluator.evaluate(recent, context: context, days: [day])
                     + evaluator.evaluateMissing(recent, context: context, now: evening)
-                for decision in decisions where book.apply(decision) == .opened {
-                    opened[decision.ruleID, default: []].append(Opened(patient: index, at: evening))
+                for decision in decisions {
+                    if book.apply(decision) == .opened {
+                        openedByProblem[decision.problem, default: []].append(Opened(patient: index, at: evening))
+                    }
+                    var alone = decision
+                    alone.problem = decision.ruleID
+                    if ruleBook.apply(alone) == .opened {
+                        opened[decision.ruleID, default: []].append(Opened(patient: index, at: evening))
+                    }
                 }
                 book.settle()
+                ruleBook.settle()
                 if day.isoWeekday == 5 {  // Friday: the weekly review closes what is open
-                    for rule in Array(book.open.keys) { book.close(ruleID: rule) }
+                    for problem in Array(book.open.keys) { book.close(problem: problem) }
+                    for rule in Array(ruleBook.open.keys) { ruleBook.close(problem: rule) }
                 }
             }
         }
         let ids = ruleSet.rules.map(\.id)
         let adherence = ruleSet.rules.filter { $0.kind == .missing }.map(\.id)
+        var problems: [String] = []
+        for rule in ruleSet.rules where rule.kind != .missing && !problems.contains(rule.problem) {
+            problems.append(rule.problem)
+        }
         return AlertBurden(
             patients: simulator.patients, days: simulator.days, habit: simulator.habit, episodes: episodes,
-            opened: opened, clinical: ids.filter { !adherence.contains($0) }, adherence: adherence)
+            opened: opened, openedByProblem: openedByProblem, clinical: ids.filter { !adherence.contains($0) },
+            clinicalProblems: problems, adherence: adherence)
     }
 
     /// Each patient's episodes: a flag is looked up among its own patient's only.
@@ -110,7 +136,15 @@ public struct AlertBurden: Sendable {
     /// at least 3 days before their end (all, with a weight ramp, pulse and pressure only), the
     /// median lead in days, other flags per patient-year, and patients flagged per week.
     public func row(_ name: String, rules: [String]) -> [String] {
-        let flags = rules.flatMap { opened[$0] ?? [] }
+        row(name, flags: rules.flatMap { opened[$0] ?? [] })
+    }
+
+    /// The same row for the flags the rule set opens for `problems`, one flag per problem.
+    public func row(_ name: String, problems: [String]) -> [String] {
+        row(name, flags: problems.flatMap { openedByProblem[$0] ?? [] })
+    }
+
+    private func row(_ name: String, flags: [Opened]) -> [String] {
         var byPatient: [Int: [Date]] = [:]
         for flag in flags { byPatient[flag.patient, default: []].append(flag.at) }
         func caughtEarly(_ selected: [(patient: Int, episode: Episode)]) -> (early: Int, leads: [Double]) {
@@ -158,10 +192,14 @@ public struct AlertBurden: Sendable {
         "median lead (days)", "other flags per patient-year", "patients flagged per week",
     ]
 
-    /// A row per clinical rule, one for them all, and a row per adherence rule.
+    /// A row per clinical rule (each on its own), a row per problem shared by several rules,
+    /// one for the whole rule set as the nurse sees it (one flag per problem), and a row per
+    /// adherence rule.
     public var rows: [[String]] {
-        clinical.map { row($0, rules: [$0]) }
-            + [row("all clinical rules", rules: clinical)]
+        let shared = clinicalProblems.filter { !clinical.contains($0) }
+        return clinical.map { row($0, rules: [$0]) }
+            + shared.map { row("problem: \($0)", problems: [$0]) }
+            + [row("all clinical flags", problems: clinicalProblems)]
             + adherence.map { row($0, rules: [$0]) }
     }
 

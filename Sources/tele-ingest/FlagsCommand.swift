@@ -48,8 +48,10 @@ struct FlagsCommand: ParsableCommand {
                     var state = flag.state.rawValue
                     if row.overdue { state += " OVERDUE" }
                     if flag.backInRangeAt != nil, flag.state != .closed { state += " (back in range)" }
+                    let others = flag.alsoSeenBy.count
                     return [
-                        String(flag.id), flag.patientID, flag.ruleID, flag.severity.rawValue, state,
+                        String(flag.id), flag.patientID, flag.ruleID + (others == 0 ? "" : " (+\(others) more)"),
+                        flag.severity.rawValue, state,
                         Output.local(flag.openedAt, zone: zone),
                         Output.local(flag.updatedAt, zone: zone), flag.explanation,
                     ]

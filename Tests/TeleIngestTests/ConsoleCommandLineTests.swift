@@ -17,7 +17,7 @@ import ThresholdRules
             database:
               path: \(db)
             rules:
-              file: \(Paths.packageRoot.appendingPathComponent("rules/heart-failure.yaml").path)
+              file: \(Paths.packageRoot.appendingPathComponent("rules/heart-failure-guideline.yaml").path)
             console:
               user: { name: Test Nurse, role: nurse }
               hotline:

@@ -28,6 +28,8 @@ import Testing
         func startConsole(store: MonitoringStore, environment: String = "", then: String = "") throws {
             let command = [
                 try Paths.nurseConsoleExecutable.path, "--db", store.path, "--user", "'Test Nurse'", "--role", "nurse",
+                // The rules the fixture's flags were raised by, for their titles.
+                "--rules", Paths.packageRoot.appendingPathComponent("rules/heart-failure-guideline.yaml").path,
             ].joined(separator: " ")
             try run([
                 "new-session", "-d", "-s", "console", "-x", "80", "-y", "24",
@@ -76,12 +78,12 @@ import Testing
             _ = try await tmux.waitFor("Test Patient Red · 000150-****")
             try tmux.keys("Enter")
             let patient = try await tmux.waitFor("CPR 000150-1001")
-            #expect(patient.contains("OPEN FLAGS (3)"))
+            // One weight gain seen by three rules: one flag, naming the red 3-day gain.
+            #expect(patient.contains("OPEN FLAGS (1)"))
             #expect(patient.contains("weight +2.6 kg in 3 days"))
+            #expect(patient.contains("also Rising weight trend (MACD)"))
 
-            try tmux.keys("a")
-            _ = try await tmux.waitFor("Which flag?")
-            try tmux.keys("1")
+            try tmux.keys("a")  // one open flag: no need to choose
             _ = try await tmux.waitFor("Comment (required for red)")
             try tmux.keys("Enter")  // empty: refused on the spot
             _ = try await tmux.waitFor("This field is required.")
@@ -89,7 +91,7 @@ import Testing
             try tmux.keys("Enter")
             _ = try await tmux.waitFor("is closed.")
             try tmux.keys("Space")
-            _ = try await tmux.waitFor("OPEN FLAGS (2)")
+            _ = try await tmux.waitFor("OPEN FLAGS: none")
             try tmux.keys("q")
             _ = try await tmux.waitFor("Worklist")
             try tmux.keys("q")

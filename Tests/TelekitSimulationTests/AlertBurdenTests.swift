@@ -14,14 +14,17 @@ import ThresholdRules
 
     /// Two patients for 70 days (10 weeks); patient 0 has an episode from day 10 to day 30 (a
     /// weight ramp), patient 1 one from day 40 to day 50 (pulse and pressure only).
-    static func burden(_ opened: [String: [AlertBurden.Opened]]) -> AlertBurden {
+    static func burden(
+        _ opened: [String: [AlertBurden.Opened]], byProblem: [String: [AlertBurden.Opened]] = [:]
+    ) -> AlertBurden {
         AlertBurden(
             patients: 2, days: 73, habit: .daily,
             episodes: [
                 (0, Episode(start: at(10), end: at(30), weightGain: 2)),
                 (1, Episode(start: at(40), end: at(50), weightGain: 0)),
             ],
-            opened: opened, clinical: ["a", "b"], adherence: ["missing"])
+            opened: opened, openedByProblem: byProblem, clinical: ["a", "b"], clinicalProblems: ["fluid"],
+            adherence: ["missing"])
     }
 
     @Test("an episode counts as caught only by a flag at least 3 days before its end; the lead is to the first flag")
@@ -65,9 +68,20 @@ import ThresholdRules
         #expect(burden.row("all", rules: ["a", "b"])[6] == "15.0 %")
     }
 
-    @Test("the table has a row per clinical rule, one for them all, and the adherence rules apart")
+    @Test(
+        "the table has a row per clinical rule, one per shared problem, one for the flags the nurse sees, and the adherence rules apart"
+    )
     func rows() {
         let rows = Self.burden([:]).rows.map(\.first)
-        #expect(rows == ["a", "b", "all clinical rules", "missing"])
+        #expect(rows == ["a", "b", "problem: fluid", "all clinical flags", "missing"])
+    }
+
+    @Test("the rule set's row counts one flag per problem, however many rules saw it")
+    func onePerProblem() {
+        let seenTwice: [AlertBurden.Opened] = [.init(patient: 0, at: Self.at(60))]
+        let burden = Self.burden(["a": seenTwice, "b": seenTwice], byProblem: ["fluid": seenTwice])
+        #expect(burden.row("a and b counted apart", rules: ["a", "b"])[5] == "5.00")
+        let all = burden.rows.first { $0[0] == "all clinical flags" }
+        #expect(all?[5] == "2.50")
     }
 }

@@ -26,11 +26,25 @@ import Vitals
             DefaultRules.dryWeight, DefaultRules.baseline, DefaultRules.macd, DefaultRules.lowSystolic,
             DefaultRules.personal))
 
+    /// The same rules with every weight rule and the personal rule sharing one problem: one
+    /// flag, naming its strongest evidence.
+    static let grouped: RuleEvaluator = {
+        var ruleSet = evaluator.ruleSet
+        for index in ruleSet.rules.indices where ruleSet.rules[index].measurement == .weight {
+            ruleSet.rules[index].problem = "fluid"
+        }
+        return RuleEvaluator(ruleSet: ruleSet)
+    }()
+
     /// Feeds the readings day by day in `order`, re-evaluating from the earliest new day, as the
-    /// ingest service does (recheck, then settle); returns the open flags as (rule, severity).
-    static func flags(_ patient: Patient, arrivingBy order: [LocalDay]) -> Set<String> {
+    /// ingest service does (recheck, then settle); returns the open flags as (problem, the rule
+    /// named, severity).
+    static func flags(
+        _ patient: Patient, arrivingBy order: [LocalDay], evaluator: RuleEvaluator = evaluator
+    ) -> Set<String> {
         let readings = patient.readings
-        var book = FlagBook()
+        var book = FlagBook(
+            ruleOrder: Dictionary(uniqueKeysWithValues: evaluator.ruleSet.rules.enumerated().map { ($1.id, $0) }))
         var seen: [Observation] = []
         for day in order {
             let arriving = readings.filter { LocalDay($0.measuredAt, in: copenhagen) == day }
@@ -42,7 +56,7 @@ import Vitals
             }
             book.settle()
         }
-        return Set(book.open.values.map { "\($0.ruleID):\($0.severity.rawValue)" })
+        return Set(book.open.values.map { "\($0.problem):\($0.ruleID):\($0.severity.rawValue)" })
     }
 
     /// A generated patient: readings and the personal settings they are judged with.
@@ -98,25 +112,47 @@ import Vitals
         }
     }
 
+    @Test(
+        "with rules sharing a problem, any order gives the same one flag, naming the same evidence",
+        arguments: seeds)
+    func anyOrderGrouped(seed: Int) {
+        let patient = Self.cohortPatient(seed: UInt64(seed))
+        let days = Set(patient.readings.map { LocalDay($0.measuredAt, in: copenhagen) }).sorted()
+        let inOrder = Self.flags(patient, arrivingBy: days, evaluator: Self.grouped)
+        #expect(inOrder.filter { $0.hasPrefix("fluid:") }.count <= 1)
+        var generator = Generator(state: UInt64(seed) &* 104_729)
+        for _ in 0..<10 {
+            let shuffled = days.shuffled(using: &generator)
+            #expect(
+                Self.flags(patient, arrivingBy: shuffled, evaluator: Self.grouped) == inOrder,
+                "seed \(seed), order \(shuffled.map(\.short))")
+        }
+    }
+
     /// Without this, an evaluator that never raises anything would pass the property above.
     @Test("the generated patients leave flags of every rule in the set open, some red, most patients flagged")
     func cohortExercisesEveryRule() {
         var ruleIDs: Set<String> = []
         var severities: Set<String> = []
         var flaggedPatients = 0
+        var namedInFluid: Set<String> = []
         for seed in Self.seeds {
             let patient = Self.cohortPatient(seed: UInt64(seed))
             let days = Set(patient.readings.map { LocalDay($0.measuredAt, in: copenhagen) }).sorted()
+            for flag in Self.flags(patient, arrivingBy: days, evaluator: Self.grouped) where flag.hasPrefix("fluid:") {
+                namedInFluid.insert(String(flag.split(separator: ":")[1]))
+            }
             let open = Self.flags(patient, arrivingBy: days)
             if !open.isEmpty { flaggedPatients += 1 }
             for flag in open {
                 let parts = flag.split(separator: ":")
-                ruleIDs.insert(String(parts[0]))
-                severities.insert(String(parts[1]))
+                ruleIDs.insert(String(parts[1]))
+                severities.insert(String(parts[2]))
             }
         }
         #expect(ruleIDs == Set(Self.evaluator.ruleSet.rules.map(\.id)))
         #expect(severities == ["red", "yellow"])
         #expect(flaggedPatients > Self.seeds.count / 2)
+        #expect(namedInFluid.count >= 2, "the grouped flag names different rules for different patients")
     }
 }

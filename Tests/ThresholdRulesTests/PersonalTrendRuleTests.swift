@@ -132,7 +132,7 @@ import Vitals
     func afterClosing() {
         var book = FlagBook()
         book.apply(decision(.raise, .red, at: "2026-11-20 07:00"))
-        book.close(ruleID: "weight-gain-3d")
+        book.close(problem: "weight-gain-3d")
         #expect(book.apply(decision(.raise, .red, at: "2026-11-19 07:00")) == .unchanged)
         #expect(book.apply(decision(.raise, .yellow, at: "2026-11-24 07:00")) == .opened)
     }

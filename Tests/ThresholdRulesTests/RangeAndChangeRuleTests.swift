@@ -78,6 +78,41 @@ import Vitals
         #expect(raise.readingIDs == [1, 4])
     }
 
+    static let confirmed = Rule(
+        id: "weight-gain-3d", kind: .change, measurement: .weight,
+        parameters: ["days": 3, "redGain": 2.0, "confirmations": 2])
+
+    @Test(
+        "with two confirmations, one heavy morning is not enough: the next weighing must hold the gain too",
+        arguments: [
+            ([80.0, 80.1, 80.0, 82.3], nil),  // one heavy morning
+            ([80.0, 80.1, 80.0, 82.3, 80.2], nil),  // and back the next day
+            ([80.0, 80.1, 80.0, 82.3, 82.4], "red"),  // held: +2.3 then +2.4 against the lowest before each
+            ([80.0, 80.1, 80.0, 81.0, 82.2, 82.6], "red"),  // a ramp: +2.2 on day 5 and +2.6 on day 6
+            ([80.0, 80.1, 80.0, 81.0, 82.2], nil),  // the ramp's first day over: not yet
+        ] as [([Double], String?)])
+    func confirmations(weights: [Double], expected: String?) {
+        var readings = Readings()
+        readings.weights(weights, from: "2026-11-17")
+        let raises = RuleEvaluator(ruleSet: DefaultRules.set(Self.confirmed)).raises(
+            readings.all, context: plainContext)
+        #expect(raises.last?.severity.rawValue == expected)
+        if expected == nil { #expect(raises.isEmpty) }
+    }
+
+    @Test("a confirmed gain says which earlier weighing confirmed it")
+    func confirmedExplanation() throws {
+        var readings = Readings()
+        readings.weights([80.0, 80.1, 80.0, 82.3, 82.4], from: "2026-11-17")
+        let raise = try #require(
+            RuleEvaluator(ruleSet: DefaultRules.set(Self.confirmed)).raises(readings.all, context: plainContext).last)
+        #expect(
+            raise.explanation
+                == "weight +2.4 kg in 2 days: 80.0 kg (19 Nov) → 82.4 kg (21 Nov); red above +2.0 kg in 3 days; also on 20 Nov (+2.3 kg)"
+        )
+        #expect(raise.readingIDs == [3, 5, 4])
+    }
+
     @Test("a day with three weighings counts its morning weight")
     func threeWeighings() {
         var readings = Readings()

@@ -43,6 +43,9 @@ public struct EscalationBrief: Sendable, Hashable {
                 add(
                     "  - \(flag.severity.rawValue.uppercased()) \(overview.title(ofRule: flag.ruleID)): \(flag.explanation)"
                 )
+                for other in flag.alsoSeenBy {
+                    add("    also \(overview.title(ofRule: other.ruleID)): \(other.explanation)")
+                }
             }
         }
         add()

@@ -21,7 +21,13 @@ public struct RuleEngine: Sendable {
             }
         }
         lookbackDays = days + 2
+        ruleOrder = Dictionary(
+            ruleSet.rules.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
+
+    /// Each rule's place in the rule set: a flag names the strongest evidence, the rule listed
+    /// first on equal terms.
+    public var ruleOrder: [String: Int]
 
     /// What one run changed.
     public struct Outcome: Sendable, Hashable {
@@ -115,7 +121,7 @@ public struct RuleEngine: Sendable {
         throws -> Outcome
     {
         guard !decisions.isEmpty else { return Outcome() }
-        var book = try store.flagBook(patientID: patientID, db: db)
+        var book = try store.flagBook(patientID: patientID, db: db, ruleOrder: ruleOrder)
         var outcome = Outcome()
         for decision in decisions {
             switch book.apply(decision) {
@@ -126,7 +132,7 @@ public struct RuleEngine: Sendable {
             }
         }
         outcome.withdrawn = book.settle()
-        outcome.opened = book.open.values.filter { $0.id == nil }.sorted { $0.ruleID < $1.ruleID }
+        outcome.opened = book.open.values.filter { $0.id == nil }.sorted { $0.problem < $1.problem }
         try store.save(book, patientID: patientID, db: db, now: now)
         return outcome
     }

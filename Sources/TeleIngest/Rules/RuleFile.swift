@@ -22,6 +22,7 @@ public enum RuleFile {
         var relativeTo: String?
         var parameters: [String: Double]
         var source: String?
+        var problem: String?
     }
 
     /// Loads and checks the rule file at `url`.
@@ -68,6 +69,9 @@ public enum RuleFile {
             if entry.id.isEmpty || entry.id.contains(where: \.isWhitespace) {
                 problem("\(field).id", "expected an id without spaces, found '\(entry.id)'")
             }
+            if let shared = entry.problem, shared.isEmpty || shared.contains(where: \.isWhitespace) {
+                problem("\(field).problem", "expected a name without spaces, found '\(shared)'")
+            }
             let kind = choice(entry.kind, RuleKind.self, "\(field).kind")
             let measurement = choice(entry.measurement, ReadingKind.self, "\(field).measurement")
             let severity = entry.severity.map { choice($0, Severity.self, "\(field).severity") } ?? .yellow
@@ -79,7 +83,7 @@ public enum RuleFile {
             let rule = Rule(
                 id: entry.id, kind: kind, measurement: measurement, parameters: entry.parameters, severity: severity,
                 dailyValue: daily, relativeToDryWeight: entry.relativeTo == "dryWeight", source: entry.source ?? "",
-                title: entry.title ?? "")
+                title: entry.title ?? "", problem: entry.problem)
             for (name, expected) in rule.problems() { problem("\(field).\(name)", expected) }
             if (entry.source ?? "").isEmpty {
                 problem("\(field).source", "is required: say where the numbers come from")
@@ -87,6 +91,21 @@ public enum RuleFile {
             rules.append(rule)
         }
         if raw.rules.isEmpty { problem("rules", "expected at least one rule") }
+        // Adherence is not a clinical flag: a missing-data rule never shares a flag with others.
+        for (index, rule) in rules.enumerated() {
+            let sharing = rules.filter { $0.problem == rule.problem && $0.id != rule.id }
+            if sharing.contains(where: { ($0.kind == .missing) != (rule.kind == .missing) }) {
+                problem(
+                    "rules.\(index).problem",
+                    "'\(rule.problem)' mixes missing-data and clinical rules; expected missing-data rules in a problem of their own"
+                )
+            }
+            if rule.problem != rule.id, rules.contains(where: { $0.id == rule.problem }) {
+                problem(
+                    "rules.\(index).problem",
+                    "'\(rule.problem)' is another rule's id; expected a problem name that is not a rule id")
+            }
+        }
         guard problems.isEmpty else { throw ConfigurationErrors(problems) }
         return RuleSet(id: raw.ruleSet, version: raw.version, rules: rules)
     }

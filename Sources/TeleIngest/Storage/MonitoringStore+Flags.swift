@@ -19,13 +19,19 @@ public struct PatientFlag: Sendable, Hashable, Codable {
 
     public var id: Int64
     public var patientID: String
+    /// What the flag is about (`Rule.problem`): one open flag per patient and problem.
+    public var problem: String
+    /// The rule whose evidence the flag names: its strongest.
     public var ruleID: String
     public var ruleSetVersion: Int
     public var measurement: ReadingKind
     public var severity: Severity
     public var state: State
-    /// Why, in numbers.
+    /// Why, in numbers: the strongest evidence.
     public var explanation: String
+    /// Everything the flag rests on, strongest first: one entry per rule and day that fired
+    /// while it was open ("also seen by").
+    public var evidence: [FlagBook.Evidence]
     /// The readings behind it.
     public var readingIDs: [Int64]
     /// Measurement time of the newest evidence.
@@ -37,6 +43,13 @@ public struct PatientFlag: Sendable, Hashable, Codable {
     public var closedAt: Date?
     public var closedBy: String?
     public var closeComment: String?
+
+    /// The strongest evidence of each other rule that saw the same problem while the flag was
+    /// open, strongest first: "also seen by".
+    public var alsoSeenBy: [FlagBook.Evidence] {
+        var seen: Set<String> = [ruleID]
+        return evidence.filter { seen.insert($0.ruleID).inserted }
+    }
 }
 
 extension MonitoringStore {
@@ -104,26 +117,36 @@ extension MonitoringStore {
     }
 
     /// The patient's flag book: open flags, and per rule the newest evidence already closed.
-    func flagBook(patientID: String, db: Database) throws -> FlagBook {
+    /// `ruleOrder`: each rule's place in the rule set, for naming a flag's strongest evidence.
+    func flagBook(patientID: String, db: Database, ruleOrder: [String: Int] = [:]) throws -> FlagBook {
         // Read with a cursor and by column position: this runs for every patient in every batch.
         var open: [FlagBook.OpenFlag] = []
         let rows = try Row.fetchCursor(
             db.cachedStatement(
                 sql: """
                     SELECT id, rule_id, rule_set_version, measurement, severity, explanation, reading_ids, evidence_at,
-                           supports, back_in_range_at, state
+                           supports, back_in_range_at, state, problem, evidence
                     FROM flag WHERE patient_id = ? AND state IN ('open', 'escalated')
                     """),
             arguments: [patientID])
         while let row = try rows.next() {
             let back: Int64? = row[9]
+            let ruleID: String = row[1]
+            let severity = Severity(rawValue: row[4]) ?? .yellow
+            let explanation: String = row[5]
+            let evidence =
+                FlagEvidence.decode(row[12])
+                ?? IDList.parse(row[8]).map {
+                    FlagBook.Evidence(
+                        at: Date(millisecondsSince1970: $0), ruleID: ruleID, severity: severity,
+                        explanation: explanation)
+                }
             open.append(
                 FlagBook.OpenFlag(
-                    id: row[0], ruleID: row[1], ruleSetVersion: row[2],
-                    measurement: ReadingKind(rawValue: row[3]) ?? .weight,
-                    severity: Severity(rawValue: row[4]) ?? .yellow, explanation: row[5],
-                    readingIDs: IDList.parse(row[6]), evidenceAt: Date(millisecondsSince1970: row[7]),
-                    supports: Set(IDList.parse(row[8]).map(Date.init(millisecondsSince1970:))),
+                    id: row[0], problem: row[11], ruleID: ruleID, ruleSetVersion: row[2],
+                    measurement: ReadingKind(rawValue: row[3]) ?? .weight, severity: severity,
+                    explanation: explanation, readingIDs: IDList.parse(row[6]),
+                    evidenceAt: Date(millisecondsSince1970: row[7]), evidence: evidence,
                     backInRangeAt: back.map(Date.init(millisecondsSince1970:)),
                     escalated: (row[10] as String) == PatientFlag.State.escalated.rawValue))
         }
@@ -131,13 +154,13 @@ extension MonitoringStore {
         let closedRows = try Row.fetchCursor(
             db.cachedStatement(
                 sql:
-                    "SELECT rule_id, MAX(evidence_at) FROM flag WHERE patient_id = ? AND state = 'closed' GROUP BY rule_id"
+                    "SELECT problem, MAX(evidence_at) FROM flag WHERE patient_id = ? AND state = 'closed' GROUP BY problem"
             ),
             arguments: [patientID])
         while let row = try closedRows.next() {
             closed[row[0]] = Date(millisecondsSince1970: row[1])
         }
-        return FlagBook(open: open, closedThrough: closed)
+        return FlagBook(open: open, closedThrough: closed, ruleOrder: ruleOrder)
     }
 
     /// Writes what changed in the book: withdrawn flags, updated flags, new flags. Returns the
@@ -153,30 +176,33 @@ extension MonitoringStore {
                     "UPDATE flag SET state = 'withdrawn', closed_at = ?, close_comment = ?, updated_at = ? WHERE id = ? AND state = 'open'"
             ).execute(arguments: [stamp, "withdrawn: late readings showed the rule does not fire", stamp, id])
         }
-        for flag in book.open.values.sorted(by: { $0.ruleID < $1.ruleID }) where flag.changed {
+        for flag in book.open.values.sorted(by: { $0.problem < $1.problem }) where flag.changed {
             let ids = IDList.text(flag.readingIDs)
             let supports = IDList.text(flag.supports.map(\.millisecondsSince1970).sorted())
+            let evidence = FlagEvidence.encode(flag.evidence)
             if let id = flag.id {
                 try db.cachedStatement(
                     sql: """
-                        UPDATE flag SET severity = ?, explanation = ?, reading_ids = ?, evidence_at = ?, supports = ?,
-                            back_in_range_at = ?, rule_set_version = ?, updated_at = ? WHERE id = ?
+                        UPDATE flag SET rule_id = ?, severity = ?, explanation = ?, reading_ids = ?, evidence_at = ?,
+                            supports = ?, evidence = ?, back_in_range_at = ?, rule_set_version = ?, updated_at = ?
+                        WHERE id = ?
                         """
                 ).execute(arguments: [
-                    flag.severity.rawValue, flag.explanation, ids, flag.evidenceAt.millisecondsSince1970, supports,
-                    flag.backInRangeAt?.millisecondsSince1970, flag.ruleSetVersion, stamp, id,
+                    flag.ruleID, flag.severity.rawValue, flag.explanation, ids, flag.evidenceAt.millisecondsSince1970,
+                    supports, evidence, flag.backInRangeAt?.millisecondsSince1970, flag.ruleSetVersion, stamp, id,
                 ])
             } else {
                 try db.cachedStatement(
                     sql: """
-                        INSERT INTO flag (patient_id, rule_id, rule_set_version, measurement, severity, state, explanation,
-                                          reading_ids, evidence_at, supports, back_in_range_at, opened_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO flag (patient_id, problem, rule_id, rule_set_version, measurement, severity, state,
+                                          explanation, reading_ids, evidence_at, supports, evidence, back_in_range_at,
+                                          opened_at, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)
                         """
                 ).execute(arguments: [
-                    patientID, flag.ruleID, flag.ruleSetVersion, flag.measurement.rawValue, flag.severity.rawValue,
-                    flag.explanation, ids, flag.evidenceAt.millisecondsSince1970, supports,
-                    flag.backInRangeAt?.millisecondsSince1970, stamp, stamp,
+                    patientID, flag.problem, flag.ruleID, flag.ruleSetVersion, flag.measurement.rawValue,
+                    flag.severity.rawValue, flag.explanation, ids, flag.evidenceAt.millisecondsSince1970, supports,
+                    evidence, flag.backInRangeAt?.millisecondsSince1970, stamp, stamp,
                 ])
                 opened.append(db.lastInsertedRowID)
             }
@@ -190,17 +216,59 @@ extension PatientFlag {
         let back: Int64? = row["back_in_range_at"]
         let closed: Int64? = row["closed_at"]
         let ids = IDList.parse(row["reading_ids"])
+        let ruleID: String = row["rule_id"]
+        let severity = Severity(rawValue: row["severity"]) ?? .yellow
+        let explanation: String = row["explanation"]
+        let evidence =
+            FlagEvidence.decode(row["evidence"])
+            ?? [
+                FlagBook.Evidence(
+                    at: Date(millisecondsSince1970: row["evidence_at"]), ruleID: ruleID, severity: severity,
+                    explanation: explanation)
+            ]
+        let book = FlagBook()
         self.init(
-            id: row["id"], patientID: row["patient_id"], ruleID: row["rule_id"],
+            id: row["id"], patientID: row["patient_id"], problem: row["problem"] ?? ruleID, ruleID: ruleID,
             ruleSetVersion: row["rule_set_version"],
             measurement: ReadingKind(rawValue: row["measurement"]) ?? .weight,
-            severity: Severity(rawValue: row["severity"]) ?? .yellow,
-            state: State(rawValue: row["state"]) ?? .open, explanation: row["explanation"], readingIDs: ids,
+            severity: severity,
+            state: State(rawValue: row["state"]) ?? .open, explanation: explanation,
+            evidence: evidence.sorted { book.stronger($0, than: $1) }, readingIDs: ids,
             evidenceAt: Date(millisecondsSince1970: row["evidence_at"]),
             backInRangeAt: back.map(Date.init(millisecondsSince1970:)),
             openedAt: Date(millisecondsSince1970: row["opened_at"]),
             updatedAt: Date(millisecondsSince1970: row["updated_at"]),
             closedAt: closed.map(Date.init(millisecondsSince1970:)), closedBy: row["closed_by"],
             closeComment: row["close_comment"])
+    }
+}
+
+/// A flag's evidence as stored: JSON, instants in milliseconds.
+enum FlagEvidence {
+    private struct Entry: Codable {
+        var at: Int64
+        var rule: String
+        var severity: Severity
+        var explanation: String
+    }
+
+    static func encode(_ evidence: [FlagBook.Evidence]) -> String {
+        let entries = evidence.sorted { ($0.at, $0.ruleID) < ($1.at, $1.ruleID) }.map {
+            Entry(at: $0.at.millisecondsSince1970, rule: $0.ruleID, severity: $0.severity, explanation: $0.explanation)
+        }
+        let data = (try? JSONEncoder().encode(entries)) ?? Data("[]".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// `nil` for a flag written before evidence was kept (or text that is not evidence).
+    static func decode(_ text: String?) -> [FlagBook.Evidence]? {
+        guard let text, let entries = try? JSONDecoder().decode([Entry].self, from: Data(text.utf8)) else {
+            return nil
+        }
+        return entries.map {
+            FlagBook.Evidence(
+                at: Date(millisecondsSince1970: $0.at), ruleID: $0.rule, severity: $0.severity,
+                explanation: $0.explanation)
+        }
     }
 }

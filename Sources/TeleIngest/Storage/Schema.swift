@@ -266,6 +266,20 @@ enum Schema {
                     INSERT INTO inbox_progress (id, moved_through) VALUES (1, 0);
                     """)
         }
+        migrator.registerMigration("v7: one open flag per problem, with the evidence it rests on") { db in
+            // Rules that see the same thing (a weight gain) share one flag: `problem` names it
+            // (the rule id where a rule shares with no other). `evidence`: JSON, one entry per
+            // rule and day that fired while the flag was open ({at, ruleID, severity,
+            // explanation}); NULL for flags written before, read as their single support.
+            try db.execute(
+                sql: """
+                    ALTER TABLE flag ADD COLUMN problem TEXT;
+                    UPDATE flag SET problem = rule_id;
+                    ALTER TABLE flag ADD COLUMN evidence TEXT;
+                    DROP INDEX flag_open;
+                    CREATE UNIQUE INDEX flag_open ON flag(patient_id, problem) WHERE state IN ('open', 'escalated');
+                    """)
+        }
         return migrator
     }
 

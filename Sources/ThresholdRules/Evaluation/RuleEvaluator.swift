@@ -116,7 +116,8 @@ public struct RuleEvaluator: Sendable {
 
     private func decision(_ action: FlagDecision.Action, _ rule: Rule, _ finding: Finding) -> FlagDecision {
         FlagDecision(
-            action: action, ruleID: rule.id, ruleSetVersion: ruleSet.version, measurement: rule.measurement,
+            action: action, ruleID: rule.id, problem: rule.problem, ruleSetVersion: ruleSet.version,
+            measurement: rule.measurement,
             severity: finding.severity, explanation: finding.explanation, readingIDs: finding.readingIDs,
             evidenceAt: finding.evidenceAt)
     }
@@ -187,20 +188,40 @@ public struct RuleEvaluator: Sendable {
         let daily = input.history.dailyValues(
             input.rule.measurement, through: input.day, choosing: input.rule.dailyValue)
         guard let current = daily.last, current.day == input.day else { return nil }
-        let window = daily.reversed().prefix { $0.day >= input.day.adding(days: -Int(days)) }.filter {
-            $0.day < input.day
+        /// The gain of the daily value at `index` against the lowest of the `days` days before it.
+        func gainAt(_ index: Int) -> (gain: Double, lowest: DailyReading)? {
+            let value = daily[index]
+            let window = daily[..<index].reversed().prefix { $0.day >= value.day.adding(days: -Int(days)) }
+            guard let lowest = window.min(by: { $0.value < $1.value }) else { return nil }
+            return (value.value - lowest.value, lowest)
         }
-        guard let lowest = window.min(by: { $0.value < $1.value }) else { return nil }
-        let gain = current.value - lowest.value
+        guard let (gain, lowest) = gainAt(daily.count - 1) else { return nil }
+        // With `confirmations` n > 1, the gain must also hold on the n − 1 daily values before
+        // (each against its own window): one heavy morning is not enough.
+        let confirmations = max(Int(input.number("confirmations")?.value ?? 1), 1)
         for (name, severity) in [("redGain", Severity.red), ("yellowGain", .yellow)] {
             guard let (limit, personal) = input.number(name), gain > limit else { continue }
+            var confirmedBy: [(day: LocalDay, gain: Double, readingIDs: [Int64])] = []
+            for back in 1..<confirmations {
+                let index = daily.count - 1 - back
+                guard index >= 0, let earlier = gainAt(index), earlier.gain > limit else { break }
+                confirmedBy.append((daily[index].day, earlier.gain, daily[index].readingIDs))
+            }
+            guard confirmedBy.count == confirmations - 1 else { continue }
             let span = lowest.day.days(to: current.day)
-            let explanation =
+            var explanation =
                 "\(input.rule.measurement.displayName) +\(text(gain, input)) in \(span) day\(span == 1 ? "" : "s"): "
                 + "\(text(lowest.value, input)) (\(lowest.day.short)) → \(text(current.value, input)) (\(current.day.short)); "
                 + "\(severity.rawValue) above +\(limitText(limit, personal: personal, input)) in \(Int(days)) day\(Int(days) == 1 ? "" : "s")"
+            if !confirmedBy.isEmpty {
+                explanation +=
+                    "; also on "
+                    + confirmedBy.reversed().map { "\($0.day.short) (+\(text($0.gain, input)))" }.joined(
+                        separator: ", ")
+            }
             return Finding(
-                severity: severity, explanation: explanation, readingIDs: lowest.readingIDs + current.readingIDs,
+                severity: severity, explanation: explanation,
+                readingIDs: lowest.readingIDs + current.readingIDs + confirmedBy.flatMap(\.readingIDs),
                 evidenceAt: current.measuredAt)
         }
         return nil

@@ -19,6 +19,8 @@ public struct FlagDecision: Sendable, Hashable {
 
     public var action: Action
     public var ruleID: String
+    /// What the flag is about: rules of one problem share one flag (`Rule.problem`).
+    public var problem: String
     public var ruleSetVersion: Int
     public var measurement: ReadingKind
     public var severity: Severity
@@ -30,12 +32,14 @@ public struct FlagDecision: Sendable, Hashable {
     public var evidenceAt: Date
 
     public init(
-        action: Action, ruleID: String, ruleSetVersion: Int, measurement: ReadingKind, severity: Severity,
+        action: Action, ruleID: String, problem: String? = nil, ruleSetVersion: Int, measurement: ReadingKind,
+        severity: Severity,
         explanation: String,
         readingIDs: [Int64], evidenceAt: Date
     ) {
         self.action = action
         self.ruleID = ruleID
+        self.problem = problem ?? ruleID
         self.ruleSetVersion = ruleSetVersion
         self.measurement = measurement
         self.severity = severity

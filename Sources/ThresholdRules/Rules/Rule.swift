@@ -7,7 +7,8 @@ public enum RuleKind: String, Sendable, Codable, CaseIterable {
     /// offsets from the patient's dry weight.
     case range
     /// Gain of the daily value against the lowest daily value of the previous `days` days:
-    /// `days`, `yellowGain`, `redGain`.
+    /// `days`, `yellowGain`, `redGain`; with `confirmations` n, the gain must hold on the last n
+    /// daily values (default 1: the newest alone).
     case change
     /// Daily value against the patient's own trailing median of `days` days: `days`,
     /// `minimumDays`, `yellowAbove` (units above the median) and/or `sigmas` (robust SDs).
@@ -56,11 +57,16 @@ public struct Rule: Sendable, Hashable, Identifiable {
     public var source: String
     /// A sentence for the nurse: what the rule is about.
     public var title: String
+    /// What the rule looks for, shared by rules that see the same thing (`fluid` for the weight
+    /// rules and the personal rule): one open flag per problem, naming its strongest evidence.
+    /// The rule's own id when it shares its problem with no other.
+    public var problem: String
 
     public init(
         id: String, kind: RuleKind, measurement: ReadingKind, parameters: [String: Double],
         severity: Severity = .yellow,
-        dailyValue: DailyValue = .morning, relativeToDryWeight: Bool = false, source: String = "", title: String = ""
+        dailyValue: DailyValue = .morning, relativeToDryWeight: Bool = false, source: String = "", title: String = "",
+        problem: String? = nil
     ) {
         self.id = id
         self.kind = kind
@@ -71,13 +77,14 @@ public struct Rule: Sendable, Hashable, Identifiable {
         self.relativeToDryWeight = relativeToDryWeight
         self.source = source
         self.title = title.isEmpty ? id : title
+        self.problem = problem ?? id
     }
 
     /// The parameters each kind reads, and which of them it needs.
     public static func parameterNames(for kind: RuleKind) -> (required: [String], optional: [String]) {
         switch kind {
         case .range: ([], ["yellowBelow", "yellowAbove", "redBelow", "redAbove"])
-        case .change: (["days"], ["yellowGain", "redGain"])
+        case .change: (["days"], ["yellowGain", "redGain", "confirmations"])
         case .baseline: (["days"], ["minimumDays", "yellowAbove", "sigmas"])
         case .trend: (["fast", "slow", "yellowAbove"], ["minimumDays"])
         case .persistence: (["count", "of"], ["below", "above"])
@@ -128,6 +135,9 @@ public struct Rule: Sendable, Hashable, Identifiable {
             }
         case .change:
             positive("days")
+            if let count = parameters["confirmations"], count < 1 || count != count.rounded() {
+                problems.append(("parameters.confirmations", "expected a whole number from 1, found \(count)"))
+            }
             if parameters["yellowGain"] == nil, parameters["redGain"] == nil {
                 problems.append(("parameters", "expected yellowGain or redGain"))
             }

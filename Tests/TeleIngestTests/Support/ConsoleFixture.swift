@@ -79,7 +79,7 @@ enum ConsoleFixture {
 
     /// The shipped rule set.
     static func ruleSet() throws -> RuleSet {
-        try RuleFile.load(from: Paths.packageRoot.appendingPathComponent("rules/heart-failure.yaml"))
+        try RuleFile.load(from: Paths.packageRoot.appendingPathComponent("rules/heart-failure-guideline.yaml"))
     }
 
     /// A store in `directory` filled through the import pipeline with the rules, at `now`, and

@@ -22,7 +22,7 @@ final class ServiceProcess: @unchecked Sendable {
             [
                 "run", "--broker", broker.url, "--db", database.path, "--profiles", Paths.deviceProfiles.path,
                 "--client-id", clientID, "--log-level", logLevel,
-                "--rules", Paths.packageRoot.appendingPathComponent("rules/heart-failure.yaml").path,
+                "--rules", Paths.packageRoot.appendingPathComponent("rules/heart-failure-guideline.yaml").path,
             ] + extra
     }
 
