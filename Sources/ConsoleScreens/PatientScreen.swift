@@ -73,6 +73,7 @@ public struct PatientScreen {
         page.heading(
             "ADHERENCE: weighed on \(overview.adherence.measuredDays) of \(overview.adherence.elapsedDays) days this week\(overview.adherence.meetsPlan ? "" : " — below the plan")"
         )
+        page.add("  plan: \(overview.measurementPlan.text)", .dim)
 
         page.heading("READINGS, newest first")
         page.add("  date     time   weight     BP        pulse", .dim)

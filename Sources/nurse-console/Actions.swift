@@ -47,6 +47,38 @@ struct ReviewCommand: ParsableCommand {
     }
 }
 
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Agree a patient's measurement plan after the daily phase: N days a week (audited).",
+        discussion: """
+            Missed measurements are judged against it from now on: the worklist's adherence \
+            column, the patient view and the missing-data reminders. --default returns to the \
+            rule set's plan.
+            """)
+    @OptionGroup var options: ConsoleOptions
+    @Argument(help: "Patient id.") var patient: String
+    @Option(help: "Days a week to measure after the daily phase, 1 to 7.") var daysAWeek: Int?
+    @Flag(name: .customLong("default"), help: "Return to the rule set's plan.") var backToDefault = false
+    @Option(help: "Why, in words (required).") var reason: String
+
+    func validate() throws {
+        guard (daysAWeek == nil) != (!backToDefault) else {
+            throw ValidationError("give either --days-a-week N or --default")
+        }
+        if let daysAWeek, !(1...7).contains(daysAWeek) {
+            throw ValidationError("--days-a-week: expected 1 to 7, found \(daysAWeek)")
+        }
+    }
+
+    func run() throws {
+        let session = try options.session()
+        let record = try session.setMeasurementPlan(patientID: patient, daysAWeek: daysAWeek, reason: reason)
+        let plan = try session.overview(patientID: patient, audited: false).measurementPlan
+        print("\(patient): \(record.setting.change.summary) from now on (\(plan.text)), set by \(record.setBy)")
+    }
+}
+
 struct EscalateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "escalate",

@@ -4,6 +4,7 @@ import FollowUp
 import Foundation
 import TeleIngest
 import TerminalUI
+import ThresholdRules
 import Vitals
 
 struct PatientCommand: ParsableCommand {
@@ -22,6 +23,8 @@ struct PatientCommand: ParsableCommand {
         var limits: [String: [PatientOverview.LimitLine]]
         var thresholds: [PatientOverview.Threshold]
         var adherence: Adherence
+        /// The measurement plan in words: "daily for 14 days, then 3 days a week".
+        var measurementPlan: String
     }
 
     func run() throws {
@@ -32,7 +35,8 @@ struct PatientCommand: ParsableCommand {
                     record: overview.record,
                     daily: Dictionary(uniqueKeysWithValues: overview.daily.map { ($0.key.rawValue, $0.value) }),
                     limits: Dictionary(uniqueKeysWithValues: overview.limits.map { ($0.key.rawValue, $0.value) }),
-                    thresholds: overview.thresholds, adherence: overview.adherence))
+                    thresholds: overview.thresholds, adherence: overview.adherence,
+                    measurementPlan: overview.measurementPlan.text))
         }
         let environment = ProcessInfo.processInfo.environment
         let screen = PatientScreen(overview: overview, glyphs: Terminal.glyphs(environment: environment))

@@ -29,9 +29,12 @@ import ThresholdRules
                 #expect(status == 0, "tele-ingest \(arguments.joined(separator: " ")) failed:\n\(output)")
                 return output
             }
-            func console(_ arguments: [String], as role: String? = nil, succeeds: Bool = true) throws -> String {
+            func console(
+                _ arguments: [String], as role: String? = nil, succeeds: Bool = true, at now: Date? = nil
+            ) throws -> String {
                 let who = role.map { ["--user", "Test \($0.capitalized)", "--role", $0] } ?? []
-                let (status, output) = try nurseConsole(arguments + ["--config", config.path] + who, in: directory)
+                let (status, output) = try nurseConsole(
+                    arguments + ["--config", config.path] + who, in: directory, now: now)
                 #expect((status == 0) == succeeds, "nurse-console \(arguments.joined(separator: " ")):\n\(output)")
                 return output
             }
@@ -102,6 +105,19 @@ import ThresholdRules
             #expect(
                 try console(["escalation", "list", "--patient", "P-YELLOW"]).contains("personal thresholds changed"))
 
+            // The nurse agrees a measurement plan with a patient; the patient view shows it.
+            #expect(
+                try console(["plan", "P-STABLE", "--days-a-week", "9", "--reason", "typo"], succeeds: false)
+                    .contains("expected 1 to 7, found 9"))
+            #expect(
+                try console(["plan", "P-STABLE", "--days-a-week", "3", "--reason", "Mon, Wed, Fri agreed"])
+                    .contains(
+                        "P-STABLE: measurement plan 3 days a week from now on (daily for 14 days, then 3 days a week)"))
+            // Each program's clock starts at the tests' clock: look a minute later, when it is in force.
+            #expect(
+                try console(["patient", "P-STABLE"], at: TestCohort.clock.now().addingTimeInterval(60))
+                    .contains("plan: daily for 14 days, then 3 days a week"))
+
             // Everything is in the audit log, with who and which patient.
             let audit = try JSONDecoder.iso8601.decode(
                 [AuditEntry].self, from: Data(try console(["audit", "--json"]).utf8))
@@ -115,6 +131,8 @@ import ThresholdRules
                 ])
             #expect(yellow.filter { $0.action == .escalationAnswered }.map(\.user) == ["Test Cardiologist"])
             #expect(audit.contains { $0.action == .worklistViewed && $0.patientID == nil })
+            #expect(
+                audit.filter { $0.patientID == "P-STABLE" }.map(\.action) == [.measurementPlanChanged, .patientViewed])
             #expect(try console(["audit", "--patient", "P-RED"]).contains("flag.acknowledge"))
         }
     }

@@ -71,8 +71,59 @@ import Vitals
         let weighings = (0..<weighed).map { monday.adding(days: $0).start(in: zone).addingTimeInterval(7 * 3600) }
         let adherence = Adherence(
             weighings: weighings, week: week, today: monday.adding(days: 4), zone: zone, monitoringStart: start,
-            dailyPhaseDays: 14)
+            plan: .teleHjerte)
         #expect(adherence == Adherence(measuredDays: weighed, elapsedDays: elapsed, plannedDays: planned))
+    }
+
+    @Test(
+        "after the daily phase a patient's own plan asks for its days a week, pro rata in a week begun",
+        arguments: [
+            // days a week (nil: the rule set's, at least once), days of the week gone by, planned
+            (nil, 5, 1), (nil, 7, 1), (3, 7, 3), (3, 5, 2), (3, 2, 1), (1, 7, 1), (1, 3, 1), (7, 5, 5), (5, 7, 5),
+        ] as [(Int?, Int, Int)])
+    func ownPlan(daysAWeek: Int?, elapsed: Int, planned: Int) throws {
+        let week = try #require(ISOWeek("2026-W47"))
+        let zone = ConsoleFixture.zone
+        let start = week.monday.adding(days: -30).start(in: zone)
+        let plan = MeasurementPlan.teleHjerte.measuring(daysAWeek: daysAWeek)
+        let adherence = Adherence(
+            weighings: [], week: week, today: week.monday.adding(days: elapsed - 1), zone: zone,
+            monitoringStart: start, plan: plan)
+        #expect(adherence.plannedDays == planned)
+        let kept = Adherence(
+            weighedDays: 0, days: week.days, today: week.monday.adding(days: elapsed - 1),
+            firstDay: LocalDay(start, in: zone), plan: plan)
+        #expect(kept == adherence, "counted from the kept week days, the same")
+    }
+
+    @Test("a nurse agrees a plan of 3 days a week: audited, and the worklist and patient view count by it")
+    func nurseSetsPlan() async throws {
+        try await withTemporaryDirectory { directory in
+            let session = try ConsoleFixture.session(try ConsoleFixture.store(in: directory))
+            let before = try #require(try session.worklist().entries.first { $0.patientID == "P-STABLE" })
+            let record = try session.setMeasurementPlan(
+                patientID: "P-STABLE", daysAWeek: 3, reason: "Agreed Mon, Wed, Fri with the patient")
+            #expect(record.setting.change == .measurementPlan(daysAWeek: 3))
+            let after = try #require(try session.worklist().entries.first { $0.patientID == "P-STABLE" })
+            #expect(before.adherence.plannedDays == 1)
+            #expect(after.adherence.plannedDays == 2, "Friday: 5 days of a 3-days-a-week plan")
+            let overview = try session.overview(patientID: "P-STABLE")
+            #expect(overview.measurementPlan.text == "daily for 14 days, then 3 days a week")
+            #expect(overview.measurementPlan.laterMaxGapDays == 3)
+            #expect(overview.adherence == after.adherence, "the patient view counts as the worklist does")
+            let entry = try #require(
+                try session.store.auditLog(patientID: "P-STABLE", limit: nil).first {
+                    $0.action == .measurementPlanChanged
+                })
+            #expect(entry.user == session.clinician.name && entry.role == "nurse")
+            #expect(
+                entry.detail.hasSuffix("measurement plan 3 days a week; reason: Agreed Mon, Wed, Fri with the patient"))
+            #expect(throws: StoreError.self) {
+                try session.setMeasurementPlan(patientID: "P-STABLE", daysAWeek: 8, reason: "typo")
+            }
+            try session.setMeasurementPlan(patientID: "P-STABLE", daysAWeek: nil, reason: "back to the usual")
+            #expect(try session.worklist().entries.first { $0.patientID == "P-STABLE" }?.adherence == before.adherence)
+        }
     }
 
     @Test("viewing a patient and every action are in the audit log with who, what and which patient")

@@ -19,8 +19,8 @@ import Vitals
         return processor
     }
 
-    /// A month of morning weights around 80 kg ending in a 2.5 kg gain over 3 days, held the
-    /// next morning (+2.2 kg against its own 3 days), as CSV rows.
+    /// A month of morning weights around 80 kg ending in a gain of 2.4 kg against the middle of
+    /// the 3 days before, held the next morning (+2.6 kg against its own 3 days), as CSV rows.
     static func monthWithGain(serial: String = "HV10-00017") -> [String] {
         let noise = [
             0.0, 0.2, -0.1, 0.1, -0.2, 0.0, 0.1, -0.1, 0.2, 0.0, -0.1, 0.1, 0.0, -0.2, 0.1, 0.0, 0.2, -0.1, 0.0, 0.1,
@@ -30,8 +30,8 @@ import Vitals
             String(format: "%@,weight,%.1f,kg,2026-10-%02d 07:05:00", serial, 80.0 + delta, day + 1)
         }
         rows += [
-            "\(serial),weight,80.8,kg,2026-10-28 07:05:00", "\(serial),weight,81.7,kg,2026-10-29 07:05:00",
-            "\(serial),weight,82.5,kg,2026-10-30 07:05:00", "\(serial),weight,83.0,kg,2026-10-31 07:05:00",
+            "\(serial),weight,80.2,kg,2026-10-28 07:05:00", "\(serial),weight,80.4,kg,2026-10-29 07:05:00",
+            "\(serial),weight,82.6,kg,2026-10-30 07:05:00", "\(serial),weight,83.0,kg,2026-10-31 07:05:00",
         ]
         return rows
     }
@@ -172,9 +172,9 @@ import Vitals
             #expect(red.first?.problem == "worsening")
             #expect(
                 red.first?.explanation
-                    == "weight +2.2 kg in 3 days: 80.8 kg (28 Oct) → 83.0 kg (31 Oct); red above +2.0 kg in 3 days; also on 30 Oct (+2.5 kg)"
+                    == "weight +2.6 kg in 2 days: 80.4 kg (29 Oct) → 83.0 kg (31 Oct); red above +2.0 kg in 3 days; also on 30 Oct (+2.4 kg)"
             )
-            #expect((red.first?.readingIDs.count ?? 0) >= 3, "the weighings of 28, 30 and 31 Oct at least")
+            #expect((red.first?.readingIDs.count ?? 0) >= 3, "the weighings of 29, 30 and 31 Oct at least")
             let openedAt = try #require(red.first?.openedAt)
             #expect(abs(openedAt.timeIntervalSince(importedAt)) < 60, "opened at \(openedAt), by the import's clock")
             // Red is overdue after one working day unacknowledged: not yet on Wednesday morning,
@@ -231,7 +231,7 @@ import Vitals
             processor.rules = RuleEngine(
                 ruleSet: try RuleFile.load(from: Self.personalRuleFile),
                 defaultZone: TimeZone(identifier: "Europe/Copenhagen")!)
-            let ramp = [29: 81.0, 30: 82.2, 31: 82.6]
+            let ramp = [29: 81.0, 30: 82.2, 31: 83.2]
             var rows: [String] = []
             for day in 1...31 {
                 let wobble = day % 2 == 0 ? 0.1 : -0.1
@@ -252,10 +252,46 @@ import Vitals
             #expect(flag.ruleID == "weight-gain-3d")
             #expect(
                 flag.explanation
-                    == "weight +2.5 kg in 3 days: 80.1 kg (28 Oct) → 82.6 kg (31 Oct); red above +2.0 kg in 3 days; also on 30 Oct (+2.3 kg)"
+                    == "weight +2.2 kg in 2 days: 81.0 kg (29 Oct) → 83.2 kg (31 Oct); red above +2.0 kg in 3 days; also on 30 Oct (+2.1 kg)"
             )
             #expect(flag.alsoSeenBy.map(\.ruleID) == ["personal-deviation"])
             #expect(flag.alsoSeenBy.first?.explanation.contains("morning pulse +10 bpm") == true)
+        }
+    }
+
+    @Test("schema v8 keeps every personal setting made before it, still append-only, and takes measurement plans")
+    func migrationToV8() throws {
+        let queue = try DatabaseQueue()
+        let v7 = "v7: one open flag per problem, with the evidence it rests on"
+        try Schema.migrator.migrate(queue, upTo: v7)
+        try queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO patient (id, name, cpr, time_zone, created_at) VALUES ('P-0001', 'Test Patient', NULL, 'Europe/Copenhagen', 0);
+                    INSERT INTO personal_setting (patient_id, kind, rule_id, parameter, value, valid_from, reason, set_by, set_at, open_flags)
+                    VALUES ('P-0001', 'limit', 'systolic-range', 'yellowBelow', 82, 5, 'Habitually low', 'dr.berg', 5, '[]');
+                    """)
+            #expect(throws: DatabaseError.self) {
+                try db.execute(
+                    sql: """
+                        INSERT INTO personal_setting (patient_id, kind, value, valid_from, reason, set_by, set_at, open_flags)
+                        VALUES ('P-0001', 'plan', 3, 6, 'agreed', 'nurse', 6, '[]')
+                        """)
+            }
+        }
+        try Schema.migrator.migrate(queue)
+        try queue.write { db in
+            let kept = try Row.fetchAll(db, sql: "SELECT id, kind, rule_id, value, reason FROM personal_setting")
+            #expect(kept.count == 1)
+            #expect(kept.first?["reason"] == "Habitually low" && kept.first?["value"] == 82.0)
+            try db.execute(
+                sql: """
+                    INSERT INTO personal_setting (patient_id, kind, value, valid_from, reason, set_by, set_at, open_flags)
+                    VALUES ('P-0001', 'plan', 3, 6, 'agreed', 'nurse', 6, '[]')
+                    """)
+            #expect(throws: DatabaseError.self) { try db.execute(sql: "DELETE FROM personal_setting") }
+            #expect(throws: DatabaseError.self) { try db.execute(sql: "UPDATE personal_setting SET value = 1") }
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM personal_setting") == 2)
         }
     }
 
@@ -322,6 +358,9 @@ import Vitals
             // The audit trail is append-only.
             #expect(throws: DatabaseError.self) {
                 try store.database.write { try $0.execute(sql: "DELETE FROM personal_setting") }
+            }
+            #expect(throws: DatabaseError.self) {
+                try store.database.write { try $0.execute(sql: "UPDATE personal_setting SET value = 60") }
             }
             #expect(throws: StoreError.self) {
                 try store.addPersonalSetting(

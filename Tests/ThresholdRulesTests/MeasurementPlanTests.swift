@@ -43,4 +43,51 @@ import Vitals
         let raised = evaluator.evaluateMissing(readings.all, context: longer, now: now).filter { $0.action == .raise }
         #expect(raised.first?.explanation.contains("daily for the first 28 days") == true)
     }
+
+    @Test(
+        "N days a week leaves at most ⌈7/N⌉ days between measurements, never less than the daily phase's gap",
+        arguments: [(nil, 7), (1, 7), (2, 4), (3, 3), (4, 2), (5, 2), (7, 2), (0, 7), (9, 2)] as [(Int?, Int)])
+    func daysAWeek(days: Int?, gap: Int) {
+        let plan = MeasurementPlan.teleHjerte.measuring(daysAWeek: days)
+        #expect(plan.laterMaxGapDays == gap)
+        #expect(plan.daysAWeek == days.map { min(max($0, 1), 7) })
+    }
+
+    @Test("a plan set for the patient from a moment on applies from then, and can return to the rule set's")
+    func personalDaysAWeek() {
+        let rules = DefaultRules.set(DefaultRules.missingWeight)
+        let start = local("2026-11-01 00:00")
+        let context = PatientContext(
+            timeZone: copenhagen, monitoringStart: start,
+            settings: [
+                PersonalSetting(.measurementPlan(daysAWeek: 3), validFrom: local("2026-11-20 10:00")),
+                PersonalSetting(.measurementPlan(daysAWeek: nil), validFrom: local("2026-12-10 10:00")),
+            ])
+        #expect(MeasurementPlan(ruleSet: rules, context: context, at: local("2026-11-20 09:59")) == .teleHjerte)
+        let agreed = MeasurementPlan(ruleSet: rules, context: context, at: local("2026-11-25 12:00"))
+        #expect(agreed.daysAWeek == 3 && agreed.laterMaxGapDays == 3)
+        #expect(agreed.text == "daily for 14 days, then 3 days a week")
+        #expect(MeasurementPlan(ruleSet: rules, context: context, at: local("2026-12-11 12:00")) == .teleHjerte)
+    }
+
+    @Test("the missing-data rule judges a gap by the patient's days a week, and says so")
+    func missingRuleUsesDaysAWeek() throws {
+        let start = local("2026-10-01 00:00")
+        let evaluator = RuleEvaluator(ruleSet: DefaultRules.set(DefaultRules.missingWeight))
+        var readings = Readings()
+        readings.add(.weight, 80, "2026-11-16 07:00")  // Monday
+        let thursday = local("2026-11-20 12:00")  // 4 days later
+        let plain = PatientContext(timeZone: copenhagen, monitoringStart: start)
+        #expect(
+            evaluator.evaluateMissing(readings.all, context: plain, now: thursday).allSatisfy { $0.action != .raise },
+            "once a week: 4 days is no gap")
+        let threeDays = PatientContext(
+            timeZone: copenhagen, monitoringStart: start,
+            settings: [PersonalSetting(.measurementPlan(daysAWeek: 3), validFrom: start)])
+        let raised = try #require(
+            evaluator.evaluateMissing(readings.all, context: threeDays, now: thursday).first { $0.action == .raise })
+        #expect(
+            raised.explanation
+                == "no weight since 16 Nov (4 days); the plan (3 days a week) allows at most 3 days without one")
+    }
 }

@@ -57,6 +57,38 @@ import Vitals
         #expect(Self.lastRaise(readings)?.severity == expected)
     }
 
+    static let offsetting = RuleEvaluator(
+        ruleSet: DefaultRules.set(
+            Rule(
+                id: "personal-deviation", kind: .personal, measurement: .weight,
+                parameters: [
+                    "baselineDays": 28, "recentDays": 3, "minimumDays": 7, "yellowScore": 3, "offsetFloor": -1,
+                ])))
+
+    @Test(
+        "with an offset floor, a signal better than usual takes off at most that much from the others",
+        arguments: [
+            ((0.8, 5.0, 0.0), Severity.yellow),  // 2.0 + 1.7: nothing better than usual, as without it
+            ((0.8, 5.0, 4.0), nil),  // pressure 0.8× better: 3.7 − 0.8 = 2.9
+            ((1.2, 5.0, 20.0), Severity.yellow),  // pressure 4× better counts −1 only: 3.0 + 1.7 − 1
+            ((1.2, -20.0, 20.0), nil),  // two signals better, −1 each: 3.0 − 2
+        ] as [((Double, Double, Double), Severity?)])
+    func offsets(change: (Double, Double, Double), expected: Severity?) {
+        let readings = Self.mornings(steady: 20, then: Array(repeating: change, count: 3))
+        let last = readings.filter { $0.kind == .weight }.map(\.measuredAt).max()!
+        let raise = Self.offsetting.raises(readings, context: plainContext).last { $0.evidenceAt == last }
+        #expect(raise?.severity == expected)
+    }
+
+    @Test("the explanation says which signals were better than usual and what they took off")
+    func offsetExplanation() throws {
+        let readings = Self.mornings(steady: 20, then: Array(repeating: (1.2, 10.0, 20.0), count: 3))
+        let last = readings.filter { $0.kind == .weight }.map(\.measuredAt).max()!
+        let raise = try #require(
+            Self.offsetting.raises(readings, context: plainContext).last { $0.evidenceAt == last })
+        #expect(raise.explanation.hasSuffix("; better than usual: systolic BP −1.0; together 5.3, yellow from 3.0"))
+    }
+
     @Test("the explanation gives each signal in numbers a nurse can repeat, strongest first")
     func explanation() throws {
         let readings = Self.mornings(steady: 20, then: Array(repeating: (1.2, 10.0, 0.0), count: 3))
@@ -101,5 +133,8 @@ import Vitals
             parameters: ["baselineDays": 3, "recentDays": 3, "yellowScore": 3, "redScore": 5])
         let fields = rule.problems().map(\.field)
         #expect(fields == ["parameters.redScore", "parameters.recentDays", "measurement"])
+        var offset = DefaultRules.personal
+        offset.parameters["offsetFloor"] = 1
+        #expect(offset.problems().map(\.field) == ["parameters.offsetFloor"])
     }
 }

@@ -113,6 +113,30 @@ import Vitals
         #expect(raise.readingIDs == [3, 5, 4])
     }
 
+    static let againstMedian = Rule(
+        id: "weight-gain-3d", kind: .change, measurement: .weight,
+        parameters: ["days": 3, "redGain": 2.0], reference: .median)
+
+    @Test(
+        "against the median of the days before, one light morning does not make the next days heavy",
+        arguments: [
+            ([80.0, 80.1, 80.0, 82.3], .lowest, "red"),  // +2.3 against the lowest (80.0)
+            ([80.0, 80.1, 80.0, 82.3], .median, "red"),  // +2.3 against the median (80.0)
+            ([81.0, 81.1, 78.8, 81.0, 81.1], .lowest, "red"),  // one light morning (78.8): +2.2, then +2.3
+            ([81.0, 81.1, 78.8, 81.0, 81.1], .median, nil),  // against 81.0 it is 0.0, then +0.1
+            ([80.0, 80.0, 80.5, 81.0, 82.6], .median, "red"),  // a ramp: +2.1 against the middle 80.5
+            ([80.0, 80.0, 80.5, 81.0, 82.4], .median, nil),  // +1.9: the lowest would say +2.4
+        ] as [([Double], ChangeReference, String?)])
+    func reference(weights: [Double], reference: ChangeReference, expected: String?) {
+        var rule = Self.againstMedian
+        rule.reference = reference
+        var readings = Readings()
+        readings.weights(weights, from: "2026-11-17")
+        let raises = RuleEvaluator(ruleSet: DefaultRules.set(rule)).raises(readings.all, context: plainContext)
+        #expect(raises.last?.severity.rawValue == expected)
+        if expected == nil { #expect(raises.isEmpty) }
+    }
+
     @Test("a day with three weighings counts its morning weight")
     func threeWeighings() {
         var readings = Readings()

@@ -42,6 +42,8 @@ public struct PatientOverview: Sendable {
     /// Settings in force now, newest per target.
     public var thresholds: [Threshold]
     public var adherence: Adherence
+    /// The plan the patient is asked to measure by, their own days a week included.
+    public var measurementPlan: MeasurementPlan
     public var ruleSet: RuleSet?
 
     public init(record: PatientRecord, ruleSet: RuleSet?, now: Date, defaultZone: TimeZone, chartDays: Int = 30) {
@@ -90,13 +92,15 @@ public struct PatientOverview: Sendable {
                 case .limit(let rule, let parameter, _): "\(rule).\(parameter)"
                 case .dryWeight: "dryWeight"
                 case .suspension(let rule, _, _): "suspend \(rule)"
+                case .measurementPlan: "plan"
                 }
             latestPerTarget[target] = setting
         }
         thresholds = latestPerTarget.values.sorted { $0.setting.validFrom < $1.setting.validFrom }.compactMap {
             record in
             switch record.setting.change {
-            case .limit(_, _, nil), .dryWeight(nil): return nil  // back to default: nothing personal in force
+            case .limit(_, _, nil), .dryWeight(nil), .measurementPlan(nil):
+                return nil  // back to default: nothing personal in force
             case .suspension(_, let until, _) where until <= now: return nil
             default:
                 return Threshold(
@@ -104,11 +108,12 @@ public struct PatientOverview: Sendable {
                     validFrom: record.setting.validFrom, reason: record.reason)
             }
         }
-        let dailyPhase = MeasurementPlan(ruleSet: ruleSet, context: context, at: now).dailyPhaseDays
+        let plan = MeasurementPlan(ruleSet: ruleSet, context: context, at: now)
+        measurementPlan = plan
         adherence = Adherence(
             weighings: record.readings.filter { $0.kind == .weight }.map(\.measuredAt),
             week: ISOWeek(containing: today), today: today, zone: zone,
-            monitoringStart: record.patient.monitoringStart, dailyPhaseDays: dailyPhase)
+            monitoringStart: record.patient.monitoringStart, plan: plan)
     }
 
     /// Open and escalated flags, most severe first.

@@ -46,7 +46,7 @@ public struct FollowUpSession: Sendable {
         let window =
             week == ISOWeek(containing: instant, in: timeZone)
             ? nil : start.addingTimeInterval(-86_400)..<week.end(in: timeZone).addingTimeInterval(86_400)
-        let snapshot = try store.worklistSnapshot(week: week.description, weighings: window)
+        let snapshot = try store.worklistSnapshot(week: week.description, weighings: window, at: instant)
         let list = Worklist(snapshot: snapshot, week: week, now: instant, defaultZone: timeZone, ruleSet: ruleSet)
         try store.recordAudit(
             .worklistViewed, by: clinician, patientID: nil,
@@ -80,6 +80,19 @@ public struct FollowUpSession: Sendable {
     public func review(patientID: String, week: ISOWeek? = nil) throws -> WeeklyReview {
         try store.markReviewed(
             patientID: patientID, week: (week ?? currentWeek).description, by: clinician, at: now())
+    }
+
+    /// Agrees a measurement plan with the patient from now on: `daysAWeek` days a week after
+    /// the daily phase (1…7), or `nil` for the rule set's plan. A nurse may, as a cardiologist
+    /// may; audited with the reason. Missed measurements are judged by it from now on.
+    @discardableResult
+    public func setMeasurementPlan(patientID: String, daysAWeek: Int?, reason: String) throws
+        -> PersonalSettingRecord
+    {
+        let instant = now()
+        return try store.addPersonalSetting(
+            patientID: patientID, PersonalSetting(.measurementPlan(daysAWeek: daysAWeek), validFrom: instant),
+            reason: reason, by: clinician, ruleSet: ruleSet, at: instant)
     }
 
     /// The brief as it would be sent now, and what the hotline's hours mean now. Not recorded.

@@ -54,30 +54,28 @@ public struct Worklist: Sendable, Codable {
 
     /// Builds the list from the store's snapshot. `ruleSet` tells missing-data flags from the
     /// others and gives the measurement plan (`MeasurementPlan`); without it every flag counts
-    /// by its severity and the plan is TeleHjerte's. The snapshot carries no personal settings,
-    /// so a patient's personal plan is not applied here yet (the missing-data rule and the
-    /// patient view apply it).
+    /// by its severity and the plan is TeleHjerte's. A patient's own days a week come with the
+    /// snapshot's line.
     public init(
         snapshot: WorklistSnapshot, week: ISOWeek, now: Date, defaultZone: TimeZone, ruleSet: RuleSet?
     ) {
         let missingRules = Set((ruleSet?.rules ?? []).filter { $0.kind == .missing }.map(\.id))
-        let dailyPhaseDays = MeasurementPlan(ruleSet: ruleSet, context: nil, at: now).dailyPhaseDays
+        let ruleSetPlan = MeasurementPlan(ruleSet: ruleSet, context: nil, at: now)
         var zones: [String: TimeZone] = [:]
         var todays: [TimeZone: LocalDay] = [:]
         let weekDays = week.days
         func adherence(_ line: WorklistSnapshot.Line, zone: TimeZone) -> Adherence {
             let today = todays[zone] ?? LocalDay(now, in: zone)
             todays[zone] = today
+            let plan = ruleSetPlan.measuring(daysAWeek: line.daysAWeek)
             if let weighings = line.weighings {
                 return Adherence(
                     weighings: weighings, days: weekDays, today: today, zone: zone,
-                    monitoringStart: line.patient.monitoringStart, dailyPhaseDays: dailyPhaseDays)
+                    monitoringStart: line.patient.monitoringStart, plan: plan)
             }
             let firstDay = LocalDay(line.patient.monitoringStart, in: zone)
             let weighed = line.weight.map { $0.weekMonday == week.monday.number ? $0.weekDays : 0 } ?? 0
-            return Adherence(
-                weighedDays: weighed, days: weekDays, today: today, firstDay: firstDay,
-                dailyUntil: firstDay.adding(days: dailyPhaseDays))
+            return Adherence(weighedDays: weighed, days: weekDays, today: today, firstDay: firstDay, plan: plan)
         }
         let unsorted: [WorklistEntry] = snapshot.lines.map { line in
             let patient = line.patient

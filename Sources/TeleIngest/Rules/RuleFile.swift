@@ -23,6 +23,7 @@ public enum RuleFile {
         var parameters: [String: Double]
         var source: String?
         var problem: String?
+        var reference: String?
     }
 
     /// Loads and checks the rule file at `url`.
@@ -76,14 +77,19 @@ public enum RuleFile {
             let measurement = choice(entry.measurement, ReadingKind.self, "\(field).measurement")
             let severity = entry.severity.map { choice($0, Severity.self, "\(field).severity") } ?? .yellow
             let daily = entry.dailyValue.map { choice($0, DailyValue.self, "\(field).dailyValue") } ?? .morning
+            let reference =
+                entry.reference.map { choice($0, ChangeReference.self, "\(field).reference") } ?? .lowest
             if let relative = entry.relativeTo, relative != "dryWeight" {
                 problem("\(field).relativeTo", "expected dryWeight, found '\(relative)'")
             }
-            guard let kind, let measurement, let severity, let daily else { continue }
+            guard let kind, let measurement, let severity, let daily, let reference else { continue }
+            if entry.reference != nil, kind != .change {
+                problem("\(field).reference", "applies to change rules only")
+            }
             let rule = Rule(
                 id: entry.id, kind: kind, measurement: measurement, parameters: entry.parameters, severity: severity,
                 dailyValue: daily, relativeToDryWeight: entry.relativeTo == "dryWeight", source: entry.source ?? "",
-                title: entry.title ?? "", problem: entry.problem)
+                title: entry.title ?? "", problem: entry.problem, reference: reference)
             for (name, expected) in rule.problems() { problem("\(field).\(name)", expected) }
             if (entry.source ?? "").isEmpty {
                 problem("\(field).source", "is required: say where the numbers come from")

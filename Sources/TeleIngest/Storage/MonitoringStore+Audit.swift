@@ -15,6 +15,7 @@ public struct AuditEntry: Sendable, Hashable, Codable {
         case escalated = "escalation.create"
         case escalationAnswered = "escalation.answer"
         case thresholdChanged = "threshold.change"
+        case measurementPlanChanged = "plan.change"
         case refused = "refused"
     }
 

@@ -40,6 +40,9 @@ public struct WorklistSnapshot: Sendable {
         /// Weighings in the window asked for; `nil` when not asked for (the current week's
         /// days come from `weight.weekDays`).
         public var weighings: [Date]?
+        /// The patient's own measurement plan after the daily phase, in days a week, in force
+        /// at the snapshot's time; `nil`: the rule set's.
+        public var daysAWeek: Int?
     }
 
     /// Every patient, by id.
@@ -77,8 +80,12 @@ extension MonitoringStore {
     static let defaultZoneName = "Europe/Copenhagen"
 
     /// `weighings`: the window to read weighings from, needed for a past week only.
-    public func worklistSnapshot(week: String, weighings window: Range<Date>?) throws -> WorklistSnapshot {
-        try database.read { db in
+    /// `at`: the moment whose measurement plans apply (default: the store's clock).
+    public func worklistSnapshot(week: String, weighings window: Range<Date>?, at now: Date? = nil) throws
+        -> WorklistSnapshot
+    {
+        let now = now ?? clock.now()
+        return try database.read { db in
             var lines: [WorklistSnapshot.Line] = []
             // Most patients live in the default zone: read the zone name only when it differs.
             let patients = try Row.fetchCursor(
@@ -165,6 +172,24 @@ extension MonitoringStore {
                     guard let at = line(for: row[0]) else { continue }
                     lines[at].weighings?.append(Date(millisecondsSince1970: row[1]))
                 }
+            }
+
+            // Each patient's own measurement plan in force at `now`: few patients have one.
+            let plans = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT patient_id, value FROM personal_setting s
+                    WHERE kind = 'plan' AND valid_from <= ? AND NOT EXISTS (
+                        SELECT 1 FROM personal_setting later
+                        WHERE later.patient_id = s.patient_id AND later.kind = 'plan' AND later.valid_from <= ?
+                            AND (later.valid_from, later.id) > (s.valid_from, s.id))
+                    ORDER BY patient_id
+                    """,
+                arguments: [now.millisecondsSince1970, now.millisecondsSince1970])
+            cursor = 0
+            for row in plans {
+                guard let at = line(for: row[0]) else { continue }
+                lines[at].daysAWeek = (row[1] as Double?).map { Int($0) }
             }
 
             var reviews: [String: WeeklyReview] = [:]

@@ -35,7 +35,12 @@ extension MonitoringStore {
         patientID: String, _ setting: PersonalSetting, reason: String, by clinician: Clinician, ruleSet: RuleSet?
     ) throws {
         let operation = "recording a personal setting for patient \(patientID)"
-        guard clinician.mayChangeThresholds else {
+        if case .measurementPlan(let days) = setting.change {
+            // The measurement plan is the nurse's to agree with the patient, as the cardiologist's.
+            if let days, !(1...7).contains(days) {
+                throw StoreError(operation, "a measurement plan of 1 to 7 days a week is expected, found \(days)")
+            }
+        } else if !clinician.mayChangeThresholds {
             throw StoreError(
                 operation,
                 "\(clinician.name) has the \(clinician.role.rawValue) role; only a cardiologist changes thresholds")
@@ -62,6 +67,7 @@ extension MonitoringStore {
             if let kg, !(20...350).contains(kg) {
                 throw StoreError(operation, "a dry weight between 20 and 350 kg is expected")
             }
+        case .measurementPlan: break
         case .suspension(let rule, let end, _):
             if let ruleSet, !ruleSet.rules.contains(where: { $0.id == rule }) {
                 throw StoreError(operation, "no rule '\(rule)' in \(ruleSet.label)")
@@ -96,6 +102,9 @@ extension MonitoringStore {
             kind = "suspension"
             ruleID = rule
             until = end
+        case .measurementPlan(let days):
+            kind = "plan"
+            value = days.map(Double.init)
         }
         guard try Bool.fetchOne(db, sql: "SELECT 1 FROM patient WHERE id = ?", arguments: [patientID]) == true else {
             throw StoreError(operation, "no patient with this id")
@@ -117,8 +126,10 @@ extension MonitoringStore {
         let record = PersonalSettingRecord(
             id: db.lastInsertedRowID, patientID: patientID, setting: setting, reason: reason, setBy: clinician.name,
             setAt: now, openFlagIDs: open)
+        let action: AuditEntry.Action =
+            if case .measurementPlan = setting.change { .measurementPlanChanged } else { .thresholdChanged }
         try audit(
-            .thresholdChanged, by: clinician, patientID: patientID,
+            action, by: clinician, patientID: patientID,
             detail: "setting \(record.id): \(setting.change.summary); reason: \(reason)", at: now, db: db)
         return record
     }
@@ -138,6 +149,7 @@ extension MonitoringStore {
             switch row["kind"] as String {
             case "limit": change = .limit(ruleID: row["rule_id"], parameter: row["parameter"], value: row["value"])
             case "dryWeight": change = .dryWeight(row["value"])
+            case "plan": change = .measurementPlan(daysAWeek: (row["value"] as Double?).map { Int($0) })
             default:
                 change = .suspension(
                     ruleID: row["rule_id"], until: Date(millisecondsSince1970: row["until"]), reason: row["reason"])

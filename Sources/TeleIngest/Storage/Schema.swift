@@ -280,6 +280,38 @@ enum Schema {
                     CREATE UNIQUE INDEX flag_open ON flag(patient_id, problem) WHERE state IN ('open', 'escalated');
                     """)
         }
+        migrator.registerMigration("v8: a patient's own measurement plan among the personal settings") { db in
+            // SQLite cannot change a CHECK constraint: the append-only table is rebuilt with the
+            // new kind 'plan' (value: days a week after the daily phase; NULL: the rule set's).
+            try db.execute(
+                sql: """
+                    DROP TRIGGER personal_setting_no_update;
+                    DROP TRIGGER personal_setting_no_delete;
+                    CREATE TABLE personal_setting_v8 (
+                        id INTEGER PRIMARY KEY,
+                        patient_id TEXT NOT NULL REFERENCES patient(id),
+                        kind TEXT NOT NULL CHECK (kind IN ('limit', 'dryWeight', 'suspension', 'plan')),
+                        rule_id TEXT,
+                        parameter TEXT,
+                        value REAL,
+                        until INTEGER,
+                        valid_from INTEGER NOT NULL,
+                        reason TEXT NOT NULL,
+                        set_by TEXT NOT NULL,
+                        set_at INTEGER NOT NULL,
+                        open_flags TEXT NOT NULL
+                    );
+                    INSERT INTO personal_setting_v8 SELECT id, patient_id, kind, rule_id, parameter, value, until,
+                        valid_from, reason, set_by, set_at, open_flags FROM personal_setting;
+                    DROP TABLE personal_setting;
+                    ALTER TABLE personal_setting_v8 RENAME TO personal_setting;
+                    CREATE INDEX personal_setting_by_patient ON personal_setting(patient_id, valid_from);
+                    CREATE TRIGGER personal_setting_no_update BEFORE UPDATE ON personal_setting
+                        BEGIN SELECT RAISE(ABORT, 'personal settings are append-only'); END;
+                    CREATE TRIGGER personal_setting_no_delete BEFORE DELETE ON personal_setting
+                        BEGIN SELECT RAISE(ABORT, 'personal settings are append-only'); END;
+                    """)
+        }
         return migrator
     }
 

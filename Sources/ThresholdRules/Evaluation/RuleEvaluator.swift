@@ -64,7 +64,10 @@ public struct RuleEvaluator: Sendable {
             let latest = history.byKind[rule.measurement]?.last
             let since = latest.map { history.day($0) } ?? LocalDay(context.monitoringStart, in: context.timeZone)
             let gap = since.days(to: today)
-            let plan = daily ? "daily for the first \(measurementPlan.dailyPhaseDays) days" : "after the daily phase"
+            let plan =
+                daily
+                ? "daily for the first \(measurementPlan.dailyPhaseDays) days"
+                : measurementPlan.daysAWeek.map { "\($0) day\($0 == 1 ? "" : "s") a week" } ?? "after the daily phase"
             if gap > allowed {
                 let what =
                     latest == nil
@@ -188,12 +191,21 @@ public struct RuleEvaluator: Sendable {
         let daily = input.history.dailyValues(
             input.rule.measurement, through: input.day, choosing: input.rule.dailyValue)
         guard let current = daily.last, current.day == input.day else { return nil }
-        /// The gain of the daily value at `index` against the lowest of the `days` days before it.
+        /// The gain of the daily value at `index` against the reference value of the `days` days
+        /// before it.
         func gainAt(_ index: Int) -> (gain: Double, lowest: DailyReading)? {
             let value = daily[index]
             let window = daily[..<index].reversed().prefix { $0.day >= value.day.adding(days: -Int(days)) }
-            guard let lowest = window.min(by: { $0.value < $1.value }) else { return nil }
-            return (value.value - lowest.value, lowest)
+            let reference: DailyReading?
+            switch input.rule.reference {
+            case .lowest: reference = window.min(by: { $0.value < $1.value })
+            case .median:
+                // The middle value (the lower middle of an even count): a reading that was there.
+                let sorted = window.sorted { $0.value < $1.value }
+                reference = sorted.isEmpty ? nil : sorted[(sorted.count - 1) / 2]
+            }
+            guard let reference else { return nil }
+            return (value.value - reference.value, reference)
         }
         guard let (gain, lowest) = gainAt(daily.count - 1) else { return nil }
         // With `confirmations` n > 1, the gain must also hold on the n − 1 daily values before
@@ -342,6 +354,8 @@ public struct RuleEvaluator: Sendable {
         var total = 0.0
         var parts: [(score: Double, text: String)] = []
         var readingIDs: [Int64] = []
+        var offsets: [String] = []
+        let lowestOffset = min(input.number("offsetFloor")?.value ?? 0, 0)
         for signal in Self.personalSignals {
             let daily = input.history.dailyValues(signal.kind, through: input.day, choosing: .morning)
             let window = daily.reversed().prefix { $0.day >= baselineFrom }
@@ -353,6 +367,15 @@ public struct RuleEvaluator: Sendable {
             let spread = max(Statistics.robustStandardDeviation(usual), floor)
             let level = recent.map(\.value).reduce(0, +) / Double(recent.count)
             let score = signal.worse * (level - baseline) / spread
+            // A signal better than usual offsets the others, down to `offsetFloor` (0: never).
+            if score < 0 {
+                let offset = max(score, lowestOffset)
+                if offset < 0 {
+                    total += offset
+                    offsets.append("\(signal.name) −\(Quantity.format(-offset, decimals: 1))")
+                }
+                continue
+            }
             guard score > 0 else { continue }
             total += score
             readingIDs += recent.flatMap(\.readingIDs)
@@ -373,6 +396,7 @@ public struct RuleEvaluator: Sendable {
         let severity = input.rule.severity
         let explanation =
             parts.sorted { $0.score > $1.score }.map(\.text).joined(separator: "; ")
+            + (offsets.isEmpty ? "" : "; better than usual: \(offsets.joined(separator: ", "))")
             + "; together \(Quantity.format(total, decimals: 1)), \(severity.rawValue) from \(Quantity.format(yellow, decimals: 1))"
         return Finding(
             severity: severity, explanation: explanation, readingIDs: Array(Set(readingIDs)).sorted(),

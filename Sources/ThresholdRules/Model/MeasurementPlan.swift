@@ -2,13 +2,17 @@ import Foundation
 import Vitals
 
 /// How often a patient is asked to measure, read in one place: daily for `dailyPhaseDays` after
-/// monitoring began (at most `dailyMaxGapDays` days without a measurement), then at most
-/// `laterMaxGapDays`. The missing-data rules judge gaps by it, and the worklist and the patient
-/// view count adherence by it, so they cannot disagree.
+/// monitoring began (at most `dailyMaxGapDays` days without a measurement), then on `daysAWeek`
+/// days a week when the patient has a plan of their own (at least once a week otherwise), at most
+/// `laterMaxGapDays` days apart. The missing-data rules judge gaps by it, and the worklist and the
+/// patient view count adherence by it, so they cannot disagree.
 public struct MeasurementPlan: Sendable, Hashable {
     public var dailyPhaseDays: Int
     public var dailyMaxGapDays: Int
     public var laterMaxGapDays: Int
+    /// The patient's own plan after the daily phase (1…7); `nil`: the rule set's "at least once a
+    /// week, at most `laterMaxGapDays` apart".
+    public var daysAWeek: Int?
 
     /// The TeleHjerte plan: daily for 14 days, then 1–3 times a week (a week at most between).
     public static let teleHjerte = MeasurementPlan(dailyPhaseDays: 14, dailyMaxGapDays: 2, laterMaxGapDays: 7)
@@ -31,6 +35,36 @@ public struct MeasurementPlan: Sendable, Hashable {
             dailyPhaseDays: number("dailyPhaseDays", plan.dailyPhaseDays),
             dailyMaxGapDays: number("dailyMaxGapDays", plan.dailyMaxGapDays),
             laterMaxGapDays: number("laterMaxGapDays", plan.laterMaxGapDays))
+        if let days = context?.daysAWeek(at: instant) { self = self.measuring(daysAWeek: days) }
+    }
+
+    /// This plan with the patient's own days a week after the daily phase: measuring on N days
+    /// a week leaves at most ⌈7 / N⌉ days between measurements (never less than the daily
+    /// phase's gap): 3 days a week, 3 days (Friday to Monday); once a week, 7.
+    public func measuring(daysAWeek days: Int?) -> MeasurementPlan {
+        guard let days else { return self }
+        var plan = self
+        let n = min(max(days, 1), 7)
+        plan.daysAWeek = n
+        plan.laterMaxGapDays = max(dailyMaxGapDays, (7 + n - 1) / n)
+        return plan
+    }
+
+    /// The measurements asked for on `days` days after the daily phase: N for a full week of a
+    /// plan of N days a week, pro rata (rounded down, at least one) for part of a week; one
+    /// (at least once a week) without a plan of the patient's own.
+    public func plannedDays(afterDailyPhase days: Int) -> Int {
+        guard days > 0 else { return 0 }
+        guard let daysAWeek else { return 1 }
+        return min(days, max(1, daysAWeek * days / 7))
+    }
+
+    /// The plan in words: "daily for 14 days, then 3 days a week".
+    public var text: String {
+        let later =
+            daysAWeek.map { $0 == 7 ? "daily" : "\($0) day\($0 == 1 ? "" : "s") a week" }
+            ?? "at least once a week"
+        return "daily for \(dailyPhaseDays) days, then \(later)"
     }
 
     /// The weighing plan of a rule set (its missing-data rule for weight), with the patient's

@@ -11,6 +11,9 @@ public struct PersonalSetting: Sendable, Hashable, Codable {
         case dryWeight(Double?)
         /// The rule does not fire until `until`, for the reason given.
         case suspension(ruleID: String, until: Date, reason: String)
+        /// After the daily phase, the patient measures on `daysAWeek` days a week (1…7; `nil`
+        /// returns to the rule set's plan). A nurse may set it, as a cardiologist may.
+        case measurementPlan(daysAWeek: Int?)
     }
 
     public var change: Change
@@ -31,6 +34,8 @@ extension PersonalSetting.Change {
         case .dryWeight(let kg): "dry weight \(kg.map { Quantity.format($0, decimals: 1) + " kg" } ?? "cleared")"
         case .suspension(let rule, let until, _):
             "\(rule) suspended until \(until.formatted(.iso8601.year().month().day()))"
+        case .measurementPlan(let days):
+            "measurement plan \(days.map { "\($0) day\($0 == 1 ? "" : "s") a week" } ?? "as the rule set's")"
         }
     }
 }
@@ -69,6 +74,16 @@ public struct PatientContext: Sendable, Hashable {
             if case .dryWeight(let value) = setting.change { weight = value }
         }
         return weight
+    }
+
+    /// The days a week the patient is asked to measure after the daily phase, as set for them
+    /// at `instant`; `nil`: the rule set's plan.
+    public func daysAWeek(at instant: Date) -> Int? {
+        var days: Int?
+        for setting in settings where setting.validFrom <= instant {
+            if case .measurementPlan(let value) = setting.change { days = value }
+        }
+        return days
     }
 
     /// When the patient's personal baselines start again at `instant`: the latest new dry

@@ -6,7 +6,8 @@ public enum RuleKind: String, Sendable, Codable, CaseIterable {
     /// `redBelow`, `redAbove` (any of them). With `relativeTo: dryWeight` the limits are
     /// offsets from the patient's dry weight.
     case range
-    /// Gain of the daily value against the lowest daily value of the previous `days` days:
+    /// Gain of the daily value against the lowest (or, with `reference: median`, the median)
+    /// daily value of the previous `days` days:
     /// `days`, `yellowGain`, `redGain`; with `confirmations` n, the gain must hold on the last n
     /// daily values (default 1: the newest alone).
     case change
@@ -26,8 +27,9 @@ public enum RuleKind: String, Sendable, Codable, CaseIterable {
     /// signal's recent level (the mean of the last `recentDays` daily values) is scored in units
     /// of the patient's robust standard deviation over the `baselineDays` before (at least
     /// `minimumDays` of them, learned afresh after a new dry weight), never less than its
-    /// `…Floor`; the positive scores add up to at least `yellowScore` for a flag of the rule's
-    /// severity (one severity: see `RuleEvaluator.personal`).
+    /// `…Floor`; the scores add up to at least `yellowScore` for a flag of the rule's severity
+    /// (one severity: see `RuleEvaluator.personal`). A signal better than usual offsets the
+    /// others by its score, but never by more than `offsetFloor` (≤ 0; default 0: no offset).
     case personal
 }
 
@@ -36,6 +38,14 @@ public enum DailyValue: String, Sendable, Codable, CaseIterable {
     /// The first reading of the day (the guideline's morning weight, before breakfast).
     case morning
     /// The median of the day's readings.
+    case median
+}
+
+/// What a `change` rule measures a gain against, among the daily values of its window.
+public enum ChangeReference: String, Sendable, Codable, CaseIterable {
+    /// The lowest: the most sensitive reading of "a gain in N days", and the noisiest.
+    case lowest
+    /// The median: one light morning in the window does not make every later day look heavy.
     case median
 }
 
@@ -51,6 +61,8 @@ public struct Rule: Sendable, Hashable, Identifiable {
     /// Severity of rules with a single level (baseline, trend, persistence, missing).
     public var severity: Severity
     public var dailyValue: DailyValue
+    /// For `change`: what a gain is measured against.
+    public var reference: ChangeReference
     /// For `range` on weight: limits are offsets from the patient's dry weight.
     public var relativeToDryWeight: Bool
     /// The published source of the default numbers, in words.
@@ -66,7 +78,7 @@ public struct Rule: Sendable, Hashable, Identifiable {
         id: String, kind: RuleKind, measurement: ReadingKind, parameters: [String: Double],
         severity: Severity = .yellow,
         dailyValue: DailyValue = .morning, relativeToDryWeight: Bool = false, source: String = "", title: String = "",
-        problem: String? = nil
+        problem: String? = nil, reference: ChangeReference = .lowest
     ) {
         self.id = id
         self.kind = kind
@@ -78,6 +90,7 @@ public struct Rule: Sendable, Hashable, Identifiable {
         self.source = source
         self.title = title.isEmpty ? id : title
         self.problem = problem ?? id
+        self.reference = reference
     }
 
     /// The parameters each kind reads, and which of them it needs.
@@ -92,7 +105,7 @@ public struct Rule: Sendable, Hashable, Identifiable {
         case .personal:
             (
                 ["baselineDays", "recentDays", "yellowScore"],
-                ["minimumDays", "weightFloor", "pulseFloor", "systolicFloor"]
+                ["minimumDays", "weightFloor", "pulseFloor", "systolicFloor", "offsetFloor"]
             )
         }
     }
@@ -174,6 +187,9 @@ public struct Rule: Sendable, Hashable, Identifiable {
             if let recent = parameters["recentDays"], let baseline = parameters["baselineDays"], recent >= baseline {
                 problems.append(
                     ("parameters.recentDays", "expected fewer days than baselineDays (\(baseline)), found \(recent)"))
+            }
+            if let offset = parameters["offsetFloor"], offset > 0 {
+                problems.append(("parameters.offsetFloor", "expected 0 or less, found \(offset)"))
             }
             if measurement != .weight {
                 problems.append(("measurement", "a personal rule is anchored on weight; expected weight"))

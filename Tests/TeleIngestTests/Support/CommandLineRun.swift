@@ -9,9 +9,11 @@ func teleIngest(_ arguments: [String], in directory: URL, now: Date? = nil) thro
     try run(Paths.teleIngestExecutable, arguments, in: directory, now: now)
 }
 
-/// Runs the built `nurse-console` with `arguments` to completion.
-func nurseConsole(_ arguments: [String], in directory: URL) throws -> (status: Int32, output: String) {
-    try run(Paths.nurseConsoleExecutable, arguments, in: directory)
+/// Runs the built `nurse-console` with `arguments` to completion; `now` as for `teleIngest`.
+func nurseConsole(_ arguments: [String], in directory: URL, now: Date? = nil) throws -> (
+    status: Int32, output: String
+) {
+    try run(Paths.nurseConsoleExecutable, arguments, in: directory, now: now)
 }
 
 private func run(_ executable: URL, _ arguments: [String], in directory: URL, now: Date? = nil) throws -> (
