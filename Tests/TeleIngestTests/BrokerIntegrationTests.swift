@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Synchronization
 import Testing
 import Vitals
@@ -152,6 +153,62 @@ import Vitals
         }
     }
 
+    @Test(
+        "with reminders on, the patient's devices are told on the last day the plan allows, once, and no flag opens"
+    )
+    func reminders() async throws {
+        try await withBroker { broker in
+            try await withTemporaryDirectory { directory in
+                // Subscribed before the service starts: its first missing-data check runs at once.
+                let received = ReceivedReminders()
+                let tablet = try await Publisher(
+                    broker: broker, subscribe: ["telekit/+/reminder"], onMessage: received.append)
+                defer { tablet.close() }
+                let started = TestCohort.clock.now().addingTimeInterval(-30 * 86_400)
+                try await withIngestService(
+                    broker: broker, directory: directory, configure: { $0.reminders.enabled = true },
+                    prepare: { store in
+                        try store.addPatient(id: "P-REMIND", name: "Test Patient Remind", monitoringStart: started)
+                        try store.pair(serial: "HV10-REMIND", patientID: "P-REMIND", from: started)
+                        try store.pair(serial: "BP7-REMIND", patientID: "P-REMIND", from: started)
+                        // Tuesday 1 Dec: weighed last Tuesday (7 days: the last day once a week
+                        // allows), blood pressure on Sunday.
+                        let rows = [
+                            "HV10-REMIND,weight,80.0,kg,2026-11-24 07:05:00",
+                            "BP7-REMIND,systolic,120,mmHg,2026-11-29 07:10:00",
+                            "BP7-REMIND,diastolic,75,mmHg,2026-11-29 07:10:00",
+                        ]
+                        try store.journal(
+                            .import,
+                            messages: rows.enumerated().map {
+                                ("import/remind.csv/line/\($0.offset + 2)", Data($0.element.utf8))
+                            })
+                    }
+                ) { service in
+                    let store = service.store
+                    #expect(try await eventually { received.all.count == 2 })
+                    #expect(Set(received.all.map(\.serial)) == ["HV10-REMIND", "BP7-REMIND"])
+                    #expect(
+                        received.all.allSatisfy {
+                            $0.measurement == "weight" && $0.due == "2026-12-01" && $0.lastMeasured == "2026-11-24"
+                                && $0.plan == "after the daily phase"
+                        })
+                    #expect(try store.reminders(patientID: "P-REMIND").map(\.due) == ["2026-12-01"])
+                    #expect(try store.flags(patientID: "P-REMIND", state: .open).isEmpty, "a reminder, not a flag")
+                    // Its own reminders come back through the subscription to telekit/#: not readings.
+                    try await Task.sleep(for: .milliseconds(300))
+                    #expect(try store.quarantine().isEmpty)
+                    // A second check the same day records and sends nothing new.
+                    let again = try await store.database.write { db in
+                        try #require(service.processor.rules).evaluateMissingData(
+                            store: store, db: db, now: store.clock.now(), reminders: true)
+                    }
+                    #expect(again.reminders.isEmpty)
+                }
+            }
+        }
+    }
+
     @Test("with receipts on, the gateway is told which messages were committed")
     func receipts() async throws {
         try await withBroker { broker in
@@ -197,4 +254,14 @@ final class ReceivedMessages: Sendable {
         }
     }
     var all: [Receipt] { messages.withLock { $0 } }
+}
+
+final class ReceivedReminders: Sendable {
+    private let messages = Mutex<[ReminderMessage]>([])
+    func append(_ message: MQTTMessage) {
+        if let reminder = try? JSONDecoder().decode(ReminderMessage.self, from: message.payload) {
+            messages.withLock { $0.append(reminder) }
+        }
+    }
+    var all: [ReminderMessage] { messages.withLock { $0 } }
 }

@@ -192,6 +192,9 @@ import Testing
             defer { broker.stop() }
             try await withRegisteredService(broker: broker, directory: directory, database: "drops.sqlite") {
                 store, service in
+                // The service logs a rise against the count it last saw: let it see one report
+                // (every second) before anything is dropped, however slow the machine.
+                try await Task.sleep(for: .seconds(2))
                 // A persistent subscriber that went away: the broker queues 2 messages for it and
                 // drops the rest.
                 let lazy = try MQTTConnection(

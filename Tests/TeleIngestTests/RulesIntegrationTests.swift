@@ -218,7 +218,7 @@ import Vitals
             #expect(flag.severity == .yellow)
             #expect(flag.explanation.hasPrefix("morning pulse +10 bpm: 74 bpm over 3 days against a usual 64 bpm"))
             #expect(flag.explanation.contains("weight +1.2 kg: 81.2 kg over 3 days against a usual 80.0 kg"))
-            #expect(flag.explanation.hasSuffix("yellow from 3.5"))
+            #expect(flag.explanation.hasSuffix("yellow from 3.6"))
         }
     }
 

@@ -90,4 +90,55 @@ import Vitals
             raised.explanation
                 == "no weight since 16 Nov (4 days); the plan (3 days a week) allows at most 3 days without one")
     }
+
+    @Test(
+        "a reminder is due on the last day the plan allows, not before and not once it is a flag",
+        arguments: [
+            // days a week (nil: once a week, 7 days), days since Monday 16 Nov's weighing, reminder?, flag?
+            (3, 2, false, false), (3, 3, true, false), (3, 4, false, true),
+            (nil, 6, false, false), (nil, 7, true, false), (nil, 8, false, true),
+        ] as [(Int?, Int, Bool, Bool)])
+    func reminders(daysAWeek: Int?, days: Int, reminder: Bool, flag: Bool) {
+        let start = local("2026-10-01 00:00")
+        let evaluator = RuleEvaluator(ruleSet: DefaultRules.set(DefaultRules.missingWeight))
+        var readings = Readings()
+        readings.add(.weight, 80, "2026-11-16 07:00")
+        let now = local("2026-11-16 12:00").addingTimeInterval(Double(days) * 86_400)
+        let context = PatientContext(
+            timeZone: copenhagen, monitoringStart: start,
+            settings: daysAWeek.map { [PersonalSetting(.measurementPlan(daysAWeek: $0), validFrom: start)] } ?? [])
+        let due = evaluator.remindersDue(readings.all, context: context, now: now)
+        #expect(due.isEmpty == !reminder)
+        if reminder {
+            #expect(
+                due == [
+                    MeasurementReminder(
+                        ruleID: "missing-weight", measurement: .weight,
+                        lastMeasured: LocalDay(local("2026-11-16 07:00"), in: copenhagen),
+                        due: LocalDay(now, in: copenhagen),
+                        plan: daysAWeek.map { "\($0) days a week" } ?? "after the daily phase",
+                        allowedDays: daysAWeek == nil ? 7 : 3)
+                ])
+        }
+        let raised = evaluator.evaluateMissing(readings.all, context: context, now: now).contains {
+            $0.action == .raise
+        }
+        #expect(raised == flag)
+    }
+
+    @Test("no reminder for a suspended rule")
+    func noReminderWhenSuspended() {
+        let start = local("2026-10-01 00:00")
+        let evaluator = RuleEvaluator(ruleSet: DefaultRules.set(DefaultRules.missingWeight))
+        var readings = Readings()
+        readings.add(.weight, 80, "2026-11-16 07:00")
+        let context = PatientContext(
+            timeZone: copenhagen, monitoringStart: start,
+            settings: [
+                PersonalSetting(
+                    .suspension(ruleID: "missing-weight", until: local("2026-12-01 00:00"), reason: "in hospital"),
+                    validFrom: start)
+            ])
+        #expect(evaluator.remindersDue(readings.all, context: context, now: local("2026-11-23 12:00")).isEmpty)
+    }
 }

@@ -23,6 +23,8 @@ public struct IngestConfiguration: Sendable {
     public var defaultTimeZone = "Europe/Copenhagen"
     /// Receipts to gateways after commit.
     public var receipts = ReceiptOptions()
+    /// Reminders to the patient's devices on the last day the measurement plan allows.
+    public var reminders = ReminderOptions()
     /// swift-log level name: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
     /// The rule set and when rules run.
@@ -49,6 +51,16 @@ public struct IngestConfiguration: Sendable {
         /// Off by default: only gateways that resend what is unconfirmed need them.
         public var enabled = false
         /// Receipts go to `<topicPrefix>/<serial>/receipt`.
+        public var topicPrefix = "telekit"
+        public init() {}
+    }
+
+    /// Publishing a reminder to measure to the devices paired with a patient, on the last day
+    /// their measurement plan allows without one (the day before a missing-data flag).
+    public struct ReminderOptions: Sendable, Hashable {
+        /// Off by default: only devices that show reminders (a hub or tablet) can use them.
+        public var enabled = false
+        /// Reminders go to `<topicPrefix>/<serial>/reminder`.
         public var topicPrefix = "telekit"
         public init() {}
     }
@@ -186,6 +198,15 @@ public struct IngestConfiguration: Sendable {
                 self.receipts.topicPrefix = prefix
             }
         }
+        if let reminders = raw.reminders {
+            if let enabled = reminders.enabled { self.reminders.enabled = enabled }
+            if let prefix = reminders.topicPrefix {
+                if prefix.isEmpty || prefix.contains("+") || prefix.contains("#") {
+                    problem("reminders.topicPrefix", "expected a topic prefix without wildcards, found '\(prefix)'")
+                }
+                self.reminders.topicPrefix = prefix
+            }
+        }
         if let rules = raw.rules {
             if let file = rules.file { self.rules.file = file.isEmpty || file == "none" ? nil : resolve(file) }
             if let minutes = rules.missingDataCheckMinutes {
@@ -221,6 +242,7 @@ struct ConfigurationFile: Decodable {
     var profiles: String?
     var ingest: Ingest?
     var receipts: Receipts?
+    var reminders: Receipts?
     var logging: Logging?
     var rules: Rules?
 

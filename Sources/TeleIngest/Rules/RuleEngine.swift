@@ -38,11 +38,15 @@ public struct RuleEngine: Sendable {
         /// Flags withdrawn because late readings showed the rule does not fire after all.
         public var withdrawn = 0
         public var evaluatedDays = 0
+        /// Reminders recorded by this check (each is recorded once per rule and due day), with
+        /// the devices paired with the patient now, to be published.
+        public var reminders: [SentReminder] = []
 
         public init() {}
 
         public mutating func add(_ other: Outcome) {
             opened += other.opened
+            reminders += other.reminders
             updated += other.updated
             backInRange += other.backInRange
             withdrawn += other.withdrawn
@@ -84,9 +88,19 @@ public struct RuleEngine: Sendable {
         return outcome
     }
 
-    /// Evaluates the missing-data rules for every patient with a device paired now.
+    /// A reminder recorded for a patient, and the devices paired with them to publish it to.
+    public struct SentReminder: Sendable, Hashable {
+        public var patientID: String
+        public var serials: [String]
+        public var reminder: MeasurementReminder
+    }
+
+    /// Evaluates the missing-data rules for every patient with a device paired now. With
+    /// `reminders`, also records the reminders due today that were not recorded before.
     @discardableResult
-    public func evaluateMissingData(store: MonitoringStore, db: Database, now: Date) throws -> Outcome {
+    public func evaluateMissingData(store: MonitoringStore, db: Database, now: Date, reminders: Bool = false) throws
+        -> Outcome
+    {
         let at = now.millisecondsSince1970
         let patients = try String.fetchAll(
             db,
@@ -113,6 +127,16 @@ public struct RuleEngine: Sendable {
             }
             let decisions = evaluator.evaluateMissing(latest, context: context, now: now)
             total.add(try apply(decisions, patientID: patientID, store: store, db: db, now: now))
+            if reminders {
+                let due = evaluator.remindersDue(latest, context: context, now: now)
+                let recorded = try store.recordReminders(due, patientID: patientID, at: now, db: db)
+                if !recorded.isEmpty {
+                    let serials = try store.pairedSerials(patientID: patientID, at: now, db: db)
+                    total.reminders += recorded.map {
+                        SentReminder(patientID: patientID, serials: serials, reminder: $0)
+                    }
+                }
+            }
         }
         return total
     }

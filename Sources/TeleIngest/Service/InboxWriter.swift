@@ -12,9 +12,9 @@ final class InboxWriter: Sendable {
     private let logger: Logger
     private let wake: AsyncStream<Void>.Continuation
     private let stopping = Atomic<Bool>(false)
-    /// The service's own receipt topics (`<prefix>/+/receipt`): the subscription to the device
-    /// topics brings them back to the service, and they are not readings.
-    private let receiptTopics: TopicPattern?
+    /// The service's own topics (`<prefix>/+/receipt`, `<prefix>/+/reminder`): the subscription
+    /// to the device topics brings them back to the service, and they are not readings.
+    private let ownTopics: [TopicPattern]
     /// The broker's count of dropped messages, as last reported (`-1`: none yet).
     private let droppedByBroker = Atomic<Int>(-1)
     /// Stamps each message's arrival.
@@ -26,13 +26,16 @@ final class InboxWriter: Sendable {
 
     init(
         inbox: MessageInbox, logger: Logger, wake: AsyncStream<Void>.Continuation, receiptPrefix: String? = nil,
-        clock: WallClock = .system
+        reminderPrefix: String? = nil, clock: WallClock = .system
     ) {
         self.inbox = inbox
         self.clock = clock
         self.logger = logger
         self.wake = wake
-        self.receiptTopics = receiptPrefix.flatMap { TopicPattern("\($0)/+/receipt") }
+        self.ownTopics = [
+            receiptPrefix.flatMap { TopicPattern("\($0)/+/receipt") },
+            reminderPrefix.flatMap { TopicPattern("\($0)/+/reminder") },
+        ].compactMap { $0 }
     }
 
     /// Logs once each time the broker's dropped-message count goes up (it reports every
@@ -54,7 +57,7 @@ final class InboxWriter: Sendable {
 
     /// Commits `message` to the inbox; returns only once it is committed.
     func write(_ message: MQTTMessage) {
-        if let receiptTopics, receiptTopics.match(message.topic) != nil { return }
+        if ownTopics.contains(where: { $0.match(message.topic) != nil }) { return }
         if message.topic == Self.droppedTopic {
             noteDropped(String(decoding: message.payload, as: UTF8.self))
             return

@@ -49,6 +49,7 @@ public final class IngestService: Service, Sendable {
         let writer = InboxWriter(
             inbox: inbox, logger: logger, wake: wake,
             receiptPrefix: configuration.receipts.enabled ? configuration.receipts.topicPrefix : nil,
+            reminderPrefix: configuration.reminders.enabled ? configuration.reminders.topicPrefix : nil,
             clock: store.clock)
         var session = configuration.session
         session.topicFilters.append(InboxWriter.droppedTopic)
@@ -65,7 +66,7 @@ public final class IngestService: Service, Sendable {
         running.withLock { $0 = connection }
         defer { running.withLock { $0 = nil } }
         try connection.start()
-        let missingData = Task { await checkMissingDataPeriodically() }
+        let missingData = Task { await checkMissingDataPeriodically(connection: connection) }
         defer { missingData.cancel() }
         let startedAt = store.clock.now()
         let heartbeat = Task { await reportStatusPeriodically(connection: connection, startedAt: startedAt) }
@@ -98,16 +99,22 @@ public final class IngestService: Service, Sendable {
     }
 
     /// Runs the missing-data rules once the start-up backlog is in, then every
-    /// `rules.missingDataCheckMinutes`: they fire on the clock, when nothing arrives.
-    private func checkMissingDataPeriodically() async {
+    /// `rules.missingDataCheckMinutes`: they fire on the clock, when nothing arrives. With
+    /// reminders on, the reminders due are published after the check commits.
+    private func checkMissingDataPeriodically(connection: MQTTConnection) async {
         guard let rules = processor.rules else { return }
         await waitForBacklogToSettle()
+        let reminders = configuration.reminders
         while !Task.isCancelled {
             do {
                 let outcome = try await store.database.write { db in
-                    try rules.evaluateMissingData(store: self.store, db: db, now: self.store.clock.now())
+                    try rules.evaluateMissingData(
+                        store: self.store, db: db, now: self.store.clock.now(), reminders: reminders.enabled)
                 }
-                logger.notice("missing-data check done", metadata: ["opened": "\(outcome.opened.count)"])
+                publishReminders(outcome.reminders, on: connection)
+                logger.notice(
+                    "missing-data check done",
+                    metadata: ["opened": "\(outcome.opened.count)", "reminders": "\(outcome.reminders.count)"])
             } catch {
                 logger.error("missing-data check failed; will retry", metadata: ["error": "\(error)"])
             }
@@ -239,18 +246,40 @@ public final class IngestService: Service, Sendable {
         }
     }
 
+    /// Publishes each reminder to every device paired with its patient, once: it was recorded
+    /// in the check's transaction, so a failed publish is logged and not repeated.
+    private func publishReminders(_ reminders: [RuleEngine.SentReminder], on connection: MQTTConnection) {
+        for sent in reminders {
+            for serial in sent.serials {
+                publish(
+                    ReminderMessage(serial: serial, sent.reminder), to: serial, as: "reminder",
+                    under: configuration.reminders.topicPrefix, on: connection)
+            }
+        }
+    }
+
     private func publishReceipts(for results: [JournalProcessor.MessageResult], on connection: MQTTConnection) {
+        for receipt in Receipt.receipts(for: results) {
+            publish(
+                receipt, to: receipt.serial, as: "receipt", under: configuration.receipts.topicPrefix,
+                on: connection)
+        }
+    }
+
+    /// Publishes a message for one device on `<prefix>/<serial>/<kind>`; a failure is logged
+    /// with the serial masked and not retried.
+    private func publish(
+        _ message: some Encodable, to serial: String, as kind: String, under prefix: String,
+        on connection: MQTTConnection
+    ) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        for receipt in Receipt.receipts(for: results) {
-            do {
-                let topic = "\(configuration.receipts.topicPrefix)/\(receipt.serial)/receipt"
-                try connection.publish(topic: topic, payload: try encoder.encode(receipt))
-            } catch {
-                logger.warning(
-                    "could not publish a receipt",
-                    metadata: ["serial": "\(LoggedSerial.of(receipt.serial))", "error": "\(error)"])
-            }
+        do {
+            try connection.publish(topic: "\(prefix)/\(serial)/\(kind)", payload: try encoder.encode(message))
+        } catch {
+            logger.warning(
+                "could not publish a \(kind)",
+                metadata: ["serial": "\(LoggedSerial.of(serial))", "error": "\(error)"])
         }
     }
 }

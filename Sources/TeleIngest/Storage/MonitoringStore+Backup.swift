@@ -19,7 +19,7 @@ extension MonitoringStore {
     /// The tables a backup is checked by.
     static let backedUpTables = [
         "patient", "device", "pairing", "journal", "reading", "latest_reading", "quarantine", "flag",
-        "personal_setting", "note", "review", "escalation", "audit_log",
+        "personal_setting", "note", "review", "escalation", "audit_log", "reminder",
     ]
 
     /// Copies the database to `path` with SQLite's online backup, while the service keeps

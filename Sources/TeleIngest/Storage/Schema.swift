@@ -312,6 +312,20 @@ enum Schema {
                         BEGIN SELECT RAISE(ABORT, 'personal settings are append-only'); END;
                     """)
         }
+        migrator.registerMigration("v9: reminders to measure, one per patient, rule and due day") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE reminder (
+                        id INTEGER PRIMARY KEY,
+                        patient_id TEXT NOT NULL REFERENCES patient(id),
+                        rule_id TEXT NOT NULL,
+                        measurement TEXT NOT NULL,
+                        due_day TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        UNIQUE (patient_id, rule_id, due_day)
+                    );
+                    """)
+        }
         return migrator
     }
 

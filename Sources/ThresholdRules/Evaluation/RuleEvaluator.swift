@@ -51,47 +51,87 @@ public struct RuleEvaluator: Sendable {
         return decisions
     }
 
-    /// Evaluates the missing-data rules at `now` against the measurement plan.
-    public func evaluateMissing(_ observations: [Observation], context: PatientContext, now: Date) -> [FlagDecision] {
+    /// Where a patient stands against a missing-data rule's plan at one moment.
+    private struct PlanGap {
+        var rule: Rule
+        var plan: MeasurementPlan
+        /// Days without a measurement the plan allows now (the daily phase's or later).
+        var allowed: Int
+        /// Whether the daily phase is still on.
+        var daily: Bool
+        /// The newest reading of the rule's kind, if any.
+        var latest: Observation?
+        /// Its day, or the day monitoring started.
+        var since: LocalDay
+        /// Whole days from `since` to today.
+        var gap: Int
+
+        /// The plan in words for an explanation: "daily for the first 14 days", "3 days a week".
+        var planText: String {
+            daily
+                ? "daily for the first \(plan.dailyPhaseDays) days"
+                : plan.daysAWeek.map { "\($0) day\($0 == 1 ? "" : "s") a week" } ?? "after the daily phase"
+        }
+    }
+
+    private func planGaps(_ observations: [Observation], context: PatientContext, now: Date) -> [PlanGap] {
         let history = PatientHistory(observations, zone: context.timeZone)
-        var decisions: [FlagDecision] = []
         let today = LocalDay(now, in: context.timeZone)
-        for rule in ruleSet.rules where rule.kind == .missing {
-            if context.isSuspended(rule, at: now) { continue }
-            let measurementPlan = MeasurementPlan(rule: rule, context: context, at: now)
-            let daily = now < measurementPlan.dailyPhaseEnds(monitoringStart: context.monitoringStart)
-            let allowed = daily ? measurementPlan.dailyMaxGapDays : measurementPlan.laterMaxGapDays
+        return ruleSet.rules.filter { $0.kind == .missing && !context.isSuspended($0, at: now) }.map { rule in
+            let plan = MeasurementPlan(rule: rule, context: context, at: now)
+            let daily = now < plan.dailyPhaseEnds(monitoringStart: context.monitoringStart)
             let latest = history.byKind[rule.measurement]?.last
             let since = latest.map { history.day($0) } ?? LocalDay(context.monitoringStart, in: context.timeZone)
-            let gap = since.days(to: today)
-            let plan =
-                daily
-                ? "daily for the first \(measurementPlan.dailyPhaseDays) days"
-                : measurementPlan.daysAWeek.map { "\($0) day\($0 == 1 ? "" : "s") a week" } ?? "after the daily phase"
-            if gap > allowed {
+            return PlanGap(
+                rule: rule, plan: plan, allowed: daily ? plan.dailyMaxGapDays : plan.laterMaxGapDays, daily: daily,
+                latest: latest, since: since, gap: since.days(to: today))
+        }
+    }
+
+    /// Evaluates the missing-data rules at `now` against the measurement plan.
+    public func evaluateMissing(_ observations: [Observation], context: PatientContext, now: Date) -> [FlagDecision] {
+        var decisions: [FlagDecision] = []
+        for entry in planGaps(observations, context: context, now: now) {
+            let rule = entry.rule
+            if entry.gap > entry.allowed {
                 let what =
-                    latest == nil
-                    ? "no \(rule.measurement.displayName) since monitoring started \(since.short) (\(gap) days)"
-                    : "no \(rule.measurement.displayName) since \(since.short) (\(gap) days)"
+                    entry.latest == nil
+                    ? "no \(rule.measurement.displayName) since monitoring started \(entry.since.short) (\(entry.gap) days)"
+                    : "no \(rule.measurement.displayName) since \(entry.since.short) (\(entry.gap) days)"
                 decisions.append(
                     decision(
                         .raise, rule,
                         Finding(
                             severity: rule.severity,
-                            explanation: "\(what); the plan (\(plan)) allows at most \(allowed) days without one",
-                            readingIDs: latest.map { [$0.id] } ?? [],
-                            evidenceAt: latest?.measuredAt ?? context.monitoringStart)))
-            } else if let latest {
+                            explanation:
+                                "\(what); the plan (\(entry.planText)) allows at most \(entry.allowed) days without one",
+                            readingIDs: entry.latest.map { [$0.id] } ?? [],
+                            evidenceAt: entry.latest?.measuredAt ?? context.monitoringStart)))
+            } else if let latest = entry.latest {
                 decisions.append(
                     decision(
                         .backInRange, rule,
                         Finding(
                             severity: rule.severity,
-                            explanation: "measuring again: \(rule.measurement.displayName) on \(since.short)",
+                            explanation: "measuring again: \(rule.measurement.displayName) on \(entry.since.short)",
                             readingIDs: [latest.id], evidenceAt: latest.measuredAt)))
             }
         }
         return decisions
+    }
+
+    /// The reminders due at `now`: for each missing-data rule, today is the last day the plan
+    /// allows without a measurement, so measuring today keeps the nurse's flag away. Nothing is
+    /// due for a suspended rule, or once the gap is already a flag.
+    public func remindersDue(_ observations: [Observation], context: PatientContext, now: Date)
+        -> [MeasurementReminder]
+    {
+        planGaps(observations, context: context, now: now).filter { $0.gap == $0.allowed && $0.gap > 0 }.map { entry in
+            MeasurementReminder(
+                ruleID: entry.rule.id, measurement: entry.rule.measurement,
+                lastMeasured: entry.latest == nil ? nil : entry.since, due: entry.since.adding(days: entry.gap),
+                plan: entry.planText, allowedDays: entry.allowed)
+        }
     }
 
     // MARK: - One rule at one day
