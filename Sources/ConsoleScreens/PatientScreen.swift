@@ -94,6 +94,14 @@ public struct PatientScreen {
                 "\(threshold.what) — set by \(threshold.setBy) on \(LocalDay(threshold.setAt, in: zone).short): \(threshold.reason)",
                 width: width - 1, indent: 4, first: "  ")
         }
+        if !overview.limitProposals.isEmpty {
+            page.heading("PROPOSED FROM THE PATIENT'S OWN READINGS (a cardiologist decides)")
+            for proposal in overview.limitProposals {
+                page.add("  \(proposal.change)")
+                page.wrapped(proposal.basis, width: width - 1, indent: 4, .dim, first: "    ")
+                page.add("    accept: nurse-console limit \(record.patient.id) \(proposal.setting)", .dim)
+            }
+        }
 
         page.heading("ESCALATIONS")
         if record.escalations.isEmpty { page.add("  none", .dim) }

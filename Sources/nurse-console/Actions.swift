@@ -176,15 +176,7 @@ struct RespondCommand: ParsableCommand {
     func run() throws {
         var settings: [PersonalSetting.Change] = []
         if let dryWeight { settings.append(.dryWeight(dryWeight)) }
-        for text in limit {
-            let parts = text.split(separator: "=", maxSplits: 1)
-            let target = parts.first?.split(separator: ".", maxSplits: 1) ?? []
-            guard parts.count == 2, target.count == 2, let value = Double(parts[1]) else {
-                throw ValidationError(
-                    "--limit expects RULE.PARAMETER=VALUE, e.g. systolic-range.yellowBelow=85, found '\(text)'")
-            }
-            settings.append(.limit(ruleID: String(target[0]), parameter: String(target[1]), value: value))
-        }
+        for text in limit { settings.append(try LimitSetting(text, option: "--limit").change) }
         let answered = try options.session().answer(
             escalationID: escalation, decision: decision, medicationChange: medication, comment: comment,
             nextReview: nextReview, settings: settings)
@@ -193,6 +185,54 @@ struct RespondCommand: ParsableCommand {
                 + (answered.answer?.settingIDs.isEmpty == false
                     ? "; personal settings \(answered.answer!.settingIDs.map(String.init).joined(separator: ", "))"
                     : ""))
+    }
+}
+
+/// `RULE.PARAMETER=VALUE` as typed: `systolic-range.yellowBelow=85`, or `=default` to return to
+/// the rule set's value.
+struct LimitSetting {
+    var ruleID: String
+    var parameter: String
+    var value: Double?
+
+    init(_ text: String, option: String) throws {
+        let parts = text.split(separator: "=", maxSplits: 1)
+        let target = parts.first?.split(separator: ".", maxSplits: 1) ?? []
+        let value: Double?? =
+            parts.count == 2 ? (parts[1] == "default" ? .some(nil) : Double(parts[1]).map { $0 }) : nil
+        guard target.count == 2, let value else {
+            throw ValidationError(
+                "\(option) expects RULE.PARAMETER=VALUE (or =default), e.g. systolic-range.yellowBelow=85, found '\(text)'"
+            )
+        }
+        ruleID = String(target[0])
+        parameter = String(target[1])
+        self.value = value
+    }
+
+    var change: PersonalSetting.Change { .limit(ruleID: ruleID, parameter: parameter, value: value) }
+}
+
+struct LimitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "limit",
+        abstract: "Set a patient's personal limit from now on (cardiologist role only, audited).",
+        discussion: """
+            Accepts or edits a limit the patient view proposes from the patient's own readings \
+            ("accept: nurse-console limit P-17 systolic-range.yellowBelow=82"), or sets one the \
+            cardiologist chooses; =default returns to the rule set's value. Readings from now on \
+            are judged by it; flags already open stay until acknowledged.
+            """)
+    @OptionGroup var options: ConsoleOptions
+    @Argument(help: "Patient id.") var patient: String
+    @Argument(help: "RULE.PARAMETER=VALUE, e.g. systolic-range.yellowBelow=82, or =default.") var setting: String
+    @Option(help: "Why, in words (required).") var reason: String
+
+    func run() throws {
+        let limit = try LimitSetting(setting, option: "the setting")
+        let record = try options.session().setLimit(
+            patientID: patient, ruleID: limit.ruleID, parameter: limit.parameter, value: limit.value, reason: reason)
+        print("\(patient): \(record.setting.change.summary) from now on, set by \(record.setBy)")
     }
 }
 

@@ -12,7 +12,8 @@ struct NurseConsole: ParsableCommand {
             """,
         subcommands: [
             Open.self, WorklistCommand.self, PatientCommand.self, AcknowledgeCommand.self, NoteCommand.self,
-            ReviewCommand.self, PlanCommand.self, EscalateCommand.self, EscalationCommand.self, RespondCommand.self,
+            ReviewCommand.self, PlanCommand.self, LimitCommand.self, EscalateCommand.self, EscalationCommand.self,
+            RespondCommand.self,
             AuditCommand.self,
         ],
         defaultSubcommand: Open.self)

@@ -25,6 +25,8 @@ struct PatientCommand: ParsableCommand {
         var adherence: Adherence
         /// The measurement plan in words: "daily for 14 days, then 3 days a week".
         var measurementPlan: String
+        /// Personal limits proposed from the patient's own readings, for a cardiologist to decide.
+        var limitProposals: [LimitProposal]
     }
 
     func run() throws {
@@ -36,7 +38,7 @@ struct PatientCommand: ParsableCommand {
                     daily: Dictionary(uniqueKeysWithValues: overview.daily.map { ($0.key.rawValue, $0.value) }),
                     limits: Dictionary(uniqueKeysWithValues: overview.limits.map { ($0.key.rawValue, $0.value) }),
                     thresholds: overview.thresholds, adherence: overview.adherence,
-                    measurementPlan: overview.measurementPlan.text))
+                    measurementPlan: overview.measurementPlan.text, limitProposals: overview.limitProposals))
         }
         let environment = ProcessInfo.processInfo.environment
         let screen = PatientScreen(overview: overview, glyphs: Terminal.glyphs(environment: environment))

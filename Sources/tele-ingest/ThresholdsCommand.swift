@@ -132,9 +132,7 @@ struct ThresholdsCommand: ParsableCommand {
                 return
             }
             for proposal in proposals {
-                print(
-                    "\(proposal.ruleID) \(proposal.parameter): \(Quantity.format(proposal.current, decimals: 0)) → \(Quantity.format(proposal.proposed, decimals: 0))"
-                )
+                print(proposal.change)
                 print("  \(proposal.basis)")
                 print(
                     "  to accept: tele-ingest thresholds set --patient \(patient) --rule \(proposal.ruleID) --parameter \(proposal.parameter) --value \(Quantity.format(proposal.proposed, decimals: 0)) --by NAME --reason \"…\""

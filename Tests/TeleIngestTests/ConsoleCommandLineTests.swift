@@ -118,6 +118,24 @@ import ThresholdRules
                 try console(["patient", "P-STABLE"], at: TestCohort.clock.now().addingTimeInterval(60))
                     .contains("plan: daily for 14 days, then 3 days a week"))
 
+            // A cardiologist sets a personal limit outside an escalation; a nurse may not.
+            #expect(
+                try console(["limit", "P-STABLE", "systolic-range.yellowAbove=150", "--reason", "r"], succeeds: false)
+                    .contains("only a cardiologist changes thresholds"))
+            #expect(
+                try console(
+                    ["limit", "P-STABLE", "systolic-range=150", "--reason", "r"], as: "cardiologist", succeeds: false
+                )
+                .contains("the setting expects RULE.PARAMETER=VALUE"))
+            #expect(
+                try console(
+                    [
+                        "limit", "P-STABLE", "systolic-range.yellowAbove=150", "--reason",
+                        "Treated hypertension, agreed",
+                    ],
+                    as: "cardiologist"
+                ).contains("P-STABLE: systolic-range.yellowAbove = 150.0 from now on, set by Test Cardiologist"))
+
             // Everything is in the audit log, with who and which patient.
             let audit = try JSONDecoder.iso8601.decode(
                 [AuditEntry].self, from: Data(try console(["audit", "--json"]).utf8))
@@ -132,7 +150,9 @@ import ThresholdRules
             #expect(yellow.filter { $0.action == .escalationAnswered }.map(\.user) == ["Test Cardiologist"])
             #expect(audit.contains { $0.action == .worklistViewed && $0.patientID == nil })
             #expect(
-                audit.filter { $0.patientID == "P-STABLE" }.map(\.action) == [.measurementPlanChanged, .patientViewed])
+                audit.filter { $0.patientID == "P-STABLE" }.map(\.action) == [
+                    .measurementPlanChanged, .patientViewed, .thresholdChanged,
+                ])
             #expect(try console(["audit", "--patient", "P-RED"]).contains("flag.acknowledge"))
         }
     }

@@ -1,6 +1,8 @@
+import ConsoleScreens
 import FollowUp
 import Foundation
 import GRDB
+import TerminalUI
 import Testing
 import ThresholdRules
 import Vitals
@@ -123,6 +125,60 @@ import Vitals
             }
             try session.setMeasurementPlan(patientID: "P-STABLE", daysAWeek: nil, reason: "back to the usual")
             #expect(try session.worklist().entries.first { $0.patientID == "P-STABLE" }?.adherence == before.adherence)
+        }
+    }
+
+    @Test(
+        "a limit proposed from the patient's own readings is shown to the cardiologist, who accepts it: audited, in force, no longer proposed"
+    )
+    func proposedLimitAccepted() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try ConsoleFixture.store(in: directory)
+            let now = ConsoleFixture.friday
+            try store.addPatient(
+                id: "P-LOW", name: "Test Patient Low", cpr: "000550-1005",
+                monitoringStart: now.addingTimeInterval(-40 * 86_400))
+            try store.pair(serial: "SC-LOW", patientID: "P-LOW", from: now.addingTimeInterval(-40 * 86_400))
+            // 27 mornings of a systolic pressure that always runs low: 86–95, median 91.
+            let low: [Double] = [88, 92, 95, 90, 86, 93, 91]
+            let today = ConsoleFixture.lastDay(now: now)
+            let rows = (0..<27).map { day in
+                let at = today.adding(days: day - 26).start(in: ConsoleFixture.zone).addingTimeInterval(7 * 3600)
+                return "SC-LOW,systolic,\(low[day % low.count]),mmHg,\(at.formatted(.iso8601))"
+            }
+            try ConsoleFixture.importRows(rows, into: store, now: now)
+
+            let nurse = try ConsoleFixture.session(store)
+            let proposal = try #require(try nurse.overview(patientID: "P-LOW").limitProposals.first)
+            #expect(proposal.change == "systolic-range yellowBelow: 90 → 82")
+            #expect(proposal.setting == "systolic-range.yellowBelow=82")
+            let screen = PatientScreen(overview: try nurse.overview(patientID: "P-LOW"), glyphs: .ascii)
+                .document(width: 100, height: 60).lines.map { $0.map(\.text).joined() }
+            let heading = try #require(screen.firstIndex { $0.hasPrefix("PROPOSED FROM THE PATIENT'S OWN READINGS") })
+            #expect(screen[heading + 1] == "  systolic-range yellowBelow: 90 → 82")
+            #expect(screen[heading...].contains("    accept: nurse-console limit P-LOW systolic-range.yellowBelow=82"))
+            let brief = try nurse.draft(patientID: "P-LOW", brief: EscalationBrief(reason: "Low pressure every day"))
+            #expect(
+                brief.text.contains(
+                    "Proposed from the patient's own readings (for you to decide):\n  - systolic-range yellowBelow: 90 → 82: systolic BP: median 91 mmHg"
+                ))
+            #expect(throws: StoreError.self, "a nurse cannot set a limit") {
+                try nurse.setLimit(
+                    patientID: "P-LOW", ruleID: "systolic-range", parameter: "yellowBelow", value: 82,
+                    reason: "proposed")
+            }
+
+            let cardiologist = try ConsoleFixture.session(store, as: ConsoleFixture.cardiologist)
+            let record = try cardiologist.setLimit(
+                patientID: "P-LOW", ruleID: "systolic-range", parameter: "yellowBelow", value: proposal.proposed,
+                reason: "Runs low without symptoms; accepted the proposal")
+            #expect(record.setBy == ConsoleFixture.cardiologist.name)
+            let after = try cardiologist.overview(patientID: "P-LOW")
+            #expect(after.thresholds.map(\.what) == ["systolic-range.yellowBelow = 82.0"])
+            #expect(after.limitProposals.isEmpty, "the limit in force now fits her own range")
+            let entry = try #require(
+                try store.auditLog(patientID: "P-LOW", limit: nil).first { $0.action == .thresholdChanged })
+            #expect(entry.user == ConsoleFixture.cardiologist.name && entry.role == "cardiologist")
         }
     }
 

@@ -60,6 +60,12 @@ public struct EscalationBrief: Sendable, Hashable {
                 add("  - \(threshold.what) (set by \(threshold.setBy) \(LocalDay(threshold.setAt, in: zone)))")
             }
         }
+        if !overview.limitProposals.isEmpty {
+            add("  Proposed from the patient's own readings (for you to decide):")
+            for proposal in overview.limitProposals {
+                add("  - \(proposal.change): \(proposal.basis)")
+            }
+        }
         let notes = overview.record.notes.prefix(3)
         if notes.isEmpty {
             add("  No notes yet.")

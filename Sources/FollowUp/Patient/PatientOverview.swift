@@ -44,6 +44,9 @@ public struct PatientOverview: Sendable {
     public var adherence: Adherence
     /// The plan the patient is asked to measure by, their own days a week included.
     public var measurementPlan: MeasurementPlan
+    /// Personal limits the patient's own readings suggest (`LimitProposal`), for the
+    /// cardiologist to accept or edit; empty while learning or when the limits in force fit.
+    public var limitProposals: [LimitProposal]
     public var ruleSet: RuleSet?
 
     public init(record: PatientRecord, ruleSet: RuleSet?, now: Date, defaultZone: TimeZone, chartDays: Int = 30) {
@@ -110,6 +113,13 @@ public struct PatientOverview: Sendable {
         }
         let plan = MeasurementPlan(ruleSet: ruleSet, context: context, at: now)
         measurementPlan = plan
+        limitProposals =
+            ruleSet.map { ruleSet in
+                LimitProposal.proposals(
+                    record.readings.map {
+                        Observation(id: $0.id, kind: $0.kind, value: $0.value, measuredAt: $0.measuredAt)
+                    }, ruleSet: ruleSet, context: context, now: now)
+            } ?? []
         adherence = Adherence(
             weighings: record.readings.filter { $0.kind == .weight }.map(\.measuredAt),
             week: ISOWeek(containing: today), today: today, zone: zone,

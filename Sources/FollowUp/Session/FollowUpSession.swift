@@ -95,6 +95,20 @@ public struct FollowUpSession: Sendable {
             reason: reason, by: clinician, ruleSet: ruleSet, at: instant)
     }
 
+    /// Sets a personal limit from now on, `value` `nil` for the rule set's: a cardiologist's
+    /// decision (the store refuses anyone else), audited with the reason. This is how a
+    /// proposed limit (`PatientOverview.limitProposals`) is accepted or edited.
+    @discardableResult
+    public func setLimit(patientID: String, ruleID: String, parameter: String, value: Double?, reason: String)
+        throws -> PersonalSettingRecord
+    {
+        let instant = now()
+        return try store.addPersonalSetting(
+            patientID: patientID,
+            PersonalSetting(.limit(ruleID: ruleID, parameter: parameter, value: value), validFrom: instant),
+            reason: reason, by: clinician, ruleSet: ruleSet, at: instant)
+    }
+
     /// The brief as it would be sent now, and what the hotline's hours mean now. Not recorded.
     public func draft(patientID: String, brief: EscalationBrief) throws -> (text: String, notice: [String]) {
         let instant = now()

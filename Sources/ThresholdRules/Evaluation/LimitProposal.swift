@@ -2,8 +2,8 @@ import Foundation
 import Vitals
 
 /// A personal limit the system proposes from a patient's own readings, for the cardiologist to
-/// accept, edit or ignore: nothing changes until a person records it (`tele-ingest thresholds
-/// set`, audited). Proposed only where the rule set's yellow limit sits inside the patient's own
+/// accept, edit or ignore: nothing changes until a person records it (`nurse-console limit`
+/// or `tele-ingest thresholds set`, audited). Proposed only where the rule set's yellow limit sits inside the patient's own
 /// usual range, so that the default would flag this patient's ordinary days; the red limits stay
 /// as they are, the safety net.
 public struct LimitProposal: Sendable, Hashable, Codable {
@@ -25,6 +25,14 @@ public struct LimitProposal: Sendable, Hashable, Codable {
     public static let band = 3.0
     /// Monitoring must have run this long: the first fortnight is for learning.
     public static let learningDays = 14
+
+    /// "systolic-range yellowBelow: 90 → 82".
+    public var change: String {
+        "\(ruleID) \(parameter): \(Quantity.format(current, decimals: 0)) → \(Quantity.format(proposed, decimals: 0))"
+    }
+
+    /// The proposal as a setting to accept, `RULE.PARAMETER=VALUE`: "systolic-range.yellowBelow=82".
+    public var setting: String { "\(ruleID).\(parameter)=\(Quantity.format(proposed, decimals: 0))" }
 
     /// Proposals for the range rules on blood pressure and pulse, from `observations` (the
     /// patient's readings), at `now`.

@@ -88,17 +88,24 @@ enum ConsoleFixture {
         let store = try MonitoringStore(
             path: directory.appendingPathComponent("console.sqlite").path, clock: .fixed(now))
         try register(in: store, now: now)
+        try importRows(csv(now: now).split(separator: "\n").dropFirst().map(String.init), into: store, now: now)
+        _ = try store.database.write { db in
+            try RuleEngine(ruleSet: try ruleSet(), defaultZone: zone).evaluateMissingData(
+                store: store, db: db, now: now)
+        }
+        return store
+    }
+
+    /// Imports CSV rows (without the header) through the pipeline with the rules, at `now`.
+    static func importRows(_ rows: [String], into store: MonitoringStore, now: Date) throws {
         var processor = JournalProcessor(
             store: store, decoder: MessageDecoder(profiles: DeviceProfileSet([])), defaultTimeZone: zone)
-        let engine = RuleEngine(ruleSet: try ruleSet(), defaultZone: zone)
-        processor.rules = engine
-        let rows = csv(now: now).split(separator: "\n").dropFirst().enumerated().map {
+        processor.rules = RuleEngine(ruleSet: try ruleSet(), defaultZone: zone)
+        let messages = rows.enumerated().map {
             (topic: "import/console.csv/line/\($0.offset + 2)", payload: Data($0.element.utf8))
         }
-        try store.journal(.import, messages: rows, receivedAt: now)
+        try store.journal(.import, messages: messages, receivedAt: now)
         while try !processor.processPending(limit: 1000, source: .import).isEmpty {}
-        _ = try store.database.write { db in try engine.evaluateMissingData(store: store, db: db, now: now) }
-        return store
     }
 
     static func session(_ store: MonitoringStore, as clinician: Clinician = nurse, now: Date = friday)
