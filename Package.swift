@@ -30,6 +30,11 @@ let package = Package(
             pkgConfig: "libmosquitto",
             providers: [.apt(["libmosquitto-dev"])]
         ),
+        .target(
+            name: "MQTT",
+            dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings),
+        .target(name: "MonitoringRecords", swiftSettings: strictSettings),
         .target(name: "Vitals", swiftSettings: strictSettings),
         .target(name: "ThresholdRules", dependencies: ["Vitals"], swiftSettings: strictSettings),
         .target(name: "TelekitSimulation", dependencies: ["Vitals"], swiftSettings: strictSettings),
@@ -39,7 +44,7 @@ let package = Package(
         .executableTarget(
             name: "telekit-sim",
             dependencies: [
-                "TeleIngest", "TelekitSimulation",
+                "MQTT", "MonitoringRecords", "TelekitSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -48,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "ingest-bench",
             dependencies: [
-                "TeleIngest",
+                "MQTT", "MonitoringRecords",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -57,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "chaos-gateway",
             dependencies: [
-                "TeleIngest",
+                "MQTT", "MonitoringRecords",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -66,8 +71,8 @@ let package = Package(
         .executableTarget(
             name: "console-bench",
             dependencies: [
-                "ConsoleScreens", "FollowUp", "TerminalUI", "TeleIngest", "ThresholdRules", "TelekitSimulation",
-                "Vitals",
+                "ConsoleScreens", "FollowUp", "MonitoringRecords", "TerminalUI", "TeleIngest", "ThresholdRules",
+                "TelekitSimulation", "Vitals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -76,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "rules-bench",
             dependencies: [
-                "RuleMeasurement", "TeleIngest", "ThresholdRules", "TelekitSimulation", "Vitals",
+                "MonitoringRecords", "RuleMeasurement", "TeleIngest", "ThresholdRules", "TelekitSimulation", "Vitals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -85,7 +90,8 @@ let package = Package(
         .target(
             name: "TeleIngest",
             dependencies: [
-                "CMosquitto",
+                "MQTT",
+                "MonitoringRecords",
                 "Vitals",
                 "ThresholdRules",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -99,6 +105,8 @@ let package = Package(
         .executableTarget(
             name: "tele-ingest",
             dependencies: [
+                "MQTT",
+                "MonitoringRecords",
                 "TeleIngest",
                 "TerminalUI",
                 "ThresholdRules",
@@ -112,7 +120,7 @@ let package = Package(
         ),
         .target(
             name: "FollowUp",
-            dependencies: ["TeleIngest", "ThresholdRules", "Vitals"],
+            dependencies: ["MonitoringRecords", "TeleIngest", "ThresholdRules", "Vitals"],
             swiftSettings: strictSettings
         ),
         .target(name: "TerminalUI", swiftSettings: strictSettings),
@@ -124,7 +132,8 @@ let package = Package(
         .executableTarget(
             name: "nurse-console",
             dependencies: [
-                "ConsoleScreens", "FollowUp", "TerminalUI", "TeleIngest", "ThresholdRules", "Vitals",
+                "ConsoleScreens", "FollowUp", "MonitoringRecords", "TerminalUI", "TeleIngest", "ThresholdRules",
+                "Vitals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -147,6 +156,8 @@ let package = Package(
         .testTarget(
             name: "TeleIngestTests",
             dependencies: [
+                "MQTT",
+                "MonitoringRecords",
                 "TeleIngest",
                 "ThresholdRules",
                 "Vitals",

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MQTT
+import MonitoringRecords
 import Synchronization
-import TeleIngest
 
 /// A gateway that behaves as the product expects gateways to: it publishes each reading at
 /// QoS 1, keeps it until the service's receipt says it was committed, and publishes it again
@@ -15,7 +16,8 @@ struct ChaosGateway: AsyncParsableCommand {
         abstract: "Publishes readings for many devices with receipts and resends, and reports what was confirmed.")
 
     @Option(help: "Broker, mqtt://host:port.") var broker = "mqtt://127.0.0.1:1883"
-    @Option(help: "Register the devices' patients and pairings in this database, then exit.") var registerDb: String?
+    @Option(help: "Write the devices' patients to this roster file (`tele-ingest patients import`), then exit.")
+    var roster: String?
     @Option(help: "Devices (one invented patient each).") var devices = 1000
     @Option(help: "Readings to send in all.") var readings = 100_000
     @Option(help: "Every Nth message is a reading from the future (quarantined, still confirmed).") var badEvery = 100
@@ -82,15 +84,16 @@ struct ChaosGateway: AsyncParsableCommand {
     }
 
     func run() async throws {
-        if let registerDb {
-            let store = try MonitoringStore(path: registerDb)
+        if let roster {
             let start = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01
-            for device in 0..<devices {
-                let id = String(format: "C-%05d", device)
-                try store.addPatient(id: id, name: "Chaos Testpatient \(device)", monitoringStart: start)
-                try store.pair(serial: Self.serial(device), patientID: id, from: start)
-            }
-            print("registered \(devices) devices")
+            try Roster(
+                patients: (0..<devices).map { device in
+                    Roster.Patient(
+                        id: String(format: "C-%05d", device), name: "Chaos Testpatient \(device)",
+                        monitoringStart: start, serials: [Self.serial(device)])
+                }
+            ).write(to: URL(fileURLWithPath: roster))
+            print("wrote a roster of \(devices) devices")
             return
         }
         guard let endpoint = BrokerEndpoint(url: broker) else {

@@ -3,6 +3,7 @@ import ConsoleScreens
 import FollowUp
 import Foundation
 import GRDB
+import MonitoringRecords
 import TeleIngest
 import TelekitSimulation
 import TerminalUI

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MQTT
+import MonitoringRecords
 import Synchronization
-import TeleIngest
 
 /// Publish-to-commit latency from outside the service: messages go out at a steady rate, and
 /// the service's receipts (published after the transaction that stores the readings and their
@@ -17,20 +18,22 @@ struct IngestBench: AsyncParsableCommand {
     @Option(help: "Messages to publish.") var messages = 30_000
     @Option(help: "Messages per second.") var rate = 1000.0
     @Option(help: "Patients (one scale each) the messages are spread over.") var patients = 1000
-    @Option(help: "Register the patients and scales in this database first.") var registerDb: String?
+    @Option(help: "Write the patients and scales to this roster file (`tele-ingest patients import`), then exit.")
+    var roster: String?
     @Option(help: "Receipt topic prefix, as configured in the service.") var receiptPrefix = "telekit"
 
     func run() async throws {
         let serials = (0..<patients).map { String(format: "HV10-LAT%05d", $0) }
-        if let registerDb {
-            let store = try MonitoringStore(path: registerDb)
+        if let roster {
             let start = Date().addingTimeInterval(-30 * 86_400)
-            for (index, serial) in serials.enumerated() {
-                let id = String(format: "LAT-%05d", index)
-                try store.addPatient(id: id, name: "Latency Patient \(index)", monitoringStart: start)
-                try store.pair(serial: serial, patientID: id, from: start)
-            }
-            print("registered \(patients) patients")
+            try Roster(
+                patients: serials.enumerated().map { index, serial in
+                    Roster.Patient(
+                        id: String(format: "LAT-%05d", index), name: "Latency Patient \(index)", monitoringStart: start,
+                        serials: [serial])
+                }
+            ).write(to: URL(fileURLWithPath: roster))
+            print("wrote a roster of \(patients) patients")
             return
         }
         guard let endpoint = BrokerEndpoint(url: broker) else {

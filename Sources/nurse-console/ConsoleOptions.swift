@@ -1,6 +1,7 @@
 import ArgumentParser
 import FollowUp
 import Foundation
+import MonitoringRecords
 import TeleIngest
 import TerminalUI
 import ThresholdRules

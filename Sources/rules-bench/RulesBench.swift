@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GRDB
+import MonitoringRecords
 import RuleMeasurement
 import TeleIngest
 import TelekitSimulation

@@ -1,11 +1,13 @@
 import ArgumentParser
 import Foundation
+import MonitoringRecords
 import TeleIngest
 import TerminalUI
 
 struct Patients: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Register and list patients.", subcommands: [Add.self, List.self], defaultSubcommand: List.self)
+        abstract: "Register and list patients.", subcommands: [Add.self, Import.self, List.self],
+        defaultSubcommand: List.self)
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Register a patient.")
@@ -22,6 +24,32 @@ struct Patients: ParsableCommand {
             let patient = try store.openStore().addPatient(
                 id: id, name: name, cpr: cpr, timeZone: timezone, monitoringStart: start)
             print("added patient \(patient.id) (\(patient.timeZone))")
+        }
+    }
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register the patients and devices of a roster file (JSON), adding only what is missing.",
+            discussion: """
+                The simulator and the test gateways write rosters (telekit-sim --roster FILE). Each \
+                patient's devices are paired from the monitoring start; a kit handed back is \
+                unpaired at that time. Importing the same roster again changes nothing.
+                """)
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "Roster file.") var file: String
+
+        func run() throws {
+            let url = URL(fileURLWithPath: file)
+            let roster: Roster
+            do {
+                roster = try Roster(contentsOf: url)
+            } catch {
+                throw ValidationErrorText("\(file): not a roster (\(error))")
+            }
+            let added = try store.openStore().register(roster)
+            print(
+                "\(file): \(roster.patients.count) patients; added \(added.patients) patients and \(added.pairings) pairings"
+                    + (added.returned > 0 ? "; \(added.returned) devices unpaired again: kits handed back" : ""))
         }
     }
 

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MQTT
+import MonitoringRecords
 import ServiceLifecycle
 import TeleIngest
 import UnixSignals

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MonitoringRecords
 import TeleIngest
 
 /// `--config` and `--db`, shared by every subcommand that opens the database.

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MQTT
+import MonitoringRecords
 import Synchronization
-import TeleIngest
 import TelekitSimulation
 
 @main
@@ -24,7 +25,8 @@ struct TelekitSim: AsyncParsableCommand {
     @Option(help: "Publishing rate: max, or messages per second.") var rate = "max"
     @Option(help: "Fraction of messages replaced by malformed ones (0 sends none).") var badFraction = 0.0
     @Option(help: "Write the ground truth (episodes, malformed messages, counts) as JSON here.") var truth: String?
-    @Option(help: "First register the cohort's patients and device pairings in this database.") var registerDb: String?
+    @Option(help: "Write the cohort's patients and devices to this roster file, for `tele-ingest patients import`.")
+    var roster: String?
     @Option(
         help: ArgumentHelp(
             "Keep at most this many messages unconfirmed by the service's receipts, as a gateway does.",
@@ -66,20 +68,14 @@ struct TelekitSim: AsyncParsableCommand {
             encoder.dateEncodingStrategy = .iso8601
             try encoder.encode(truthValue).write(to: URL(fileURLWithPath: truth))
         }
-        if let registerDb {
-            let store = try MonitoringStore(path: registerDb)
-            // Registering again adds only what is missing: a pairing per device and patient.
-            let paired = Set(try store.devices().flatMap { $0.pairings.map { "\($0.serial) \($0.patientID)" } })
-            for patient in plan.patients {
-                if try store.patient(id: patient.id) == nil {
-                    try store.addPatient(
-                        id: patient.id, name: patient.name, cpr: patient.cpr, monitoringStart: patient.monitoringStart)
+        if let roster {
+            try Roster(
+                patients: plan.patients.map {
+                    Roster.Patient(
+                        id: $0.id, name: $0.name, cpr: $0.cpr, monitoringStart: $0.monitoringStart,
+                        serials: $0.kit.serials, kitReturned: $0.kitReturned)
                 }
-                for serial in patient.kit.serials where !paired.contains("\(serial) \(patient.id)") {
-                    try store.pair(serial: serial, patientID: patient.id, from: patient.monitoringStart)
-                    if let returned = patient.kitReturned { try store.unpair(serial: serial, at: returned) }
-                }
-            }
+            ).write(to: URL(fileURLWithPath: roster))
         }
         print(
             "\(patients) patients\(plan.patients.count > patients ? " (+\(plan.patients.count - patients) given a returned kit)" : "") × \(days) days (seed \(seed)): \(truthValue.messages) messages, \(truthValue.expectedReadings) readings, \(truthValue.duplicates) duplicates, \(truthValue.malformed.count) malformed, \(truthValue.patients.flatMap(\.episodes).count) decompensation episodes"

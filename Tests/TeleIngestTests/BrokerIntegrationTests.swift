@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import MQTT
+import MonitoringRecords
 import Synchronization
 import Testing
 import Vitals

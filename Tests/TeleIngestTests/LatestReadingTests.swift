@@ -83,4 +83,52 @@ import ThresholdRules
             #expect(try Self.stored(processor.store) == Self.expected(arrived, zone: zone))
         }
     }
+
+    @Test(
+        "a store made before v4 gets its kept values when opened: the frozen migration adds the columns, the application fills them in"
+    )
+    func fromBeforeV4() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("v3.sqlite").path
+            // Weighings on nine days over three weeks, across the change of clocks in October.
+            let first = try Date("2026-10-14T07:10:00+02:00", strategy: .iso8601)
+            let readings: [(Date, Double)] = [0, 1, 3, 6, 8, 12, 13, 17, 18].map {
+                (first.addingTimeInterval(Double($0) * 86_400), 80 + Double($0) / 10)
+            }
+            let queue = try DatabaseQueue(path: path)
+            try Schema.migrator.migrate(queue, upTo: "v3: follow-up: notes, weekly reviews, escalations, audit log")
+            try queue.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO patient (id, name, cpr, time_zone, created_at) VALUES ('P-0001', 'Test Patient', NULL, 'Europe/Copenhagen', 0);
+                        INSERT INTO journal (id, source, topic, payload, received_at) VALUES (1, 'import', 'import/old.csv/line/2', x'', 0);
+                        """)
+                for (index, reading) in readings.enumerated() {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO reading (id, patient_id, serial, kind, value, unit, original_value, original_unit,
+                                measured_at, received_at, journal_id, profile_id)
+                            VALUES (?, 'P-0001', 'HV10-00017', 'weight', ?, 'kg', ?, 'kg', ?, 0, 1, 'csv-import')
+                            """,
+                        arguments: [index + 1, reading.1, reading.1, reading.0.millisecondsSince1970])
+                }
+                // What v1 to v3 kept: the newest reading's id and time only.
+                try db.execute(
+                    sql: """
+                        INSERT INTO latest_reading (patient_id, kind, reading_id, measured_at)
+                        SELECT patient_id, kind, id, measured_at FROM reading ORDER BY measured_at DESC LIMIT 1
+                        """)
+            }
+            try queue.close()
+
+            let store = try MonitoringStore(path: path, clock: TestCohort.clock)
+            let zone = TimeZone(identifier: "Europe/Copenhagen")!
+            #expect(try Self.stored(store) == Self.expected(readings, zone: zone))
+            #expect(
+                try Self.stored(store)?.previous == 80.8,
+                "the last weighing, Sunday 1 November, is in the week of Monday 26 October; Thursday 22 October is the reference"
+            )
+            #expect(try store.database.read(Schema.keptValuesMissing) == false)
+        }
+    }
 }

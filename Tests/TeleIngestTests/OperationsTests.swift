@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
 import Logging
+import MQTT
+import MonitoringRecords
 import Testing
 
 @testable import TeleIngest

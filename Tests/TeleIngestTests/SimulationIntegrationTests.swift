@@ -18,13 +18,21 @@ import Testing
                     "telekit-sim")
                 let arguments = [
                     "--broker", broker.url, "--patients", "12", "--days", "60", "--seed", "3", "--start", "2026-09-01",
-                    "--bad-fraction", "0.05", "--truth", truthFile.path, "--register-db", database.path,
+                    "--bad-fraction", "0.05", "--truth", truthFile.path,
                 ]
-                // Register first (dry run), so the service attributes everything it receives.
+                // Register first (a dry run writes the roster), so the service attributes
+                // everything it receives; importing it twice adds nothing the second time.
+                let roster = directory.appendingPathComponent("roster.json").path
                 let register = try ChildProcess(
-                    executable: simulator.path, arguments: arguments + ["--dry-run"],
+                    executable: simulator.path, arguments: arguments + ["--roster", roster, "--dry-run"],
                     output: directory.appendingPathComponent("sim-register.log").path)
                 #expect(register.wait() == 0)
+                let (status, imported) = try teleIngest(
+                    ["patients", "import", roster, "--db", database.path], in: directory)
+                #expect(status == 0, "\(imported)")
+                #expect(imported.contains(": 14 patients; added 14 patients"), "12, and 2 given a returned kit")
+                let (_, again) = try teleIngest(["patients", "import", roster, "--db", database.path], in: directory)
+                #expect(again.contains("added 0 patients and 0 pairings"), "\(again)")
                 let service = ServiceProcess(broker: broker, database: database, directory: directory)
                 try service.start()
                 try await service.waitUntilConnected()

@@ -1,4 +1,6 @@
 import Foundation
+import MQTT
+import MonitoringRecords
 
 /// Everything `tele-ingest run` needs, from defaults, a YAML file and command-line flags (in
 /// that order, later wins). See `docs/CONFIGURATION.md`.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MonitoringRecords
 import Vitals
 
 /// Turns journaled messages into readings or quarantine entries, many per transaction.

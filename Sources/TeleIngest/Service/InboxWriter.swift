@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import MQTT
+import MonitoringRecords
 import Synchronization
 
 /// The message callback: commits each message to the inbox (`MessageInbox`) before returning,

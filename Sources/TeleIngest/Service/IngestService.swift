@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
 import Logging
+import MQTT
+import MonitoringRecords
 import ServiceLifecycle
 import Synchronization
 import ThresholdRules

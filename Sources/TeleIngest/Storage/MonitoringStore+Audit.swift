@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MonitoringRecords
 
 /// One line of the audit log: who did or looked at what, when, and for which patient.
 public struct AuditEntry: Sendable, Hashable, Codable {

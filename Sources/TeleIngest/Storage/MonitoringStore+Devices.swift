@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MonitoringRecords
 
 /// A device given to a patient for a period.
 public struct Pairing: Sendable, Hashable, Codable {

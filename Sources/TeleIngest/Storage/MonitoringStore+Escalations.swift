@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MonitoringRecords
 import ThresholdRules
 
 /// A patient escalated to the heart-failure hotline: the brief as sent and, once recorded, the

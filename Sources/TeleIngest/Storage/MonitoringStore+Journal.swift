@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MonitoringRecords
 
 /// Where a journaled message came from.
 public enum MessageSource: String, Sendable, Codable {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MonitoringRecords
 
 /// What the nurse and the patient talked about, as written; append-only.
 public struct ContactNote: Sendable, Hashable, Codable {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MonitoringRecords
 
 /// A person followed by the service.
 public struct Patient: Sendable, Hashable, Codable {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MonitoringRecords
 import ThresholdRules
 
 /// A personal setting with its audit trail: who set it, when, why, and which flags were open.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MonitoringRecords
 
 /// What the running service last said about itself.
 public struct ServiceStatus: Sendable, Codable, Equatable {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MonitoringRecords
 
 #if canImport(Glibc)
     import Glibc
@@ -59,6 +60,7 @@ public final class MonitoringStore: Sendable {
         try Self.restrictAccess(path: path)
         self.database = try DatabasePool(path: path, configuration: configuration)
         try Schema.migrator.migrate(database)
+        if try database.read(Schema.keptValuesMissing) { try database.write(Schema.completeKeptValues) }
         checkpointConnection =
             backgroundCheckpoints
             ? try DatabaseQueue(

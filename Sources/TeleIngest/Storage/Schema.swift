@@ -223,8 +223,10 @@ enum Schema {
             "v4: latest readings carry their value, last week's reference and the days measured this week"
         ) { db in
             // The worklist shows every patient's latest values with an arrow against the latest
-            // value before the week began. Kept here on insert, so the list needs no per-patient
-            // search through the readings (see LatestReading).
+            // value before the week began. Kept on insert, so the list needs no per-patient
+            // search through the readings (see LatestReading). Frozen SQL: the rows kept before
+            // this version are left without a week, and `completeKeptValues` fills them in from
+            // the readings after migrating, with the application's own code.
             try db.execute(
                 sql: """
                     ALTER TABLE latest_reading ADD COLUMN value REAL;
@@ -233,7 +235,6 @@ enum Schema {
                     ALTER TABLE latest_reading ADD COLUMN previous_at INTEGER;
                     ALTER TABLE latest_reading ADD COLUMN week_days INTEGER NOT NULL DEFAULT 0;
                     """)
-            try LatestReading.rebuild(db: db, defaultZone: TimeZone(identifier: "Europe/Copenhagen")!)
         }
         migrator.registerMigration("v5: the service's own status") { db in
             // One row, rewritten every few seconds by the running service: `tele-ingest status`
@@ -342,5 +343,21 @@ enum Schema {
                     received_at INTEGER NOT NULL
                 );
                 """)
+    }
+
+    /// Whether the migrations left kept values for the application to fill in
+    /// (`completeKeptValues`): read on every open, written only when needed.
+    static func keptValuesMissing(_ db: Database) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM latest_reading WHERE week IS NULL)") == true
+    }
+
+    /// Fills in what the migrations leave to the application, because it needs the
+    /// application's own code and not SQL: the kept latest values of rows stored before v4
+    /// (their week in each patient's zone).
+    static func completeKeptValues(_ db: Database) throws {
+        guard try keptValuesMissing(db) else { return }
+        // Every patient's zone was checked when they were registered; UTC only stands in for a
+        // zone name this system's time-zone database no longer knows.
+        try LatestReading.rebuild(db: db, defaultZone: .gmt)
     }
 }

@@ -1,6 +1,7 @@
 import FollowUp
 import Foundation
 import GRDB
+import MonitoringRecords
 import ThresholdRules
 
 @testable import TeleIngest

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MQTT
 import ServiceLifecycle
 import Synchronization
 import TeleIngest
@@ -35,7 +36,9 @@ func withIngestService<T>(
         }
     }
     do {
-        guard await eventually(timeout: .seconds(15), { service.brokerState == .connected }) else {
+        // A set-up wait, not a timing check: on a loaded 2-core machine the first connection
+        // has taken more than 15 s (three failures in one CI run while another build ran).
+        guard await eventually(timeout: .seconds(60), { service.brokerState == .connected }) else {
             let reason = failure.withLock { $0 }.map { "; the service stopped: \($0)" } ?? ""
             throw TestSetupError("the ingest service did not connect: \(service.brokerState)\(reason)")
         }

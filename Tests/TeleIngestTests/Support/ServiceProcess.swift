@@ -35,7 +35,7 @@ final class ServiceProcess: @unchecked Sendable {
     func waitUntilConnected(times: Int = 1) async throws {
         guard
             await eventually(
-                timeout: .seconds(30), { log.components(separatedBy: "connected to broker").count - 1 >= times })
+                timeout: .seconds(60), { log.components(separatedBy: "connected to broker").count - 1 >= times })
         else { throw TestSetupError("tele-ingest did not connect; log:\n\(log)") }
     }
 
