@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -35,6 +36,15 @@ let package = Package(
             dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings),
         .target(name: "MonitoringRecords", swiftSettings: strictSettings),
+        .target(name: "StoreInterface", dependencies: ["MonitoringRecords"], swiftSettings: strictSettings),
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "MonitoringRecords", "StoreInterface",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
         .target(name: "Vitals", swiftSettings: strictSettings),
         .target(name: "ThresholdRules", dependencies: ["Vitals"], swiftSettings: strictSettings),
         .target(name: "TelekitSimulation", dependencies: ["Vitals"], swiftSettings: strictSettings),
@@ -92,6 +102,7 @@ let package = Package(
             dependencies: [
                 "MQTT",
                 "MonitoringRecords",
+                "StoreInterface",
                 "Vitals",
                 "ThresholdRules",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -107,11 +118,12 @@ let package = Package(
             dependencies: [
                 "MQTT",
                 "MonitoringRecords",
+                "PostgresStore",
+                "StoreInterface",
                 "TeleIngest",
                 "TerminalUI",
                 "ThresholdRules",
                 "Vitals",
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -126,7 +138,7 @@ let package = Package(
         .target(name: "TerminalUI", swiftSettings: strictSettings),
         .target(
             name: "ConsoleScreens",
-            dependencies: ["FollowUp", "TerminalUI", "TeleIngest", "ThresholdRules", "Vitals"],
+            dependencies: ["FollowUp", "MonitoringRecords", "TerminalUI", "TeleIngest", "ThresholdRules", "Vitals"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -158,6 +170,8 @@ let package = Package(
             dependencies: [
                 "MQTT",
                 "MonitoringRecords",
+                "PostgresStore",
+                "StoreInterface",
                 "TeleIngest",
                 "ThresholdRules",
                 "Vitals",

@@ -1,5 +1,6 @@
 import FollowUp
 import Foundation
+import MonitoringRecords
 import TeleIngest
 import TerminalUI
 import ThresholdRules

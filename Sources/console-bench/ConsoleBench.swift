@@ -211,14 +211,9 @@ struct ConsoleBench: ParsableCommand {
         let applying = try clock.measure {
             for index in 0..<patients {
                 let id = simulator.patient(index).id
-                try monitoring.database.write { db in
-                    _ = try engine.evaluate(
-                        patientID: id, from: start, store: monitoring, db: db, now: monitoring.clock.now())
-                }
+                try engine.reevaluate(patientID: id, from: start, in: monitoring)
             }
-            try monitoring.database.write { db in
-                _ = try engine.evaluateMissingData(store: monitoring, db: db, now: monitoring.clock.now())
-            }
+            try engine.checkMissingData(in: monitoring, now: monitoring.clock.now())
         }
         print(
             String(

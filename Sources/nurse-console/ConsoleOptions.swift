@@ -30,7 +30,10 @@ struct ConsoleOptions: ParsableArguments {
     func configuration() throws -> ConsoleConfiguration {
         var configuration =
             try config.map { try ConsoleConfiguration.load(file: URL(fileURLWithPath: $0)) } ?? ConsoleConfiguration()
-        if let db { configuration.ingest.databasePath = db }
+        if let db {
+            configuration.ingest.databasePath = db
+            configuration.ingest.databaseURL = nil
+        }
         if let rules { configuration.ingest.rules.file = rules == "none" ? nil : rules }
         configuration.ingest.clock = try WallClock.fromEnvironment()
         return configuration
@@ -56,6 +59,10 @@ struct ConsoleOptions: ParsableArguments {
             clinician = configured
         default:
             throw FollowUpError("give --user and --role together")
+        }
+        if configuration.ingest.databaseURL != nil {
+            throw FollowUpError(
+                "database.url: the console works on the SQLite store only so far (database.path); see docs/POSTGRESQL.md")
         }
         let path = configuration.ingest.databasePath
         guard FileManager.default.fileExists(atPath: path) else {

@@ -148,12 +148,7 @@ struct RulesBench: ParsableCommand {
             let applying = try clock.measure {
                 for index in 0..<storePatients {
                     let id = String(format: "SIM-%05d", index)
-                    try store.database.write { db in
-                        opened += try engine.evaluate(
-                            patientID: id, from: cohort.simulator.start, store: store, db: db, now: store.clock.now()
-                        )
-                        .opened.count
-                    }
+                    opened += try engine.reevaluate(patientID: id, from: cohort.simulator.start, in: store).opened.count
                 }
             }
             func secondsOf(_ duration: Duration) -> Double {

@@ -1,49 +1,53 @@
 import ArgumentParser
 import Foundation
+import MonitoringRecords
+import StoreInterface
 import TeleIngest
 import TerminalUI
 
-struct Devices: ParsableCommand {
+struct Devices: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Pair devices with patients, unpair them, list them.",
         subcommands: [Pair.self, Unpair.self, List.self], defaultSubcommand: List.self)
 
-    struct Pair: ParsableCommand {
+    struct Pair: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Give a device to a patient from a point in time.")
         @OptionGroup var store: StoreOptions
         @Option(help: "Device serial.") var serial: String
         @Option(help: "Patient id.") var patient: String
         @Option(help: "Start of the pairing, ISO 8601 (default: now).") var from: String?
 
-        func run() throws {
+        func run() async throws {
             let start = try from.map { try Output.instant($0, option: "--from") }
-            let pairing = try store.openStore().pair(serial: serial, patientID: patient, from: start)
+            let pairing = try await store.withRegistry {
+                try await $0.pair(serial: serial, patientID: patient, from: start)
+            }
             print("paired \(pairing.serial) with \(pairing.patientID) from \(Output.utc(pairing.validFrom))")
         }
     }
 
-    struct Unpair: ParsableCommand {
+    struct Unpair: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "End a device's current pairing.")
         @OptionGroup var store: StoreOptions
         @Option(help: "Device serial.") var serial: String
         @Option(help: "End of the pairing, ISO 8601 (default: now).") var at: String?
 
-        func run() throws {
+        func run() async throws {
             let end = try at.map { try Output.instant($0, option: "--at") }
-            let pairing = try store.openStore().unpair(serial: serial, at: end)
+            let pairing = try await store.withRegistry { try await $0.unpair(serial: serial, at: end) }
             print(
                 "unpaired \(pairing.serial) from \(pairing.patientID) at \(Output.utc(pairing.validTo ?? pairing.validFrom))"
             )
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List devices and their pairings.")
         @OptionGroup var store: StoreOptions
         @Flag(help: "Print JSON.") var json = false
 
-        func run() throws {
-            let devices = try store.openStore().devices()
+        func run() async throws {
+            let devices = try await store.withRegistry { try await $0.devices() }
             if json { return try Output.json(devices) }
             var rows: [[String]] = []
             for device in devices {

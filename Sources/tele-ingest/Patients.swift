@@ -1,15 +1,16 @@
 import ArgumentParser
 import Foundation
 import MonitoringRecords
+import StoreInterface
 import TeleIngest
 import TerminalUI
 
-struct Patients: ParsableCommand {
+struct Patients: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Register and list patients.", subcommands: [Add.self, Import.self, List.self],
         defaultSubcommand: List.self)
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Register a patient.")
         @OptionGroup var store: StoreOptions
         @Option(help: "Internal patient id.") var id: String
@@ -19,15 +20,16 @@ struct Patients: ParsableCommand {
         @Option(help: "Start of monitoring, ISO 8601 (default now): the plan is daily for the first 14 days.")
         var monitoringStart: String?
 
-        func run() throws {
+        func run() async throws {
             let start = try monitoringStart.map { try Output.instant($0, option: "--monitoring-start") }
-            let patient = try store.openStore().addPatient(
-                id: id, name: name, cpr: cpr, timeZone: timezone, monitoringStart: start)
+            let patient = try await store.withRegistry {
+                try await $0.addPatient(id: id, name: name, cpr: cpr, timeZone: timezone, monitoringStart: start)
+            }
             print("added patient \(patient.id) (\(patient.timeZone))")
         }
     }
 
-    struct Import: ParsableCommand {
+    struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Register the patients and devices of a roster file (JSON), adding only what is missing.",
             discussion: """
@@ -38,7 +40,7 @@ struct Patients: ParsableCommand {
         @OptionGroup var store: StoreOptions
         @Argument(help: "Roster file.") var file: String
 
-        func run() throws {
+        func run() async throws {
             let url = URL(fileURLWithPath: file)
             let roster: Roster
             do {
@@ -46,14 +48,14 @@ struct Patients: ParsableCommand {
             } catch {
                 throw ValidationErrorText("\(file): not a roster (\(error))")
             }
-            let added = try store.openStore().register(roster)
+            let added = try await store.withRegistry { try await $0.register(roster) }
             print(
                 "\(file): \(roster.patients.count) patients; added \(added.patients) patients and \(added.pairings) pairings"
                     + (added.returned > 0 ? "; \(added.returned) devices unpaired again: kits handed back" : ""))
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List patients (CPR masked).")
         @OptionGroup var store: StoreOptions
         @Flag(help: "Print JSON.") var json = false
@@ -65,8 +67,8 @@ struct Patients: ParsableCommand {
             var timeZone: String
         }
 
-        func run() throws {
-            let rows = try store.openStore().patients().map {
+        func run() async throws {
+            let rows = try await store.withRegistry { try await $0.patients() }.map {
                 Row(id: $0.id, name: $0.name, cpr: $0.maskedCPR, timeZone: $0.timeZone)
             }
             if json { return try Output.json(rows) }

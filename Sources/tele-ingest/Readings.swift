@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MonitoringRecords
 import TeleIngest
 import TerminalUI
 import Vitals

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import MonitoringRecords
 import TeleIngest
 import TerminalUI
@@ -66,22 +65,16 @@ struct RulesCommand: ParsableCommand {
             let bar = ProgressBar(total: patients.count, enabled: isatty(STDERR_FILENO) == 1)
             var total = RuleEngine.Outcome()
             for patient in patients {
-                try monitoring.database.writeWithoutTransaction { db in
-                    try db.inTransaction {
-                        let outcome = try engine.evaluate(
-                            patientID: patient.id, from: start, store: monitoring, db: db, now: monitoring.clock.now())
-                        total.opened += outcome.opened.map { flag in
-                            var tagged = flag
-                            tagged.explanation = "\(patient.id): \(flag.explanation)"
-                            return tagged
-                        }
-                        total.updated += outcome.updated
-                        total.backInRange += outcome.backInRange
-                        total.withdrawn += outcome.withdrawn
-                        total.evaluatedDays += outcome.evaluatedDays
-                        return dryRun ? .rollback : .commit
-                    }
+                let outcome = try engine.reevaluate(patientID: patient.id, from: start, in: monitoring, dryRun: dryRun)
+                total.opened += outcome.opened.map { flag in
+                    var tagged = flag
+                    tagged.explanation = "\(patient.id): \(flag.explanation)"
+                    return tagged
                 }
+                total.updated += outcome.updated
+                total.backInRange += outcome.backInRange
+                total.withdrawn += outcome.withdrawn
+                total.evaluatedDays += outcome.evaluatedDays
                 bar.advance()
             }
             bar.finish()

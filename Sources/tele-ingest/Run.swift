@@ -38,6 +38,11 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         var configuration = try store.configuration()
+        if configuration.databaseURL != nil {
+            throw ValidationErrorText(
+                "database.url: the ingest service runs on the SQLite store only so far (database.path); PostgreSQL serves migrate, patients and devices (docs/POSTGRESQL.md)"
+            )
+        }
         if let broker {
             guard let endpoint = BrokerEndpoint(url: broker) else {
                 throw ValidationError("--broker expects mqtt://host:port, found '\(broker)'")

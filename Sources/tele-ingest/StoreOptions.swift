@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
 import MonitoringRecords
+import PostgresStore
+import StoreInterface
 import TeleIngest
 
-/// `--config` and `--db`, shared by every subcommand that opens the database.
+/// `--config`, `--db` and `--database-url`, shared by every subcommand that opens the store.
 struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "Configuration file (YAML); see docs/CONFIGURATION.md.")
     var config: String?
@@ -11,17 +13,48 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "SQLite database file (overrides the configuration; default tele-ingest.sqlite).")
     var db: String?
 
+    @Option(
+        name: .long,
+        help:
+            "PostgreSQL store, postgresql://USER@HOST:PORT/DATABASE (overrides the configuration; migrate, patients and devices so far)."
+    )
+    var databaseURL: String?
+
     func configuration() throws -> IngestConfiguration {
         var configuration =
             try config.map { try IngestConfiguration.load(file: URL(fileURLWithPath: $0)) } ?? IngestConfiguration()
-        if let db { configuration.databasePath = db }
+        if let db {
+            configuration.databasePath = db
+            configuration.databaseURL = nil
+        }
+        if let databaseURL { configuration.databaseURL = databaseURL }
         configuration.clock = try WallClock.fromEnvironment()
         return configuration
     }
 
+    /// The SQLite store. Refuses a PostgreSQL configuration: the commands that call this work
+    /// on the SQLite store only so far.
     func openStore() throws -> MonitoringStore {
         let configuration = try configuration()
+        if configuration.databaseURL != nil {
+            throw ValidationErrorText(
+                "this command works on the SQLite store only so far; the configured store is PostgreSQL (database.url), which serves migrate, patients and devices (docs/POSTGRESQL.md)"
+            )
+        }
         return try MonitoringStore(
             path: configuration.databasePath, durability: configuration.durability, clock: configuration.clock)
+    }
+
+    /// Runs `body` with the patient registry of the configured store, SQLite or PostgreSQL,
+    /// and closes a PostgreSQL connection pool afterwards.
+    func withRegistry<T>(_ body: (any PatientRegistry) async throws -> T) async throws -> T {
+        let configuration = try configuration()
+        guard let url = configuration.databaseURL else {
+            return try await body(
+                MonitoringStore(
+                    path: configuration.databasePath, durability: configuration.durability,
+                    clock: configuration.clock))
+        }
+        return try await PostgresMonitoringStore.with(PostgresLocation(url: url), clock: configuration.clock, body)
     }
 }

@@ -12,7 +12,8 @@ struct TeleIngestCommand: AsyncParsableCommand {
             given by --db (or the configuration file's database.path) and may run beside the service.
             """,
         subcommands: [
-            Run.self, Patients.self, Devices.self, Readings.self, FlagsCommand.self, ThresholdsCommand.self,
+            Run.self, Migrate.self, Patients.self, Devices.self, Readings.self, FlagsCommand.self,
+            ThresholdsCommand.self,
             RulesCommand.self,
             QuarantineCommand.self, Reprocess.self, Import.self, Profiles.self, StatusCommand.self,
             BackupCommand.self, VerifyCommand.self,

@@ -2,6 +2,7 @@ import ConsoleScreens
 import FollowUp
 import Foundation
 import GRDB
+import MonitoringRecords
 import TerminalUI
 import Testing
 import ThresholdRules

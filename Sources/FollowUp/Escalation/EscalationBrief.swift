@@ -1,4 +1,5 @@
 import Foundation
+import MonitoringRecords
 import TeleIngest
 import ThresholdRules
 import Vitals

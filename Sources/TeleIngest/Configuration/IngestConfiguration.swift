@@ -8,6 +8,9 @@ public struct IngestConfiguration: Sendable {
     public var broker = BrokerEndpoint(host: "127.0.0.1", port: 1883)
     public var session = SessionOptions(clientID: "tele-ingest", topicFilters: ["telekit/#", "omh/#", "phd/#"])
     public var databasePath = "tele-ingest.sqlite"
+    /// `database.url`: a PostgreSQL store (`postgresql://USER@HOST:PORT/DATABASE`) instead of
+    /// the SQLite file. So far it serves `migrate`, `patients` and `devices` (docs/POSTGRESQL.md).
+    public var databaseURL: String?
     public var durability = Durability.normal
     /// The device profiles; the shipped ones (`ShippedFiles`) unless the file says otherwise.
     public var profilesDirectory = ShippedFiles.current.path(ShippedFiles.profilesFolder)
@@ -151,6 +154,15 @@ public struct IngestConfiguration: Sendable {
         }
         if let database = raw.database {
             if let path = database.path { databasePath = resolve(path) }
+            if let url = database.url {
+                if database.path != nil {
+                    problem("database", "give path (SQLite) or url (PostgreSQL), not both")
+                } else if !(url.hasPrefix("postgresql://") || url.hasPrefix("postgres://")) {
+                    problem("database.url", "expected postgresql://USER@HOST:PORT/DATABASE, found '\(url)'")
+                } else {
+                    databaseURL = url
+                }
+            }
             if let synchronous = database.synchronous {
                 if let durability = Durability(rawValue: synchronous.lowercased()) {
                     self.durability = durability
@@ -276,6 +288,7 @@ struct ConfigurationFile: Decodable {
     }
     struct Database: Decodable {
         var path: String?
+        var url: String?
         var synchronous: String?
     }
     struct Ingest: Decodable {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MonitoringRecords
 import ThresholdRules
 import Vitals
 
@@ -54,11 +55,38 @@ public struct RuleEngine: Sendable {
         }
     }
 
+    /// Re-evaluates one patient's reading rules from the day of `earliest` on, in a
+    /// transaction of its own (`tele-ingest rules apply`, the benches). A dry run rolls the
+    /// transaction back: the outcome says what would change, and nothing does.
+    @discardableResult
+    public func reevaluate(patientID: String, from earliest: Date, in store: MonitoringStore, dryRun: Bool = false)
+        throws -> Outcome
+    {
+        var outcome = Outcome()
+        try store.database.writeWithoutTransaction { db in
+            try db.inTransaction {
+                outcome = try evaluate(
+                    patientID: patientID, from: earliest, store: store, db: db, now: store.clock.now())
+                return dryRun ? .rollback : .commit
+            }
+        }
+        return outcome
+    }
+
+    /// Runs the missing-data rules for every patient with a device paired now, in a transaction
+    /// of its own; with `reminders`, records the reminders due (see `evaluateMissingData`).
+    @discardableResult
+    public func checkMissingData(in store: MonitoringStore, now: Date, reminders: Bool = false) throws -> Outcome {
+        try store.database.write { db in
+            try evaluateMissingData(store: store, db: db, now: now, reminders: reminders)
+        }
+    }
+
     /// Evaluates the patient's reading rules on every day with readings from the day of
     /// `earliest` through the newest reading, in measured-time order, and applies the decisions
-    /// to the patient's flags.
+    /// to the patient's flags, inside the caller's transaction.
     @discardableResult
-    public func evaluate(
+    func evaluate(
         patientID: String, from earliest: Date, store: MonitoringStore, db: Database, now: Date
     ) throws
         -> Outcome
@@ -98,7 +126,7 @@ public struct RuleEngine: Sendable {
     /// Evaluates the missing-data rules for every patient with a device paired now. With
     /// `reminders`, also records the reminders due today that were not recorded before.
     @discardableResult
-    public func evaluateMissingData(store: MonitoringStore, db: Database, now: Date, reminders: Bool = false) throws
+    func evaluateMissingData(store: MonitoringStore, db: Database, now: Date, reminders: Bool = false) throws
         -> Outcome
     {
         let at = now.millisecondsSince1970

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MonitoringRecords
 import ThresholdRules
 
 /// Keeps `latest_reading`: per patient and kind, the newest reading with its value, the ISO week

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MonitoringRecords
 
 /// Where the MQTT callback commits each message before its PUBACK: a small SQLite file of its
 /// own beside the store (`<database>.inbox`), so that commit never waits for the store's writer.

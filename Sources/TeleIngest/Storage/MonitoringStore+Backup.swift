@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MonitoringRecords
 
 /// What a backup holds: whether SQLite finds it intact, its schema version and its row counts.
 public struct BackupReport: Sendable, Codable, Equatable {

@@ -2,31 +2,13 @@ import Foundation
 import GRDB
 import MonitoringRecords
 
-/// A device given to a patient for a period.
-public struct Pairing: Sendable, Hashable, Codable {
-    public var id: Int64
-    public var serial: String
-    public var patientID: String
-    /// From this instant on, the device's readings belong to `patientID`.
-    public var validFrom: Date
-    /// Until this instant (exclusive); `nil` while the device is still with the patient.
-    public var validTo: Date?
-}
-
-/// A registered device with its pairings, newest first.
-public struct Device: Sendable, Hashable, Codable {
-    public var serial: String
-    public var registeredAt: Date
-    public var pairings: [Pairing]
-}
-
 extension MonitoringStore {
     /// Pairs a device with a patient from `from` on, registering the device if it is new.
     /// Refuses when the device is paired to someone over that time: unpair it first, so a
     /// returned device can never put readings on the previous patient.
     @discardableResult
     public func pair(serial: String, patientID: String, from: Date? = nil) throws -> Pairing {
-        let from = from ?? clock.now()
+        let from = (from ?? clock.now()).wholeMilliseconds
         let operation = "pairing device \(serial) with patient \(patientID)"
         return try database.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM patient WHERE id = ?", arguments: [patientID]) == true
@@ -37,21 +19,14 @@ extension MonitoringStore {
             if let clash = try Row.fetchOne(
                 db,
                 sql:
-                    "SELECT patient_id, valid_from, valid_to FROM pairing WHERE serial = ? AND (valid_to IS NULL OR valid_to > ?) ORDER BY valid_from LIMIT 1",
+                    "SELECT * FROM pairing WHERE serial = ? AND (valid_to IS NULL OR valid_to > ?) ORDER BY valid_from LIMIT 1",
                 arguments: [serial, start])
             {
-                let until: Int64? = clash["valid_to"]
-                let since = Date(millisecondsSince1970: clash["valid_from"]).formatted(.iso8601)
-                throw StoreError(
-                    operation,
-                    "the device is paired with patient \(clash["patient_id"] as String) from \(since)"
-                        + (until.map { " until \(Date(millisecondsSince1970: $0).formatted(.iso8601))" } ?? "")
-                        + "; unpair it first (tele-ingest devices unpair --serial \(serial) --at …) or pair from a later time"
-                )
+                throw StoreError.pairingClash(operation, serial: serial, with: Pairing(row: clash))
             }
             try db.execute(
                 sql: "INSERT INTO device (serial, registered_at) VALUES (?, ?) ON CONFLICT (serial) DO NOTHING",
-                arguments: [serial, Date().millisecondsSince1970])
+                arguments: [serial, clock.now().millisecondsSince1970])
             try db.execute(
                 sql: "INSERT INTO pairing (serial, patient_id, valid_from) VALUES (?, ?, ?)",
                 arguments: [serial, patientID, start])
@@ -64,7 +39,7 @@ extension MonitoringStore {
     /// previous patient's.
     @discardableResult
     public func unpair(serial: String, at: Date? = nil) throws -> Pairing {
-        let at = at ?? clock.now()
+        let at = (at ?? clock.now()).wholeMilliseconds
         let operation = "unpairing device \(serial)"
         return try database.write { db in
             guard

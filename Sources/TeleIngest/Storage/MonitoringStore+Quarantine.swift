@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MonitoringRecords
 
 /// A message that could not become readings, kept whole with a reason a person can read.
 public struct QuarantineEntry: Sendable, Hashable, Codable {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MonitoringRecords
 import Vitals
 
 /// A reading as stored: canonical value, the original beside it, and where it came from.

@@ -361,3 +361,13 @@ enum Schema {
         try LatestReading.rebuild(db: db, defaultZone: .gmt)
     }
 }
+
+extension MonitoringStore {
+    /// The newest migration applied: "v9: reminders to measure, …".
+    public func schemaVersion() throws -> String {
+        try database.read { db in
+            try String.fetchOne(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid DESC LIMIT 1")
+                ?? "none"
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+
+/// A person followed by the service.
+public struct Patient: Sendable, Hashable, Codable {
+    /// Internal id (not the CPR number).
+    public var id: String
+    public var name: String
+    /// CPR number, `DDMMYY-SSSS`; personal data, shown masked outside the patient view.
+    public var cpr: String?
+    /// IANA zone that defines the patient's calendar days.
+    public var timeZone: String
+    public var createdAt: Date
+    /// When follow-up began: the measurement plan is daily in the first days after it.
+    public var monitoringStart: Date
+
+    /// The zone a patient is registered in unless another is given.
+    public static let defaultTimeZone = "Europe/Copenhagen"
+
+    public init(
+        id: String, name: String, cpr: String? = nil, timeZone: String = Patient.defaultTimeZone, createdAt: Date,
+        monitoringStart: Date? = nil
+    ) {
+        self.id = id
+        self.name = name
+        self.cpr = cpr
+        self.timeZone = timeZone
+        self.createdAt = createdAt
+        self.monitoringStart = monitoringStart ?? createdAt
+    }
+
+    /// A new patient as registered: refuses an empty id or name, a CPR number that is not ten
+    /// digits (normalised to `DDMMYY-SSSS`) and a zone name the system does not know. Every
+    /// backend registers patients through here.
+    public static func checked(
+        id: String, name: String, cpr: String?, timeZone: String, createdAt: Date, monitoringStart: Date?
+    ) throws -> Patient {
+        let operation = "adding patient \(id)"
+        guard !id.isEmpty, !name.isEmpty else { throw StoreError(operation, "id and name must not be empty") }
+        var normalisedCPR: String?
+        if let cpr {
+            guard let checked = CPRNumber.normalised(cpr) else {
+                throw StoreError(operation, "a CPR number has 10 digits (DDMMYY-SSSS)")
+            }
+            normalisedCPR = checked
+        }
+        guard TimeZone(identifier: timeZone) != nil else {
+            throw StoreError(operation, "'\(timeZone)' is not a time zone name (e.g. Europe/Copenhagen)")
+        }
+        return Patient(
+            id: id, name: name, cpr: normalisedCPR, timeZone: timeZone, createdAt: createdAt.wholeMilliseconds,
+            monitoringStart: monitoringStart?.wholeMilliseconds)
+    }
+
+    /// The CPR number with the serial part hidden (`010101-****`), or `nil`.
+    public var maskedCPR: String? {
+        cpr.map(CPRNumber.masked)
+    }
+}
+
+/// Checks and masks Danish CPR numbers.
+public enum CPRNumber {
+    /// `DDMMYYSSSS` with an optional dash after the date, normalised to `DDMMYY-SSSS`;
+    /// `nil` if it is not ten digits.
+    public static func normalised(_ text: String) -> String? {
+        let digits = text.filter { $0 != "-" && $0 != " " }
+        guard digits.count == 10, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else { return nil }
+        return "\(digits.prefix(6))-\(digits.suffix(4))"
+    }
+
+    /// Keeps the date part only: `010101-****`.
+    public static func masked(_ cpr: String) -> String {
+        "\(cpr.prefix(6))-****"
+    }
+}

@@ -1,0 +1,265 @@
+import Foundation
+import Logging
+import MonitoringRecords
+import PostgresNIO
+import StoreInterface
+
+/// The store on PostgreSQL, for sites where several machines and several ingest workers share
+/// one database. Behaves as the SQLite store does (the conformance suite runs on both); so far
+/// it serves the patient registry (`PatientRegistry`): patients, devices and pairings.
+///
+/// Open it with ``open(_:clock:logger:)`` (which migrates the schema) and ``close()`` it when
+/// done: a connection pool runs in a task of its own meanwhile.
+public final class PostgresMonitoringStore: PatientRegistry {
+    public let location: PostgresLocation
+    public let clock: WallClock
+    private let client: PostgresClient
+    private let running: Task<Void, Never>
+    private let logger: Logger
+
+    private init(location: PostgresLocation, clock: WallClock, client: PostgresClient, logger: Logger) {
+        self.location = location
+        self.clock = clock
+        self.client = client
+        self.logger = logger
+        running = Task { await client.run() }
+    }
+
+    /// Connects to `location`, brings the schema up to date and returns the store.
+    public static func open(
+        _ location: PostgresLocation, clock: WallClock = .system,
+        logger: Logger = Logger(label: "tele-ingest.postgres")
+    ) async throws -> PostgresMonitoringStore {
+        let store = PostgresMonitoringStore(
+            location: location, clock: clock,
+            client: PostgresClient(configuration: location.clientConfiguration, backgroundLogger: logger),
+            logger: logger)
+        do {
+            try await store.failing("opening \(location)") {
+                try await PostgresSchema.migrate(store.client, logger: logger)
+            }
+        } catch {
+            await store.close()
+            throw error
+        }
+        return store
+    }
+
+    /// Opens the store at `location`, runs `body` with it and closes it, whether `body`
+    /// returns or throws.
+    public static func with<T>(
+        _ location: PostgresLocation, clock: WallClock = .system, _ body: (PostgresMonitoringStore) async throws -> T
+    ) async throws -> T {
+        let store = try await open(location, clock: clock)
+        do {
+            let result = try await body(store)
+            await store.close()
+            return result
+        } catch {
+            await store.close()
+            throw error
+        }
+    }
+
+    /// The schema version the database is at.
+    public func schemaVersion() async throws -> Int {
+        try await failing("reading the schema version") {
+            var version = 0
+            for try await value in try await client.query(
+                "SELECT coalesce(max(version), 0) FROM schema_migration", logger: logger
+            ).decode(Int.self) {
+                version = value
+            }
+            return version
+        }
+    }
+
+    /// Stops the connection pool. The store cannot be used afterwards.
+    public func close() async {
+        running.cancel()
+        await running.value
+    }
+
+    // MARK: PatientRegistry
+
+    @discardableResult
+    public func addPatient(
+        id: String, name: String, cpr: String? = nil, timeZone: String = Patient.defaultTimeZone,
+        monitoringStart: Date? = nil
+    ) async throws -> Patient {
+        let operation = "adding patient \(id)"
+        let patient = try Patient.checked(
+            id: id, name: name, cpr: cpr, timeZone: timeZone, createdAt: clock.now(), monitoringStart: monitoringStart)
+        try await failing(operation, uniqueViolation: "a patient with this id exists already") {
+            try await client.query(
+                """
+                INSERT INTO patient (id, name, cpr, time_zone, created_at, monitoring_start)
+                VALUES (\(patient.id), \(patient.name), \(patient.cpr), \(patient.timeZone), \(patient.createdAt),
+                        \(patient.monitoringStart))
+                """, logger: logger)
+        }
+        return patient
+    }
+
+    public func patients() async throws -> [Patient] {
+        try await failing("listing patients") {
+            try await collect(
+                client.query(
+                    "SELECT id, name, cpr, time_zone, created_at, monitoring_start FROM patient ORDER BY id",
+                    logger: logger))
+        }
+    }
+
+    public func patient(id: String) async throws -> Patient? {
+        try await failing("reading patient \(id)") {
+            try await collect(
+                client.query(
+                    """
+                    SELECT id, name, cpr, time_zone, created_at, monitoring_start FROM patient WHERE id = \(id)
+                    """, logger: logger)
+            ).first
+        }
+    }
+
+    @discardableResult
+    public func pair(serial: String, patientID: String, from: Date? = nil) async throws -> Pairing {
+        let from = (from ?? clock.now()).wholeMilliseconds
+        let registeredAt = clock.now().wholeMilliseconds
+        let operation = "pairing device \(serial) with patient \(patientID)"
+        return try await failing(operation) {
+            try await client.withTransaction(logger: logger) { connection in
+                let known = try await connection.query(
+                    "SELECT 1 FROM patient WHERE id = \(patientID)", logger: logger
+                ).collect()
+                guard !known.isEmpty else {
+                    throw StoreError(operation, "no patient with this id (tele-ingest patients add)")
+                }
+                // The device row is the lock: two pairings of one device wait for each other.
+                try await connection.query(
+                    """
+                    INSERT INTO device (serial, registered_at) VALUES (\(serial), \(registeredAt))
+                    ON CONFLICT (serial) DO NOTHING
+                    """, logger: logger)
+                try await connection.query(
+                    "SELECT serial FROM device WHERE serial = \(serial) FOR UPDATE", logger: logger)
+                let clashes = try await pairings(
+                    connection.query(
+                        """
+                        SELECT id, serial, patient_id, valid_from, valid_to FROM pairing
+                        WHERE serial = \(serial) AND (valid_to IS NULL OR valid_to > \(from))
+                        ORDER BY valid_from LIMIT 1
+                        """, logger: logger))
+                if let clash = clashes.first {
+                    throw StoreError.pairingClash(operation, serial: serial, with: clash)
+                }
+                var id: Int64 = 0
+                for try await value in try await connection.query(
+                    """
+                    INSERT INTO pairing (serial, patient_id, valid_from) VALUES (\(serial), \(patientID), \(from))
+                    RETURNING id
+                    """, logger: logger
+                ).decode(Int64.self) {
+                    id = value
+                }
+                return Pairing(id: id, serial: serial, patientID: patientID, validFrom: from, validTo: nil)
+            }
+        }
+    }
+
+    @discardableResult
+    public func unpair(serial: String, at: Date? = nil) async throws -> Pairing {
+        let at = (at ?? clock.now()).wholeMilliseconds
+        let operation = "unpairing device \(serial)"
+        return try await failing(operation) {
+            try await client.withTransaction(logger: logger) { connection in
+                let open = try await pairings(
+                    connection.query(
+                        """
+                        SELECT id, serial, patient_id, valid_from, valid_to FROM pairing
+                        WHERE serial = \(serial) AND valid_to IS NULL FOR UPDATE
+                        """, logger: logger))
+                guard var pairing = open.first else { throw StoreError(operation, "the device is not paired now") }
+                guard at > pairing.validFrom else {
+                    throw StoreError(
+                        operation,
+                        "the pairing started \(pairing.validFrom.formatted(.iso8601)); unpair at a later time")
+                }
+                try await connection.query(
+                    "UPDATE pairing SET valid_to = \(at) WHERE id = \(pairing.id)", logger: logger)
+                pairing.validTo = at
+                return pairing
+            }
+        }
+    }
+
+    public func devices() async throws -> [Device] {
+        try await failing("listing devices") {
+            let all = try await pairings(
+                client.query(
+                    """
+                    SELECT id, serial, patient_id, valid_from, valid_to FROM pairing ORDER BY serial, valid_from DESC
+                    """, logger: logger))
+            let grouped = Dictionary(grouping: all, by: \.serial)
+            var devices: [Device] = []
+            for try await (serial, registeredAt) in try await client.query(
+                "SELECT serial, registered_at FROM device ORDER BY serial", logger: logger
+            ).decode((String, Date).self) {
+                devices.append(Device(serial: serial, registeredAt: registeredAt, pairings: grouped[serial] ?? []))
+            }
+            return devices
+        }
+    }
+
+    // MARK: Rows and errors
+
+    private func collect(_ rows: PostgresRowSequence) async throws -> [Patient] {
+        var patients: [Patient] = []
+        for try await (id, name, cpr, zone, createdAt, start) in rows.decode(
+            (String, String, String?, String, Date, Date).self)
+        {
+            patients.append(
+                Patient(id: id, name: name, cpr: cpr, timeZone: zone, createdAt: createdAt, monitoringStart: start))
+        }
+        return patients
+    }
+
+    private func pairings(_ rows: PostgresRowSequence) async throws -> [Pairing] {
+        var pairings: [Pairing] = []
+        for try await (id, serial, patientID, from, to) in rows.decode((Int64, String, String, Date, Date?).self) {
+            pairings.append(Pairing(id: id, serial: serial, patientID: patientID, validFrom: from, validTo: to))
+        }
+        return pairings
+    }
+
+    /// Runs `body`; a refusal passes through, a database error becomes a `StoreError` naming
+    /// `operation` and the server's words (a unique violation: `uniqueViolation`, when given).
+    /// A transaction's errors arrive wrapped: the closure's own error is the one that counts.
+    private func failing<T>(
+        _ operation: String, uniqueViolation: String? = nil, _ body: () async throws -> T
+    ) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            throw storeError(error, operation: operation, uniqueViolation: uniqueViolation)
+        }
+    }
+
+    private func storeError(_ error: any Error, operation: String, uniqueViolation: String?) -> any Error {
+        switch error {
+        case let refusal as StoreError:
+            return refusal
+        case let transaction as PostgresTransactionError:
+            let cause = transaction.closureError ?? transaction.commitError ?? transaction.beginError
+            return cause.map { storeError($0, operation: operation, uniqueViolation: uniqueViolation) }
+                ?? StoreError(operation, "PostgreSQL at \(location): the transaction failed")
+        case let failure as PSQLError:
+            if let uniqueViolation, failure.serverInfo?[.sqlState] == "23505" {
+                return StoreError(operation, uniqueViolation)
+            }
+            let words = failure.serverInfo?[.message] ?? "\(failure.code)"
+            return StoreError(operation, "PostgreSQL at \(location): \(words)")
+        default:
+            return StoreError(operation, "PostgreSQL at \(location): \(error)")
+        }
+    }
+}

@@ -1,0 +1,256 @@
+import Foundation
+import MonitoringRecords
+import PostgresStore
+import StoreInterface
+import Testing
+
+@testable import TeleIngest
+
+/// The store's backends, each really started: an SQLite file, and a PostgreSQL database in a
+/// private cluster.
+enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite, postgresql
+    var testDescription: String { rawValue }
+}
+
+/// Runs `body` with a fresh, empty patient registry of `backend` on `clock`.
+func withRegistry<T>(
+    _ backend: Backend, clock: WallClock = .fixed(TestCohort.now), _ body: (any PatientRegistry) async throws -> T
+) async throws -> T {
+    switch backend {
+    case .sqlite:
+        return try await withTemporaryDirectory { directory in
+            try await body(
+                MonitoringStore(path: directory.appendingPathComponent("registry.sqlite").path, clock: clock))
+        }
+    case .postgresql:
+        return try await withPostgres { cluster in
+            try await PostgresMonitoringStore.with(
+                PostgresLocation(url: try cluster.createDatabase()), clock: clock, body)
+        }
+    }
+}
+
+/// One behaviour on every backend: the patient registry (patients, devices, pairings).
+@Suite struct PatientRegistryConformanceTests {
+    static let start = try! Date("2026-10-01T00:00:00+02:00", strategy: .iso8601)
+
+    @Test(
+        "registers a patient with the CPR number normalised; refuses a duplicate id, a bad CPR number, an unknown zone",
+        arguments: Backend.allCases)
+    func patients(backend: Backend) async throws {
+        try await withRegistry(backend) { registry in
+            let added = try await registry.addPatient(
+                id: "P-0002", name: "Test Patient Two", cpr: "0001502002", timeZone: "Europe/Copenhagen",
+                monitoringStart: Self.start)
+            #expect(added.cpr == "000150-2002")
+            try await registry.addPatient(
+                id: "P-0001", name: "Test Patient One", cpr: nil, timeZone: "America/Nuuk", monitoringStart: nil)
+            #expect(try await registry.patients().map(\.id) == ["P-0001", "P-0002"])
+            let read = try #require(try await registry.patient(id: "P-0002"))
+            #expect(read == added, "read back as registered, times included")
+            #expect(try await registry.patient(id: "P-0001")?.monitoringStart == TestCohort.now)
+            #expect(try await registry.patient(id: "P-9999") == nil)
+
+            for (id, cpr, zone, reason) in [
+                ("P-0002", nil, "Europe/Copenhagen", "a patient with this id exists already"),
+                ("P-0003", "12345", "Europe/Copenhagen", "a CPR number has 10 digits (DDMMYY-SSSS)"),
+                (
+                    "P-0004", nil, "Europe/Atlantis",
+                    "'Europe/Atlantis' is not a time zone name (e.g. Europe/Copenhagen)"
+                ),
+                ("", nil, "Europe/Copenhagen", "id and name must not be empty"),
+            ] as [(String, String?, String, String)] {
+                let error = await #expect(throws: StoreError.self) {
+                    try await registry.addPatient(
+                        id: id, name: "Test Patient", cpr: cpr, timeZone: zone, monitoringStart: nil)
+                }
+                #expect(error?.reason == reason)
+                #expect(error?.operation == "adding patient \(id)")
+            }
+            #expect(try await registry.patients().count == 2, "nothing refused was stored")
+        }
+    }
+
+    @Test(
+        "a device is with one patient at a time: pairing over another's period is refused until it is unpaired",
+        arguments: Backend.allCases)
+    func pairings(backend: Backend) async throws {
+        try await withRegistry(backend) { registry in
+            for id in ["P-0001", "P-0002"] {
+                try await registry.addPatient(
+                    id: id, name: "Test Patient", cpr: nil, timeZone: "Europe/Copenhagen", monitoringStart: Self.start)
+            }
+            let returned = Self.start.addingTimeInterval(20 * 86_400)
+            let first = try await registry.pair(serial: "HV10-00017", patientID: "P-0001", from: Self.start)
+            #expect(first.validTo == nil)
+
+            let clash = await #expect(throws: StoreError.self) {
+                try await registry.pair(serial: "HV10-00017", patientID: "P-0002", from: returned)
+            }
+            #expect(
+                clash?.reason.hasPrefix("the device is paired with patient P-0001 from 2026-09-30T22:00:00Z") == true)
+            let unknown = await #expect(throws: StoreError.self) {
+                try await registry.pair(serial: "HV10-00018", patientID: "P-9999", from: Self.start)
+            }
+            #expect(unknown?.reason == "no patient with this id (tele-ingest patients add)")
+            let early = await #expect(throws: StoreError.self) {
+                try await registry.unpair(serial: "HV10-00017", at: Self.start)
+            }
+            #expect(early?.reason.hasSuffix("unpair at a later time") == true)
+
+            let ended = try await registry.unpair(serial: "HV10-00017", at: returned)
+            #expect(ended.id == first.id && ended.validTo == returned)
+            let notPaired = await #expect(throws: StoreError.self) {
+                try await registry.unpair(serial: "HV10-00017", at: nil)
+            }
+            #expect(notPaired?.reason == "the device is not paired now")
+            let during = await #expect(throws: StoreError.self) {
+                try await registry.pair(
+                    serial: "HV10-00017", patientID: "P-0002", from: returned.addingTimeInterval(-3600))
+            }
+            #expect(during?.reason.contains("until 2026-10-20T22:00:00Z") == true, "the returned kit's period")
+            let second = try await registry.pair(serial: "HV10-00017", patientID: "P-0002", from: returned)
+
+            let devices = try await registry.devices()
+            #expect(devices.map(\.serial) == ["HV10-00017"], "a refused pairing registers no device")
+            #expect(devices.first?.pairings.map(\.patientID) == ["P-0002", "P-0001"], "newest first")
+            #expect(devices.first?.pairings.first == second)
+            #expect(devices.first?.registeredAt == TestCohort.now)
+        }
+    }
+
+    @Test(
+        "eight pairings of one device to eight patients at once: exactly one is made", arguments: Backend.allCases)
+    func concurrentPairings(backend: Backend) async throws {
+        try await withRegistry(backend) { registry in
+            let patients = (1...8).map { String(format: "P-%04d", $0) }
+            for id in patients {
+                try await registry.addPatient(
+                    id: id, name: "Test Patient", cpr: nil, timeZone: "Europe/Copenhagen", monitoringStart: Self.start)
+            }
+            let made = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for id in patients {
+                    group.addTask {
+                        do {
+                            try await registry.pair(serial: "HV10-00017", patientID: id, from: Self.start)
+                            return true
+                        } catch is StoreError {
+                            return false
+                        }
+                    }
+                }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(made == 1)
+            #expect(try await registry.devices().first?.pairings.count == 1)
+        }
+    }
+
+    @Test(
+        "a roster registers once: importing it again adds nothing; a returned kit is unpaired at its time",
+        arguments: Backend.allCases)
+    func roster(backend: Backend) async throws {
+        let returned = Self.start.addingTimeInterval(30 * 86_400)
+        let roster = Roster(patients: [
+            Roster.Patient(
+                id: "P-0001", name: "Test Patient One", cpr: "000150-1001", monitoringStart: Self.start,
+                serials: ["HV10-00001", "BP-00001"], kitReturned: returned),
+            Roster.Patient(
+                id: "P-0002", name: "Test Patient Two", timeZone: "Europe/Berlin", monitoringStart: returned,
+                serials: ["HV10-00002"]),
+        ])
+        try await withRegistry(backend) { registry in
+            #expect(
+                try await registry.register(roster) == RosterRegistration(patients: 2, pairings: 3, returned: 2))
+            #expect(
+                try await registry.register(roster) == RosterRegistration(patients: 0, pairings: 0, returned: 0))
+            let devices = try await registry.devices()
+            #expect(devices.map(\.serial) == ["BP-00001", "HV10-00001", "HV10-00002"])
+            #expect(devices.first { $0.serial == "HV10-00001" }?.pairings.first?.validTo == returned)
+            #expect(devices.first { $0.serial == "HV10-00002" }?.pairings.first?.validTo == nil)
+            #expect(try await registry.patient(id: "P-0002")?.timeZone == "Europe/Berlin")
+        }
+    }
+}
+
+/// What only PostgreSQL has: a schema migrated by version under a lock, and a URL to read.
+@Suite struct PostgresSchemaTests {
+    @Test("migrating twice changes nothing; a database from a newer build is refused, not changed")
+    func versions() async throws {
+        try await withPostgres { cluster in
+            let url = try cluster.createDatabase()
+            let location = try PostgresLocation(url: url)
+            for _ in 0..<2 {
+                let store = try await PostgresMonitoringStore.open(location, clock: TestCohort.clock)
+                let version = try await store.schemaVersion()
+                await store.close()
+                #expect(version == 1)
+            }
+            try cluster.psql(
+                location.database, "INSERT INTO schema_migration (version, name) VALUES (99, 'from the future')")
+            let error = await #expect(throws: StoreError.self) {
+                try await PostgresMonitoringStore.open(location, clock: TestCohort.clock)
+            }
+            #expect(
+                error?.reason == "the database is at schema version 99 and this build knows 1: upgrade tele-ingest")
+        }
+    }
+
+    @Test(
+        "database.url is read with its parts; what is not a PostgreSQL URL is refused, naming what was expected",
+        arguments: [
+            ("postgresql://tele:s%40cret@db.example:5433/monitoring?sslmode=require", nil),
+            ("postgres://tele@127.0.0.1/monitoring", nil),
+            ("mysql://tele@127.0.0.1/monitoring", "expected postgresql://USER@HOST:PORT/DATABASE"),
+            ("postgresql://127.0.0.1/monitoring", "a host and a user are required"),
+            ("postgresql://tele@127.0.0.1", "a database name is required"),
+            ("postgresql://tele@127.0.0.1/monitoring?sslmode=maybe", "sslmode: expected disable, prefer or require"),
+        ] as [(String, String?)])
+    func location(url: String, refusal: String?) throws {
+        guard let refusal else {
+            let location = try PostgresLocation(url: url)
+            #expect(location.user == "tele" && location.database == "monitoring")
+            #expect(!location.description.contains("cret"), "no password in what is printed or logged")
+            return
+        }
+        let error = #expect(throws: StoreError.self) { try PostgresLocation(url: url) }
+        #expect(error?.reason.hasPrefix(refusal) == true, "\(error?.reason ?? "")")
+    }
+
+    @Test(
+        "tele-ingest on PostgreSQL: migrate, patients and devices work; a command that needs the SQLite store says so"
+    )
+    func commandLine() async throws {
+        try await withPostgres { cluster in
+            try await withTemporaryDirectory { directory in
+                let url = try cluster.createDatabase()
+                func run(_ arguments: [String]) throws -> (Int32, String) {
+                    try teleIngest(arguments + ["--database-url", url], in: directory)
+                }
+                let (migrated, version) = try run(["migrate"])
+                #expect(migrated == 0, "\(version)")
+                #expect(version.contains("PostgreSQL schema version 1"))
+                #expect(!version.contains("sslmode"), "the location is printed without its options or password")
+
+                let roster = directory.appendingPathComponent("roster.json")
+                try Roster(patients: [
+                    Roster.Patient(
+                        id: "P-0001", name: "Test Patient One", cpr: "000150-1001",
+                        monitoringStart: TestCohort.now.addingTimeInterval(-86_400), serials: ["HV10-00001"])
+                ]).write(to: roster)
+                let (imported, added) = try run(["patients", "import", roster.path])
+                #expect(imported == 0 && added.contains("added 1 patients and 1 pairings"), "\(added)")
+                let (_, listed) = try run(["patients", "list"])
+                #expect(listed.contains("P-0001") && listed.contains("000150-****") && !listed.contains("1001"))
+                let (_, devices) = try run(["devices", "list", "--json"])
+                #expect(devices.contains("HV10-00001") && devices.contains("P-0001"))
+
+                let (refused, words) = try run(["readings", "--patient", "P-0001"])
+                #expect(refused != 0)
+                #expect(words.contains("works on the SQLite store only so far"), "\(words)")
+                #expect(!words.contains("127.0.0.1"), "no database address in the refusal")
+            }
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A private PostgreSQL cluster, made with initdb in a temporary folder and started with pg_ctl
+/// on a free loopback port, as the tests start mosquitto; stopped and removed when the test
+/// ends. Trust authentication on loopback for the cluster's own user `tele`; no fsync (a test
+/// cluster is thrown away). PostgreSQL refuses to run as root: as root, the programs run as the
+/// `postgres` account that Debian's package creates, in a folder it owns.
+final class PostgresCluster: @unchecked Sendable {
+    // @unchecked: `running` is only touched by the test that owns the cluster, one call at a time.
+    let port: Int
+    let folder: URL
+    let user = "tele"
+    private var running = false
+    private var databases = 0
+
+    init() throws {
+        port = try freeLoopbackPort()
+        folder = URL(fileURLWithPath: "/tmp/tele-ingest-pg-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        if getuid() == 0 {
+            guard let account = getpwnam("postgres") else {
+                throw TestSetupError("running as root needs the postgres account (apt-get install postgresql)")
+            }
+            chown(folder.path, account.pointee.pw_uid, account.pointee.pw_gid)
+        }
+        try run(
+            "initdb",
+            [
+                "-D", folder.appendingPathComponent("data").path, "-U", user, "--auth=trust", "--no-sync", "-E", "UTF8",
+                "--locale=C.UTF-8",
+            ])
+    }
+
+    /// `postgresql://tele@127.0.0.1:PORT/DATABASE?sslmode=disable` for `database`.
+    func url(_ database: String) -> String { "postgresql://\(user)@127.0.0.1:\(port)/\(database)?sslmode=disable" }
+
+    func start() throws {
+        try run(
+            "pg_ctl",
+            [
+                "-D", folder.appendingPathComponent("data").path, "-l",
+                folder.appendingPathComponent("server.log").path,
+                "-w", "-t", "60", "-o",
+                "-p \(port) -k \(folder.path) -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off",
+                "start",
+            ])
+        running = true
+    }
+
+    /// A new, empty database in the cluster; returns its URL.
+    func createDatabase() throws -> String {
+        databases += 1
+        let name = "tele_ingest_\(databases)"
+        try run("createdb", ["-h", "127.0.0.1", "-p", String(port), "-U", user, name])
+        return url(name)
+    }
+
+    /// Runs SQL with psql on `database`, stopping at the first error; returns psql's output.
+    @discardableResult
+    func psql(_ database: String, _ sql: String) throws -> String {
+        try run(
+            "psql",
+            [
+                "-h", "127.0.0.1", "-p", String(port), "-U", user, "-d", database, "-v", "ON_ERROR_STOP=1", "-At", "-c",
+                sql,
+            ])
+    }
+
+    func stop() {
+        if running {
+            _ = try? run("pg_ctl", ["-D", folder.appendingPathComponent("data").path, "-m", "immediate", "stop"])
+            running = false
+        }
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    deinit { stop() }
+
+    /// Runs one of PostgreSQL's programs to its end (as `postgres` when root); throws with its
+    /// output when it fails.
+    @discardableResult
+    private func run(_ program: String, _ arguments: [String]) throws -> String {
+        let executable = try Self.binary(program)
+        let output = folder.appendingPathComponent("\(program).out")
+        try? FileManager.default.removeItem(at: output)
+        let process =
+            getuid() == 0
+            ? try ChildProcess(
+                executable: "/usr/sbin/runuser", arguments: ["-u", "postgres", "--", executable] + arguments,
+                output: output.path, folder: folder.path)
+            : try ChildProcess(executable: executable, arguments: arguments, output: output.path, folder: folder.path)
+        let status = process.wait()
+        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        guard status == 0 else { throw TestSetupError("\(program) failed (status \(status)):\n\(text)") }
+        return text
+    }
+
+    /// A PostgreSQL program: Debian keeps the server's in /usr/lib/postgresql/VERSION/bin.
+    static func binary(_ name: String) throws -> String {
+        let root = URL(fileURLWithPath: "/usr/lib/postgresql")
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? [])
+            .compactMap(Int.init).sorted(by: >)
+        for version in versions {
+            let path = root.appendingPathComponent("\(version)/bin/\(name)").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return try Paths.program(name).path
+    }
+}
+
+/// Runs `body` with a started private cluster and stops it afterwards.
+func withPostgres<T>(_ body: (PostgresCluster) async throws -> T) async throws -> T {
+    let cluster = try PostgresCluster()
+    defer { cluster.stop() }
+    try cluster.start()
+    return try await body(cluster)
+}
