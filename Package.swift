@@ -36,11 +36,13 @@ let package = Package(
             dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings),
         .target(name: "MonitoringRecords", swiftSettings: strictSettings),
-        .target(name: "StoreInterface", dependencies: ["MonitoringRecords"], swiftSettings: strictSettings),
+        .target(
+            name: "StoreInterface", dependencies: ["MonitoringRecords", "ThresholdRules"], swiftSettings: strictSettings
+        ),
         .target(
             name: "PostgresStore",
             dependencies: [
-                "MonitoringRecords", "StoreInterface",
+                "MonitoringRecords", "StoreInterface", "ThresholdRules",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -132,7 +134,7 @@ let package = Package(
         ),
         .target(
             name: "FollowUp",
-            dependencies: ["MonitoringRecords", "TeleIngest", "ThresholdRules", "Vitals"],
+            dependencies: ["MonitoringRecords", "StoreInterface", "TeleIngest", "ThresholdRules", "Vitals"],
             swiftSettings: strictSettings
         ),
         .target(name: "TerminalUI", swiftSettings: strictSettings),
@@ -144,7 +146,8 @@ let package = Package(
         .executableTarget(
             name: "nurse-console",
             dependencies: [
-                "ConsoleScreens", "FollowUp", "MonitoringRecords", "TerminalUI", "TeleIngest", "ThresholdRules",
+                "ConsoleScreens", "FollowUp", "MonitoringRecords", "StoreInterface", "TerminalUI", "TeleIngest",
+                "ThresholdRules",
                 "Vitals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

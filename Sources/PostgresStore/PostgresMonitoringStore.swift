@@ -6,16 +6,17 @@ import StoreInterface
 
 /// The store on PostgreSQL, for sites where several machines and several ingest workers share
 /// one database. Behaves as the SQLite store does (the conformance suite runs on both); so far
-/// it serves the patient registry (`PatientRegistry`): patients, devices and pairings.
+/// it serves the patient registry (`PatientRegistry`), the audit log (`AuditTrail`) and the
+/// personal settings (`PersonalSettingsLedger`).
 ///
 /// Open it with ``open(_:clock:logger:)`` (which migrates the schema) and ``close()`` it when
 /// done: a connection pool runs in a task of its own meanwhile.
 public final class PostgresMonitoringStore: PatientRegistry {
     public let location: PostgresLocation
     public let clock: WallClock
-    private let client: PostgresClient
+    let client: PostgresClient
     private let running: Task<Void, Never>
-    private let logger: Logger
+    let logger: Logger
 
     private init(location: PostgresLocation, clock: WallClock, client: PostgresClient, logger: Logger) {
         self.location = location
@@ -234,7 +235,7 @@ public final class PostgresMonitoringStore: PatientRegistry {
     /// Runs `body`; a refusal passes through, a database error becomes a `StoreError` naming
     /// `operation` and the server's words (a unique violation: `uniqueViolation`, when given).
     /// A transaction's errors arrive wrapped: the closure's own error is the one that counts.
-    private func failing<T>(
+    func failing<T>(
         _ operation: String, uniqueViolation: String? = nil, _ body: () async throws -> T
     ) async throws -> T {
         do {

@@ -48,7 +48,90 @@ enum PostgresSchema {
                 // A device is with one patient at a time: the pairing code checks overlaps under a
                 // lock on the device; this holds it whatever a writer does.
                 "CREATE UNIQUE INDEX pairing_one_open_per_device ON pairing (serial) WHERE valid_to IS NULL",
-            ])
+            ]),
+        Migration(
+            version: 2, name: "flags, personal settings and the audit log",
+            statements: [
+                // Refuses any change to an append-only table's rows, whoever asks.
+                """
+                CREATE FUNCTION refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'restrict_violation';
+                END
+                $$
+                """,
+                """
+                CREATE TABLE flag (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    patient_id text NOT NULL REFERENCES patient (id),
+                    rule_id text NOT NULL,
+                    problem text NOT NULL,
+                    rule_set_version integer NOT NULL,
+                    measurement text NOT NULL,
+                    severity text NOT NULL,
+                    state text NOT NULL CHECK (state IN ('open', 'escalated', 'closed', 'withdrawn')),
+                    explanation text NOT NULL,
+                    reading_ids text NOT NULL,
+                    evidence_at timestamptz NOT NULL,
+                    supports text NOT NULL,
+                    evidence text,
+                    back_in_range_at timestamptz,
+                    opened_at timestamptz NOT NULL,
+                    updated_at timestamptz NOT NULL,
+                    closed_at timestamptz,
+                    closed_by text,
+                    close_comment text
+                )
+                """,
+                // One open (or escalated) flag per patient and problem, as on SQLite.
+                "CREATE UNIQUE INDEX flag_open ON flag (patient_id, problem) WHERE state IN ('open', 'escalated')",
+                "CREATE INDEX flag_by_state ON flag (state, severity, opened_at)",
+                """
+                CREATE TABLE personal_setting (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    patient_id text NOT NULL REFERENCES patient (id),
+                    kind text NOT NULL CHECK (kind IN ('limit', 'dryWeight', 'suspension', 'plan')),
+                    rule_id text,
+                    parameter text,
+                    value double precision,
+                    until timestamptz,
+                    valid_from timestamptz NOT NULL,
+                    reason text NOT NULL,
+                    set_by text NOT NULL,
+                    set_at timestamptz NOT NULL,
+                    open_flags bigint[] NOT NULL
+                )
+                """,
+                "CREATE INDEX personal_setting_by_patient ON personal_setting (patient_id, valid_from)",
+                """
+                CREATE TRIGGER personal_setting_append_only BEFORE UPDATE OR DELETE ON personal_setting
+                    FOR EACH ROW EXECUTE FUNCTION refuse_change()
+                """,
+                """
+                CREATE TRIGGER personal_setting_no_truncate BEFORE TRUNCATE ON personal_setting
+                    FOR EACH STATEMENT EXECUTE FUNCTION refuse_change()
+                """,
+                """
+                CREATE TABLE audit_log (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    at timestamptz NOT NULL,
+                    "user" text NOT NULL,
+                    role text NOT NULL,
+                    action text NOT NULL,
+                    patient_id text,
+                    detail text NOT NULL
+                )
+                """,
+                "CREATE INDEX audit_by_patient ON audit_log (patient_id, at)",
+                """
+                CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+                    FOR EACH ROW EXECUTE FUNCTION refuse_change()
+                """,
+                """
+                CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+                    FOR EACH STATEMENT EXECUTE FUNCTION refuse_change()
+                """,
+            ]),
     ]
 
     /// The newest version this build knows.

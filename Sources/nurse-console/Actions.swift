@@ -1,6 +1,8 @@
 import ArgumentParser
 import FollowUp
 import Foundation
+import MonitoringRecords
+import StoreInterface
 import TeleIngest
 import TerminalUI
 import ThresholdRules

@@ -3,6 +3,7 @@ import FollowUp
 import Foundation
 import GRDB
 import MonitoringRecords
+import StoreInterface
 import TerminalUI
 import Testing
 import ThresholdRules

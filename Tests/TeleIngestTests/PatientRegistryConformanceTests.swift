@@ -1,8 +1,10 @@
 import Foundation
+import GRDB
 import MonitoringRecords
 import PostgresStore
 import StoreInterface
 import Testing
+import ThresholdRules
 
 @testable import TeleIngest
 
@@ -13,22 +15,36 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     var testDescription: String { rawValue }
 }
 
-/// Runs `body` with a fresh, empty patient registry of `backend` on `clock`.
-func withRegistry<T>(
-    _ backend: Backend, clock: WallClock = .fixed(TestCohort.now), _ body: (any PatientRegistry) async throws -> T
+/// What every backend implements.
+typealias StoreUnderTest = AuditTrail & PatientRegistry & PersonalSettingsLedger
+
+/// Runs `body` with a fresh, empty store of `backend` on `clock`, and a way to run raw SQL on
+/// the same database behind the store's back (to show what the database itself refuses).
+func withStore<T>(
+    _ backend: Backend, clock: WallClock = .fixed(TestCohort.now),
+    _ body: (any StoreUnderTest, _ sql: (String) throws -> Void) async throws -> T
 ) async throws -> T {
     switch backend {
     case .sqlite:
         return try await withTemporaryDirectory { directory in
-            try await body(
-                MonitoringStore(path: directory.appendingPathComponent("registry.sqlite").path, clock: clock))
+            let store = try MonitoringStore(path: directory.appendingPathComponent("store.sqlite").path, clock: clock)
+            return try await body(store) { sql in try store.database.write { try $0.execute(sql: sql) } }
         }
     case .postgresql:
         return try await withPostgres { cluster in
-            try await PostgresMonitoringStore.with(
-                PostgresLocation(url: try cluster.createDatabase()), clock: clock, body)
+            let location = try PostgresLocation(url: try cluster.createDatabase())
+            return try await PostgresMonitoringStore.with(location, clock: clock) { store in
+                try await body(store) { sql in try cluster.psql(location.database, sql) }
+            }
         }
     }
+}
+
+/// Runs `body` with a fresh, empty patient registry of `backend` on `clock`.
+func withRegistry<T>(
+    _ backend: Backend, clock: WallClock = .fixed(TestCohort.now), _ body: (any PatientRegistry) async throws -> T
+) async throws -> T {
+    try await withStore(backend, clock: clock) { store, _ in try await body(store) }
 }
 
 /// One behaviour on every backend: the patient registry (patients, devices, pairings).
@@ -174,6 +190,129 @@ func withRegistry<T>(
     }
 }
 
+/// One behaviour on every backend: the audit log and the personal settings, append-only, with
+/// the role checks.
+@Suite struct ClinicalRecordConformanceTests {
+    static let nurse = Clinician(name: "Test Nurse", role: .nurse)
+    static let cardiologist = Clinician(name: "Test Cardiologist", role: .cardiologist)
+    static let start = try! Date("2026-10-01T00:00:00+02:00", strategy: .iso8601)
+
+    static func ruleSet() throws -> RuleSet {
+        try RuleFile.load(from: Paths.packageRoot.appendingPathComponent("rules/heart-failure-guideline.yaml"))
+    }
+
+    @Test(
+        "the audit log keeps every entry in order, by patient and newest-limited; the database refuses to change or delete one",
+        arguments: Backend.allCases)
+    func auditLog(backend: Backend) async throws {
+        try await withStore(backend) { store, sql in
+            let at = TestCohort.now
+            try await store.recordAudit(
+                .worklistViewed, by: Self.nurse, patientID: nil, detail: "week 2026-W49", at: at)
+            try await store.recordAudit(
+                .patientViewed, by: Self.nurse, patientID: "P-0001", detail: "patient view", at: at)
+            try await store.recordAudit(
+                .briefViewed, by: Self.cardiologist, patientID: "P-0002", detail: "escalation 3", at: at)
+            let all = try await store.auditLog(patientID: nil, limit: nil)
+            #expect(all.map(\.action) == [.worklistViewed, .patientViewed, .briefViewed])
+            #expect(all.last?.user == "Test Cardiologist" && all.last?.role == "cardiologist")
+            #expect(all.first?.at == at && all.first?.patientID == nil)
+            #expect(try await store.auditLog(patientID: "P-0001", limit: nil).map(\.detail) == ["patient view"])
+            #expect(try await store.auditLog(patientID: nil, limit: 2).map(\.action) == [.patientViewed, .briefViewed])
+
+            #expect(throws: (any Error).self) { try sql("UPDATE audit_log SET detail = 'changed'") }
+            #expect(throws: (any Error).self) { try sql("DELETE FROM audit_log") }
+            #expect(try await store.auditLog(patientID: nil, limit: nil) == all, "nothing changed")
+        }
+    }
+
+    @Test(
+        "a cardiologist's limit is kept with its audit entry; a nurse's is refused and leaves nothing; a nurse may agree a plan; settings cannot be changed",
+        arguments: Backend.allCases)
+    func personalSettings(backend: Backend) async throws {
+        let rules = try Self.ruleSet()
+        try await withStore(backend) { store, sql in
+            try await store.addPatient(
+                id: "P-0001", name: "Test Patient", cpr: nil, timeZone: "Europe/Copenhagen", monitoringStart: Self.start
+            )
+            let limit = PersonalSetting(
+                .limit(ruleID: "systolic-range", parameter: "yellowBelow", value: 82), validFrom: TestCohort.now)
+
+            let refused = await #expect(throws: StoreError.self) {
+                try await store.addPersonalSetting(
+                    patientID: "P-0001", limit, reason: "Runs low", by: Self.nurse, ruleSet: rules, at: nil)
+            }
+            #expect(refused?.reason == "Test Nurse has the nurse role; only a cardiologist changes thresholds")
+            let unknown = await #expect(throws: StoreError.self) {
+                try await store.addPersonalSetting(
+                    patientID: "P-0001",
+                    PersonalSetting(
+                        .limit(ruleID: "no-such-rule", parameter: "x", value: 1), validFrom: TestCohort.now),
+                    reason: "typo", by: Self.cardiologist, ruleSet: rules, at: nil)
+            }
+            #expect(unknown?.reason.hasPrefix("no rule 'no-such-rule'") == true)
+            let nobody = await #expect(throws: StoreError.self) {
+                try await store.addPersonalSetting(
+                    patientID: "P-9999", limit, reason: "Runs low", by: Self.cardiologist, ruleSet: rules, at: nil)
+            }
+            #expect(nobody?.reason == "no patient with this id")
+            #expect(try await store.personalSettings(patientID: "P-0001").isEmpty)
+            #expect(try await store.auditLog(patientID: "P-0001", limit: nil).isEmpty, "a refusal stores nothing")
+
+            let kept = try await store.addPersonalSetting(
+                patientID: "P-0001", limit, reason: "Runs low without symptoms", by: Self.cardiologist,
+                ruleSet: rules, at: nil)
+            let plan = try await store.addPersonalSetting(
+                patientID: "P-0001",
+                PersonalSetting(.measurementPlan(daysAWeek: 3), validFrom: TestCohort.now.addingTimeInterval(60)),
+                reason: "Mon, Wed, Fri agreed", by: Self.nurse, ruleSet: rules, at: nil)
+            let read = try await store.personalSettings(patientID: "P-0001")
+            #expect(read == [kept, plan], "read back as written")
+            #expect(read.first?.setting.change == limit.change && read.first?.setBy == "Test Cardiologist")
+            #expect(read.first?.openFlagIDs == [])
+            let audit = try await store.auditLog(patientID: "P-0001", limit: nil)
+            #expect(audit.map(\.action) == [.thresholdChanged, .measurementPlanChanged])
+            #expect(
+                audit.first?.detail
+                    == "setting \(kept.id): systolic-range.yellowBelow = 82.0; reason: Runs low without symptoms")
+
+            #expect(throws: (any Error).self) { try sql("UPDATE personal_setting SET value = 70") }
+            #expect(throws: (any Error).self) { try sql("DELETE FROM personal_setting") }
+            #expect(try await store.personalSettings(patientID: "P-0001") == read)
+        }
+    }
+
+    @Test(
+        "one open flag per patient and problem: the database refuses a second, and takes one again once the first is closed",
+        arguments: Backend.allCases)
+    func oneOpenFlag(backend: Backend) async throws {
+        try await withStore(backend) { store, sql in
+            try await store.addPatient(
+                id: "P-0001", name: "Test Patient", cpr: nil, timeZone: "Europe/Copenhagen", monitoringStart: Self.start
+            )
+            // Written behind the store's back, in each backend's own form of an instant.
+            let at = backend == .sqlite ? "1764576000000" : "'2026-12-01T08:00:00Z'"
+            func flag(state: String) -> String {
+                """
+                INSERT INTO flag (patient_id, rule_id, problem, rule_set_version, measurement, severity, state,
+                    explanation, reading_ids, evidence_at, supports, opened_at, updated_at)
+                VALUES ('P-0001', 'weight-gain-3d', 'worsening', 4, 'weight', 'yellow', '\(state)', 'test', '[]',
+                    \(at), '[]', \(at), \(at))
+                """
+            }
+            try sql(flag(state: "open"))
+            #expect(throws: (any Error).self) { try sql(flag(state: "open")) }
+            #expect(throws: (any Error).self) { try sql(flag(state: "escalated")) }
+            try sql("UPDATE flag SET state = 'closed'")
+            try sql(flag(state: "open"))
+            let setting = try await store.addPersonalSetting(
+                patientID: "P-0001", PersonalSetting(.dryWeight(78.5), validFrom: TestCohort.now),
+                reason: "After admission", by: Self.cardiologist, ruleSet: nil, at: nil)
+            #expect(setting.openFlagIDs.count == 1, "the flag open at the time is named with the setting")
+        }
+    }
+}
+
 /// What only PostgreSQL has: a schema migrated by version under a lock, and a URL to read.
 @Suite struct PostgresSchemaTests {
     @Test("migrating twice changes nothing; a database from a newer build is refused, not changed")
@@ -185,7 +324,7 @@ func withRegistry<T>(
                 let store = try await PostgresMonitoringStore.open(location, clock: TestCohort.clock)
                 let version = try await store.schemaVersion()
                 await store.close()
-                #expect(version == 1)
+                #expect(version == 2)
             }
             try cluster.psql(
                 location.database, "INSERT INTO schema_migration (version, name) VALUES (99, 'from the future')")
@@ -193,7 +332,7 @@ func withRegistry<T>(
                 try await PostgresMonitoringStore.open(location, clock: TestCohort.clock)
             }
             #expect(
-                error?.reason == "the database is at schema version 99 and this build knows 1: upgrade tele-ingest")
+                error?.reason == "the database is at schema version 99 and this build knows 2: upgrade tele-ingest")
         }
     }
 
@@ -230,7 +369,7 @@ func withRegistry<T>(
                 }
                 let (migrated, version) = try run(["migrate"])
                 #expect(migrated == 0, "\(version)")
-                #expect(version.contains("PostgreSQL schema version 1"))
+                #expect(version.contains("PostgreSQL schema version 2"))
                 #expect(!version.contains("sslmode"), "the location is printed without its options or password")
 
                 let roster = directory.appendingPathComponent("roster.json")

@@ -1,4 +1,5 @@
 import Foundation
+import MonitoringRecords
 import TeleIngest
 
 /// What the console reads from the shared configuration file: the store and rules (the same

@@ -1,5 +1,6 @@
 import Foundation
 import MonitoringRecords
+import StoreInterface
 import TeleIngest
 import ThresholdRules
 import Vitals

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import MonitoringRecords
+import StoreInterface
 import ThresholdRules
 
 /// A patient escalated to the heart-failure hotline: the brief as sent and, once recorded, the
@@ -139,7 +140,7 @@ extension MonitoringStore {
         }
         let reason = "answer to escalation \(escalationID): \(decision.words)"
         for setting in settings {
-            try checkPersonalSetting(
+            try PersonalSettingRecord.check(
                 patientID: current.patientID, setting, reason: reason, by: clinician, ruleSet: ruleSet)
         }
         return try database.write { db in

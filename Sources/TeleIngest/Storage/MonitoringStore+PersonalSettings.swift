@@ -1,19 +1,8 @@
 import Foundation
 import GRDB
 import MonitoringRecords
+import StoreInterface
 import ThresholdRules
-
-/// A personal setting with its audit trail: who set it, when, why, and which flags were open.
-public struct PersonalSettingRecord: Sendable, Hashable, Codable {
-    public var id: Int64
-    public var patientID: String
-    public var setting: PersonalSetting
-    public var reason: String
-    public var setBy: String
-    public var setAt: Date
-    /// Ids of the patient's open flags when the setting was made.
-    public var openFlagIDs: [Int64]
-}
 
 extension MonitoringStore {
     /// Records a cardiologist's personal setting for a patient, with an audit-log entry in the
@@ -25,57 +14,9 @@ extension MonitoringStore {
         at now: Date? = nil
     ) throws -> PersonalSettingRecord {
         let now = now ?? clock.now()
-        try checkPersonalSetting(patientID: patientID, setting, reason: reason, by: clinician, ruleSet: ruleSet)
+        try PersonalSettingRecord.check(patientID: patientID, setting, reason: reason, by: clinician, ruleSet: ruleSet)
         return try database.write { db in
             try insertPersonalSetting(patientID: patientID, setting, reason: reason, by: clinician, at: now, db: db)
-        }
-    }
-
-    /// Refuses a setting that cannot be applied, before any transaction starts.
-    func checkPersonalSetting(
-        patientID: String, _ setting: PersonalSetting, reason: String, by clinician: Clinician, ruleSet: RuleSet?
-    ) throws {
-        let operation = "recording a personal setting for patient \(patientID)"
-        if case .measurementPlan(let days) = setting.change {
-            // The measurement plan is the nurse's to agree with the patient, as the cardiologist's.
-            if let days, !(1...7).contains(days) {
-                throw StoreError(operation, "a measurement plan of 1 to 7 days a week is expected, found \(days)")
-            }
-        } else if !clinician.mayChangeThresholds {
-            throw StoreError(
-                operation,
-                "\(clinician.name) has the \(clinician.role.rawValue) role; only a cardiologist changes thresholds")
-        }
-        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw StoreError(operation, "a reason is required")
-        }
-        guard !clinician.name.isEmpty else { throw StoreError(operation, "who sets it is required") }
-        switch setting.change {
-        case .limit(let rule, let name, _):
-            if let ruleSet {
-                guard let known = ruleSet.rules.first(where: { $0.id == rule }) else {
-                    throw StoreError(operation, "no rule '\(rule)' in \(ruleSet.label)")
-                }
-                let (required, optional) = Rule.parameterNames(for: known.kind)
-                guard (required + optional).contains(name) else {
-                    throw StoreError(
-                        operation,
-                        "'\(name)' is not a parameter of \(rule); expected one of \((required + optional).joined(separator: ", "))"
-                    )
-                }
-            }
-        case .dryWeight(let kg):
-            if let kg, !(20...350).contains(kg) {
-                throw StoreError(operation, "a dry weight between 20 and 350 kg is expected")
-            }
-        case .measurementPlan: break
-        case .suspension(let rule, let end, _):
-            if let ruleSet, !ruleSet.rules.contains(where: { $0.id == rule }) {
-                throw StoreError(operation, "no rule '\(rule)' in \(ruleSet.label)")
-            }
-            guard end > setting.validFrom else {
-                throw StoreError(operation, "the suspension must end after it starts")
-            }
         }
     }
 
@@ -85,28 +26,7 @@ extension MonitoringStore {
         db: Database
     ) throws -> PersonalSettingRecord {
         let operation = "recording a personal setting for patient \(patientID)"
-        var kind = ""
-        var ruleID: String?
-        var parameter: String?
-        var value: Double?
-        var until: Date?
-        switch setting.change {
-        case .limit(let rule, let name, let number):
-            kind = "limit"
-            ruleID = rule
-            parameter = name
-            value = number
-        case .dryWeight(let kg):
-            kind = "dryWeight"
-            value = kg
-        case .suspension(let rule, let end, _):
-            kind = "suspension"
-            ruleID = rule
-            until = end
-        case .measurementPlan(let days):
-            kind = "plan"
-            value = days.map(Double.init)
-        }
+        let columns = PersonalSettingColumns(setting.change)
         guard try Bool.fetchOne(db, sql: "SELECT 1 FROM patient WHERE id = ?", arguments: [patientID]) == true else {
             throw StoreError(operation, "no patient with this id")
         }
@@ -120,17 +40,16 @@ extension MonitoringStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
-                patientID, kind, ruleID, parameter, value, until?.millisecondsSince1970,
+                patientID, columns.kind, columns.ruleID, columns.parameter, columns.value,
+                columns.until?.millisecondsSince1970,
                 setting.validFrom.millisecondsSince1970,
                 reason, clinician.name, now.millisecondsSince1970, openText,
             ])
         let record = PersonalSettingRecord(
             id: db.lastInsertedRowID, patientID: patientID, setting: setting, reason: reason, setBy: clinician.name,
             setAt: now, openFlagIDs: open)
-        let action: AuditEntry.Action =
-            if case .measurementPlan = setting.change { .measurementPlanChanged } else { .thresholdChanged }
         try audit(
-            action, by: clinician, patientID: patientID,
+            columns.auditAction, by: clinician, patientID: patientID,
             detail: "setting \(record.id): \(setting.change.summary); reason: \(reason)", at: now, db: db)
         return record
     }
@@ -146,15 +65,11 @@ extension MonitoringStore {
             arguments: [patientID]
         ).map { row in
             let validFrom = Date(millisecondsSince1970: row["valid_from"])
-            let change: PersonalSetting.Change
-            switch row["kind"] as String {
-            case "limit": change = .limit(ruleID: row["rule_id"], parameter: row["parameter"], value: row["value"])
-            case "dryWeight": change = .dryWeight(row["value"])
-            case "plan": change = .measurementPlan(daysAWeek: (row["value"] as Double?).map { Int($0) })
-            default:
-                change = .suspension(
-                    ruleID: row["rule_id"], until: Date(millisecondsSince1970: row["until"]), reason: row["reason"])
-            }
+            let until: Int64? = row["until"]
+            let change = PersonalSettingColumns(
+                kind: row["kind"], ruleID: row["rule_id"], parameter: row["parameter"], value: row["value"],
+                until: until.map(Date.init(millisecondsSince1970:))
+            ).change(reason: row["reason"])
             let open = (try? JSONDecoder().decode([Int64].self, from: Data((row["open_flags"] as String).utf8))) ?? []
             return PersonalSettingRecord(
                 id: row["id"], patientID: row["patient_id"], setting: PersonalSetting(change, validFrom: validFrom),

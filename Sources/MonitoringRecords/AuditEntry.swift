@@ -1,0 +1,42 @@
+import Foundation
+
+/// One line of the audit log: who did or looked at what, when, and for which patient.
+public struct AuditEntry: Sendable, Hashable, Codable {
+    /// What happened. The raw values are what the log stores and what `audit` prints.
+    public enum Action: String, Sendable, Hashable, Codable, CaseIterable {
+        case worklistViewed = "worklist.view"
+        case patientViewed = "patient.view"
+        case briefViewed = "escalation.brief.view"
+        case auditViewed = "audit.view"
+        case flagAcknowledged = "flag.acknowledge"
+        case noteWritten = "note.write"
+        case patientReviewed = "patient.review"
+        case escalated = "escalation.create"
+        case escalationAnswered = "escalation.answer"
+        case thresholdChanged = "threshold.change"
+        case measurementPlanChanged = "plan.change"
+        case refused = "refused"
+    }
+
+    public var id: Int64
+    public var at: Date
+    public var user: String
+    public var role: String
+    public var action: Action
+    /// The patient concerned; `nil` for views of many patients (the worklist).
+    public var patientID: String?
+    /// What exactly, in words and ids ("flag 12 (weight-gain-3d, red)").
+    public var detail: String
+
+    public init(
+        id: Int64, at: Date, user: String, role: String, action: Action, patientID: String?, detail: String
+    ) {
+        self.id = id
+        self.at = at
+        self.user = user
+        self.role = role
+        self.action = action
+        self.patientID = patientID
+        self.detail = detail
+    }
+}
