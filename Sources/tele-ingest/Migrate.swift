@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PostgresStore
+import StoreInterface
 import TeleIngest
 
 struct Migrate: AsyncParsableCommand {

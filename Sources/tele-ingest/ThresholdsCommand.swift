@@ -125,7 +125,7 @@ struct ThresholdsCommand: ParsableCommand {
                 settings: try monitoring.personalSettings(patientID: patient).map(\.setting))
             let observations = try monitoring.readings(
                 patientID: patient, since: now.addingTimeInterval(-Double(LimitProposal.windowDays) * 86_400)
-            ).map { Observation(id: $0.id, kind: $0.kind, value: $0.value, measuredAt: $0.measuredAt) }
+            ).map(\.observation)
             let proposals = LimitProposal.proposals(observations, ruleSet: ruleSet, context: context, now: now)
             if json { return try Output.json(proposals) }
             if proposals.isEmpty {

@@ -132,6 +132,9 @@ extension JSONDecoder {
             ("ingest:\n  batchSize: 0", "ingest.batchSize"),
             ("ingest:\n  defaultTimeZone: Mars/Olympus", "ingest.defaultTimeZone"),
             ("receipts:\n  topicPrefix: \"a/#\"", "receipts.topicPrefix"),
+            ("reminders:\n  topicPrefix: \"\"", "reminders.topicPrefix"),
+            ("database:\n  url: postgresql://tele@127.0.0.1", "database.url"),
+            ("database:\n  path: t.sqlite\n  url: postgresql://tele@127.0.0.1/t", "database"),
             ("logging:\n  level: loud", "logging.level"),
             ("ingest:\n  batchSize: many", "ingest.batchSize"),
         ])

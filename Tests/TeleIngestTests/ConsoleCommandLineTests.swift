@@ -136,6 +136,11 @@ import ThresholdRules
                     ],
                     as: "cardiologist"
                 ).contains("P-STABLE: systolic-range.yellowAbove = 150.0 from now on, set by Test Cardiologist"))
+            #expect(
+                try console(
+                    ["limit", "P-QUIET", "systolic-range.yellowAbove=default", "--reason", "Back to the rule set"],
+                    as: "cardiologist"
+                ).contains("P-QUIET: systolic-range.yellowAbove = default from now on"))
 
             // Everything is in the audit log, with who and which patient.
             let audit = try JSONDecoder.iso8601.decode(

@@ -321,9 +321,9 @@ func withRegistry<T>(
             let url = try cluster.createDatabase()
             let location = try PostgresLocation(url: url)
             for _ in 0..<2 {
-                let store = try await PostgresMonitoringStore.open(location, clock: TestCohort.clock)
-                let version = try await store.schemaVersion()
-                await store.close()
+                let version = try await PostgresMonitoringStore.with(location, clock: TestCohort.clock) {
+                    try await $0.schemaVersion()
+                }
                 #expect(version == 2)
             }
             try cluster.psql(
@@ -384,6 +384,13 @@ func withRegistry<T>(
                 #expect(listed.contains("P-0001") && listed.contains("000150-****") && !listed.contains("1001"))
                 let (_, devices) = try run(["devices", "list", "--json"])
                 #expect(devices.contains("HV10-00001") && devices.contains("P-0001"))
+
+                let (notRun, why) = try run(["run"])
+                #expect(
+                    notRun != 0 && why.contains("the ingest service runs on the SQLite store only so far"), "\(why)")
+                let (sqlite, schema) = try teleIngest(
+                    ["migrate", "--db", directory.appendingPathComponent("t.sqlite").path], in: directory)
+                #expect(sqlite == 0 && schema.contains("SQLite schema version v9: reminders"), "\(schema)")
 
                 let (refused, words) = try run(["readings", "--patient", "P-0001"])
                 #expect(refused != 0)

@@ -118,9 +118,7 @@ public struct PatientOverview: Sendable {
         limitProposals =
             ruleSet.map { ruleSet in
                 LimitProposal.proposals(
-                    record.readings.map {
-                        Observation(id: $0.id, kind: $0.kind, value: $0.value, measuredAt: $0.measuredAt)
-                    }, ruleSet: ruleSet, context: context, now: now)
+                    record.readings.map(\.observation), ruleSet: ruleSet, context: context, now: now)
             } ?? []
         adherence = Adherence(
             weighings: record.readings.filter { $0.kind == .weight }.map(\.measuredAt),

@@ -1,6 +1,7 @@
 import Foundation
 import MQTT
 import MonitoringRecords
+import StoreInterface
 
 /// Everything `tele-ingest run` needs, from defaults, a YAML file and command-line flags (in
 /// that order, later wins). See `docs/CONFIGURATION.md`.
@@ -26,10 +27,13 @@ public struct IngestConfiguration: Sendable {
     public var futureToleranceSeconds = 300.0
     /// Zone for local device times before a device is paired.
     public var defaultTimeZone = "Europe/Copenhagen"
-    /// Receipts to gateways after commit.
-    public var receipts = ReceiptOptions()
-    /// Reminders to the patient's devices on the last day the measurement plan allows.
-    public var reminders = ReminderOptions()
+    /// Receipts to gateways after commit, on `<topicPrefix>/<serial>/receipt`. Off by default:
+    /// only gateways that resend what is unconfirmed need them.
+    public var receipts = DeviceMessages()
+    /// Reminders to the patient's devices on the last day the measurement plan allows without a
+    /// measurement (the day before a missing-data flag), on `<topicPrefix>/<serial>/reminder`.
+    /// Off by default: only devices that show reminders (a hub or tablet) can use them.
+    public var reminders = DeviceMessages()
     /// swift-log level name: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
     /// The rule set and when rules run.
@@ -51,21 +55,10 @@ public struct IngestConfiguration: Sendable {
         public init() {}
     }
 
-    /// Publishing receipts after a batch commits.
-    public struct ReceiptOptions: Sendable, Hashable {
-        /// Off by default: only gateways that resend what is unconfirmed need them.
+    /// Messages the service publishes to devices (receipts, reminders): whether, and under
+    /// which topic prefix.
+    public struct DeviceMessages: Sendable, Hashable {
         public var enabled = false
-        /// Receipts go to `<topicPrefix>/<serial>/receipt`.
-        public var topicPrefix = "telekit"
-        public init() {}
-    }
-
-    /// Publishing a reminder to measure to the devices paired with a patient, on the last day
-    /// their measurement plan allows without one (the day before a missing-data flag).
-    public struct ReminderOptions: Sendable, Hashable {
-        /// Off by default: only devices that show reminders (a hub or tablet) can use them.
-        public var enabled = false
-        /// Reminders go to `<topicPrefix>/<serial>/reminder`.
         public var topicPrefix = "telekit"
         public init() {}
     }
@@ -157,10 +150,13 @@ public struct IngestConfiguration: Sendable {
             if let url = database.url {
                 if database.path != nil {
                     problem("database", "give path (SQLite) or url (PostgreSQL), not both")
-                } else if !(url.hasPrefix("postgresql://") || url.hasPrefix("postgres://")) {
-                    problem("database.url", "expected postgresql://USER@HOST:PORT/DATABASE, found '\(url)'")
                 } else {
-                    databaseURL = url
+                    do {
+                        _ = try PostgresLocation(url: url)
+                        databaseURL = url
+                    } catch {
+                        problem("database.url", error.reason)
+                    }
                 }
             }
             if let synchronous = database.synchronous {
@@ -203,24 +199,18 @@ public struct IngestConfiguration: Sendable {
                 defaultTimeZone = zone
             }
         }
-        if let receipts = raw.receipts {
-            if let enabled = receipts.enabled { self.receipts.enabled = enabled }
-            if let prefix = receipts.topicPrefix {
+        func apply(_ raw: ConfigurationFile.DeviceMessages?, to options: inout DeviceMessages, field: String) {
+            guard let raw else { return }
+            if let enabled = raw.enabled { options.enabled = enabled }
+            if let prefix = raw.topicPrefix {
                 if prefix.isEmpty || prefix.contains("+") || prefix.contains("#") {
-                    problem("receipts.topicPrefix", "expected a topic prefix without wildcards, found '\(prefix)'")
+                    problem("\(field).topicPrefix", "expected a topic prefix without wildcards, found '\(prefix)'")
                 }
-                self.receipts.topicPrefix = prefix
+                options.topicPrefix = prefix
             }
         }
-        if let reminders = raw.reminders {
-            if let enabled = reminders.enabled { self.reminders.enabled = enabled }
-            if let prefix = reminders.topicPrefix {
-                if prefix.isEmpty || prefix.contains("+") || prefix.contains("#") {
-                    problem("reminders.topicPrefix", "expected a topic prefix without wildcards, found '\(prefix)'")
-                }
-                self.reminders.topicPrefix = prefix
-            }
-        }
+        apply(raw.receipts, to: &receipts, field: "receipts")
+        apply(raw.reminders, to: &reminders, field: "reminders")
         if let rules = raw.rules {
             if let file = rules.file { self.rules.file = file.isEmpty || file == "none" ? nil : resolve(file) }
             if let minutes = rules.missingDataCheckMinutes {
@@ -255,8 +245,8 @@ struct ConfigurationFile: Decodable {
     var database: Database?
     var profiles: String?
     var ingest: Ingest?
-    var receipts: Receipts?
-    var reminders: Receipts?
+    var receipts: DeviceMessages?
+    var reminders: DeviceMessages?
     var logging: Logging?
     var rules: Rules?
 
@@ -299,7 +289,7 @@ struct ConfigurationFile: Decodable {
         var statusIntervalSeconds: Double?
         var fallingBehindBacklog: Int?
     }
-    struct Receipts: Decodable {
+    struct DeviceMessages: Decodable {
         var enabled: Bool?
         var topicPrefix: String?
     }

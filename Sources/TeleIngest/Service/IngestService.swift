@@ -251,31 +251,38 @@ public final class IngestService: Service, Sendable {
     /// Publishes each reminder to every device paired with its patient, once: it was recorded
     /// in the check's transaction, so a failed publish is logged and not repeated.
     private func publishReminders(_ reminders: [RuleEngine.SentReminder], on connection: MQTTConnection) {
+        let encoder = Self.messageEncoder()
         for sent in reminders {
             for serial in sent.serials {
                 publish(
                     ReminderMessage(serial: serial, sent.reminder), to: serial, as: "reminder",
-                    under: configuration.reminders.topicPrefix, on: connection)
+                    under: configuration.reminders.topicPrefix, encoder: encoder, on: connection)
             }
         }
     }
 
     private func publishReceipts(for results: [JournalProcessor.MessageResult], on connection: MQTTConnection) {
+        let encoder = Self.messageEncoder()
         for receipt in Receipt.receipts(for: results) {
             publish(
                 receipt, to: receipt.serial, as: "receipt", under: configuration.receipts.topicPrefix,
-                on: connection)
+                encoder: encoder, on: connection)
         }
+    }
+
+    /// One encoder per batch of device messages: JSON with sorted keys.
+    private static func messageEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return encoder
     }
 
     /// Publishes a message for one device on `<prefix>/<serial>/<kind>`; a failure is logged
     /// with the serial masked and not retried.
     private func publish(
-        _ message: some Encodable, to serial: String, as kind: String, under prefix: String,
+        _ message: some Encodable, to serial: String, as kind: String, under prefix: String, encoder: JSONEncoder,
         on connection: MQTTConnection
     ) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
         do {
             try connection.publish(topic: "\(prefix)/\(serial)/\(kind)", payload: try encoder.encode(message))
         } catch {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import MonitoringRecords
+import ThresholdRules
 import Vitals
 
 /// A reading as stored: canonical value, the original beside it, and where it came from.
@@ -69,5 +70,12 @@ extension StoredReading {
             measuredAt: Date(millisecondsSince1970: row["measured_at"]),
             receivedAt: Date(millisecondsSince1970: row["received_at"]), journalID: row["journal_id"],
             messageID: row["message_id"], profileID: row["profile_id"])
+    }
+}
+
+extension StoredReading {
+    /// The reading as the rules see it.
+    public var observation: Observation {
+        Observation(id: id, kind: kind, value: value, measuredAt: measuredAt)
     }
 }

@@ -63,6 +63,8 @@ public struct RuleEvaluator: Sendable {
         var latest: Observation?
         /// Its day, or the day monitoring started.
         var since: LocalDay
+        /// Today, in the patient's zone.
+        var today: LocalDay
         /// Whole days from `since` to today.
         var gap: Int
 
@@ -84,7 +86,7 @@ public struct RuleEvaluator: Sendable {
             let since = latest.map { history.day($0) } ?? LocalDay(context.monitoringStart, in: context.timeZone)
             return PlanGap(
                 rule: rule, plan: plan, allowed: daily ? plan.dailyMaxGapDays : plan.laterMaxGapDays, daily: daily,
-                latest: latest, since: since, gap: since.days(to: today))
+                latest: latest, since: since, today: today, gap: since.days(to: today))
         }
     }
 
@@ -129,7 +131,7 @@ public struct RuleEvaluator: Sendable {
         planGaps(observations, context: context, now: now).filter { $0.gap == $0.allowed && $0.gap > 0 }.map { entry in
             MeasurementReminder(
                 ruleID: entry.rule.id, measurement: entry.rule.measurement,
-                lastMeasured: entry.latest == nil ? nil : entry.since, due: entry.since.adding(days: entry.gap),
+                lastMeasured: entry.latest == nil ? nil : entry.since, due: entry.today,
                 plan: entry.planText, allowedDays: entry.allowed)
         }
     }

@@ -1,6 +1,5 @@
 import Foundation
 import MonitoringRecords
-import PostgresNIO
 
 /// Where the PostgreSQL store is, from `database.url`:
 /// `postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]`.
@@ -13,8 +12,9 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     /// `disable` (loopback and tests), `prefer` (the default) or `require`.
     public var sslMode: String
 
-    /// Parses `url`; `nil` with the reason in `problem` when it is not one.
-    public init(url: String) throws {
+    /// Parses `url`; a `StoreError` says what is wrong with it. The configuration checks
+    /// `database.url` through here, and the PostgreSQL store connects with the result.
+    public init(url: String) throws(StoreError) {
         guard let components = URLComponents(string: url),
             components.scheme == "postgresql" || components.scheme == "postgres"
         else {
@@ -41,17 +41,4 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
 
     /// The location without the password, for logs and messages.
     public var description: String { "postgresql://\(user)@\(host):\(port)/\(database)" }
-
-    var clientConfiguration: PostgresClient.Configuration {
-        let tls: PostgresClient.Configuration.TLS =
-            switch sslMode {
-            case "disable": .disable
-            case "require": .require(.makeClientConfiguration())
-            default: .prefer(.makeClientConfiguration())
-            }
-        var configuration = PostgresClient.Configuration(
-            host: host, port: port, username: user, password: password, database: database, tls: tls)
-        configuration.options.maximumConnections = 8
-        return configuration
-    }
 }
