@@ -64,6 +64,7 @@ public final class MQTTConnection: @unchecked Sendable {
     private struct Session {
         var state: ConnectionState = .idle
         var pendingSubscriptions: Set<Int32> = []
+        var pendingUnsubscriptions: Set<Int32> = []
         var started = false
         var connects = 0
         var acknowledgedPublishes = 0
@@ -97,6 +98,7 @@ public final class MQTTConnection: @unchecked Sendable {
         mosquitto_connect_callback_set(handle, Self.connectCallback)
         mosquitto_disconnect_callback_set(handle, Self.disconnectCallback)
         mosquitto_subscribe_callback_set(handle, Self.subscribeCallback)
+        mosquitto_unsubscribe_callback_set(handle, Self.unsubscribeCallback)
         mosquitto_message_callback_set(handle, Self.messageCallback)
         mosquitto_publish_callback_set(handle, Self.publishCallback)
         try check(
@@ -171,6 +173,28 @@ public final class MQTTConnection: @unchecked Sendable {
         try check(rc, "mosquitto_publish", "publishing to \(topic)")
     }
 
+    /// Unsubscribes from `filters` (`mosquitto_unsubscribe`) and waits for the broker's
+    /// acknowledgements. Messages the broker had queued for the session before still arrive.
+    /// Returns `false` if they did not all come within `timeout`.
+    public func unsubscribe(_ filters: [String], timeout: Duration = .seconds(10)) async throws(MQTTError) -> Bool {
+        for filter in filters {
+            var mid: Int32 = 0
+            // Recorded under the lock before the acknowledgement can arrive on the network thread.
+            try session.withLock { session throws(MQTTError) in
+                try check(
+                    mosquitto_unsubscribe(handle, &mid, filter), "mosquitto_unsubscribe", "unsubscribing from \(filter)"
+                )
+                session.pendingUnsubscriptions.insert(mid)
+            }
+        }
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if session.withLock({ $0.pendingUnsubscriptions.isEmpty }) { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return session.withLock { $0.pendingUnsubscriptions.isEmpty }
+    }
+
     /// Waits until the session is connected and every subscription is acknowledged.
     /// Returns `false` if that did not happen within `timeout`.
     public func waitUntilConnected(timeout: Duration = .seconds(10)) async -> Bool {
@@ -229,6 +253,10 @@ public final class MQTTConnection: @unchecked Sendable {
         }
     }
 
+    private func unsubscribed(messageID: Int32) {
+        _ = session.withLock { $0.pendingUnsubscriptions.remove(messageID) }
+    }
+
     private func disconnected(returnCode: Int32) {
         guard returnCode != 0 else { return }  // asked for by stop()
         let reason = String(cString: mosquitto_strerror(returnCode))
@@ -282,6 +310,11 @@ extension MQTTConnection {
             _, context, messageID, count, granted in
             let grantedQoS = granted.map { Array(UnsafeBufferPointer(start: $0, count: Int(count))) } ?? []
             connection(context)?.subscribed(messageID: messageID, grantedQoS: grantedQoS)
+        }
+
+    private static let unsubscribeCallback: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, Int32) -> Void =
+        { _, context, messageID in
+            connection(context)?.unsubscribed(messageID: messageID)
         }
 
     private static let publishCallback: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, Int32) -> Void = {

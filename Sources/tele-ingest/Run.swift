@@ -18,20 +18,13 @@ struct Run: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
-    @Option(help: "Broker URL, mqtt://host:port.")
-    var broker: String?
+    @OptionGroup var worker: WorkerOptions
 
     @Option(help: "Folder of device profiles (.yaml).")
     var profiles: String?
 
-    @Option(name: .customLong("topic"), help: "Topic filter to subscribe to; repeat for several.")
-    var topics: [String] = []
-
     @Option(help: "Rule file (YAML), or 'none' to run without rules.")
     var rules: String?
-
-    @Option(help: "MQTT client id (fixed, so the broker keeps the session).")
-    var clientId: String?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String?
@@ -43,16 +36,8 @@ struct Run: AsyncParsableCommand {
                 "database.url: the ingest service runs on the SQLite store only so far (database.path); PostgreSQL serves migrate, patients and devices (docs/POSTGRESQL.md)"
             )
         }
-        if let broker {
-            guard let endpoint = BrokerEndpoint(url: broker) else {
-                throw ValidationError("--broker expects mqtt://host:port, found '\(broker)'")
-            }
-            configuration.broker.host = endpoint.host
-            configuration.broker.port = endpoint.port
-        }
+        try worker.apply(to: &configuration)
         if let profiles { configuration.profilesDirectory = profiles }
-        if !topics.isEmpty { configuration.session.topicFilters = topics }
-        if let clientId { configuration.session.clientID = clientId }
         if let rules { configuration.rules.file = rules == "none" ? nil : rules }
         if let logLevel { configuration.logLevel = logLevel }
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info

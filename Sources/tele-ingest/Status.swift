@@ -1,13 +1,16 @@
 import ArgumentParser
 import Foundation
+import MonitoringRecords
 import TeleIngest
 import TerminalUI
 
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Is the service running and connected, how far behind is it, what is in quarantine.",
-        discussion: "Exits 0 when the service runs, is connected and keeps up; 1 otherwise (for monitoring).")
+        abstract: "Is every ingest worker running and connected, how far behind are they, what is in quarantine.",
+        discussion:
+            "Exits 0 when at least one worker runs and every running worker is connected, heard from and keeping up; 1 otherwise (for monitoring)."
+    )
     @OptionGroup var store: StoreOptions
     @Flag(help: "Print JSON.") var json = false
 
@@ -17,24 +20,32 @@ struct StatusCommand: ParsableCommand {
         if json {
             try Output.json(report)
         } else {
-            if let service = report.service {
+            if report.workers.isEmpty {
+                print("service:         never run on this database")
+            }
+            for worker in report.workers {
+                let service = worker.status
                 let state =
                     !service.running
                     ? "stopped at \(Output.utc(service.updatedAt))"
-                    : report.stale
-                        ? "NOT RESPONDING: last heard from at \(Output.utc(service.updatedAt)) (pid \(service.pid))"
-                        : "running since \(Output.utc(service.startedAt)) (pid \(service.pid))"
-                print("service:         \(state)")
-                if service.running && !report.stale {
+                    : worker.stale
+                        ? "NOT RESPONDING: last heard from at \(Output.utc(service.updatedAt)) (\(placement(service)))"
+                        : "running since \(Output.utc(service.startedAt)) (\(placement(service)))"
+                print(
+                    "worker \(service.worker.text.padding(toLength: WorkerName.maxLength, withPad: " ", startingAt: 0)) \(state)"
+                )
+                if service.running && !worker.stale {
                     print(
-                        "broker:          \(service.broker) \(service.connection) since \(Output.utc(service.connectionSince))"
+                        "  broker:        \(service.broker) \(service.connection) since \(Output.utc(service.connectionSince))"
                     )
+                    print("  inbox:         \(worker.inboxBacklog) waiting")
+                }
+                if service.running && worker.stale {
+                    print("                 its share of a shared subscription queues at the broker until it is back")
                 }
                 if service.fallingBehind {
                     print("                 FALLING BEHIND: the journal backlog is over the threshold")
                 }
-            } else {
-                print("service:         never run on this database")
             }
             print("journal backlog: \(report.journalBacklog)")
             print("last message:    \(report.lastMessageAt.map(Output.utc) ?? "none yet")")
@@ -45,5 +56,13 @@ struct StatusCommand: ParsableCommand {
             }
         }
         if !report.healthy { throw ExitCode(1) }
+    }
+
+    /// Where a worker runs: its process, machine and client id, as far as it said.
+    private func placement(_ status: ServiceStatus) -> String {
+        var parts = ["pid \(status.pid)"]
+        if !status.host.isEmpty { parts.append("on \(status.host)") }
+        if !status.clientID.isEmpty { parts.append("client \(status.clientID)") }
+        return parts.joined(separator: " ")
     }
 }

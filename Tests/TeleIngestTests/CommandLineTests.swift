@@ -1,5 +1,6 @@
 import Foundation
 import MQTT
+import MonitoringRecords
 import Testing
 
 @testable import TeleIngest
@@ -115,7 +116,9 @@ extension JSONDecoder {
     func shippedExample() throws {
         let url = Paths.packageRoot.appendingPathComponent("deploy/tele-ingest.yaml")
         let configuration = try IngestConfiguration.load(file: url)
-        #expect(configuration.session.clientID == "tele-ingest")
+        #expect(configuration.clientID == "tele-ingest")
+        #expect(configuration.worker == .main)
+        #expect(configuration.sharedGroup == nil)
         #expect(configuration.session.cleanSession == false)
         #expect(configuration.session.qos == 1)
         #expect(configuration.durability == .normal)
@@ -123,11 +126,29 @@ extension JSONDecoder {
         #expect(configuration.databasePath.hasSuffix("deploy/tele-ingest.sqlite"))
     }
 
+    @Test("a second worker gets a client id of its own and subscribes through the shared group")
+    func workerAndSharedGroup() async throws {
+        try await withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("worker.yaml")
+            try "broker:\n  sharedGroup: ingest\n  topics: [\"telekit/#\"]\ningest:\n  worker: b\n".write(
+                to: url, atomically: true, encoding: .utf8)
+            var configuration = try IngestConfiguration.load(file: url)
+            #expect(configuration.worker == WorkerName("b"))
+            #expect(configuration.mqttSession().clientID == "tele-ingest-b")
+            #expect(configuration.mqttSession().topicFilters == ["$share/ingest/telekit/#"])
+            configuration.clientID = "ingest-east-2"
+            #expect(configuration.mqttSession().clientID == "ingest-east-2", "a configured client id wins")
+        }
+    }
+
     @Test(
         "each bad value is named with its field",
         arguments: [
             ("broker:\n  clientId: \"\"", "broker.clientId"),
             ("broker:\n  topics: []", "broker.topics"),
+            ("broker:\n  sharedGroup: \"a/b\"", "broker.sharedGroup"),
+            ("ingest:\n  worker: Worker_1", "ingest.worker"),
+            ("ingest:\n  worker: much-too-long-name", "ingest.worker"),
             ("broker:\n  tls:\n    caFile: /nonexistent/ca.pem", "broker.tls.caFile"),
             ("ingest:\n  batchSize: 0", "ingest.batchSize"),
             ("ingest:\n  defaultTimeZone: Mars/Olympus", "ingest.defaultTimeZone"),

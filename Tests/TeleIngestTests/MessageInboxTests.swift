@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MonitoringRecords
 import Testing
 
 @testable import TeleIngest
@@ -90,6 +91,56 @@ import Testing
             #expect(try store.moveFromInbox(inbox, limit: 10) == 1)
             #expect(try inbox.count(after: 0) == 0)
             #expect(try journalTopics(store) == ["t/0", "t/1", "t/2", "t/3"])
+        }
+    }
+
+    @Test("two workers' inboxes are files of their own, each moved under its own mark")
+    func workersKeepTheirOwnMarks() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("s.sqlite").path
+            let store = try MonitoringStore(path: path, clock: TestCohort.clock)
+            let second = try #require(WorkerName("b"))
+            let main = try MessageInbox(storePath: path)
+            let other = try MessageInbox(storePath: path, worker: second)
+            #expect(main.path == path + ".inbox")
+            #expect(other.path == path + ".inbox-b")
+            // Both start at id 1: one shared mark would skip the second worker's messages.
+            for index in 0..<3 { try main.append(topic: "a/\(index)", payload: Data(), receivedAt: TestCohort.now) }
+            for index in 0..<2 { try other.append(topic: "b/\(index)", payload: Data(), receivedAt: TestCohort.now) }
+            #expect(try store.moveFromInbox(main, limit: 10) == 3)
+            #expect(try store.moveFromInbox(other, limit: 10) == 2)
+            #expect(try store.inboxMovedThrough(worker: .main) == 3)
+            #expect(try store.inboxMovedThrough(worker: second) == 2)
+            try other.append(topic: "b/2", payload: Data(), receivedAt: TestCohort.now)
+            #expect(try store.moveFromInbox(main, limit: 10) == 0)
+            #expect(try store.moveFromInbox(other, limit: 10) == 1)
+            #expect(Set(try journalTopics(store)) == ["a/0", "a/1", "a/2", "b/0", "b/1", "b/2"])
+        }
+    }
+
+    @Test("a store from before workers had names keeps its inbox mark and status as worker main")
+    func fromBeforeV10() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("v9.sqlite").path
+            let queue = try DatabaseQueue(path: path)
+            try Schema.migrator.migrate(queue, upTo: "v9: reminders to measure, one per patient, rule and due day")
+            try queue.write { db in
+                try db.execute(
+                    sql: """
+                        UPDATE inbox_progress SET moved_through = 41 WHERE id = 1;
+                        INSERT INTO service_status (id, pid, started_at, updated_at, broker, connection, connected,
+                            connection_since, running, falling_behind)
+                        VALUES (1, 4242, 1000, 2000, '127.0.0.1:1883', 'connected', 1, 1000, 0, 0);
+                        """)
+            }
+            try queue.close()
+            let store = try MonitoringStore(path: path, clock: TestCohort.clock)
+            #expect(try store.inboxMovedThrough(worker: .main) == 41)
+            let report = try store.serviceReport()
+            #expect(report.workers.map(\.status.worker) == [.main])
+            #expect(report.workers.first?.status.pid == 4242)
+            #expect(report.workers.first?.status.running == false)
+            #expect(try store.schemaVersion().hasPrefix("v10: "))
         }
     }
 }

@@ -149,13 +149,17 @@ import Testing
                                 && report.quarantine == ["malformed_json": 1] && report.journalBacklog == 0
                         })
                     let report = try service.store.serviceReport(heartbeat: 1)
-                    #expect(report.service?.connection == "connected")
-                    #expect(report.service?.pid == ProcessInfo.processInfo.processIdentifier)
+                    let worker = try #require(report.workers.first)
+                    #expect(report.workers.count == 1)
+                    #expect(worker.status.worker == .main)
+                    #expect(worker.status.connection == "connected")
+                    #expect(worker.status.pid == ProcessInfo.processInfo.processIdentifier)
+                    #expect(worker.status.clientID == service.configuration.clientID)
                 }
                 let stopped = try #require(try store?.serviceReport(heartbeat: 1))
-                #expect(stopped.service?.running == false)
+                #expect(stopped.workers.map(\.status.running) == [false])
                 #expect(!stopped.healthy)
-                #expect(!stopped.stale)
+                #expect(stopped.workers.map(\.stale) == [false])
             }
         }
     }
@@ -165,14 +169,14 @@ import Testing
         try await withTemporaryDirectory { directory in
             let store = try MonitoringStore(
                 path: directory.appendingPathComponent("s.sqlite").path, clock: TestCohort.clock)
-            #expect(try store.serviceReport().service == nil)
+            #expect(try store.serviceReport().workers.isEmpty)
             let then = TestCohort.clock.now().addingTimeInterval(-60)
             try store.recordServiceStatus(
                 ServiceStatus(
                     pid: 4242, startedAt: then, updatedAt: then, broker: "127.0.0.1:1883", connection: "connected",
                     connected: true, connectionSince: then, running: true, fallingBehind: false))
             let report = try store.serviceReport(heartbeat: 5)
-            #expect(report.stale)
+            #expect(report.workers.map(\.stale) == [true])
             #expect(!report.healthy)
             let (status, output) = try teleIngest(["status", "--db", store.path], in: directory)
             #expect(status == 1)

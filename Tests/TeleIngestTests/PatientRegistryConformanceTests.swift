@@ -390,7 +390,10 @@ func withRegistry<T>(
                     notRun != 0 && why.contains("the ingest service runs on the SQLite store only so far"), "\(why)")
                 let (sqlite, schema) = try teleIngest(
                     ["migrate", "--db", directory.appendingPathComponent("t.sqlite").path], in: directory)
-                #expect(sqlite == 0 && schema.contains("SQLite schema version v9: reminders"), "\(schema)")
+                #expect(
+                    sqlite == 0
+                        && schema.contains("SQLite schema version v10: status and inbox progress per ingest worker"),
+                    "\(schema)")
 
                 let (refused, words) = try run(["readings", "--patient", "P-0001"])
                 #expect(refused != 0)

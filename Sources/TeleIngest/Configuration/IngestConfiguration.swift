@@ -7,7 +7,18 @@ import StoreInterface
 /// that order, later wins). See `docs/CONFIGURATION.md`.
 public struct IngestConfiguration: Sendable {
     public var broker = BrokerEndpoint(host: "127.0.0.1", port: 1883)
+    /// Topic filters, QoS, keep-alive and reconnect timing. Its client id is not read: the
+    /// connection takes `clientID` (`mqttSession()`).
     public var session = SessionOptions(clientID: "tele-ingest", topicFilters: ["telekit/#", "omh/#", "phd/#"])
+    /// This process's name among the ingest workers sharing the store (`ingest.worker`,
+    /// `--worker`); `main` for a single service.
+    public var worker = WorkerName.main
+    /// `broker.clientId`: the MQTT client id if configured; `nil`: the worker's default.
+    public var configuredClientID: String?
+    /// `broker.sharedGroup`: with a name, the topic filters are subscribed as an MQTT shared
+    /// subscription (`$share/<group>/<filter>`), so the broker gives each message to one worker
+    /// of the group (docs/DELIVERY.md, several workers).
+    public var sharedGroup: String?
     public var databasePath = "tele-ingest.sqlite"
     /// `database.url`: a PostgreSQL store (`postgresql://USER@HOST:PORT/DATABASE`) instead of
     /// the SQLite file. So far it serves `migrate`, `patients` and `devices` (docs/POSTGRESQL.md).
@@ -65,6 +76,33 @@ public struct IngestConfiguration: Sendable {
 
     public init() {}
 
+    /// The MQTT client id: the configured one, else the worker's (`tele-ingest` for `main`,
+    /// `tele-ingest-<worker>` for the others). Every worker needs its own: the broker keeps one
+    /// session per client id and disconnects the older of two clients with the same id.
+    public var clientID: String {
+        get { configuredClientID ?? worker.defaultClientID }
+        set { configuredClientID = newValue }
+    }
+
+    /// The session the service connects with: `session` under `clientID`, its topic filters as
+    /// shared subscriptions when `sharedGroup` is set.
+    public func mqttSession() -> SessionOptions {
+        var options = session
+        options.clientID = clientID
+        if let sharedGroup {
+            options.topicFilters = options.topicFilters.map { "$share/\(sharedGroup)/\($0)" }
+        }
+        return options
+    }
+
+    /// Why `group` cannot name a shared subscription group, or `nil` if it can.
+    public static func sharedGroupProblem(_ group: String) -> String? {
+        if group.isEmpty || group.contains("/") || group.contains("+") || group.contains("#") {
+            return "expected a group name without '/', '+' or '#', found '\(group)'"
+        }
+        return nil
+    }
+
     /// Defaults overlaid with the file at `url`. Relative paths in the file are resolved
     /// against the file's folder. Every problem is reported with the file and field.
     public static func load(file url: URL) throws(ConfigurationErrors) -> IngestConfiguration {
@@ -101,7 +139,14 @@ public struct IngestConfiguration: Sendable {
                     problem(
                         "broker.clientId", "expected 1 to 23 characters (the MQTT 3.1.1 limit), found '\(clientID)'")
                 } else {
-                    session.clientID = clientID
+                    configuredClientID = clientID
+                }
+            }
+            if let group = broker.sharedGroup {
+                if let reason = Self.sharedGroupProblem(group) {
+                    problem("broker.sharedGroup", reason)
+                } else {
+                    sharedGroup = group
                 }
             }
             if let topics = broker.topics {
@@ -169,6 +214,13 @@ public struct IngestConfiguration: Sendable {
         }
         if let profiles = raw.profiles { profilesDirectory = resolve(profiles) }
         if let ingest = raw.ingest {
+            if let name = ingest.worker {
+                if let worker = WorkerName(name) {
+                    self.worker = worker
+                } else {
+                    problem("ingest.worker", "expected \(WorkerName.expectation), found '\(name)'")
+                }
+            }
             if let batch = ingest.batchSize {
                 if batch < 1 || batch > 10_000 { problem("ingest.batchSize", "expected 1 to 10000, found \(batch)") }
                 batchSize = batch
@@ -263,6 +315,7 @@ struct ConfigurationFile: Decodable {
     struct Broker: Decodable {
         var url: String?
         var clientId: String?
+        var sharedGroup: String?
         var topics: [String]?
         var username: String?
         var passwordFile: String?
@@ -282,6 +335,7 @@ struct ConfigurationFile: Decodable {
         var synchronous: String?
     }
     struct Ingest: Decodable {
+        var worker: String?
         var batchSize: Int?
         var maxPayloadBytes: Int?
         var futureToleranceSeconds: Double?

@@ -34,13 +34,16 @@ public final class IngestService: Service, Sendable {
         self.logger = logger
         self.processor = try JournalProcessor(configuration: configuration, backgroundCheckpoints: true)
         self.store = processor.store
-        self.inbox = try MessageInbox(storePath: configuration.databasePath, durability: configuration.durability)
+        self.inbox = try MessageInbox(
+            storePath: configuration.databasePath, worker: configuration.worker, durability: configuration.durability)
         logger.info(
             "loaded device profiles",
             metadata: [
                 "profiles": "\(processor.decoder.profiles.profiles.map(\.id).joined(separator: ","))",
                 "rules": "\(processor.rules?.evaluator.ruleSet.label ?? "off")",
-                "database": "\(configuration.databasePath)",
+                "database": "\(configuration.databasePath)", "worker": "\(configuration.worker)",
+                "clientID": "\(configuration.clientID)",
+                "sharedGroup": "\(configuration.sharedGroup ?? "none")",
             ])
     }
 
@@ -53,7 +56,8 @@ public final class IngestService: Service, Sendable {
             receiptPrefix: configuration.receipts.enabled ? configuration.receipts.topicPrefix : nil,
             reminderPrefix: configuration.reminders.enabled ? configuration.reminders.topicPrefix : nil,
             clock: store.clock)
-        var session = configuration.session
+        var session = configuration.mqttSession()
+        // Not shared: every worker wants to know when the broker drops its messages.
         session.topicFilters.append(InboxWriter.droppedTopic)
         let connection = try MQTTConnection(
             endpoint: configuration.broker, options: session, logger: logger, onMessage: writer.write)
@@ -71,7 +75,9 @@ public final class IngestService: Service, Sendable {
         let missingData = Task { await checkMissingDataPeriodically(connection: connection) }
         defer { missingData.cancel() }
         let startedAt = store.clock.now()
-        let heartbeat = Task { await reportStatusPeriodically(connection: connection, startedAt: startedAt) }
+        let heartbeat = Task {
+            await reportStatusPeriodically(connection: connection, startedAt: startedAt, wake: wake)
+        }
         defer { heartbeat.cancel() }
         // A thread of its own: the checkpoint's fsync must not hold up a thread of the
         // cooperative pool, which the batches run on.
@@ -126,8 +132,11 @@ public final class IngestService: Service, Sendable {
 
     /// Writes the service's status every `statusIntervalSeconds` for `tele-ingest status`, and
     /// logs once when the journal backlog goes over `fallingBehindBacklog` (and once when it is
-    /// back under), instead of on every batch.
-    private func reportStatusPeriodically(connection: MQTTConnection, startedAt: Date) async {
+    /// back under), instead of on every batch. A backlog also wakes the batches: another worker
+    /// (or a retired one) may have moved messages into the journal that this one never heard of.
+    private func reportStatusPeriodically(
+        connection: MQTTConnection, startedAt: Date, wake: AsyncStream<Void>.Continuation
+    ) async {
         var lastState = connection.state
         var since = store.clock.now()
         var behind = false
@@ -138,6 +147,7 @@ public final class IngestService: Service, Sendable {
                 since = store.clock.now()
             }
             let backlog = (try? self.backlog()) ?? 0
+            if backlog > 0 { wake.yield() }
             let nowBehind = backlog > configuration.fallingBehindBacklog
             if nowBehind != behind {
                 behind = nowBehind
@@ -165,6 +175,8 @@ public final class IngestService: Service, Sendable {
     private func status(connection: MQTTConnection, startedAt: Date, since: Date, running: Bool) -> ServiceStatus {
         let state = running ? connection.state : .idle
         return ServiceStatus(
+            worker: configuration.worker, clientID: configuration.clientID,
+            host: ProcessInfo.processInfo.hostName,
             pid: ProcessInfo.processInfo.processIdentifier, startedAt: startedAt, updatedAt: store.clock.now(),
             broker: "\(configuration.broker.host):\(configuration.broker.port)", connection: state.description,
             connected: state == .connected, connectionSince: since, running: running, fallingBehind: false)
@@ -213,9 +225,10 @@ public final class IngestService: Service, Sendable {
 
     static let settleSeconds = 3.0
 
-    /// Messages received and not processed yet: in the inbox, and in the journal.
+    /// Messages received and not processed yet: in this worker's inbox, and in the journal
+    /// (whichever worker moved them there).
     public func backlog() throws -> Int {
-        try inbox.count(after: store.inboxMovedThrough()) + store.journalBacklog()
+        try inbox.count(after: store.inboxMovedThrough(worker: inbox.worker)) + store.journalBacklog()
     }
 
     /// Moves the inbox into the journal and processes the journal until both are caught up. Errors (a locked or full database) are

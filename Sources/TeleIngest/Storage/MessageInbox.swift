@@ -3,7 +3,8 @@ import GRDB
 import MonitoringRecords
 
 /// Where the MQTT callback commits each message before its PUBACK: a small SQLite file of its
-/// own beside the store (`<database>.inbox`), so that commit never waits for the store's writer.
+/// own beside the store, one per ingest worker (`<database>.inbox` for worker `main`,
+/// `<database>.inbox-<worker>` for the others), so that commit never waits for the store's writer.
 ///
 /// With the journal in the store, every message's commit waited while a batch was decoded,
 /// stored and run through the rules, and the network thread with it: intake and processing
@@ -11,19 +12,26 @@ import MonitoringRecords
 /// service moves what arrived into the journal in batches (`MonitoringStore.moveFromInbox`),
 /// recording in the same store transaction how far it has moved, and deletes moved messages from
 /// the inbox afterwards. A crash between the two leaves messages here that the store already
-/// has; they are never moved twice because the store's mark says they were moved.
+/// has; they are never moved twice because the store's mark (per worker) says they were moved.
 public final class MessageInbox: Sendable {
     /// The inbox file.
     public let path: String
+    /// The worker whose inbox this is; the store keeps its mark under this name.
+    public let worker: WorkerName
     private let queue: DatabaseQueue
 
-    /// The inbox file of the store at `storePath`.
-    public static func path(forStore storePath: String) -> String { storePath + ".inbox" }
+    /// The inbox file of `worker` beside the store at `storePath`.
+    public static func path(forStore storePath: String, worker: WorkerName = .main) -> String {
+        worker == .main ? storePath + ".inbox" : storePath + ".inbox-" + worker.text
+    }
 
-    /// Opens (creating if needed) the inbox of the store at `storePath`, in WAL mode, with the
-    /// store's durability; readable by its owner only, like the store.
-    public init(storePath: String, durability: Durability = .normal, busyTimeout: TimeInterval = 5) throws {
-        path = Self.path(forStore: storePath)
+    /// Opens (creating if needed) `worker`'s inbox beside the store at `storePath`, in WAL
+    /// mode, with the store's durability; readable by its owner only, like the store.
+    public init(
+        storePath: String, worker: WorkerName = .main, durability: Durability = .normal, busyTimeout: TimeInterval = 5
+    ) throws {
+        path = Self.path(forStore: storePath, worker: worker)
+        self.worker = worker
         try MonitoringStore.restrictAccess(path: path)
         queue = try DatabaseQueue(
             path: path,
@@ -75,11 +83,11 @@ public final class MessageInbox: Sendable {
         }
     }
 
-    /// How many messages after id `after` wait in the inbox of the store at `storePath`, read
-    /// through a read-only connection of its own (for `tele-ingest status`, beside a running
-    /// service); 0 when there is no inbox.
-    public static func count(storePath: String, after: Int64) throws -> Int {
-        let path = Self.path(forStore: storePath)
+    /// How many messages after id `after` wait in `worker`'s inbox beside the store at
+    /// `storePath`, read through a read-only connection of its own (for `tele-ingest status`,
+    /// beside a running service); 0 when there is no inbox.
+    public static func count(storePath: String, worker: WorkerName, after: Int64) throws -> Int {
+        let path = Self.path(forStore: storePath, worker: worker)
         guard FileManager.default.fileExists(atPath: path) else { return 0 }
         var configuration = Configuration()
         configuration.readonly = true
@@ -99,20 +107,24 @@ public final class MessageInbox: Sendable {
 }
 
 extension MonitoringStore {
-    /// The id of the last inbox message moved into the journal.
-    public func inboxMovedThrough() throws -> Int64 {
-        try database.read { db in
-            try Int64.fetchOne(db, sql: "SELECT moved_through FROM inbox_progress WHERE id = 1") ?? 0
-        }
+    /// The id of the last message of `worker`'s inbox moved into the journal.
+    public func inboxMovedThrough(worker: WorkerName = .main) throws -> Int64 {
+        try database.read { db in try Self.movedThrough(worker: worker, db: db) }
+    }
+
+    static func movedThrough(worker: WorkerName, db: Database) throws -> Int64 {
+        try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT moved_through FROM inbox_progress WHERE worker = ?"),
+            arguments: [worker.text]) ?? 0
     }
 
     /// Moves up to `limit` messages from `inbox` into the journal, oldest first, in one store
-    /// transaction that also records how far it has moved; then deletes them from the inbox.
-    /// Returns how many it moved.
+    /// transaction that also records how far it has moved (under the inbox's worker); then
+    /// deletes them from the inbox. Returns how many it moved.
     @discardableResult
     public func moveFromInbox(_ inbox: MessageInbox, limit: Int) throws -> Int {
         let moved: (count: Int, through: Int64)? = try database.write { db in
-            let from = try Int64.fetchOne(db, sql: "SELECT moved_through FROM inbox_progress WHERE id = 1") ?? 0
+            let from = try Self.movedThrough(worker: inbox.worker, db: db)
             let messages = try inbox.messages(after: from, limit: limit)
             guard let last = messages.last else { return nil }
             let insert = try db.cachedStatement(
@@ -122,7 +134,12 @@ extension MonitoringStore {
                     MessageSource.mqtt.rawValue, message.topic, message.payload, message.receivedAt,
                 ])
             }
-            try db.execute(sql: "UPDATE inbox_progress SET moved_through = ? WHERE id = 1", arguments: [last.id])
+            try db.execute(
+                sql: """
+                    INSERT INTO inbox_progress (worker, moved_through) VALUES (?, ?)
+                    ON CONFLICT (worker) DO UPDATE SET moved_through = excluded.moved_through
+                    """,
+                arguments: [inbox.worker.text, last.id])
             return (messages.count, last.id)
         }
         guard let moved else { return 0 }

@@ -327,6 +327,40 @@ enum Schema {
                     );
                     """)
         }
+        migrator.registerMigration("v10: status and inbox progress per ingest worker") { db in
+            // Several `tele-ingest run` processes may share one store: each keeps its status and
+            // how far its own inbox is moved under its worker name. The single rows of v5 and v6
+            // become the rows of worker 'main', the name a single service has.
+            try db.execute(
+                sql: """
+                    CREATE TABLE worker_status (
+                        worker TEXT PRIMARY KEY NOT NULL,
+                        client_id TEXT NOT NULL,
+                        host TEXT NOT NULL,
+                        pid INTEGER NOT NULL,
+                        started_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        broker TEXT NOT NULL,
+                        connection TEXT NOT NULL,
+                        connected INTEGER NOT NULL,
+                        connection_since INTEGER NOT NULL,
+                        running INTEGER NOT NULL,
+                        falling_behind INTEGER NOT NULL
+                    );
+                    INSERT INTO worker_status
+                        SELECT 'main', '', '', pid, started_at, updated_at, broker, connection, connected,
+                               connection_since, running, falling_behind
+                        FROM service_status;
+                    DROP TABLE service_status;
+                    CREATE TABLE inbox_progress_v10 (
+                        worker TEXT PRIMARY KEY NOT NULL,
+                        moved_through INTEGER NOT NULL
+                    );
+                    INSERT INTO inbox_progress_v10 SELECT 'main', moved_through FROM inbox_progress;
+                    DROP TABLE inbox_progress;
+                    ALTER TABLE inbox_progress_v10 RENAME TO inbox_progress;
+                    """)
+        }
         return migrator
     }
 
@@ -363,7 +397,7 @@ enum Schema {
 }
 
 extension MonitoringStore {
-    /// The newest migration applied: "v9: reminders to measure, …".
+    /// The newest migration applied: "v10: status and inbox progress per ingest worker".
     public func schemaVersion() throws -> String {
         try database.read { db in
             try String.fetchOne(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid DESC LIMIT 1")

@@ -16,7 +16,7 @@ func withIngestService<T>(
     configuration.broker = BrokerEndpoint(host: "127.0.0.1", port: broker.port)
     configuration.databasePath = directory.appendingPathComponent("ingest.sqlite").path
     configuration.profilesDirectory = Paths.deviceProfiles.path
-    configuration.session.clientID = "ingest-\(UInt32.random(in: 0...UInt32.max))"
+    configuration.clientID = "ingest-\(UInt32.random(in: 0...UInt32.max))"
     configuration.rules.file = Paths.packageRoot.appendingPathComponent("rules/heart-failure-guideline.yaml").path
     configuration.clock = TestCohort.clock
     configure(&configuration)
