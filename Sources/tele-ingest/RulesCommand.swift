@@ -80,7 +80,7 @@ struct RulesCommand: ParsableCommand {
             bar.finish()
             let verb = dryRun ? "would open" : "opened"
             print(
-                "\(ruleSet.label) on \(patients.count) patients, \(total.evaluatedDays) patient-days: \(verb) \(total.opened.count) flags, \(dryRun ? "would update" : "updated") \(total.updated), back in range \(total.backInRange)"
+                "\(ruleSet.label) on \(patients.count) patients, \(total.evaluatedDays) patient-days: \(verb) \(total.opened.count) flags, \(dryRun ? "would update" : "updated") \(total.updated), back in range \(total.backInRange), \(dryRun ? "would withdraw" : "withdrew") \(total.withdrawn)"
             )
             let byRule = Dictionary(grouping: total.opened, by: { "\($0.ruleID) (\($0.severity.rawValue))" })
             for (rule, flags) in byRule.sorted(by: { $0.key < $1.key }) { print("  \(flags.count) × \(rule)") }
