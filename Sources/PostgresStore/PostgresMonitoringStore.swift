@@ -23,13 +23,15 @@ public final class PostgresMonitoringStore: PatientRegistry {
         self.clock = clock
         self.client = client
         self.logger = logger
-        running = Task { await client.run() }
+        // Started at once, on this thread, up to its first suspension: by then the client counts
+        // as running, so the first lease (the migration) does not log that it is not.
+        running = Task.immediate { await client.run() }
     }
 
     /// Connects to `location`, brings the schema up to date and returns the store.
     public static func open(
         _ location: PostgresLocation, clock: WallClock = .system,
-        logger: Logger = Logger(label: "tele-ingest.postgres")
+        logger: Logger = PostgresMonitoringStore.defaultLogger
     ) async throws -> PostgresMonitoringStore {
         let store = PostgresMonitoringStore(
             location: location, clock: clock,
@@ -44,6 +46,14 @@ public final class PostgresMonitoringStore: PatientRegistry {
             throw error
         }
         return store
+    }
+
+    /// Warnings and worse from the connection pool: at info level it reports the connections it
+    /// gives up when a command closes the store, which is not news to an operator.
+    public static var defaultLogger: Logger {
+        var logger = Logger(label: "tele-ingest.postgres")
+        logger.logLevel = .warning
+        return logger
     }
 
     /// Opens the store at `location`, runs `body` with it and closes it, whether `body`
@@ -258,6 +268,10 @@ public final class PostgresMonitoringStore: PatientRegistry {
                 return StoreError(operation, uniqueViolation)
             }
             let words = failure.serverInfo?[.message] ?? "\(failure.code)"
+            if failure.serverInfo?[.sqlState] == "25006" {  // read_only_sql_transaction
+                return StoreError(
+                    operation, "PostgreSQL at \(location) is read-only (a standby?): \(words); write to the primary")
+            }
             return StoreError(operation, "PostgreSQL at \(location): \(words)")
         default:
             return StoreError(operation, "PostgreSQL at \(location): \(error)")

@@ -141,7 +141,30 @@ enum PostgresSchema {
     /// the database is at afterwards.
     @discardableResult
     static func migrate(_ client: PostgresClient, logger: Logger) async throws -> Int {
-        try await client.withTransaction(logger: logger) { connection in
+        // Read first, write only when behind: a database already at this version is opened
+        // without a write, so a read-only standby (streaming replication) opens too.
+        var state: (applied: Int, standby: Bool) = (0, false)
+        var versioned = false
+        for try await row in try await client.query(
+            "SELECT to_regclass('schema_migration') IS NOT NULL, pg_is_in_recovery()", logger: logger
+        ).decode((Bool, Bool).self) {
+            (versioned, state.standby) = row
+        }
+        if versioned {
+            for try await version in try await client.query(
+                "SELECT coalesce(max(version), 0) FROM schema_migration", logger: logger
+            ).decode(Int.self) {
+                state.applied = version
+            }
+        }
+        if state.applied == current { return current }
+        if state.applied < current, state.standby {
+            throw StoreError(
+                "migrating the PostgreSQL schema",
+                "this is a read-only standby at schema version \(state.applied) and this build needs \(current): run tele-ingest migrate against the primary; the standby follows"
+            )
+        }
+        return try await client.withTransaction(logger: logger) { connection in
             // Transaction-scoped: released at COMMIT or ROLLBACK. The number is the schema's own.
             try await connection.query("SELECT pg_advisory_xact_lock(7401202612)", logger: logger)
             try await connection.query(

@@ -18,8 +18,32 @@ final class PostgresCluster: @unchecked Sendable {
     private var databases = 0
 
     init() throws {
-        port = try freeLoopbackPort()
-        folder = URL(fileURLWithPath: "/tmp/tele-ingest-pg-\(UUID().uuidString.prefix(8))")
+        (port, folder) = try Self.makeFolder()
+        try run(
+            "initdb",
+            [
+                "-D", folder.appendingPathComponent("data").path, "-U", user, "--auth=trust", "--no-sync", "-E", "UTF8",
+                "--locale=C.UTF-8",
+            ])
+    }
+
+    /// A streaming-replication standby of `primary`, as an operator makes one: a base backup
+    /// with `pg_basebackup -R` (which writes the connection to the primary and standby.signal)
+    /// into a folder of its own; start it with `start()`. Read-only while it follows.
+    init(standbyOf primary: PostgresCluster) throws {
+        (port, folder) = try Self.makeFolder()
+        try run(
+            "pg_basebackup",
+            [
+                "-h", "127.0.0.1", "-p", String(primary.port), "-U", user, "-D",
+                folder.appendingPathComponent("data").path, "-R", "-X", "stream", "--checkpoint=fast",
+            ])
+    }
+
+    /// A free port and a new folder, owned by `postgres` when running as root.
+    private static func makeFolder() throws -> (Int, URL) {
+        let port = try freeLoopbackPort()
+        let folder = URL(fileURLWithPath: "/tmp/tele-ingest-pg-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         if getuid() == 0 {
             guard let account = getpwnam("postgres") else {
@@ -27,12 +51,14 @@ final class PostgresCluster: @unchecked Sendable {
             }
             chown(folder.path, account.pointee.pw_uid, account.pointee.pw_gid)
         }
-        try run(
-            "initdb",
-            [
-                "-D", folder.appendingPathComponent("data").path, "-U", user, "--auth=trust", "--no-sync", "-E", "UTF8",
-                "--locale=C.UTF-8",
-            ])
+        return (port, folder)
+    }
+
+    /// Runs a client program of PostgreSQL's (pg_dump, pg_restore, createdb …) against this
+    /// cluster, `-h`, `-p` and `-U` added; returns its output, throws with it when it fails.
+    @discardableResult
+    func client(_ program: String, _ arguments: [String]) throws -> String {
+        try run(program, ["-h", "127.0.0.1", "-p", String(port), "-U", user] + arguments)
     }
 
     /// `postgresql://tele@127.0.0.1:PORT/DATABASE?sslmode=disable` for `database`.
