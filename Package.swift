@@ -31,9 +31,10 @@ let package = Package(
             pkgConfig: "libmosquitto",
             providers: [.apt(["libmosquitto-dev"])]
         ),
+        .target(name: "BrokerSettings", swiftSettings: strictSettings),
         .target(
             name: "MQTT",
-            dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["BrokerSettings", "CMosquitto", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings),
         .target(name: "MonitoringRecords", swiftSettings: strictSettings),
         .target(
@@ -56,7 +57,7 @@ let package = Package(
         .executableTarget(
             name: "telekit-sim",
             dependencies: [
-                "MQTT", "MonitoringRecords", "TelekitSimulation",
+                "BrokerSettings", "MQTT", "MonitoringRecords", "TelekitSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -65,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "ingest-bench",
             dependencies: [
-                "MQTT", "MonitoringRecords",
+                "BrokerSettings", "MQTT", "MonitoringRecords",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -74,7 +75,7 @@ let package = Package(
         .executableTarget(
             name: "chaos-gateway",
             dependencies: [
-                "MQTT", "MonitoringRecords",
+                "BrokerSettings", "MQTT", "MonitoringRecords",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -99,10 +100,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The SQLite store, the pipeline from journal to readings, the device profiles, the rules'
+        // glue and the configuration: everything but the broker connection.
         .target(
             name: "TeleIngest",
             dependencies: [
-                "MQTT",
+                "BrokerSettings",
                 "MonitoringRecords",
                 "StoreInterface",
                 "Vitals",
@@ -110,15 +113,28 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The running worker: the broker connection, the inbox writer, the service loop, retirement.
+        .target(
+            name: "IngestWorker",
+            dependencies: [
+                "BrokerSettings",
+                "MQTT",
+                "MonitoringRecords",
+                "TeleIngest",
+                "ThresholdRules",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "tele-ingest",
             dependencies: [
-                "MQTT",
+                "BrokerSettings",
+                "IngestWorker",
                 "MonitoringRecords",
                 "PostgresStore",
                 "StoreInterface",
@@ -171,6 +187,8 @@ let package = Package(
         .testTarget(
             name: "TeleIngestTests",
             dependencies: [
+                "BrokerSettings",
+                "IngestWorker",
                 "MQTT",
                 "MonitoringRecords",
                 "PostgresStore",

@@ -1,44 +1,8 @@
+import BrokerSettings
 import CMosquitto
 import Foundation
 import Logging
 import Synchronization
-
-/// How one MQTT session behaves: who we are to the broker, what we subscribe to, how we retry.
-public struct SessionOptions: Sendable, Hashable {
-    /// Fixed client id; with `cleanSession == false` the broker keeps our subscriptions and
-    /// queues QoS 1 messages for us while we are away.
-    public var clientID: String
-    /// `false` (the default) asks the broker for a persistent session.
-    public var cleanSession: Bool
-    /// Topic filters to subscribe to at `qos` on every connect.
-    public var topicFilters: [String]
-    /// QoS for the subscriptions; 1 is what the delivery guarantee is built on.
-    public var qos: Int32
-    /// Seconds between keep-alive pings.
-    public var keepAliveSeconds: Int32
-    /// First reconnect delay in seconds; doubles on each failed attempt up to `reconnectDelayMax`.
-    public var reconnectDelay: UInt32
-    /// Cap of the exponential reconnect backoff, in seconds.
-    public var reconnectDelayMax: UInt32
-
-    public init(
-        clientID: String,
-        cleanSession: Bool = false,
-        topicFilters: [String] = [],
-        qos: Int32 = 1,
-        keepAliveSeconds: Int32 = 30,
-        reconnectDelay: UInt32 = 1,
-        reconnectDelayMax: UInt32 = 60
-    ) {
-        self.clientID = clientID
-        self.cleanSession = cleanSession
-        self.topicFilters = topicFilters
-        self.qos = qos
-        self.keepAliveSeconds = keepAliveSeconds
-        self.reconnectDelay = reconnectDelay
-        self.reconnectDelayMax = reconnectDelayMax
-    }
-}
 
 /// One libmosquitto client: owns the `struct mosquitto *` handle from `mosquitto_new` to
 /// `mosquitto_destroy` and runs libmosquitto's threaded network loop (`mosquitto_loop_start`).

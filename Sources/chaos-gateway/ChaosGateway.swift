@@ -1,4 +1,5 @@
 import ArgumentParser
+import BrokerSettings
 import Foundation
 import Logging
 import MQTT

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import IngestWorker
 import Logging
 import MQTT
 import MonitoringRecords

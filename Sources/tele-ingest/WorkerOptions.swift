@@ -1,4 +1,5 @@
 import ArgumentParser
+import BrokerSettings
 import MQTT
 import MonitoringRecords
 import TeleIngest

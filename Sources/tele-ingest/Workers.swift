@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import IngestWorker
 import Logging
 import MonitoringRecords
 import TeleIngest

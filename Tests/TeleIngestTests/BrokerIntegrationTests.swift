@@ -1,5 +1,7 @@
+import BrokerSettings
 import Foundation
 import GRDB
+import IngestWorker
 import MQTT
 import MonitoringRecords
 import Synchronization

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ThresholdRules
 
+@testable import IngestWorker
 @testable import TeleIngest
 
 /// CPR numbers and names are personal data: they may be in the database, never in a log. The

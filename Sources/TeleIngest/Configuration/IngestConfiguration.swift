@@ -1,5 +1,5 @@
+import BrokerSettings
 import Foundation
-import MQTT
 import MonitoringRecords
 import StoreInterface
 

@@ -145,3 +145,13 @@ extension MonitoringStore {
         }
     }
 }
+
+extension MonitoringStore {
+    /// Removes a retired worker's status and inbox mark (`WorkerRetirement`).
+    public func forget(worker: WorkerName) throws {
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM worker_status WHERE worker = ?", arguments: [worker.text])
+            try db.execute(sql: "DELETE FROM inbox_progress WHERE worker = ?", arguments: [worker.text])
+        }
+    }
+}

@@ -1,4 +1,6 @@
+import BrokerSettings
 import Foundation
+import IngestWorker
 import Logging
 import MQTT
 import ServiceLifecycle

@@ -1,3 +1,4 @@
+import BrokerSettings
 import Foundation
 import Logging
 import MQTT

@@ -1,4 +1,5 @@
 import Foundation
+import TeleIngest
 import ThresholdRules
 import Vitals
 

@@ -1,8 +1,9 @@
+import BrokerSettings
 import Foundation
-import GRDB
 import Logging
 import MQTT
 import MonitoringRecords
+import TeleIngest
 
 /// Takes an ingest worker out of service for good, losing nothing it was given.
 ///
@@ -122,15 +123,5 @@ public struct WorkerRetirement: Sendable {
         discard.stop()
         guard discarded else { throw Refusal.brokerUnreachable(brokerName) }
         return Int(last - before)
-    }
-}
-
-extension MonitoringStore {
-    /// Removes a retired worker's status and inbox mark (`WorkerRetirement`).
-    func forget(worker: WorkerName) throws {
-        try database.write { db in
-            try db.execute(sql: "DELETE FROM worker_status WHERE worker = ?", arguments: [worker.text])
-            try db.execute(sql: "DELETE FROM inbox_progress WHERE worker = ?", arguments: [worker.text])
-        }
     }
 }

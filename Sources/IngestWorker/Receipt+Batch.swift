@@ -1,4 +1,5 @@
 import MonitoringRecords
+import TeleIngest
 
 extension Receipt {
     /// Receipts for a committed batch, one per serial, for MQTT messages only.

@@ -1,10 +1,11 @@
+import BrokerSettings
 import Foundation
-import GRDB
 import Logging
 import MQTT
 import MonitoringRecords
 import ServiceLifecycle
 import Synchronization
+import TeleIngest
 import ThresholdRules
 
 /// The running ingest service: subscribes, commits every message to its inbox inside the MQTT
@@ -115,10 +116,8 @@ public final class IngestService: Service, Sendable {
         let reminders = configuration.reminders
         while !Task.isCancelled {
             do {
-                let outcome = try await store.database.write { db in
-                    try rules.evaluateMissingData(
-                        store: self.store, db: db, now: self.store.clock.now(), reminders: reminders.enabled)
-                }
+                let outcome = try rules.checkMissingData(
+                    in: store, now: store.clock.now(), reminders: reminders.enabled)
                 publishReminders(outcome.reminders, on: connection)
                 logger.notice(
                     "missing-data check done",

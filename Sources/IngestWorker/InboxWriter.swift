@@ -1,8 +1,10 @@
+import BrokerSettings
 import Foundation
 import Logging
 import MQTT
 import MonitoringRecords
 import Synchronization
+import TeleIngest
 
 /// The message callback: commits each message to the inbox (`MessageInbox`) before returning,
 /// because the broker gets its PUBACK as soon as it returns. If the database refuses (locked by another
