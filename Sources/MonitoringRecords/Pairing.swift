@@ -39,6 +39,7 @@ extension StoreError {
             operation,
             "the device is paired with patient \(clash.patientID) from \(clash.validFrom.formatted(.iso8601))"
                 + (clash.validTo.map { " until \($0.formatted(.iso8601))" } ?? "")
-                + "; unpair it first (tele-ingest devices unpair --serial \(serial) --at …) or pair from a later time")
+                + "; unpair it first (tele-ingest devices unpair --serial \(serial) --at …) or pair from a later time",
+            code: .conflict)
     }
 }

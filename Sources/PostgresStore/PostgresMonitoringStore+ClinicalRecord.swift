@@ -52,7 +52,7 @@ extension PostgresMonitoringStore: AuditTrail, PersonalSettingsLedger {
                 let known = try await connection.query(
                     "SELECT 1 FROM patient WHERE id = \(patientID)", logger: logger
                 ).collect()
-                guard !known.isEmpty else { throw StoreError(operation, "no patient with this id") }
+                guard !known.isEmpty else { throw StoreError(operation, "no patient with this id", code: .notFound) }
                 var open: [Int64] = []
                 for try await id in try await connection.query(
                     """

@@ -143,7 +143,7 @@ public final class PostgresMonitoringStore: PatientRegistry {
                     "SELECT 1 FROM patient WHERE id = \(patientID)", logger: logger
                 ).collect()
                 guard !known.isEmpty else {
-                    throw StoreError(operation, "no patient with this id (tele-ingest patients add)")
+                    throw StoreError(operation, "no patient with this id (tele-ingest patients add)", code: .notFound)
                 }
                 // The device row is the lock: two pairings of one device wait for each other.
                 try await connection.query(
@@ -189,7 +189,9 @@ public final class PostgresMonitoringStore: PatientRegistry {
                         SELECT id, serial, patient_id, valid_from, valid_to FROM pairing
                         WHERE serial = \(serial) AND valid_to IS NULL FOR UPDATE
                         """, logger: logger))
-                guard var pairing = open.first else { throw StoreError(operation, "the device is not paired now") }
+                guard var pairing = open.first else {
+                    throw StoreError(operation, "the device is not paired now", code: .conflict)
+                }
                 guard at > pairing.validFrom else {
                     throw StoreError(
                         operation,
@@ -262,19 +264,31 @@ public final class PostgresMonitoringStore: PatientRegistry {
         case let transaction as PostgresTransactionError:
             let cause = transaction.closureError ?? transaction.commitError ?? transaction.beginError
             return cause.map { storeError($0, operation: operation, uniqueViolation: uniqueViolation) }
-                ?? StoreError(operation, "PostgreSQL at \(location): the transaction failed")
+                ?? StoreError(
+                    operation, "PostgreSQL at \(location): the transaction failed", code: .unavailable,
+                    underlying: transaction)
         case let failure as PSQLError:
-            if let uniqueViolation, failure.serverInfo?[.sqlState] == "23505" {
-                return StoreError(operation, uniqueViolation)
+            let state = failure.serverInfo?[.sqlState]
+            if let uniqueViolation, state == "23505" {
+                return StoreError(operation, uniqueViolation, code: .conflict, underlying: failure)
             }
             let words = failure.serverInfo?[.message] ?? "\(failure.code)"
-            if failure.serverInfo?[.sqlState] == "25006" {  // read_only_sql_transaction
+            switch state {
+            case "25006":  // read_only_sql_transaction
                 return StoreError(
-                    operation, "PostgreSQL at \(location) is read-only (a standby?): \(words); write to the primary")
+                    operation, "PostgreSQL at \(location) is read-only (a standby?): \(words); write to the primary",
+                    code: .readOnly, underlying: failure)
+            case "23001":  // restrict_violation: an append-only table refusing a change
+                return StoreError(
+                    operation, "PostgreSQL at \(location): \(words)", code: .conflict, underlying: failure)
+            default:
+                return StoreError(
+                    operation, "PostgreSQL at \(location): \(words)", code: .unavailable, underlying: failure)
             }
-            return StoreError(operation, "PostgreSQL at \(location): \(words)")
         default:
-            return StoreError(operation, "PostgreSQL at \(location): \(error)")
+            return StoreError(
+                operation, "PostgreSQL at \(location): \(error)", code: .unavailable,
+                underlying: error as? any Error & Sendable)
         }
     }
 }

@@ -161,8 +161,8 @@ enum PostgresSchema {
         if state.applied < current, state.standby {
             throw StoreError(
                 "migrating the PostgreSQL schema",
-                "this is a read-only standby at schema version \(state.applied) and this build needs \(current): run tele-ingest migrate against the primary; the standby follows"
-            )
+                "this is a read-only standby at schema version \(state.applied) and this build needs \(current): run tele-ingest migrate against the primary; the standby follows",
+                code: .schemaMismatch)
         }
         return try await client.withTransaction(logger: logger) { connection in
             // Transaction-scoped: released at COMMIT or ROLLBACK. The number is the schema's own.
@@ -184,7 +184,8 @@ enum PostgresSchema {
             guard applied <= current else {
                 throw StoreError(
                     "migrating the PostgreSQL schema",
-                    "the database is at schema version \(applied) and this build knows \(current): upgrade tele-ingest")
+                    "the database is at schema version \(applied) and this build knows \(current): upgrade tele-ingest",
+                    code: .schemaMismatch)
             }
             for migration in migrations where migration.version > applied {
                 for statement in migration.statements { try await connection.query(statement, logger: logger) }

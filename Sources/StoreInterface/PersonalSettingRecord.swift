@@ -43,7 +43,8 @@ extension PersonalSettingRecord {
         } else if !clinician.mayChangeThresholds {
             throw StoreError(
                 operation,
-                "\(clinician.name) has the \(clinician.role.rawValue) role; only a cardiologist changes thresholds")
+                "\(clinician.name) has the \(clinician.role.rawValue) role; only a cardiologist changes thresholds",
+                code: .notAllowed)
         }
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw StoreError(operation, "a reason is required")

@@ -68,20 +68,21 @@ func withRegistry<T>(
             #expect(try await registry.patient(id: "P-0001")?.monitoringStart == TestCohort.now)
             #expect(try await registry.patient(id: "P-9999") == nil)
 
-            for (id, cpr, zone, reason) in [
-                ("P-0002", nil, "Europe/Copenhagen", "a patient with this id exists already"),
-                ("P-0003", "12345", "Europe/Copenhagen", "a CPR number has 10 digits (DDMMYY-SSSS)"),
+            for (id, cpr, zone, reason, code) in [
+                ("P-0002", nil, "Europe/Copenhagen", "a patient with this id exists already", .conflict),
+                ("P-0003", "12345", "Europe/Copenhagen", "a CPR number has 10 digits (DDMMYY-SSSS)", .invalid),
                 (
                     "P-0004", nil, "Europe/Atlantis",
-                    "'Europe/Atlantis' is not a time zone name (e.g. Europe/Copenhagen)"
+                    "'Europe/Atlantis' is not a time zone name (e.g. Europe/Copenhagen)", .invalid
                 ),
-                ("", nil, "Europe/Copenhagen", "id and name must not be empty"),
-            ] as [(String, String?, String, String)] {
+                ("", nil, "Europe/Copenhagen", "id and name must not be empty", .invalid),
+            ] as [(String, String?, String, String, StoreError.Code)] {
                 let error = await #expect(throws: StoreError.self) {
                     try await registry.addPatient(
                         id: id, name: "Test Patient", cpr: cpr, timeZone: zone, monitoringStart: nil)
                 }
                 #expect(error?.reason == reason)
+                #expect(error?.code == code, "the same code on every backend")
                 #expect(error?.operation == "adding patient \(id)")
             }
             #expect(try await registry.patients().count == 2, "nothing refused was stored")
@@ -106,10 +107,12 @@ func withRegistry<T>(
             }
             #expect(
                 clash?.reason.hasPrefix("the device is paired with patient P-0001 from 2026-09-30T22:00:00Z") == true)
+            #expect(clash?.code == .conflict)
             let unknown = await #expect(throws: StoreError.self) {
                 try await registry.pair(serial: "HV10-00018", patientID: "P-9999", from: Self.start)
             }
             #expect(unknown?.reason == "no patient with this id (tele-ingest patients add)")
+            #expect(unknown?.code == .notFound)
             let early = await #expect(throws: StoreError.self) {
                 try await registry.unpair(serial: "HV10-00017", at: Self.start)
             }
@@ -121,6 +124,7 @@ func withRegistry<T>(
                 try await registry.unpair(serial: "HV10-00017", at: nil)
             }
             #expect(notPaired?.reason == "the device is not paired now")
+            #expect(notPaired?.code == .conflict)
             let during = await #expect(throws: StoreError.self) {
                 try await registry.pair(
                     serial: "HV10-00017", patientID: "P-0002", from: returned.addingTimeInterval(-3600))
@@ -243,6 +247,7 @@ func withRegistry<T>(
                     patientID: "P-0001", limit, reason: "Runs low", by: Self.nurse, ruleSet: rules, at: nil)
             }
             #expect(refused?.reason == "Test Nurse has the nurse role; only a cardiologist changes thresholds")
+            #expect(refused?.code == .notAllowed)
             let unknown = await #expect(throws: StoreError.self) {
                 try await store.addPersonalSetting(
                     patientID: "P-0001",
@@ -251,11 +256,13 @@ func withRegistry<T>(
                     reason: "typo", by: Self.cardiologist, ruleSet: rules, at: nil)
             }
             #expect(unknown?.reason.hasPrefix("no rule 'no-such-rule'") == true)
+            #expect(unknown?.code == .invalid)
             let nobody = await #expect(throws: StoreError.self) {
                 try await store.addPersonalSetting(
                     patientID: "P-9999", limit, reason: "Runs low", by: Self.cardiologist, ruleSet: rules, at: nil)
             }
             #expect(nobody?.reason == "no patient with this id")
+            #expect(nobody?.code == .notFound)
             #expect(try await store.personalSettings(patientID: "P-0001").isEmpty)
             #expect(try await store.auditLog(patientID: "P-0001", limit: nil).isEmpty, "a refusal stores nothing")
 
@@ -333,6 +340,7 @@ func withRegistry<T>(
             }
             #expect(
                 error?.reason == "the database is at schema version 99 and this build knows 2: upgrade tele-ingest")
+            #expect(error?.code == .schemaMismatch)
         }
     }
 

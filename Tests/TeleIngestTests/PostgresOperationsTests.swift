@@ -1,5 +1,7 @@
 import Foundation
 import MonitoringRecords
+import PostgresStore
+import StoreInterface
 import Testing
 
 /// What docs/POSTGRESQL.md tells an operator to do, done with Debian's PostgreSQL programs on
@@ -77,6 +79,16 @@ import Testing
                     ["patients", "add", "--id", "P-0002", "--name", "Test Patient Two", "--database-url", follower],
                     in: directory)
                 #expect(refused != 0 && why.contains("read-only") && why.contains("write to the primary"), "\(why)")
+                let standbyStore = try await PostgresMonitoringStore.open(
+                    PostgresLocation(url: follower), clock: TestCohort.clock)
+                let error = await #expect(throws: StoreError.self) {
+                    try await standbyStore.addPatient(
+                        id: "P-0003", name: "Test Patient Three", cpr: nil, timeZone: "Europe/Copenhagen",
+                        monitoringStart: nil)
+                }
+                await standbyStore.close()
+                #expect(error?.code == .readOnly)
+                #expect(error?.underlying != nil, "the server's own error is kept")
             }
         }
     }

@@ -30,7 +30,7 @@ extension MonitoringStore {
     public func backup(to path: String) throws -> BackupReport {
         let operation = "backing up to \(path)"
         guard !FileManager.default.fileExists(atPath: path) else {
-            throw StoreError(operation, "the file exists; give a new path")
+            throw StoreError(operation, "the file exists; give a new path", code: .conflict)
         }
         try Self.restrictAccess(path: path)
         do {
@@ -38,7 +38,7 @@ extension MonitoringStore {
             try database.backup(to: destination)
             try destination.close()
         } catch let error as DatabaseError {
-            throw StoreError(operation, "\(error.message ?? error.description)")
+            throw StoreError(operation, "\(error.message ?? error.description)", code: .unavailable, underlying: error)
         }
         return try Self.verify(path: path)
     }
@@ -46,7 +46,9 @@ extension MonitoringStore {
     /// Checks a backup without changing it: integrity, foreign keys, schema version, row counts.
     public static func verify(path: String) throws -> BackupReport {
         let operation = "verifying \(path)"
-        guard FileManager.default.fileExists(atPath: path) else { throw StoreError(operation, "no such file") }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StoreError(operation, "no such file", code: .notFound)
+        }
         var configuration = Configuration()
         configuration.readonly = true
         do {
@@ -67,7 +69,9 @@ extension MonitoringStore {
                     schemaVersion: version, rowCounts: counts)
             }
         } catch let error as DatabaseError {
-            throw StoreError(operation, "not a readable SQLite database: \(error.message ?? error.description)")
+            throw StoreError(
+                operation, "not a readable SQLite database: \(error.message ?? error.description)", code: .invalid,
+                underlying: error)
         }
     }
 }

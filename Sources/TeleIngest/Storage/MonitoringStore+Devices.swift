@@ -13,7 +13,7 @@ extension MonitoringStore {
         return try database.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM patient WHERE id = ?", arguments: [patientID]) == true
             else {
-                throw StoreError(operation, "no patient with this id (tele-ingest patients add)")
+                throw StoreError(operation, "no patient with this id (tele-ingest patients add)", code: .notFound)
             }
             let start = from.millisecondsSince1970
             if let clash = try Row.fetchOne(
@@ -46,7 +46,7 @@ extension MonitoringStore {
                 let row = try Row.fetchOne(
                     db, sql: "SELECT * FROM pairing WHERE serial = ? AND valid_to IS NULL", arguments: [serial])
             else {
-                throw StoreError(operation, "the device is not paired now")
+                throw StoreError(operation, "the device is not paired now", code: .conflict)
             }
             var pairing = Pairing(row: row)
             guard at > pairing.validFrom else {

@@ -77,8 +77,8 @@ extension MonitoringStore {
                 let at = Date(millisecondsSince1970: pending["escalated_at"])
                 throw StoreError(
                     operation,
-                    "escalation \(pending["id"] as Int64) from \(at.formatted(.iso8601)) is not answered yet; record its answer first"
-                )
+                    "escalation \(pending["id"] as Int64) from \(at.formatted(.iso8601)) is not answered yet; record its answer first",
+                    code: .conflict)
             }
             let flagIDs = try Int64.fetchAll(
                 db, sql: "SELECT id FROM flag WHERE patient_id = ? AND state = 'open' ORDER BY id",
@@ -118,7 +118,8 @@ extension MonitoringStore {
         let operation = "recording the answer to escalation \(escalationID)"
         guard clinician.role == .cardiologist else {
             throw StoreError(
-                operation, "\(clinician.name) has the \(clinician.role.rawValue) role; only a cardiologist answers")
+                operation, "\(clinician.name) has the \(clinician.role.rawValue) role; only a cardiologist answers",
+                code: .notAllowed)
         }
         let medication = medicationChange?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
         let comment = comment?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
@@ -132,11 +133,12 @@ extension MonitoringStore {
             throw StoreError(operation, "the next review is a date like 2026-12-04, found '\(nextReview)'")
         }
         guard let current = try escalation(id: escalationID) else {
-            throw StoreError(operation, "no escalation with this id")
+            throw StoreError(operation, "no escalation with this id", code: .notFound)
         }
         if let answer = current.answer {
             throw StoreError(
-                operation, "answered already by \(answer.answeredBy) at \(answer.answeredAt.formatted(.iso8601))")
+                operation, "answered already by \(answer.answeredBy) at \(answer.answeredAt.formatted(.iso8601))",
+                code: .conflict)
         }
         let reason = "answer to escalation \(escalationID): \(decision.words)"
         for setting in settings {
@@ -160,7 +162,9 @@ extension MonitoringStore {
                     decision.rawValue, medication, comment, nextReview, Self.idList(settingIDs), clinician.name, stamp,
                     escalationID,
                 ])
-            guard db.changesCount == 1 else { throw StoreError(operation, "answered by someone else meanwhile") }
+            guard db.changesCount == 1 else {
+                throw StoreError(operation, "answered by someone else meanwhile", code: .conflict)
+            }
             let closing = "answered by the hotline: \(decision.words)" + (medication.map { "; \($0)" } ?? "")
             try db.execute(
                 sql: """

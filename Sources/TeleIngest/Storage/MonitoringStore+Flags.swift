@@ -87,16 +87,20 @@ extension MonitoringStore {
         let operation = "acknowledging flag \(flagID)"
         return try database.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM flag WHERE id = ?", arguments: [flagID]) else {
-                throw StoreError(operation, "no flag with this id")
+                throw StoreError(operation, "no flag with this id", code: .notFound)
             }
             let flag = PatientFlag(row: row)
             switch flag.state {
-            case .closed: throw StoreError(operation, "the flag was closed already by \(flag.closedBy ?? "someone")")
+            case .closed:
+                throw StoreError(
+                    operation, "the flag was closed already by \(flag.closedBy ?? "someone")", code: .conflict)
             case .withdrawn:
-                throw StoreError(operation, "the flag was withdrawn: late readings showed the rule does not fire")
+                throw StoreError(
+                    operation, "the flag was withdrawn: late readings showed the rule does not fire", code: .conflict)
             case .escalated:
                 throw StoreError(
-                    operation, "the flag is escalated; it closes when the cardiologist's answer is recorded")
+                    operation, "the flag is escalated; it closes when the cardiologist's answer is recorded",
+                    code: .conflict)
             case .open: break
             }
             let text = comment?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""

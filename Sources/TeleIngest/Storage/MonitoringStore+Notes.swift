@@ -88,7 +88,7 @@ extension MonitoringStore {
                 let at = Date(millisecondsSince1970: row["reviewed_at"])
                 throw StoreError(
                     operation,
-                    "already reviewed by \(row["reviewed_by"] as String) at \(at.formatted(.iso8601))")
+                    "already reviewed by \(row["reviewed_by"] as String) at \(at.formatted(.iso8601))", code: .conflict)
             }
             try db.execute(
                 sql: "INSERT INTO review (patient_id, week, reviewed_by, reviewed_at) VALUES (?, ?, ?, ?)",
@@ -100,7 +100,7 @@ extension MonitoringStore {
 
     func requirePatient(_ patientID: String, operation: String, db: Database) throws {
         guard try Bool.fetchOne(db, sql: "SELECT 1 FROM patient WHERE id = ?", arguments: [patientID]) == true else {
-            throw StoreError(operation, "no patient with id '\(patientID)'")
+            throw StoreError(operation, "no patient with id '\(patientID)'", code: .notFound)
         }
     }
 

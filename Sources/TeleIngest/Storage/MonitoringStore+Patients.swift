@@ -15,7 +15,7 @@ extension MonitoringStore {
             id: id, name: name, cpr: cpr, timeZone: timeZone, createdAt: clock.now(), monitoringStart: monitoringStart)
         try database.write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM patient WHERE id = ?", arguments: [id]) == true {
-                throw StoreError(operation, "a patient with this id exists already")
+                throw StoreError(operation, "a patient with this id exists already", code: .conflict)
             }
             try db.execute(
                 sql:

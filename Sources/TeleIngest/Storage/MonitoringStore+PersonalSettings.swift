@@ -28,7 +28,7 @@ extension MonitoringStore {
         let operation = "recording a personal setting for patient \(patientID)"
         let columns = PersonalSettingColumns(setting.change)
         guard try Bool.fetchOne(db, sql: "SELECT 1 FROM patient WHERE id = ?", arguments: [patientID]) == true else {
-            throw StoreError(operation, "no patient with this id")
+            throw StoreError(operation, "no patient with this id", code: .notFound)
         }
         let open = try Int64.fetchAll(
             db, sql: "SELECT id FROM flag WHERE patient_id = ? AND state IN ('open', 'escalated') ORDER BY id",

@@ -116,7 +116,8 @@ public final class MonitoringStore: Sendable {
         if !FileManager.default.fileExists(atPath: path) {
             let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY, 0o600)
             guard descriptor >= 0 || errno == EEXIST else {
-                throw StoreError(operation, "cannot create the file: \(String(cString: strerror(errno)))")
+                throw StoreError(
+                    operation, "cannot create the file: \(String(cString: strerror(errno)))", code: .unavailable)
             }
             if descriptor >= 0 { close(descriptor) }
         }
