@@ -87,7 +87,6 @@ let package = Package(
                 "ConsoleScreens", "FollowUp", "MonitoringRecords", "TerminalUI", "TeleIngest", "ThresholdRules",
                 "TelekitSimulation", "Vitals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings
         ),
@@ -96,7 +95,6 @@ let package = Package(
             dependencies: [
                 "MonitoringRecords", "RuleMeasurement", "TeleIngest", "ThresholdRules", "TelekitSimulation", "Vitals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings
         ),

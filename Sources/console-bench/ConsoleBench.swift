@@ -2,7 +2,6 @@ import ArgumentParser
 import ConsoleScreens
 import FollowUp
 import Foundation
-import GRDB
 import MonitoringRecords
 import TeleIngest
 import TelekitSimulation
@@ -43,29 +42,22 @@ struct ConsoleBench: ParsableCommand {
         if let days = acknowledgedAfterDays {
             path = store + ".acknowledged-\(days)d.sqlite"
             if !FileManager.default.fileExists(atPath: path) {
-                try MonitoringStore(path: store).database.writeWithoutTransaction { db in
-                    try db.execute(sql: "VACUUM INTO ?", arguments: [path])
-                }
-                try MonitoringStore(path: path).database.write { db in
-                    let now = Date().millisecondsSince1970
-                    try db.execute(
-                        sql: """
-                            UPDATE flag SET state = 'closed', closed_at = ?, closed_by = 'console-bench',
-                                close_comment = 'acknowledged in the weekly follow-up (benchmark)', updated_at = ?
-                            WHERE state = 'open' AND evidence_at < ?
-                            """,
-                        arguments: [now, now, now - Int64(days) * 86_400_000])
+                _ = try MonitoringStore(path: store).backup(to: path)
+                // The flags a nurse would have worked: every open one older than the given days.
+                let copy = try MonitoringStore(path: path)
+                let before = Date().addingTimeInterval(-Double(days) * 86_400)
+                let nurse = Clinician(name: "console-bench", role: .nurse)
+                for flag in try copy.flags(state: .open) where flag.evidenceAt < before {
+                    try copy.acknowledge(
+                        flagID: flag.id, by: nurse, comment: "acknowledged in the weekly follow-up (benchmark)")
                 }
             }
         }
         let monitoring = try MonitoringStore(path: path, memoryMapped: true)
-        let counts = try monitoring.database.read { db in
-            (
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM patient") ?? 0,
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reading") ?? 0,
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM flag WHERE state IN ('open', 'escalated')") ?? 0
-            )
-        }
+        let counts = (
+            try monitoring.patients().count, try monitoring.readingCount(),
+            try monitoring.flags(state: .open).count + monitoring.flags(state: .escalated).count
+        )
         let session = FollowUpSession(
             store: monitoring, clinician: Clinician(name: "Bench Nurse", role: .nurse), ruleSet: ruleSet,
             timeZone: zone, hotline: HotlineSchedule())
@@ -100,9 +92,7 @@ struct ConsoleBench: ParsableCommand {
                         .worklistViewed, by: session.clinician, patientID: nil, detail: "console-bench")
                 }.milliseconds)
         }
-        let ids = try monitoring.database.read { db in
-            try String.fetchAll(db, sql: "SELECT id FROM patient ORDER BY id")
-        }
+        let ids = try monitoring.patients().map(\.id)
         var generator = SeededGenerator(seed: 7)
         var viewTimes: [Double] = []
         for _ in 0..<views {
@@ -178,32 +168,14 @@ struct ConsoleBench: ParsableCommand {
         let loading = try clock.measure {
             for index in 0..<patients {
                 let patient = simulator.patient(index)
-                try monitoring.database.write { db in
-                    try db.execute(
-                        sql: """
-                            INSERT INTO patient (id, name, cpr, time_zone, created_at, monitoring_start)
-                            VALUES (?, ?, ?, 'Europe/Copenhagen', ?, ?)
-                            """,
-                        arguments: [
-                            patient.id, "\(firstNames[index % 10]) Benchsen \(index)",
-                            String(format: "00%02d%02d-%04d", index % 12 + 1, index % 100, index % 10_000),
-                            patient.monitoringStart.millisecondsSince1970,
-                            patient.monitoringStart.millisecondsSince1970,
-                        ])
-                    let insert = try db.makeStatement(
-                        sql: """
-                            INSERT INTO reading (patient_id, serial, kind, value, unit, original_value, original_unit, measured_at, received_at, journal_id, profile_id)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'simulated')
-                            """)
-                    for reading in patient.readings {
-                        let ms = reading.measuredAt.millisecondsSince1970
-                        let unit = reading.kind.canonicalUnit.rawValue
-                        try insert.execute(arguments: [
-                            patient.id, "SIM-\(patient.id)", reading.kind.rawValue, reading.value, unit, reading.value,
-                            unit, ms, ms, journalID,
-                        ])
-                    }
-                }
+                try monitoring.bulkLoad(
+                    patientID: patient.id, name: "\(firstNames[index % 10]) Benchsen \(index)",
+                    cpr: String(format: "00%02d%02d-%04d", index % 12 + 1, index % 100, index % 10_000),
+                    monitoringStart: patient.monitoringStart,
+                    readings: patient.readings.map {
+                        LoadedReading(
+                            serial: "SIM-\(patient.id)", kind: $0.kind, value: $0.value, measuredAt: $0.measuredAt)
+                    }, journalID: journalID)
             }
             try monitoring.rebuildLatestReadings(defaultZone: zone)
         }

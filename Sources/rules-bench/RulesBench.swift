@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import MonitoringRecords
 import RuleMeasurement
 import TeleIngest
@@ -117,30 +116,14 @@ struct RulesBench: ParsableCommand {
             let loading = try clock.measure {
                 for index in 0..<storePatients {
                     let patient = cohort.simulator.patient(index)
-                    try store.database.write { db in
-                        try db.execute(
-                            sql:
-                                "INSERT INTO patient (id, name, time_zone, created_at, monitoring_start) VALUES (?, ?, 'Europe/Copenhagen', ?, ?)",
-                            arguments: [
-                                patient.id, "Simulated \(patient.id)", patient.monitoringStart.millisecondsSince1970,
-                                patient.monitoringStart.millisecondsSince1970,
-                            ])
-                        let insert = try db.makeStatement(
-                            sql: """
-                                INSERT INTO reading (patient_id, serial, kind, value, unit, original_value, original_unit, measured_at, received_at, journal_id, profile_id)
-                                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'simulated')
-                                """)
-                        for reading in patient.readings {
-                            let ms = reading.measuredAt.millisecondsSince1970
-                            try insert.execute(arguments: [
-                                patient.id, "SIM-\(patient.id)-\(reading.kind.rawValue)", reading.kind.rawValue,
-                                reading.value,
-                                reading.kind.canonicalUnit.rawValue, reading.value, reading.kind.canonicalUnit.rawValue,
-                                ms, ms, journalID,
-                            ])
-                        }
-                        stored += patient.readings.count
-                    }
+                    stored += try store.bulkLoad(
+                        patientID: patient.id, name: "Simulated \(patient.id)",
+                        monitoringStart: patient.monitoringStart,
+                        readings: patient.readings.map {
+                            LoadedReading(
+                                serial: "SIM-\(patient.id)-\($0.kind.rawValue)", kind: $0.kind, value: $0.value,
+                                measuredAt: $0.measuredAt)
+                        }, journalID: journalID)
                 }
             }
             let engine = RuleEngine(ruleSet: ruleSet, defaultZone: zone)

@@ -11,7 +11,7 @@ import MonitoringRecords
 /// way the rest of the product reads or writes that data.
 public final class MonitoringStore: Sendable {
     /// The GRDB pool; readers never block the writer (WAL).
-    public let database: DatabasePool
+    let database: DatabasePool
     /// Where the database file is.
     public let path: String
     /// "Now" for everything the store stamps or judges by the time when the caller gives no
