@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "nurse-console", targets: ["nurse-console"]),
         .executable(name: "telekit-sim", targets: ["telekit-sim"]),
         .library(name: "TeleIngest", targets: ["TeleIngest"]),
+        .library(name: "DevicePayloads", targets: ["DevicePayloads"]),
         .library(name: "ThresholdRules", targets: ["ThresholdRules"]),
         .library(name: "Vitals", targets: ["Vitals"]),
     ],
@@ -84,6 +85,7 @@ let package = Package(
         .executableTarget(
             name: "console-bench",
             dependencies: [
+                "DevicePayloads",
                 "ConsoleScreens", "FollowUp", "MonitoringRecords", "TerminalUI", "TeleIngest", "ThresholdRules",
                 "TelekitSimulation", "Vitals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -93,8 +95,20 @@ let package = Package(
         .executableTarget(
             name: "rules-bench",
             dependencies: [
+                "DevicePayloads",
                 "MonitoringRecords", "RuleMeasurement", "TeleIngest", "ThresholdRules", "TelekitSimulation", "Vitals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // What devices send and how it is read, with no store: device profiles, the pure stages of
+        // the pipeline (decode, normalise, check), CSV rows, quarantine reasons, and the YAML
+        // files and their errors. Both backends' ingest paths and the fuzz target build on it.
+        .target(
+            name: "DevicePayloads",
+            dependencies: [
+                "MonitoringRecords", "Vitals",
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strictSettings
         ),
@@ -104,6 +118,7 @@ let package = Package(
             name: "TeleIngest",
             dependencies: [
                 "BrokerSettings",
+                "DevicePayloads",
                 "MonitoringRecords",
                 "StoreInterface",
                 "Vitals",
@@ -118,6 +133,7 @@ let package = Package(
         .target(
             name: "IngestWorker",
             dependencies: [
+                "DevicePayloads",
                 "BrokerSettings",
                 "MQTT",
                 "MonitoringRecords",
@@ -132,6 +148,7 @@ let package = Package(
             name: "tele-ingest",
             dependencies: [
                 "BrokerSettings",
+                "DevicePayloads",
                 "IngestWorker",
                 "MonitoringRecords",
                 "PostgresStore",
@@ -148,19 +165,25 @@ let package = Package(
         ),
         .target(
             name: "FollowUp",
-            dependencies: ["MonitoringRecords", "StoreInterface", "TeleIngest", "ThresholdRules", "Vitals"],
+            dependencies: [
+                "DevicePayloads", "MonitoringRecords", "StoreInterface", "TeleIngest", "ThresholdRules", "Vitals",
+            ],
             swiftSettings: strictSettings
         ),
         .target(name: "TerminalUI", swiftSettings: strictSettings),
         .target(
             name: "ConsoleScreens",
-            dependencies: ["FollowUp", "MonitoringRecords", "TerminalUI", "TeleIngest", "ThresholdRules", "Vitals"],
+            dependencies: [
+                "DevicePayloads", "FollowUp", "MonitoringRecords", "TerminalUI", "TeleIngest", "ThresholdRules",
+                "Vitals",
+            ],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "nurse-console",
             dependencies: [
-                "ConsoleScreens", "FollowUp", "MonitoringRecords", "StoreInterface", "TerminalUI", "TeleIngest",
+                "ConsoleScreens", "DevicePayloads", "FollowUp", "MonitoringRecords", "StoreInterface", "TerminalUI",
+                "TeleIngest",
                 "ThresholdRules",
                 "Vitals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -186,6 +209,7 @@ let package = Package(
             name: "TeleIngestTests",
             dependencies: [
                 "BrokerSettings",
+                "DevicePayloads",
                 "IngestWorker",
                 "MQTT",
                 "MonitoringRecords",

@@ -10,7 +10,7 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "payload-fuzz",
-            dependencies: [.product(name: "TeleIngest", package: "main")]
+            dependencies: [.product(name: "DevicePayloads", package: "main")]
         )
     ]
 )

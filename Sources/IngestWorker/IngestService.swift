@@ -1,4 +1,5 @@
 import BrokerSettings
+import DevicePayloads
 import Foundation
 import Logging
 import MQTT

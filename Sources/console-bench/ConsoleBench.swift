@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConsoleScreens
+import DevicePayloads
 import FollowUp
 import Foundation
 import MonitoringRecords

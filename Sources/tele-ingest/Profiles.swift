@@ -1,4 +1,5 @@
 import ArgumentParser
+import DevicePayloads
 import Foundation
 import TeleIngest
 

@@ -1,4 +1,5 @@
 import BrokerSettings
+import DevicePayloads
 import Foundation
 import IngestWorker
 import Logging

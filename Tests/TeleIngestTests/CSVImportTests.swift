@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Vitals
 
+@testable import DevicePayloads
 @testable import TeleIngest
 
 /// `tele-ingest import` reads CSV as spreadsheets and scripts write it; every refusal names the

@@ -1,3 +1,4 @@
+import DevicePayloads
 import Foundation
 import GRDB
 import MonitoringRecords

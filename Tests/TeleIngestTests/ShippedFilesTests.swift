@@ -1,3 +1,4 @@
+import DevicePayloads
 import FollowUp
 import Foundation
 import Testing

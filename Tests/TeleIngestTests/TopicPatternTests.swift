@@ -1,3 +1,4 @@
+import DevicePayloads
 import Testing
 
 @testable import TeleIngest

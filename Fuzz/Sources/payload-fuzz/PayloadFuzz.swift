@@ -1,5 +1,5 @@
+import DevicePayloads
 import Foundation
-import TeleIngest
 
 /// libFuzzer entry point for the payload path: profile matching, decoding, normalisation and
 /// validation of a device message (`MessageDecoder.prepare`), and the CSV import row decoder.

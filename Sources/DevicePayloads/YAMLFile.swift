@@ -46,7 +46,7 @@ package enum YAMLFile {
 
     /// The line of the node at a dotted field path (`rules.2.parameters.days`), from the
     /// composed YAML; the closest enclosing node's line when the field itself is missing.
-    static func line(of field: String, in text: String) -> Int? {
+    public static func line(of field: String, in text: String) -> Int? {
         guard let root = try? Yams.compose(yaml: text) else { return nil }
         var node = root
         var line = root.mark?.line
