@@ -75,6 +75,10 @@ public struct PatientScreen {
             "ADHERENCE: weighed on \(overview.adherence.measuredDays) of \(overview.adherence.elapsedDays) days this week\(overview.adherence.meetsPlan ? "" : " — below the plan")"
         )
         page.add("  plan: \(overview.measurementPlan.text)", .dim)
+        if !overview.record.reminders.isEmpty {
+            let sent = overview.record.reminders.prefix(5).map { "\($0.measurement.displayName) on \($0.due)" }
+            page.add("  reminded to measure: \(sent.joined(separator: ", "))")
+        }
 
         page.heading("READINGS, newest first")
         page.add("  date     time   weight     BP        pulse", .dim)

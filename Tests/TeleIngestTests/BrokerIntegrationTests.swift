@@ -1,11 +1,14 @@
 import BrokerSettings
+import ConsoleScreens
 import DevicePayloads
+import FollowUp
 import Foundation
 import GRDB
 import IngestWorker
 import MQTT
 import MonitoringRecords
 import Synchronization
+import TerminalUI
 import Testing
 import Vitals
 
@@ -199,6 +202,13 @@ import Vitals
                                 && $0.plan == "after the daily phase"
                         })
                     #expect(try store.reminders(patientID: "P-REMIND").map(\.due) == ["2026-12-01"])
+                    // The nurse sees it on the patient view: the patient was asked before any flag.
+                    let overview = try ConsoleFixture.session(store, now: store.clock.now()).overview(
+                        patientID: "P-REMIND", audited: false)
+                    #expect(overview.record.reminders.map(\.measurement) == [.weight])
+                    let screen = PatientScreen(overview: overview, glyphs: .ascii).document(width: 100, height: 60)
+                        .lines.map { $0.map(\.text).joined() }
+                    #expect(screen.contains("  reminded to measure: weight on 2026-12-01"), "\(screen)")
                     #expect(try store.flags(patientID: "P-REMIND", state: .open).isEmpty, "a reminder, not a flag")
                     // Its own reminders come back through the subscription to telekit/#: not readings.
                     try await Task.sleep(for: .milliseconds(300))

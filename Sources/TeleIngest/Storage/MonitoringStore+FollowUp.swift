@@ -71,6 +71,8 @@ public struct PatientRecord: Sendable, Codable {
     public var escalations: [Escalation]
     public var pairings: [Pairing]
     public var reviews: [WeeklyReview]
+    /// Reminders to measure recorded since the date asked for, newest first.
+    public var reminders: [ReminderRecord]
 }
 
 extension MonitoringStore {
@@ -241,7 +243,8 @@ extension MonitoringStore {
                 notes: try notes(patientID: id, limit: nil, db: db),
                 settings: try personalSettings(patientID: id, db: db),
                 escalations: try escalations(patientID: id, db: db), pairings: pairings,
-                reviews: try reviews(patientID: id, db: db))
+                reviews: try reviews(patientID: id, db: db),
+                reminders: try reminders(patientID: id, since: since, db: db))
         }
     }
 }

@@ -4,6 +4,17 @@ import MonitoringRecords
 import ThresholdRules
 import Vitals
 
+/// A reminder to measure as the store keeps it: recorded once per patient, rule and due day,
+/// and published to the patient's devices when `reminders.enabled`.
+public struct ReminderRecord: Sendable, Hashable, Codable {
+    /// The missing-data rule it comes from (`missing-weight`).
+    public var ruleID: String
+    public var measurement: ReadingKind
+    /// The patient's local day it asked them to measure on (`2026-12-01`).
+    public var due: String
+    public var recordedAt: Date
+}
+
 extension MonitoringStore {
     /// Records the reminders not recorded before for the same rule and due day, inside the
     /// caller's transaction; returns those that are new (to publish once, not every check).
@@ -38,14 +49,23 @@ extension MonitoringStore {
             arguments: [patientID, at, at])
     }
 
-    /// The days reminders were recorded for a patient, newest first: (rule, due day).
-    public func reminders(patientID: String) throws -> [(ruleID: String, due: String)] {
-        try database.read { db in
-            try Row.fetchAll(
-                db,
-                sql: "SELECT rule_id, due_day FROM reminder WHERE patient_id = ? ORDER BY due_day DESC, rule_id",
-                arguments: [patientID]
-            ).map { ($0[0], $0[1]) }
+    /// The reminders recorded for a patient (since `since`, or all), newest first.
+    public func reminders(patientID: String, since: Date? = nil) throws -> [ReminderRecord] {
+        try database.read { db in try reminders(patientID: patientID, since: since, db: db) }
+    }
+
+    func reminders(patientID: String, since: Date?, db: Database) throws -> [ReminderRecord] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT rule_id, measurement, due_day, created_at FROM reminder
+                WHERE patient_id = ? AND created_at >= ? ORDER BY due_day DESC, rule_id
+                """,
+            arguments: [patientID, since?.millisecondsSince1970 ?? Int64.min]
+        ).map { row in
+            ReminderRecord(
+                ruleID: row[0], measurement: ReadingKind(rawValue: row[1]) ?? .weight, due: row[2],
+                recordedAt: Date(millisecondsSince1970: row[3]))
         }
     }
 }
