@@ -9,6 +9,10 @@ import Synchronization
 import TeleIngest
 import ThresholdRules
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The running ingest service: subscribes, commits every message to its inbox inside the MQTT
 /// callback, moves the inbox into the journal and processes the journal in batches until asked
 /// to stop. Runs in a `ServiceGroup`, which
@@ -50,6 +54,7 @@ public final class IngestService: Service, Sendable {
     }
 
     public func run() async throws {
+        try refuseIfNameTaken()
         // Wake-ups are coalesced (newest one kept): they only say "the journal has more"; the
         // messages themselves are already on disk, so no reading depends on this buffer.
         let (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
@@ -106,6 +111,34 @@ public final class IngestService: Service, Sendable {
         try? store.recordServiceStatus(
             status(connection: connection, startedAt: startedAt, since: store.clock.now(), running: false))
         logger.info("stopped; journal processed", metadata: ["backlog": "\((try? self.backlog()) ?? -1)"])
+    }
+
+    /// Two processes under one worker name would write one status row and share one inbox:
+    /// refused while another process of that name is heard from — running, not stale, and on
+    /// this machine still alive. A worker that crashed is taken over by its restart at once.
+    private func refuseIfNameTaken() throws {
+        let worker = configuration.worker
+        let report = try store.serviceReport(heartbeat: configuration.statusIntervalSeconds)
+        guard let other = report.workers.first(where: { $0.status.worker == worker }), other.status.running,
+            !other.stale
+        else { return }
+        let me = ProcessInfo.processInfo
+        let here = other.status.host.isEmpty || other.status.host == me.hostName
+        if here && (other.status.pid == me.processIdentifier || kill(other.status.pid, 0) != 0) { return }
+        throw WorkerNameTaken(
+            worker: worker, pid: other.status.pid, host: other.status.host, heardFrom: other.status.updatedAt)
+    }
+
+    /// Another running process already has this worker's name.
+    public struct WorkerNameTaken: Error, CustomStringConvertible {
+        public var worker: WorkerName
+        public var pid: Int32
+        public var host: String
+        public var heardFrom: Date
+
+        public var description: String {
+            "worker \(worker) is already running (pid \(pid)\(host.isEmpty ? "" : " on \(host)"), last heard from at \(heardFrom.formatted(.iso8601))): give this process another name (--worker, ingest.worker) and client id"
+        }
     }
 
     /// Runs the missing-data rules once the start-up backlog is in, then every
