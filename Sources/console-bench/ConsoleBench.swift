@@ -36,17 +36,20 @@ struct ConsoleBench: ParsableCommand {
     func run() throws {
         let ruleSet = try RuleFile.load(from: URL(fileURLWithPath: rules))
         let zone = TimeZone(identifier: "Europe/Copenhagen")!
+        // "Now" for the simulated period, the acknowledged copy and the worklist: the system
+        // clock unless TELE_INGEST_NOW sets another, as for every program here.
+        let wallClock = try WallClock.fromEnvironment()
         if !FileManager.default.fileExists(atPath: store) {
-            try build(ruleSet: ruleSet, zone: zone)
+            try build(ruleSet: ruleSet, zone: zone, wallClock: wallClock)
         }
         var path = store
         if let days = acknowledgedAfterDays {
             path = store + ".acknowledged-\(days)d.sqlite"
             if !FileManager.default.fileExists(atPath: path) {
-                _ = try MonitoringStore(path: store).backup(to: path)
+                _ = try MonitoringStore(path: store, clock: wallClock).backup(to: path)
                 // The flags a nurse would have worked: every open one older than the given days.
-                let copy = try MonitoringStore(path: path)
-                let before = Date().addingTimeInterval(-Double(days) * 86_400)
+                let copy = try MonitoringStore(path: path, clock: wallClock)
+                let before = wallClock.now().addingTimeInterval(-Double(days) * 86_400)
                 let nurse = Clinician(name: "console-bench", role: .nurse)
                 for flag in try copy.flags(state: .open) where flag.evidenceAt < before {
                     try copy.acknowledge(
@@ -54,7 +57,7 @@ struct ConsoleBench: ParsableCommand {
                 }
             }
         }
-        let monitoring = try MonitoringStore(path: path, memoryMapped: true)
+        let monitoring = try MonitoringStore(path: path, memoryMapped: true, clock: wallClock)
         let counts = (
             try monitoring.patients().count, try monitoring.readingCount(),
             try monitoring.flags(state: .open).count + monitoring.flags(state: .escalated).count
@@ -82,7 +85,8 @@ struct ConsoleBench: ParsableCommand {
                 }.milliseconds)
             buildTimes.append(
                 clock.measure {
-                    _ = Worklist(snapshot: snapshot!, week: week, now: Date(), defaultZone: zone, ruleSet: ruleSet)
+                    _ = Worklist(
+                        snapshot: snapshot!, week: week, now: wallClock.now(), defaultZone: zone, ruleSet: ruleSet)
                 }.milliseconds)
         }
         var auditTimes: [Double] = []
@@ -157,12 +161,12 @@ struct ConsoleBench: ParsableCommand {
 
     /// A simulated cohort's readings for `days` ending today, loaded in bulk, with the latest
     /// reading per kind and the rules applied over the whole period.
-    func build(ruleSet: RuleSet, zone: TimeZone) throws {
+    func build(ruleSet: RuleSet, zone: TimeZone, wallClock: WallClock) throws {
         let clock = ContinuousClock()
         try FileManager.default.createDirectory(
             at: URL(fileURLWithPath: store).deletingLastPathComponent(), withIntermediateDirectories: true)
-        let monitoring = try MonitoringStore(path: store)
-        let start = Date().addingTimeInterval(-Double(days) * 86_400)
+        let monitoring = try MonitoringStore(path: store, clock: wallClock)
+        let start = wallClock.now().addingTimeInterval(-Double(days) * 86_400)
         let simulator = CohortSimulator(seed: 2026, patients: patients, days: days, start: start)
         let journalID = try monitoring.journal(.import, topic: "console-bench/simulated", payload: Data())
         let firstNames = ["Karen", "Torben", "Bente", "Jørgen", "Hanne", "Poul", "Inge", "Erik", "Lone", "Niels"]
