@@ -118,9 +118,8 @@ public final class IngestService: Service, Sendable {
     /// this machine still alive. A worker that crashed is taken over by its restart at once.
     private func refuseIfNameTaken() throws {
         let worker = configuration.worker
-        let report = try store.serviceReport(heartbeat: configuration.statusIntervalSeconds)
-        guard let other = report.workers.first(where: { $0.status.worker == worker }), other.status.running,
-            !other.stale
+        guard let other = try store.workerReport(worker, heartbeat: configuration.statusIntervalSeconds),
+            other.status.running, !other.stale
         else { return }
         let me = ProcessInfo.processInfo
         let here = other.status.host.isEmpty || other.status.host == me.hostName

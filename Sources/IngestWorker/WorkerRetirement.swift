@@ -61,9 +61,7 @@ public struct WorkerRetirement: Sendable {
     /// Retires `configuration.worker` from the store `store`.
     public func run(store: MonitoringStore, logger: Logger) async throws -> Outcome {
         let worker = configuration.worker
-        let report = try store.serviceReport(heartbeat: heartbeat)
-        let status = report.workers.first { $0.status.worker == worker }
-        if let status, status.status.running, !status.stale {
+        if let status = try store.workerReport(worker, heartbeat: heartbeat), status.status.running, !status.stale {
             throw Refusal.running(
                 worker, pid: status.status.pid, host: status.status.host, heardFrom: status.status.updatedAt)
         }

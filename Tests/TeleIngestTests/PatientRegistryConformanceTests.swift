@@ -379,6 +379,7 @@ func withRegistry<T>(
                 #expect(migrated == 0, "\(version)")
                 #expect(version.contains("PostgreSQL schema version 2"))
                 #expect(!version.contains("sslmode"), "the location is printed without its options or password")
+                #expect(!version.contains("PostgresClient.run()"), "the pool runs before the first lease: \(version)")
 
                 let roster = directory.appendingPathComponent("roster.json")
                 try Roster(patients: [

@@ -115,20 +115,35 @@ extension MonitoringStore {
         return report
     }
 
+    /// One worker's status as `status` judges it, read from its row alone (no inbox is opened):
+    /// for start-up and retirement, which ask about one name.
+    public func workerReport(_ worker: WorkerName, now: Date? = nil, heartbeat: TimeInterval = 5) throws
+        -> WorkerReport?
+    {
+        let now = now ?? clock.now()
+        return try database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM worker_status WHERE worker = ?", arguments: [worker.text])
+                .flatMap { Self.workerReport(row: $0, now: now, heartbeat: heartbeat) }
+        }
+    }
+
+    private static func workerReport(row: Row, now: Date, heartbeat: TimeInterval) -> WorkerReport? {
+        guard let worker = WorkerName(row["worker"]) else { return nil }
+        let status = ServiceStatus(
+            worker: worker, clientID: row["client_id"], host: row["host"],
+            pid: row["pid"], startedAt: Date(millisecondsSince1970: row["started_at"]),
+            updatedAt: Date(millisecondsSince1970: row["updated_at"]), broker: row["broker"],
+            connection: row["connection"], connected: row["connected"],
+            connectionSince: Date(millisecondsSince1970: row["connection_since"]), running: row["running"],
+            fallingBehind: row["falling_behind"])
+        let stale = status.running && now.timeIntervalSince(status.updatedAt) > 3 * heartbeat
+        return WorkerReport(status: status, stale: stale, inboxBacklog: 0)
+    }
+
     private func journalReport(now: Date, heartbeat: TimeInterval) throws -> ServiceReport {
         try database.read { db in
             let workers = try Row.fetchAll(db, sql: "SELECT * FROM worker_status ORDER BY worker").compactMap {
-                row -> WorkerReport? in
-                guard let worker = WorkerName(row["worker"]) else { return nil }
-                let status = ServiceStatus(
-                    worker: worker, clientID: row["client_id"], host: row["host"],
-                    pid: row["pid"], startedAt: Date(millisecondsSince1970: row["started_at"]),
-                    updatedAt: Date(millisecondsSince1970: row["updated_at"]), broker: row["broker"],
-                    connection: row["connection"], connected: row["connected"],
-                    connectionSince: Date(millisecondsSince1970: row["connection_since"]), running: row["running"],
-                    fallingBehind: row["falling_behind"])
-                let stale = status.running && now.timeIntervalSince(status.updatedAt) > 3 * heartbeat
-                return WorkerReport(status: status, stale: stale, inboxBacklog: 0)
+                Self.workerReport(row: $0, now: now, heartbeat: heartbeat)
             }
             let backlog =
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM journal WHERE processed_at IS NULL") ?? 0
