@@ -44,12 +44,15 @@ let package = Package(
         .target(
             name: "PostgresStore",
             dependencies: [
-                "MonitoringRecords", "StoreInterface", "ThresholdRules",
+                "MonitoringRecords", "ReadingIntake", "StoreInterface", "ThresholdRules",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
         .target(name: "Vitals", swiftSettings: strictSettings),
+        .target(
+            name: "ReadingIntake", dependencies: ["DevicePayloads", "MonitoringRecords", "Vitals"],
+            swiftSettings: strictSettings),
         .target(name: "ThresholdRules", dependencies: ["Vitals"], swiftSettings: strictSettings),
         .target(name: "TelekitSimulation", dependencies: ["Vitals"], swiftSettings: strictSettings),
         .target(
@@ -85,6 +88,7 @@ let package = Package(
         .executableTarget(
             name: "console-bench",
             dependencies: [
+                "ReadingIntake",
                 "DevicePayloads",
                 "ConsoleScreens", "FollowUp", "MonitoringRecords", "TerminalUI", "TeleIngest", "ThresholdRules",
                 "TelekitSimulation", "Vitals",
@@ -95,6 +99,7 @@ let package = Package(
         .executableTarget(
             name: "rules-bench",
             dependencies: [
+                "ReadingIntake",
                 "DevicePayloads",
                 "MonitoringRecords", "RuleMeasurement", "TeleIngest", "ThresholdRules", "TelekitSimulation", "Vitals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -120,6 +125,7 @@ let package = Package(
                 "BrokerSettings",
                 "DevicePayloads",
                 "MonitoringRecords",
+                "ReadingIntake",
                 "StoreInterface",
                 "Vitals",
                 "ThresholdRules",
@@ -133,6 +139,7 @@ let package = Package(
         .target(
             name: "IngestWorker",
             dependencies: [
+                "ReadingIntake",
                 "DevicePayloads",
                 "BrokerSettings",
                 "MQTT",
@@ -152,6 +159,7 @@ let package = Package(
                 "IngestWorker",
                 "MonitoringRecords",
                 "PostgresStore",
+                "ReadingIntake",
                 "StoreInterface",
                 "TeleIngest",
                 "TerminalUI",
@@ -166,6 +174,7 @@ let package = Package(
         .target(
             name: "FollowUp",
             dependencies: [
+                "ReadingIntake",
                 "DevicePayloads", "MonitoringRecords", "StoreInterface", "TeleIngest", "ThresholdRules", "Vitals",
             ],
             swiftSettings: strictSettings
@@ -174,6 +183,7 @@ let package = Package(
         .target(
             name: "ConsoleScreens",
             dependencies: [
+                "ReadingIntake",
                 "DevicePayloads", "FollowUp", "MonitoringRecords", "TerminalUI", "TeleIngest", "ThresholdRules",
                 "Vitals",
             ],

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import MQTT
 import MonitoringRecords
+import ReadingIntake
 import ServiceLifecycle
 import Synchronization
 import TeleIngest
@@ -267,7 +268,7 @@ public final class IngestService: Service, Sendable {
     /// logged and retried on the next wake-up; nothing is lost, the entries stay in the journal.
     private func drain(connection: MQTTConnection?) {
         while true {
-            let results: [JournalProcessor.MessageResult]
+            let results: [MessageResult]
             let moved: Int
             do {
                 moved = try store.moveFromInbox(inbox, limit: configuration.batchSize)
@@ -306,7 +307,7 @@ public final class IngestService: Service, Sendable {
         }
     }
 
-    private func publishReceipts(for results: [JournalProcessor.MessageResult], on connection: MQTTConnection) {
+    private func publishReceipts(for results: [MessageResult], on connection: MQTTConnection) {
         let encoder = Self.messageEncoder()
         for receipt in Receipt.receipts(for: results) {
             publish(

@@ -1,9 +1,10 @@
 import MonitoringRecords
+import ReadingIntake
 import TeleIngest
 
 extension Receipt {
     /// Receipts for a committed batch, one per serial, for MQTT messages only.
-    public static func receipts(for results: [JournalProcessor.MessageResult]) -> [Receipt] {
+    public static func receipts(for results: [MessageResult]) -> [Receipt] {
         var bySerial: [String: [Receipt.Entry]] = [:]
         var order: [String] = []
         for result in results where result.source == .mqtt {

@@ -4,6 +4,7 @@ import DevicePayloads
 import FollowUp
 import Foundation
 import MonitoringRecords
+import ReadingIntake
 import TeleIngest
 import TelekitSimulation
 import TerminalUI

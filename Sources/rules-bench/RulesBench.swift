@@ -2,6 +2,7 @@ import ArgumentParser
 import DevicePayloads
 import Foundation
 import MonitoringRecords
+import ReadingIntake
 import RuleMeasurement
 import TeleIngest
 import TelekitSimulation

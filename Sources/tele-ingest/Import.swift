@@ -1,6 +1,7 @@
 import ArgumentParser
 import DevicePayloads
 import Foundation
+import ReadingIntake
 import TeleIngest
 
 struct Import: ParsableCommand {

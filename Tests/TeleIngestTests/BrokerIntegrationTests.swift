@@ -7,6 +7,7 @@ import GRDB
 import IngestWorker
 import MQTT
 import MonitoringRecords
+import ReadingIntake
 import Synchronization
 import TerminalUI
 import Testing

@@ -2,6 +2,7 @@ import BrokerSettings
 import Foundation
 import MQTT
 import MonitoringRecords
+import ReadingIntake
 import Testing
 
 @testable import TeleIngest

@@ -1,5 +1,6 @@
 import Foundation
 import MonitoringRecords
+import ReadingIntake
 import Testing
 import ThresholdRules
 

@@ -2,6 +2,7 @@ import DevicePayloads
 import Foundation
 import GRDB
 import MonitoringRecords
+import ReadingIntake
 import Testing
 import Vitals
 
@@ -15,7 +16,7 @@ import Vitals
     /// Journals one message and processes the journal; returns what it became.
     @discardableResult
     func ingest(_ processor: JournalProcessor, _ topic: String, _ payload: String, receivedAt: Date? = nil) throws
-        -> JournalProcessor.MessageResult
+        -> MessageResult
     {
         try processor.store.journal(.mqtt, topic: topic, payload: Data(payload.utf8), receivedAt: receivedAt)
         let results = try processor.processPending()

@@ -2,6 +2,7 @@ import DevicePayloads
 import Foundation
 import GRDB
 import MonitoringRecords
+import ReadingIntake
 import StoreInterface
 import Testing
 import ThresholdRules

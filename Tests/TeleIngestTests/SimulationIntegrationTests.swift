@@ -1,4 +1,5 @@
 import Foundation
+import ReadingIntake
 import TelekitSimulation
 import Testing
 

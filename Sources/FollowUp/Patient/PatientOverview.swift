@@ -1,5 +1,6 @@
 import Foundation
 import MonitoringRecords
+import ReadingIntake
 import StoreInterface
 import TeleIngest
 import ThresholdRules

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import MonitoringRecords
+import ReadingIntake
 
 /// Where the MQTT callback commits each message before its PUBACK: a small SQLite file of its
 /// own beside the store, one per ingest worker (`<database>.inbox` for worker `main`,

@@ -1,33 +1,7 @@
 import Foundation
 import GRDB
 import MonitoringRecords
-
-/// Where a journaled message came from.
-public enum MessageSource: String, Sendable, Codable {
-    /// Received from the broker.
-    case mqtt
-    /// A row of `tele-ingest import`.
-    case `import`
-}
-
-/// A raw message as journaled.
-public struct JournalEntry: Sendable, Hashable {
-    public var id: Int64
-    public var source: MessageSource
-    public var topic: String
-    public var payload: Data
-    public var receivedAt: Date
-}
-
-/// What became of a journaled message.
-public enum JournalOutcome: String, Sendable, Codable {
-    /// At least one new reading was stored.
-    case stored
-    /// Every reading in it was stored already (a redelivery).
-    case duplicate
-    /// It is in the quarantine.
-    case quarantined
-}
+import ReadingIntake
 
 extension MonitoringStore {
     /// Commits one raw message to the journal and returns its id. Autocommit with a cached

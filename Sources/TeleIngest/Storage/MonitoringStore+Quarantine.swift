@@ -2,6 +2,7 @@ import DevicePayloads
 import Foundation
 import GRDB
 import MonitoringRecords
+import ReadingIntake
 
 /// A message that could not become readings, kept whole with a reason a person can read.
 public struct QuarantineEntry: Sendable, Hashable, Codable {

@@ -1,26 +1,9 @@
 import Foundation
 import GRDB
 import MonitoringRecords
+import ReadingIntake
 import ThresholdRules
 import Vitals
-
-/// A reading as stored: canonical value, the original beside it, and where it came from.
-public struct StoredReading: Sendable, Hashable, Codable {
-    public var id: Int64
-    public var patientID: String
-    public var serial: String
-    public var kind: ReadingKind
-    /// Value in the kind's canonical unit.
-    public var value: Double
-    public var unit: MeasurementUnit
-    public var originalValue: Double
-    public var originalUnit: MeasurementUnit
-    public var measuredAt: Date
-    public var receivedAt: Date
-    public var journalID: Int64
-    public var messageID: String?
-    public var profileID: String
-}
 
 extension MonitoringStore {
     /// A patient's readings in measured-time order, optionally of one kind and since an instant.

@@ -3,6 +3,7 @@ import FollowUp
 import Foundation
 import GRDB
 import MonitoringRecords
+import ReadingIntake
 import ThresholdRules
 
 @testable import TeleIngest

@@ -1,6 +1,7 @@
 import DevicePayloads
 import Foundation
 import MonitoringRecords
+import ReadingIntake
 import Testing
 
 @testable import TeleIngest

@@ -1,0 +1,98 @@
+import DevicePayloads
+import Foundation
+import Vitals
+
+/// Where a journaled message came from.
+public enum MessageSource: String, Sendable, Codable {
+    /// Received from the broker.
+    case mqtt
+    /// A row of `tele-ingest import`.
+    case `import`
+}
+
+/// A raw message as journaled.
+public struct JournalEntry: Sendable, Hashable {
+    public var id: Int64
+    public var source: MessageSource
+    public var topic: String
+    public var payload: Data
+    public var receivedAt: Date
+
+    public init(id: Int64, source: MessageSource, topic: String, payload: Data, receivedAt: Date) {
+        self.id = id
+        self.source = source
+        self.topic = topic
+        self.payload = payload
+        self.receivedAt = receivedAt
+    }
+}
+
+/// What became of a journaled message.
+public enum JournalOutcome: String, Sendable, Codable {
+    /// At least one new reading was stored.
+    case stored
+    /// Every reading in it was stored already (a redelivery).
+    case duplicate
+    /// It is in the quarantine.
+    case quarantined
+}
+
+/// A reading as stored, attributed to a patient.
+public struct StoredReading: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var patientID: String
+    public var serial: String
+    public var kind: ReadingKind
+    /// Value in the kind's canonical unit.
+    public var value: Double
+    public var unit: MeasurementUnit
+    public var originalValue: Double
+    public var originalUnit: MeasurementUnit
+    public var measuredAt: Date
+    public var receivedAt: Date
+    public var journalID: Int64
+    public var messageID: String?
+    public var profileID: String
+
+    public init(
+        id: Int64, patientID: String, serial: String, kind: ReadingKind, value: Double, unit: MeasurementUnit,
+        originalValue: Double, originalUnit: MeasurementUnit, measuredAt: Date, receivedAt: Date, journalID: Int64,
+        messageID: String?, profileID: String
+    ) {
+        self.id = id
+        self.patientID = patientID
+        self.serial = serial
+        self.kind = kind
+        self.value = value
+        self.unit = unit
+        self.originalValue = originalValue
+        self.originalUnit = originalUnit
+        self.measuredAt = measuredAt
+        self.receivedAt = receivedAt
+        self.journalID = journalID
+        self.messageID = messageID
+        self.profileID = profileID
+    }
+}
+
+/// What one journaled message became.
+public struct MessageResult: Sendable, Equatable {
+    public var journalID: Int64
+    public var source: MessageSource
+    public var serial: String?
+    public var messageID: String?
+    public var outcome: JournalOutcome
+    /// Readings newly stored from it.
+    public var storedReadings: [StoredReading]
+    public var rejection: Rejection?
+
+    public init(_ decision: IntakeDecision, stored: [StoredReading]) {
+        journalID = decision.entry.id
+        source = decision.entry.source
+        serial = decision.serial
+        messageID = decision.messageID
+        outcome = decision.outcome
+        storedReadings = stored
+        rejection = decision.rejection
+    }
+}

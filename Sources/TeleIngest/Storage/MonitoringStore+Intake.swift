@@ -1,0 +1,184 @@
+import DevicePayloads
+import Foundation
+import GRDB
+import MonitoringRecords
+import ReadingIntake
+import Vitals
+
+/// The SQLite side of a batch's intake (`ReadingIntake`): the set-based reads a batch is decided
+/// on, and the write-back of the decisions. Runs inside the caller's write transaction.
+extension MonitoringStore {
+    /// The journal entries among `ids` that no one has processed yet (another process, an import
+    /// or a second worker, may have taken some since they were read).
+    func stillPending(_ ids: [Int64], db: Database) throws -> Set<Int64> {
+        Set(
+            try Int64.fetchAll(
+                db.cachedStatement(
+                    sql:
+                        "SELECT id FROM journal WHERE id IN (SELECT value FROM json_each(?)) AND processed_at IS NULL"),
+                arguments: [IDList.text(ids)]))
+    }
+
+    /// Which of `serials` are registered, and every pairing they have had.
+    func deviceKnowledge(serials: Set<String>, db: Database, defaultZone: TimeZone) throws -> DeviceKnowledge {
+        guard !serials.isEmpty else { return DeviceKnowledge() }
+        let list = try JSONArgument.text(serials.sorted())
+        var knowledge = DeviceKnowledge(
+            registered: Set(
+                try String.fetchAll(
+                    db.cachedStatement(
+                        sql: "SELECT serial FROM device WHERE serial IN (SELECT value FROM json_each(?))"),
+                    arguments: [list])))
+        var zones: [String: TimeZone] = [:]
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: """
+                    SELECT pairing.serial, pairing.patient_id, patient.time_zone, pairing.valid_from, pairing.valid_to
+                    FROM pairing JOIN patient ON patient.id = pairing.patient_id
+                    WHERE pairing.serial IN (SELECT value FROM json_each(?))
+                    """),
+            arguments: [list])
+        while let row = try rows.next() {
+            let zoneName: String = row[2]
+            let zone = zones[zoneName] ?? TimeZone.named(zoneName, otherwise: defaultZone)
+            zones[zoneName] = zone
+            knowledge.pairings[row[0], default: []].append(
+                PairingSpan(patientID: row[1], zone: zone, validFrom: row[3], validTo: row[4]))
+        }
+        return knowledge
+    }
+
+    /// What the store holds under each of `keys` that it holds at all.
+    func keptReadings(_ keys: Set<ReadingKey>, db: Database) throws -> [ReadingKey: KeptReading] {
+        var byMessage: [[JSONArgument.Element]] = []
+        var byTime: [[JSONArgument.Element]] = []
+        for key in keys {
+            switch key {
+            case .message(let serial, let messageID, let kind):
+                byMessage.append([.text(serial), .text(messageID), .text(kind.rawValue)])
+            case .time(let serial, let kind, let measuredAt):
+                byTime.append([.text(serial), .text(kind.rawValue), .integer(measuredAt)])
+            }
+        }
+        var kept: [ReadingKey: KeptReading] = [:]
+        if !byMessage.isEmpty {
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(
+                    sql: """
+                        SELECT r.serial, r.message_id, r.kind, r.patient_id, r.value, r.measured_at
+                        FROM json_each(?) AS k JOIN reading AS r
+                          ON r.serial = k.value ->> 0 AND r.message_id = k.value ->> 1 AND r.kind = k.value ->> 2
+                        """),
+                arguments: [try JSONArgument.text(byMessage)])
+            while let row = try rows.next() {
+                guard let kind = ReadingKind(rawValue: row[2]) else { continue }
+                kept[.message(serial: row[0], messageID: row[1], kind: kind)] = KeptReading(
+                    patientID: row[3], value: row[4], measuredAt: row[5])
+            }
+        }
+        if !byTime.isEmpty {
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(
+                    sql: """
+                        SELECT r.serial, r.kind, r.measured_at, r.patient_id, r.value
+                        FROM json_each(?) AS k JOIN reading AS r
+                          ON r.serial = k.value ->> 0 AND r.kind = k.value ->> 1 AND r.measured_at = k.value ->> 2
+                         AND r.message_id IS NULL
+                        """),
+                arguments: [try JSONArgument.text(byTime)])
+            while let row = try rows.next() {
+                guard let kind = ReadingKind(rawValue: row[1]) else { continue }
+                kept[.time(serial: row[0], kind: kind, measuredAt: row[2])] = KeptReading(
+                    patientID: row[3], value: row[4], measuredAt: row[2])
+            }
+        }
+        return kept
+    }
+
+    /// Writes back one decision: its new readings and their latest values, its quarantine entry
+    /// (new, updated, or resolved when `quarantineRow` is stored now), and the journal entry's
+    /// outcome.
+    func record(_ decision: IntakeDecision, quarantineRow: Int64?, now: Int64, db: Database) throws -> MessageResult {
+        var ids: [Int64] = []
+        ids.reserveCapacity(decision.newReadings.count)
+        if !decision.newReadings.isEmpty, let serial = decision.serial, let profileID = decision.profileID {
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO reading (patient_id, serial, kind, value, unit, original_value, original_unit, measured_at,
+                                         received_at, journal_id, message_id, profile_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            for placed in decision.newReadings {
+                let reading = placed.reading
+                try insert.execute(arguments: [
+                    placed.patientID, serial, reading.kind.rawValue, reading.canonical.value,
+                    reading.canonical.unit.rawValue, reading.original.value, reading.original.unit.rawValue,
+                    placed.measuredAt, decision.entry.receivedAt.millisecondsSince1970, decision.entry.id,
+                    decision.messageID, profileID,
+                ])
+                let id = db.lastInsertedRowID
+                ids.append(id)
+                try LatestReading.record(
+                    patientID: placed.patientID, kind: reading.kind.rawValue, readingID: id,
+                    measuredAt: Date(millisecondsSince1970: placed.measuredAt), value: reading.canonical.value,
+                    zone: placed.zone, db: db)
+            }
+        }
+        if let rejection = decision.rejection {
+            try quarantine(decision.entry, rejection, existing: quarantineRow, now: now, db: db)
+        } else if let quarantineRow {
+            try db.execute(
+                sql: "UPDATE quarantine SET resolved_at = ?, resolution = ?, attempts = attempts + 1 WHERE id = ?",
+                arguments: [now, decision.outcome.rawValue, quarantineRow])
+        }
+        try db.cachedStatement(sql: "UPDATE journal SET processed_at = ?, outcome = ? WHERE id = ?")
+            .execute(arguments: [now, decision.outcome.rawValue, decision.entry.id])
+        return MessageResult(decision, stored: decision.stored(ids: ids))
+    }
+
+    private func quarantine(_ entry: JournalEntry, _ rejection: Rejection, existing: Int64?, now: Int64, db: Database)
+        throws
+    {
+        if let existing {
+            try db.execute(
+                sql:
+                    "UPDATE quarantine SET reason = ?, message = ?, serial = ?, profile_id = ?, attempts = attempts + 1 WHERE id = ?",
+                arguments: [
+                    rejection.reason.rawValue, rejection.message, rejection.serial, rejection.profileID, existing,
+                ])
+        } else {
+            try db.execute(
+                sql: """
+                    INSERT INTO quarantine (journal_id, source, topic, payload, reason, message, serial, profile_id, quarantined_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    entry.id, entry.source.rawValue, entry.topic, entry.payload, rejection.reason.rawValue,
+                    rejection.message, rejection.serial, rejection.profileID, now,
+                ])
+        }
+    }
+}
+
+/// A set passed to SQLite's `json_each` as one argument: a JSON array of values, or of rows
+/// of values.
+enum JSONArgument {
+    /// One value of a row.
+    enum Element: Encodable {
+        case text(String)
+        case integer(Int64)
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .text(let text): try container.encode(text)
+            case .integer(let number): try container.encode(number)
+            }
+        }
+    }
+
+    /// `values` as JSON text.
+    static func text(_ values: some Encodable) throws -> String {
+        String(decoding: try JSONEncoder().encode(values), as: UTF8.self)
+    }
+}
