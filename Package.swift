@@ -51,7 +51,7 @@ let package = Package(
             swiftSettings: strictSettings),
         .target(name: "Vitals", swiftSettings: strictSettings),
         .target(
-            name: "ReadingIntake", dependencies: ["DevicePayloads", "MonitoringRecords", "Vitals"],
+            name: "ReadingIntake", dependencies: ["DevicePayloads", "MonitoringRecords", "ThresholdRules", "Vitals"],
             swiftSettings: strictSettings),
         .target(name: "ThresholdRules", dependencies: ["Vitals"], swiftSettings: strictSettings),
         .target(name: "TelekitSimulation", dependencies: ["Vitals"], swiftSettings: strictSettings),

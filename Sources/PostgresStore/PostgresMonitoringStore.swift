@@ -6,8 +6,9 @@ import StoreInterface
 
 /// The store on PostgreSQL, for sites where several machines and several ingest workers share
 /// one database. Behaves as the SQLite store does (the conformance suite runs on both); so far
-/// it serves the patient registry (`PatientRegistry`), the audit log (`AuditTrail`) and the
-/// personal settings (`PersonalSettingsLedger`).
+/// it serves the patient registry (`PatientRegistry`), the audit log (`AuditTrail`), the
+/// personal settings (`PersonalSettingsLedger`) and the ingest side without rules: the journal,
+/// readings, latest values and quarantine, processed by several workers at once.
 ///
 /// Open it with ``open(_:clock:logger:)`` (which migrates the schema) and ``close()`` it when
 /// done: a connection pool runs in a task of its own meanwhile.
@@ -72,16 +73,22 @@ public final class PostgresMonitoringStore: PatientRegistry {
         }
     }
 
+    /// The schema version this build migrates a database to.
+    public static var currentSchemaVersion: Int { PostgresSchema.current }
+
     /// The schema version the database is at.
     public func schemaVersion() async throws -> Int {
-        try await failing("reading the schema version") {
-            var version = 0
-            for try await value in try await client.query(
-                "SELECT coalesce(max(version), 0) FROM schema_migration", logger: logger
-            ).decode(Int.self) {
-                version = value
+        try await number("SELECT coalesce(max(version), 0) FROM schema_migration", "reading the schema version")
+    }
+
+    /// The one whole number `query` answers (a count, a version).
+    func number(_ query: PostgresQuery, _ operation: String) async throws -> Int {
+        try await failing(operation) {
+            var number = 0
+            for try await value in try await client.query(query, logger: logger).decode(Int.self) {
+                number = value
             }
-            return version
+            return number
         }
     }
 

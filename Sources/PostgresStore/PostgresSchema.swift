@@ -132,6 +132,90 @@ enum PostgresSchema {
                     FOR EACH STATEMENT EXECUTE FUNCTION refuse_change()
                 """,
             ]),
+        Migration(
+            version: 3, name: "journal, readings, latest values and quarantine",
+            statements: [
+                // Instants cross the wire as whole milliseconds since 1970 (the form both backends
+                // compare keys in) and are kept as timestamptz; these convert exactly.
+                """
+                CREATE FUNCTION instant(ms bigint) RETURNS timestamptz LANGUAGE sql IMMUTABLE PARALLEL SAFE
+                    RETURN timestamptz 'epoch' + ms * interval '1 millisecond'
+                """,
+                """
+                CREATE FUNCTION epoch_ms(t timestamptz) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
+                    RETURN round(extract(epoch FROM t) * 1000)::bigint
+                """,
+                // Every raw message, committed before the broker gets its PUBACK (by way of the
+                // worker's inbox).
+                """
+                CREATE TABLE journal (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    source text NOT NULL CHECK (source IN ('mqtt', 'import')),
+                    topic text NOT NULL,
+                    payload bytea NOT NULL,
+                    received_at timestamptz NOT NULL,
+                    processed_at timestamptz,
+                    outcome text CHECK (outcome IN ('stored', 'duplicate', 'quarantined'))
+                )
+                """,
+                "CREATE INDEX journal_pending ON journal (id) WHERE processed_at IS NULL",
+                """
+                CREATE TABLE reading (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    patient_id text NOT NULL REFERENCES patient (id),
+                    serial text NOT NULL REFERENCES device (serial),
+                    kind text NOT NULL,
+                    value double precision NOT NULL,
+                    unit text NOT NULL,
+                    original_value double precision NOT NULL,
+                    original_unit text NOT NULL,
+                    measured_at timestamptz NOT NULL,
+                    received_at timestamptz NOT NULL,
+                    journal_id bigint NOT NULL REFERENCES journal (id),
+                    message_id text,
+                    profile_id text NOT NULL
+                )
+                """,
+                "CREATE INDEX reading_by_patient ON reading (patient_id, kind, measured_at)",
+                // Idempotency: the device's message id where it has one, else the natural key.
+                "CREATE UNIQUE INDEX reading_by_message ON reading (serial, message_id, kind) WHERE message_id IS NOT NULL",
+                "CREATE UNIQUE INDEX reading_by_time ON reading (serial, kind, measured_at) WHERE message_id IS NULL",
+                // Per patient and kind: the newest reading, its ISO week (the patient-local day
+                // number of its Monday), the days of that week with a reading (bit 0 Monday), and
+                // the newest value before that week (the worklist's trend).
+                """
+                CREATE TABLE latest_reading (
+                    patient_id text NOT NULL REFERENCES patient (id),
+                    kind text NOT NULL,
+                    reading_id bigint NOT NULL REFERENCES reading (id),
+                    measured_at timestamptz NOT NULL,
+                    value double precision NOT NULL,
+                    week integer NOT NULL,
+                    week_days integer NOT NULL,
+                    previous_value double precision,
+                    previous_at timestamptz,
+                    PRIMARY KEY (patient_id, kind)
+                )
+                """,
+                """
+                CREATE TABLE quarantine (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    journal_id bigint NOT NULL UNIQUE REFERENCES journal (id),
+                    source text NOT NULL,
+                    topic text NOT NULL,
+                    payload bytea NOT NULL,
+                    reason text NOT NULL,
+                    message text NOT NULL,
+                    serial text,
+                    profile_id text,
+                    quarantined_at timestamptz NOT NULL,
+                    attempts integer NOT NULL DEFAULT 1,
+                    resolved_at timestamptz,
+                    resolution text
+                )
+                """,
+                "CREATE INDEX quarantine_open ON quarantine (reason) WHERE resolved_at IS NULL",
+            ]),
     ]
 
     /// The newest version this build knows.

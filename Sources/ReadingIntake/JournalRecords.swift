@@ -96,3 +96,40 @@ public struct MessageResult: Sendable, Equatable {
         rejection = decision.rejection
     }
 }
+
+/// A message that could not become readings, kept whole with a reason a person can read.
+public struct QuarantineEntry: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var journalID: Int64
+    public var source: MessageSource
+    public var topic: String
+    /// The raw payload; may hold personal data, so it is shown only on request.
+    public var payload: Data
+    public var reason: QuarantineReason
+    public var message: String
+    public var serial: String?
+    public var profileID: String?
+    public var quarantinedAt: Date
+    /// How many times the pipeline has tried it (1 + reprocess runs).
+    public var attempts: Int
+    /// When a reprocess run stored it; `nil` while it waits.
+    public var resolvedAt: Date?
+
+    public init(
+        id: Int64, journalID: Int64, source: MessageSource, topic: String, payload: Data, reason: QuarantineReason,
+        message: String, serial: String?, profileID: String?, quarantinedAt: Date, attempts: Int, resolvedAt: Date?
+    ) {
+        self.id = id
+        self.journalID = journalID
+        self.source = source
+        self.topic = topic
+        self.payload = payload
+        self.reason = reason
+        self.message = message
+        self.serial = serial
+        self.profileID = profileID
+        self.quarantinedAt = quarantinedAt
+        self.attempts = attempts
+        self.resolvedAt = resolvedAt
+    }
+}

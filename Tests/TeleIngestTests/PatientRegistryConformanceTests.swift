@@ -331,7 +331,7 @@ func withRegistry<T>(
                 let version = try await PostgresMonitoringStore.with(location, clock: TestCohort.clock) {
                     try await $0.schemaVersion()
                 }
-                #expect(version == 2)
+                #expect(version == PostgresMonitoringStore.currentSchemaVersion)
             }
             try cluster.psql(
                 location.database, "INSERT INTO schema_migration (version, name) VALUES (99, 'from the future')")
@@ -339,7 +339,9 @@ func withRegistry<T>(
                 try await PostgresMonitoringStore.open(location, clock: TestCohort.clock)
             }
             #expect(
-                error?.reason == "the database is at schema version 99 and this build knows 2: upgrade tele-ingest")
+                error?.reason
+                    == "the database is at schema version 99 and this build knows \(PostgresMonitoringStore.currentSchemaVersion): upgrade tele-ingest"
+            )
             #expect(error?.code == .schemaMismatch)
         }
     }
@@ -377,7 +379,7 @@ func withRegistry<T>(
                 }
                 let (migrated, version) = try run(["migrate"])
                 #expect(migrated == 0, "\(version)")
-                #expect(version.contains("PostgreSQL schema version 2"))
+                #expect(version.contains("PostgreSQL schema version \(PostgresMonitoringStore.currentSchemaVersion)"))
                 #expect(!version.contains("sslmode"), "the location is printed without its options or password")
                 #expect(!version.contains("PostgresClient.run()"), "the pool runs before the first lease: \(version)")
 

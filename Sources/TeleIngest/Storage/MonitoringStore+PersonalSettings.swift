@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import MonitoringRecords
+import ReadingIntake
 import StoreInterface
 import ThresholdRules
 

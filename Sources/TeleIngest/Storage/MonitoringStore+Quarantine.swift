@@ -4,25 +4,6 @@ import GRDB
 import MonitoringRecords
 import ReadingIntake
 
-/// A message that could not become readings, kept whole with a reason a person can read.
-public struct QuarantineEntry: Sendable, Hashable, Codable {
-    public var id: Int64
-    public var journalID: Int64
-    public var source: MessageSource
-    public var topic: String
-    /// The raw payload; may hold personal data, so it is shown only on request.
-    public var payload: Data
-    public var reason: QuarantineReason
-    public var message: String
-    public var serial: String?
-    public var profileID: String?
-    public var quarantinedAt: Date
-    /// How many times the pipeline has tried it (1 + reprocess runs).
-    public var attempts: Int
-    /// When a reprocess run stored it; `nil` while it waits.
-    public var resolvedAt: Date?
-}
-
 extension MonitoringStore {
     /// Quarantine entries, newest first; by default only those still waiting.
     public func quarantine(includeResolved: Bool = false) throws -> [QuarantineEntry] {

@@ -19,7 +19,7 @@ extension MonitoringStore {
                 sql += " AND measured_at >= ?"
                 _ = arguments.append(contentsOf: [since.millisecondsSince1970])
             }
-            sql += " ORDER BY measured_at, kind"
+            sql += " ORDER BY measured_at, kind, id"
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map(StoredReading.init(row:))
         }
     }

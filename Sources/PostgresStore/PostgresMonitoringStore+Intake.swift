@@ -1,0 +1,594 @@
+import DevicePayloads
+import Foundation
+import MonitoringRecords
+import PostgresNIO
+import ReadingIntake
+import Vitals
+
+/// The ingest side on PostgreSQL: the journal, and batches of it turned into readings, latest
+/// values and quarantine entries by the same decisions as on SQLite (`ReadingIntake`).
+///
+/// Several workers may process the journal at once. A batch claims its journal rows with
+/// `FOR UPDATE SKIP LOCKED` (no two workers take the same message), then takes transaction
+/// advisory locks on its devices and, once placed, on its patients — always in that order and
+/// sorted, so that two batches never wait for each other in a circle. Under the device locks no
+/// other batch can store a reading under one of this batch's keys between the look-up and the
+/// insert; under the patient locks no other batch changes the patients' latest values (or, with
+/// rules, their flags).
+extension PostgresMonitoringStore {
+    /// Advisory lock namespaces (the first key of `pg_advisory_xact_lock(int, int)`).
+    enum LockSpace: Int32 {
+        case device = 1
+        case patient = 2
+    }
+
+    /// Commits raw messages to the journal in one transaction; returns their ids in the
+    /// messages' order.
+    @discardableResult
+    public func journal(_ source: MessageSource, messages: [(topic: String, payload: Data)], receivedAt: Date? = nil)
+        async throws -> [Int64]
+    {
+        guard !messages.isEmpty else { return [] }
+        let receivedAt = (receivedAt ?? clock.now()).millisecondsSince1970
+        let topics = messages.map(\.topic)
+        let payloads = messages.map { ByteBuffer(bytes: $0.payload) }
+        return try await failing("journaling \(messages.count) messages") {
+            var ids: [Int64] = []
+            for try await id in try await client.query(
+                """
+                INSERT INTO journal (source, topic, payload, received_at)
+                SELECT \(source.rawValue), m.topic, m.payload, instant(\(receivedAt))
+                FROM unnest(\(topics)::text[], \(payloads)::bytea[]) WITH ORDINALITY AS m (topic, payload, n)
+                ORDER BY m.n
+                RETURNING id
+                """, logger: logger
+            ).decode(Int64.self) {
+                ids.append(id)
+            }
+            // Identities are drawn in insertion order, which the ORDER BY sets.
+            return ids.sorted()
+        }
+    }
+
+    /// Processes up to `limit` of the oldest journal entries no worker has processed or claimed,
+    /// in one transaction; returns what each became (an empty list when there is nothing to
+    /// take).
+    public func processPending(limit: Int = 500, intake: ReadingIntake) async throws -> [MessageResult] {
+        try await failing("processing the journal") {
+            try await client.withTransaction(logger: logger) { connection in
+                var entries: [JournalEntry] = []
+                for try await (id, source, topic, payload, receivedAt) in try await connection.query(
+                    """
+                    SELECT id, source, topic, payload, epoch_ms(received_at) FROM journal
+                    WHERE processed_at IS NULL ORDER BY id LIMIT \(Int64(limit)) FOR UPDATE SKIP LOCKED
+                    """, logger: logger
+                ).decode((Int64, String, String, Data, Int64).self) {
+                    entries.append(
+                        JournalEntry(
+                            id: id, source: MessageSource(rawValue: source) ?? .mqtt, topic: topic, payload: payload,
+                            receivedAt: Date(millisecondsSince1970: receivedAt)))
+                }
+                let prepared = entries.map { (entry: $0, preparation: intake.prepare($0)) }
+                return try await settle(prepared, quarantineRows: [:], intake: intake, on: connection)
+            }
+        }
+    }
+
+    /// Runs every waiting quarantine entry through the pipeline again (after a device was paired
+    /// or a profile added). Stored ones are marked resolved; the rest keep their row with the new
+    /// reason and one more attempt.
+    public func reprocessQuarantine(batchSize: Int = 500, intake: ReadingIntake) async throws -> [MessageResult] {
+        var results: [MessageResult] = []
+        var afterID: Int64 = 0
+        while true {
+            let batch: (results: [MessageResult], last: Int64?) = try await failing("reprocessing the quarantine") {
+                try await client.withTransaction(logger: logger) { connection in
+                    var quarantineRows: [Int64: Int64] = [:]
+                    var prepared: [(entry: JournalEntry, preparation: Result<PreparedMessage, Rejection>)] = []
+                    var last: Int64?
+                    for try await (row, id, source, topic, payload, receivedAt) in try await connection.query(
+                        """
+                        SELECT q.id, j.id, j.source, j.topic, j.payload, epoch_ms(j.received_at)
+                        FROM quarantine q JOIN journal j ON j.id = q.journal_id
+                        WHERE q.resolved_at IS NULL AND q.id > \(afterID)
+                        ORDER BY q.id LIMIT \(Int64(batchSize)) FOR UPDATE OF q SKIP LOCKED
+                        """, logger: logger
+                    ).decode((Int64, Int64, String, String, Data, Int64).self) {
+                        let entry = JournalEntry(
+                            id: id, source: MessageSource(rawValue: source) ?? .mqtt, topic: topic, payload: payload,
+                            receivedAt: Date(millisecondsSince1970: receivedAt))
+                        quarantineRows[id] = row
+                        prepared.append((entry, intake.prepare(entry)))
+                        last = row
+                    }
+                    return (
+                        try await settle(prepared, quarantineRows: quarantineRows, intake: intake, on: connection),
+                        last
+                    )
+                }
+            }
+            results += batch.results
+            guard let last = batch.last else { return results }
+            afterID = last
+        }
+    }
+
+    /// Decides a batch on what the store holds and writes the decisions back, inside the
+    /// caller's transaction.
+    private func settle(
+        _ prepared: [(entry: JournalEntry, preparation: Result<PreparedMessage, Rejection>)],
+        quarantineRows: [Int64: Int64], intake: ReadingIntake, on connection: PostgresConnection
+    ) async throws -> [MessageResult] {
+        guard !prepared.isEmpty else { return [] }
+        let serials = Set(prepared.compactMap { try? $0.preparation.get().serial }).sorted()
+        try await lock(.device, serials, on: connection)
+        let devices = try await deviceKnowledge(serials: serials, defaultZone: intake.defaultTimeZone, on: connection)
+        let placed = intake.place(prepared, devices: devices)
+        let decisions = placed.decide(kept: try await keptReadings(placed.keys, on: connection))
+        let newReadings = decisions.flatMap { decision in decision.newReadings.map { (decision, $0) } }
+        try await lock(.patient, Set(newReadings.map(\.1.patientID)).sorted(), on: connection)
+        let ids = try await insertReadings(newReadings, on: connection)
+        try await keepLatestValues(zip(newReadings.map(\.1), ids), on: connection)
+        let now = clock.now().millisecondsSince1970
+        try await writeQuarantine(decisions, rows: quarantineRows, now: now, on: connection)
+        try await connection.query(
+            """
+            UPDATE journal SET processed_at = instant(\(now)), outcome = u.outcome
+            FROM unnest(\(decisions.map(\.entry.id))::bigint[], \(decisions.map(\.outcome.rawValue))::text[])
+                AS u (id, outcome)
+            WHERE journal.id = u.id
+            """, logger: logger)
+        var next = ids[...]
+        return decisions.map { decision in
+            let own = next.prefix(decision.newReadings.count)
+            next = next.dropFirst(decision.newReadings.count)
+            return MessageResult(decision, stored: decision.stored(ids: Array(own)))
+        }
+    }
+
+    /// Takes a transaction advisory lock per name, in a fixed order (names hashed, sorted).
+    private func lock(_ space: LockSpace, _ names: [String], on connection: PostgresConnection) async throws {
+        guard !names.isEmpty else { return }
+        // The locks are taken after the sort: PostgreSQL evaluates a volatile function in the
+        // select list once the rows are in order.
+        try await connection.query(
+            """
+            SELECT pg_advisory_xact_lock(\(space.rawValue), h)
+            FROM (SELECT DISTINCT hashtext(name) AS h FROM unnest(\(names)::text[]) AS name) AS hashed ORDER BY h
+            """, logger: logger
+        ).collect()
+    }
+
+    /// Which of `serials` are registered, and every pairing they have had.
+    private func deviceKnowledge(serials: [String], defaultZone: TimeZone, on connection: PostgresConnection)
+        async throws -> DeviceKnowledge
+    {
+        guard !serials.isEmpty else { return DeviceKnowledge() }
+        var knowledge = DeviceKnowledge()
+        for try await serial in try await connection.query(
+            "SELECT serial FROM device WHERE serial = ANY(\(serials)::text[])", logger: logger
+        ).decode(String.self) {
+            knowledge.registered.insert(serial)
+        }
+        var zones: [String: TimeZone] = [:]
+        for try await (serial, patientID, zoneName, from, to) in try await connection.query(
+            """
+            SELECT pairing.serial, pairing.patient_id, patient.time_zone, epoch_ms(pairing.valid_from),
+                   epoch_ms(pairing.valid_to)
+            FROM pairing JOIN patient ON patient.id = pairing.patient_id
+            WHERE pairing.serial = ANY(\(serials)::text[])
+            """, logger: logger
+        ).decode((String, String, String, Int64, Int64?).self) {
+            let zone = zones[zoneName] ?? TimeZone.named(zoneName, otherwise: defaultZone)
+            zones[zoneName] = zone
+            knowledge.pairings[serial, default: []].append(
+                PairingSpan(patientID: patientID, zone: zone, validFrom: from, validTo: to))
+        }
+        return knowledge
+    }
+
+    /// What the store holds under each of `keys` that it holds at all.
+    private func keptReadings(_ keys: Set<ReadingKey>, on connection: PostgresConnection) async throws -> [ReadingKey:
+        KeptReading]
+    {
+        var byMessage: (serials: [String], messageIDs: [String], kinds: [String]) = ([], [], [])
+        var byTime: (serials: [String], kinds: [String], instants: [Int64]) = ([], [], [])
+        for key in keys {
+            switch key {
+            case .message(let serial, let messageID, let kind):
+                byMessage.serials.append(serial)
+                byMessage.messageIDs.append(messageID)
+                byMessage.kinds.append(kind.rawValue)
+            case .time(let serial, let kind, let measuredAt):
+                byTime.serials.append(serial)
+                byTime.kinds.append(kind.rawValue)
+                byTime.instants.append(measuredAt)
+            }
+        }
+        var kept: [ReadingKey: KeptReading] = [:]
+        if !byMessage.serials.isEmpty {
+            for try await (serial, messageID, kind, patientID, value, measuredAt) in try await connection.query(
+                """
+                SELECT r.serial, r.message_id, r.kind, r.patient_id, r.value, epoch_ms(r.measured_at)
+                FROM unnest(\(byMessage.serials)::text[], \(byMessage.messageIDs)::text[], \(byMessage.kinds)::text[])
+                    AS k (serial, message_id, kind)
+                JOIN reading AS r ON r.serial = k.serial AND r.message_id = k.message_id AND r.kind = k.kind
+                """, logger: logger
+            ).decode((String, String, String, String, Double, Int64).self) {
+                guard let kind = ReadingKind(rawValue: kind) else { continue }
+                kept[.message(serial: serial, messageID: messageID, kind: kind)] = KeptReading(
+                    patientID: patientID, value: value, measuredAt: measuredAt)
+            }
+        }
+        if !byTime.serials.isEmpty {
+            for try await (serial, kind, measuredAt, patientID, value) in try await connection.query(
+                """
+                SELECT r.serial, r.kind, k.at, r.patient_id, r.value
+                FROM unnest(\(byTime.serials)::text[], \(byTime.kinds)::text[], \(byTime.instants)::bigint[])
+                    AS k (serial, kind, at)
+                JOIN reading AS r ON r.serial = k.serial AND r.kind = k.kind AND r.measured_at = instant(k.at)
+                 AND r.message_id IS NULL
+                """, logger: logger
+            ).decode((String, String, Int64, String, Double).self) {
+                guard let kind = ReadingKind(rawValue: kind) else { continue }
+                kept[.time(serial: serial, kind: kind, measuredAt: measuredAt)] = KeptReading(
+                    patientID: patientID, value: value, measuredAt: measuredAt)
+            }
+        }
+        return kept
+    }
+
+    /// Inserts the new readings of a batch in one statement; returns their ids in order.
+    private func insertReadings(_ readings: [(IntakeDecision, PlacedReading)], on connection: PostgresConnection)
+        async throws -> [Int64]
+    {
+        guard !readings.isEmpty else { return [] }
+        var columns = ReadingColumns()
+        for (decision, placed) in readings {
+            columns.append(decision, placed)
+        }
+        var ids: [Int64] = []
+        for try await id in try await connection.query(
+            """
+            INSERT INTO reading (patient_id, serial, kind, value, unit, original_value, original_unit, measured_at,
+                                 received_at, journal_id, message_id, profile_id)
+            SELECT r.patient_id, r.serial, r.kind, r.value, r.unit, r.original_value, r.original_unit,
+                   instant(r.measured_at), instant(r.received_at), r.journal_id,
+                   CASE WHEN r.has_message_id THEN r.message_id END, r.profile_id
+            FROM unnest(\(columns.patientIDs)::text[], \(columns.serials)::text[], \(columns.kinds)::text[],
+                        \(columns.values)::float8[], \(columns.units)::text[], \(columns.originalValues)::float8[],
+                        \(columns.originalUnits)::text[], \(columns.measuredAt)::bigint[], \(columns.receivedAt)::bigint[],
+                        \(columns.journalIDs)::bigint[], \(columns.hasMessageID)::bool[], \(columns.messageIDs)::text[],
+                        \(columns.profileIDs)::text[])
+                WITH ORDINALITY AS r (patient_id, serial, kind, value, unit, original_value, original_unit,
+                                      measured_at, received_at, journal_id, has_message_id, message_id, profile_id, n)
+            ORDER BY r.n
+            RETURNING id
+            """, logger: logger
+        ).decode(Int64.self) {
+            ids.append(id)
+        }
+        guard ids.count == readings.count else {
+            throw StoreError(
+                "storing readings", "\(readings.count) readings were to be stored and \(ids.count) were",
+                code: .unavailable)
+        }
+        return ids.sorted()
+    }
+
+    /// Folds the new readings into their patients' latest values: reads the kept values of the
+    /// pairs of patient and kind the batch touches, folds in order, writes each back once.
+    private func keepLatestValues(
+        _ stored: Zip2Sequence<[PlacedReading], [Int64]>, on connection: PostgresConnection
+    ) async throws {
+        struct Pair: Hashable {
+            var patientID: String
+            var kind: String
+        }
+        let touched = Set(stored.map { Pair(patientID: $0.0.patientID, kind: $0.0.reading.kind.rawValue) })
+        guard !touched.isEmpty else { return }
+        var values: [Pair: LatestValue] = [:]
+        for try await (patientID, kind, readingID, measuredAt, value, week, weekDays, previousValue, previousAt)
+            in try await connection.query(
+                """
+                SELECT l.patient_id, l.kind, l.reading_id, epoch_ms(l.measured_at), l.value, l.week, l.week_days,
+                       l.previous_value, epoch_ms(l.previous_at)
+                FROM unnest(\(touched.map(\.patientID))::text[], \(touched.map(\.kind))::text[]) AS t (patient_id, kind)
+                JOIN latest_reading AS l ON l.patient_id = t.patient_id AND l.kind = t.kind
+                """, logger: logger
+            ).decode((String, String, Int64, Int64, Double, Int, Int, Double?, Int64?).self)
+        {
+            values[Pair(patientID: patientID, kind: kind)] = LatestValue(
+                readingID: readingID, measuredAt: measuredAt, value: value, week: week, weekDays: weekDays,
+                previousValue: previousValue, previousAt: previousAt)
+        }
+        for (placed, id) in stored {
+            let pair = Pair(patientID: placed.patientID, kind: placed.reading.kind.rawValue)
+            let value = placed.reading.canonical.value
+            if values[pair] == nil {
+                values[pair] = LatestValue(
+                    readingID: id, measuredAt: placed.measuredAt, value: value, zone: placed.zone)
+            } else {
+                values[pair]?.record(readingID: id, measuredAt: placed.measuredAt, value: value, zone: placed.zone)
+            }
+        }
+        let rows = values.map { ($0.key, $0.value) }
+        try await connection.query(
+            """
+            INSERT INTO latest_reading (patient_id, kind, reading_id, measured_at, value, week, week_days,
+                                        previous_value, previous_at)
+            SELECT v.patient_id, v.kind, v.reading_id, instant(v.measured_at), v.value, v.week, v.week_days,
+                   CASE WHEN v.has_previous THEN v.previous_value END,
+                   CASE WHEN v.has_previous THEN instant(v.previous_at) END
+            FROM unnest(\(rows.map(\.0.patientID))::text[], \(rows.map(\.0.kind))::text[],
+                        \(rows.map(\.1.readingID))::bigint[], \(rows.map(\.1.measuredAt))::bigint[],
+                        \(rows.map(\.1.value))::float8[], \(rows.map { Int64($0.1.week) })::bigint[],
+                        \(rows.map { Int64($0.1.weekDays) })::bigint[], \(rows.map { $0.1.previousAt != nil })::bool[],
+                        \(rows.map { $0.1.previousValue ?? 0 })::float8[], \(rows.map { $0.1.previousAt ?? 0 })::bigint[])
+                AS v (patient_id, kind, reading_id, measured_at, value, week, week_days, has_previous,
+                      previous_value, previous_at)
+            ON CONFLICT (patient_id, kind) DO UPDATE SET
+                reading_id = excluded.reading_id, measured_at = excluded.measured_at, value = excluded.value,
+                week = excluded.week, week_days = excluded.week_days, previous_value = excluded.previous_value,
+                previous_at = excluded.previous_at
+            """, logger: logger)
+    }
+
+    /// New quarantine entries for the batch's rejections; on a reprocess run, the entries it
+    /// took get the new reason and one more attempt, or are marked resolved.
+    private func writeQuarantine(
+        _ decisions: [IntakeDecision], rows: [Int64: Int64], now: Int64, on connection: PostgresConnection
+    ) async throws {
+        var fresh = QuarantineColumns()
+        var again = QuarantineColumns()
+        var resolved: (rows: [Int64], outcomes: [String]) = ([], [])
+        for decision in decisions {
+            let row = rows[decision.entry.id]
+            if let rejection = decision.rejection {
+                if let row {
+                    again.append(decision.entry, rejection, row: row)
+                } else {
+                    fresh.append(decision.entry, rejection, row: 0)
+                }
+            } else if let row {
+                resolved.rows.append(row)
+                resolved.outcomes.append(decision.outcome.rawValue)
+            }
+        }
+        if !fresh.journalIDs.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO quarantine (journal_id, source, topic, payload, reason, message, serial, profile_id,
+                                        quarantined_at)
+                SELECT q.journal_id, q.source, q.topic, q.payload, q.reason, q.message,
+                       CASE WHEN q.has_serial THEN q.serial END, CASE WHEN q.has_profile THEN q.profile_id END,
+                       instant(\(now))
+                FROM unnest(\(fresh.journalIDs)::bigint[], \(fresh.sources)::text[], \(fresh.topics)::text[],
+                            \(fresh.payloads)::bytea[], \(fresh.reasons)::text[], \(fresh.messages)::text[],
+                            \(fresh.hasSerial)::bool[], \(fresh.serials)::text[], \(fresh.hasProfile)::bool[],
+                            \(fresh.profileIDs)::text[])
+                    WITH ORDINALITY AS q (journal_id, source, topic, payload, reason, message, has_serial, serial,
+                                          has_profile, profile_id, n)
+                ORDER BY q.n
+                """, logger: logger)
+        }
+        if !again.journalIDs.isEmpty {
+            try await connection.query(
+                """
+                UPDATE quarantine SET reason = q.reason, message = q.message,
+                    serial = CASE WHEN q.has_serial THEN q.serial END,
+                    profile_id = CASE WHEN q.has_profile THEN q.profile_id END, attempts = attempts + 1
+                FROM unnest(\(again.rows)::bigint[], \(again.reasons)::text[], \(again.messages)::text[],
+                            \(again.hasSerial)::bool[], \(again.serials)::text[], \(again.hasProfile)::bool[],
+                            \(again.profileIDs)::text[])
+                    AS q (id, reason, message, has_serial, serial, has_profile, profile_id)
+                WHERE quarantine.id = q.id
+                """, logger: logger)
+        }
+        if !resolved.rows.isEmpty {
+            try await connection.query(
+                """
+                UPDATE quarantine SET resolved_at = instant(\(now)), resolution = q.outcome, attempts = attempts + 1
+                FROM unnest(\(resolved.rows)::bigint[], \(resolved.outcomes)::text[]) AS q (id, outcome)
+                WHERE quarantine.id = q.id
+                """, logger: logger)
+        }
+    }
+
+    // MARK: Reading back
+
+    /// A patient's readings in measured-time order, optionally of one kind and since an instant.
+    public func readings(patientID: String, kind: ReadingKind? = nil, since: Date? = nil) async throws
+        -> [StoredReading]
+    {
+        let since = since?.millisecondsSince1970
+        return try await failing("reading the readings of patient \(patientID)") {
+            try await storedReadings(
+                client.query(
+                    """
+                    SELECT \(unescaped: ReadingColumns.select("reading")) FROM reading
+                    WHERE patient_id = \(patientID) AND (\(kind?.rawValue)::text IS NULL OR kind = \(kind?.rawValue))
+                      AND (\(since)::bigint IS NULL OR measured_at >= instant(\(since)))
+                    ORDER BY measured_at, kind, id
+                    """, logger: logger))
+        }
+    }
+
+    /// Every patient's latest reading of each kind.
+    public func latestReadings() async throws -> [StoredReading] {
+        try await failing("reading the latest readings") {
+            try await storedReadings(
+                client.query(
+                    """
+                    SELECT \(unescaped: ReadingColumns.select("reading")) FROM latest_reading
+                    JOIN reading ON reading.id = latest_reading.reading_id
+                    ORDER BY reading.patient_id, reading.kind
+                    """, logger: logger))
+        }
+    }
+
+    /// Every kept latest value, by patient and kind (what the worklist's trend and adherence
+    /// read).
+    public func latestValues() async throws -> [String: [ReadingKind: LatestValue]] {
+        try await failing("reading the latest values") {
+            var values: [String: [ReadingKind: LatestValue]] = [:]
+            for try await (patientID, kind, readingID, measuredAt, value, week, weekDays, previousValue, previousAt)
+                in try await client.query(
+                    """
+                    SELECT patient_id, kind, reading_id, epoch_ms(measured_at), value, week, week_days, previous_value,
+                           epoch_ms(previous_at)
+                    FROM latest_reading
+                    """, logger: logger
+                ).decode((String, String, Int64, Int64, Double, Int, Int, Double?, Int64?).self)
+            {
+                guard let kind = ReadingKind(rawValue: kind) else { continue }
+                values[patientID, default: [:]][kind] = LatestValue(
+                    readingID: readingID, measuredAt: measuredAt, value: value, week: week, weekDays: weekDays,
+                    previousValue: previousValue, previousAt: previousAt)
+            }
+            return values
+        }
+    }
+
+    /// How many readings are stored.
+    public func readingCount() async throws -> Int {
+        try await number("SELECT count(*) FROM reading", "counting readings")
+    }
+
+    /// Quarantine entries, newest first; by default only those still waiting.
+    public func quarantine(includeResolved: Bool = false) async throws -> [QuarantineEntry] {
+        try await failing("reading the quarantine") {
+            var entries: [QuarantineEntry] = []
+            for try await (
+                id, journalID, source, topic, payload, reason, message, serial, profileID, at, attempts, resolved
+            )
+                in try await client.query(
+                    """
+                    SELECT id, journal_id, source, topic, payload, reason, message, serial, profile_id,
+                           epoch_ms(quarantined_at), attempts, epoch_ms(resolved_at)
+                    FROM quarantine WHERE \(includeResolved) OR resolved_at IS NULL ORDER BY id DESC
+                    """, logger: logger
+                ).decode(
+                    (Int64, Int64, String, String, Data, String, String, String?, String?, Int64, Int, Int64?).self)
+            {
+                entries.append(
+                    QuarantineEntry(
+                        id: id, journalID: journalID, source: MessageSource(rawValue: source) ?? .mqtt, topic: topic,
+                        payload: payload, reason: QuarantineReason(rawValue: reason) ?? .unknownFormat,
+                        message: message, serial: serial, profileID: profileID,
+                        quarantinedAt: Date(millisecondsSince1970: at), attempts: attempts,
+                        resolvedAt: resolved.map(Date.init(millisecondsSince1970:))))
+            }
+            return entries
+        }
+    }
+
+    /// How many journal entries wait to be processed.
+    public func journalBacklog() async throws -> Int {
+        try await number("SELECT count(*) FROM journal WHERE processed_at IS NULL", "counting the journal backlog")
+    }
+
+    /// The outcome counts of processed journal entries.
+    public func journalOutcomes() async throws -> [JournalOutcome: Int] {
+        try await failing("counting journal outcomes") {
+            var counts: [JournalOutcome: Int] = [:]
+            for try await (outcome, count) in try await client.query(
+                "SELECT outcome, count(*) FROM journal WHERE outcome IS NOT NULL GROUP BY outcome", logger: logger
+            ).decode((String, Int).self) {
+                if let outcome = JournalOutcome(rawValue: outcome) { counts[outcome] = count }
+            }
+            return counts
+        }
+    }
+
+    private func storedReadings(_ rows: PostgresRowSequence) async throws -> [StoredReading] {
+        var readings: [StoredReading] = []
+        for try await (
+            id, patientID, serial, kind, value, unit, originalValue, originalUnit, measuredAt, receivedAt, journalID,
+            messageID, profileID
+        ) in rows.decode(
+            (Int64, String, String, String, Double, String, Double, String, Int64, Int64, Int64, String?, String).self)
+        {
+            readings.append(
+                StoredReading(
+                    id: id, patientID: patientID, serial: serial, kind: ReadingKind(rawValue: kind) ?? .weight,
+                    value: value, unit: MeasurementUnit(rawValue: unit) ?? .kilogram, originalValue: originalValue,
+                    originalUnit: MeasurementUnit(rawValue: originalUnit) ?? .kilogram,
+                    measuredAt: Date(millisecondsSince1970: measuredAt),
+                    receivedAt: Date(millisecondsSince1970: receivedAt), journalID: journalID, messageID: messageID,
+                    profileID: profileID))
+        }
+        return readings
+    }
+}
+
+/// A batch's new readings as one array per column, for `unnest`.
+private struct ReadingColumns {
+    var patientIDs: [String] = []
+    var serials: [String] = []
+    var kinds: [String] = []
+    var values: [Double] = []
+    var units: [String] = []
+    var originalValues: [Double] = []
+    var originalUnits: [String] = []
+    var measuredAt: [Int64] = []
+    var receivedAt: [Int64] = []
+    var journalIDs: [Int64] = []
+    var hasMessageID: [Bool] = []
+    var messageIDs: [String] = []
+    var profileIDs: [String] = []
+
+    /// The columns a `StoredReading` is read from, in its order.
+    static func select(_ table: String) -> String {
+        [
+            "id", "patient_id", "serial", "kind", "value", "unit", "original_value", "original_unit",
+        ].map { "\(table).\($0)" }.joined(separator: ", ")
+            + ", epoch_ms(\(table).measured_at), epoch_ms(\(table).received_at), \(table).journal_id, "
+            + "\(table).message_id, \(table).profile_id"
+    }
+
+    mutating func append(_ decision: IntakeDecision, _ placed: PlacedReading) {
+        patientIDs.append(placed.patientID)
+        serials.append(decision.serial ?? "")
+        kinds.append(placed.reading.kind.rawValue)
+        values.append(placed.reading.canonical.value)
+        units.append(placed.reading.canonical.unit.rawValue)
+        originalValues.append(placed.reading.original.value)
+        originalUnits.append(placed.reading.original.unit.rawValue)
+        measuredAt.append(placed.measuredAt)
+        receivedAt.append(decision.entry.receivedAt.millisecondsSince1970)
+        journalIDs.append(decision.entry.id)
+        hasMessageID.append(decision.messageID != nil)
+        messageIDs.append(decision.messageID ?? "")
+        profileIDs.append(decision.profileID ?? "")
+    }
+}
+
+/// Quarantine rows as one array per column, for `unnest`.
+private struct QuarantineColumns {
+    var rows: [Int64] = []
+    var journalIDs: [Int64] = []
+    var sources: [String] = []
+    var topics: [String] = []
+    var payloads: [ByteBuffer] = []
+    var reasons: [String] = []
+    var messages: [String] = []
+    var hasSerial: [Bool] = []
+    var serials: [String] = []
+    var hasProfile: [Bool] = []
+    var profileIDs: [String] = []
+
+    mutating func append(_ entry: JournalEntry, _ rejection: Rejection, row: Int64) {
+        rows.append(row)
+        journalIDs.append(entry.id)
+        sources.append(entry.source.rawValue)
+        topics.append(entry.topic)
+        payloads.append(ByteBuffer(bytes: entry.payload))
+        reasons.append(rejection.reason.rawValue)
+        messages.append(rejection.message)
+        hasSerial.append(rejection.serial != nil)
+        serials.append(rejection.serial ?? "")
+        hasProfile.append(rejection.profileID != nil)
+        profileIDs.append(rejection.profileID ?? "")
+    }
+}

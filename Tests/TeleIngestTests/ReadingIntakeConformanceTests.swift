@@ -1,0 +1,321 @@
+import DevicePayloads
+import Foundation
+import GRDB
+import MonitoringRecords
+import PostgresStore
+import ReadingIntake
+import StoreInterface
+import TelekitSimulation
+import Testing
+import Vitals
+
+@testable import TeleIngest
+
+/// The ingest side of a backend, as the conformance tests drive it: journal a batch, process
+/// what waits, reprocess the quarantine, and read back what became of it.
+struct IntakeUnderTest: Sendable {
+    var registry: any PatientRegistry
+    var journal: @Sendable (_ messages: [(topic: String, payload: Data)], _ receivedAt: Date) async throws -> Void
+    var process: @Sendable (_ limit: Int) async throws -> [MessageResult]
+    var reprocess: @Sendable () async throws -> [MessageResult]
+    var readings: @Sendable (_ patientID: String) async throws -> [StoredReading]
+    var latestValues: @Sendable () async throws -> [String: [ReadingKind: LatestValue]]
+    var quarantine: @Sendable () async throws -> [QuarantineEntry]
+    var outcomes: @Sendable () async throws -> [JournalOutcome: Int]
+
+    /// Processes until nothing waits, `limit` messages per transaction.
+    func processAll(limit: Int = 500) async throws -> [MessageResult] {
+        var all: [MessageResult] = []
+        while true {
+            let batch = try await process(limit)
+            if batch.isEmpty { return all }
+            all += batch
+        }
+    }
+}
+
+/// Runs `body` with a fresh, empty store of `backend` behind its ingest side.
+func withIntake<T>(_ backend: Backend, _ body: (IntakeUnderTest) async throws -> T) async throws -> T {
+    let zone = TimeZone(identifier: "Europe/Copenhagen")!
+    let decoder = MessageDecoder(profiles: try TestCohort.profiles())
+    let intake = ReadingIntake(decoder: decoder, futureTolerance: 300, defaultTimeZone: zone)
+    let clock = WallClock.fixed(TestCohort.now)
+    switch backend {
+    case .sqlite:
+        return try await withTemporaryDirectory { directory in
+            let store = try MonitoringStore(path: directory.appendingPathComponent("store.sqlite").path, clock: clock)
+            let processor = JournalProcessor(
+                store: store, decoder: decoder, futureTolerance: 300, defaultTimeZone: zone)
+            return try await body(
+                IntakeUnderTest(
+                    registry: store,
+                    journal: { try store.journal(.mqtt, messages: $0, receivedAt: $1) },
+                    process: { try processor.processPending(limit: $0) },
+                    reprocess: { try processor.reprocessQuarantine() },
+                    readings: { try store.readings(patientID: $0) },
+                    latestValues: { try store.latestValues() },
+                    quarantine: { try store.quarantine(includeResolved: true) },
+                    outcomes: { try store.journalOutcomes() }))
+        }
+    case .postgresql:
+        return try await withPostgres { cluster in
+            let location = try PostgresLocation(url: try cluster.createDatabase())
+            return try await PostgresMonitoringStore.with(location, clock: clock) { store in
+                try await body(
+                    IntakeUnderTest(
+                        registry: store,
+                        journal: { try await store.journal(.mqtt, messages: $0, receivedAt: $1) },
+                        process: { try await store.processPending(limit: $0, intake: intake) },
+                        reprocess: { try await store.reprocessQuarantine(intake: intake) },
+                        readings: { try await store.readings(patientID: $0) },
+                        latestValues: { try await store.latestValues() },
+                        quarantine: { try await store.quarantine(includeResolved: true) },
+                        outcomes: { try await store.journalOutcomes() }))
+            }
+        }
+    }
+}
+
+extension MonitoringStore {
+    /// `latest_reading` as the fold `LatestValue` keeps it on other backends.
+    func latestValues() throws -> [String: [ReadingKind: LatestValue]] {
+        try database.read { db in
+            var values: [String: [ReadingKind: LatestValue]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM latest_reading") {
+                guard let kind = ReadingKind(rawValue: row["kind"]) else { continue }
+                values[row["patient_id"], default: [:]][kind] = LatestValue(
+                    readingID: row["reading_id"], measuredAt: row["measured_at"], value: row["value"],
+                    week: row["week"], weekDays: row["week_days"], previousValue: row["previous_value"],
+                    previousAt: row["previous_at"])
+            }
+            return values
+        }
+    }
+}
+
+/// One behaviour on every backend: the journal becomes readings, latest values and quarantine
+/// entries by the same decisions (`ReadingIntake`), whichever store holds them.
+@Suite struct ReadingIntakeConformanceTests {
+    static func at(_ text: String) -> Date { try! Date(text, strategy: .iso8601) }
+
+    static let handover = at("2026-11-10T12:00:00Z")
+
+    /// Test Patient One (Copenhagen) with the sample devices, Test Patient Two, a patient in
+    /// Nuuk with a blood-pressure monitor sending local times, and a scale handed over from
+    /// Patient Two to Patient One.
+    static func register(_ registry: any PatientRegistry) async throws {
+        try await registry.addPatient(
+            id: "P-0001", name: "Test Patient One", cpr: "000101-0001", timeZone: "Europe/Copenhagen",
+            monitoringStart: TestCohort.pairedFrom)
+        try await registry.addPatient(
+            id: "P-0002", name: "Test Patient Two", cpr: "000202-0002", timeZone: "Europe/Copenhagen",
+            monitoringStart: TestCohort.pairedFrom)
+        try await registry.addPatient(
+            id: "P-NUUK", name: "Test Patient Abroad", cpr: nil, timeZone: "America/Nuuk",
+            monitoringStart: TestCohort.pairedFrom)
+        for serial in ["HV10-00017", "SC300-A1", "BP7-0042"] {
+            try await registry.pair(serial: serial, patientID: "P-0001", from: TestCohort.pairedFrom)
+        }
+        try await registry.pair(serial: "K2-5555", patientID: "P-NUUK", from: TestCohort.pairedFrom)
+        try await registry.pair(serial: "HV10-77777", patientID: "P-0002", from: TestCohort.pairedFrom)
+        try await registry.unpair(serial: "HV10-77777", at: handover)
+        try await registry.pair(serial: "HV10-77777", patientID: "P-0001", from: handover)
+    }
+
+    static func weighing(_ id: String, _ time: String, _ kg: Double, serial: String = "HV10-00017") -> (
+        topic: String, payload: Data
+    ) {
+        (
+            "telekit/\(serial)/hv10",
+            Data(
+                #"{"serial": "\#(serial)", "msg_id": "\#(id)", "measured": "\#(time)", "weight": \#(kg), "unit": "kg"}"#
+                    .utf8)
+        )
+    }
+
+    static func message(_ topic: String, _ payload: String) -> (topic: String, payload: Data) {
+        (topic, Data(payload.utf8))
+    }
+
+    static let scale = message("telekit/SC300-A1/sc300", #"{"device": "SC300-A1", "t": 1795155123, "w_lb": 181.7}"#)
+    static let pressure = message(
+        "telekit/BP7-0042/bp7",
+        #"{"sn": "BP7-0042", "seq": 1, "time_ms": 1795155641000, "sys": 128, "dia": 79, "pulse": 66, "unit": "mmHg"}"#)
+
+    /// A stream with every way a message can go, in three deliveries.
+    static let deliveries: [(receivedAt: Date, messages: [(topic: String, payload: Data)])] = [
+        (
+            at("2026-11-20T08:00:00Z"),
+            [
+                weighing("m-1", "2026-11-20T07:12:03+01:00", 82.4),
+                weighing("m-1", "2026-11-20T07:12:03+01:00", 82.4),  // redelivered within the batch
+                scale,  // no message id: device, kind and time are the key
+                pressure,  // three readings in one message
+                message(
+                    "telekit/K2-5555/k2",
+                    #"{"serial": "K2-5555", "local_time": "2026-11-19 07:12:03", "systolic_kpa": 17.1, "diastolic_kpa": 10.5}"#
+                ),
+                weighing("n1", "2026-11-12T07:00:00+01:00", 90.1, serial: "HV10-77777"),
+                weighing("o1", "2026-11-09T07:00:00+01:00", 71.5, serial: "HV10-77777"),  // the old patient's, arriving late
+                weighing("u-1", "2026-11-19T07:00:00+01:00", 77.0, serial: "HV10-NEW01"),  // not registered yet
+                weighing("f-1", "2026-11-20T09:10:00+01:00", 82.0),  // 70 minutes after it arrived
+                message("telekit/SC300-A1/sc300", #"{"device": "SC300-A1", "t": 86400, "w_lb": 181.7}"#),  // 1970
+                message("telekit/HV10-00017/hv10", "{\"serial\": "),
+            ]
+        ),
+        (
+            at("2026-11-21T08:00:00Z"),
+            [
+                weighing("m-1", "2026-11-20T07:12:03+01:00", 82.4),  // redelivered in a later batch
+                weighing("m-1", "2026-11-20T07:12:03+01:00", 83.9),  // same id, another value
+                message(
+                    "telekit/BP7-0042/bp7",
+                    #"{"sn": "BP7-0042", "seq": 1, "time_ms": 1795155641000, "sys": 128, "dia": 80, "pulse": 66, "unit": "mmHg"}"#
+                ),
+                weighing("m-0", "2026-11-18T07:00:00+01:00", 80.0),  // late, same week
+                weighing("m-9", "2026-11-12T07:00:00+01:00", 79.0),  // late, the week before
+                scale,
+            ]
+        ),
+        (
+            at("2026-11-25T08:00:00Z"),
+            [weighing("m-2", "2026-11-24T07:00:00+01:00", 83.0)]  // a new week
+        ),
+    ]
+
+    /// Everything the backend holds after the stream.
+    struct Outcome: Equatable {
+        var results: [[MessageResult]]
+        var readings: [String: [StoredReading]]
+        var latest: [String: [ReadingKind: LatestValue]]
+        var quarantine: [QuarantineEntry]
+        var outcomes: [JournalOutcome: Int]
+    }
+
+    static func run(_ backend: Backend, limit: Int) async throws -> Outcome {
+        try await withIntake(backend) { intake in
+            try await register(intake.registry)
+            var results: [[MessageResult]] = []
+            for delivery in deliveries {
+                try await intake.journal(delivery.messages, delivery.receivedAt)
+                results.append(try await intake.processAll(limit: limit))
+            }
+            // The unknown scale is registered and paired; the quarantine is run again.
+            try await intake.registry.pair(serial: "HV10-NEW01", patientID: "P-0002", from: TestCohort.pairedFrom)
+            results.append(try await intake.reprocess())
+            var readings: [String: [StoredReading]] = [:]
+            for patient in ["P-0001", "P-0002", "P-NUUK"] { readings[patient] = try await intake.readings(patient) }
+            return Outcome(
+                results: results, readings: readings, latest: try await intake.latestValues(),
+                quarantine: try await intake.quarantine(), outcomes: try await intake.outcomes())
+        }
+    }
+
+    @Test(
+        "the same stream gives the same results, readings, latest values and quarantine on every backend, in batches of any size",
+        arguments: [1, 3, 500])
+    func sameStream(limit: Int) async throws {
+        let sqlite = try await Self.run(.sqlite, limit: limit)
+        let postgres = try await Self.run(.postgresql, limit: limit)
+        #expect(postgres.results == sqlite.results)
+        #expect(postgres.readings == sqlite.readings)
+        #expect(postgres.latest == sqlite.latest)
+        #expect(postgres.quarantine == sqlite.quarantine)
+        #expect(postgres.outcomes == sqlite.outcomes)
+
+        // And what they agree on is what the stream should give.
+        let first = try #require(sqlite.results.first)
+        #expect(
+            first.map(\.outcome) == [
+                .stored, .duplicate, .stored, .stored, .stored, .stored, .stored, .quarantined, .quarantined,
+                .quarantined, .quarantined,
+            ])
+        #expect(
+            first.compactMap(\.rejection?.reason) == [.unknownDevice, .futureTimestamp, .clockNotSet, .malformedJSON])
+        #expect(
+            sqlite.results[1].map(\.outcome) == [.duplicate, .quarantined, .quarantined, .stored, .stored, .duplicate])
+        #expect(sqlite.results[1].compactMap(\.rejection?.reason) == [.conflictingReading, .conflictingReading])
+        #expect(sqlite.results[3].map(\.outcome) == [.stored] + Array(repeating: .quarantined, count: 5))
+        #expect(sqlite.readings["P-0002"]?.map(\.value) == [71.5, 77.0])
+        #expect(sqlite.readings["P-0001"]?.filter { $0.kind == .pulse }.map(\.value) == [66])
+        let nuuk = try #require(sqlite.readings["P-NUUK"]?.first)
+        #expect(nuuk.measuredAt == Self.at("2026-11-19T09:12:03Z"), "07:12 in Nuuk (UTC-2)")
+        let weight = try #require(sqlite.latest["P-0001"]?[.weight])
+        #expect(weight.value == 83.0)
+        // Two scales weighed at the same second on the 20th; the one stored last counts.
+        #expect(weight.previousValue == 181.7 * 0.45359237, "the newest weighing of the week before")
+        #expect(weight.previousAt == Self.at("2026-11-20T06:12:03Z").millisecondsSince1970)
+        #expect(weight.weekDays == 0b10, "Tuesday only in the new week")
+        #expect(sqlite.quarantine.filter { $0.resolvedAt == nil }.allSatisfy { $0.attempts == 2 })
+        #expect(sqlite.outcomes == [.stored: 10, .duplicate: 3, .quarantined: 5])
+    }
+
+    @Test("several workers processing one journal at once store each reading once (PostgreSQL)")
+    func concurrentWorkers() async throws {
+        try await withIntake(.postgresql) { intake in
+            try await Self.register(intake.registry)
+            // 120 weighings, each journaled twice, the copies far apart: workers taking batches
+            // side by side meet the same keys.
+            let weighings = (0..<120).map { index in
+                Self.weighing(
+                    "c-\(index)",
+                    Date(timeIntervalSince1970: 1_794_000_000 + Double(index) * 3_600).formatted(.iso8601),
+                    80 + Double(index % 10) / 10)
+            }
+            try await intake.journal(weighings + weighings.reversed(), Self.at("2026-11-30T08:00:00Z"))
+            let results = try await withThrowingTaskGroup(of: [MessageResult].self) { group in
+                for _ in 0..<4 { group.addTask { try await intake.processAll(limit: 7) } }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            #expect(results.count == 240, "every message processed once")
+            #expect(Set(results.map(\.journalID)).count == 240)
+            #expect(try await intake.outcomes() == [.stored: 120, .duplicate: 120])
+            let readings = try await intake.readings("P-0001")
+            #expect(readings.count == 120)
+            #expect(Set(readings.compactMap(\.messageID)).count == 120)
+            #expect(
+                try await intake.latestValues()["P-0001"]?[.weight]?.measuredAt
+                    == readings.last?.measuredAt.millisecondsSince1970)
+        }
+    }
+}
+
+/// The latest-value fold against SQLite's one-statement upsert, on readings in every order.
+@Suite struct LatestValueTests {
+    @Test("a fold of readings in any arrival order gives what SQLite's upsert keeps", arguments: 0..<6)
+    func foldMatchesUpsert(seed: Int) async throws {
+        try await withTemporaryDirectory { directory in
+            let processor = try TestCohort.processor(in: directory)
+            let zone = TimeZone(identifier: "Europe/Copenhagen")!
+            // Three weeks of weighings from Monday 2026-11-02, some days twice, some missing, in a shuffled order.
+            var generator = SeededGenerator(seed: UInt64(seed))
+            var instants: [Int64] = []
+            for day in 0..<21 {
+                let weighings = day % 4 == 0 ? 2 : day % 5 == 0 ? 0 : 1
+                for second in 0..<weighings {
+                    instants.append(1_793_597_400_000 + Int64(day) * 86_400_000 + Int64(second) * 43_200_000)
+                }
+            }
+            instants.shuffle(using: &generator)
+            var fold: LatestValue?
+            for (index, instant) in instants.enumerated() {
+                let value = 80 + Double(index) / 10
+                try processor.store.journal(
+                    .mqtt,
+                    messages: [
+                        ReadingIntakeConformanceTests.weighing(
+                            "s-\(index)", Date(millisecondsSince1970: instant).formatted(.iso8601), value)
+                    ], receivedAt: TestCohort.now)
+                let result = try processor.processPending().first
+                let stored = try #require(
+                    result?.storedReadings.first, "reading \(index): \(String(describing: result))")
+                if fold == nil {
+                    fold = LatestValue(readingID: stored.id, measuredAt: instant, value: value, zone: zone)
+                } else {
+                    fold?.record(readingID: stored.id, measuredAt: instant, value: value, zone: zone)
+                }
+                #expect(try processor.store.latestValues()["P-0001"]?[.weight] == fold, "after reading \(index)")
+            }
+        }
+    }
+}
