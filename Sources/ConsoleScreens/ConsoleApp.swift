@@ -1,6 +1,7 @@
 import FollowUp
 import Foundation
 import MonitoringRecords
+import StoreInterface
 import TeleIngest
 import TerminalUI
 import ThresholdRules

@@ -2,6 +2,7 @@ import FollowUp
 import Foundation
 import MonitoringRecords
 import ReadingIntake
+import StoreInterface
 import TeleIngest
 import TerminalUI
 import ThresholdRules

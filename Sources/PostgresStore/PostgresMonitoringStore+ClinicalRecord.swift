@@ -87,25 +87,36 @@ extension PostgresMonitoringStore: AuditTrail, PersonalSettingsLedger {
 
     public func personalSettings(patientID: String) async throws -> [PersonalSettingRecord] {
         try await failing("reading the personal settings of patient \(patientID)") {
-            var records: [PersonalSettingRecord] = []
-            for try await (id, kind, ruleID, parameter, value, until, validFrom, reason, setBy, setAt, open)
-                in try await client.query(
-                    """
-                    SELECT id, kind, rule_id, parameter, value, until, valid_from, reason, set_by, set_at, open_flags
-                    FROM personal_setting WHERE patient_id = \(patientID) ORDER BY valid_from, id
-                    """, logger: logger
-                ).decode((Int64, String, String?, String?, Double?, Date?, Date, String, String, Date, [Int64]).self)
-            {
-                let columns = PersonalSettingColumns(
-                    kind: kind, ruleID: ruleID, parameter: parameter, value: value, until: until)
-                records.append(
-                    PersonalSettingRecord(
-                        id: id, patientID: patientID,
-                        setting: PersonalSetting(columns.change(reason: reason), validFrom: validFrom), reason: reason,
-                        setBy: setBy, setAt: setAt, openFlagIDs: open))
+            try await client.withConnection { connection in
+                try await personalSettings([patientID], on: connection)
             }
-            return records
         }
+    }
+
+    /// The personal settings of `patients`, in the order they take effect per patient.
+    func personalSettings(_ patients: [String], on connection: PostgresConnection) async throws
+        -> [PersonalSettingRecord]
+    {
+        var records: [PersonalSettingRecord] = []
+        for try await (id, patientID, kind, ruleID, parameter, value, until, validFrom, reason, setBy, setAt, open)
+            in try await connection.query(
+                """
+                SELECT id, patient_id, kind, rule_id, parameter, value, until, valid_from, reason, set_by, set_at,
+                       open_flags
+                FROM personal_setting WHERE patient_id = ANY(\(patients)::text[]) ORDER BY patient_id, valid_from, id
+                """, logger: logger
+            ).decode(
+                (Int64, String, String, String?, String?, Double?, Date?, Date, String, String, Date, [Int64]).self)
+        {
+            let columns = PersonalSettingColumns(
+                kind: kind, ruleID: ruleID, parameter: parameter, value: value, until: until)
+            records.append(
+                PersonalSettingRecord(
+                    id: id, patientID: patientID,
+                    setting: PersonalSetting(columns.change(reason: reason), validFrom: validFrom), reason: reason,
+                    setBy: setBy, setAt: setAt, openFlagIDs: open))
+        }
+        return records
     }
 
     /// Appends one audit entry on `connection` (inside the caller's transaction, if any).

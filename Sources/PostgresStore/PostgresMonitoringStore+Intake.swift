@@ -53,7 +53,9 @@ extension PostgresMonitoringStore {
     /// Processes up to `limit` of the oldest journal entries no worker has processed or claimed,
     /// in one transaction; returns what each became (an empty list when there is nothing to
     /// take).
-    public func processPending(limit: Int = 500, intake: ReadingIntake) async throws -> [MessageResult] {
+    public func processPending(limit: Int = 500, intake: ReadingIntake, rules: RuleEngine? = nil) async throws
+        -> [MessageResult]
+    {
         try await failing("processing the journal") {
             try await client.withTransaction(logger: logger) { connection in
                 var entries: [JournalEntry] = []
@@ -69,7 +71,7 @@ extension PostgresMonitoringStore {
                             receivedAt: Date(millisecondsSince1970: receivedAt)))
                 }
                 let prepared = entries.map { (entry: $0, preparation: intake.prepare($0)) }
-                return try await settle(prepared, quarantineRows: [:], intake: intake, on: connection)
+                return try await settle(prepared, quarantineRows: [:], intake: intake, rules: rules, on: connection)
             }
         }
     }
@@ -77,7 +79,9 @@ extension PostgresMonitoringStore {
     /// Runs every waiting quarantine entry through the pipeline again (after a device was paired
     /// or a profile added). Stored ones are marked resolved; the rest keep their row with the new
     /// reason and one more attempt.
-    public func reprocessQuarantine(batchSize: Int = 500, intake: ReadingIntake) async throws -> [MessageResult] {
+    public func reprocessQuarantine(batchSize: Int = 500, intake: ReadingIntake, rules: RuleEngine? = nil) async throws
+        -> [MessageResult]
+    {
         var results: [MessageResult] = []
         var afterID: Int64 = 0
         while true {
@@ -102,7 +106,8 @@ extension PostgresMonitoringStore {
                         last = row
                     }
                     return (
-                        try await settle(prepared, quarantineRows: quarantineRows, intake: intake, on: connection),
+                        try await settle(
+                            prepared, quarantineRows: quarantineRows, intake: intake, rules: rules, on: connection),
                         last
                     )
                 }
@@ -117,7 +122,7 @@ extension PostgresMonitoringStore {
     /// caller's transaction.
     private func settle(
         _ prepared: [(entry: JournalEntry, preparation: Result<PreparedMessage, Rejection>)],
-        quarantineRows: [Int64: Int64], intake: ReadingIntake, on connection: PostgresConnection
+        quarantineRows: [Int64: Int64], intake: ReadingIntake, rules: RuleEngine?, on connection: PostgresConnection
     ) async throws -> [MessageResult] {
         guard !prepared.isEmpty else { return [] }
         let serials = Set(prepared.compactMap { try? $0.preparation.get().serial }).sorted()
@@ -139,11 +144,20 @@ extension PostgresMonitoringStore {
             WHERE journal.id = u.id
             """, logger: logger)
         var next = ids[...]
-        return decisions.map { decision in
+        let results = decisions.map { decision in
             let own = next.prefix(decision.newReadings.count)
             next = next.dropFirst(decision.newReadings.count)
             return MessageResult(decision, stored: decision.stored(ids: Array(own)))
         }
+        if let rules {
+            // From the earliest new measurement on, so a reading is never visible without its flags.
+            var earliest: [String: Date] = [:]
+            for reading in results.flatMap(\.storedReadings) {
+                earliest[reading.patientID] = min(earliest[reading.patientID] ?? reading.measuredAt, reading.measuredAt)
+            }
+            try await evaluateRules(earliest, rules: rules, now: clock.now(), on: connection)
+        }
+        return results
     }
 
     /// Takes a transaction advisory lock per name, in a fixed order (names hashed, sorted).

@@ -5,6 +5,7 @@ import FollowUp
 import Foundation
 import MonitoringRecords
 import ReadingIntake
+import StoreInterface
 import TeleIngest
 import TelekitSimulation
 import TerminalUI

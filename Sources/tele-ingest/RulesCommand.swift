@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MonitoringRecords
+import ReadingIntake
 import TeleIngest
 import TerminalUI
 import ThresholdRules

@@ -8,6 +8,7 @@ import IngestWorker
 import MQTT
 import MonitoringRecords
 import ReadingIntake
+import StoreInterface
 import Synchronization
 import TerminalUI
 import Testing

@@ -1,6 +1,7 @@
 import FollowUp
 import Foundation
 import MonitoringRecords
+import StoreInterface
 import Testing
 import ThresholdRules
 

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import MonitoringRecords
+import StoreInterface
 import Testing
 
 @testable import TeleIngest

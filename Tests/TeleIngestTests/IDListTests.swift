@@ -1,4 +1,5 @@
 import Foundation
+import StoreInterface
 import Testing
 
 @testable import TeleIngest

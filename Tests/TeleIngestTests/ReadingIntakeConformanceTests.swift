@@ -7,6 +7,7 @@ import ReadingIntake
 import StoreInterface
 import TelekitSimulation
 import Testing
+import ThresholdRules
 import Vitals
 
 @testable import TeleIngest
@@ -14,14 +15,18 @@ import Vitals
 /// The ingest side of a backend, as the conformance tests drive it: journal a batch, process
 /// what waits, reprocess the quarantine, and read back what became of it.
 struct IntakeUnderTest: Sendable {
-    var registry: any PatientRegistry
-    var journal: @Sendable (_ messages: [(topic: String, payload: Data)], _ receivedAt: Date) async throws -> Void
+    var registry: any StoreUnderTest
+    var journal:
+        @Sendable (_ source: MessageSource, _ messages: [(topic: String, payload: Data)], _ receivedAt: Date)
+            async throws
+            -> Void
     var process: @Sendable (_ limit: Int) async throws -> [MessageResult]
     var reprocess: @Sendable () async throws -> [MessageResult]
     var readings: @Sendable (_ patientID: String) async throws -> [StoredReading]
     var latestValues: @Sendable () async throws -> [String: [ReadingKind: LatestValue]]
     var quarantine: @Sendable () async throws -> [QuarantineEntry]
     var outcomes: @Sendable () async throws -> [JournalOutcome: Int]
+    var flags: @Sendable () async throws -> [PatientFlag]
 
     /// Processes until nothing waits, `limit` messages per transaction.
     func processAll(limit: Int = 500) async throws -> [MessageResult] {
@@ -35,7 +40,10 @@ struct IntakeUnderTest: Sendable {
 }
 
 /// Runs `body` with a fresh, empty store of `backend` behind its ingest side.
-func withIntake<T>(_ backend: Backend, _ body: (IntakeUnderTest) async throws -> T) async throws -> T {
+/// With `rules`, each batch runs them for the patients it stored readings for.
+func withIntake<T>(_ backend: Backend, rules: RuleEngine? = nil, _ body: (IntakeUnderTest) async throws -> T)
+    async throws -> T
+{
     let zone = TimeZone(identifier: "Europe/Copenhagen")!
     let decoder = MessageDecoder(profiles: try TestCohort.profiles())
     let intake = ReadingIntake(decoder: decoder, futureTolerance: 300, defaultTimeZone: zone)
@@ -44,18 +52,20 @@ func withIntake<T>(_ backend: Backend, _ body: (IntakeUnderTest) async throws ->
     case .sqlite:
         return try await withTemporaryDirectory { directory in
             let store = try MonitoringStore(path: directory.appendingPathComponent("store.sqlite").path, clock: clock)
-            let processor = JournalProcessor(
+            var processor = JournalProcessor(
                 store: store, decoder: decoder, futureTolerance: 300, defaultTimeZone: zone)
+            processor.rules = rules
+            let configured = processor
             return try await body(
                 IntakeUnderTest(
                     registry: store,
-                    journal: { try store.journal(.mqtt, messages: $0, receivedAt: $1) },
-                    process: { try processor.processPending(limit: $0) },
-                    reprocess: { try processor.reprocessQuarantine() },
+                    journal: { try store.journal($0, messages: $1, receivedAt: $2) },
+                    process: { try configured.processPending(limit: $0) },
+                    reprocess: { try configured.reprocessQuarantine() },
                     readings: { try store.readings(patientID: $0) },
                     latestValues: { try store.latestValues() },
                     quarantine: { try store.quarantine(includeResolved: true) },
-                    outcomes: { try store.journalOutcomes() }))
+                    outcomes: { try store.journalOutcomes() }, flags: { try store.flags() }))
         }
     case .postgresql:
         return try await withPostgres { cluster in
@@ -64,13 +74,13 @@ func withIntake<T>(_ backend: Backend, _ body: (IntakeUnderTest) async throws ->
                 try await body(
                     IntakeUnderTest(
                         registry: store,
-                        journal: { try await store.journal(.mqtt, messages: $0, receivedAt: $1) },
-                        process: { try await store.processPending(limit: $0, intake: intake) },
-                        reprocess: { try await store.reprocessQuarantine(intake: intake) },
+                        journal: { try await store.journal($0, messages: $1, receivedAt: $2) },
+                        process: { try await store.processPending(limit: $0, intake: intake, rules: rules) },
+                        reprocess: { try await store.reprocessQuarantine(intake: intake, rules: rules) },
                         readings: { try await store.readings(patientID: $0) },
                         latestValues: { try await store.latestValues() },
                         quarantine: { try await store.quarantine(includeResolved: true) },
-                        outcomes: { try await store.journalOutcomes() }))
+                        outcomes: { try await store.journalOutcomes() }, flags: { try await store.flags() }))
             }
         }
     }
@@ -103,7 +113,7 @@ extension MonitoringStore {
     /// Test Patient One (Copenhagen) with the sample devices, Test Patient Two, a patient in
     /// Nuuk with a blood-pressure monitor sending local times, and a scale handed over from
     /// Patient Two to Patient One.
-    static func register(_ registry: any PatientRegistry) async throws {
+    static func register(_ registry: any StoreUnderTest) async throws {
         try await registry.addPatient(
             id: "P-0001", name: "Test Patient One", cpr: "000101-0001", timeZone: "Europe/Copenhagen",
             monitoringStart: TestCohort.pairedFrom)
@@ -197,7 +207,7 @@ extension MonitoringStore {
             try await register(intake.registry)
             var results: [[MessageResult]] = []
             for delivery in deliveries {
-                try await intake.journal(delivery.messages, delivery.receivedAt)
+                try await intake.journal(.mqtt, delivery.messages, delivery.receivedAt)
                 results.append(try await intake.processAll(limit: limit))
             }
             // The unknown scale is registered and paired; the quarantine is run again.
@@ -250,6 +260,76 @@ extension MonitoringStore {
         #expect(sqlite.outcomes == [.stored: 10, .duplicate: 3, .quarantined: 5])
     }
 
+    /// Two months of two patients, as CSV rows: Patient One's weight steady, then a steep gain
+    /// with a pulse rise (29–31 October) and again in late November; Patient Two's systolic
+    /// pressure high on a monitor of their own, above 170 at times.
+    static func twoMonths() -> [String] {
+        var rows: [String] = []
+        let day = 86_400.0
+        let start = at("2026-10-01T06:00:00Z")
+        for index in 0..<60 {
+            let date = start.addingTimeInterval(Double(index) * day)
+            let time = date.formatted(.iso8601)
+            let wobble = index % 2 == 0 ? 0.1 : -0.1
+            let gain = [28: 1.0, 29: 2.4, 30: 3.4, 31: 3.2, 55: 1.1, 56: 2.0, 57: 2.6][index]
+            rows.append(String(format: "HV10-00017,weight,%.1f,kg,%@", 80 + wobble + (gain ?? 0), time))
+            rows.append("BP7-0042,pulse,\(gain == nil ? 64 + Int(wobble * 10) : 76),bpm,\(time)")
+            rows.append("BP7-0042,systolic,\(120 - Int(wobble * 10)),mmHg,\(time)")
+            let high = index % 9 == 4 || index % 9 == 5
+            rows.append("BP7-0099,systolic,\(high ? 182 : 150 + index % 3),mmHg,\(time)")
+        }
+        return rows
+    }
+
+    @Test(
+        "with the rules, the same flags on every backend, flag by flag, in batches of any size and in any arrival order",
+        arguments: [1, 7, 500])
+    func sameFlags(limit: Int) async throws {
+        let rules = RuleEngine(
+            ruleSet: try RuleFile.load(from: Paths.packageRoot.appendingPathComponent("rules/heart-failure.yaml")),
+            defaultZone: TimeZone(identifier: "Europe/Copenhagen")!)
+        var rows = Self.twoMonths().enumerated().map {
+            ("import/two-months.csv/line/\($0.offset + 2)", Data($0.element.utf8))
+        }
+        if limit > 1 {
+            // Late readings: every batch re-evaluates from its earliest new measurement.
+            var generator = SeededGenerator(seed: UInt64(limit))
+            rows.shuffle(using: &generator)
+        }
+        func run(_ backend: Backend) async throws -> [PatientFlag] {
+            try await withIntake(backend, rules: rules) { intake in
+                try await Self.register(intake.registry)
+                try await intake.registry.pair(serial: "BP7-0099", patientID: "P-0002", from: TestCohort.pairedFrom)
+                let half = rows.count / 2
+                try await intake.journal(.import, Array(rows[..<half]), Self.at("2026-12-01T07:00:00Z"))
+                _ = try await intake.processAll(limit: limit)
+                // The cardiologist lets Patient Two's pressure run higher from 1 November.
+                try await intake.registry.addPersonalSetting(
+                    patientID: "P-0002",
+                    PersonalSetting(
+                        .limit(ruleID: "systolic-range", parameter: "above", value: 190),
+                        validFrom: Self.at("2026-11-01T00:00:00Z")),
+                    reason: "Runs high without symptoms", by: ClinicalRecordConformanceTests.cardiologist,
+                    ruleSet: rules.evaluator.ruleSet, at: nil)
+                try await intake.journal(.import, Array(rows[half...]), Self.at("2026-12-01T07:30:00Z"))
+                _ = try await intake.processAll(limit: limit)
+                return try await intake.flags()
+            }
+        }
+        let sqlite = try await run(.sqlite)
+        let postgres = try await run(.postgresql)
+        #expect(postgres == sqlite)
+        #expect(Set(sqlite.map(\.patientID)) == ["P-0001", "P-0002"])
+        #expect(
+            sqlite.contains { $0.patientID == "P-0001" && $0.problem == "worsening" && $0.severity == .red },
+            "\(sqlite.map(\.explanation))")
+        #expect(sqlite.contains { $0.patientID == "P-0002" && $0.ruleID == "systolic-range" })
+        #expect(
+            sqlite.filter { $0.ruleID == "systolic-range" }.allSatisfy {
+                $0.evidenceAt < Self.at("2026-11-01T00:00:00Z")
+            }, "no pressure flag rests on a reading after the personal limit")
+    }
+
     @Test("several workers processing one journal at once store each reading once (PostgreSQL)")
     func concurrentWorkers() async throws {
         try await withIntake(.postgresql) { intake in
@@ -262,7 +342,7 @@ extension MonitoringStore {
                     Date(timeIntervalSince1970: 1_794_000_000 + Double(index) * 3_600).formatted(.iso8601),
                     80 + Double(index % 10) / 10)
             }
-            try await intake.journal(weighings + weighings.reversed(), Self.at("2026-11-30T08:00:00Z"))
+            try await intake.journal(.mqtt, weighings + weighings.reversed(), Self.at("2026-11-30T08:00:00Z"))
             let results = try await withThrowingTaskGroup(of: [MessageResult].self) { group in
                 for _ in 0..<4 { group.addTask { try await intake.processAll(limit: 7) } }
                 return try await group.reduce(into: []) { $0 += $1 }
@@ -277,6 +357,59 @@ extension MonitoringStore {
                 try await intake.latestValues()["P-0001"]?[.weight]?.measuredAt
                     == readings.last?.measuredAt.millisecondsSince1970)
         }
+    }
+    @Test("several workers with the rules leave the same standing flags as one (PostgreSQL)")
+    func concurrentWorkersWithRules() async throws {
+        let rules = RuleEngine(
+            ruleSet: try RuleFile.load(from: Paths.packageRoot.appendingPathComponent("rules/heart-failure.yaml")),
+            defaultZone: TimeZone(identifier: "Europe/Copenhagen")!)
+        // Each device's rows in an order of their own, journaled in runs of 7 taking turns: side by
+        // side, workers take batches of one device each, so two batches often hold readings of
+        // one patient from different devices and only the patient lock keeps them apart.
+        var generator = SeededGenerator(seed: 11)
+        var byDevice: [String: [(String, Data)]] = [:]
+        for (index, row) in Self.twoMonths().enumerated() {
+            byDevice[String(row.prefix { $0 != "," }), default: []].append(
+                ("import/two-months.csv/line/\(index + 2)", Data(row.utf8)))
+        }
+        var runs = byDevice.keys.sorted().map { serial in
+            let shuffled = byDevice[serial]!.shuffled(using: &generator)
+            return stride(from: 0, to: shuffled.count, by: 7).map { Array(shuffled[$0..<min($0 + 7, shuffled.count)]) }
+        }
+        var rows: [(String, Data)] = []
+        while runs.contains(where: { !$0.isEmpty }) {
+            for index in runs.indices where !runs[index].isEmpty { rows += runs[index].removeFirst() }
+        }
+        /// What a standing flag says, without the ids that depend on the order of storing.
+        struct Standing: Hashable {
+            var patientID, problem, ruleID, explanation: String
+            var severity: Severity
+            var evidenceAt: Date
+            var evidence: [FlagBook.Evidence]
+        }
+        func standing(workers: Int) async throws -> Set<Standing> {
+            try await withIntake(.postgresql, rules: rules) { intake in
+                try await Self.register(intake.registry)
+                try await intake.registry.pair(serial: "BP7-0099", patientID: "P-0002", from: TestCohort.pairedFrom)
+                try await intake.journal(.import, rows, Self.at("2026-12-01T07:00:00Z"))
+                let processed = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for _ in 0..<workers { group.addTask { try await intake.processAll(limit: 7).count } }
+                    return try await group.reduce(0, +)
+                }
+                #expect(processed == rows.count)
+                return Set(
+                    try await intake.flags().filter { $0.state == .open }.map {
+                        Standing(
+                            patientID: $0.patientID, problem: $0.problem, ruleID: $0.ruleID,
+                            explanation: $0.explanation, severity: $0.severity, evidenceAt: $0.evidenceAt,
+                            evidence: $0.evidence)
+                    })
+            }
+        }
+        let one = try await standing(workers: 1)
+        let four = try await standing(workers: 4)
+        #expect(!one.isEmpty)
+        #expect(four == one)
     }
 }
 

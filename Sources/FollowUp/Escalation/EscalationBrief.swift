@@ -1,6 +1,7 @@
 import Foundation
 import MonitoringRecords
 import ReadingIntake
+import StoreInterface
 import TeleIngest
 import ThresholdRules
 import Vitals

@@ -1,5 +1,6 @@
 import DevicePayloads
 import Foundation
+import ReadingIntake
 
 extension JournalProcessor {
     /// A processor as configured: opens the store, loads the device profiles (or none, for

@@ -1,60 +1,13 @@
 import Foundation
 import GRDB
 import MonitoringRecords
+import ReadingIntake
 import ThresholdRules
 import Vitals
 
-/// Runs the rule set against stored readings inside the caller's transaction and keeps the
-/// flags: the glue between the pure `ThresholdRules` and the store.
-public struct RuleEngine: Sendable {
-    public var evaluator: RuleEvaluator
-    public var defaultZone: TimeZone
-    /// Days of readings loaded before the first evaluated day: enough for every rule's window.
-    public var lookbackDays: Int
-
-    public init(ruleSet: RuleSet, defaultZone: TimeZone) {
-        evaluator = RuleEvaluator(ruleSet: ruleSet)
-        self.defaultZone = defaultZone
-        var days = 14
-        for rule in ruleSet.rules {
-            for name in ["days", "slow"] {
-                if let value = rule.parameters[name] { days = max(days, Int(value) * (name == "slow" ? 3 : 1)) }
-            }
-        }
-        lookbackDays = days + 2
-        ruleOrder = Dictionary(
-            ruleSet.rules.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
-    }
-
-    /// Each rule's place in the rule set: a flag names the strongest evidence, the rule listed
-    /// first on equal terms.
-    public var ruleOrder: [String: Int]
-
-    /// What one run changed.
-    public struct Outcome: Sendable, Hashable {
-        /// Flags opened, with their rule, severity and explanation.
-        public var opened: [FlagBook.OpenFlag] = []
-        public var updated = 0
-        public var backInRange = 0
-        /// Flags withdrawn because late readings showed the rule does not fire after all.
-        public var withdrawn = 0
-        public var evaluatedDays = 0
-        /// Reminders recorded by this check (each is recorded once per rule and due day), with
-        /// the devices paired with the patient now, to be published.
-        public var reminders: [SentReminder] = []
-
-        public init() {}
-
-        public mutating func add(_ other: Outcome) {
-            opened += other.opened
-            reminders += other.reminders
-            updated += other.updated
-            backInRange += other.backInRange
-            withdrawn += other.withdrawn
-            evaluatedDays += other.evaluatedDays
-        }
-    }
-
+/// The rule engine on the SQLite store: reads each patient's history and flag book and writes
+/// the book back, inside the caller's transaction.
+extension RuleEngine {
     /// Re-evaluates one patient's reading rules from the day of `earliest` on, in a
     /// transaction of its own (`tele-ingest rules apply`, the benches). A dry run rolls the
     /// transaction back: the outcome says what would change, and nothing does.
@@ -94,9 +47,7 @@ public struct RuleEngine: Sendable {
         guard let context = try store.ruleContext(patientID: patientID, db: db, defaultZone: defaultZone) else {
             return Outcome()
         }
-        let firstDay = LocalDay(earliest, in: context.timeZone)
-        // Local midnight of the first day is within a day of this instant; one extra day covers it.
-        let loadFrom = Int64(firstDay.number - lookbackDays - 1) * 86_400_000
+        let loadFrom = historyStart(from: earliest, zone: context.timeZone)
         // A cursor read by column position: this runs for every patient in every batch, and
         // copying rows and finding columns by name was most of its cost.
         var history: [Observation] = []
@@ -109,18 +60,10 @@ public struct RuleEngine: Sendable {
             history.append(
                 Observation(id: row[0], kind: kind, value: row[2], measuredAt: Date(millisecondsSince1970: row[3])))
         }
-        let days = Set(history.map { LocalDay($0.measuredAt, in: context.timeZone) }.filter { $0 >= firstDay })
-        let decisions = evaluator.evaluate(history, context: context, days: Array(days))
-        var outcome = try apply(decisions, patientID: patientID, store: store, db: db, now: now)
-        outcome.evaluatedDays = days.count
+        let evaluation = decisions(history, context: context, from: earliest)
+        var outcome = try apply(evaluation.decisions, patientID: patientID, store: store, db: db, now: now)
+        outcome.evaluatedDays = evaluation.days
         return outcome
-    }
-
-    /// A reminder recorded for a patient, and the devices paired with them to publish it to.
-    public struct SentReminder: Sendable, Hashable {
-        public var patientID: String
-        public var serials: [String]
-        public var reminder: MeasurementReminder
     }
 
     /// Evaluates the missing-data rules for every patient with a device paired now. With
@@ -174,17 +117,7 @@ public struct RuleEngine: Sendable {
     {
         guard !decisions.isEmpty else { return Outcome() }
         var book = try store.flagBook(patientID: patientID, db: db, ruleOrder: ruleOrder)
-        var outcome = Outcome()
-        for decision in decisions {
-            switch book.apply(decision) {
-            case .opened: break
-            case .updated, .raisedSeverity: outcome.updated += 1
-            case .backInRange: outcome.backInRange += 1
-            case .unchanged: break
-            }
-        }
-        outcome.withdrawn = book.settle()
-        outcome.opened = book.open.values.filter { $0.id == nil }.sorted { $0.problem < $1.problem }
+        let outcome = apply(decisions, to: &book)
         try store.save(book, patientID: patientID, db: db, now: now)
         return outcome
     }

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import MonitoringRecords
 import ReadingIntake
+import StoreInterface
 import Vitals
 
 /// The SQLite side of a batch's intake (`ReadingIntake`): the set-based reads a batch is decided

@@ -2,15 +2,15 @@
 /// `[12,15,19]`. Flags keep the readings behind them this way. Read and written on every rule
 /// run for every patient with new readings, so it is done here directly rather than through
 /// Foundation's JSON coders, which were a tenth of the ingest's processing time.
-enum IDList {
+public enum IDList {
     /// `[1,2,3]`; `[]` for none.
-    static func text<S: Sequence<Int64>>(_ ids: S) -> String {
+    public static func text<S: Sequence<Int64>>(_ ids: S) -> String {
         "[" + ids.map(String.init).joined(separator: ",") + "]"
     }
 
     /// The integers of a JSON array of integers; whitespace is allowed, anything else that is
     /// not an integer is skipped (the column is written only by `text(_:)`).
-    static func parse(_ text: String) -> [Int64] {
+    public static func parse(_ text: String) -> [Int64] {
         var ids: [Int64] = []
         var current: Int64 = 0
         var negative = false

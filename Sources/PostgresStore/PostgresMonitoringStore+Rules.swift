@@ -1,0 +1,220 @@
+import Foundation
+import MonitoringRecords
+import PostgresNIO
+import ReadingIntake
+import StoreInterface
+import ThresholdRules
+import Vitals
+
+/// The rules on PostgreSQL: after a batch's readings are written, in the same transaction and
+/// under the same patient locks, each patient with new readings is evaluated from the earliest
+/// new measurement on (`RuleEngine`, as on SQLite) and their flags are written back. The reads
+/// are set-based: the batch's patients, their personal settings, histories and flag books in
+/// five statements, however many patients the batch touched.
+extension PostgresMonitoringStore {
+    /// Evaluates the reading rules for each patient in `earliest` (the earliest new
+    /// measurement) and writes their flags, inside the caller's transaction.
+    func evaluateRules(
+        _ earliest: [String: Date], rules: RuleEngine, now: Date, on connection: PostgresConnection
+    ) async throws {
+        guard !earliest.isEmpty else { return }
+        let patients = earliest.keys.sorted()
+        let contexts = try await ruleContexts(patients, defaultZone: rules.defaultZone, on: connection)
+        var from: [String: Int64] = [:]
+        for (patientID, instant) in earliest {
+            guard let context = contexts[patientID] else { continue }
+            from[patientID] = rules.historyStart(from: instant, zone: context.timeZone)
+        }
+        let histories = try await histories(from, on: connection)
+        var books = try await flagBooks(patients, ruleOrder: rules.ruleOrder, on: connection)
+        for patientID in patients {
+            guard let context = contexts[patientID], let instant = earliest[patientID] else { continue }
+            let evaluation = rules.decisions(histories[patientID] ?? [], context: context, from: instant)
+            guard !evaluation.decisions.isEmpty else { continue }
+            var book = books[patientID] ?? FlagBook(ruleOrder: rules.ruleOrder)
+            _ = rules.apply(evaluation.decisions, to: &book)
+            books[patientID] = book
+            try await save(book, patientID: patientID, now: now, on: connection)
+        }
+    }
+
+    /// What the rules need to know about each patient: zone, monitoring start, personal settings.
+    private func ruleContexts(_ patients: [String], defaultZone: TimeZone, on connection: PostgresConnection)
+        async throws -> [String: PatientContext]
+    {
+        var settings: [String: [PersonalSetting]] = [:]
+        for record in try await personalSettings(patients, on: connection) {
+            settings[record.patientID, default: []].append(record.setting)
+        }
+        var contexts: [String: PatientContext] = [:]
+        for try await (patientID, zone, start) in try await connection.query(
+            """
+            SELECT id, time_zone, epoch_ms(monitoring_start) FROM patient WHERE id = ANY(\(patients)::text[])
+            """, logger: logger
+        ).decode((String, String, Int64).self) {
+            contexts[patientID] = PatientContext(
+                timeZone: TimeZone.named(zone, otherwise: defaultZone),
+                monitoringStart: Date(millisecondsSince1970: start), settings: settings[patientID] ?? [])
+        }
+        return contexts
+    }
+
+    /// Each patient's readings measured from their instant (milliseconds since 1970) on.
+    private func histories(_ from: [String: Int64], on connection: PostgresConnection) async throws -> [String:
+        [Observation]]
+    {
+        guard !from.isEmpty else { return [:] }
+        let patients = Array(from.keys)
+        var histories: [String: [Observation]] = [:]
+        for try await (patientID, id, kind, value, measuredAt) in try await connection.query(
+            """
+            SELECT r.patient_id, r.id, r.kind, r.value, epoch_ms(r.measured_at)
+            FROM unnest(\(patients)::text[], \(patients.map { from[$0] ?? 0 })::bigint[]) AS p (patient_id, from_ms)
+            JOIN reading AS r ON r.patient_id = p.patient_id AND r.measured_at >= instant(p.from_ms)
+            """, logger: logger
+        ).decode((String, Int64, String, Double, Int64).self) {
+            guard let kind = ReadingKind(rawValue: kind) else { continue }
+            histories[patientID, default: []].append(
+                Observation(id: id, kind: kind, value: value, measuredAt: Date(millisecondsSince1970: measuredAt)))
+        }
+        return histories
+    }
+
+    /// Each patient's flag book: open flags, and per problem the newest evidence already closed.
+    private func flagBooks(_ patients: [String], ruleOrder: [String: Int], on connection: PostgresConnection)
+        async throws -> [String: FlagBook]
+    {
+        var open: [String: [FlagBook.OpenFlag]] = [:]
+        for flag in try await flagRows(
+            connection.query(
+                """
+                SELECT \(unescaped: FlagRow.columns) FROM flag
+                WHERE patient_id = ANY(\(patients)::text[]) AND state IN ('open', 'escalated')
+                """, logger: logger), strongestFirst: false)
+        {
+            open[flag.patientID, default: []].append(
+                FlagBook.OpenFlag(
+                    id: flag.id, problem: flag.problem, ruleID: flag.ruleID, ruleSetVersion: flag.ruleSetVersion,
+                    measurement: flag.measurement, severity: flag.severity, explanation: flag.explanation,
+                    readingIDs: flag.readingIDs, evidenceAt: flag.evidenceAt, evidence: flag.evidence,
+                    backInRangeAt: flag.backInRangeAt, escalated: flag.state == .escalated))
+        }
+        var closed: [String: [String: Date]] = [:]
+        for try await (patientID, problem, through) in try await connection.query(
+            """
+            SELECT patient_id, problem, epoch_ms(max(evidence_at)) FROM flag
+            WHERE patient_id = ANY(\(patients)::text[]) AND state = 'closed' GROUP BY patient_id, problem
+            """, logger: logger
+        ).decode((String, String, Int64).self) {
+            closed[patientID, default: [:]][problem] = Date(millisecondsSince1970: through)
+        }
+        var books: [String: FlagBook] = [:]
+        for patientID in patients {
+            books[patientID] = FlagBook(
+                open: open[patientID] ?? [], closedThrough: closed[patientID] ?? [:], ruleOrder: ruleOrder)
+        }
+        return books
+    }
+
+    /// Writes what changed in the book: withdrawn flags, updated flags, new flags.
+    private func save(_ book: FlagBook, patientID: String, now: Date, on connection: PostgresConnection) async throws {
+        let stamp = now.millisecondsSince1970
+        for flag in book.withdrawn {
+            guard let id = flag.id else { continue }
+            try await connection.query(
+                """
+                UPDATE flag SET state = 'withdrawn', closed_at = instant(\(stamp)),
+                    close_comment = 'withdrawn: late readings showed the rule does not fire', updated_at = instant(\(stamp))
+                WHERE id = \(id) AND state = 'open'
+                """, logger: logger)
+        }
+        for flag in book.open.values.sorted(by: { $0.problem < $1.problem }) where flag.changed {
+            let ids = IDList.text(flag.readingIDs)
+            let supports = IDList.text(flag.supports.map(\.millisecondsSince1970).sorted())
+            let evidence = FlagEvidence.encode(flag.evidence)
+            let evidenceAt = flag.evidenceAt.millisecondsSince1970
+            let back = flag.backInRangeAt?.millisecondsSince1970
+            if let id = flag.id {
+                try await connection.query(
+                    """
+                    UPDATE flag SET rule_id = \(flag.ruleID), severity = \(flag.severity.rawValue),
+                        explanation = \(flag.explanation), reading_ids = \(ids), evidence_at = instant(\(evidenceAt)),
+                        supports = \(supports), evidence = \(evidence), back_in_range_at = instant(\(back)),
+                        rule_set_version = \(flag.ruleSetVersion), updated_at = instant(\(stamp))
+                    WHERE id = \(id)
+                    """, logger: logger)
+            } else {
+                try await connection.query(
+                    """
+                    INSERT INTO flag (patient_id, problem, rule_id, rule_set_version, measurement, severity, state,
+                                      explanation, reading_ids, evidence_at, supports, evidence, back_in_range_at,
+                                      opened_at, updated_at)
+                    VALUES (\(patientID), \(flag.problem), \(flag.ruleID), \(flag.ruleSetVersion),
+                            \(flag.measurement.rawValue), \(flag.severity.rawValue), 'open', \(flag.explanation), \(ids),
+                            instant(\(evidenceAt)), \(supports), \(evidence), instant(\(back)), instant(\(stamp)),
+                            instant(\(stamp)))
+                    """, logger: logger)
+            }
+        }
+    }
+
+    /// Flags, newest first, optionally of one patient and one state.
+    public func flags(patientID: String? = nil, state: PatientFlag.State? = nil) async throws -> [PatientFlag] {
+        try await failing("listing flags") {
+            var flags: [PatientFlag] = []
+            for flag in try await flagRows(
+                client.query(
+                    """
+                    SELECT \(unescaped: FlagRow.columns) FROM flag
+                    WHERE (\(patientID)::text IS NULL OR patient_id = \(patientID))
+                      AND (\(state?.rawValue)::text IS NULL OR state = \(state?.rawValue))
+                    ORDER BY opened_at DESC, id DESC
+                    """, logger: logger))
+            {
+                flags.append(flag)
+            }
+            return flags
+        }
+    }
+
+    /// Flags read from rows of `FlagRow.columns`, their evidence strongest first or (for the
+    /// flag book) as stored.
+    private func flagRows(_ rows: PostgresRowSequence, strongestFirst: Bool = true) async throws -> [PatientFlag] {
+        var flags: [PatientFlag] = []
+        let order = FlagBook()
+        for try await (
+            id, patientID, problem, ruleID, version, measurement, severity, state, explanation, readingIDs, evidenceAt,
+            evidence, back, openedAt, updatedAt, closedAt, closedBy, comment
+        ) in rows.decode(
+            (
+                Int64, String, String, String, Int, String, String, String, String, String, Int64, String?, Int64?,
+                Int64, Int64, Int64?, String?, String?
+            ).self)
+        {
+            let severity = Severity(rawValue: severity) ?? .yellow
+            flags.append(
+                PatientFlag(
+                    id: id, patientID: patientID, problem: problem, ruleID: ruleID, ruleSetVersion: version,
+                    measurement: ReadingKind(rawValue: measurement) ?? .weight, severity: severity,
+                    state: PatientFlag.State(rawValue: state) ?? .open, explanation: explanation,
+                    evidence: strongestFirst
+                        ? (FlagEvidence.decode(evidence) ?? []).sorted { order.stronger($0, than: $1) }
+                        : FlagEvidence.decode(evidence) ?? [],
+                    readingIDs: IDList.parse(readingIDs), evidenceAt: Date(millisecondsSince1970: evidenceAt),
+                    backInRangeAt: back.map(Date.init(millisecondsSince1970:)),
+                    openedAt: Date(millisecondsSince1970: openedAt), updatedAt: Date(millisecondsSince1970: updatedAt),
+                    closedAt: closedAt.map(Date.init(millisecondsSince1970:)), closedBy: closedBy,
+                    closeComment: comment))
+        }
+        return flags
+    }
+}
+
+/// The columns a `PatientFlag` is read from, in order.
+private enum FlagRow {
+    static let columns = """
+        id, patient_id, problem, rule_id, rule_set_version, measurement, severity, state, explanation, reading_ids,
+        epoch_ms(evidence_at), evidence, epoch_ms(back_in_range_at), epoch_ms(opened_at), epoch_ms(updated_at),
+        epoch_ms(closed_at), closed_by, close_comment
+        """
+}

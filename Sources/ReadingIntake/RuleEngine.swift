@@ -1,0 +1,102 @@
+import Foundation
+import MonitoringRecords
+import ThresholdRules
+import Vitals
+
+/// The rule set as the store runs it after every batch: which readings to load for a patient,
+/// which days to evaluate, and how the decisions change the patient's flag book. Pure; each
+/// backend reads the history and the book, and writes the book back, in its ingest transaction.
+public struct RuleEngine: Sendable {
+    public var evaluator: RuleEvaluator
+    public var defaultZone: TimeZone
+    /// Days of readings loaded before the first evaluated day: enough for every rule's window.
+    public var lookbackDays: Int
+    /// Each rule's place in the rule set: a flag names the strongest evidence, the rule listed
+    /// first on equal terms.
+    public var ruleOrder: [String: Int]
+
+    public init(ruleSet: RuleSet, defaultZone: TimeZone) {
+        evaluator = RuleEvaluator(ruleSet: ruleSet)
+        self.defaultZone = defaultZone
+        var days = 14
+        for rule in ruleSet.rules {
+            for name in ["days", "slow"] {
+                if let value = rule.parameters[name] { days = max(days, Int(value) * (name == "slow" ? 3 : 1)) }
+            }
+        }
+        lookbackDays = days + 2
+        ruleOrder = Dictionary(
+            ruleSet.rules.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// What one run changed.
+    public struct Outcome: Sendable, Hashable {
+        /// Flags opened, with their rule, severity and explanation.
+        public var opened: [FlagBook.OpenFlag] = []
+        public var updated = 0
+        public var backInRange = 0
+        /// Flags withdrawn because late readings showed the rule does not fire after all.
+        public var withdrawn = 0
+        public var evaluatedDays = 0
+        /// Reminders recorded by this check (each is recorded once per rule and due day), with
+        /// the devices paired with the patient now, to be published.
+        public var reminders: [SentReminder] = []
+
+        public init() {}
+
+        public mutating func add(_ other: Outcome) {
+            opened += other.opened
+            reminders += other.reminders
+            updated += other.updated
+            backInRange += other.backInRange
+            withdrawn += other.withdrawn
+            evaluatedDays += other.evaluatedDays
+        }
+    }
+
+    /// A reminder recorded for a patient, and the devices paired with them to publish it to.
+    public struct SentReminder: Sendable, Hashable {
+        public var patientID: String
+        public var serials: [String]
+        public var reminder: MeasurementReminder
+
+        public init(patientID: String, serials: [String], reminder: MeasurementReminder) {
+            self.patientID = patientID
+            self.serials = serials
+            self.reminder = reminder
+        }
+    }
+
+    /// The readings a run from `earliest` on needs: those measured from this instant
+    /// (milliseconds since 1970) on.
+    public func historyStart(from earliest: Date, zone: TimeZone) -> Int64 {
+        // Local midnight of the first day is within a day of this instant; one extra day covers it.
+        Int64(LocalDay(earliest, in: zone).number - lookbackDays - 1) * 86_400_000
+    }
+
+    /// The reading rules' decisions on every day with readings from the day of `earliest`
+    /// through the newest reading of `history`, and how many days that is.
+    public func decisions(_ history: [Observation], context: PatientContext, from earliest: Date) -> (
+        decisions: [FlagDecision], days: Int
+    ) {
+        let firstDay = LocalDay(earliest, in: context.timeZone)
+        let days = Set(history.map { LocalDay($0.measuredAt, in: context.timeZone) }.filter { $0 >= firstDay })
+        return (evaluator.evaluate(history, context: context, days: Array(days)), days.count)
+    }
+
+    /// Applies `decisions` to the patient's flag book; the store then writes the book back.
+    public func apply(_ decisions: [FlagDecision], to book: inout FlagBook) -> Outcome {
+        var outcome = Outcome()
+        for decision in decisions {
+            switch book.apply(decision) {
+            case .opened: break
+            case .updated, .raisedSeverity: outcome.updated += 1
+            case .backInRange: outcome.backInRange += 1
+            case .unchanged: break
+            }
+        }
+        outcome.withdrawn = book.settle()
+        outcome.opened = book.open.values.filter { $0.id == nil }.sorted { $0.problem < $1.problem }
+        return outcome
+    }
+}

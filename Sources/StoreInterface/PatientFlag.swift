@@ -1,0 +1,109 @@
+import Foundation
+import MonitoringRecords
+import ThresholdRules
+import Vitals
+
+/// A flag as stored and listed.
+public struct PatientFlag: Sendable, Hashable, Codable {
+    public enum State: String, Sendable, Codable, CaseIterable {
+        /// Waiting for a nurse.
+        case open
+        /// Sent to the hotline; stays open until the cardiologist's answer is recorded.
+        case escalated
+        /// Closed by a person.
+        case closed
+        /// Withdrawn by the rules before anyone acted on it: late readings showed the rule does
+        /// not fire on the complete data. Kept for the record.
+        case withdrawn
+    }
+
+    public var id: Int64
+    public var patientID: String
+    /// What the flag is about (`Rule.problem`): one open flag per patient and problem.
+    public var problem: String
+    /// The rule whose evidence the flag names: its strongest.
+    public var ruleID: String
+    public var ruleSetVersion: Int
+    public var measurement: ReadingKind
+    public var severity: Severity
+    public var state: State
+    /// Why, in numbers: the strongest evidence.
+    public var explanation: String
+    /// Everything the flag rests on, strongest first: one entry per rule and day that fired
+    /// while it was open ("also seen by").
+    public var evidence: [FlagBook.Evidence]
+    /// The readings behind it.
+    public var readingIDs: [Int64]
+    /// Measurement time of the newest evidence.
+    public var evidenceAt: Date
+    /// Set when the newest data no longer meets the rule; a person still closes the flag.
+    public var backInRangeAt: Date?
+    public var openedAt: Date
+    public var updatedAt: Date
+    public var closedAt: Date?
+    public var closedBy: String?
+    public var closeComment: String?
+
+    public init(
+        id: Int64, patientID: String, problem: String, ruleID: String, ruleSetVersion: Int, measurement: ReadingKind,
+        severity: Severity, state: State, explanation: String, evidence: [FlagBook.Evidence], readingIDs: [Int64],
+        evidenceAt: Date, backInRangeAt: Date?, openedAt: Date, updatedAt: Date, closedAt: Date?, closedBy: String?,
+        closeComment: String?
+    ) {
+        self.id = id
+        self.patientID = patientID
+        self.problem = problem
+        self.ruleID = ruleID
+        self.ruleSetVersion = ruleSetVersion
+        self.measurement = measurement
+        self.severity = severity
+        self.state = state
+        self.explanation = explanation
+        self.evidence = evidence
+        self.readingIDs = readingIDs
+        self.evidenceAt = evidenceAt
+        self.backInRangeAt = backInRangeAt
+        self.openedAt = openedAt
+        self.updatedAt = updatedAt
+        self.closedAt = closedAt
+        self.closedBy = closedBy
+        self.closeComment = closeComment
+    }
+
+    /// The strongest evidence of each other rule that saw the same problem while the flag was
+    /// open, strongest first: "also seen by".
+    public var alsoSeenBy: [FlagBook.Evidence] {
+        var seen: Set<String> = [ruleID]
+        return evidence.filter { seen.insert($0.ruleID).inserted }
+    }
+}
+
+/// A flag's evidence as stored: JSON, instants in milliseconds.
+public enum FlagEvidence {
+    private struct Entry: Codable {
+        var at: Int64
+        var rule: String
+        var severity: Severity
+        var explanation: String
+    }
+
+    public static func encode(_ evidence: [FlagBook.Evidence]) -> String {
+        let entries = evidence.sorted { ($0.at, $0.ruleID) < ($1.at, $1.ruleID) }.map {
+            Entry(at: $0.at.millisecondsSince1970, rule: $0.ruleID, severity: $0.severity, explanation: $0.explanation)
+        }
+        let data = (try? JSONEncoder().encode(entries)) ?? Data("[]".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// `nil` for a flag written before evidence was kept (or text that is not evidence).
+    public static func decode(_ text: String?) -> [FlagBook.Evidence]? {
+        guard let text, let entries = try? JSONDecoder().decode([Entry].self, from: Data(text.utf8)) else {
+            return nil
+        }
+        return entries.map {
+            FlagBook.Evidence(
+                at: Date(millisecondsSince1970: $0.at), ruleID: $0.rule, severity: $0.severity,
+                explanation: $0.explanation)
+        }
+    }
+}
