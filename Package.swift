@@ -144,6 +144,8 @@ let package = Package(
                 "BrokerSettings",
                 "MQTT",
                 "MonitoringRecords",
+                "PostgresStore",
+                "StoreInterface",
                 "TeleIngest",
                 "ThresholdRules",
                 .product(name: "Logging", package: "swift-log"),

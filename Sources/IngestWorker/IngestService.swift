@@ -4,8 +4,10 @@ import Foundation
 import Logging
 import MQTT
 import MonitoringRecords
+import PostgresStore
 import ReadingIntake
 import ServiceLifecycle
+import StoreInterface
 import Synchronization
 import TeleIngest
 import ThresholdRules
@@ -21,9 +23,10 @@ import ThresholdRules
 /// journal holds is processed and committed, then `run()` returns.
 public final class IngestService: Service, Sendable {
     public let configuration: IngestConfiguration
-    public let store: MonitoringStore
-    public let processor: JournalProcessor
-    /// Where the MQTT callback commits messages, beside the store (`MessageInbox`).
+    /// The store: SQLite or PostgreSQL.
+    public let backend: any WorkerStore
+    /// Where the MQTT callback commits messages (`MessageInbox`): beside the SQLite store, or in
+    /// `ingest.inboxFolder` with PostgreSQL.
     public let inbox: MessageInbox
     private let logger: Logger
     /// How long a wake-up waits before processing; bounds the added latency.
@@ -35,27 +38,54 @@ public final class IngestService: Service, Sendable {
         running.withLock { $0?.state } ?? .idle
     }
 
-    /// Opens the store and loads the device profiles; refuses to start on any problem.
-    public init(configuration: IngestConfiguration, logger: Logger) throws {
+    /// A service on `backend`, with this worker's inbox.
+    public init(configuration: IngestConfiguration, backend: any WorkerStore, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
-        self.processor = try JournalProcessor(configuration: configuration, backgroundCheckpoints: true)
-        self.store = processor.store
+        self.backend = backend
         self.inbox = try MessageInbox(
-            storePath: configuration.databasePath, worker: configuration.worker, durability: configuration.durability)
+            storePath: configuration.inboxBasePath, worker: configuration.worker,
+            durability: configuration.durability)
+    }
+
+    /// Opens the configured store (SQLite, or PostgreSQL with `database.url`), loads the device
+    /// profiles and the rules; refuses to start on any problem.
+    public static func open(configuration: IngestConfiguration, logger: Logger) async throws -> IngestService {
+        let settings = try configuration.intakeSettings()
+        let backend: any WorkerStore
+        if let url = configuration.databaseURL {
+            let store = try await PostgresMonitoringStore.open(
+                try PostgresLocation(url: url), clock: configuration.clock)
+            backend = PostgresWorkerStore(store: store, intake: settings.intake, rules: settings.rules)
+        } else {
+            var processor = JournalProcessor(
+                store: try MonitoringStore(
+                    path: configuration.databasePath, durability: configuration.durability,
+                    backgroundCheckpoints: true, clock: configuration.clock),
+                decoder: settings.intake.decoder, futureTolerance: settings.intake.futureTolerance,
+                defaultTimeZone: settings.intake.defaultTimeZone)
+            processor.rules = settings.rules
+            backend = SQLiteWorkerStore(processor: processor)
+        }
         logger.info(
             "loaded device profiles",
             metadata: [
-                "profiles": "\(processor.decoder.profiles.profiles.map(\.id).joined(separator: ","))",
-                "rules": "\(processor.rules?.evaluator.ruleSet.label ?? "off")",
-                "database": "\(configuration.databasePath)", "worker": "\(configuration.worker)",
+                "profiles": "\(settings.intake.decoder.profiles.profiles.map(\.id).joined(separator: ","))",
+                "rules": "\(settings.rules?.evaluator.ruleSet.label ?? "off")",
+                "database": "\(backend.location)", "worker": "\(configuration.worker)",
                 "clientID": "\(configuration.clientID)",
                 "sharedGroup": "\(configuration.sharedGroup ?? "none")",
             ])
+        do {
+            return try IngestService(configuration: configuration, backend: backend, logger: logger)
+        } catch {
+            await backend.close()
+            throw error
+        }
     }
 
     public func run() async throws {
-        try refuseIfNameTaken()
+        try await refuseIfNameTaken()
         // Wake-ups are coalesced (newest one kept): they only say "the journal has more"; the
         // messages themselves are already on disk, so no reading depends on this buffer.
         let (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
@@ -63,7 +93,7 @@ public final class IngestService: Service, Sendable {
             inbox: inbox, logger: logger, wake: wake,
             receiptPrefix: configuration.receipts.enabled ? configuration.receipts.topicPrefix : nil,
             reminderPrefix: configuration.reminders.enabled ? configuration.reminders.topicPrefix : nil,
-            clock: store.clock)
+            clock: backend.clock)
         var session = configuration.mqttSession()
         // Not shared: every worker wants to know when the broker drops its messages.
         session.topicFilters.append(InboxWriter.droppedTopic)
@@ -71,35 +101,37 @@ public final class IngestService: Service, Sendable {
             endpoint: configuration.broker, options: session, logger: logger, onMessage: writer.write)
 
         // What a crash left unprocessed is done before anything new arrives.
-        let backlog = try self.backlog()
+        let backlog = try await self.backlog()
         if backlog > 0 {
             logger.notice("processing journal entries left from before", metadata: ["entries": "\(backlog)"])
         }
-        drain(connection: nil)
+        await drain(connection: nil)
 
         running.withLock { $0 = connection }
         defer { running.withLock { $0 = nil } }
         try connection.start()
         let missingData = Task { await checkMissingDataPeriodically(connection: connection) }
         defer { missingData.cancel() }
-        let startedAt = store.clock.now()
+        let startedAt = backend.clock.now()
         let heartbeat = Task {
             await reportStatusPeriodically(connection: connection, startedAt: startedAt, wake: wake)
         }
         defer { heartbeat.cancel() }
         // A thread of its own: the checkpoint's fsync must not hold up a thread of the
         // cooperative pool, which the batches run on.
-        let checkpoints = Thread { [self] in checkpointPeriodically() }
-        checkpoints.name = "tele-ingest checkpoints"
-        checkpointing.store(true, ordering: .relaxed)
-        checkpoints.start()
+        if backend.checkpoints {
+            let checkpoints = Thread { [self] in checkpointPeriodically() }
+            checkpoints.name = "tele-ingest checkpoints"
+            checkpointing.store(true, ordering: .relaxed)
+            checkpoints.start()
+        }
         defer { checkpointing.store(false, ordering: .relaxed) }
         await withGracefulShutdownHandler {
             for await _ in wakeups {
                 // Let a burst gather so one transaction takes many messages: per-message
                 // transactions would compete with the journal inserts for the one writer.
                 try? await Task.sleep(for: Self.batchGatheringDelay)
-                drain(connection: connection)
+                await drain(connection: connection)
             }
         } onGracefulShutdown: {
             writer.beginStopping()
@@ -108,18 +140,19 @@ public final class IngestService: Service, Sendable {
         logger.info("stopping: closing the broker connection")
         heartbeat.cancel()
         connection.stop()
-        drain(connection: nil)
-        try? store.recordServiceStatus(
-            status(connection: connection, startedAt: startedAt, since: store.clock.now(), running: false))
-        logger.info("stopped; journal processed", metadata: ["backlog": "\((try? self.backlog()) ?? -1)"])
+        await drain(connection: nil)
+        try? await backend.recordServiceStatus(
+            status(connection: connection, startedAt: startedAt, since: backend.clock.now(), running: false))
+        let left = (try? await self.backlog()) ?? -1
+        logger.info("stopped; journal processed", metadata: ["backlog": "\(left)"])
     }
 
     /// Two processes under one worker name would write one status row and share one inbox:
     /// refused while another process of that name is heard from — running, not stale, and on
     /// this machine still alive. A worker that crashed is taken over by its restart at once.
-    private func refuseIfNameTaken() throws {
+    private func refuseIfNameTaken() async throws {
         let worker = configuration.worker
-        guard let other = try store.workerReport(worker, heartbeat: configuration.statusIntervalSeconds),
+        guard let other = try await backend.workerReport(worker, heartbeat: configuration.statusIntervalSeconds),
             other.status.running, !other.stale
         else { return }
         let me = ProcessInfo.processInfo
@@ -145,13 +178,20 @@ public final class IngestService: Service, Sendable {
     /// `rules.missingDataCheckMinutes`: they fire on the clock, when nothing arrives. With
     /// reminders on, the reminders due are published after the check commits.
     private func checkMissingDataPeriodically(connection: MQTTConnection) async {
-        guard let rules = processor.rules else { return }
         await waitForBacklogToSettle()
         let reminders = configuration.reminders
         while !Task.isCancelled {
             do {
-                let outcome = try rules.checkMissingData(
-                    in: store, now: store.clock.now(), reminders: reminders.enabled)
+                guard
+                    let outcome = try await backend.checkMissingData(
+                        now: backend.clock.now(), reminders: reminders.enabled)
+                else {
+                    if backend.checkpoints == false {
+                        logger.notice(
+                            "missing-data checks and reminders run on the SQLite store only so far; not on this store")
+                    }
+                    return
+                }
                 publishReminders(outcome.reminders, on: connection)
                 logger.notice(
                     "missing-data check done",
@@ -171,15 +211,15 @@ public final class IngestService: Service, Sendable {
         connection: MQTTConnection, startedAt: Date, wake: AsyncStream<Void>.Continuation
     ) async {
         var lastState = connection.state
-        var since = store.clock.now()
+        var since = backend.clock.now()
         var behind = false
         while !Task.isCancelled {
             let state = connection.state
             if state != lastState {
                 lastState = state
-                since = store.clock.now()
+                since = backend.clock.now()
             }
-            let backlog = (try? self.backlog()) ?? 0
+            let backlog = (try? await self.backlog()) ?? 0
             if backlog > 0 { wake.yield() }
             let nowBehind = backlog > configuration.fallingBehindBacklog
             if nowBehind != behind {
@@ -197,7 +237,7 @@ public final class IngestService: Service, Sendable {
             var status = status(connection: connection, startedAt: startedAt, since: since, running: true)
             status.fallingBehind = behind
             do {
-                try store.recordServiceStatus(status)
+                try await backend.recordServiceStatus(status)
             } catch {
                 logger.error("cannot write the service status", metadata: ["error": "\(error)"])
             }
@@ -210,7 +250,7 @@ public final class IngestService: Service, Sendable {
         return ServiceStatus(
             worker: configuration.worker, clientID: configuration.clientID,
             host: ProcessInfo.processInfo.hostName,
-            pid: ProcessInfo.processInfo.processIdentifier, startedAt: startedAt, updatedAt: store.clock.now(),
+            pid: ProcessInfo.processInfo.processIdentifier, startedAt: startedAt, updatedAt: backend.clock.now(),
             broker: "\(configuration.broker.host):\(configuration.broker.port)", connection: state.description,
             connected: state == .connected, connectionSince: since, running: running, fallingBehind: false)
     }
@@ -223,7 +263,7 @@ public final class IngestService: Service, Sendable {
         while checkpointing.load(ordering: .relaxed) {
             Thread.sleep(forTimeInterval: Self.checkpointInterval)
             do {
-                try store.checkpoint()
+                try backend.checkpoint()
                 if failing { logger.notice("WAL checkpoints work again") }
                 failing = false
             } catch {
@@ -251,7 +291,7 @@ public final class IngestService: Service, Sendable {
         while !Task.isCancelled, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .seconds(Self.settleSeconds))
             let current = (try? inbox.highWater()) ?? 0
-            if current == previous, (try? self.backlog()) == 0 { return }
+            if current == previous, (try? await self.backlog()) == 0 { return }
             previous = current
         }
     }
@@ -260,22 +300,22 @@ public final class IngestService: Service, Sendable {
 
     /// Messages received and not processed yet: in this worker's inbox, and in the journal
     /// (whichever worker moved them there).
-    public func backlog() throws -> Int {
-        try inbox.count(after: store.inboxMovedThrough(worker: inbox.worker)) + store.journalBacklog()
+    public func backlog() async throws -> Int {
+        try inbox.count(after: await backend.inboxMovedThrough(worker: inbox.worker)) + (await backend.journalBacklog())
     }
 
     /// Moves the inbox into the journal and processes the journal until both are caught up. Errors (a locked or full database) are
     /// logged and retried on the next wake-up; nothing is lost, the entries stay in the journal.
-    private func drain(connection: MQTTConnection?) {
+    private func drain(connection: MQTTConnection?) async {
         while true {
             let results: [MessageResult]
             let moved: Int
             do {
-                moved = try store.moveFromInbox(inbox, limit: configuration.batchSize)
-                results = try processor.processPending(limit: configuration.batchSize)
+                moved = try await backend.moveFromInbox(inbox, limit: configuration.batchSize)
+                results = try await backend.processPending(limit: configuration.batchSize)
             } catch {
                 logger.error("processing the journal failed; will retry", metadata: ["error": "\(error)"])
-                Thread.sleep(forTimeInterval: 0.5)
+                try? await Task.sleep(for: .milliseconds(500))
                 return
             }
             if results.isEmpty && moved == 0 { return }

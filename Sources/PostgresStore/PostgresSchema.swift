@@ -216,6 +216,36 @@ enum PostgresSchema {
                 """,
                 "CREATE INDEX quarantine_open ON quarantine (reason) WHERE resolved_at IS NULL",
             ]),
+        Migration(
+            version: 4, name: "ingest workers: inbox marks and status",
+            statements: [
+                // How far each worker has moved its local inbox into the journal, written in the
+                // transaction that inserts the moved messages.
+                """
+                CREATE TABLE inbox_progress (
+                    worker text PRIMARY KEY,
+                    moved_through bigint NOT NULL
+                )
+                """,
+                // Each worker's heartbeat, for tele-ingest status.
+                """
+                CREATE TABLE worker_status (
+                    worker text PRIMARY KEY,
+                    client_id text NOT NULL,
+                    host text NOT NULL,
+                    pid integer NOT NULL,
+                    started_at timestamptz NOT NULL,
+                    updated_at timestamptz NOT NULL,
+                    broker text NOT NULL,
+                    connection text NOT NULL,
+                    connected boolean NOT NULL,
+                    connection_since timestamptz NOT NULL,
+                    running boolean NOT NULL,
+                    falling_behind boolean NOT NULL
+                )
+                """,
+                "CREATE INDEX journal_by_source ON journal (source, received_at)",
+            ]),
     ]
 
     /// The newest version this build knows.

@@ -32,11 +32,6 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         var configuration = try store.configuration()
-        if configuration.databaseURL != nil {
-            throw ValidationErrorText(
-                "database.url: the ingest service runs on the SQLite store only so far (database.path); PostgreSQL serves migrate, patients and devices (docs/POSTGRESQL.md)"
-            )
-        }
         try worker.apply(to: &configuration)
         if let profiles { configuration.profilesDirectory = profiles }
         if let rules { configuration.rules.file = rules == "none" ? nil : rules }
@@ -53,12 +48,18 @@ struct Run: AsyncParsableCommand {
                 "the clock is set by \(WallClock.environmentVariable): arrivals and flags are stamped by it, not by the system clock",
                 metadata: ["now": "\(configuration.clock.now().formatted(.iso8601))"])
         }
-        let service = try IngestService(configuration: configuration, logger: logger)
+        let service = try await IngestService.open(configuration: configuration, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            await service.backend.close()
+            throw error
+        }
+        await service.backend.close()
     }
 }

@@ -1,10 +1,12 @@
 import ArgumentParser
 import Foundation
 import MonitoringRecords
+import PostgresStore
+import StoreInterface
 import TeleIngest
 import TerminalUI
 
-struct StatusCommand: ParsableCommand {
+struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Is every ingest worker running and connected, how far behind are they, what is in quarantine.",
@@ -14,9 +16,9 @@ struct StatusCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
     @Flag(help: "Print JSON.") var json = false
 
-    func run() throws {
+    func run() async throws {
         let configuration = try store.configuration()
-        let report = try store.openStore().serviceReport(heartbeat: configuration.statusIntervalSeconds)
+        let report = try await serviceReport(configuration)
         if json {
             try Output.json(report)
         } else {
@@ -56,6 +58,27 @@ struct StatusCommand: ParsableCommand {
             }
         }
         if !report.healthy { throw ExitCode(1) }
+    }
+
+    /// The report from the configured store. On PostgreSQL the workers' inboxes are on their
+    /// own machines: those in this machine's `ingest.inboxFolder` are counted.
+    private func serviceReport(_ configuration: IngestConfiguration) async throws -> ServiceReport {
+        guard let url = configuration.databaseURL else {
+            return try store.openStore().serviceReport(heartbeat: configuration.statusIntervalSeconds)
+        }
+        return try await PostgresMonitoringStore.with(try PostgresLocation(url: url), clock: configuration.clock) {
+            store in
+            var report = try await store.serviceReport(heartbeat: configuration.statusIntervalSeconds)
+            for index in report.workers.indices {
+                let worker = report.workers[index].status.worker
+                let waiting = try MessageInbox.count(
+                    storePath: configuration.inboxBasePath, worker: worker,
+                    after: try await store.inboxMovedThrough(worker: worker))
+                report.workers[index].inboxBacklog = waiting
+                report.journalBacklog += waiting
+            }
+            return report
+        }
     }
 
     /// Where a worker runs: its process, machine and client id, as far as it said.

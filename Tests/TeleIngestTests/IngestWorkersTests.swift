@@ -56,20 +56,9 @@ import ThresholdRules
             #expect(output.contains("client tele-ingest-test-a"), "\(output)")
 
             // The same stream through one processor, in publish order: the same flags.
-            let reference = try MonitoringStore(
-                path: directory.appendingPathComponent("one.sqlite").path, clock: TestCohort.clock)
-            try TestCohort.register(in: reference)
-            try reference.journal(
-                .mqtt,
-                messages: (0..<2000).map {
-                    ("telekit/HV10-00017/hv10", Data(CrashRecoveryTests.weighing($0).utf8))
-                })
-            var processor = try JournalProcessor(configuration: Self.configuration(database: reference.path))
-            processor.clock = TestCohort.clock
-            while try !processor.processPending().isEmpty {}
+            let alone = try Self.standingFlagsOfOneProcessor(count: 2000, in: directory)
             let shared = try Self.standingFlags(store)
             #expect(!shared.isEmpty, "the stream opens flags, so the comparison says something")
-            let alone = try Self.standingFlags(reference)
             #expect(
                 shared == alone,
                 "two workers:\n\(shared.joined(separator: "\n"))\none processor:\n\(alone.joined(separator: "\n"))")
@@ -209,15 +198,34 @@ import ThresholdRules
         return configuration
     }
 
+    /// The flags the stream of `count` weighings leaves standing when one SQLite processor takes
+    /// it in publish order (a store of its own in `directory`).
+    static func standingFlagsOfOneProcessor(count: Int, in directory: URL) throws -> [String] {
+        let reference = try MonitoringStore(
+            path: directory.appendingPathComponent("one.sqlite").path, clock: TestCohort.clock)
+        try TestCohort.register(in: reference)
+        try reference.journal(
+            .mqtt,
+            messages: (0..<count).map { ("telekit/HV10-00017/hv10", Data(CrashRecoveryTests.weighing($0).utf8)) })
+        var processor = try JournalProcessor(configuration: Self.configuration(database: reference.path))
+        processor.clock = TestCohort.clock
+        while try !processor.processPending().isEmpty {}
+        return try standingFlags(reference)
+    }
+
     /// The flags a stream leaves standing (withdrawn ones are how late readings were handled,
     /// which depends on the order of batches): what, how severe, in which state, on which
     /// evidence. Missing-data flags are left out: they come from the workers' clock-driven check,
     /// which runs whenever the stream has been quiet for a few seconds, not from the stream.
     static func standingFlags(_ store: MonitoringStore) throws -> [String] {
+        try standingFlags(store.flags())
+    }
+
+    static func standingFlags(_ flags: [PatientFlag]) throws -> [String] {
         let rules = try RuleFile.load(
             from: Paths.packageRoot.appendingPathComponent("rules/heart-failure-guideline.yaml"))
         let clockDriven = Set(rules.rules.filter { $0.kind == .missing }.map(\.id))
-        return try store.flags().filter { $0.state != .withdrawn && !clockDriven.contains($0.ruleID) }.map {
+        return flags.filter { $0.state != .withdrawn && !clockDriven.contains($0.ruleID) }.map {
             "\($0.problem) \($0.ruleID) \($0.severity) \($0.state) \($0.evidenceAt.formatted(.iso8601))"
         }.sorted()
     }

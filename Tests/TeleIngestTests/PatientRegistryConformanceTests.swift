@@ -396,9 +396,6 @@ func withRegistry<T>(
                 let (_, devices) = try run(["devices", "list", "--json"])
                 #expect(devices.contains("HV10-00001") && devices.contains("P-0001"))
 
-                let (notRun, why) = try run(["run"])
-                #expect(
-                    notRun != 0 && why.contains("the ingest service runs on the SQLite store only so far"), "\(why)")
                 let (sqlite, schema) = try teleIngest(
                     ["migrate", "--db", directory.appendingPathComponent("t.sqlite").path], in: directory)
                 #expect(

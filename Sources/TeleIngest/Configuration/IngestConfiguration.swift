@@ -22,9 +22,20 @@ public struct IngestConfiguration: Sendable {
     public var sharedGroup: String?
     public var databasePath = "tele-ingest.sqlite"
     /// `database.url`: a PostgreSQL store (`postgresql://USER@HOST:PORT/DATABASE`) instead of
-    /// the SQLite file. So far it serves `migrate`, `patients` and `devices` (docs/POSTGRESQL.md).
+    /// the SQLite file. So far it serves `migrate`, `patients`, `devices`, `run` and `status` (docs/POSTGRESQL.md).
     public var databaseURL: String?
     public var durability = Durability.normal
+    /// `ingest.inboxFolder`: where a worker on a PostgreSQL store keeps its inbox file
+    /// (`tele-ingest.inbox`, `tele-ingest.inbox-<worker>`); the current folder if not set. On the
+    /// SQLite store the inbox lies beside the database file.
+    public var inboxFolder: String?
+
+    /// The path the worker's inbox file is named after (`MessageInbox.path(forStore:worker:)`).
+    public var inboxBasePath: String {
+        guard databaseURL != nil else { return databasePath }
+        return URL(fileURLWithPath: inboxFolder ?? FileManager.default.currentDirectoryPath)
+            .appendingPathComponent("tele-ingest").path
+    }
     /// The device profiles; the shipped ones (`ShippedFiles`) unless the file says otherwise.
     public var profilesDirectory = ShippedFiles.current.path(ShippedFiles.profilesFolder)
     /// Journal entries decoded and stored per transaction.
@@ -215,6 +226,7 @@ public struct IngestConfiguration: Sendable {
         }
         if let profiles = raw.profiles { profilesDirectory = resolve(profiles) }
         if let ingest = raw.ingest {
+            if let folder = ingest.inboxFolder { inboxFolder = resolve(folder) }
             if let name = ingest.worker {
                 if let worker = WorkerName(name) {
                     self.worker = worker
@@ -343,6 +355,7 @@ struct ConfigurationFile: Decodable {
         var defaultTimeZone: String?
         var statusIntervalSeconds: Double?
         var fallingBehindBacklog: Int?
+        var inboxFolder: String?
     }
     struct DeviceMessages: Decodable {
         var enabled: Bool?

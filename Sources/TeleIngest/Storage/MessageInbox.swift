@@ -58,7 +58,9 @@ public final class MessageInbox: Sendable {
     }
 
     /// The oldest messages after id `after`, up to `limit`.
-    func messages(after: Int64, limit: Int) throws -> [(id: Int64, topic: String, payload: Data, receivedAt: Int64)] {
+    public func messages(after: Int64, limit: Int) throws -> [(
+        id: Int64, topic: String, payload: Data, receivedAt: Int64
+    )] {
         try queue.read { db in
             var messages: [(id: Int64, topic: String, payload: Data, receivedAt: Int64)] = []
             let rows = try Row.fetchCursor(

@@ -7,12 +7,21 @@ import ServiceLifecycle
 import Synchronization
 import TeleIngest
 
+/// An in-process ingest service on the SQLite store, and that store.
+struct RunningService: Sendable {
+    let service: IngestService
+    let processor: JournalProcessor
+    var store: MonitoringStore { processor.store }
+    var configuration: IngestConfiguration { service.configuration }
+    var brokerState: ConnectionState { service.brokerState }
+}
+
 /// Runs an in-process `IngestService` against `broker` on a fresh store with the test cohort,
 /// and shuts it down gracefully afterwards. `prepare` runs on the store before the service starts.
 func withIngestService<T>(
     broker: Broker, directory: URL, configure: (inout IngestConfiguration) -> Void = { _ in },
     prepare: (MonitoringStore) throws -> Void = { _ in },
-    _ body: (IngestService) async throws -> T
+    _ body: (RunningService) async throws -> T
 ) async throws -> T {
     var configuration = IngestConfiguration()
     configuration.broker = BrokerEndpoint(host: "127.0.0.1", port: broker.port)
@@ -26,7 +35,9 @@ func withIngestService<T>(
     try TestCohort.register(in: store)
     try prepare(store)
     let logger = Logger(label: "tele-ingest-test")
-    let service = try IngestService(configuration: configuration, logger: logger)
+    let processor = try JournalProcessor(configuration: configuration, backgroundCheckpoints: true)
+    let service = try IngestService(
+        configuration: configuration, backend: SQLiteWorkerStore(processor: processor), logger: logger)
     let group = ServiceGroup(services: [service], logger: logger)
     let failure = Mutex<String?>(nil)
     let running = Task {
@@ -44,7 +55,7 @@ func withIngestService<T>(
             let reason = failure.withLock { $0 }.map { "; the service stopped: \($0)" } ?? ""
             throw TestSetupError("the ingest service did not connect: \(service.brokerState)\(reason)")
         }
-        let result = try await body(service)
+        let result = try await body(RunningService(service: service, processor: processor))
         await group.triggerGracefulShutdown()
         try await running.value
         return result

@@ -65,3 +65,14 @@ func eventually(timeout: Duration = .seconds(20), _ condition: () throws -> Bool
     }
     return try condition()
 }
+
+/// Polls an asynchronous `condition` (a query to a database server) until it holds or `timeout`
+/// passes; returns whether it held.
+func eventually(timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return try await condition()
+}

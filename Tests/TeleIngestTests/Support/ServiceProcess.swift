@@ -13,14 +13,18 @@ final class ServiceProcess: @unchecked Sendable {
     private var process: ChildProcess?
     private let arguments: [String]
 
+    /// `databaseURL`: run on that PostgreSQL store instead of the SQLite file `database`.
     init(
         broker: Broker, database: URL, directory: URL, clientID: String = "tele-ingest-test", logLevel: String = "info",
-        extra: [String] = []
+        databaseURL: String? = nil, extra: [String] = []
     ) {
         logFile = directory.appendingPathComponent("tele-ingest-\(UUID().uuidString.prefix(8)).log")
         arguments =
             [
-                "run", "--broker", broker.url, "--db", database.path, "--profiles", Paths.deviceProfiles.path,
+                "run", "--broker", broker.url,
+            ] + (databaseURL.map { ["--database-url", $0] } ?? ["--db", database.path])
+            + [
+                "--profiles", Paths.deviceProfiles.path,
                 "--client-id", clientID, "--log-level", logLevel,
                 "--rules", Paths.packageRoot.appendingPathComponent("rules/heart-failure-guideline.yaml").path,
             ] + extra

@@ -1,0 +1,120 @@
+import DevicePayloads
+import Foundation
+import MonitoringRecords
+import PostgresStore
+import ReadingIntake
+import StoreInterface
+import TeleIngest
+
+/// The store as a running worker uses it, on either backend: moving its inbox into the
+/// journal, processing the journal (with the rules), its heartbeat, and the clock-driven checks.
+public protocol WorkerStore: Sendable {
+    var clock: WallClock { get }
+    /// Where the store is, for the log (no password).
+    var location: String { get }
+    /// Journals up to `limit` messages from the inbox (and moves the worker's mark with them,
+    /// in one transaction), then trims them from the inbox; returns how many.
+    func moveFromInbox(_ inbox: MessageInbox, limit: Int) async throws -> Int
+    /// Processes up to `limit` pending journal entries in one transaction, rules included.
+    func processPending(limit: Int) async throws -> [MessageResult]
+    func inboxMovedThrough(worker: WorkerName) async throws -> Int64
+    func journalBacklog() async throws -> Int
+    func recordServiceStatus(_ status: ServiceStatus) async throws
+    func workerReport(_ worker: WorkerName, heartbeat: TimeInterval) async throws -> WorkerReport?
+    /// Runs the missing-data rules (and records due reminders); `nil` where the backend does
+    /// not run them yet.
+    func checkMissingData(now: Date, reminders: Bool) async throws -> RuleEngine.Outcome?
+    /// Whether the worker should checkpoint the store beside the writer (SQLite's WAL).
+    var checkpoints: Bool { get }
+    func checkpoint() throws
+    /// Releases connections; the store is not used afterwards.
+    func close() async
+}
+
+/// The SQLite store, through its `JournalProcessor`.
+public struct SQLiteWorkerStore: WorkerStore {
+    public let processor: JournalProcessor
+    public var store: MonitoringStore { processor.store }
+
+    public init(processor: JournalProcessor) { self.processor = processor }
+
+    public var clock: WallClock { store.clock }
+    public var location: String { store.path }
+    public var checkpoints: Bool { true }
+
+    public func moveFromInbox(_ inbox: MessageInbox, limit: Int) throws -> Int {
+        try store.moveFromInbox(inbox, limit: limit)
+    }
+
+    public func processPending(limit: Int) throws -> [MessageResult] { try processor.processPending(limit: limit) }
+
+    public func inboxMovedThrough(worker: WorkerName) throws -> Int64 { try store.inboxMovedThrough(worker: worker) }
+
+    public func journalBacklog() throws -> Int { try store.journalBacklog() }
+
+    public func recordServiceStatus(_ status: ServiceStatus) throws { try store.recordServiceStatus(status) }
+
+    public func workerReport(_ worker: WorkerName, heartbeat: TimeInterval) throws -> WorkerReport? {
+        try store.workerReport(worker, heartbeat: heartbeat)
+    }
+
+    public func checkMissingData(now: Date, reminders: Bool) throws -> RuleEngine.Outcome? {
+        try processor.rules?.checkMissingData(in: store, now: now, reminders: reminders)
+    }
+
+    public func checkpoint() throws { try store.checkpoint() }
+
+    public func close() async {}
+}
+
+/// The PostgreSQL store: the same intake decisions and rules, run in the server's transactions;
+/// several workers on several machines share its journal.
+public struct PostgresWorkerStore: WorkerStore {
+    public let store: PostgresMonitoringStore
+    public let intake: ReadingIntake
+    public let rules: RuleEngine?
+
+    public init(store: PostgresMonitoringStore, intake: ReadingIntake, rules: RuleEngine?) {
+        self.store = store
+        self.intake = intake
+        self.rules = rules
+    }
+
+    public var clock: WallClock { store.clock }
+    public var location: String { "\(store.location)" }
+    public var checkpoints: Bool { false }
+
+    public func moveFromInbox(_ inbox: MessageInbox, limit: Int) async throws -> Int {
+        let from = try await store.inboxMovedThrough(worker: inbox.worker)
+        let messages = try inbox.messages(after: from, limit: limit)
+        guard let last = messages.last else { return 0 }
+        try await store.moveFromInbox(messages, worker: inbox.worker)
+        // After the store's commit: a crash before this leaves copies that the mark skips.
+        try inbox.trim(through: last.id)
+        return messages.count
+    }
+
+    public func processPending(limit: Int) async throws -> [MessageResult] {
+        try await store.processPending(limit: limit, intake: intake, rules: rules)
+    }
+
+    public func inboxMovedThrough(worker: WorkerName) async throws -> Int64 {
+        try await store.inboxMovedThrough(worker: worker)
+    }
+
+    public func journalBacklog() async throws -> Int { try await store.journalBacklog() }
+
+    public func recordServiceStatus(_ status: ServiceStatus) async throws {
+        try await store.recordServiceStatus(status)
+    }
+
+    public func workerReport(_ worker: WorkerName, heartbeat: TimeInterval) async throws -> WorkerReport? {
+        try await store.workerReports(heartbeat: heartbeat).first { $0.status.worker == worker }
+    }
+
+    public func checkMissingData(now: Date, reminders: Bool) async throws -> RuleEngine.Outcome? { nil }
+
+    public func checkpoint() throws {}
+
+    public func close() async { await store.close() }
+}
