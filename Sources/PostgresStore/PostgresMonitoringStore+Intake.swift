@@ -161,7 +161,7 @@ extension PostgresMonitoringStore {
     }
 
     /// Takes a transaction advisory lock per name, in a fixed order (names hashed, sorted).
-    private func lock(_ space: LockSpace, _ names: [String], on connection: PostgresConnection) async throws {
+    func lock(_ space: LockSpace, _ names: [String], on connection: PostgresConnection) async throws {
         guard !names.isEmpty else { return }
         // The locks are taken after the sort: PostgreSQL evaluates a volatile function in the
         // select list once the rows are in order.

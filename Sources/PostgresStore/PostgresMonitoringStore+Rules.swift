@@ -12,12 +12,44 @@ import Vitals
 /// are set-based: the batch's patients, their personal settings, histories and flag books in
 /// five statements, however many patients the batch touched.
 extension PostgresMonitoringStore {
+    /// Re-evaluates every patient's reading rules from `from` on (`tele-ingest rules apply`),
+    /// in one transaction under the patient locks. A dry run rolls it back: the outcome says
+    /// what would change, and nothing does.
+    public func reevaluate(from: Date, rules: RuleEngine, dryRun: Bool) async throws -> RuleEngine.Outcome {
+        struct RolledBack: Error { var outcome: RuleEngine.Outcome }
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                var patients: [String] = []
+                for try await id in try await connection.query("SELECT id FROM patient ORDER BY id", logger: logger)
+                    .decode(String.self)
+                {
+                    patients.append(id)
+                }
+                try await lock(.patient, patients, on: connection)
+                let outcome = try await evaluateRules(
+                    Dictionary(uniqueKeysWithValues: patients.map { ($0, from) }), rules: rules, now: clock.now(),
+                    on: connection)
+                if dryRun { throw RolledBack(outcome: outcome) }
+                return outcome
+            }
+        } catch let error as PostgresTransactionError {
+            if let rolledBack = error.closureError as? RolledBack, error.commitError == nil {
+                return rolledBack.outcome
+            }
+            return try await failing("re-evaluating the rules") { throw error }
+        } catch {
+            return try await failing("re-evaluating the rules") { throw error }
+        }
+    }
+
     /// Evaluates the reading rules for each patient in `earliest` (the earliest new
     /// measurement) and writes their flags, inside the caller's transaction.
+    @discardableResult
     func evaluateRules(
         _ earliest: [String: Date], rules: RuleEngine, now: Date, on connection: PostgresConnection
-    ) async throws {
-        guard !earliest.isEmpty else { return }
+    ) async throws -> RuleEngine.Outcome {
+        var total = RuleEngine.Outcome()
+        guard !earliest.isEmpty else { return total }
         let patients = earliest.keys.sorted()
         let contexts = try await ruleContexts(patients, defaultZone: rules.defaultZone, on: connection)
         var from: [String: Int64] = [:]
@@ -30,12 +62,20 @@ extension PostgresMonitoringStore {
         for patientID in patients {
             guard let context = contexts[patientID], let instant = earliest[patientID] else { continue }
             let evaluation = rules.decisions(histories[patientID] ?? [], context: context, from: instant)
+            total.evaluatedDays += evaluation.days
             guard !evaluation.decisions.isEmpty else { continue }
             var book = books[patientID] ?? FlagBook(ruleOrder: rules.ruleOrder)
-            _ = rules.apply(evaluation.decisions, to: &book)
+            var outcome = rules.apply(evaluation.decisions, to: &book)
+            outcome.opened = outcome.opened.map { flag in
+                var tagged = flag
+                tagged.explanation = "\(patientID): \(flag.explanation)"
+                return tagged
+            }
+            total.add(outcome)
             books[patientID] = book
             try await save(book, patientID: patientID, now: now, on: connection)
         }
+        return total
     }
 
     /// What the rules need to know about each patient: zone, monitoring start, personal settings.

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import MonitoringRecords
+import PostgresStore
 import ReadingIntake
+import StoreInterface
 import TeleIngest
 import TerminalUI
 import ThresholdRules
@@ -46,7 +48,7 @@ struct RulesCommand: ParsableCommand {
         }
     }
 
-    struct Apply: ParsableCommand {
+    struct Apply: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Re-evaluate stored readings with a rule file and update the flags.",
             discussion: "Use --dry-run first: it reports what would be opened and changes nothing.")
@@ -55,13 +57,29 @@ struct RulesCommand: ParsableCommand {
         @Option(help: "Re-evaluate readings measured since this date (ISO 8601); default: all.") var since: String?
         @Flag(help: "Report what would change, change nothing.") var dryRun = false
 
-        func run() throws {
+        func run() async throws {
             let configuration = try store.configuration()
             let ruleSet = try RuleFile.load(from: URL(fileURLWithPath: RulesCommand.ruleFile(file, store)))
             let zone = TimeZone(identifier: configuration.defaultTimeZone) ?? .gmt
             let engine = RuleEngine(ruleSet: ruleSet, defaultZone: zone)
-            let monitoring = try store.openStore()
             let start = try since.map { try Output.instant($0, option: "--since") } ?? Date(timeIntervalSince1970: 0)
+            var total = RuleEngine.Outcome()
+            var count = 0
+            if let url = configuration.databaseURL {
+                // One transaction for every patient, under their locks: running workers wait.
+                try await PostgresMonitoringStore.with(try PostgresLocation(url: url), clock: configuration.clock) {
+                    total = try await $0.reevaluate(from: start, rules: engine, dryRun: dryRun)
+                    count = try await $0.patients().count
+                }
+            } else {
+                (total, count) = try reevaluateOnSQLite(engine: engine, from: start)
+            }
+            report(total, patients: count, ruleSet: ruleSet)
+        }
+
+        /// Each patient in a transaction of its own.
+        private func reevaluateOnSQLite(engine: RuleEngine, from start: Date) throws -> (RuleEngine.Outcome, Int) {
+            let monitoring = try store.openStore()
             let patients = try monitoring.patients()
             let bar = ProgressBar(total: patients.count, enabled: isatty(STDERR_FILENO) == 1)
             var total = RuleEngine.Outcome()
@@ -79,9 +97,13 @@ struct RulesCommand: ParsableCommand {
                 bar.advance()
             }
             bar.finish()
+            return (total, patients.count)
+        }
+
+        private func report(_ total: RuleEngine.Outcome, patients: Int, ruleSet: RuleSet) {
             let verb = dryRun ? "would open" : "opened"
             print(
-                "\(ruleSet.label) on \(patients.count) patients, \(total.evaluatedDays) patient-days: \(verb) \(total.opened.count) flags, \(dryRun ? "would update" : "updated") \(total.updated), back in range \(total.backInRange), \(dryRun ? "would withdraw" : "withdrew") \(total.withdrawn)"
+                "\(ruleSet.label) on \(patients) patients, \(total.evaluatedDays) patient-days: \(verb) \(total.opened.count) flags, \(dryRun ? "would update" : "updated") \(total.updated), back in range \(total.backInRange), \(dryRun ? "would withdraw" : "withdrew") \(total.withdrawn)"
             )
             let byRule = Dictionary(grouping: total.opened, by: { "\($0.ruleID) (\($0.severity.rawValue))" })
             for (rule, flags) in byRule.sorted(by: { $0.key < $1.key }) { print("  \(flags.count) × \(rule)") }

@@ -27,6 +27,8 @@ struct IntakeUnderTest: Sendable {
     var quarantine: @Sendable () async throws -> [QuarantineEntry]
     var outcomes: @Sendable () async throws -> [JournalOutcome: Int]
     var flags: @Sendable () async throws -> [PatientFlag]
+    /// `tele-ingest rules apply` from the beginning: every patient re-evaluated.
+    var reevaluate: @Sendable (_ rules: RuleEngine, _ dryRun: Bool) async throws -> RuleEngine.Outcome
 
     /// Processes until nothing waits, `limit` messages per transaction.
     func processAll(limit: Int = 500) async throws -> [MessageResult] {
@@ -65,7 +67,16 @@ func withIntake<T>(_ backend: Backend, rules: RuleEngine? = nil, _ body: (Intake
                     readings: { try store.readings(patientID: $0) },
                     latestValues: { try store.latestValues() },
                     quarantine: { try store.quarantine(includeResolved: true) },
-                    outcomes: { try store.journalOutcomes() }, flags: { try store.flags() }))
+                    outcomes: { try store.journalOutcomes() }, flags: { try store.flags() },
+                    reevaluate: { rules, dryRun in
+                        var total = RuleEngine.Outcome()
+                        for patient in try store.patients() {
+                            total.add(
+                                try rules.reevaluate(
+                                    patientID: patient.id, from: .distantPast, in: store, dryRun: dryRun))
+                        }
+                        return total
+                    }))
         }
     case .postgresql:
         return try await withPostgres { cluster in
@@ -80,7 +91,8 @@ func withIntake<T>(_ backend: Backend, rules: RuleEngine? = nil, _ body: (Intake
                         readings: { try await store.readings(patientID: $0) },
                         latestValues: { try await store.latestValues() },
                         quarantine: { try await store.quarantine(includeResolved: true) },
-                        outcomes: { try await store.journalOutcomes() }, flags: { try await store.flags() }))
+                        outcomes: { try await store.journalOutcomes() }, flags: { try await store.flags() },
+                        reevaluate: { try await store.reevaluate(from: .distantPast, rules: $0, dryRun: $1) }))
             }
         }
     }
@@ -328,6 +340,45 @@ extension MonitoringStore {
             sqlite.filter { $0.ruleID == "systolic-range" }.allSatisfy {
                 $0.evidenceAt < Self.at("2026-11-01T00:00:00Z")
             }, "no pressure flag rests on a reading after the personal limit")
+    }
+
+    @Test(
+        "rules apply on every backend: a dry run after ingest with the rules changes nothing; on readings stored without rules it opens the flags the ingest would have",
+        arguments: Backend.allCases)
+    func reevaluate(backend: Backend) async throws {
+        let rules = RuleEngine(
+            ruleSet: try RuleFile.load(from: Paths.packageRoot.appendingPathComponent("rules/heart-failure.yaml")),
+            defaultZone: TimeZone(identifier: "Europe/Copenhagen")!)
+        let rows = Self.twoMonths().enumerated().map {
+            ("import/two-months.csv/line/\($0.offset + 2)", Data($0.element.utf8))
+        }
+        /// What a standing flag says, without ids and times of writing.
+        func standing(_ flags: [PatientFlag]) -> Set<String> {
+            Set(
+                flags.filter { $0.state == .open }.map {
+                    "\($0.patientID) \($0.problem) \($0.ruleID) \($0.severity) \($0.evidenceAt) \($0.explanation)"
+                })
+        }
+        func ingest(with engine: RuleEngine?) async throws -> (Set<String>, RuleEngine.Outcome) {
+            try await withIntake(backend, rules: engine) { intake in
+                try await Self.register(intake.registry)
+                try await intake.registry.pair(serial: "BP7-0099", patientID: "P-0002", from: TestCohort.pairedFrom)
+                try await intake.journal(.import, rows, Self.at("2026-12-01T07:00:00Z"))
+                _ = try await intake.processAll(limit: 50)
+                let before = standing(try await intake.flags())
+                let outcome = try await intake.reevaluate(rules, engine != nil)
+                let after = standing(try await intake.flags())
+                if engine != nil { #expect(after == before, "a dry run changes nothing") }
+                return (after, outcome)
+            }
+        }
+        let (withRules, dryRun) = try await ingest(with: rules)
+        #expect(!withRules.isEmpty)
+        #expect(dryRun.opened.isEmpty && dryRun.withdrawn == 0, "\(dryRun.opened.map(\.explanation))")
+        #expect(dryRun.evaluatedDays == 120, "60 days of two patients")
+        let (applied, outcome) = try await ingest(with: nil)
+        #expect(outcome.opened.count >= withRules.count)
+        #expect(applied == withRules, "applied afterwards:\n\(applied.sorted())\nduring ingest:\n\(withRules.sorted())")
     }
 
     @Test("several workers processing one journal at once store each reading once (PostgreSQL)")
