@@ -185,13 +185,7 @@ public final class IngestService: Service, Sendable {
                 guard
                     let outcome = try await backend.checkMissingData(
                         now: backend.clock.now(), reminders: reminders.enabled)
-                else {
-                    if backend.checkpoints == false {
-                        logger.notice(
-                            "missing-data checks and reminders run on the SQLite store only so far; not on this store")
-                    }
-                    return
-                }
+                else { return }
                 publishReminders(outcome.reminders, on: connection)
                 logger.notice(
                     "missing-data check done",

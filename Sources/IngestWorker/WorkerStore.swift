@@ -21,8 +21,7 @@ public protocol WorkerStore: Sendable {
     func journalBacklog() async throws -> Int
     func recordServiceStatus(_ status: ServiceStatus) async throws
     func workerReport(_ worker: WorkerName, heartbeat: TimeInterval) async throws -> WorkerReport?
-    /// Runs the missing-data rules (and records due reminders); `nil` where the backend does
-    /// not run them yet.
+    /// Runs the missing-data rules (and records due reminders); `nil` when there are no rules.
     func checkMissingData(now: Date, reminders: Bool) async throws -> RuleEngine.Outcome?
     /// Whether the worker should checkpoint the store beside the writer (SQLite's WAL).
     var checkpoints: Bool { get }
@@ -112,7 +111,10 @@ public struct PostgresWorkerStore: WorkerStore {
         try await store.workerReports(heartbeat: heartbeat).first { $0.status.worker == worker }
     }
 
-    public func checkMissingData(now: Date, reminders: Bool) async throws -> RuleEngine.Outcome? { nil }
+    public func checkMissingData(now: Date, reminders: Bool) async throws -> RuleEngine.Outcome? {
+        guard let rules else { return nil }
+        return try await store.checkMissingData(rules: rules, now: now, reminders: reminders)
+    }
 
     public func checkpoint() throws {}
 

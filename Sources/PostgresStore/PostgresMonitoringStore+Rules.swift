@@ -42,6 +42,76 @@ extension PostgresMonitoringStore {
         }
     }
 
+    /// Runs the missing-data rules for every patient with a device paired now, in one
+    /// transaction under their locks; with `reminders`, records the reminders due that were not
+    /// recorded before (once per patient, rule and due day) and returns them with the serials
+    /// paired now, to be published.
+    public func checkMissingData(rules: RuleEngine, now: Date, reminders: Bool) async throws -> RuleEngine.Outcome {
+        let at = now.millisecondsSince1970
+        return try await failing("checking for missing data") {
+            try await client.withTransaction(logger: logger) { connection in
+                var serials: [String: [String]] = [:]
+                for try await (patientID, serial) in try await connection.query(
+                    """
+                    SELECT patient_id, serial FROM pairing
+                    WHERE valid_from <= instant(\(at)) AND (valid_to IS NULL OR valid_to > instant(\(at)))
+                    ORDER BY patient_id, serial
+                    """, logger: logger
+                ).decode((String, String).self) {
+                    serials[patientID, default: []].append(serial)
+                }
+                let patients = serials.keys.sorted()
+                guard !patients.isEmpty else { return RuleEngine.Outcome() }
+                try await lock(.patient, patients, on: connection)
+                let contexts = try await ruleContexts(patients, defaultZone: rules.defaultZone, on: connection)
+                var latest: [String: [Observation]] = [:]
+                for try await (patientID, id, kind, value, measuredAt) in try await connection.query(
+                    """
+                    SELECT l.patient_id, r.id, r.kind, r.value, epoch_ms(r.measured_at)
+                    FROM latest_reading AS l JOIN reading AS r ON r.id = l.reading_id
+                    WHERE l.patient_id = ANY(\(patients)::text[])
+                    """, logger: logger
+                ).decode((String, Int64, String, Double, Int64).self) {
+                    guard let kind = ReadingKind(rawValue: kind) else { continue }
+                    latest[patientID, default: []].append(
+                        Observation(
+                            id: id, kind: kind, value: value, measuredAt: Date(millisecondsSince1970: measuredAt)))
+                }
+                var books = try await flagBooks(patients, ruleOrder: rules.ruleOrder, on: connection)
+                var total = RuleEngine.Outcome()
+                for patientID in patients {
+                    guard let context = contexts[patientID] else { continue }
+                    let observations = latest[patientID] ?? []
+                    let decisions = rules.evaluator.evaluateMissing(observations, context: context, now: now)
+                    if !decisions.isEmpty, var book = books[patientID] {
+                        total.add(rules.apply(decisions, to: &book))
+                        books[patientID] = book
+                        try await save(book, patientID: patientID, now: now, on: connection)
+                    }
+                    guard reminders else { continue }
+                    let due = rules.evaluator.remindersDue(observations, context: context, now: now)
+                    for reminder in due {
+                        let recorded = try await connection.query(
+                            """
+                            INSERT INTO reminder (patient_id, rule_id, measurement, due_day, created_at)
+                            VALUES (\(patientID), \(reminder.ruleID), \(reminder.measurement.rawValue),
+                                    \(reminder.due.description), instant(\(at)))
+                            ON CONFLICT (patient_id, rule_id, due_day) DO NOTHING
+                            RETURNING id
+                            """, logger: logger
+                        ).collect()
+                        if !recorded.isEmpty {
+                            total.reminders.append(
+                                RuleEngine.SentReminder(
+                                    patientID: patientID, serials: serials[patientID] ?? [], reminder: reminder))
+                        }
+                    }
+                }
+                return total
+            }
+        }
+    }
+
     /// Evaluates the reading rules for each patient in `earliest` (the earliest new
     /// measurement) and writes their flags, inside the caller's transaction.
     @discardableResult

@@ -217,7 +217,7 @@ enum PostgresSchema {
                 "CREATE INDEX quarantine_open ON quarantine (reason) WHERE resolved_at IS NULL",
             ]),
         Migration(
-            version: 4, name: "ingest workers: inbox marks and status",
+            version: 4, name: "ingest workers: inbox marks and status; reminders to measure",
             statements: [
                 // How far each worker has moved its local inbox into the journal, written in the
                 // transaction that inserts the moved messages.
@@ -245,6 +245,19 @@ enum PostgresSchema {
                 )
                 """,
                 "CREATE INDEX journal_by_source ON journal (source, received_at)",
+                // A reminder to measure, recorded once per patient, rule and due day (the
+                // patient's local day, 2026-12-01) and published to the patient's devices.
+                """
+                CREATE TABLE reminder (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    patient_id text NOT NULL REFERENCES patient (id),
+                    rule_id text NOT NULL,
+                    measurement text NOT NULL,
+                    due_day text NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    UNIQUE (patient_id, rule_id, due_day)
+                )
+                """,
             ]),
     ]
 

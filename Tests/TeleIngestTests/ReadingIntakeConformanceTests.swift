@@ -29,6 +29,8 @@ struct IntakeUnderTest: Sendable {
     var flags: @Sendable () async throws -> [PatientFlag]
     /// `tele-ingest rules apply` from the beginning: every patient re-evaluated.
     var reevaluate: @Sendable (_ rules: RuleEngine, _ dryRun: Bool) async throws -> RuleEngine.Outcome
+    /// The clock-driven missing-data check at `now`, with reminders.
+    var checkMissingData: @Sendable (_ rules: RuleEngine, _ now: Date) async throws -> RuleEngine.Outcome
 
     /// Processes until nothing waits, `limit` messages per transaction.
     func processAll(limit: Int = 500) async throws -> [MessageResult] {
@@ -76,7 +78,8 @@ func withIntake<T>(_ backend: Backend, rules: RuleEngine? = nil, _ body: (Intake
                                     patientID: patient.id, from: .distantPast, in: store, dryRun: dryRun))
                         }
                         return total
-                    }))
+                    },
+                    checkMissingData: { try $0.checkMissingData(in: store, now: $1, reminders: true) }))
         }
     case .postgresql:
         return try await withPostgres { cluster in
@@ -92,7 +95,8 @@ func withIntake<T>(_ backend: Backend, rules: RuleEngine? = nil, _ body: (Intake
                         latestValues: { try await store.latestValues() },
                         quarantine: { try await store.quarantine(includeResolved: true) },
                         outcomes: { try await store.journalOutcomes() }, flags: { try await store.flags() },
-                        reevaluate: { try await store.reevaluate(from: .distantPast, rules: $0, dryRun: $1) }))
+                        reevaluate: { try await store.reevaluate(from: .distantPast, rules: $0, dryRun: $1) },
+                        checkMissingData: { try await store.checkMissingData(rules: $0, now: $1, reminders: true) }))
             }
         }
     }
@@ -379,6 +383,53 @@ extension MonitoringStore {
         let (applied, outcome) = try await ingest(with: nil)
         #expect(outcome.opened.count >= withRules.count)
         #expect(applied == withRules, "applied afterwards:\n\(applied.sorted())\nduring ingest:\n\(withRules.sorted())")
+    }
+
+    @Test("the missing-data check on every backend: the same flags and the same reminders, each reminder recorded once")
+    func missingData() async throws {
+        let rules = RuleEngine(
+            ruleSet: try RuleFile.load(from: Paths.packageRoot.appendingPathComponent("rules/heart-failure.yaml")),
+            defaultZone: TimeZone(identifier: "Europe/Copenhagen")!)
+        // Patient One's last weighing is on 19 November (the plan allows 7 days without one after
+        // the first 14); the pressure goes on through 29 November.
+        let rows = Self.twoMonths().filter { row in
+            !(row.hasPrefix("HV10-00017") && row.contains("2026-11-2"))
+        }
+        .enumerated().map { ("import/two-months.csv/line/\($0.offset + 2)", Data($0.element.utf8)) }
+        func run(_ backend: Backend) async throws -> [(RuleEngine.Outcome, [PatientFlag])] {
+            try await withIntake(backend, rules: rules) { intake in
+                try await Self.register(intake.registry)
+                try await intake.registry.pair(serial: "BP7-0099", patientID: "P-0002", from: TestCohort.pairedFrom)
+                try await intake.journal(.import, rows, Self.at("2026-12-01T07:00:00Z"))
+                _ = try await intake.processAll(limit: 500)
+                var checks: [(RuleEngine.Outcome, [PatientFlag])] = []
+                for now in [
+                    "2026-11-25T08:00:00Z", "2026-11-26T08:00:00Z", "2026-11-26T09:00:00Z", "2026-11-28T08:00:00Z",
+                ] {
+                    let outcome = try await intake.checkMissingData(rules, Self.at(now))
+                    checks.append((outcome, try await intake.flags()))
+                }
+                return checks
+            }
+        }
+        let sqlite = try await run(.sqlite)
+        let postgres = try await run(.postgresql)
+        for (index, (onSQLite, onPostgres)) in zip(sqlite, postgres).enumerated() {
+            #expect(onPostgres.0 == onSQLite.0, "check \(index)")
+            #expect(onPostgres.1 == onSQLite.1, "flags after check \(index)")
+        }
+        let reminders = sqlite.flatMap(\.0.reminders)
+        #expect(!reminders.isEmpty, "the stream makes a reminder due")
+        #expect(
+            Set(reminders.map { "\($0.patientID) \($0.reminder.ruleID) \($0.reminder.due)" }).count == reminders.count,
+            "each reminder once")
+        #expect(
+            reminders.contains {
+                $0.patientID == "P-0001" && $0.reminder.ruleID == "missing-weight" && $0.serials.contains("HV10-00017")
+                    && $0.reminder.due.description == "2026-11-26"
+            }, "\(reminders)")
+        #expect(sqlite[2].0.reminders.isEmpty, "a second check on the same day sends nothing again")
+        #expect(sqlite.last?.1.contains { $0.patientID == "P-0001" && $0.ruleID == "missing-weight" } == true)
     }
 
     @Test("several workers processing one journal at once store each reading once (PostgreSQL)")
