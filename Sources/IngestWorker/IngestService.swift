@@ -191,6 +191,8 @@ public final class IngestService: Service, Sendable {
                     "missing-data check done",
                     metadata: ["opened": "\(outcome.opened.count)", "reminders": "\(outcome.reminders.count)"])
             } catch {
+                // Stopping cancels the check; a server database's client ends its query then.
+                if Task.isCancelled { return }
                 logger.error("missing-data check failed; will retry", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: .seconds(configuration.rules.missingDataCheckMinutes * 60))
@@ -233,6 +235,8 @@ public final class IngestService: Service, Sendable {
             do {
                 try await backend.recordServiceStatus(status)
             } catch {
+                // Stopping cancels the heartbeat; the final status is written after it.
+                if Task.isCancelled { return }
                 logger.error("cannot write the service status", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: .seconds(configuration.statusIntervalSeconds))
