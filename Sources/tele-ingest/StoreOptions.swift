@@ -16,7 +16,7 @@ struct StoreOptions: ParsableArguments {
     @Option(
         name: .long,
         help:
-            "PostgreSQL store, postgresql://USER@HOST:PORT/DATABASE (overrides the configuration; migrate, patients, devices, run and status so far)."
+            "PostgreSQL store, postgresql://USER@HOST:PORT/DATABASE (overrides the configuration; migrate, patients, devices, run, status and rules apply so far)."
     )
     var databaseURL: String?
 
@@ -38,7 +38,7 @@ struct StoreOptions: ParsableArguments {
         let configuration = try configuration()
         if configuration.databaseURL != nil {
             throw ValidationErrorText(
-                "this command works on the SQLite store only so far; the configured store is PostgreSQL (database.url), which serves migrate, patients, devices, run and status (docs/POSTGRESQL.md)"
+                "this command works on the SQLite store only so far; the configured store is PostgreSQL (database.url), which serves migrate, patients, devices, run, status and rules apply (docs/POSTGRESQL.md)"
             )
         }
         return try MonitoringStore(

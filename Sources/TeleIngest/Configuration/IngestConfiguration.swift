@@ -22,7 +22,8 @@ public struct IngestConfiguration: Sendable {
     public var sharedGroup: String?
     public var databasePath = "tele-ingest.sqlite"
     /// `database.url`: a PostgreSQL store (`postgresql://USER@HOST:PORT/DATABASE`) instead of
-    /// the SQLite file. So far it serves `migrate`, `patients`, `devices`, `run` and `status` (docs/POSTGRESQL.md).
+    /// the SQLite file. So far it serves `migrate`, `patients`, `devices`, `run`, `status` and `rules apply`
+    /// (docs/POSTGRESQL.md).
     public var databaseURL: String?
     public var durability = Durability.normal
     /// `ingest.inboxFolder`: where a worker on a PostgreSQL store keeps its inbox file
