@@ -51,20 +51,16 @@ public final class IngestService: Service, Sendable {
     /// Opens the configured store (SQLite, or PostgreSQL with `database.url`), loads the device
     /// profiles and the rules; refuses to start on any problem.
     public static func open(configuration: IngestConfiguration, logger: Logger) async throws -> IngestService {
-        let settings = try configuration.intakeSettings()
         let backend: any WorkerStore
+        let settings: (intake: ReadingIntake, rules: RuleEngine?)
         if let url = configuration.databaseURL {
+            settings = try configuration.intakeSettings()
             let store = try await PostgresMonitoringStore.open(
                 try PostgresLocation(url: url), clock: configuration.clock)
             backend = PostgresWorkerStore(store: store, intake: settings.intake, rules: settings.rules)
         } else {
-            var processor = JournalProcessor(
-                store: try MonitoringStore(
-                    path: configuration.databasePath, durability: configuration.durability,
-                    backgroundCheckpoints: true, clock: configuration.clock),
-                decoder: settings.intake.decoder, futureTolerance: settings.intake.futureTolerance,
-                defaultTimeZone: settings.intake.defaultTimeZone)
-            processor.rules = settings.rules
+            let processor = try JournalProcessor(configuration: configuration, backgroundCheckpoints: true)
+            settings = (processor.intake, processor.rules)
             backend = SQLiteWorkerStore(processor: processor)
         }
         logger.info(

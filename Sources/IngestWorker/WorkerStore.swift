@@ -108,7 +108,7 @@ public struct PostgresWorkerStore: WorkerStore {
     }
 
     public func workerReport(_ worker: WorkerName, heartbeat: TimeInterval) async throws -> WorkerReport? {
-        try await store.workerReports(heartbeat: heartbeat).first { $0.status.worker == worker }
+        try await store.workerReports(only: worker, heartbeat: heartbeat).first
     }
 
     public func checkMissingData(now: Date, reminders: Bool) async throws -> RuleEngine.Outcome? {

@@ -59,16 +59,13 @@ extension PostgresMonitoringStore {
         try await failing("processing the journal") {
             try await client.withTransaction(logger: logger) { connection in
                 var entries: [JournalEntry] = []
-                for try await (id, source, topic, payload, receivedAt) in try await connection.query(
+                for try await row in try await connection.query(
                     """
                     SELECT id, source, topic, payload, epoch_ms(received_at) FROM journal
                     WHERE processed_at IS NULL ORDER BY id LIMIT \(Int64(limit)) FOR UPDATE SKIP LOCKED
                     """, logger: logger
                 ).decode((Int64, String, String, Data, Int64).self) {
-                    entries.append(
-                        JournalEntry(
-                            id: id, source: MessageSource(rawValue: source) ?? .mqtt, topic: topic, payload: payload,
-                            receivedAt: Date(millisecondsSince1970: receivedAt)))
+                    entries.append(JournalEntry(row))
                 }
                 let prepared = entries.map { (entry: $0, preparation: intake.prepare($0)) }
                 return try await settle(prepared, quarantineRows: [:], intake: intake, rules: rules, on: connection)
@@ -98,9 +95,7 @@ extension PostgresMonitoringStore {
                         ORDER BY q.id LIMIT \(Int64(batchSize)) FOR UPDATE OF q SKIP LOCKED
                         """, logger: logger
                     ).decode((Int64, Int64, String, String, Data, Int64).self) {
-                        let entry = JournalEntry(
-                            id: id, source: MessageSource(rawValue: source) ?? .mqtt, topic: topic, payload: payload,
-                            receivedAt: Date(millisecondsSince1970: receivedAt))
+                        let entry = JournalEntry((id, source, topic, payload, receivedAt))
                         quarantineRows[id] = row
                         prepared.append((entry, intake.prepare(entry)))
                         last = row
@@ -134,11 +129,12 @@ extension PostgresMonitoringStore {
         try await lock(.patient, Set(newReadings.map(\.1.patientID)).sorted(), on: connection)
         let ids = try await insertReadings(newReadings, on: connection)
         try await keepLatestValues(zip(newReadings.map(\.1), ids), on: connection)
-        let now = clock.now().millisecondsSince1970
-        try await writeQuarantine(decisions, rows: quarantineRows, now: now, on: connection)
+        let now = clock.now()
+        let stamp = now.millisecondsSince1970
+        try await writeQuarantine(decisions, rows: quarantineRows, now: stamp, on: connection)
         try await connection.query(
             """
-            UPDATE journal SET processed_at = instant(\(now)), outcome = u.outcome
+            UPDATE journal SET processed_at = instant(\(stamp)), outcome = u.outcome
             FROM unnest(\(decisions.map(\.entry.id))::bigint[], \(decisions.map(\.outcome.rawValue))::text[])
                 AS u (id, outcome)
             WHERE journal.id = u.id
@@ -150,12 +146,7 @@ extension PostgresMonitoringStore {
             return MessageResult(decision, stored: decision.stored(ids: Array(own)))
         }
         if let rules {
-            // From the earliest new measurement on, so a reading is never visible without its flags.
-            var earliest: [String: Date] = [:]
-            for reading in results.flatMap(\.storedReadings) {
-                earliest[reading.patientID] = min(earliest[reading.patientID] ?? reading.measuredAt, reading.measuredAt)
-            }
-            try await evaluateRules(earliest, rules: rules, now: clock.now(), on: connection)
+            try await evaluateRules(results.earliestNewMeasurements, rules: rules, now: now, on: connection)
         }
         return results
     }
@@ -302,19 +293,15 @@ extension PostgresMonitoringStore {
         let touched = Set(stored.map { Pair(patientID: $0.0.patientID, kind: $0.0.reading.kind.rawValue) })
         guard !touched.isEmpty else { return }
         var values: [Pair: LatestValue] = [:]
-        for try await (patientID, kind, readingID, measuredAt, value, week, weekDays, previousValue, previousAt)
-            in try await connection.query(
+        for (patientID, kind, value) in try await latestValueRows(
+            connection.query(
                 """
-                SELECT l.patient_id, l.kind, l.reading_id, epoch_ms(l.measured_at), l.value, l.week, l.week_days,
-                       l.previous_value, epoch_ms(l.previous_at)
+                SELECT \(unescaped: Self.latestValueColumns)
                 FROM unnest(\(touched.map(\.patientID))::text[], \(touched.map(\.kind))::text[]) AS t (patient_id, kind)
                 JOIN latest_reading AS l ON l.patient_id = t.patient_id AND l.kind = t.kind
-                """, logger: logger
-            ).decode((String, String, Int64, Int64, Double, Int, Int, Double?, Int64?).self)
+                """, logger: logger))
         {
-            values[Pair(patientID: patientID, kind: kind)] = LatestValue(
-                readingID: readingID, measuredAt: measuredAt, value: value, week: week, weekDays: weekDays,
-                previousValue: previousValue, previousAt: previousAt)
+            values[Pair(patientID: patientID, kind: kind)] = value
         }
         for (placed, id) in stored {
             let pair = Pair(patientID: placed.patientID, kind: placed.reading.kind.rawValue)
@@ -428,37 +415,16 @@ extension PostgresMonitoringStore {
         }
     }
 
-    /// Every patient's latest reading of each kind.
-    public func latestReadings() async throws -> [StoredReading] {
-        try await failing("reading the latest readings") {
-            try await storedReadings(
-                client.query(
-                    """
-                    SELECT \(unescaped: ReadingColumns.select("reading")) FROM latest_reading
-                    JOIN reading ON reading.id = latest_reading.reading_id
-                    ORDER BY reading.patient_id, reading.kind
-                    """, logger: logger))
-        }
-    }
-
     /// Every kept latest value, by patient and kind (what the worklist's trend and adherence
     /// read).
     public func latestValues() async throws -> [String: [ReadingKind: LatestValue]] {
         try await failing("reading the latest values") {
             var values: [String: [ReadingKind: LatestValue]] = [:]
-            for try await (patientID, kind, readingID, measuredAt, value, week, weekDays, previousValue, previousAt)
-                in try await client.query(
-                    """
-                    SELECT patient_id, kind, reading_id, epoch_ms(measured_at), value, week, week_days, previous_value,
-                           epoch_ms(previous_at)
-                    FROM latest_reading
-                    """, logger: logger
-                ).decode((String, String, Int64, Int64, Double, Int, Int, Double?, Int64?).self)
+            for (patientID, kind, value) in try await latestValueRows(
+                client.query("SELECT \(unescaped: Self.latestValueColumns) FROM latest_reading AS l", logger: logger))
             {
                 guard let kind = ReadingKind(rawValue: kind) else { continue }
-                values[patientID, default: [:]][kind] = LatestValue(
-                    readingID: readingID, measuredAt: measuredAt, value: value, week: week, weekDays: weekDays,
-                    previousValue: previousValue, previousAt: previousAt)
+                values[patientID, default: [:]][kind] = value
             }
             return values
         }
@@ -504,15 +470,37 @@ extension PostgresMonitoringStore {
 
     /// The outcome counts of processed journal entries.
     public func journalOutcomes() async throws -> [JournalOutcome: Int] {
-        try await failing("counting journal outcomes") {
-            var counts: [JournalOutcome: Int] = [:]
-            for try await (outcome, count) in try await client.query(
-                "SELECT outcome, count(*) FROM journal WHERE outcome IS NOT NULL GROUP BY outcome", logger: logger
-            ).decode((String, Int).self) {
-                if let outcome = JournalOutcome(rawValue: outcome) { counts[outcome] = count }
-            }
-            return counts
+        var outcomes: [JournalOutcome: Int] = [:]
+        for (name, count) in try await counts(
+            "SELECT outcome, count(*) FROM journal WHERE outcome IS NOT NULL GROUP BY outcome",
+            "counting journal outcomes")
+        {
+            if let outcome = JournalOutcome(rawValue: name) { outcomes[outcome] = count }
         }
+        return outcomes
+    }
+
+    /// The columns of `latest_reading AS l` that `latestValueRows` reads.
+    static let latestValueColumns = """
+        l.patient_id, l.kind, l.reading_id, epoch_ms(l.measured_at), l.value, l.week, l.week_days, l.previous_value,
+        epoch_ms(l.previous_at)
+        """
+
+    /// Kept latest values with their patient and kind, from rows of `latestValueColumns`.
+    private func latestValueRows(_ rows: PostgresRowSequence) async throws -> [(String, String, LatestValue)] {
+        var values: [(String, String, LatestValue)] = []
+        for try await (patientID, kind, readingID, measuredAt, value, week, weekDays, previousValue, previousAt)
+            in rows.decode((String, String, Int64, Int64, Double, Int, Int, Double?, Int64?).self)
+        {
+            values.append(
+                (
+                    patientID, kind,
+                    LatestValue(
+                        readingID: readingID, measuredAt: measuredAt, value: value, week: week, weekDays: weekDays,
+                        previousValue: previousValue, previousAt: previousAt)
+                ))
+        }
+        return values
     }
 
     private func storedReadings(_ rows: PostgresRowSequence) async throws -> [StoredReading] {
@@ -604,5 +592,14 @@ private struct QuarantineColumns {
         serials.append(rejection.serial ?? "")
         hasProfile.append(rejection.profileID != nil)
         profileIDs.append(rejection.profileID ?? "")
+    }
+}
+
+extension JournalEntry {
+    /// An entry from a row of `id, source, topic, payload, epoch_ms(received_at)`.
+    init(_ row: (id: Int64, source: String, topic: String, payload: Data, receivedAt: Int64)) {
+        self.init(
+            id: row.id, source: MessageSource(rawValue: row.source) ?? .mqtt, topic: row.topic, payload: row.payload,
+            receivedAt: Date(millisecondsSince1970: row.receivedAt))
     }
 }

@@ -13,10 +13,10 @@ import Vitals
 /// five statements, however many patients the batch touched.
 extension PostgresMonitoringStore {
     /// Re-evaluates every patient's reading rules from `from` on (`tele-ingest rules apply`),
-    /// in one transaction under the patient locks. A dry run rolls it back: the outcome says
-    /// what would change, and nothing does.
-    public func reevaluate(from: Date, rules: RuleEngine, dryRun: Bool) async throws -> RuleEngine.Outcome {
-        struct RolledBack: Error { var outcome: RuleEngine.Outcome }
+    /// in one transaction under the patient locks; returns what changed per patient. A dry run
+    /// rolls it back: the outcomes say what would change, and nothing does.
+    public func reevaluate(from: Date, rules: RuleEngine, dryRun: Bool) async throws -> [String: RuleEngine.Outcome] {
+        struct RolledBack: Error { var outcome: [String: RuleEngine.Outcome] }
         do {
             return try await client.withTransaction(logger: logger) { connection in
                 var patients: [String] = []
@@ -77,7 +77,7 @@ extension PostgresMonitoringStore {
                         Observation(
                             id: id, kind: kind, value: value, measuredAt: Date(millisecondsSince1970: measuredAt)))
                 }
-                var books = try await flagBooks(patients, ruleOrder: rules.ruleOrder, on: connection)
+                let books = try await flagBooks(patients, ruleOrder: rules.ruleOrder, on: connection)
                 var total = RuleEngine.Outcome()
                 for patientID in patients {
                     guard let context = contexts[patientID] else { continue }
@@ -85,7 +85,6 @@ extension PostgresMonitoringStore {
                     let decisions = rules.evaluator.evaluateMissing(observations, context: context, now: now)
                     if !decisions.isEmpty, var book = books[patientID] {
                         total.add(rules.apply(decisions, to: &book))
-                        books[patientID] = book
                         try await save(book, patientID: patientID, now: now, on: connection)
                     }
                     guard reminders else { continue }
@@ -113,13 +112,14 @@ extension PostgresMonitoringStore {
     }
 
     /// Evaluates the reading rules for each patient in `earliest` (the earliest new
-    /// measurement) and writes their flags, inside the caller's transaction.
+    /// measurement) and writes their flags, inside the caller's transaction; returns what
+    /// changed per patient.
     @discardableResult
     func evaluateRules(
         _ earliest: [String: Date], rules: RuleEngine, now: Date, on connection: PostgresConnection
-    ) async throws -> RuleEngine.Outcome {
-        var total = RuleEngine.Outcome()
-        guard !earliest.isEmpty else { return total }
+    ) async throws -> [String: RuleEngine.Outcome] {
+        var outcomes: [String: RuleEngine.Outcome] = [:]
+        guard !earliest.isEmpty else { return outcomes }
         let patients = earliest.keys.sorted()
         let contexts = try await ruleContexts(patients, defaultZone: rules.defaultZone, on: connection)
         var from: [String: Int64] = [:]
@@ -128,24 +128,19 @@ extension PostgresMonitoringStore {
             from[patientID] = rules.historyStart(from: instant, zone: context.timeZone)
         }
         let histories = try await histories(from, on: connection)
-        var books = try await flagBooks(patients, ruleOrder: rules.ruleOrder, on: connection)
+        let books = try await flagBooks(patients, ruleOrder: rules.ruleOrder, on: connection)
         for patientID in patients {
             guard let context = contexts[patientID], let instant = earliest[patientID] else { continue }
             let evaluation = rules.decisions(histories[patientID] ?? [], context: context, from: instant)
-            total.evaluatedDays += evaluation.days
-            guard !evaluation.decisions.isEmpty else { continue }
-            var book = books[patientID] ?? FlagBook(ruleOrder: rules.ruleOrder)
-            var outcome = rules.apply(evaluation.decisions, to: &book)
-            outcome.opened = outcome.opened.map { flag in
-                var tagged = flag
-                tagged.explanation = "\(patientID): \(flag.explanation)"
-                return tagged
+            var outcome = RuleEngine.Outcome()
+            if !evaluation.decisions.isEmpty, var book = books[patientID] {
+                outcome = rules.apply(evaluation.decisions, to: &book)
+                try await save(book, patientID: patientID, now: now, on: connection)
             }
-            total.add(outcome)
-            books[patientID] = book
-            try await save(book, patientID: patientID, now: now, on: connection)
+            outcome.evaluatedDays = evaluation.days
+            outcomes[patientID] = outcome
         }
-        return total
+        return outcomes
     }
 
     /// What the rules need to know about each patient: zone, monitoring start, personal settings.

@@ -1,4 +1,3 @@
-import DevicePayloads
 import Foundation
 import MonitoringRecords
 import PostgresNIO
@@ -45,6 +44,19 @@ extension PostgresMonitoringStore {
                 "reading the inbox mark of worker \(worker)"))
     }
 
+    /// Every worker's inbox mark.
+    public func inboxMarks() async throws -> [WorkerName: Int64] {
+        try await failing("reading the inbox marks") {
+            var marks: [WorkerName: Int64] = [:]
+            for try await (name, mark) in try await client.query(
+                "SELECT worker, moved_through FROM inbox_progress", logger: logger
+            ).decode((String, Int64).self) {
+                if let worker = WorkerName(name) { marks[worker] = mark }
+            }
+            return marks
+        }
+    }
+
     /// Writes a worker's heartbeat (its row, under its name).
     public func recordServiceStatus(_ status: ServiceStatus) async throws {
         let times = (
@@ -69,10 +81,12 @@ extension PostgresMonitoringStore {
         }
     }
 
-    /// Every worker's status, by name, judged at `now` (stale: silent for three `heartbeat`
-    /// intervals while it claims to run); inboxes are not counted (they are on the workers'
-    /// machines).
-    public func workerReports(now: Date? = nil, heartbeat: TimeInterval = 5) async throws -> [WorkerReport] {
+    /// Every worker's status (or `only` that worker's), by name, judged at `now` (stale: silent
+    /// for three `heartbeat` intervals while it claims to run); inboxes are not counted (they are
+    /// on the workers' machines).
+    public func workerReports(only: WorkerName? = nil, now: Date? = nil, heartbeat: TimeInterval = 5) async throws
+        -> [WorkerReport]
+    {
         let now = now ?? clock.now()
         return try await failing("reading the workers' status") {
             var reports: [WorkerReport] = []
@@ -83,7 +97,7 @@ extension PostgresMonitoringStore {
                     """
                     SELECT worker, client_id, host, pid, epoch_ms(started_at), epoch_ms(updated_at), broker, connection,
                            connected, epoch_ms(connection_since), running, falling_behind
-                    FROM worker_status ORDER BY worker
+                    FROM worker_status WHERE \(only?.text)::text IS NULL OR worker = \(only?.text) ORDER BY worker
                     """, logger: logger
                 ).decode((String, String, String, Int32, Int64, Int64, String, String, Bool, Int64, Bool, Bool).self)
             {
@@ -113,20 +127,11 @@ extension PostgresMonitoringStore {
             }
             return last
         }
-        var quarantine: [String: Int] = [:]
-        for entry in try await self.quarantine() { quarantine[entry.reason.rawValue, default: 0] += 1 }
+        let quarantine = try await counts(
+            "SELECT reason, count(*) FROM quarantine WHERE resolved_at IS NULL GROUP BY reason",
+            "counting the quarantine")
         return ServiceReport(
             workers: workers, journalBacklog: backlog, lastMessageAt: last.map(Date.init(millisecondsSince1970:)),
             quarantine: quarantine)
-    }
-
-    /// Removes a retired worker's status and inbox mark.
-    public func forget(worker: WorkerName) async throws {
-        try await failing("forgetting worker \(worker)") {
-            try await client.withTransaction(logger: logger) { connection in
-                try await connection.query("DELETE FROM worker_status WHERE worker = \(worker.text)", logger: logger)
-                try await connection.query("DELETE FROM inbox_progress WHERE worker = \(worker.text)", logger: logger)
-            }
-        }
     }
 }

@@ -81,6 +81,17 @@ public final class PostgresMonitoringStore: PatientRegistry {
         try await number("SELECT coalesce(max(version), 0) FROM schema_migration", "reading the schema version")
     }
 
+    /// Counts by name from a query of `name, count(*) … GROUP BY name`.
+    func counts(_ query: PostgresQuery, _ operation: String) async throws -> [String: Int] {
+        try await failing(operation) {
+            var counts: [String: Int] = [:]
+            for try await (name, count) in try await client.query(query, logger: logger).decode((String, Int).self) {
+                counts[name] = count
+            }
+            return counts
+        }
+    }
+
     /// The one whole number `query` answers (a count, a version).
     func number(_ query: PostgresQuery, _ operation: String) async throws -> Int {
         try await failing(operation) {

@@ -133,3 +133,16 @@ public struct QuarantineEntry: Sendable, Hashable, Codable {
         self.resolvedAt = resolvedAt
     }
 }
+
+extension Sequence<MessageResult> {
+    /// Per patient with new readings, the earliest new measurement: the rules re-evaluate from
+    /// its day on, so a reading is never visible without its flags.
+    public var earliestNewMeasurements: [String: Date] {
+        var earliest: [String: Date] = [:]
+        for reading in lazy.flatMap(\.storedReadings) {
+            earliest[reading.patientID] = Swift.min(
+                earliest[reading.patientID] ?? reading.measuredAt, reading.measuredAt)
+        }
+        return earliest
+    }
+}

@@ -63,41 +63,47 @@ struct RulesCommand: ParsableCommand {
             let zone = TimeZone(identifier: configuration.defaultTimeZone) ?? .gmt
             let engine = RuleEngine(ruleSet: ruleSet, defaultZone: zone)
             let start = try since.map { try Output.instant($0, option: "--since") } ?? Date(timeIntervalSince1970: 0)
-            var total = RuleEngine.Outcome()
-            var count = 0
+            var outcomes: [String: RuleEngine.Outcome] = [:]
             if let url = configuration.databaseURL {
                 // One transaction for every patient, under their locks: running workers wait.
-                try await PostgresMonitoringStore.with(try PostgresLocation(url: url), clock: configuration.clock) {
-                    total = try await $0.reevaluate(from: start, rules: engine, dryRun: dryRun)
-                    count = try await $0.patients().count
+                outcomes = try await PostgresMonitoringStore.with(
+                    try PostgresLocation(url: url), clock: configuration.clock
+                ) {
+                    try await $0.reevaluate(from: start, rules: engine, dryRun: dryRun)
                 }
             } else {
-                (total, count) = try reevaluateOnSQLite(engine: engine, from: start)
+                outcomes = try reevaluateOnSQLite(engine: engine, from: start)
             }
-            report(total, patients: count, ruleSet: ruleSet)
+            report(Self.total(outcomes), patients: outcomes.count, ruleSet: ruleSet)
         }
 
         /// Each patient in a transaction of its own.
-        private func reevaluateOnSQLite(engine: RuleEngine, from start: Date) throws -> (RuleEngine.Outcome, Int) {
+        private func reevaluateOnSQLite(engine: RuleEngine, from start: Date) throws -> [String: RuleEngine.Outcome] {
             let monitoring = try store.openStore()
             let patients = try monitoring.patients()
             let bar = ProgressBar(total: patients.count, enabled: isatty(STDERR_FILENO) == 1)
-            var total = RuleEngine.Outcome()
+            var outcomes: [String: RuleEngine.Outcome] = [:]
             for patient in patients {
-                let outcome = try engine.reevaluate(patientID: patient.id, from: start, in: monitoring, dryRun: dryRun)
-                total.opened += outcome.opened.map { flag in
-                    var tagged = flag
-                    tagged.explanation = "\(patient.id): \(flag.explanation)"
-                    return tagged
-                }
-                total.updated += outcome.updated
-                total.backInRange += outcome.backInRange
-                total.withdrawn += outcome.withdrawn
-                total.evaluatedDays += outcome.evaluatedDays
+                outcomes[patient.id] = try engine.reevaluate(
+                    patientID: patient.id, from: start, in: monitoring, dryRun: dryRun)
                 bar.advance()
             }
             bar.finish()
-            return (total, patients.count)
+            return outcomes
+        }
+
+        /// All patients' outcomes in one, each opened flag's explanation naming its patient.
+        static func total(_ outcomes: [String: RuleEngine.Outcome]) -> RuleEngine.Outcome {
+            var total = RuleEngine.Outcome()
+            for (patientID, var outcome) in outcomes.sorted(by: { $0.key < $1.key }) {
+                outcome.opened = outcome.opened.map { flag in
+                    var tagged = flag
+                    tagged.explanation = "\(patientID): \(flag.explanation)"
+                    return tagged
+                }
+                total.add(outcome)
+            }
+            return total
         }
 
         private func report(_ total: RuleEngine.Outcome, patients: Int, ruleSet: RuleSet) {

@@ -69,14 +69,7 @@ struct StatusCommand: AsyncParsableCommand {
         return try await PostgresMonitoringStore.with(try PostgresLocation(url: url), clock: configuration.clock) {
             store in
             var report = try await store.serviceReport(heartbeat: configuration.statusIntervalSeconds)
-            for index in report.workers.indices {
-                let worker = report.workers[index].status.worker
-                let waiting = try MessageInbox.count(
-                    storePath: configuration.inboxBasePath, worker: worker,
-                    after: try await store.inboxMovedThrough(worker: worker))
-                report.workers[index].inboxBacklog = waiting
-                report.journalBacklog += waiting
-            }
+            try report.countInboxes(storePath: configuration.inboxBasePath, marks: try await store.inboxMarks())
             return report
         }
     }

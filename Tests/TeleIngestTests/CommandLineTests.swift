@@ -144,6 +144,26 @@ extension JSONDecoder {
     }
 
     @Test(
+        "on PostgreSQL a worker's inbox lies in ingest.inboxFolder, resolved against the configuration's folder; on SQLite beside the database"
+    )
+    func inboxFolder() async throws {
+        try await withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("worker.yaml")
+            try "database:\n  url: postgresql://tele@127.0.0.1/t\ningest:\n  worker: b\n  inboxFolder: inboxes\n".write(
+                to: url, atomically: true, encoding: .utf8)
+            let configuration = try IngestConfiguration.load(file: url)
+            let base = directory.appendingPathComponent("inboxes/tele-ingest").path
+            #expect(configuration.inboxBasePath == base)
+            #expect(
+                MessageInbox.path(forStore: configuration.inboxBasePath, worker: configuration.worker)
+                    == base + ".inbox-b")
+            var sqlite = configuration
+            sqlite.databaseURL = nil
+            #expect(sqlite.inboxBasePath == sqlite.databasePath, "inboxFolder is for PostgreSQL only")
+        }
+    }
+
+    @Test(
         "each bad value is named with its field",
         arguments: [
             ("broker:\n  clientId: \"\"", "broker.clientId"),

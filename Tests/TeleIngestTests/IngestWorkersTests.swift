@@ -172,13 +172,9 @@ import ThresholdRules
                 let store = try MonitoringStore(path: database.path, clock: TestCohort.clock)
                 try TestCohort.register(in: store)
                 let workers = try Self.workers(broker: broker, database: database, directory: directory)
-                for worker in workers {
-                    try worker.start()
-                    try await worker.waitUntilConnected()
+                try await withConnectedWorkers(workers, broker: broker) { publisher in
+                    try await body(broker, directory, database, store, workers, publisher)
                 }
-                let publisher = try await Publisher(broker: broker)
-                defer { publisher.close() }
-                try await body(broker, directory, database, store, workers, publisher)
             }
         }
     }

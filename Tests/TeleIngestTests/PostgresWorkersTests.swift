@@ -38,13 +38,9 @@ import Testing
                                 directory: folder, clientID: "tele-ingest-pg-\(name)", databaseURL: url,
                                 extra: ["--config", config.path, "--worker", name, "--shared-group", "ingest"])
                         }
-                        for worker in workers {
-                            try worker.start()
-                            try await worker.waitUntilConnected()
+                        try await withConnectedWorkers(workers, broker: broker) { publisher in
+                            try await body(broker, directory, url, store, workers, publisher)
                         }
-                        let publisher = try await Publisher(broker: broker)
-                        defer { publisher.close() }
-                        try await body(broker, directory, url, store, workers, publisher)
                     }
                 }
             }
@@ -76,6 +72,10 @@ import Testing
             let movedByB = try await store.inboxMovedThrough(worker: try #require(WorkerName("b")))
             #expect(movedByA > 0 && movedByB > 0, "a moved \(movedByA), b moved \(movedByB)")
             #expect(movedByA + movedByB == 2000, "each message reached one worker")
+            for name in ["a", "b"] {
+                let inbox = directory.appendingPathComponent("machine-\(name)/tele-ingest.inbox-\(name)")
+                #expect(FileManager.default.fileExists(atPath: inbox.path), "each worker's inbox in its own folder")
+            }
 
             // tele-ingest status on the same store, from worker a's machine.
             let config = directory.appendingPathComponent("machine-a/tele-ingest.yaml")

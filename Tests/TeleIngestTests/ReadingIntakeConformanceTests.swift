@@ -26,6 +26,8 @@ struct IntakeUnderTest: Sendable {
     var latestValues: @Sendable () async throws -> [String: [ReadingKind: LatestValue]]
     var quarantine: @Sendable () async throws -> [QuarantineEntry]
     var outcomes: @Sendable () async throws -> [JournalOutcome: Int]
+    /// What `tele-ingest status` reports: the journal backlog and the waiting quarantine by reason.
+    var report: @Sendable () async throws -> ServiceReport
     var flags: @Sendable () async throws -> [PatientFlag]
     /// `tele-ingest rules apply` from the beginning: every patient re-evaluated.
     var reevaluate: @Sendable (_ rules: RuleEngine, _ dryRun: Bool) async throws -> RuleEngine.Outcome
@@ -69,7 +71,8 @@ func withIntake<T>(_ backend: Backend, rules: RuleEngine? = nil, _ body: (Intake
                     readings: { try store.readings(patientID: $0) },
                     latestValues: { try store.latestValues() },
                     quarantine: { try store.quarantine(includeResolved: true) },
-                    outcomes: { try store.journalOutcomes() }, flags: { try store.flags() },
+                    outcomes: { try store.journalOutcomes() }, report: { try store.serviceReport() },
+                    flags: { try store.flags() },
                     reevaluate: { rules, dryRun in
                         var total = RuleEngine.Outcome()
                         for patient in try store.patients() {
@@ -94,8 +97,17 @@ func withIntake<T>(_ backend: Backend, rules: RuleEngine? = nil, _ body: (Intake
                         readings: { try await store.readings(patientID: $0) },
                         latestValues: { try await store.latestValues() },
                         quarantine: { try await store.quarantine(includeResolved: true) },
-                        outcomes: { try await store.journalOutcomes() }, flags: { try await store.flags() },
-                        reevaluate: { try await store.reevaluate(from: .distantPast, rules: $0, dryRun: $1) },
+                        outcomes: { try await store.journalOutcomes() },
+                        report: { try await store.serviceReport() }, flags: { try await store.flags() },
+                        reevaluate: { rules, dryRun in
+                            var total = RuleEngine.Outcome()
+                            for outcome in try await store.reevaluate(from: .distantPast, rules: rules, dryRun: dryRun)
+                                .values
+                            {
+                                total.add(outcome)
+                            }
+                            return total
+                        },
                         checkMissingData: { try await store.checkMissingData(rules: $0, now: $1, reminders: true) }))
             }
         }
@@ -216,6 +228,7 @@ extension MonitoringStore {
         var latest: [String: [ReadingKind: LatestValue]]
         var quarantine: [QuarantineEntry]
         var outcomes: [JournalOutcome: Int]
+        var report: ServiceReport
     }
 
     static func run(_ backend: Backend, limit: Int) async throws -> Outcome {
@@ -233,7 +246,8 @@ extension MonitoringStore {
             for patient in ["P-0001", "P-0002", "P-NUUK"] { readings[patient] = try await intake.readings(patient) }
             return Outcome(
                 results: results, readings: readings, latest: try await intake.latestValues(),
-                quarantine: try await intake.quarantine(), outcomes: try await intake.outcomes())
+                quarantine: try await intake.quarantine(), outcomes: try await intake.outcomes(),
+                report: try await intake.report())
         }
     }
 
@@ -248,6 +262,12 @@ extension MonitoringStore {
         #expect(postgres.latest == sqlite.latest)
         #expect(postgres.quarantine == sqlite.quarantine)
         #expect(postgres.outcomes == sqlite.outcomes)
+        #expect(postgres.report == sqlite.report)
+        #expect(
+            sqlite.report.quarantine == [
+                "clock_not_set": 1, "future_timestamp": 1, "malformed_json": 1, "conflicting_reading": 2,
+            ])
+        #expect(sqlite.report.journalBacklog == 0)
 
         // And what they agree on is what the stream should give.
         let first = try #require(sqlite.results.first)

@@ -115,10 +115,7 @@ public struct JournalProcessor: Sendable {
     /// on, so a reading is never visible without its flags.
     private func evaluateRules(for results: [MessageResult], db: Database) throws {
         guard let rules else { return }
-        var earliest: [String: Date] = [:]
-        for reading in results.flatMap(\.storedReadings) {
-            earliest[reading.patientID] = min(earliest[reading.patientID] ?? reading.measuredAt, reading.measuredAt)
-        }
+        let earliest = results.earliestNewMeasurements
         for (patientID, from) in earliest.sorted(by: { $0.key < $1.key }) {
             try rules.evaluate(patientID: patientID, from: from, store: store, db: db, now: clock.now())
         }

@@ -151,3 +151,17 @@ extension MonitoringStore {
         return moved.count
     }
 }
+
+extension ServiceReport {
+    /// Adds what each worker's inbox beside `storePath` holds after its mark in `marks` (moved
+    /// into the journal already) to the worker and to the journal backlog. A worker whose inbox
+    /// is not on this machine counts 0.
+    public mutating func countInboxes(storePath: String, marks: [WorkerName: Int64]) throws {
+        for index in workers.indices {
+            let worker = workers[index].status.worker
+            let waiting = try MessageInbox.count(storePath: storePath, worker: worker, after: marks[worker] ?? 0)
+            workers[index].inboxBacklog = waiting
+            journalBacklog += waiting
+        }
+    }
+}

@@ -28,15 +28,19 @@ extension MonitoringStore {
     public func serviceReport(now: Date? = nil, heartbeat: TimeInterval = 5) throws -> ServiceReport {
         let now = now ?? clock.now()
         var report = try journalReport(now: now, heartbeat: heartbeat)
-        for index in report.workers.indices {
-            let worker = report.workers[index].status.worker
-            // Messages the worker received and has not moved into the journal yet.
-            let waiting = try MessageInbox.count(
-                storePath: path, worker: worker, after: inboxMovedThrough(worker: worker))
-            report.workers[index].inboxBacklog = waiting
-            report.journalBacklog += waiting
-        }
+        try report.countInboxes(storePath: path, marks: inboxMarks())
         return report
+    }
+
+    /// Every worker's inbox mark: the id of the last message moved into the journal.
+    public func inboxMarks() throws -> [WorkerName: Int64] {
+        try database.read { db in
+            var marks: [WorkerName: Int64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT worker, moved_through FROM inbox_progress") {
+                if let worker = WorkerName(row[0]) { marks[worker] = row[1] }
+            }
+            return marks
+        }
     }
 
     /// One worker's status as `status` judges it, read from its row alone (no inbox is opened):

@@ -73,3 +73,17 @@ func withRegisteredService<T>(
     try await service.waitUntilConnected()
     return try await body(store, service)
 }
+
+/// Starts `workers` one after another, each connected before the next, then runs `body` with a
+/// publisher on `broker`; `body` owns stopping the workers.
+func withConnectedWorkers<T>(
+    _ workers: [ServiceProcess], broker: Broker, _ body: (Publisher) async throws -> T
+) async throws -> T {
+    for worker in workers {
+        try worker.start()
+        try await worker.waitUntilConnected()
+    }
+    let publisher = try await Publisher(broker: broker)
+    defer { publisher.close() }
+    return try await body(publisher)
+}
