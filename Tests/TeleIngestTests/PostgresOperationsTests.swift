@@ -31,12 +31,13 @@ import Testing
                     database,
                     "INSERT INTO audit_log (at, \"user\", role, action, patient_id, detail) VALUES (now(), 'nurse.test', 'nurse', 'note.add', 'P-0001', 'test')"
                 )
-                let dump = cluster.folder.appendingPathComponent("tele_ingest.pgc").path
+                let dump = cluster.folder.appendingPathComponent("\(database).pgc").path
                 try cluster.client("pg_dump", ["-Fc", "-f", dump, database])
-                try cluster.client("createdb", ["restored"])
-                try cluster.client("pg_restore", ["--exit-on-error", "-d", "restored", dump])
+                let copyName = "\(database)_restored"
+                try cluster.client("createdb", [copyName])
+                try cluster.client("pg_restore", ["--exit-on-error", "-d", copyName, dump])
 
-                let restored = cluster.url("restored")
+                let restored = cluster.url(copyName)
                 let (migrated, version) = try teleIngest(["migrate", "--database-url", restored], in: directory)
                 #expect(
                     migrated == 0 && version.contains("schema version \(PostgresMonitoringStore.currentSchemaVersion)"),
@@ -45,9 +46,9 @@ import Testing
                 let copy = try teleIngest(["devices", "list", "--json", "--database-url", restored], in: directory)
                 #expect(copy.0 == 0 && copy.1 == original.1 && copy.1.contains("HV10-00001"), "\(copy.1)")
                 #expect(throws: TestSetupError.self, "the restored audit log refuses changes") {
-                    try cluster.psql("restored", "DELETE FROM audit_log")
+                    try cluster.psql(copyName, "DELETE FROM audit_log")
                 }
-                #expect(try cluster.psql("restored", "SELECT count(*) FROM audit_log") == "1\n")
+                #expect(try cluster.psql(copyName, "SELECT count(*) FROM audit_log") == "1\n")
             }
         }
     }
@@ -56,7 +57,7 @@ import Testing
         "a standby made with pg_basebackup -R follows the primary: registrations appear on it, it opens read-only, writes are refused naming the primary"
     )
     func streamingStandby() async throws {
-        try await withPostgres { primary in
+        try await withOwnPostgres { primary in
             try await withTemporaryDirectory { directory in
                 let url = try primary.createDatabase()
                 let database = String(url.split(separator: "/").last!.split(separator: "?").first!)

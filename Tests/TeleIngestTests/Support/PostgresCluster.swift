@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -15,7 +16,8 @@ final class PostgresCluster: @unchecked Sendable {
     let folder: URL
     let user = "tele"
     private var running = false
-    private var databases = 0
+    /// The shell started by `watch(process:)`, kept so that it is not killed when released.
+    private var watchdog: ChildProcess?
 
     init() throws {
         (port, folder) = try Self.makeFolder()
@@ -77,10 +79,10 @@ final class PostgresCluster: @unchecked Sendable {
         running = true
     }
 
-    /// A new, empty database in the cluster; returns its URL.
+    /// A new, empty database in the cluster, named so that tests sharing the cluster never
+    /// meet; returns its URL.
     func createDatabase() throws -> String {
-        databases += 1
-        let name = "tele_ingest_\(databases)"
+        let name = "tele_ingest_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
         try run("createdb", ["-h", "127.0.0.1", "-p", String(port), "-U", user, name])
         return url(name)
     }
@@ -94,6 +96,24 @@ final class PostgresCluster: @unchecked Sendable {
                 "-h", "127.0.0.1", "-p", String(port), "-U", user, "-d", database, "-v", "ON_ERROR_STOP=1", "-At", "-c",
                 sql,
             ])
+    }
+
+    /// Starts a shell that waits for `process` to end and then stops this cluster and removes
+    /// its folder: the cleanup of last resort when the process dies without running its exit
+    /// handlers. Not waited for; it outlives the process on purpose.
+    func watch(process: pid_t) throws {
+        let data = folder.appendingPathComponent("data").path
+        let stop =
+            getuid() == 0
+            ? "/usr/sbin/runuser -u postgres -- \(try Self.binary("pg_ctl")) -D \(data) -m immediate stop"
+            : "\(try Self.binary("pg_ctl")) -D \(data) -m immediate stop"
+        watchdog = try ChildProcess(
+            executable: "/bin/sh",
+            arguments: [
+                "-c",
+                "while kill -0 \(process) 2>/dev/null; do sleep 1; done; \(stop) >/dev/null 2>&1; rm -rf \(folder.path)",
+            ],
+            output: "/dev/null")
     }
 
     func stop() {
@@ -138,10 +158,42 @@ final class PostgresCluster: @unchecked Sendable {
     }
 }
 
-/// Runs `body` with a started private cluster and stops it afterwards.
+/// Runs `body` with the test process's cluster (`SharedPostgres`): each test makes its own
+/// databases in it with `createDatabase()`, so tests never see each other's data, and the suite
+/// pays for one initdb instead of one per test.
 func withPostgres<T>(_ body: (PostgresCluster) async throws -> T) async throws -> T {
+    try await body(try SharedPostgres.cluster())
+}
+
+/// Runs `body` with a cluster of its own, started, and stops it afterwards: for a test that
+/// acts on the whole cluster (a base backup, a standby).
+func withOwnPostgres<T>(_ body: (PostgresCluster) async throws -> T) async throws -> T {
     let cluster = try PostgresCluster()
     defer { cluster.stop() }
     try cluster.start()
     return try await body(cluster)
+}
+
+/// The one private cluster of a test process, made and started on first use and stopped when
+/// the process exits: by an `atexit` handler on a normal exit, and by a watchdog shell that
+/// outlives a crashed or killed test process (it polls the process and then stops the cluster
+/// and removes its folder), so no PostgreSQL server is left running after a test run.
+enum SharedPostgres {
+    private static let shared = Mutex<PostgresCluster?>(nil)
+
+    static func cluster() throws -> PostgresCluster {
+        try shared.withLock { shared in
+            if let shared { return shared }
+            let cluster = try PostgresCluster()
+            try cluster.start()
+            try cluster.watch(process: getpid())
+            atexit { SharedPostgres.stop() }
+            shared = cluster
+            return cluster
+        }
+    }
+
+    private static func stop() {
+        shared.withLock { $0?.stop() }
+    }
 }
