@@ -39,7 +39,8 @@ let package = Package(
             swiftSettings: strictSettings),
         .target(name: "MonitoringRecords", swiftSettings: strictSettings),
         .target(
-            name: "StoreInterface", dependencies: ["MonitoringRecords", "ThresholdRules"], swiftSettings: strictSettings
+            name: "StoreInterface", dependencies: ["MonitoringRecords", "ReadingIntake", "ThresholdRules", "Vitals"],
+            swiftSettings: strictSettings
         ),
         .target(
             name: "PostgresStore",
@@ -186,7 +187,7 @@ let package = Package(
             name: "ConsoleScreens",
             dependencies: [
                 "ReadingIntake",
-                "DevicePayloads", "FollowUp", "MonitoringRecords", "TerminalUI", "TeleIngest", "ThresholdRules",
+                "DevicePayloads", "FollowUp", "MonitoringRecords", "StoreInterface", "TerminalUI", "ThresholdRules",
                 "Vitals",
             ],
             swiftSettings: strictSettings

@@ -2,7 +2,6 @@ import FollowUp
 import Foundation
 import MonitoringRecords
 import StoreInterface
-import TeleIngest
 import TerminalUI
 import ThresholdRules
 
@@ -17,14 +16,14 @@ public final class ConsoleApp {
         var label: String
         var text = ""
         var required: Bool
-        var submit: (String) throws -> Void
+        var submit: (String) async throws -> Void
     }
 
     /// A choice of one of a few options by digit.
     struct Choice {
         var title: String
         var options: [String]
-        var choose: (Int) throws -> Void
+        var choose: (Int) async throws -> Void
     }
 
     /// A page to read and confirm (the escalation brief).
@@ -33,7 +32,7 @@ public final class ConsoleApp {
         var page: Document
         var top = 0
         var confirmLabel: String
-        var confirm: () throws -> Void
+        var confirm: () async throws -> Void
     }
 
     enum Overlay {
@@ -67,11 +66,11 @@ public final class ConsoleApp {
     /// The screen size of the last draw: paging and scrolling use it.
     var size = (width: 80, height: 24)
 
-    public init(session: FollowUpSession, glyphs: Glyphs) throws {
+    public init(session: FollowUpSession, glyphs: Glyphs) async throws {
         self.session = session
         self.glyphs = glyphs
         let week = session.currentWeek
-        worklist = WorklistState(list: try session.worklist(week: week), week: week)
+        worklist = WorklistState(list: try await session.worklist(week: week), week: week)
     }
 
     var visibleEntries: [WorklistEntry] {
@@ -81,26 +80,26 @@ public final class ConsoleApp {
     // MARK: Keys
 
     /// Handles one key; returns false when the user quits.
-    public func handle(_ key: Key) -> Bool {
+    public func handle(_ key: Key) async -> Bool {
         do {
-            return try dispatch(key)
+            return try await dispatch(key)
         } catch {
             overlay = .message(title: "Could not do that", lines: ["\(error)"])
             return true
         }
     }
 
-    private func dispatch(_ key: Key) throws -> Bool {
+    private func dispatch(_ key: Key) async throws -> Bool {
         if key == .control("c") { return false }
         if let overlay {
-            try handleOverlay(overlay, key)
+            try await handleOverlay(overlay, key)
             return true
         }
-        if patient != nil { return try handlePatient(key) }
-        return try handleWorklist(key)
+        if patient != nil { return try await handlePatient(key) }
+        return try await handleWorklist(key)
     }
 
-    private func handleWorklist(_ key: Key) throws -> Bool {
+    private func handleWorklist(_ key: Key) async throws -> Bool {
         let entries = visibleEntries
         let rows = WorklistScreen.listRows(height: size.height)
         if worklist.searching {
@@ -129,11 +128,13 @@ public final class ConsoleApp {
         case .character("/"):
             worklist.searching = true
             worklist.search = ""
-        case .character("w"): try loadWeek(worklist.week.previous)
-        case .character("W"): try loadWeek(worklist.week.next)
-        case .character("t"): try loadWeek(session.currentWeek)
+        case .character("w"): try await loadWeek(worklist.week.previous)
+        case .character("W"): try await loadWeek(worklist.week.next)
+        case .character("t"): try await loadWeek(session.currentWeek)
         case .enter, .right, .character("l"):
-            if entries.indices.contains(worklist.selected) { try openPatient(entries[worklist.selected].patientID) }
+            if entries.indices.contains(worklist.selected) {
+                try await openPatient(entries[worklist.selected].patientID)
+            }
         default: break
         }
         worklist.selected = max(0, worklist.selected)
@@ -142,33 +143,33 @@ public final class ConsoleApp {
         return true
     }
 
-    private func loadWeek(_ week: ISOWeek) throws {
-        worklist.list = try session.worklist(week: week)
+    private func loadWeek(_ week: ISOWeek) async throws {
+        worklist.list = try await session.worklist(week: week)
         worklist.week = week
         worklist.selected = 0
         worklist.top = 0
     }
 
-    private func reloadWorklist() throws {
+    private func reloadWorklist() async throws {
         let selectedID =
             visibleEntries.indices.contains(worklist.selected) ? visibleEntries[worklist.selected].patientID : nil
-        worklist.list = try session.worklist(week: worklist.week)
+        worklist.list = try await session.worklist(week: worklist.week)
         if let selectedID, let index = visibleEntries.firstIndex(where: { $0.patientID == selectedID }) {
             worklist.selected = index
         }
     }
 
-    func openPatient(_ id: String) throws {
-        patient = PatientState(overview: try session.overview(patientID: id))
+    func openPatient(_ id: String) async throws {
+        patient = PatientState(overview: try await session.overview(patientID: id))
     }
 
-    /// Reloads the record after an action, without another audit entry for the same view.
-    private func refreshPatient() throws {
+    /// Reloads the record after an action, without another audit entry await for the same view.
+    private func refreshPatient() async throws {
         guard let current = patient else { return }
-        patient?.overview = try session.overview(patientID: current.overview.record.patient.id, audited: false)
+        patient?.overview = try await session.overview(patientID: current.overview.record.patient.id, audited: false)
     }
 
-    private func handlePatient(_ key: Key) throws -> Bool {
+    private func handlePatient(_ key: Key) async throws -> Bool {
         guard let state = patient else { return true }
         let id = state.overview.record.patient.id
         let page = PatientScreen(overview: state.overview, glyphs: glyphs).document(
@@ -178,7 +179,7 @@ public final class ConsoleApp {
         switch key {
         case .character("q"), .escape, .left, .character("h"):
             patient = nil
-            try reloadWorklist()
+            try await reloadWorklist()
         case .character("?"): overlay = .help
         case .down, .character("j"): patient?.top = min(maxTop, state.top + 1)
         case .up, .character("k"): patient?.top = max(0, state.top - 1)
@@ -189,11 +190,11 @@ public final class ConsoleApp {
         case .character("a"): startAcknowledge(state.overview)
         case .character("n"): startNote(patientID: id)
         case .character("r"):
-            let review = try session.review(patientID: id, week: worklist.week)
+            let review = try await session.review(patientID: id, week: worklist.week)
             overlay = .message(
                 title: "Reviewed", lines: ["\(state.overview.record.patient.name) marked reviewed for \(review.week)."])
         case .character("e"): startEscalation(state.overview)
-        case .character("A"): try startAnswer(state.overview)
+        case .character("A"): try await startAnswer(state.overview)
         default: break
         }
         return true
@@ -216,8 +217,8 @@ public final class ConsoleApp {
                     label: flag.severity == .red ? "Comment (required for red): " : "Comment (optional): ",
                     required: flag.severity == .red,
                     submit: { [unowned self] text in
-                        try session.acknowledge(flagID: flag.id, comment: text)
-                        try refreshPatient()
+                        try await session.acknowledge(flagID: flag.id, comment: text)
+                        try await refreshPatient()
                         overlay = .message(title: "Acknowledged", lines: ["Flag #\(flag.id) is closed."])
                     }))
         }
@@ -246,8 +247,8 @@ public final class ConsoleApp {
                             title: "Note (\(kinds[index].rawValue))", context: ["What was said or done."],
                             label: "Note: ", required: true,
                             submit: { [unowned self] text in
-                                try session.note(patientID: patientID, contact: kinds[index], text: text)
-                                try refreshPatient()
+                                try await session.note(patientID: patientID, contact: kinds[index], text: text)
+                                try await refreshPatient()
                                 overlay = .message(title: "Note saved", lines: ["The note is in the record."])
                             }))
                 }))
@@ -281,14 +282,14 @@ public final class ConsoleApp {
                                         submit: { [unowned self] request in
                                             let brief = EscalationBrief(
                                                 reason: reason, assessment: assessment, recommendation: request)
-                                            try previewEscalation(patientID: id, brief: brief)
+                                            try await previewEscalation(patientID: id, brief: brief)
                                         }))
                             }))
                 }))
     }
 
-    private func previewEscalation(patientID: String, brief: EscalationBrief) throws {
-        let draft = try session.draft(patientID: patientID, brief: brief)
+    private func previewEscalation(patientID: String, brief: EscalationBrief) async throws {
+        let draft = try await session.draft(patientID: patientID, brief: brief)
         var page = Document()
         let open = session.hotline.status(at: session.now()).isOpen
         for line in draft.notice {
@@ -305,15 +306,15 @@ public final class ConsoleApp {
                 title: "Escalation brief — Enter records it, Esc cancels",
                 page: page, confirmLabel: "record",
                 confirm: { [unowned self] in
-                    let result = try session.escalate(patientID: patientID, brief: brief)
-                    try refreshPatient()
+                    let result = try await session.escalate(patientID: patientID, brief: brief)
+                    try await refreshPatient()
                     overlay = .message(
                         title: "Escalation #\(result.escalation.id) recorded",
                         lines: result.notice + ["The brief: nurse-console escalation brief \(result.escalation.id)"])
                 }))
     }
 
-    private func startAnswer(_ overview: PatientOverview) throws {
+    private func startAnswer(_ overview: PatientOverview) async throws {
         guard session.clinician.role == .cardiologist else {
             overlay = .message(
                 title: "Answer", lines: ["Only a cardiologist records the hotline's answer and changes thresholds."])
@@ -355,11 +356,11 @@ public final class ConsoleApp {
                                                     context: ["Date of the next review, YYYY-MM-DD (Enter: none)."],
                                                     label: "Next review: ", required: false,
                                                     submit: { [unowned self] next in
-                                                        try session.answer(
+                                                        try await session.answer(
                                                             escalationID: pending.id, decision: decision,
                                                             medicationChange: medication, comment: nil,
                                                             nextReview: next.isEmpty ? nil : next, settings: settings)
-                                                        try refreshPatient()
+                                                        try await refreshPatient()
                                                         overlay = .message(
                                                             title: "Answer recorded",
                                                             lines: ["Escalation #\(pending.id): \(decision.words)."])
@@ -369,7 +370,7 @@ public final class ConsoleApp {
                 }))
     }
 
-    private func handleOverlay(_ current: Overlay, _ key: Key) throws {
+    private func handleOverlay(_ current: Overlay, _ key: Key) async throws {
         switch current {
         case .help, .message:
             overlay = nil
@@ -380,7 +381,7 @@ public final class ConsoleApp {
                 digit >= 1, digit <= choice.options.count
             {
                 overlay = nil
-                try choice.choose(digit - 1)
+                try await choice.choose(digit - 1)
             }
         case .prompt(var prompt):
             switch key {
@@ -394,7 +395,7 @@ public final class ConsoleApp {
                 } else {
                     overlay = nil
                     do {
-                        try prompt.submit(text)
+                        try await prompt.submit(text)
                     } catch {
                         overlay = .message(title: "Not saved", lines: ["\(error)"])
                     }
@@ -414,7 +415,7 @@ public final class ConsoleApp {
             case .enter:
                 overlay = nil
                 do {
-                    try preview.confirm()
+                    try await preview.confirm()
                 } catch {
                     overlay = .message(title: "Not recorded", lines: ["\(error)"])
                 }

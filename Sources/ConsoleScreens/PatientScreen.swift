@@ -3,7 +3,6 @@ import Foundation
 import MonitoringRecords
 import ReadingIntake
 import StoreInterface
-import TeleIngest
 import TerminalUI
 import ThresholdRules
 import Vitals

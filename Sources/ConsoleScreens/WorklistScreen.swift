@@ -1,6 +1,6 @@
 import FollowUp
 import Foundation
-import TeleIngest
+import StoreInterface
 import TerminalUI
 import ThresholdRules
 

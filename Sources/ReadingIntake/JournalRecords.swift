@@ -1,5 +1,6 @@
 import DevicePayloads
 import Foundation
+import ThresholdRules
 import Vitals
 
 /// Where a journaled message came from.
@@ -144,5 +145,12 @@ extension Sequence<MessageResult> {
                 earliest[reading.patientID] ?? reading.measuredAt, reading.measuredAt)
         }
         return earliest
+    }
+}
+
+extension StoredReading {
+    /// The reading as the rules see it.
+    public var observation: Observation {
+        Observation(id: id, kind: kind, value: value, measuredAt: measuredAt)
     }
 }

@@ -14,7 +14,7 @@ import Vitals
 
 /// Measures the console on a large store: the worklist query, the patient view, and start-up.
 @main
-struct ConsoleBench: ParsableCommand {
+struct ConsoleBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "console-bench",
         abstract: "Times the worklist, the patient view and the console's start-up on a store of N patients × D days.")
@@ -35,7 +35,7 @@ struct ConsoleBench: ParsableCommand {
             """)
     var acknowledgedAfterDays: Int?
 
-    func run() throws {
+    func run() async throws {
         let ruleSet = try RuleFile.load(from: URL(fileURLWithPath: rules))
         let zone = TimeZone(identifier: "Europe/Copenhagen")!
         // "Now" for the simulated period, the acknowledged copy and the worklist: the system
@@ -72,7 +72,7 @@ struct ConsoleBench: ParsableCommand {
         var worklistTimes: [Double] = []
         var rows = 0
         for _ in 0..<repetitions {
-            let elapsed = try clock.measure { rows = try session.worklist().entries.count }
+            let elapsed = try await clock.measure { rows = try await session.worklist().entries.count }
             worklistTimes.append(elapsed.milliseconds)
         }
         // Where the worklist's time goes: the store's read, and turning it into the list.
@@ -104,15 +104,15 @@ struct ConsoleBench: ParsableCommand {
         var viewTimes: [Double] = []
         for _ in 0..<views {
             let id = ids.randomElement(using: &generator)!
-            viewTimes.append(try clock.measure { _ = try session.overview(patientID: id) }.milliseconds)
+            viewTimes.append(try await clock.measure { _ = try await session.overview(patientID: id) }.milliseconds)
         }
         // The console as a user starts it: a process starts (runtime, arguments), opens the store,
         // builds the week's worklist and draws the first screen.
         var firstFrameTimes: [Double] = []
         for _ in 0..<5 {
             firstFrameTimes.append(
-                try clock.measure {
-                    let app = try ConsoleApp(session: session, glyphs: .unicode)
+                try await clock.measure {
+                    let app = try await ConsoleApp(session: session, glyphs: .unicode)
                     _ = app.render(width: 80, height: 24).ansi(colour: true)
                 }.milliseconds)
         }

@@ -7,22 +7,22 @@ import TeleIngest
 import TerminalUI
 import ThresholdRules
 
-struct AcknowledgeCommand: ParsableCommand {
+struct AcknowledgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ack", abstract: "Acknowledge (close) an open flag; a red flag needs a comment.")
     @OptionGroup var options: ConsoleOptions
     @Argument(help: "Flag id.") var flag: Int64
     @Option(help: "What was done or agreed.") var comment: String?
 
-    func run() throws {
-        let closed = try options.session().acknowledge(flagID: flag, comment: comment)
+    func run() async throws {
+        let closed = try await options.session().acknowledge(flagID: flag, comment: comment)
         print(
             "flag \(closed.id) (\(closed.ruleID), \(closed.severity.rawValue)) acknowledged by \(closed.closedBy ?? "")"
         )
     }
 }
 
-struct NoteCommand: ParsableCommand {
+struct NoteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "note", abstract: "Add a note to a patient's record.")
     @OptionGroup var options: ConsoleOptions
@@ -30,26 +30,26 @@ struct NoteCommand: ParsableCommand {
     @Option(help: "Contact: phone, video, home-visit or none.") var kind: ContactNote.Contact
     @Option(help: "What was said or done.") var text: String
 
-    func run() throws {
-        let note = try options.session().note(patientID: patient, contact: kind, text: text)
+    func run() async throws {
+        let note = try await options.session().note(patientID: patient, contact: kind, text: text)
         print("note \(note.id) (\(note.contact.rawValue)) added to \(patient)")
     }
 }
 
-struct ReviewCommand: ParsableCommand {
+struct ReviewCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "review", abstract: "Mark a patient reviewed for a week (default: this week).")
     @OptionGroup var options: ConsoleOptions
     @Argument(help: "Patient id.") var patient: String
     @Option(help: "ISO week, e.g. 2026-W47.") var week: String?
 
-    func run() throws {
-        let review = try options.session().review(patientID: patient, week: try parseWeek(week))
+    func run() async throws {
+        let review = try await options.session().review(patientID: patient, week: try parseWeek(week))
         print("\(patient) reviewed for \(review.week) by \(review.reviewedBy)")
     }
 }
 
-struct PlanCommand: ParsableCommand {
+struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Agree a patient's measurement plan after the daily phase: N days a week (audited).",
@@ -73,15 +73,15 @@ struct PlanCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let session = try options.session()
-        let record = try session.setMeasurementPlan(patientID: patient, daysAWeek: daysAWeek, reason: reason)
-        let plan = try session.overview(patientID: patient, audited: false).measurementPlan
+        let record = try await session.setMeasurementPlan(patientID: patient, daysAWeek: daysAWeek, reason: reason)
+        let plan = try await session.overview(patientID: patient, audited: false).measurementPlan
         print("\(patient): \(record.setting.change.summary) from now on (\(plan.text)), set by \(record.setBy)")
     }
 }
 
-struct EscalateCommand: ParsableCommand {
+struct EscalateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "escalate",
         abstract: "Escalate a patient to the heart-failure hotline with an SBAR brief pre-filled from the record.")
@@ -92,17 +92,17 @@ struct EscalateCommand: ParsableCommand {
     @Option(help: "What you ask for (default: an assessment).") var recommendation: String = ""
     @Flag(help: "Print the brief and the hotline notice without recording anything.") var dryRun = false
 
-    func run() throws {
+    func run() async throws {
         let session = try options.session()
         let brief = EscalationBrief(reason: reason, assessment: assessment, recommendation: recommendation)
         if dryRun {
-            let draft = try session.draft(patientID: patient, brief: brief)
+            let draft = try await session.draft(patientID: patient, brief: brief)
             draft.notice.forEach { print($0) }
             print()
             print(draft.text, terminator: "")
             return
         }
-        let result = try session.escalate(patientID: patient, brief: brief)
+        let result = try await session.escalate(patientID: patient, brief: brief)
         result.notice.forEach { print($0) }
         print()
         print(result.escalation.brief, terminator: "")
@@ -112,20 +112,20 @@ struct EscalateCommand: ParsableCommand {
     }
 }
 
-struct EscalationCommand: ParsableCommand {
+struct EscalationCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "escalation", abstract: "Escalations: print a brief, list a patient's escalations.",
         subcommands: [Brief.self, List.self])
 
-    struct Brief: ParsableCommand {
+    struct Brief: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print an escalation's brief as recorded, to read out or paste into a secure message.")
         @OptionGroup var options: ConsoleOptions
         @Argument(help: "Escalation id.") var id: Int64
         @Flag(help: "Print JSON.") var json = false
 
-        func run() throws {
-            let escalation = try options.session().brief(escalationID: id)
+        func run() async throws {
+            let escalation = try await options.session().brief(escalationID: id)
             if json { return try Output.json(escalation) }
             print(escalation.brief, terminator: "")
             if let answer = escalation.answer {
@@ -137,15 +137,15 @@ struct EscalationCommand: ParsableCommand {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A patient's escalations, newest first.")
         @OptionGroup var options: ConsoleOptions
         @Option(help: "Patient id.") var patient: String
         @Flag(help: "Print JSON.") var json = false
 
-        func run() throws {
+        func run() async throws {
             let session = try options.session()
-            let escalations = try session.overview(patientID: patient).record.escalations
+            let escalations = try await session.overview(patientID: patient).record.escalations
             if json { return try Output.json(escalations) }
             Output.table(
                 ["ID", "AT", "BY", "HOTLINE", "REASON", "ANSWER"],
@@ -160,7 +160,7 @@ struct EscalationCommand: ParsableCommand {
     }
 }
 
-struct RespondCommand: ParsableCommand {
+struct RespondCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "respond",
         abstract: "Record the cardiologist's answer to an escalation (cardiologist role only).")
@@ -175,11 +175,11 @@ struct RespondCommand: ParsableCommand {
     @Option(help: "A personal limit: RULE.PARAMETER=VALUE, e.g. systolic-range.yellowBelow=85 (repeatable).")
     var limit: [String] = []
 
-    func run() throws {
+    func run() async throws {
         var settings: [PersonalSetting.Change] = []
         if let dryWeight { settings.append(.dryWeight(dryWeight)) }
         for text in limit { settings.append(try LimitSetting(text, option: "--limit").change) }
-        let answered = try options.session().answer(
+        let answered = try await options.session().answer(
             escalationID: escalation, decision: decision, medicationChange: medication, comment: comment,
             nextReview: nextReview, settings: settings)
         print(
@@ -215,7 +215,7 @@ struct LimitSetting {
     var change: PersonalSetting.Change { .limit(ruleID: ruleID, parameter: parameter, value: value) }
 }
 
-struct LimitCommand: ParsableCommand {
+struct LimitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "limit",
         abstract: "Set a patient's personal limit from now on (cardiologist role only, audited).",
@@ -230,15 +230,15 @@ struct LimitCommand: ParsableCommand {
     @Argument(help: "RULE.PARAMETER=VALUE, e.g. systolic-range.yellowBelow=82, or =default.") var setting: String
     @Option(help: "Why, in words (required).") var reason: String
 
-    func run() throws {
+    func run() async throws {
         let limit = try LimitSetting(setting, option: "the setting")
-        let record = try options.session().setLimit(
+        let record = try await options.session().setLimit(
             patientID: patient, ruleID: limit.ruleID, parameter: limit.parameter, value: limit.value, reason: reason)
         print("\(patient): \(record.setting.change.summary) from now on, set by \(record.setBy)")
     }
 }
 
-struct AuditCommand: ParsableCommand {
+struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit", abstract: "The audit log: who looked at or did what, when, to which patient.")
     @OptionGroup var options: ConsoleOptions
@@ -246,8 +246,8 @@ struct AuditCommand: ParsableCommand {
     @Option(help: "Only the newest N entries.") var limit: Int?
     @Flag(help: "Print JSON.") var json = false
 
-    func run() throws {
-        let entries = try options.session().auditLog(patientID: patient, limit: limit)
+    func run() async throws {
+        let entries = try await options.session().auditLog(patientID: patient, limit: limit)
         if json { return try Output.json(entries) }
         Output.table(
             ["AT", "USER", "ROLE", "ACTION", "PATIENT", "DETAIL"],

@@ -2,6 +2,7 @@ import ArgumentParser
 import FollowUp
 import Foundation
 import MonitoringRecords
+import StoreInterface
 import TeleIngest
 import TerminalUI
 import ThresholdRules
@@ -62,7 +63,8 @@ struct ConsoleOptions: ParsableArguments {
         }
         if configuration.ingest.databaseURL != nil {
             throw FollowUpError(
-                "database.url: the console works on the SQLite store only so far (database.path); see docs/POSTGRESQL.md")
+                "database.url: the console works on the SQLite store only so far (database.path); see docs/POSTGRESQL.md"
+            )
         }
         let path = configuration.ingest.databasePath
         guard FileManager.default.fileExists(atPath: path) else {

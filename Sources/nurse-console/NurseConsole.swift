@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct NurseConsole: ParsableCommand {
+struct NurseConsole: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nurse-console",
         abstract: "The weekly heart-failure follow-up: worklist, patient view, notes, acknowledgements, escalation.",

@@ -5,19 +5,20 @@ import Synchronization
 import TerminalUI
 
 /// The full-screen console.
-struct Open: ParsableCommand {
+struct Open: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "open", abstract: "Open the full-screen console (the default).")
 
     @OptionGroup var options: ConsoleOptions
 
-    func run() throws {
+    func run() async throws {
         guard Terminal.isInteractive else {
             throw ValidationError(
                 "the full-screen console needs a terminal; use the subcommands (worklist, patient, …) in scripts")
         }
         let environment = ProcessInfo.processInfo.environment
-        let app = try ConsoleApp(session: try options.session(), glyphs: Terminal.glyphs(environment: environment))
+        let app = try await ConsoleApp(
+            session: try options.session(), glyphs: Terminal.glyphs(environment: environment))
         let colour = Terminal.colourWanted(environment: environment)
         let terminal = Terminal()
         terminal.enterFullScreen()
@@ -30,7 +31,7 @@ struct Open: ParsableCommand {
             if keys.isEmpty && newSize == size { continue }
             if newSize != size { terminal.write("\u{1B}[2J") }
             size = newSize
-            for key in keys where !app.handle(key) { return }
+            for key in keys where !(await app.handle(key)) { return }
             terminal.write(app.render(width: size.width, height: size.height).ansi(colour: colour))
         }
     }

@@ -2,12 +2,13 @@ import ArgumentParser
 import ConsoleScreens
 import FollowUp
 import Foundation
+import StoreInterface
 import TeleIngest
 import TerminalUI
 import ThresholdRules
 import Vitals
 
-struct PatientCommand: ParsableCommand {
+struct PatientCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "patient",
         abstract: "A patient's record: flags with explanations, charts, readings, notes, thresholds, escalations.")
@@ -29,8 +30,8 @@ struct PatientCommand: ParsableCommand {
         var limitProposals: [LimitProposal]
     }
 
-    func run() throws {
-        let overview = try options.session().overview(patientID: id)
+    func run() async throws {
+        let overview = try await options.session().overview(patientID: id)
         if json {
             return try Output.json(
                 Shown(

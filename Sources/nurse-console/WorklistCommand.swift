@@ -2,11 +2,12 @@ import ArgumentParser
 import ConsoleScreens
 import FollowUp
 import Foundation
+import StoreInterface
 import TeleIngest
 import TerminalUI
 import Vitals
 
-struct WorklistCommand: ParsableCommand {
+struct WorklistCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worklist",
         abstract: "The week's worklist: red, yellow, missing data, then stable; longest-waiting flag first.")
@@ -17,9 +18,9 @@ struct WorklistCommand: ParsableCommand {
     @Option(help: "Only patients whose name or id contains this.") var search: String?
     @Flag(help: "Print JSON.") var json = false
 
-    func run() throws {
+    func run() async throws {
         let session = try options.session()
-        let list = try session.worklist(week: try parseWeek(self.week))
+        let list = try await session.worklist(week: try parseWeek(self.week))
         let entries = list.filtered(flaggedOnly: flagged, search: search ?? "")
         if json {
             var shown = list

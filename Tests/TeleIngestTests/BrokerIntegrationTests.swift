@@ -205,7 +205,7 @@ import Vitals
                         })
                     #expect(try store.reminders(patientID: "P-REMIND").map(\.due) == ["2026-12-01"])
                     // The nurse sees it on the patient view: the patient was asked before any flag.
-                    let overview = try ConsoleFixture.session(store, now: store.clock.now()).overview(
+                    let overview = try await ConsoleFixture.session(store, now: store.clock.now()).overview(
                         patientID: "P-REMIND", audited: false)
                     #expect(overview.record.reminders.map(\.measurement) == [.weight])
                     let screen = PatientScreen(overview: overview, glyphs: .ascii).document(width: 100, height: 60)

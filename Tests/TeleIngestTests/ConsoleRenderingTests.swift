@@ -33,7 +33,7 @@ import Testing
     @Test("the worklist at 80×24 and 132×43", arguments: sizes)
     func worklist(width: Int, height: Int) async throws {
         try await withTemporaryDirectory { directory in
-            let app = try ConsoleApp(
+            let app = try await ConsoleApp(
                 session: try ConsoleFixture.session(try ConsoleFixture.store(in: directory)), glyphs: .unicode)
             try compare(app.render(width: width, height: height), "worklist-\(width)x\(height)")
         }
@@ -42,13 +42,13 @@ import Testing
     @Test("the patient view of the red patient at 80×24 and 132×43", arguments: sizes)
     func patientView(width: Int, height: Int) async throws {
         try await withTemporaryDirectory { directory in
-            let app = try ConsoleApp(
+            let app = try await ConsoleApp(
                 session: try ConsoleFixture.session(try ConsoleFixture.store(in: directory)), glyphs: .unicode)
             _ = app.render(width: width, height: height)
-            #expect(app.handle(.enter))  // the first row is the red patient
+            #expect(await app.handle(.enter))  // the first row is the red patient
             try compare(app.render(width: width, height: height), "patient-\(width)x\(height)")
             // Scrolled to the end: notes, thresholds, escalations, devices, closed flags.
-            #expect(app.handle(.end))
+            #expect(await app.handle(.end))
             try compare(app.render(width: width, height: height), "patient-end-\(width)x\(height)")
         }
     }
@@ -69,12 +69,12 @@ import Testing
     @Test("without Unicode the screens fall back to ASCII and still read")
     func asciiFallback() async throws {
         try await withTemporaryDirectory { directory in
-            let app = try ConsoleApp(
+            let app = try await ConsoleApp(
                 session: try ConsoleFixture.session(try ConsoleFixture.store(in: directory)), glyphs: .ascii)
             let list = app.render(width: 80, height: 24).text
             #expect(list.allSatisfy { $0.isASCII || $0.isLetter })
             #expect(list.contains("RED"))
-            _ = app.handle(.enter)
+            _ = await app.handle(.enter)
             let patient = app.render(width: 80, height: 24).text
             #expect(patient.allSatisfy { $0.isASCII || $0.isLetter })
             #expect(patient.contains("*"))  // the weight chart's points
@@ -84,7 +84,7 @@ import Testing
     @Test("without colour the triage is still spelled out; with colour red rows are red")
     func colour() async throws {
         try await withTemporaryDirectory { directory in
-            let app = try ConsoleApp(
+            let app = try await ConsoleApp(
                 session: try ConsoleFixture.session(try ConsoleFixture.store(in: directory)), glyphs: .unicode)
             let buffer = app.render(width: 80, height: 24)
             let plain = buffer.ansi(colour: false)
@@ -102,19 +102,19 @@ import Testing
     @Test("the help overlay, search and the flagged filter")
     func keys() async throws {
         try await withTemporaryDirectory { directory in
-            let app = try ConsoleApp(
+            let app = try await ConsoleApp(
                 session: try ConsoleFixture.session(try ConsoleFixture.store(in: directory)), glyphs: .unicode)
-            _ = app.handle(.character("?"))
+            _ = await app.handle(.character("?"))
             #expect(app.render(width: 80, height: 24).text.contains("Keys"))
-            _ = app.handle(.character("x"))  // any key closes it
-            _ = app.handle(.character("f"))
+            _ = await app.handle(.character("x"))  // any key closes it
+            _ = await app.handle(.character("f"))
             #expect(!app.render(width: 80, height: 24).text.contains("Test Patient Stable"))
-            _ = app.handle(.character("f"))
-            for key in [Key.character("/"), .character("q"), .character("u"), .enter] { _ = app.handle(key) }
+            _ = await app.handle(.character("f"))
+            for key in [Key.character("/"), .character("q"), .character("u"), .enter] { _ = await app.handle(key) }
             let searched = app.render(width: 80, height: 24).text
             #expect(searched.contains("Test Patient Quiet"))
             #expect(!searched.contains("Test Patient Red "))
-            #expect(app.handle(.character("q")) == false)
+            await #expect(await app.handle(.character("q")) == false)
         }
     }
 

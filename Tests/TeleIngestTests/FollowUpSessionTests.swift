@@ -18,7 +18,7 @@ import Vitals
     func worklistOrder() async throws {
         try await withTemporaryDirectory { directory in
             let session = try ConsoleFixture.session(try ConsoleFixture.store(in: directory))
-            let list = try session.worklist()
+            let list = try await session.worklist()
             #expect(list.week.description == "2026-W47")
             #expect(list.entries.map(\.patientID) == ["P-RED", "P-YELLOW", "P-QUIET", "P-STABLE"])
             #expect(list.entries.map(\.triage) == [.red, .yellow, .missingData, .stable])
@@ -34,7 +34,7 @@ import Vitals
     @Test("adherence counts the days weighed this week against the days so far and the plan")
     func adherence() async throws {
         try await withTemporaryDirectory { directory in
-            let list = try ConsoleFixture.session(try ConsoleFixture.store(in: directory)).worklist()
+            let list = try await ConsoleFixture.session(try ConsoleFixture.store(in: directory)).worklist()
             let byID = Dictionary(uniqueKeysWithValues: list.entries.map { ($0.patientID, $0.adherence) })
             // Friday: Monday to Friday have begun; the plan after the daily phase asks for one day.
             #expect(byID["P-STABLE"] == Adherence(measuredDays: 5, elapsedDays: 5, plannedDays: 1))
@@ -45,15 +45,15 @@ import Vitals
             let session = try ConsoleFixture.session(
                 try MonitoringStore(
                     path: directory.appendingPathComponent("console.sqlite").path, clock: TestCohort.clock))
-            let previous = try session.worklist(week: #require(ISOWeek("2026-W46")))
+            let previous = try await session.worklist(week: #require(ISOWeek("2026-W46")))
             #expect(previous.entries.first { $0.patientID == "P-STABLE" }?.adherence.text == "7/7")
             #expect(previous.entries.first { $0.patientID == "P-QUIET" }?.adherence.text == "0/7 low")  // last weighed Sunday 8 Nov
             let week = try #require(ISOWeek("2026-W47"))
             let zone = ConsoleFixture.zone
-            let read = try session.store.worklistSnapshot(
+            let read = try await session.store.worklistSnapshot(
                 week: week.description,
                 weighings: week.start(in: zone).addingTimeInterval(
-                    -86_400)..<week.end(in: zone).addingTimeInterval(86_400))
+                    -86_400)..<week.end(in: zone).addingTimeInterval(86_400), at: nil)
             let fromReadings = Worklist(
                 snapshot: read, week: week, now: ConsoleFixture.friday, defaultZone: zone,
                 ruleSet: try ConsoleFixture.ruleSet())
@@ -104,29 +104,30 @@ import Vitals
     func nurseSetsPlan() async throws {
         try await withTemporaryDirectory { directory in
             let session = try ConsoleFixture.session(try ConsoleFixture.store(in: directory))
-            let before = try #require(try session.worklist().entries.first { $0.patientID == "P-STABLE" })
-            let record = try session.setMeasurementPlan(
+            let before = try await #require(try session.worklist().entries.first { $0.patientID == "P-STABLE" })
+            let record = try await session.setMeasurementPlan(
                 patientID: "P-STABLE", daysAWeek: 3, reason: "Agreed Mon, Wed, Fri with the patient")
             #expect(record.setting.change == .measurementPlan(daysAWeek: 3))
-            let after = try #require(try session.worklist().entries.first { $0.patientID == "P-STABLE" })
+            let after = try await #require(try session.worklist().entries.first { $0.patientID == "P-STABLE" })
             #expect(before.adherence.plannedDays == 1)
             #expect(after.adherence.plannedDays == 2, "Friday: 5 days of a 3-days-a-week plan")
-            let overview = try session.overview(patientID: "P-STABLE")
+            let overview = try await session.overview(patientID: "P-STABLE")
             #expect(overview.measurementPlan.text == "daily for 14 days, then 3 days a week")
             #expect(overview.measurementPlan.laterMaxGapDays == 3)
             #expect(overview.adherence == after.adherence, "the patient view counts as the worklist does")
-            let entry = try #require(
+            let entry = try await #require(
                 try session.store.auditLog(patientID: "P-STABLE", limit: nil).first {
                     $0.action == .measurementPlanChanged
                 })
             #expect(entry.user == session.clinician.name && entry.role == "nurse")
             #expect(
                 entry.detail.hasSuffix("measurement plan 3 days a week; reason: Agreed Mon, Wed, Fri with the patient"))
-            #expect(throws: StoreError.self) {
-                try session.setMeasurementPlan(patientID: "P-STABLE", daysAWeek: 8, reason: "typo")
+            await #expect(throws: StoreError.self) {
+                try await session.setMeasurementPlan(patientID: "P-STABLE", daysAWeek: 8, reason: "typo")
             }
-            try session.setMeasurementPlan(patientID: "P-STABLE", daysAWeek: nil, reason: "back to the usual")
-            #expect(try session.worklist().entries.first { $0.patientID == "P-STABLE" }?.adherence == before.adherence)
+            try await session.setMeasurementPlan(patientID: "P-STABLE", daysAWeek: nil, reason: "back to the usual")
+            await #expect(
+                try session.worklist().entries.first { $0.patientID == "P-STABLE" }?.adherence == before.adherence)
         }
     }
 
@@ -151,31 +152,32 @@ import Vitals
             try ConsoleFixture.importRows(rows, into: store, now: now)
 
             let nurse = try ConsoleFixture.session(store)
-            let proposal = try #require(try nurse.overview(patientID: "P-LOW").limitProposals.first)
+            let proposal = try await #require(try nurse.overview(patientID: "P-LOW").limitProposals.first)
             #expect(proposal.change == "systolic-range yellowBelow: 90 → 82")
             #expect(proposal.setting == "systolic-range.yellowBelow=82")
-            let screen = PatientScreen(overview: try nurse.overview(patientID: "P-LOW"), glyphs: .ascii)
+            let screen = await PatientScreen(overview: try nurse.overview(patientID: "P-LOW"), glyphs: .ascii)
                 .document(width: 100, height: 60).lines.map { $0.map(\.text).joined() }
             let heading = try #require(screen.firstIndex { $0.hasPrefix("PROPOSED FROM THE PATIENT'S OWN READINGS") })
             #expect(screen[heading + 1] == "  systolic-range yellowBelow: 90 → 82")
             #expect(screen[heading...].contains("    accept: nurse-console limit P-LOW systolic-range.yellowBelow=82"))
-            let brief = try nurse.draft(patientID: "P-LOW", brief: EscalationBrief(reason: "Low pressure every day"))
+            let brief = try await nurse.draft(
+                patientID: "P-LOW", brief: EscalationBrief(reason: "Low pressure every day"))
             #expect(
                 brief.text.contains(
                     "Proposed from the patient's own readings (for you to decide):\n  - systolic-range yellowBelow: 90 → 82: systolic BP: median 91 mmHg"
                 ))
-            #expect(throws: StoreError.self, "a nurse cannot set a limit") {
-                try nurse.setLimit(
+            await #expect(throws: StoreError.self, "a nurse cannot set a limit") {
+                try await nurse.setLimit(
                     patientID: "P-LOW", ruleID: "systolic-range", parameter: "yellowBelow", value: 82,
                     reason: "proposed")
             }
 
             let cardiologist = try ConsoleFixture.session(store, as: ConsoleFixture.cardiologist)
-            let record = try cardiologist.setLimit(
+            let record = try await cardiologist.setLimit(
                 patientID: "P-LOW", ruleID: "systolic-range", parameter: "yellowBelow", value: proposal.proposed,
                 reason: "Runs low without symptoms; accepted the proposal")
             #expect(record.setBy == ConsoleFixture.cardiologist.name)
-            let after = try cardiologist.overview(patientID: "P-LOW")
+            let after = try await cardiologist.overview(patientID: "P-LOW")
             #expect(after.thresholds.map(\.what) == ["systolic-range.yellowBelow = 82.0"])
             #expect(after.limitProposals.isEmpty, "the limit in force now fits her own range")
             let entry = try #require(
@@ -189,14 +191,14 @@ import Vitals
         try await withTemporaryDirectory { directory in
             let store = try ConsoleFixture.store(in: directory)
             let nurse = try ConsoleFixture.session(store)
-            _ = try nurse.worklist()
-            let overview = try nurse.overview(patientID: "P-RED")
+            _ = try await nurse.worklist()
+            let overview = try await nurse.overview(patientID: "P-RED")
             let red = try #require(overview.openFlags.first { $0.severity == .red })
-            #expect(throws: StoreError.self) { try nurse.acknowledge(flagID: red.id, comment: "  ") }
-            try nurse.acknowledge(flagID: red.id, comment: "Called: ankles swollen, takes furosemide as agreed")
-            try nurse.note(patientID: "P-RED", contact: .phone, text: "Short of breath on stairs since Tuesday.")
-            try nurse.review(patientID: "P-RED")
-            #expect(throws: StoreError.self) { try nurse.review(patientID: "P-RED") }
+            await #expect(throws: StoreError.self) { try await nurse.acknowledge(flagID: red.id, comment: "  ") }
+            try await nurse.acknowledge(flagID: red.id, comment: "Called: ankles swollen, takes furosemide as agreed")
+            try await nurse.note(patientID: "P-RED", contact: .phone, text: "Short of breath on stairs since Tuesday.")
+            try await nurse.review(patientID: "P-RED")
+            await #expect(throws: StoreError.self) { try await nurse.review(patientID: "P-RED") }
 
             let log = try store.auditLog(patientID: "P-RED")
             #expect(
@@ -218,8 +220,9 @@ import Vitals
     @Test("escalating inside hotline hours gives the number; the brief carries the numbers behind the flags")
     func escalationInsideHours() async throws {
         try await withTemporaryDirectory { directory in
-            let session = try ConsoleFixture.session(try ConsoleFixture.store(in: directory))
-            let result = try session.escalate(
+            let store = try ConsoleFixture.store(in: directory)
+            let session = try ConsoleFixture.session(store)
+            let result = try await session.escalate(
                 patientID: "P-RED",
                 brief: EscalationBrief(
                     reason: "Weight up 2.6 kg in 3 days, breathless on stairs.",
@@ -242,7 +245,7 @@ import Vitals
                 #expect(brief.contains(expected), "brief lacks '\(expected)':\n\(brief)")
             }
             // The flags wait for the answer.
-            let flags = try session.store.flags(patientID: "P-RED")
+            let flags = try store.flags(patientID: "P-RED")
             #expect(flags.filter { $0.state == .escalated }.count == result.escalation.flagIDs.count)
             #expect(!result.escalation.flagIDs.isEmpty)
         }
@@ -266,7 +269,7 @@ import Vitals
                 hotline: HotlineSchedule(
                     name: "Heart-failure hotline (test)", phone: "the test line", closedDates: ["2026-12-24"]),
                 now: { now })
-            let result = try session.escalate(patientID: "P-RED", brief: EscalationBrief(reason: "Weight up."))
+            let result = try await session.escalate(patientID: "P-RED", brief: EscalationBrief(reason: "Weight up."))
             #expect(!result.escalation.hotlineOpen)
             #expect(result.notice[0].contains("is CLOSED now"))
             #expect(result.notice[0].contains("Nobody reads an escalation before it opens \(opens)."))
@@ -280,20 +283,20 @@ import Vitals
         try await withTemporaryDirectory { directory in
             let store = try ConsoleFixture.store(in: directory)
             let nurse = try ConsoleFixture.session(store)
-            let escalation = try nurse.escalate(patientID: "P-RED", brief: EscalationBrief(reason: "Weight up."))
+            let escalation = try await nurse.escalate(patientID: "P-RED", brief: EscalationBrief(reason: "Weight up."))
                 .escalation
-            #expect(throws: StoreError.self) {
-                try nurse.answer(
+            await #expect(throws: StoreError.self) {
+                try await nurse.answer(
                     escalationID: escalation.id, decision: .noChange, medicationChange: nil, comment: nil,
                     nextReview: nil, settings: [])
             }
             let cardiologist = try ConsoleFixture.session(store, as: ConsoleFixture.cardiologist)
-            #expect(throws: StoreError.self) {  // a medication change must say what changed
-                try cardiologist.answer(
+            await #expect(throws: StoreError.self) {  // a medication change must say what changed
+                try await cardiologist.answer(
                     escalationID: escalation.id, decision: .medicationChanged, medicationChange: " ", comment: nil,
                     nextReview: nil, settings: [])
             }
-            let answered = try cardiologist.answer(
+            let answered = try await cardiologist.answer(
                 escalationID: escalation.id, decision: .medicationChanged,
                 medicationChange: "furosemide 40 mg → 80 mg for 3 days", comment: nil, nextReview: "2026-11-27",
                 settings: [.dryWeight(80.0), .limit(ruleID: "systolic-range", parameter: "yellowBelow", value: 95)])
@@ -304,15 +307,15 @@ import Vitals
             let closed = try store.flags(patientID: "P-RED").filter { escalation.flagIDs.contains($0.id) }
             #expect(closed.allSatisfy { $0.state == .closed && $0.closedBy == "Test Cardiologist" })
             #expect(closed.first?.closeComment?.contains("medication changed; furosemide") == true)
-            #expect(throws: StoreError.self) {  // answered once
-                try cardiologist.answer(
+            await #expect(throws: StoreError.self) {  // answered once
+                try await cardiologist.answer(
                     escalationID: escalation.id, decision: .noChange, medicationChange: nil, comment: nil,
                     nextReview: nil, settings: [])
             }
             let actions = try store.auditLog(patientID: "P-RED").map(\.action)
             #expect(actions.suffix(3) == [.thresholdChanged, .thresholdChanged, .escalationAnswered])
             // The new dry weight is drawn on the chart and listed with who set it.
-            let overview = try cardiologist.overview(patientID: "P-RED")
+            let overview = try await cardiologist.overview(patientID: "P-RED")
             #expect(overview.dryWeight == 80.0)
             #expect(overview.thresholds.map(\.what).contains("systolic-range.yellowBelow = 95.0"))
             #expect(overview.limits[.systolic]?.contains { $0.value == 95 && $0.label == "yellow*" } == true)

@@ -1,6 +1,7 @@
 import DevicePayloads
 import Foundation
 import MonitoringRecords
+import StoreInterface
 import TeleIngest
 
 /// What the console reads from the shared configuration file: the store and rules (the same

@@ -2,7 +2,6 @@ import Foundation
 import MonitoringRecords
 import ReadingIntake
 import StoreInterface
-import TeleIngest
 import ThresholdRules
 import Vitals
 

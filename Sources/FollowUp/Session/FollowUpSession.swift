@@ -1,7 +1,6 @@
 import Foundation
 import MonitoringRecords
 import StoreInterface
-import TeleIngest
 import ThresholdRules
 
 /// Something the console cannot do, in words for the person at the keyboard.
@@ -15,7 +14,7 @@ public struct FollowUpError: Error, CustomStringConvertible, Sendable, Equatable
 /// "this week" and "the hotline is open" mean is decided by `now()` (the store's clock unless
 /// given another), never by a hidden wall clock.
 public struct FollowUpSession: Sendable {
-    public let store: MonitoringStore
+    public let store: any FollowUpStore
     public let clinician: Clinician
     public let ruleSet: RuleSet?
     /// The nurse's zone: defines "this week".
@@ -24,7 +23,7 @@ public struct FollowUpSession: Sendable {
     public let now: @Sendable () -> Date
 
     public init(
-        store: MonitoringStore, clinician: Clinician, ruleSet: RuleSet?, timeZone: TimeZone,
+        store: any FollowUpStore, clinician: Clinician, ruleSet: RuleSet?, timeZone: TimeZone,
         hotline: HotlineSchedule, now: (@Sendable () -> Date)? = nil
     ) {
         self.store = store
@@ -39,7 +38,7 @@ public struct FollowUpSession: Sendable {
     public var currentWeek: ISOWeek { ISOWeek(containing: now(), in: timeZone) }
 
     /// The worklist for `week` (default: this week). Audited as one view of the list.
-    public func worklist(week: ISOWeek? = nil) throws -> Worklist {
+    public func worklist(week: ISOWeek? = nil) async throws -> Worklist {
         let week = week ?? currentWeek
         let instant = now()
         // This week's weighed days are kept with the latest readings; a past week reads its
@@ -48,39 +47,39 @@ public struct FollowUpSession: Sendable {
         let window =
             week == ISOWeek(containing: instant, in: timeZone)
             ? nil : start.addingTimeInterval(-86_400)..<week.end(in: timeZone).addingTimeInterval(86_400)
-        let snapshot = try store.worklistSnapshot(week: week.description, weighings: window, at: instant)
+        let snapshot = try await store.worklistSnapshot(week: week.description, weighings: window, at: instant)
         let list = Worklist(snapshot: snapshot, week: week, now: instant, defaultZone: timeZone, ruleSet: ruleSet)
-        try store.recordAudit(
+        try await store.recordAudit(
             .worklistViewed, by: clinician, patientID: nil,
             detail: "week \(week), \(list.entries.count) patients", at: instant)
         return list
     }
 
     /// A patient's record for the patient view, the last 30 days in full. Audited.
-    public func overview(patientID: String, audited: Bool = true) throws -> PatientOverview {
+    public func overview(patientID: String, audited: Bool = true) async throws -> PatientOverview {
         let instant = now()
-        guard let record = try store.patientRecord(id: patientID, since: instant.addingTimeInterval(-31 * 86_400))
+        guard let record = try await store.patientRecord(id: patientID, since: instant.addingTimeInterval(-31 * 86_400))
         else { throw FollowUpError("no patient with id '\(patientID)'") }
         if audited {
-            try store.recordAudit(
+            try await store.recordAudit(
                 .patientViewed, by: clinician, patientID: patientID, detail: "patient view", at: instant)
         }
         return PatientOverview(record: record, ruleSet: ruleSet, now: instant, defaultZone: timeZone)
     }
 
     @discardableResult
-    public func acknowledge(flagID: Int64, comment: String?) throws -> PatientFlag {
-        try store.acknowledge(flagID: flagID, by: clinician, comment: comment, at: now())
+    public func acknowledge(flagID: Int64, comment: String?) async throws -> PatientFlag {
+        try await store.acknowledge(flagID: flagID, by: clinician, comment: comment, at: now())
     }
 
     @discardableResult
-    public func note(patientID: String, contact: ContactNote.Contact, text: String) throws -> ContactNote {
-        try store.addNote(patientID: patientID, contact: contact, text: text, by: clinician, at: now())
+    public func note(patientID: String, contact: ContactNote.Contact, text: String) async throws -> ContactNote {
+        try await store.addNote(patientID: patientID, contact: contact, text: text, by: clinician, at: now())
     }
 
     @discardableResult
-    public func review(patientID: String, week: ISOWeek? = nil) throws -> WeeklyReview {
-        try store.markReviewed(
+    public func review(patientID: String, week: ISOWeek? = nil) async throws -> WeeklyReview {
+        try await store.markReviewed(
             patientID: patientID, week: (week ?? currentWeek).description, by: clinician, at: now())
     }
 
@@ -88,11 +87,11 @@ public struct FollowUpSession: Sendable {
     /// the daily phase (1…7), or `nil` for the rule set's plan. A nurse may, as a cardiologist
     /// may; audited with the reason. Missed measurements are judged by it from now on.
     @discardableResult
-    public func setMeasurementPlan(patientID: String, daysAWeek: Int?, reason: String) throws
+    public func setMeasurementPlan(patientID: String, daysAWeek: Int?, reason: String) async throws
         -> PersonalSettingRecord
     {
         let instant = now()
-        return try store.addPersonalSetting(
+        return try await store.addPersonalSetting(
             patientID: patientID, PersonalSetting(.measurementPlan(daysAWeek: daysAWeek), validFrom: instant),
             reason: reason, by: clinician, ruleSet: ruleSet, at: instant)
     }
@@ -102,44 +101,44 @@ public struct FollowUpSession: Sendable {
     /// proposed limit (`PatientOverview.limitProposals`) is accepted or edited.
     @discardableResult
     public func setLimit(patientID: String, ruleID: String, parameter: String, value: Double?, reason: String)
-        throws -> PersonalSettingRecord
+        async throws -> PersonalSettingRecord
     {
         let instant = now()
-        return try store.addPersonalSetting(
+        return try await store.addPersonalSetting(
             patientID: patientID,
             PersonalSetting(.limit(ruleID: ruleID, parameter: parameter, value: value), validFrom: instant),
             reason: reason, by: clinician, ruleSet: ruleSet, at: instant)
     }
 
     /// The brief as it would be sent now, and what the hotline's hours mean now. Not recorded.
-    public func draft(patientID: String, brief: EscalationBrief) throws -> (text: String, notice: [String]) {
+    public func draft(patientID: String, brief: EscalationBrief) async throws -> (text: String, notice: [String]) {
         let instant = now()
-        let overview = try overview(patientID: patientID, audited: false)
+        let overview = try await overview(patientID: patientID, audited: false)
         return (brief.text(for: overview, by: clinician, at: instant), hotline.notice(at: instant))
     }
 
     /// Records the escalation with its brief and whether the hotline was open; returns it with
     /// the notice to show (the number to call, or that it is closed and what to do instead).
-    public func escalate(patientID: String, brief: EscalationBrief) throws -> (
+    public func escalate(patientID: String, brief: EscalationBrief) async throws -> (
         escalation: Escalation, notice: [String]
     ) {
         let instant = now()
         guard !brief.reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw FollowUpError("a reason is required: why should the hotline look at this patient?")
         }
-        let overview = try overview(patientID: patientID, audited: false)
-        let escalation = try store.escalate(
+        let overview = try await overview(patientID: patientID, audited: false)
+        let escalation = try await store.escalate(
             patientID: patientID, reason: brief.reason, brief: brief.text(for: overview, by: clinician, at: instant),
             hotlineOpen: hotline.status(at: instant).isOpen, by: clinician, at: instant)
         return (escalation, hotline.notice(at: instant))
     }
 
     /// The brief of an escalation as recorded. Audited as a view of the patient.
-    public func brief(escalationID: Int64) throws -> Escalation {
-        guard let escalation = try store.escalation(id: escalationID) else {
+    public func brief(escalationID: Int64) async throws -> Escalation {
+        guard let escalation = try await store.escalation(id: escalationID) else {
             throw FollowUpError("no escalation with id \(escalationID)")
         }
-        try store.recordAudit(
+        try await store.recordAudit(
             .briefViewed, by: clinician, patientID: escalation.patientID, detail: "escalation \(escalationID)",
             at: now())
         return escalation
@@ -150,18 +149,18 @@ public struct FollowUpSession: Sendable {
     public func answer(
         escalationID: Int64, decision: Escalation.Decision, medicationChange: String?, comment: String?,
         nextReview: String?, settings: [PersonalSetting.Change]
-    ) throws -> Escalation {
+    ) async throws -> Escalation {
         let instant = now()
-        return try store.answer(
+        return try await store.answer(
             escalationID: escalationID, decision: decision, medicationChange: medicationChange, comment: comment,
             nextReview: nextReview, settings: settings.map { PersonalSetting($0, validFrom: instant) },
             ruleSet: ruleSet, by: clinician, at: instant)
     }
 
     /// The audit log, optionally of one patient. Reading it is itself audited.
-    public func auditLog(patientID: String?, limit: Int?) throws -> [AuditEntry] {
-        let entries = try store.auditLog(patientID: patientID, limit: limit)
-        try store.recordAudit(
+    public func auditLog(patientID: String?, limit: Int?) async throws -> [AuditEntry] {
+        let entries = try await store.auditLog(patientID: patientID, limit: limit)
+        try await store.recordAudit(
             .auditViewed, by: clinician, patientID: patientID, detail: "audit log", at: now())
         return entries
     }

@@ -1,6 +1,6 @@
 import Foundation
 import MonitoringRecords
-import TeleIngest
+import StoreInterface
 import ThresholdRules
 import Vitals
 

@@ -4,58 +4,6 @@ import MonitoringRecords
 import StoreInterface
 import ThresholdRules
 
-/// A patient escalated to the heart-failure hotline: the brief as sent and, once recorded, the
-/// cardiologist's answer. Recorded once, answered once.
-public struct Escalation: Sendable, Hashable, Codable {
-    /// What the cardiologist decided.
-    public enum Decision: String, Sendable, Hashable, Codable, CaseIterable {
-        case medicationChanged = "medication-changed"
-        case thresholdsChanged = "thresholds-changed"
-        case outpatientVisit = "outpatient-visit"
-        case admission
-        case noChange = "no-change"
-
-        /// In words, for screens and briefs.
-        public var words: String {
-            switch self {
-            case .medicationChanged: "medication changed"
-            case .thresholdsChanged: "personal thresholds changed"
-            case .outpatientVisit: "outpatient visit"
-            case .admission: "admission"
-            case .noChange: "no change"
-            }
-        }
-    }
-
-    /// The cardiologist's answer.
-    public struct Answer: Sendable, Hashable, Codable {
-        public var decision: Decision
-        /// The medication change in words ("furosemide 40 mg → 80 mg daily for 3 days").
-        public var medicationChange: String?
-        public var comment: String?
-        /// When the patient should next be reviewed (`YYYY-MM-DD`).
-        public var nextReview: String?
-        /// The personal settings recorded with the answer.
-        public var settingIDs: [Int64]
-        public var answeredBy: String
-        public var answeredAt: Date
-    }
-
-    public var id: Int64
-    public var patientID: String
-    /// Why the nurse escalated, in her words.
-    public var reason: String
-    /// The SBAR brief as it was sent.
-    public var brief: String
-    /// The flags open at the time; they stay `escalated` until the answer is recorded.
-    public var flagIDs: [Int64]
-    /// Whether the hotline was open when the escalation was made.
-    public var hotlineOpen: Bool
-    public var escalatedBy: String
-    public var escalatedAt: Date
-    public var answer: Answer?
-}
-
 extension MonitoringStore {
     /// Records an escalation and marks the patient's open flags escalated, audited in the same
     /// transaction. A patient has at most one unanswered escalation.

@@ -1,33 +1,7 @@
 import Foundation
 import GRDB
 import MonitoringRecords
-
-/// What the nurse and the patient talked about, as written; append-only.
-public struct ContactNote: Sendable, Hashable, Codable {
-    /// How the contact happened.
-    public enum Contact: String, Sendable, Hashable, Codable, CaseIterable {
-        case phone
-        case video
-        case homeVisit = "home-visit"
-        /// A note without a contact (a message left, a remark for colleagues).
-        case none
-    }
-
-    public var id: Int64
-    public var patientID: String
-    public var contact: Contact
-    public var text: String
-    public var writtenBy: String
-    public var writtenAt: Date
-}
-
-/// A patient marked reviewed for an ISO week (`2026-W47`).
-public struct WeeklyReview: Sendable, Hashable, Codable {
-    public var patientID: String
-    public var week: String
-    public var reviewedBy: String
-    public var reviewedAt: Date
-}
+import StoreInterface
 
 extension MonitoringStore {
     /// Appends a note to the patient's record, audited in the same transaction.

@@ -55,10 +55,3 @@ extension StoredReading {
             messageID: row["message_id"], profileID: row["profile_id"])
     }
 }
-
-extension StoredReading {
-    /// The reading as the rules see it.
-    public var observation: Observation {
-        Observation(id: id, kind: kind, value: value, measuredAt: measuredAt)
-    }
-}

@@ -1,19 +1,9 @@
 import Foundation
 import GRDB
 import MonitoringRecords
+import StoreInterface
 import ThresholdRules
 import Vitals
-
-/// A reminder to measure as the store keeps it: recorded once per patient, rule and due day,
-/// and published to the patient's devices when `reminders.enabled`.
-public struct ReminderRecord: Sendable, Hashable, Codable {
-    /// The missing-data rule it comes from (`missing-weight`).
-    public var ruleID: String
-    public var measurement: ReadingKind
-    /// The patient's local day it asked them to measure on (`2026-12-01`).
-    public var due: String
-    public var recordedAt: Date
-}
 
 extension MonitoringStore {
     /// Records the reminders not recorded before for the same rule and due day, inside the

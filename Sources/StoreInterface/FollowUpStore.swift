@@ -1,0 +1,55 @@
+import Foundation
+import MonitoringRecords
+import ThresholdRules
+
+/// What the nurses' and cardiologists' follow-up needs of the store, with the same behaviour on
+/// every backend (SQLite: `MonitoringStore`; PostgreSQL: `PostgresMonitoringStore`): the
+/// worklist's and the patient view's reads, and the actions on a patient, each written with its
+/// audit entry in one transaction. Refusals are `StoreError`s naming the operation; instants
+/// default to the store's clock.
+public protocol FollowUpStore: PatientRegistry, AuditTrail, PersonalSettingsLedger {
+    /// "Now" when an instant is not given.
+    var clock: WallClock { get }
+
+    /// Every patient with their open flags, latest values (with last week's reference and the
+    /// days of their week measured), the measurement plan in force at `at`, `week`'s reviews and
+    /// the escalations waiting for an answer; for a past week, the weighings in `weighings`.
+    func worklistSnapshot(week: String, weighings: Range<Date>?, at: Date?) async throws -> WorklistSnapshot
+
+    /// One patient's record: readings, closed flags and reminders since `since`, everything else
+    /// in full; `nil` when there is no such patient.
+    func patientRecord(id: String, since: Date) async throws -> PatientRecord?
+
+    /// Acknowledges an open flag with an optional comment. Refuses a flag that is not open.
+    @discardableResult
+    func acknowledge(flagID: Int64, by clinician: Clinician, comment: String?, at: Date?) async throws -> PatientFlag
+
+    /// Appends a note to the patient's record. Refuses an empty note and an unknown patient.
+    @discardableResult
+    func addNote(patientID: String, contact: ContactNote.Contact, text: String, by clinician: Clinician, at: Date?)
+        async throws -> ContactNote
+
+    /// Marks the patient reviewed for `week` (`2026-W47`); a second mark is refused, naming the first.
+    @discardableResult
+    func markReviewed(patientID: String, week: String, by clinician: Clinician, at: Date?) async throws
+        -> WeeklyReview
+
+    /// Records an escalation to the hotline and marks the patient's open flags escalated. A
+    /// patient has at most one unanswered escalation; a reason is required.
+    @discardableResult
+    func escalate(
+        patientID: String, reason: String, brief: String, hotlineOpen: Bool, by clinician: Clinician, at: Date?
+    ) async throws -> Escalation
+
+    /// Records a cardiologist's answer (anyone else is refused): the decision, personal settings
+    /// through the same checks as `addPersonalSetting`, and the escalated flags closed with the
+    /// decision as their comment. Answered once.
+    @discardableResult
+    func answer(
+        escalationID: Int64, decision: Escalation.Decision, medicationChange: String?, comment: String?,
+        nextReview: String?, settings: [PersonalSetting], ruleSet: RuleSet?, by clinician: Clinician, at: Date?
+    ) async throws -> Escalation
+
+    /// One escalation with its answer, if any.
+    func escalation(id: Int64) async throws -> Escalation?
+}
