@@ -195,7 +195,8 @@ let package = Package(
         .executableTarget(
             name: "nurse-console",
             dependencies: [
-                "ConsoleScreens", "DevicePayloads", "FollowUp", "MonitoringRecords", "StoreInterface", "TerminalUI",
+                "ConsoleScreens", "DevicePayloads", "FollowUp", "MonitoringRecords", "PostgresStore", "StoreInterface",
+                "TerminalUI",
                 "TeleIngest",
                 "ThresholdRules",
                 "Vitals",

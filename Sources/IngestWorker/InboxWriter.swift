@@ -45,13 +45,18 @@ final class InboxWriter: Sendable {
 
     /// Logs once each time the broker's dropped-message count goes up (it reports every
     /// `sys_interval`): messages it dropped never reach the service, and only its count says so.
+    /// The first count the service sees is logged too when it is not zero: the drops happened
+    /// before the service (re)connected, or before the broker's first report reached it.
     private func noteDropped(_ text: String) {
         guard let count = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return }
         let previous = droppedByBroker.exchange(count, ordering: .relaxed)
-        if previous >= 0, count > previous {
+        if count > max(previous, 0) {
             logger.warning(
                 "the broker reports dropped messages: check max_queued_messages and slow or absent subscribers",
-                metadata: ["dropped": "\(count - previous)", "brokerTotal": "\(count)"])
+                metadata: [
+                    "dropped": "\(count - max(previous, 0))", "brokerTotal": "\(count)",
+                    "since": previous < 0 ? "the broker started" : "its last report",
+                ])
         }
     }
 

@@ -44,45 +44,55 @@ extension PostgresMonitoringStore: AuditTrail, PersonalSettingsLedger {
         let now = (at ?? clock.now()).wholeMilliseconds
         let operation = "recording a personal setting for patient \(patientID)"
         try PersonalSettingRecord.check(patientID: patientID, setting, reason: reason, by: clinician, ruleSet: ruleSet)
+        return try await failing(operation) {
+            try await client.withTransaction(logger: logger) { connection in
+                try await insertPersonalSetting(
+                    patientID: patientID, setting, reason: reason, by: clinician, at: now, on: connection)
+            }
+        }
+    }
+
+    /// Appends a checked setting with the ids of the patient's flags open now and its audit
+    /// entry, inside the caller's transaction. Refuses an unknown patient.
+    func insertPersonalSetting(
+        patientID: String, _ setting: PersonalSetting, reason: String, by clinician: Clinician, at now: Date,
+        on connection: PostgresConnection
+    ) async throws -> PersonalSettingRecord {
+        let operation = "recording a personal setting for patient \(patientID)"
         let columns = PersonalSettingColumns(setting.change)
         let validFrom = setting.validFrom.wholeMilliseconds
         let until = columns.until?.wholeMilliseconds
-        return try await failing(operation) {
-            try await client.withTransaction(logger: logger) { connection in
-                let known = try await connection.query(
-                    "SELECT 1 FROM patient WHERE id = \(patientID)", logger: logger
-                ).collect()
-                guard !known.isEmpty else { throw StoreError(operation, "no patient with this id", code: .notFound) }
-                var open: [Int64] = []
-                for try await id in try await connection.query(
-                    """
-                    SELECT id FROM flag WHERE patient_id = \(patientID) AND state IN ('open', 'escalated') ORDER BY id
-                    """, logger: logger
-                ).decode(Int64.self) {
-                    open.append(id)
-                }
-                var id: Int64 = 0
-                for try await value in try await connection.query(
-                    """
-                    INSERT INTO personal_setting
-                        (patient_id, kind, rule_id, parameter, value, until, valid_from, reason, set_by, set_at, open_flags)
-                    VALUES (\(patientID), \(columns.kind), \(columns.ruleID), \(columns.parameter), \(columns.value),
-                            \(until), \(validFrom), \(reason), \(clinician.name), \(now), \(open))
-                    RETURNING id
-                    """, logger: logger
-                ).decode(Int64.self) {
-                    id = value
-                }
-                let record = PersonalSettingRecord(
-                    id: id, patientID: patientID,
-                    setting: PersonalSetting(columns.change(reason: reason), validFrom: validFrom), reason: reason,
-                    setBy: clinician.name, setAt: now, openFlagIDs: open)
-                try await audit(
-                    columns.auditAction, by: clinician, patientID: patientID,
-                    detail: "setting \(id): \(setting.change.summary); reason: \(reason)", at: now, on: connection)
-                return record
-            }
+        let known = try await connection.query("SELECT 1 FROM patient WHERE id = \(patientID)", logger: logger)
+            .collect()
+        guard !known.isEmpty else { throw StoreError(operation, "no patient with this id", code: .notFound) }
+        var open: [Int64] = []
+        for try await id in try await connection.query(
+            """
+            SELECT id FROM flag WHERE patient_id = \(patientID) AND state IN ('open', 'escalated') ORDER BY id
+            """, logger: logger
+        ).decode(Int64.self) {
+            open.append(id)
         }
+        var id: Int64 = 0
+        for try await value in try await connection.query(
+            """
+            INSERT INTO personal_setting
+                (patient_id, kind, rule_id, parameter, value, until, valid_from, reason, set_by, set_at, open_flags)
+            VALUES (\(patientID), \(columns.kind), \(columns.ruleID), \(columns.parameter), \(columns.value),
+                    \(until), \(validFrom), \(reason), \(clinician.name), \(now), \(open))
+            RETURNING id
+            """, logger: logger
+        ).decode(Int64.self) {
+            id = value
+        }
+        let record = PersonalSettingRecord(
+            id: id, patientID: patientID,
+            setting: PersonalSetting(columns.change(reason: reason), validFrom: validFrom),
+            reason: reason, setBy: clinician.name, setAt: now, openFlagIDs: open)
+        try await audit(
+            columns.auditAction, by: clinician, patientID: patientID,
+            detail: "setting \(id): \(setting.change.summary); reason: \(reason)", at: now, on: connection)
+        return record
     }
 
     public func personalSettings(patientID: String) async throws -> [PersonalSettingRecord] {
@@ -120,7 +130,7 @@ extension PostgresMonitoringStore: AuditTrail, PersonalSettingsLedger {
     }
 
     /// Appends one audit entry on `connection` (inside the caller's transaction, if any).
-    private func audit(
+    func audit(
         _ action: AuditEntry.Action, by clinician: Clinician, patientID: String?, detail: String, at: Date,
         on connection: PostgresConnection
     ) async throws {

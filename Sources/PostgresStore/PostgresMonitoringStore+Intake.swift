@@ -503,7 +503,7 @@ extension PostgresMonitoringStore {
         return values
     }
 
-    private func storedReadings(_ rows: PostgresRowSequence) async throws -> [StoredReading] {
+    func storedReadings(_ rows: PostgresRowSequence) async throws -> [StoredReading] {
         var readings: [StoredReading] = []
         for try await (
             id, patientID, serial, kind, value, unit, originalValue, originalUnit, measuredAt, receivedAt, journalID,
@@ -525,7 +525,7 @@ extension PostgresMonitoringStore {
 }
 
 /// A batch's new readings as one array per column, for `unnest`.
-private struct ReadingColumns {
+struct ReadingColumns {
     var patientIDs: [String] = []
     var serials: [String] = []
     var kinds: [String] = []

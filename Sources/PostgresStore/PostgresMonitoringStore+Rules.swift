@@ -284,7 +284,7 @@ extension PostgresMonitoringStore {
 
     /// Flags read from rows of `FlagRow.columns`, their evidence strongest first or (for the
     /// flag book) as stored.
-    private func flagRows(_ rows: PostgresRowSequence, strongestFirst: Bool = true) async throws -> [PatientFlag] {
+    func flagRows(_ rows: PostgresRowSequence, strongestFirst: Bool = true) async throws -> [PatientFlag] {
         var flags: [PatientFlag] = []
         let order = FlagBook()
         for try await (
@@ -316,7 +316,7 @@ extension PostgresMonitoringStore {
 }
 
 /// The columns a `PatientFlag` is read from, in order.
-private enum FlagRow {
+enum FlagRow {
     static let columns = """
         id, patient_id, problem, rule_id, rule_set_version, measurement, severity, state, explanation, reading_ids,
         epoch_ms(evidence_at), evidence, epoch_ms(back_in_range_at), epoch_ms(opened_at), epoch_ms(updated_at),

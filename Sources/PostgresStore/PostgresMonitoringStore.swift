@@ -243,7 +243,7 @@ public final class PostgresMonitoringStore: PatientRegistry {
 
     // MARK: Rows and errors
 
-    private func collect(_ rows: PostgresRowSequence) async throws -> [Patient] {
+    func collect(_ rows: PostgresRowSequence) async throws -> [Patient] {
         var patients: [Patient] = []
         for try await (id, name, cpr, zone, createdAt, start) in rows.decode(
             (String, String, String?, String, Date, Date).self)
@@ -254,7 +254,7 @@ public final class PostgresMonitoringStore: PatientRegistry {
         return patients
     }
 
-    private func pairings(_ rows: PostgresRowSequence) async throws -> [Pairing] {
+    func pairings(_ rows: PostgresRowSequence) async throws -> [Pairing] {
         var pairings: [Pairing] = []
         for try await (id, serial, patientID, from, to) in rows.decode((Int64, String, String, Date, Date?).self) {
             pairings.append(Pairing(id: id, serial: serial, patientID: patientID, validFrom: from, validTo: to))

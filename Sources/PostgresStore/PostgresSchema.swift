@@ -259,6 +259,89 @@ enum PostgresSchema {
                 )
                 """,
             ]),
+        Migration(
+            version: 5, name: "follow-up: notes, weekly reviews, escalations",
+            statements: [
+                // What the nurse and the patient talked about; part of the record, never edited.
+                """
+                CREATE TABLE note (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    patient_id text NOT NULL REFERENCES patient (id),
+                    contact text NOT NULL CHECK (contact IN ('phone', 'video', 'home-visit', 'none')),
+                    text text NOT NULL,
+                    written_by text NOT NULL,
+                    written_at timestamptz NOT NULL
+                )
+                """,
+                "CREATE INDEX note_by_patient ON note (patient_id, written_at)",
+                """
+                CREATE TRIGGER note_append_only BEFORE UPDATE OR DELETE ON note
+                    FOR EACH ROW EXECUTE FUNCTION refuse_change()
+                """,
+                """
+                CREATE TRIGGER note_no_truncate BEFORE TRUNCATE ON note
+                    FOR EACH STATEMENT EXECUTE FUNCTION refuse_change()
+                """,
+                // "Reviewed for the week": one per patient and ISO week (2026-W47).
+                """
+                CREATE TABLE review (
+                    patient_id text NOT NULL REFERENCES patient (id),
+                    week text NOT NULL,
+                    reviewed_by text NOT NULL,
+                    reviewed_at timestamptz NOT NULL,
+                    PRIMARY KEY (patient_id, week)
+                )
+                """,
+                "CREATE INDEX review_by_week ON review (week)",
+                // An escalation to the hotline with the brief as sent, and the cardiologist's
+                // answer once recorded: at most one unanswered per patient, answered once.
+                """
+                CREATE TABLE escalation (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    patient_id text NOT NULL REFERENCES patient (id),
+                    reason text NOT NULL,
+                    brief text NOT NULL,
+                    flag_ids bigint[] NOT NULL,
+                    hotline_open boolean NOT NULL,
+                    escalated_by text NOT NULL,
+                    escalated_at timestamptz NOT NULL,
+                    decision text CHECK (decision IN ('medication-changed', 'thresholds-changed', 'outpatient-visit',
+                                                      'admission', 'no-change')),
+                    medication_change text,
+                    answer_comment text,
+                    next_review text,
+                    setting_ids bigint[],
+                    answered_by text,
+                    answered_at timestamptz
+                )
+                """,
+                "CREATE INDEX escalation_by_patient ON escalation (patient_id, escalated_at)",
+                "CREATE UNIQUE INDEX escalation_unanswered ON escalation (patient_id) WHERE answered_at IS NULL",
+                """
+                CREATE FUNCTION escalation_answer_once() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF OLD.answered_at IS NOT NULL OR NEW.brief IS DISTINCT FROM OLD.brief
+                        OR NEW.reason IS DISTINCT FROM OLD.reason OR NEW.escalated_by IS DISTINCT FROM OLD.escalated_by
+                        OR NEW.escalated_at IS DISTINCT FROM OLD.escalated_at THEN
+                        RAISE EXCEPTION 'an escalation is recorded once and answered once' USING ERRCODE = 'restrict_violation';
+                    END IF;
+                    RETURN NEW;
+                END
+                $$
+                """,
+                """
+                CREATE TRIGGER escalation_answered_once BEFORE UPDATE ON escalation
+                    FOR EACH ROW EXECUTE FUNCTION escalation_answer_once()
+                """,
+                """
+                CREATE TRIGGER escalation_kept BEFORE DELETE ON escalation
+                    FOR EACH ROW EXECUTE FUNCTION refuse_change()
+                """,
+                """
+                CREATE TRIGGER escalation_no_truncate BEFORE TRUNCATE ON escalation
+                    FOR EACH STATEMENT EXECUTE FUNCTION refuse_change()
+                """,
+            ]),
     ]
 
     /// The newest version this build knows.

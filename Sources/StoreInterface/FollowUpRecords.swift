@@ -276,3 +276,48 @@ public struct PatientRecord: Sendable, Codable {
         self.reminders = reminders
     }
 }
+
+extension Escalation {
+    /// The checks an answer gets on every backend before anything is written: only a
+    /// cardiologist answers; a medication change says what changed; new thresholds come with
+    /// the settings; the next review is a calendar date. Returns the medication change and the
+    /// comment trimmed, `nil` when empty.
+    public static func checkAnswer(
+        decision: Decision, medicationChange: String?, comment: String?, nextReview: String?,
+        settings: [PersonalSetting], by clinician: Clinician, operation: String
+    ) throws -> (medicationChange: String?, comment: String?) {
+        guard clinician.role == .cardiologist else {
+            throw StoreError(
+                operation, "\(clinician.name) has the \(clinician.role.rawValue) role; only a cardiologist answers",
+                code: .notAllowed)
+        }
+        let medication = medicationChange?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let comment = comment?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if decision == .medicationChanged, medication?.isEmpty ?? true {
+            throw StoreError(operation, "say what medication changed (--medication)")
+        }
+        if decision == .thresholdsChanged, settings.isEmpty {
+            throw StoreError(operation, "give the new thresholds (a limit or a dry weight)")
+        }
+        if let nextReview, !isCalendarDate(nextReview) {
+            throw StoreError(operation, "the next review is a date like 2026-12-04, found '\(nextReview)'")
+        }
+        return (medication?.isEmpty == false ? medication : nil, comment?.isEmpty == false ? comment : nil)
+    }
+
+    /// Whether `text` is a calendar date like 2026-12-04.
+    public static func isCalendarDate(_ text: String) -> Bool {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2])
+        else { return false }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return DateComponents(year: year, month: month, day: day).isValidDate(in: calendar)
+    }
+
+    /// What closes the escalated flags when the answer is recorded.
+    public static func closingComment(_ decision: Decision, medicationChange: String?) -> String {
+        "answered by the hotline: \(decision.words)" + (medicationChange.map { "; \($0)" } ?? "")
+    }
+}

@@ -15,7 +15,7 @@ struct AcknowledgeCommand: AsyncParsableCommand {
     @Option(help: "What was done or agreed.") var comment: String?
 
     func run() async throws {
-        let closed = try await options.session().acknowledge(flagID: flag, comment: comment)
+        let closed = try await options.withSession { try await $0.acknowledge(flagID: flag, comment: comment) }
         print(
             "flag \(closed.id) (\(closed.ruleID), \(closed.severity.rawValue)) acknowledged by \(closed.closedBy ?? "")"
         )
@@ -31,7 +31,7 @@ struct NoteCommand: AsyncParsableCommand {
     @Option(help: "What was said or done.") var text: String
 
     func run() async throws {
-        let note = try await options.session().note(patientID: patient, contact: kind, text: text)
+        let note = try await options.withSession { try await $0.note(patientID: patient, contact: kind, text: text) }
         print("note \(note.id) (\(note.contact.rawValue)) added to \(patient)")
     }
 }
@@ -44,7 +44,9 @@ struct ReviewCommand: AsyncParsableCommand {
     @Option(help: "ISO week, e.g. 2026-W47.") var week: String?
 
     func run() async throws {
-        let review = try await options.session().review(patientID: patient, week: try parseWeek(week))
+        let review = try await options.withSession {
+            try await $0.review(patientID: patient, week: try parseWeek(week))
+        }
         print("\(patient) reviewed for \(review.week) by \(review.reviewedBy)")
     }
 }
@@ -74,10 +76,11 @@ struct PlanCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let session = try options.session()
-        let record = try await session.setMeasurementPlan(patientID: patient, daysAWeek: daysAWeek, reason: reason)
-        let plan = try await session.overview(patientID: patient, audited: false).measurementPlan
-        print("\(patient): \(record.setting.change.summary) from now on (\(plan.text)), set by \(record.setBy)")
+        try await options.withSession { session in
+            let record = try await session.setMeasurementPlan(patientID: patient, daysAWeek: daysAWeek, reason: reason)
+            let plan = try await session.overview(patientID: patient, audited: false).measurementPlan
+            print("\(patient): \(record.setting.change.summary) from now on (\(plan.text)), set by \(record.setBy)")
+        }
     }
 }
 
@@ -93,22 +96,23 @@ struct EscalateCommand: AsyncParsableCommand {
     @Flag(help: "Print the brief and the hotline notice without recording anything.") var dryRun = false
 
     func run() async throws {
-        let session = try options.session()
-        let brief = EscalationBrief(reason: reason, assessment: assessment, recommendation: recommendation)
-        if dryRun {
-            let draft = try await session.draft(patientID: patient, brief: brief)
-            draft.notice.forEach { print($0) }
+        try await options.withSession { session in
+            let brief = EscalationBrief(reason: reason, assessment: assessment, recommendation: recommendation)
+            if dryRun {
+                let draft = try await session.draft(patientID: patient, brief: brief)
+                draft.notice.forEach { print($0) }
+                print()
+                print(draft.text, terminator: "")
+                return
+            }
+            let result = try await session.escalate(patientID: patient, brief: brief)
+            result.notice.forEach { print($0) }
             print()
-            print(draft.text, terminator: "")
-            return
+            print(result.escalation.brief, terminator: "")
+            print(
+                "\nrecorded as escalation \(result.escalation.id); flags escalated: \(result.escalation.flagIDs.map(String.init).joined(separator: ", "))"
+            )
         }
-        let result = try await session.escalate(patientID: patient, brief: brief)
-        result.notice.forEach { print($0) }
-        print()
-        print(result.escalation.brief, terminator: "")
-        print(
-            "\nrecorded as escalation \(result.escalation.id); flags escalated: \(result.escalation.flagIDs.map(String.init).joined(separator: ", "))"
-        )
     }
 }
 
@@ -125,7 +129,7 @@ struct EscalationCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let escalation = try await options.session().brief(escalationID: id)
+            let escalation = try await options.withSession { try await $0.brief(escalationID: id) }
             if json { return try Output.json(escalation) }
             print(escalation.brief, terminator: "")
             if let answer = escalation.answer {
@@ -144,18 +148,20 @@ struct EscalationCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let session = try options.session()
-            let escalations = try await session.overview(patientID: patient).record.escalations
-            if json { return try Output.json(escalations) }
-            Output.table(
-                ["ID", "AT", "BY", "HOTLINE", "REASON", "ANSWER"],
-                escalations.map {
-                    [
-                        String($0.id), Output.utc($0.escalatedAt), $0.escalatedBy, $0.hotlineOpen ? "open" : "closed",
-                        $0.reason, $0.answer.map { "\($0.decision.words) (\($0.answeredBy))" } ?? "waiting",
-                    ]
-                })
-            if escalations.isEmpty { print("no escalations") }
+            try await options.withSession { session in
+                let escalations = try await session.overview(patientID: patient).record.escalations
+                if json { return try Output.json(escalations) }
+                Output.table(
+                    ["ID", "AT", "BY", "HOTLINE", "REASON", "ANSWER"],
+                    escalations.map {
+                        [
+                            String($0.id), Output.utc($0.escalatedAt), $0.escalatedBy,
+                            $0.hotlineOpen ? "open" : "closed",
+                            $0.reason, $0.answer.map { "\($0.decision.words) (\($0.answeredBy))" } ?? "waiting",
+                        ]
+                    })
+                if escalations.isEmpty { print("no escalations") }
+            }
         }
     }
 }
@@ -179,9 +185,11 @@ struct RespondCommand: AsyncParsableCommand {
         var settings: [PersonalSetting.Change] = []
         if let dryWeight { settings.append(.dryWeight(dryWeight)) }
         for text in limit { settings.append(try LimitSetting(text, option: "--limit").change) }
-        let answered = try await options.session().answer(
-            escalationID: escalation, decision: decision, medicationChange: medication, comment: comment,
-            nextReview: nextReview, settings: settings)
+        let answered = try await options.withSession {
+            try await $0.answer(
+                escalationID: escalation, decision: decision, medicationChange: medication, comment: comment,
+                nextReview: nextReview, settings: settings)
+        }
         print(
             "escalation \(answered.id) answered: \(decision.words)"
                 + (answered.answer?.settingIDs.isEmpty == false
@@ -232,8 +240,11 @@ struct LimitCommand: AsyncParsableCommand {
 
     func run() async throws {
         let limit = try LimitSetting(setting, option: "the setting")
-        let record = try await options.session().setLimit(
-            patientID: patient, ruleID: limit.ruleID, parameter: limit.parameter, value: limit.value, reason: reason)
+        let record = try await options.withSession {
+            try await $0.setLimit(
+                patientID: patient, ruleID: limit.ruleID, parameter: limit.parameter, value: limit.value, reason: reason
+            )
+        }
         print("\(patient): \(record.setting.change.summary) from now on, set by \(record.setBy)")
     }
 }
@@ -247,7 +258,7 @@ struct AuditCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let entries = try await options.session().auditLog(patientID: patient, limit: limit)
+        let entries = try await options.withSession { try await $0.auditLog(patientID: patient, limit: limit) }
         if json { return try Output.json(entries) }
         Output.table(
             ["AT", "USER", "ROLE", "ACTION", "PATIENT", "DETAIL"],

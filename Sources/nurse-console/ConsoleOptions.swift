@@ -2,6 +2,7 @@ import ArgumentParser
 import FollowUp
 import Foundation
 import MonitoringRecords
+import PostgresStore
 import StoreInterface
 import TeleIngest
 import TerminalUI
@@ -14,6 +15,9 @@ struct ConsoleOptions: ParsableArguments {
 
     @Option(help: "SQLite database file written by tele-ingest (overrides the configuration).")
     var db: String?
+
+    @Option(help: "PostgreSQL store, postgresql://user@host:port/database (overrides the configuration).")
+    var databaseURL: String?
 
     @Option(help: "Who is using the console (overrides console.user in the configuration).")
     var user: String?
@@ -35,14 +39,16 @@ struct ConsoleOptions: ParsableArguments {
             configuration.ingest.databasePath = db
             configuration.ingest.databaseURL = nil
         }
+        if let databaseURL { configuration.ingest.databaseURL = databaseURL }
         if let rules { configuration.ingest.rules.file = rules == "none" ? nil : rules }
         configuration.ingest.clock = try WallClock.fromEnvironment()
         return configuration
     }
 
-    /// Opens the store and builds the session for the person named on the command line or in the
-    /// configuration; refuses to run for nobody.
-    func session() throws -> FollowUpSession {
+    /// Opens the store named by the configuration (the SQLite file, or PostgreSQL with
+    /// `database.url`), runs `body` with the session for the person named on the command line or
+    /// in the configuration, and closes the store; refuses to run for nobody.
+    func withSession<T>(_ body: (FollowUpSession) async throws -> T) async throws -> T {
         let configuration = try configuration()
         let clinician: Clinician
         switch (user, role) {
@@ -61,24 +67,30 @@ struct ConsoleOptions: ParsableArguments {
         default:
             throw FollowUpError("give --user and --role together")
         }
-        if configuration.ingest.databaseURL != nil {
-            throw FollowUpError(
-                "database.url: the console works on the SQLite store only so far (database.path); see docs/POSTGRESQL.md"
-            )
+        // The worklist triages by the rules' severities and shows their limits and titles:
+        // without a rule set it would mislead, so a missing rule file stops the console unless
+        // it was told `--rules none`.
+        let ruleSet = try configuration.ingest.rules.file.map { try RuleFile.load(from: URL(fileURLWithPath: $0)) }
+        func session(_ store: any FollowUpStore) -> FollowUpSession {
+            FollowUpSession(
+                store: store, clinician: clinician, ruleSet: ruleSet, timeZone: configuration.timeZone,
+                hotline: configuration.hotline)
+        }
+        if let url = configuration.ingest.databaseURL {
+            let location = try PostgresLocation(url: url)
+            return try await PostgresMonitoringStore.with(location, clock: configuration.ingest.clock) {
+                try await body(session($0))
+            }
         }
         let path = configuration.ingest.databasePath
         guard FileManager.default.fileExists(atPath: path) else {
             throw FollowUpError("no database at \(path): give --db, or start tele-ingest first")
         }
-        // The worklist triages by the rules' severities and shows their limits and titles:
-        // without a rule set it would mislead, so a missing rule file stops the console unless
-        // it was told `--rules none`.
-        let ruleSet = try configuration.ingest.rules.file.map { try RuleFile.load(from: URL(fileURLWithPath: $0)) }
-        return FollowUpSession(
-            store: try MonitoringStore(
-                path: path, durability: configuration.ingest.durability, memoryMapped: true,
-                clock: configuration.ingest.clock),
-            clinician: clinician, ruleSet: ruleSet, timeZone: configuration.timeZone, hotline: configuration.hotline)
+        return try await body(
+            session(
+                try MonitoringStore(
+                    path: path, durability: configuration.ingest.durability, memoryMapped: true,
+                    clock: configuration.ingest.clock)))
     }
 }
 

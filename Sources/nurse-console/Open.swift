@@ -17,22 +17,24 @@ struct Open: AsyncParsableCommand {
                 "the full-screen console needs a terminal; use the subcommands (worklist, patient, …) in scripts")
         }
         let environment = ProcessInfo.processInfo.environment
-        let app = try await ConsoleApp(
-            session: try options.session(), glyphs: Terminal.glyphs(environment: environment))
-        let colour = Terminal.colourWanted(environment: environment)
-        let terminal = Terminal()
-        terminal.enterFullScreen()
-        defer { terminal.restore() }
-        var size = terminal.size()
-        terminal.write(app.render(width: size.width, height: size.height).ansi(colour: colour))
-        while !Terminal.stopRequested.load(ordering: .relaxed) {
-            let keys = terminal.readKeys(timeout: 250)
-            let newSize = terminal.size()
-            if keys.isEmpty && newSize == size { continue }
-            if newSize != size { terminal.write("\u{1B}[2J") }
-            size = newSize
-            for key in keys where !(await app.handle(key)) { return }
+        // The terminal is read with a short timeout between keys; the store answers in between.
+        try await options.withSession { session in
+            let app = try await ConsoleApp(session: session, glyphs: Terminal.glyphs(environment: environment))
+            let colour = Terminal.colourWanted(environment: environment)
+            let terminal = Terminal()
+            terminal.enterFullScreen()
+            defer { terminal.restore() }
+            var size = terminal.size()
             terminal.write(app.render(width: size.width, height: size.height).ansi(colour: colour))
+            while !Terminal.stopRequested.load(ordering: .relaxed) {
+                let keys = terminal.readKeys(timeout: 250)
+                let newSize = terminal.size()
+                if keys.isEmpty && newSize == size { continue }
+                if newSize != size { terminal.write("\u{1B}[2J") }
+                size = newSize
+                for key in keys where !(await app.handle(key)) { return }
+                terminal.write(app.render(width: size.width, height: size.height).ansi(colour: colour))
+            }
         }
     }
 }

@@ -31,7 +31,7 @@ struct PatientCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let overview = try await options.session().overview(patientID: id)
+        let overview = try await options.withSession { try await $0.overview(patientID: id) }
         if json {
             return try Output.json(
                 Shown(

@@ -19,19 +19,20 @@ struct WorklistCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let session = try options.session()
-        let list = try await session.worklist(week: try parseWeek(self.week))
-        let entries = list.filtered(flaggedOnly: flagged, search: search ?? "")
-        if json {
-            var shown = list
-            shown.entries = entries
-            return try Output.json(shown)
+        try await options.withSession { session in
+            let list = try await session.worklist(week: try parseWeek(self.week))
+            let entries = list.filtered(flaggedOnly: flagged, search: search ?? "")
+            if json {
+                var shown = list
+                shown.entries = entries
+                return try Output.json(shown)
+            }
+            print("Worklist \(list.week) — \(Self.counts(list))")
+            Output.table(
+                ["TRIAGE", "PATIENT", "ID", "CPR", "FLAGS", "WEIGHT", "BP", "PULSE", "PLAN", "REVIEWED", "ESCALATED"],
+                entries.map(Self.row))
+            if entries.isEmpty { print("no patients match") }
         }
-        print("Worklist \(list.week) — \(Self.counts(list))")
-        Output.table(
-            ["TRIAGE", "PATIENT", "ID", "CPR", "FLAGS", "WEIGHT", "BP", "PULSE", "PLAN", "REVIEWED", "ESCALATED"],
-            entries.map(Self.row))
-        if entries.isEmpty { print("no patients match") }
     }
 
     static func row(_ entry: WorklistEntry) -> [String] {

@@ -16,6 +16,8 @@ import Vitals
 /// what waits, reprocess the quarantine, and read back what became of it.
 struct IntakeUnderTest: Sendable {
     var registry: any StoreUnderTest
+    /// The same store as the console sees it.
+    var followUp: any FollowUpStore
     var journal:
         @Sendable (_ source: MessageSource, _ messages: [(topic: String, payload: Data)], _ receivedAt: Date)
             async throws
@@ -64,7 +66,7 @@ func withIntake<T>(_ backend: Backend, rules: RuleEngine? = nil, _ body: (Intake
             let configured = processor
             return try await body(
                 IntakeUnderTest(
-                    registry: store,
+                    registry: store, followUp: store,
                     journal: { try store.journal($0, messages: $1, receivedAt: $2) },
                     process: { try configured.processPending(limit: $0) },
                     reprocess: { try configured.reprocessQuarantine() },
@@ -90,7 +92,7 @@ func withIntake<T>(_ backend: Backend, rules: RuleEngine? = nil, _ body: (Intake
             return try await PostgresMonitoringStore.with(location, clock: clock) { store in
                 try await body(
                     IntakeUnderTest(
-                        registry: store,
+                        registry: store, followUp: store,
                         journal: { try await store.journal($0, messages: $1, receivedAt: $2) },
                         process: { try await store.processPending(limit: $0, intake: intake, rules: rules) },
                         reprocess: { try await store.reprocessQuarantine(intake: intake, rules: rules) },

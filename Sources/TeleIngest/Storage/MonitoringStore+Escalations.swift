@@ -64,22 +64,9 @@ extension MonitoringStore {
     ) throws -> Escalation {
         let now = now ?? clock.now()
         let operation = "recording the answer to escalation \(escalationID)"
-        guard clinician.role == .cardiologist else {
-            throw StoreError(
-                operation, "\(clinician.name) has the \(clinician.role.rawValue) role; only a cardiologist answers",
-                code: .notAllowed)
-        }
-        let medication = medicationChange?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
-        let comment = comment?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
-        if decision == .medicationChanged, medication == nil {
-            throw StoreError(operation, "say what medication changed (--medication)")
-        }
-        if decision == .thresholdsChanged, settings.isEmpty {
-            throw StoreError(operation, "give the new thresholds (a limit or a dry weight)")
-        }
-        if let nextReview, !Self.isCalendarDate(nextReview) {
-            throw StoreError(operation, "the next review is a date like 2026-12-04, found '\(nextReview)'")
-        }
+        let (medication, comment) = try Escalation.checkAnswer(
+            decision: decision, medicationChange: medicationChange, comment: comment, nextReview: nextReview,
+            settings: settings, by: clinician, operation: operation)
         guard let current = try escalation(id: escalationID) else {
             throw StoreError(operation, "no escalation with this id", code: .notFound)
         }
@@ -113,7 +100,7 @@ extension MonitoringStore {
             guard db.changesCount == 1 else {
                 throw StoreError(operation, "answered by someone else meanwhile", code: .conflict)
             }
-            let closing = "answered by the hotline: \(decision.words)" + (medication.map { "; \($0)" } ?? "")
+            let closing = Escalation.closingComment(decision, medicationChange: medication)
             try db.execute(
                 sql: """
                     UPDATE flag SET state = 'closed', closed_at = ?, closed_by = ?, close_comment = ?, updated_at = ?
@@ -160,16 +147,6 @@ extension MonitoringStore {
         }
     }
 
-    static func isCalendarDate(_ text: String) -> Bool {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2])
-        else { return false }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let components = DateComponents(year: year, month: month, day: day)
-        return components.isValidDate(in: calendar)
-    }
 }
 
 extension Escalation {
