@@ -6,7 +6,7 @@ import StoreInterface
 import ThresholdRules
 import Vitals
 
-extension PostgresMonitoringStore: FollowUpStore {
+extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
     /// Reads what the worklist needs in one read-only transaction at one snapshot (repeatable
     /// read), so a list never mixes states of two moments: seven statements whatever the
     /// number of patients, merged by patient id.

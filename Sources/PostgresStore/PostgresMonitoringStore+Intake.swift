@@ -156,7 +156,7 @@ extension PostgresMonitoringStore {
         guard !names.isEmpty else { return }
         // The locks are taken after the sort: PostgreSQL evaluates a volatile function in the
         // select list once the rows are in order.
-        try await connection.query(
+        _ = try await connection.query(
             """
             SELECT pg_advisory_xact_lock(\(space.rawValue), h)
             FROM (SELECT DISTINCT hashtext(name) AS h FROM unnest(\(names)::text[]) AS name) AS hashed ORDER BY h

@@ -265,6 +265,7 @@ public final class PostgresMonitoringStore: PatientRegistry {
     /// Runs `body`; a refusal passes through, a database error becomes a `StoreError` naming
     /// `operation` and the server's words (a unique violation: `uniqueViolation`, when given).
     /// A transaction's errors arrive wrapped: the closure's own error is the one that counts.
+    @discardableResult
     func failing<T>(
         _ operation: String, uniqueViolation: String? = nil, _ body: () async throws -> T
     ) async throws -> T {

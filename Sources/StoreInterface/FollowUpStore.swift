@@ -1,6 +1,8 @@
 import Foundation
 import MonitoringRecords
+import ReadingIntake
 import ThresholdRules
+import Vitals
 
 /// What the nurses' and cardiologists' follow-up needs of the store, with the same behaviour on
 /// every backend (SQLite: `MonitoringStore`; PostgreSQL: `PostgresMonitoringStore`): the
@@ -52,4 +54,17 @@ public protocol FollowUpStore: PatientRegistry, AuditTrail, PersonalSettingsLedg
 
     /// One escalation with its answer, if any.
     func escalation(id: Int64) async throws -> Escalation?
+
+    /// Flags, newest first, optionally of one patient and one state.
+    func flags(patientID: String?, state: PatientFlag.State?) async throws -> [PatientFlag]
+
+    /// A patient's readings in measured-time order, optionally of one kind and since a time.
+    func readings(patientID: String, kind: ReadingKind?, since: Date?) async throws -> [StoredReading]
+}
+
+/// The messages that could not become readings, kept with a reason a person can read.
+public protocol MessageQuarantine: Sendable {
+    /// The entries waiting for a decision, oldest first; with `includeResolved`, also those a
+    /// reprocess run has since stored.
+    func quarantine(includeResolved: Bool) async throws -> [QuarantineEntry]
 }

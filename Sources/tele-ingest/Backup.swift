@@ -12,6 +12,11 @@ struct BackupCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
+        if try store.configuration().databaseURL != nil {
+            throw ValidationErrorText(
+                "tele-ingest backup copies the SQLite store; back up the PostgreSQL store with pg_dump, and keep a standby with pg_basebackup (docs/POSTGRESQL.md, Backups)"
+            )
+        }
         let report = try store.openStore().backup(to: path)
         try VerifyCommand.show(report, json: json)
     }

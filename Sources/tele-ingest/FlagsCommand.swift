@@ -6,12 +6,12 @@ import TeleIngest
 import TerminalUI
 import ThresholdRules
 
-struct FlagsCommand: ParsableCommand {
+struct FlagsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flags", abstract: "List flags, and acknowledge one.", subcommands: [List.self, Acknowledge.self],
         defaultSubcommand: List.self)
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List flags, red first, with why they fired.")
         @OptionGroup var store: StoreOptions
         @Option(help: "Only this patient.") var patient: String?
@@ -23,15 +23,14 @@ struct FlagsCommand: ParsableCommand {
             var overdue: Bool
         }
 
-        func run() throws {
+        func run() async throws {
             let configuration = try store.configuration()
-            let monitoring = try store.openStore()
             let policy = OverduePolicy(
                 redWorkingDays: configuration.rules.overdueRedWorkingDays,
                 yellowWorkingDays: configuration.rules.overdueYellowWorkingDays)
             let zone = TimeZone(identifier: configuration.defaultTimeZone) ?? .gmt
-            let now = monitoring.clock.now()
-            let flags = try monitoring.flags(patientID: patient, state: state).sorted {
+            let now = configuration.clock.now()
+            let flags = try await store.withStore { try await $0.flags(patientID: patient, state: state) }.sorted {
                 ($0.state == .closed ? 1 : 0, $0.severity == .red ? 0 : 1, $0.openedAt) < (
                     $1.state == .closed ? 1 : 0, $1.severity == .red ? 0 : 1, $1.openedAt
                 )
@@ -62,7 +61,7 @@ struct FlagsCommand: ParsableCommand {
         }
     }
 
-    struct Acknowledge: ParsableCommand {
+    struct Acknowledge: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "ack", abstract: "Close an open flag as acknowledged (a comment is required for red).")
         @OptionGroup var store: StoreOptions
@@ -70,9 +69,10 @@ struct FlagsCommand: ParsableCommand {
         @Option(help: "Who acknowledges.") var by: String
         @Option(help: "What was done or agreed.") var comment: String?
 
-        func run() throws {
-            let closed = try store.openStore().acknowledge(
-                flagID: flag, by: Clinician(name: by, role: .nurse), comment: comment)
+        func run() async throws {
+            let closed = try await store.withStore {
+                try await $0.acknowledge(flagID: flag, by: Clinician(name: by, role: .nurse), comment: comment, at: nil)
+            }
             print("flag \(closed.id) (\(closed.ruleID), \(closed.severity.rawValue)) acknowledged by \(by)")
         }
     }

@@ -19,6 +19,7 @@ struct Import: ParsableCommand {
 
     func run() throws {
         let configuration = try store.configuration()
+        _ = try store.openStore()  // refuses a PostgreSQL store: importing there is not built yet
         guard let data = FileManager.default.contents(atPath: file) else {
             throw ValidationErrorText(
                 FileManager.default.fileExists(atPath: file) ? "\(file): cannot be read" : "\(file): does not exist")

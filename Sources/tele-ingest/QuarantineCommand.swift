@@ -1,20 +1,21 @@
 import ArgumentParser
 import DevicePayloads
 import Foundation
+import PostgresStore
 import ReadingIntake
+import StoreInterface
 import TeleIngest
 import TerminalUI
 
-struct QuarantineCommand: ParsableCommand {
+struct QuarantineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quarantine", abstract: "List messages that could not become readings, with the reason.")
     @OptionGroup var store: StoreOptions
     @Flag(help: "Include entries a reprocess run has since stored.") var all = false
     @Flag(help: "Print JSON (with the raw payload, base64).") var json = false
 
-    func run() throws {
-        let store = try store.openStore()
-        let entries = try store.quarantine(includeResolved: all)
+    func run() async throws {
+        let entries = try await store.withStore { try await $0.quarantine(includeResolved: all) }
         if json { return try Output.json(entries) }
         Output.table(
             ["ID", "WHEN (UTC)", "REASON", "SERIAL", "TOPIC", "WHY"],
@@ -26,7 +27,7 @@ struct QuarantineCommand: ParsableCommand {
                     entry.message,
                 ]
             })
-        let counts = try store.quarantineCounts()
+        let counts = Dictionary(grouping: entries.filter { $0.resolvedAt == nil }, by: \.reason).mapValues(\.count)
         if counts.isEmpty {
             print("quarantine is empty")
         } else {
@@ -38,17 +39,24 @@ struct QuarantineCommand: ParsableCommand {
     }
 }
 
-struct Reprocess: ParsableCommand {
+struct Reprocess: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run quarantined messages through the pipeline again (after pairing a device or adding a profile).")
     @OptionGroup var store: StoreOptions
     @Option(help: "Folder of device profiles (.yaml).") var profiles: String?
 
-    func run() throws {
+    func run() async throws {
         var configuration = try store.configuration()
         if let profiles { configuration.profilesDirectory = profiles }
-        let processor = try JournalProcessor(configuration: configuration)
-        let results = try processor.reprocessQuarantine()
+        let results: [MessageResult]
+        if let url = configuration.databaseURL {
+            let settings = try configuration.intakeSettings()
+            results = try await PostgresMonitoringStore.with(PostgresLocation(url: url), clock: configuration.clock) {
+                try await $0.reprocessQuarantine(intake: settings.intake, rules: settings.rules)
+            }
+        } else {
+            results = try JournalProcessor(configuration: configuration).reprocessQuarantine()
+        }
         let stored = results.filter { $0.outcome != .quarantined }.count
         print(
             "reprocessed \(results.count) quarantined messages: \(stored) now stored, \(results.count - stored) still in quarantine"

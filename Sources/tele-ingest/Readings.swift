@@ -2,13 +2,14 @@ import ArgumentParser
 import Foundation
 import MonitoringRecords
 import ReadingIntake
+import StoreInterface
 import TeleIngest
 import TerminalUI
 import Vitals
 
 extension ReadingKind: ExpressibleByArgument {}
 
-struct Readings: ParsableCommand {
+struct Readings: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List a patient's readings in measured-time order.")
     @OptionGroup var store: StoreOptions
     @Option(help: "Patient id.") var patient: String
@@ -16,13 +17,14 @@ struct Readings: ParsableCommand {
     @Option(help: "Only readings measured since this ISO 8601 time.") var since: String?
     @Flag(help: "Print JSON.") var json = false
 
-    func run() throws {
-        let store = try store.openStore()
-        guard let owner = try store.patient(id: patient) else {
-            throw ValidationErrorText("no patient with id \(patient)")
-        }
+    func run() async throws {
         let start = try since.map { try Output.instant($0, option: "--since") }
-        let readings = try store.readings(patientID: patient, kind: kind, since: start)
+        let (owner, readings) = try await store.withStore { store in
+            guard let owner = try await store.patient(id: patient) else {
+                throw ValidationErrorText("no patient with id \(patient)")
+            }
+            return (owner, try await store.readings(patientID: patient, kind: kind, since: start))
+        }
         if json { return try Output.json(readings) }
         let zone = TimeZone(identifier: owner.timeZone) ?? .gmt
         Output.table(

@@ -16,7 +16,7 @@ struct StoreOptions: ParsableArguments {
     @Option(
         name: .long,
         help:
-            "PostgreSQL store, postgresql://USER@HOST:PORT/DATABASE (overrides the configuration; migrate, patients, devices, run, status and rules apply so far)."
+            "PostgreSQL store, postgresql://USER@HOST:PORT/DATABASE (overrides the configuration; every command but import, workers retire and backup so far)."
     )
     var databaseURL: String?
 
@@ -38,16 +38,16 @@ struct StoreOptions: ParsableArguments {
         let configuration = try configuration()
         if configuration.databaseURL != nil {
             throw ValidationErrorText(
-                "this command works on the SQLite store only so far; the configured store is PostgreSQL (database.url), which serves migrate, patients, devices, run, status and rules apply (docs/POSTGRESQL.md)"
+                "this command works on the SQLite store only so far; the configured store is PostgreSQL (database.url), which serves every command but import, workers retire and backup (docs/POSTGRESQL.md)"
             )
         }
         return try MonitoringStore(
             path: configuration.databasePath, durability: configuration.durability, clock: configuration.clock)
     }
 
-    /// Runs `body` with the patient registry of the configured store, SQLite or PostgreSQL,
-    /// and closes a PostgreSQL connection pool afterwards.
-    func withRegistry<T>(_ body: (any PatientRegistry) async throws -> T) async throws -> T {
+    /// Runs `body` with the configured store, SQLite or PostgreSQL, through its interfaces, and
+    /// closes a PostgreSQL connection pool afterwards.
+    func withStore<T>(_ body: (any FollowUpStore & MessageQuarantine) async throws -> T) async throws -> T {
         let configuration = try configuration()
         guard let url = configuration.databaseURL else {
             return try await body(
@@ -56,5 +56,10 @@ struct StoreOptions: ParsableArguments {
                     clock: configuration.clock))
         }
         return try await PostgresMonitoringStore.with(PostgresLocation(url: url), clock: configuration.clock, body)
+    }
+
+    /// Runs `body` with the patient registry of the configured store.
+    func withRegistry<T>(_ body: (any PatientRegistry) async throws -> T) async throws -> T {
+        try await withStore(body)
     }
 }

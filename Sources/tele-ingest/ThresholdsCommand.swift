@@ -1,13 +1,14 @@
 import ArgumentParser
 import Foundation
 import MonitoringRecords
+import ReadingIntake
 import StoreInterface
 import TeleIngest
 import TerminalUI
 import ThresholdRules
 import Vitals
 
-struct ThresholdsCommand: ParsableCommand {
+struct ThresholdsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "thresholds",
         abstract: "A cardiologist's personal limits, dry weight and rule suspensions for one patient (audited).",
@@ -21,21 +22,22 @@ struct ThresholdsCommand: ParsableCommand {
         @Option(help: "Why, in words; kept with the setting.") var reason: String
         @Option(help: "In force from (ISO 8601; default now).") var from: String?
 
-        func record(_ change: PersonalSetting.Change) throws {
+        func record(_ change: PersonalSetting.Change) async throws {
             let configuration = try store.configuration()
             let validFrom = try from.map { try Output.instant($0, option: "--from") } ?? configuration.clock.now()
             let ruleSet = try configuration.rules.file.map { try RuleFile.load(from: URL(fileURLWithPath: $0)) }
-            let record = try store.openStore().addPersonalSetting(
-                patientID: patient, PersonalSetting(change, validFrom: validFrom), reason: reason,
-                by: Clinician(name: by, role: .cardiologist),
-                ruleSet: ruleSet)
+            let record = try await store.withStore {
+                try await $0.addPersonalSetting(
+                    patientID: patient, PersonalSetting(change, validFrom: validFrom), reason: reason,
+                    by: Clinician(name: by, role: .cardiologist), ruleSet: ruleSet, at: nil)
+            }
             print(
                 "recorded for \(patient) from \(Output.utc(validFrom)) by \(by); open flags then: \(record.openFlagIDs.isEmpty ? "none" : record.openFlagIDs.map(String.init).joined(separator: ", "))"
             )
         }
     }
 
-    struct SetLimit: ParsableCommand {
+    struct SetLimit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set", abstract: "Set a personal value for a rule parameter.")
         @OptionGroup var common: Common
@@ -44,42 +46,42 @@ struct ThresholdsCommand: ParsableCommand {
         @Option(help: "The personal value (omit with --clear).") var value: Double?
         @Flag(help: "Return to the rule set's default.") var clear = false
 
-        func run() throws {
+        func run() async throws {
             guard clear != (value != nil) else { throw ValidationErrorText("give --value or --clear") }
-            try common.record(.limit(ruleID: rule, parameter: parameter, value: value))
+            try await common.record(.limit(ruleID: rule, parameter: parameter, value: value))
         }
     }
 
-    struct DryWeight: ParsableCommand {
+    struct DryWeight: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "dry-weight", abstract: "Set the patient's dry weight.")
         @OptionGroup var common: Common
         @Option(help: "Dry weight in kg.") var kg: Double
 
-        func run() throws { try common.record(.dryWeight(kg)) }
+        func run() async throws { try await common.record(.dryWeight(kg)) }
     }
 
-    struct Suspend: ParsableCommand {
+    struct Suspend: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Suspend a rule for the patient until a date.")
         @OptionGroup var common: Common
         @Option(help: "Rule id.") var rule: String
         @Option(help: "End of the suspension (ISO 8601).") var until: String
 
-        func run() throws {
+        func run() async throws {
             let end = try Output.instant(until, option: "--until")
-            try common.record(.suspension(ruleID: rule, until: end, reason: common.reason))
+            try await common.record(.suspension(ruleID: rule, until: end, reason: common.reason))
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List a patient's personal settings with who, when and why.")
         @OptionGroup var store: StoreOptions
         @Option(help: "Patient id.") var patient: String
         @Flag(help: "Print JSON.") var json = false
 
-        func run() throws {
-            let records = try store.openStore().personalSettings(patientID: patient)
+        func run() async throws {
+            let records = try await store.withStore { try await $0.personalSettings(patientID: patient) }
             if json { return try Output.json(records) }
             Output.table(
                 ["FROM", "SETTING", "BY", "SET AT", "WHY", "OPEN FLAGS THEN"],
@@ -95,7 +97,7 @@ struct ThresholdsCommand: ParsableCommand {
         }
     }
 
-    struct Propose: ParsableCommand {
+    struct Propose: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Propose personal blood-pressure and pulse limits from the patient's own readings.",
             discussion: """
@@ -109,23 +111,26 @@ struct ThresholdsCommand: ParsableCommand {
         @Option(help: "Patient id.") var patient: String
         @Flag(help: "Print JSON.") var json = false
 
-        func run() throws {
+        func run() async throws {
             let configuration = try store.configuration()
             guard let file = configuration.rules.file else {
                 throw ValidationErrorText("no rule set: proposals adjust a rule set's limits (rules.file)")
             }
             let ruleSet = try RuleFile.load(from: URL(fileURLWithPath: file))
-            let monitoring = try store.openStore()
-            guard let record = try monitoring.patient(id: patient) else {
-                throw ValidationErrorText("no patient with id '\(patient)'")
-            }
             let now = configuration.clock.now()
-            let context = PatientContext(
-                timeZone: TimeZone(identifier: record.timeZone) ?? .gmt, monitoringStart: record.monitoringStart,
-                settings: try monitoring.personalSettings(patientID: patient).map(\.setting))
-            let observations = try monitoring.readings(
-                patientID: patient, since: now.addingTimeInterval(-Double(LimitProposal.windowDays) * 86_400)
-            ).map(\.observation)
+            let (context, observations) = try await store.withStore { monitoring in
+                guard let record = try await monitoring.patient(id: patient) else {
+                    throw ValidationErrorText("no patient with id '\(patient)'")
+                }
+                let context = PatientContext(
+                    timeZone: TimeZone(identifier: record.timeZone) ?? .gmt, monitoringStart: record.monitoringStart,
+                    settings: try await monitoring.personalSettings(patientID: patient).map(\.setting))
+                let observations = try await monitoring.readings(
+                    patientID: patient, kind: nil,
+                    since: now.addingTimeInterval(-Double(LimitProposal.windowDays) * 86_400)
+                ).map(\.observation)
+                return (context, observations)
+            }
             let proposals = LimitProposal.proposals(observations, ruleSet: ruleSet, context: context, now: now)
             if json { return try Output.json(proposals) }
             if proposals.isEmpty {

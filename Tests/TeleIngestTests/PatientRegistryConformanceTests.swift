@@ -368,7 +368,7 @@ func withRegistry<T>(
     }
 
     @Test(
-        "tele-ingest on PostgreSQL: migrate, patients and devices work; a command that needs the SQLite store says so"
+        "tele-ingest on PostgreSQL: migrate, patients, devices, readings, thresholds, flags and quarantine work; a command that needs the SQLite store says so"
     )
     func commandLine() async throws {
         try await withPostgres { cluster in
@@ -403,10 +403,32 @@ func withRegistry<T>(
                         && schema.contains("SQLite schema version v10: status and inbox progress per ingest worker"),
                     "\(schema)")
 
-                let (refused, words) = try run(["readings", "--patient", "P-0001"])
+                let (read, readings) = try run(["readings", "--patient", "P-0001"])
+                #expect(read == 0 && readings.contains("no readings"), "\(readings)")
+                let (set, setting) = try run([
+                    "thresholds", "dry-weight", "--patient", "P-0001", "--kg", "78.5", "--by", "Test Cardiologist",
+                    "--reason", "after the admission",
+                ])
+                #expect(set == 0 && setting.contains("recorded for P-0001"), "\(setting)")
+                let (_, settings) = try run(["thresholds", "list", "--patient", "P-0001"])
+                #expect(
+                    settings.contains("dry weight 78.5 kg") && settings.contains("after the admission"), "\(settings)")
+                let (_, flags) = try run(["flags"])
+                #expect(flags.contains("no flags"), "\(flags)")
+                let (_, quarantine) = try run(["quarantine"])
+                #expect(quarantine.contains("quarantine is empty"), "\(quarantine)")
+
+                let (reprocessed, reprocess) = try run(["reprocess"])
+                #expect(reprocessed == 0 && reprocess.contains("reprocessed 0 quarantined messages"), "\(reprocess)")
+
+                let csv = directory.appendingPathComponent("history.csv")
+                try Data("serial,kind,value,unit,measured_at\n".utf8).write(to: csv)
+                let (refused, words) = try run(["import", csv.path])
                 #expect(refused != 0)
                 #expect(words.contains("works on the SQLite store only so far"), "\(words)")
                 #expect(!words.contains("127.0.0.1"), "no database address in the refusal")
+                let (noBackup, advice) = try run(["backup", directory.appendingPathComponent("copy").path])
+                #expect(noBackup != 0 && advice.contains("pg_dump"), "\(advice)")
             }
         }
     }

@@ -1,5 +1,6 @@
 import DevicePayloads
 import Foundation
+import MonitoringRecords
 import ReadingIntake
 
 extension IngestConfiguration {
@@ -37,6 +38,13 @@ extension JournalProcessor {
         configuration: IngestConfiguration, loadProfiles: Bool = true, loadRules: Bool = true,
         backgroundCheckpoints: Bool = false
     ) throws {
+        // Never a local file in place of the PostgreSQL store the configuration names.
+        if configuration.databaseURL != nil {
+            throw StoreError(
+                "opening the journal processor",
+                "it runs on the SQLite store (database.path); the configuration names a PostgreSQL store (database.url)",
+                code: .invalid)
+        }
         let settings = try configuration.intakeSettings(loadProfiles: loadProfiles, loadRules: loadRules)
         let store = try MonitoringStore(
             path: configuration.databasePath, durability: configuration.durability,
