@@ -51,18 +51,8 @@ public final class IngestService: Service, Sendable {
     /// Opens the configured store (SQLite, or PostgreSQL with `database.url`), loads the device
     /// profiles and the rules; refuses to start on any problem.
     public static func open(configuration: IngestConfiguration, logger: Logger) async throws -> IngestService {
-        let backend: any WorkerStore
-        let settings: (intake: ReadingIntake, rules: RuleEngine?)
-        if let url = configuration.databaseURL {
-            settings = try configuration.intakeSettings()
-            let store = try await PostgresMonitoringStore.open(
-                try PostgresLocation(url: url), clock: configuration.clock)
-            backend = PostgresWorkerStore(store: store, intake: settings.intake, rules: settings.rules)
-        } else {
-            let processor = try JournalProcessor(configuration: configuration, backgroundCheckpoints: true)
-            settings = (processor.intake, processor.rules)
-            backend = SQLiteWorkerStore(processor: processor)
-        }
+        let (backend, intake, rules) = try await openWorkerStore(configuration: configuration)
+        let settings = (intake: intake, rules: rules)
         logger.info(
             "loaded device profiles",
             metadata: [

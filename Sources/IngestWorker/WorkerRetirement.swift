@@ -58,22 +58,26 @@ public struct WorkerRetirement: Sendable {
         }
     }
 
-    /// Retires `configuration.worker` from the store `store`.
-    public func run(store: MonitoringStore, logger: Logger) async throws -> Outcome {
+    /// Retires `configuration.worker` from `store` (either backend); its inbox is the one this
+    /// machine keeps for it (`IngestConfiguration.inboxBasePath`).
+    public func run(store: any WorkerStore, logger: Logger) async throws -> Outcome {
         let worker = configuration.worker
-        if let status = try store.workerReport(worker, heartbeat: heartbeat), status.status.running, !status.stale {
+        if let status = try await store.workerReport(worker, heartbeat: heartbeat), status.status.running,
+            !status.stale
+        {
             throw Refusal.running(
                 worker, pid: status.status.pid, host: status.status.host, heardFrom: status.status.updatedAt)
         }
-        let inbox = try MessageInbox(storePath: store.path, worker: worker, durability: configuration.durability)
+        let inbox = try MessageInbox(
+            storePath: configuration.inboxBasePath, worker: worker, durability: configuration.durability)
         let collected = try await collectFromBroker(into: inbox, logger: logger)
         var moved = 0
         while true {
-            let count = try store.moveFromInbox(inbox, limit: configuration.batchSize)
+            let count = try await store.moveFromInbox(inbox, limit: configuration.batchSize)
             if count == 0 { break }
             moved += count
         }
-        try store.forget(worker: worker)
+        try await store.forget(worker: worker)
         for suffix in ["", "-wal", "-shm"] {
             try? FileManager.default.removeItem(atPath: inbox.path + suffix)
         }

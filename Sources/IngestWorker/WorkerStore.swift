@@ -26,8 +26,27 @@ public protocol WorkerStore: Sendable {
     /// Whether the worker should checkpoint the store beside the writer (SQLite's WAL).
     var checkpoints: Bool { get }
     func checkpoint() throws
+    /// Removes a retired worker's status and inbox mark (`WorkerRetirement`).
+    func forget(worker: WorkerName) async throws
     /// Releases connections; the store is not used afterwards.
     func close() async
+}
+
+/// Opens the worker side of the configured store: SQLite (`database.path`), or PostgreSQL with
+/// `database.url`; the device profiles and the rules as configured. Refuses on any problem.
+public func openWorkerStore(configuration: IngestConfiguration, backgroundCheckpoints: Bool = true) async throws
+    -> (store: any WorkerStore, intake: ReadingIntake, rules: RuleEngine?)
+{
+    if let url = configuration.databaseURL {
+        let settings = try configuration.intakeSettings()
+        let store = try await PostgresMonitoringStore.open(try PostgresLocation(url: url), clock: configuration.clock)
+        return (
+            PostgresWorkerStore(store: store, intake: settings.intake, rules: settings.rules), settings.intake,
+            settings.rules
+        )
+    }
+    let processor = try JournalProcessor(configuration: configuration, backgroundCheckpoints: backgroundCheckpoints)
+    return (SQLiteWorkerStore(processor: processor), processor.intake, processor.rules)
 }
 
 /// The SQLite store, through its `JournalProcessor`.
@@ -62,6 +81,8 @@ public struct SQLiteWorkerStore: WorkerStore {
     }
 
     public func checkpoint() throws { try store.checkpoint() }
+
+    public func forget(worker: WorkerName) throws { try store.forget(worker: worker) }
 
     public func close() async {}
 }
@@ -117,6 +138,8 @@ public struct PostgresWorkerStore: WorkerStore {
     }
 
     public func checkpoint() throws {}
+
+    public func forget(worker: WorkerName) async throws { try await store.forget(worker: worker) }
 
     public func close() async { await store.close() }
 }

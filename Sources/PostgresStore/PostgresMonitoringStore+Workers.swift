@@ -134,4 +134,14 @@ extension PostgresMonitoringStore {
             workers: workers, journalBacklog: backlog, lastMessageAt: last.map(Date.init(millisecondsSince1970:)),
             quarantine: quarantine)
     }
+
+    /// Removes a retired worker's status and inbox mark, in one transaction.
+    public func forget(worker: WorkerName) async throws {
+        try await failing("removing worker \(worker)") {
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query("DELETE FROM worker_status WHERE worker = \(worker.text)", logger: logger)
+                try await connection.query("DELETE FROM inbox_progress WHERE worker = \(worker.text)", logger: logger)
+            }
+        }
+    }
 }

@@ -16,7 +16,7 @@ struct StoreOptions: ParsableArguments {
     @Option(
         name: .long,
         help:
-            "PostgreSQL store, postgresql://USER@HOST:PORT/DATABASE (overrides the configuration; every command but import, workers retire and backup so far)."
+            "PostgreSQL store, postgresql://USER@HOST:PORT/DATABASE (overrides the configuration; every command but import and backup so far)."
     )
     var databaseURL: String?
 
@@ -38,7 +38,7 @@ struct StoreOptions: ParsableArguments {
         let configuration = try configuration()
         if configuration.databaseURL != nil {
             throw ValidationErrorText(
-                "this command works on the SQLite store only so far; the configured store is PostgreSQL (database.url), which serves every command but import, workers retire and backup (docs/POSTGRESQL.md)"
+                "this command works on the SQLite store only so far; the configured store is PostgreSQL (database.url), which serves every command but import and backup (docs/POSTGRESQL.md)"
             )
         }
         return try MonitoringStore(

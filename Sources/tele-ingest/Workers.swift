@@ -36,15 +36,21 @@ struct Workers: AsyncParsableCommand {
                 return handler
             }
             let retirement = WorkerRetirement(configuration: configuration)
+            let backend = try await openWorkerStore(configuration: configuration, backgroundCheckpoints: false).store
+            let outcome: WorkerRetirement.Outcome
             do {
-                let outcome = try await retirement.run(
-                    store: try store.openStore(), logger: Logger(label: "tele-ingest"))
-                print(
-                    "worker \(configuration.worker) retired: \(outcome.collectedFromBroker) messages collected from the broker, \(outcome.movedToJournal) moved into the journal"
-                )
+                outcome = try await retirement.run(store: backend, logger: Logger(label: "tele-ingest"))
             } catch let refusal as WorkerRetirement.Refusal {
+                await backend.close()
                 throw ValidationErrorText(refusal.description)
+            } catch {
+                await backend.close()
+                throw error
             }
+            await backend.close()
+            print(
+                "worker \(configuration.worker) retired: \(outcome.collectedFromBroker) messages collected from the broker, \(outcome.movedToJournal) moved into the journal"
+            )
         }
     }
 }

@@ -116,4 +116,34 @@ import Testing
             for worker in workers { #expect(worker.stop() == 0) }
         }
     }
+
+    @Test(
+        "a stopped worker on PostgreSQL retired from its machine: the broker's queue for it and its inbox reach the journal once, and it leaves status"
+    )
+    func retireStoppedWorker() async throws {
+        try await Self.withWorkers { broker, directory, url, store, workers, publisher in
+            try await CrashRecoveryTests.publish(0..<500, with: publisher)
+            #expect(workers[1].stop() == 0)
+            // Stopped, b is still a member of the group: the broker queues b's share for it.
+            try await CrashRecoveryTests.publish(500..<1500, with: publisher)
+            let machine = directory.appendingPathComponent("machine-b")
+            let (status, output) = try teleIngest(
+                [
+                    "workers", "retire", "--config", machine.appendingPathComponent("tele-ingest.yaml").path,
+                    "--database-url", url, "--broker", broker.url, "--worker", "b", "--client-id",
+                    "tele-ingest-pg-b", "--shared-group", "ingest",
+                ], in: machine)
+            #expect(status == 0, "\(output)")
+            #expect(output.contains("worker b retired"), "\(output)")
+            #expect(!output.contains(": 0 messages collected"), "the broker held b's share: \(output)")
+            // Worker a processes what b's retirement moved into the journal.
+            try await Self.expectExactlyOnce(store, count: 1500)
+            #expect(try await store.workerReports().map(\.status.worker.text) == ["a"])
+            #expect(!FileManager.default.fileExists(atPath: machine.appendingPathComponent("tele-ingest.inbox-b").path))
+            // The session is gone: a takes everything from now on.
+            try await CrashRecoveryTests.publish(1500..<1600, with: publisher)
+            try await Self.expectExactlyOnce(store, count: 1600)
+            #expect(workers[0].stop() == 0)
+        }
+    }
 }
