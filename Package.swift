@@ -43,6 +43,10 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "ServiceConfiguration",
+            dependencies: ["BrokerSettings", "DevicePayloads", "MonitoringRecords", "StoreInterface"],
+            swiftSettings: strictSettings),
+        .target(
             name: "PostgresStore",
             dependencies: [
                 "MonitoringRecords", "ReadingIntake", "StoreInterface", "ThresholdRules",
@@ -123,6 +127,7 @@ let package = Package(
         .target(
             name: "TeleIngest",
             dependencies: [
+                "ServiceConfiguration",
                 "BrokerSettings",
                 "DevicePayloads",
                 "MonitoringRecords",
@@ -140,6 +145,7 @@ let package = Package(
         .target(
             name: "IngestWorker",
             dependencies: [
+                "ServiceConfiguration",
                 "ReadingIntake",
                 "DevicePayloads",
                 "BrokerSettings",
@@ -157,6 +163,7 @@ let package = Package(
         .executableTarget(
             name: "tele-ingest",
             dependencies: [
+                "ServiceConfiguration",
                 "BrokerSettings",
                 "DevicePayloads",
                 "IngestWorker",
@@ -178,7 +185,8 @@ let package = Package(
             name: "FollowUp",
             dependencies: [
                 "ReadingIntake",
-                "DevicePayloads", "MonitoringRecords", "StoreInterface", "TeleIngest", "ThresholdRules", "Vitals",
+                "DevicePayloads", "MonitoringRecords", "ServiceConfiguration", "StoreInterface", "ThresholdRules",
+                "Vitals",
             ],
             swiftSettings: strictSettings
         ),
@@ -195,6 +203,7 @@ let package = Package(
         .executableTarget(
             name: "nurse-console",
             dependencies: [
+                "ServiceConfiguration",
                 "ConsoleScreens", "DevicePayloads", "FollowUp", "MonitoringRecords", "PostgresStore", "StoreInterface",
                 "TerminalUI",
                 "TeleIngest",
@@ -222,6 +231,7 @@ let package = Package(
         .testTarget(
             name: "TeleIngestTests",
             dependencies: [
+                "ServiceConfiguration",
                 "BrokerSettings",
                 "DevicePayloads",
                 "IngestWorker",

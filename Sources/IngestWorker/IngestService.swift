@@ -6,6 +6,7 @@ import MQTT
 import MonitoringRecords
 import PostgresStore
 import ReadingIntake
+import ServiceConfiguration
 import ServiceLifecycle
 import StoreInterface
 import Synchronization

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MQTT
 import MonitoringRecords
+import ServiceConfiguration
 import TeleIngest
 
 /// Takes an ingest worker out of service for good, losing nothing it was given.

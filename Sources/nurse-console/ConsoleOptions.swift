@@ -3,6 +3,7 @@ import FollowUp
 import Foundation
 import MonitoringRecords
 import PostgresStore
+import ServiceConfiguration
 import StoreInterface
 import TeleIngest
 import TerminalUI

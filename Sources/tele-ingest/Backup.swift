@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ServiceConfiguration
 import TeleIngest
 import TerminalUI
 

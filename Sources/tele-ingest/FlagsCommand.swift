@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MonitoringRecords
+import ServiceConfiguration
 import StoreInterface
 import TeleIngest
 import TerminalUI

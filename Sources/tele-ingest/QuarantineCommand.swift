@@ -3,6 +3,7 @@ import DevicePayloads
 import Foundation
 import PostgresStore
 import ReadingIntake
+import ServiceConfiguration
 import StoreInterface
 import TeleIngest
 import TerminalUI

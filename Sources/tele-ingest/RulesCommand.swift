@@ -3,6 +3,7 @@ import Foundation
 import MonitoringRecords
 import PostgresStore
 import ReadingIntake
+import ServiceConfiguration
 import StoreInterface
 import TeleIngest
 import TerminalUI

@@ -4,6 +4,7 @@ import IngestWorker
 import Logging
 import MQTT
 import MonitoringRecords
+import ServiceConfiguration
 import ServiceLifecycle
 import TeleIngest
 import UnixSignals

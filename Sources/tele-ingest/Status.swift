@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MonitoringRecords
 import PostgresStore
+import ServiceConfiguration
 import StoreInterface
 import TeleIngest
 import TerminalUI

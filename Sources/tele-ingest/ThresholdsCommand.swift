@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MonitoringRecords
 import ReadingIntake
+import ServiceConfiguration
 import StoreInterface
 import TeleIngest
 import TerminalUI

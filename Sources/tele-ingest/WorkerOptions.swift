@@ -2,6 +2,7 @@ import ArgumentParser
 import BrokerSettings
 import MQTT
 import MonitoringRecords
+import ServiceConfiguration
 import TeleIngest
 
 /// Who a worker is and how it reaches the broker: shared by `run` and `workers retire`, which

@@ -3,6 +3,7 @@ import Foundation
 import IngestWorker
 import Logging
 import MonitoringRecords
+import ServiceConfiguration
 import TeleIngest
 
 struct Workers: AsyncParsableCommand {

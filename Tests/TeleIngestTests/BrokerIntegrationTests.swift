@@ -8,6 +8,7 @@ import IngestWorker
 import MQTT
 import MonitoringRecords
 import ReadingIntake
+import ServiceConfiguration
 import StoreInterface
 import Synchronization
 import TerminalUI

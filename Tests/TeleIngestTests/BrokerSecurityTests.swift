@@ -4,6 +4,8 @@ import Foundation
 import IngestWorker
 import Logging
 import MQTT
+import ReadingIntake
+import ServiceConfiguration
 import Synchronization
 import Testing
 

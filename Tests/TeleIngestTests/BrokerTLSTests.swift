@@ -3,6 +3,7 @@ import Foundation
 import IngestWorker
 import Logging
 import MQTT
+import ServiceConfiguration
 import Testing
 
 @testable import TeleIngest

@@ -3,6 +3,7 @@ import Foundation
 import MQTT
 import MonitoringRecords
 import ReadingIntake
+import ServiceConfiguration
 import Testing
 
 @testable import TeleIngest

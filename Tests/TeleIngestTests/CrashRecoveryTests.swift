@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import ReadingIntake
 import Testing
 
 @testable import TeleIngest

@@ -1,6 +1,7 @@
 import Foundation
 import MonitoringRecords
 import ReadingIntake
+import ServiceConfiguration
 import StoreInterface
 import Testing
 import ThresholdRules

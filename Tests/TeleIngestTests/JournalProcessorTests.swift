@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import MonitoringRecords
 import ReadingIntake
+import ServiceConfiguration
 import Testing
 import Vitals
 

@@ -5,6 +5,7 @@ import IngestWorker
 import Logging
 import MQTT
 import MonitoringRecords
+import ServiceConfiguration
 import Testing
 
 @testable import TeleIngest

@@ -1,3 +1,4 @@
+import DevicePayloads
 import Foundation
 import ReadingIntake
 import TelekitSimulation

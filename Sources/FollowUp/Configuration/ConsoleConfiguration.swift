@@ -1,8 +1,8 @@
 import DevicePayloads
 import Foundation
 import MonitoringRecords
+import ServiceConfiguration
 import StoreInterface
-import TeleIngest
 
 /// What the console reads from the shared configuration file: the store and rules (the same
 /// fields `tele-ingest` reads) and the `console:` section — who is using it, the nurse's time

@@ -2,6 +2,7 @@ import DevicePayloads
 import Foundation
 import MonitoringRecords
 import ReadingIntake
+import ServiceConfiguration
 
 extension IngestConfiguration {
     /// The intake decisions and the rules as configured: the zone checked, the device profiles

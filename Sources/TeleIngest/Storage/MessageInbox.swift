@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import MonitoringRecords
 import ReadingIntake
+import ServiceConfiguration
 
 /// Where the MQTT callback commits each message before its PUBACK: a small SQLite file of its
 /// own beside the store, one per ingest worker (`<database>.inbox` for worker `main`,

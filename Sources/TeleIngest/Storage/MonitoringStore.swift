@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import MonitoringRecords
+import ServiceConfiguration
 
 #if canImport(Glibc)
     import Glibc

@@ -3,6 +3,7 @@ import Foundation
 import IngestWorker
 import Logging
 import MQTT
+import ServiceConfiguration
 import ServiceLifecycle
 import Synchronization
 import TeleIngest
