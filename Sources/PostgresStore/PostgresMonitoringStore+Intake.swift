@@ -53,16 +53,19 @@ extension PostgresMonitoringStore {
     /// Processes up to `limit` of the oldest journal entries no worker has processed or claimed,
     /// in one transaction; returns what each became (an empty list when there is nothing to
     /// take).
-    public func processPending(limit: Int = 500, intake: ReadingIntake, rules: RuleEngine? = nil) async throws
-        -> [MessageResult]
-    {
-        try await failing("processing the journal") {
+    /// `source`: only entries from there (`tele-ingest import` processes its own rows).
+    public func processPending(
+        limit: Int = 500, intake: ReadingIntake, rules: RuleEngine? = nil, source: MessageSource? = nil
+    ) async throws -> [MessageResult] {
+        let only = source?.rawValue
+        return try await failing("processing the journal") {
             try await client.withTransaction(logger: logger) { connection in
                 var entries: [JournalEntry] = []
                 for try await row in try await connection.query(
                     """
                     SELECT id, source, topic, payload, epoch_ms(received_at) FROM journal
-                    WHERE processed_at IS NULL ORDER BY id LIMIT \(Int64(limit)) FOR UPDATE SKIP LOCKED
+                    WHERE processed_at IS NULL AND (\(only)::text IS NULL OR source = \(only))
+                    ORDER BY id LIMIT \(Int64(limit)) FOR UPDATE SKIP LOCKED
                     """, logger: logger
                 ).decode((Int64, String, String, Data, Int64).self) {
                     entries.append(JournalEntry(row))

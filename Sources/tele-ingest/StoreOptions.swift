@@ -17,7 +17,7 @@ struct StoreOptions: ParsableArguments {
     @Option(
         name: .long,
         help:
-            "PostgreSQL store, postgresql://USER@HOST:PORT/DATABASE (overrides the configuration; every command but import and backup so far)."
+            "PostgreSQL store, postgresql://USER@HOST:PORT/DATABASE (overrides the configuration; every command but backup, which is pg_dump's job there)."
     )
     var databaseURL: String?
 
@@ -39,7 +39,7 @@ struct StoreOptions: ParsableArguments {
         let configuration = try configuration()
         if configuration.databaseURL != nil {
             throw ValidationErrorText(
-                "this command works on the SQLite store only so far; the configured store is PostgreSQL (database.url), which serves every command but import and backup (docs/POSTGRESQL.md)"
+                "this command works on the SQLite store only so far; the configured store is PostgreSQL (database.url), which serves every command but backup (docs/POSTGRESQL.md)"
             )
         }
         return try MonitoringStore(

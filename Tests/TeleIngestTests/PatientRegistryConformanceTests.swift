@@ -368,7 +368,7 @@ func withRegistry<T>(
     }
 
     @Test(
-        "tele-ingest on PostgreSQL: migrate, patients, devices, readings, thresholds, flags and quarantine work; a command that needs the SQLite store says so"
+        "tele-ingest on PostgreSQL: migrate, patients, devices, readings, thresholds, flags, quarantine, reprocess and import work; backup points to pg_dump"
     )
     func commandLine() async throws {
         try await withPostgres { cluster in
@@ -422,11 +422,27 @@ func withRegistry<T>(
                 #expect(reprocessed == 0 && reprocess.contains("reprocessed 0 quarantined messages"), "\(reprocess)")
 
                 let csv = directory.appendingPathComponent("history.csv")
-                try Data("serial,kind,value,unit,measured_at\n".utf8).write(to: csv)
-                let (refused, words) = try run(["import", csv.path])
-                #expect(refused != 0)
-                #expect(words.contains("works on the SQLite store only so far"), "\(words)")
-                #expect(!words.contains("127.0.0.1"), "no database address in the refusal")
+                let morning = TestCohort.now.addingTimeInterval(-3 * 3_600).formatted(.iso8601)
+                let evening = TestCohort.now.addingTimeInterval(-15 * 3_600).formatted(.iso8601)
+                try Data(
+                    """
+                    serial,kind,value,unit,measured_at
+                    HV10-00001,weight,81.2,kg,\(evening)
+                    HV10-00001,weight,81.0,kg,\(morning)
+                    HV10-99999,weight,70.0,kg,\(morning)
+
+                    """.utf8
+                ).write(to: csv)
+                let (importStatus, report) = try run(["import", csv.path])
+                #expect(
+                    importStatus == 0 && report.contains("imported 3 rows: 2 stored, 0 already stored, 1 quarantined"),
+                    "\(report)")
+                #expect(report.contains("line 4: unknown_device"), "\(report)")
+                let (_, again) = try run(["import", csv.path])
+                #expect(again.contains("imported 3 rows: 0 stored, 2 already stored, 1 quarantined"), "\(again)")
+                let (_, stored) = try run(["readings", "--patient", "P-0001"])
+                #expect(stored.contains("81.2 kg") && stored.contains("81.0 kg"), "\(stored)")
+
                 let (noBackup, advice) = try run(["backup", directory.appendingPathComponent("copy").path])
                 #expect(noBackup != 0 && advice.contains("pg_dump"), "\(advice)")
             }
