@@ -54,12 +54,7 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
                     let latest = WorklistSnapshot.Latest(
                         value: value, measuredAt: Date(millisecondsSince1970: measuredAt), weekMonday: week,
                         previousWeekValue: previous, weekDays: weekDays)
-                    switch kind {
-                    case .weight: lines[line].weight = latest
-                    case .systolic: lines[line].systolic = latest
-                    case .diastolic: lines[line].diastolic = latest
-                    case .pulse: lines[line].pulse = latest
-                    }
+                    lines[line].keep(latest, of: kind)
                 }
 
                 if let window {
@@ -191,7 +186,6 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
     {
         let now = (at ?? clock.now()).millisecondsSince1970
         let operation = "acknowledging flag \(flagID)"
-        let text = comment?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         return try await failing(operation) {
             try await client.withTransaction(logger: logger) { connection in
                 // The row lock makes a second acknowledgement wait, then see the flag closed.
@@ -202,24 +196,7 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
                             logger: logger)
                     ).first
                 else { throw StoreError(operation, "no flag with this id", code: .notFound) }
-                switch flag.state {
-                case .closed:
-                    throw StoreError(
-                        operation, "the flag was closed already by \(flag.closedBy ?? "someone")", code: .conflict)
-                case .withdrawn:
-                    throw StoreError(
-                        operation, "the flag was withdrawn: late readings showed the rule does not fire",
-                        code: .conflict)
-                case .escalated:
-                    throw StoreError(
-                        operation, "the flag is escalated; it closes when the cardiologist's answer is recorded",
-                        code: .conflict)
-                case .open: break
-                }
-                if flag.severity == .red, text.isEmpty {
-                    throw StoreError(operation, "a red flag needs a comment: what was done or agreed")
-                }
-                let closeComment: String? = text.isEmpty ? nil : text
+                let closeComment = try flag.checkAcknowledgement(comment: comment, operation: operation)
                 try await connection.query(
                     """
                     UPDATE flag SET state = 'closed', closed_at = instant(\(now)), closed_by = \(clinician.name),
@@ -228,9 +205,8 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
                     """, logger: logger)
                 try await audit(
                     .flagAcknowledged, by: clinician, patientID: flag.patientID,
-                    detail:
-                        "flag \(flagID) (\(flag.ruleID), \(flag.severity.rawValue))\(text.isEmpty ? "" : ": \(text)")",
-                    at: Date(millisecondsSince1970: now), on: connection)
+                    detail: flag.acknowledgementDetail(comment: closeComment), at: Date(millisecondsSince1970: now),
+                    on: connection)
                 return try await flagRows(
                     connection.query(
                         "SELECT \(unescaped: FlagRow.columns) FROM flag WHERE id = \(flagID)", logger: logger)
@@ -358,8 +334,7 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
                 }
                 try await audit(
                     .escalated, by: clinician, patientID: patientID,
-                    detail:
-                        "escalation \(id); flags \(flagIDs.isEmpty ? "none" : flagIDs.map(String.init).joined(separator: ", ")); hotline \(hotlineOpen ? "open" : "closed")",
+                    detail: Escalation.auditDetail(id: id, flagIDs: flagIDs, hotlineOpen: hotlineOpen),
                     at: now, on: connection)
                 return Escalation(
                     id: id, patientID: patientID, reason: reason, brief: brief, flagIDs: flagIDs,
@@ -382,16 +357,8 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
         guard let current = try await escalation(id: escalationID) else {
             throw StoreError(operation, "no escalation with this id", code: .notFound)
         }
-        if let answer = current.answer {
-            throw StoreError(
-                operation, "answered already by \(answer.answeredBy) at \(answer.answeredAt.formatted(.iso8601))",
-                code: .conflict)
-        }
-        let reason = "answer to escalation \(escalationID): \(decision.words)"
-        for setting in settings {
-            try PersonalSettingRecord.check(
-                patientID: current.patientID, setting, reason: reason, by: clinician, ruleSet: ruleSet)
-        }
+        let reason = try current.checkAnswerable(
+            decision, settings: settings, by: clinician, ruleSet: ruleSet, operation: operation)
         return try await failing(operation) {
             try await client.withTransaction(logger: logger) { connection in
                 var settingIDs: [Int64] = []
@@ -423,9 +390,7 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
                     """, logger: logger)
                 try await audit(
                     .escalationAnswered, by: clinician, patientID: current.patientID,
-                    detail: "escalation \(escalationID): \(decision.words)"
-                        + (settingIDs.isEmpty
-                            ? "" : "; settings \(settingIDs.map(String.init).joined(separator: ", "))"),
+                    detail: Escalation.answerDetail(id: escalationID, decision: decision, settingIDs: settingIDs),
                     at: now, on: connection)
                 return try await escalations(where: "id", equals: escalationID, on: connection)[0]
             }

@@ -307,7 +307,7 @@ public final class PostgresMonitoringStore: PatientRegistry {
         default:
             return StoreError(
                 operation, "PostgreSQL at \(location): \(error)", code: .unavailable,
-                underlying: error as? any Error & Sendable)
+                underlying: error)
         }
     }
 }

@@ -321,3 +321,78 @@ extension Escalation {
         "answered by the hotline: \(decision.words)" + (medicationChange.map { "; \($0)" } ?? "")
     }
 }
+
+extension PatientFlag {
+    /// The checks an acknowledgement gets on every backend: only an open flag (a closed,
+    /// withdrawn or escalated one is refused, saying why), and a red flag only with a comment.
+    /// Returns the comment trimmed, `nil` when empty.
+    public func checkAcknowledgement(comment: String?, operation: String) throws -> String? {
+        switch state {
+        case .closed:
+            throw StoreError(operation, "the flag was closed already by \(closedBy ?? "someone")", code: .conflict)
+        case .withdrawn:
+            throw StoreError(
+                operation, "the flag was withdrawn: late readings showed the rule does not fire", code: .conflict)
+        case .escalated:
+            throw StoreError(
+                operation, "the flag is escalated; it closes when the cardiologist's answer is recorded",
+                code: .conflict)
+        case .open: break
+        }
+        let text = comment?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        if severity == .red, text.isEmpty {
+            throw StoreError(operation, "a red flag needs a comment: what was done or agreed")
+        }
+        return text.isEmpty ? nil : text
+    }
+
+    /// The audit entry's detail for its acknowledgement.
+    public func acknowledgementDetail(comment: String?) -> String {
+        "flag \(id) (\(ruleID), \(severity.rawValue))\(comment.map { ": \($0)" } ?? "")"
+    }
+}
+
+extension Escalation {
+    /// The checks on the escalation itself before its answer is written, on every backend: not
+    /// answered yet, and each new setting acceptable for its patient. Returns the reason the
+    /// settings are recorded with.
+    public func checkAnswerable(
+        _ decision: Decision, settings: [PersonalSetting], by clinician: Clinician, ruleSet: RuleSet?,
+        operation: String
+    ) throws -> String {
+        if let answer {
+            throw StoreError(
+                operation, "answered already by \(answer.answeredBy) at \(answer.answeredAt.formatted(.iso8601))",
+                code: .conflict)
+        }
+        let reason = "answer to escalation \(id): \(decision.words)"
+        for setting in settings {
+            try PersonalSettingRecord.check(
+                patientID: patientID, setting, reason: reason, by: clinician, ruleSet: ruleSet)
+        }
+        return reason
+    }
+
+    /// The audit entry's detail for an escalation.
+    public static func auditDetail(id: Int64, flagIDs: [Int64], hotlineOpen: Bool) -> String {
+        "escalation \(id); flags \(flagIDs.isEmpty ? "none" : flagIDs.map(String.init).joined(separator: ", ")); hotline \(hotlineOpen ? "open" : "closed")"
+    }
+
+    /// The audit entry's detail for an answer.
+    public static func answerDetail(id: Int64, decision: Decision, settingIDs: [Int64]) -> String {
+        "escalation \(id): \(decision.words)"
+            + (settingIDs.isEmpty ? "" : "; settings \(settingIDs.map(String.init).joined(separator: ", "))")
+    }
+}
+
+extension WorklistSnapshot.Line {
+    /// Keeps `latest` as the line's latest value of `kind`.
+    public mutating func keep(_ latest: WorklistSnapshot.Latest, of kind: ReadingKind) {
+        switch kind {
+        case .weight: weight = latest
+        case .systolic: systolic = latest
+        case .diastolic: diastolic = latest
+        case .pulse: pulse = latest
+        }
+    }
+}

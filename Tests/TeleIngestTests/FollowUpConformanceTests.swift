@@ -164,11 +164,7 @@ extension FollowUpConformanceTests {
             try await withTemporaryDirectory { directory in
                 let url = try cluster.createDatabase()
                 let roster = directory.appendingPathComponent("roster.json")
-                try Roster(patients: [
-                    Roster.Patient(
-                        id: "P-0001", name: "Test Patient One", cpr: "000150-1001",
-                        monitoringStart: TestCohort.now.addingTimeInterval(-86_400), serials: ["HV10-00001"])
-                ]).write(to: roster)
+                try PostgresOperationsTests.roster().write(to: roster)
                 #expect(
                     try teleIngest(["patients", "import", roster.path, "--database-url", url], in: directory).0 == 0)
                 func console(_ arguments: [String]) throws -> (Int32, String) {

@@ -384,11 +384,7 @@ func withRegistry<T>(
                 #expect(!version.contains("PostgresClient.run()"), "the pool runs before the first lease: \(version)")
 
                 let roster = directory.appendingPathComponent("roster.json")
-                try Roster(patients: [
-                    Roster.Patient(
-                        id: "P-0001", name: "Test Patient One", cpr: "000150-1001",
-                        monitoringStart: TestCohort.now.addingTimeInterval(-86_400), serials: ["HV10-00001"])
-                ]).write(to: roster)
+                try PostgresOperationsTests.roster().write(to: roster)
                 let (imported, added) = try run(["patients", "import", roster.path])
                 #expect(imported == 0 && added.contains("added 1 patients and 1 pairings"), "\(added)")
                 let (_, listed) = try run(["patients", "list"])

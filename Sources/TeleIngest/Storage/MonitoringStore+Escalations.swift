@@ -44,8 +44,7 @@ extension MonitoringStore {
                 arguments: [stamp, patientID])
             try audit(
                 .escalated, by: clinician, patientID: patientID,
-                detail:
-                    "escalation \(id); flags \(flagIDs.isEmpty ? "none" : flagIDs.map(String.init).joined(separator: ", ")); hotline \(hotlineOpen ? "open" : "closed")",
+                detail: Escalation.auditDetail(id: id, flagIDs: flagIDs, hotlineOpen: hotlineOpen),
                 at: now, db: db)
             return Escalation(
                 id: id, patientID: patientID, reason: reason, brief: brief, flagIDs: flagIDs, hotlineOpen: hotlineOpen,
@@ -70,16 +69,8 @@ extension MonitoringStore {
         guard let current = try escalation(id: escalationID) else {
             throw StoreError(operation, "no escalation with this id", code: .notFound)
         }
-        if let answer = current.answer {
-            throw StoreError(
-                operation, "answered already by \(answer.answeredBy) at \(answer.answeredAt.formatted(.iso8601))",
-                code: .conflict)
-        }
-        let reason = "answer to escalation \(escalationID): \(decision.words)"
-        for setting in settings {
-            try PersonalSettingRecord.check(
-                patientID: current.patientID, setting, reason: reason, by: clinician, ruleSet: ruleSet)
-        }
+        let reason = try current.checkAnswerable(
+            decision, settings: settings, by: clinician, ruleSet: ruleSet, operation: operation)
         return try database.write { db in
             let settingIDs = try settings.map {
                 try insertPersonalSetting(
@@ -109,8 +100,7 @@ extension MonitoringStore {
                 arguments: [stamp, clinician.name, closing, stamp, current.patientID])
             try audit(
                 .escalationAnswered, by: clinician, patientID: current.patientID,
-                detail: "escalation \(escalationID): \(decision.words)"
-                    + (settingIDs.isEmpty ? "" : "; settings \(settingIDs.map(String.init).joined(separator: ", "))"),
+                detail: Escalation.answerDetail(id: escalationID, decision: decision, settingIDs: settingIDs),
                 at: now, db: db)
             return try escalations(patientID: current.patientID, db: db).first { $0.id == escalationID }!
         }

@@ -42,33 +42,16 @@ extension MonitoringStore {
                 throw StoreError(operation, "no flag with this id", code: .notFound)
             }
             let flag = PatientFlag(row: row)
-            switch flag.state {
-            case .closed:
-                throw StoreError(
-                    operation, "the flag was closed already by \(flag.closedBy ?? "someone")", code: .conflict)
-            case .withdrawn:
-                throw StoreError(
-                    operation, "the flag was withdrawn: late readings showed the rule does not fire", code: .conflict)
-            case .escalated:
-                throw StoreError(
-                    operation, "the flag is escalated; it closes when the cardiologist's answer is recorded",
-                    code: .conflict)
-            case .open: break
-            }
-            let text = comment?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            if flag.severity == .red, text.isEmpty {
-                throw StoreError(operation, "a red flag needs a comment: what was done or agreed")
-            }
+            let text = try flag.checkAcknowledgement(comment: comment, operation: operation)
             try db.execute(
                 sql:
                     "UPDATE flag SET state = 'closed', closed_at = ?, closed_by = ?, close_comment = ?, updated_at = ? WHERE id = ?",
                 arguments: [
-                    now.millisecondsSince1970, user, text.isEmpty ? nil : text, now.millisecondsSince1970, flagID,
+                    now.millisecondsSince1970, user, text, now.millisecondsSince1970, flagID,
                 ])
             try audit(
                 .flagAcknowledged, by: clinician, patientID: flag.patientID,
-                detail: "flag \(flagID) (\(flag.ruleID), \(flag.severity.rawValue))\(text.isEmpty ? "" : ": \(text)")",
-                at: now, db: db)
+                detail: flag.acknowledgementDetail(comment: text), at: now, db: db)
             return try PatientFlag(row: Row.fetchOne(db, sql: "SELECT * FROM flag WHERE id = ?", arguments: [flagID])!)
         }
     }

@@ -84,12 +84,7 @@ extension MonitoringStore {
                 let value = WorklistSnapshot.Latest(
                     value: row[2], measuredAt: Date(millisecondsSince1970: row[3]), weekMonday: row[4] ?? 0,
                     previousWeekValue: row[5], weekDays: row[6])
-                switch kind {
-                case .weight: lines[at].weight = value
-                case .systolic: lines[at].systolic = value
-                case .diastolic: lines[at].diastolic = value
-                case .pulse: lines[at].pulse = value
-                }
+                lines[at].keep(value, of: kind)
             }
 
             if let window {
