@@ -152,13 +152,19 @@ import ThresholdRules
             let yellow = audit.filter { $0.patientID == "P-YELLOW" }
             #expect(
                 yellow.map(\.action) == [
-                    .escalated, .briefViewed, .thresholdChanged, .escalationAnswered, .patientViewed,
+                    .escalated, .briefViewed, .refused, .thresholdChanged, .escalationAnswered, .patientViewed,
                 ])
             #expect(yellow.filter { $0.action == .escalationAnswered }.map(\.user) == ["Test Cardiologist"])
+            // The nurse's attempts to answer and to set a limit are in the log under her name.
+            let refused = audit.filter { $0.action == .refused }
+            #expect(refused.map(\.role) == ["nurse", "nurse"], "\(refused)")
+            #expect(refused.map(\.patientID) == ["P-YELLOW", "P-STABLE"])
+            #expect(
+                refused.allSatisfy { $0.detail.hasPrefix("tried to ") && $0.detail.contains("only a cardiologist") })
             #expect(audit.contains { $0.action == .worklistViewed && $0.patientID == nil })
             #expect(
                 audit.filter { $0.patientID == "P-STABLE" }.map(\.action) == [
-                    .measurementPlanChanged, .patientViewed, .thresholdChanged,
+                    .measurementPlanChanged, .patientViewed, .refused, .thresholdChanged,
                 ])
             #expect(try console(["audit", "--patient", "P-RED"]).contains("flag.acknowledge"))
         }

@@ -149,8 +149,8 @@ import ThresholdRules
         let acted = actions.filter { $0 != "worklist.view" && $0 != "patient.view" }
         #expect(
             acted == [
-                "flag.acknowledge", "note.write", "patient.review", "escalation.create", "threshold.change",
-                "escalation.answer",
+                "flag.acknowledge", "note.write", "patient.review", "escalation.create", "refused",
+                "threshold.change", "escalation.answer",
             ], "\(sqlite.audit)")
     }
 }

@@ -104,10 +104,12 @@ public struct FollowUpSession: Sendable {
         async throws -> PersonalSettingRecord
     {
         let instant = now()
-        return try await store.addPersonalSetting(
-            patientID: patientID,
-            PersonalSetting(.limit(ruleID: ruleID, parameter: parameter, value: value), validFrom: instant),
-            reason: reason, by: clinician, ruleSet: ruleSet, at: instant)
+        return try await refusalsAudited("set a personal limit", patientID: patientID) {
+            try await store.addPersonalSetting(
+                patientID: patientID,
+                PersonalSetting(.limit(ruleID: ruleID, parameter: parameter, value: value), validFrom: instant),
+                reason: reason, by: clinician, ruleSet: ruleSet, at: instant)
+        }
     }
 
     /// The brief as it would be sent now, and what the hotline's hours mean now. Not recorded.
@@ -151,10 +153,30 @@ public struct FollowUpSession: Sendable {
         nextReview: String?, settings: [PersonalSetting.Change]
     ) async throws -> Escalation {
         let instant = now()
-        return try await store.answer(
-            escalationID: escalationID, decision: decision, medicationChange: medicationChange, comment: comment,
-            nextReview: nextReview, settings: settings.map { PersonalSetting($0, validFrom: instant) },
-            ruleSet: ruleSet, by: clinician, at: instant)
+        let patientID = try await store.escalation(id: escalationID)?.patientID
+        return try await refusalsAudited("answer escalation \(escalationID)", patientID: patientID) {
+            try await store.answer(
+                escalationID: escalationID, decision: decision, medicationChange: medicationChange, comment: comment,
+                nextReview: nextReview, settings: settings.map { PersonalSetting($0, validFrom: instant) },
+                ruleSet: ruleSet, by: clinician, at: instant)
+        }
+    }
+
+    /// Runs an action; when the store refuses it for the person's role, the attempt is written
+    /// to the audit log (`refused`, with what was tried and why) before the refusal reaches the
+    /// person. Refusals of the request itself (an empty reason, a value out of range) are not
+    /// attempts to exceed a role and are not logged.
+    private func refusalsAudited<T>(
+        _ attempt: String, patientID: String?, _ action: () async throws -> T
+    ) async throws -> T {
+        do {
+            return try await action()
+        } catch let refusal as StoreError where refusal.code == .notAllowed {
+            try await store.recordAudit(
+                .refused, by: clinician, patientID: patientID, detail: "tried to \(attempt): \(refusal.reason)",
+                at: now())
+            throw refusal
+        }
     }
 
     /// The audit log, optionally of one patient. Reading it is itself audited.
