@@ -34,19 +34,24 @@ public protocol WorkerStore: Sendable {
 }
 
 /// Opens the worker side of the configured store: SQLite (`database.path`), or PostgreSQL with
-/// `database.url`; the device profiles and the rules as configured. Refuses on any problem.
-public func openWorkerStore(configuration: IngestConfiguration, backgroundCheckpoints: Bool = true) async throws
-    -> (store: any WorkerStore, intake: ReadingIntake, rules: RuleEngine?)
-{
+/// `database.url`; the device profiles and the rules as configured (`loadProfiles`, `loadRules`
+/// false: for work that never decodes or judges a message, like retiring a worker). Refuses on
+/// any problem.
+public func openWorkerStore(
+    configuration: IngestConfiguration, backgroundCheckpoints: Bool = true, loadProfiles: Bool = true,
+    loadRules: Bool = true
+) async throws -> (store: any WorkerStore, intake: ReadingIntake, rules: RuleEngine?) {
     if let url = configuration.databaseURL {
-        let settings = try configuration.intakeSettings()
+        let settings = try configuration.intakeSettings(loadProfiles: loadProfiles, loadRules: loadRules)
         let store = try await PostgresMonitoringStore.open(try PostgresLocation(url: url), clock: configuration.clock)
         return (
             PostgresWorkerStore(store: store, intake: settings.intake, rules: settings.rules), settings.intake,
             settings.rules
         )
     }
-    let processor = try JournalProcessor(configuration: configuration, backgroundCheckpoints: backgroundCheckpoints)
+    let processor = try JournalProcessor(
+        configuration: configuration, loadProfiles: loadProfiles, loadRules: loadRules,
+        backgroundCheckpoints: backgroundCheckpoints)
     return (SQLiteWorkerStore(processor: processor), processor.intake, processor.rules)
 }
 

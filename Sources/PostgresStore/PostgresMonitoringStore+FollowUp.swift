@@ -15,8 +15,7 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
     {
         let now = (at ?? clock.now()).millisecondsSince1970
         return try await failing("reading the worklist for \(week)") {
-            try await client.withTransaction(logger: logger) { connection in
-                try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            try await withReadSnapshot { connection in
                 var lines = try await collect(
                     connection.query(
                         """
@@ -110,8 +109,7 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
     public func patientRecord(id: String, since: Date) async throws -> PatientRecord? {
         let stamp = since.millisecondsSince1970
         return try await failing("reading the record of patient \(id)") {
-            try await client.withTransaction(logger: logger) { connection in
-                try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            try await withReadSnapshot { connection in
                 guard
                     let patient = try await collect(
                         connection.query(
@@ -402,6 +400,15 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
             try await client.withConnection { connection in
                 try await escalations(where: "id", equals: id, on: connection).first
             }
+        }
+    }
+
+    /// Runs `body` in a read-only transaction at one snapshot (repeatable read): every
+    /// statement sees the same moment.
+    private func withReadSnapshot<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            return try await body(connection)
         }
     }
 

@@ -37,7 +37,10 @@ struct Workers: AsyncParsableCommand {
                 return handler
             }
             let retirement = WorkerRetirement(configuration: configuration)
-            let backend = try await openWorkerStore(configuration: configuration, backgroundCheckpoints: false).store
+            // Retiring moves messages as they are; nothing is decoded or judged here.
+            let backend = try await openWorkerStore(
+                configuration: configuration, backgroundCheckpoints: false, loadProfiles: false, loadRules: false
+            ).store
             let outcome: WorkerRetirement.Outcome
             do {
                 outcome = try await retirement.run(store: backend, logger: Logger(label: "tele-ingest"))

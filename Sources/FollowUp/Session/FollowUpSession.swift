@@ -104,7 +104,7 @@ public struct FollowUpSession: Sendable {
         async throws -> PersonalSettingRecord
     {
         let instant = now()
-        return try await refusalsAudited("set a personal limit", patientID: patientID) {
+        return try await refusalsAudited("set a personal limit", patient: { patientID }) {
             try await store.addPersonalSetting(
                 patientID: patientID,
                 PersonalSetting(.limit(ruleID: ruleID, parameter: parameter, value: value), validFrom: instant),
@@ -153,8 +153,9 @@ public struct FollowUpSession: Sendable {
         nextReview: String?, settings: [PersonalSetting.Change]
     ) async throws -> Escalation {
         let instant = now()
-        let patientID = try await store.escalation(id: escalationID)?.patientID
-        return try await refusalsAudited("answer escalation \(escalationID)", patientID: patientID) {
+        return try await refusalsAudited(
+            "answer escalation \(escalationID)", patient: { try await store.escalation(id: escalationID)?.patientID }
+        ) {
             try await store.answer(
                 escalationID: escalationID, decision: decision, medicationChange: medicationChange, comment: comment,
                 nextReview: nextReview, settings: settings.map { PersonalSetting($0, validFrom: instant) },
@@ -166,14 +167,16 @@ public struct FollowUpSession: Sendable {
     /// to the audit log (`refused`, with what was tried and why) before the refusal reaches the
     /// person. Refusals of the request itself (an empty reason, a value out of range) are not
     /// attempts to exceed a role and are not logged.
+    /// `patient` is asked only on a refusal: the allowed path pays for no extra read.
     private func refusalsAudited<T>(
-        _ attempt: String, patientID: String?, _ action: () async throws -> T
+        _ attempt: String, patient: () async throws -> String?, _ action: () async throws -> T
     ) async throws -> T {
         do {
             return try await action()
         } catch let refusal as StoreError where refusal.code == .notAllowed {
             try await store.recordAudit(
-                .refused, by: clinician, patientID: patientID, detail: "tried to \(attempt): \(refusal.reason)",
+                .refused, by: clinician, patientID: try await patient(),
+                detail: "tried to \(attempt): \(refusal.reason)",
                 at: now())
             throw refusal
         }
