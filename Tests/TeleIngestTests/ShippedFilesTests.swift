@@ -2,6 +2,7 @@ import DevicePayloads
 import FollowUp
 import Foundation
 import Testing
+import ThresholdRules
 
 @testable import TeleIngest
 

@@ -1,5 +1,4 @@
 import Foundation
-import ThresholdRules
 
 /// An ISO 8601 week (`2026-W47`), Monday to Sunday: the unit of the nurse's follow-up.
 public struct ISOWeek: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
