@@ -159,7 +159,8 @@ public final class ConsoleApp {
         }
     }
 
-    func openPatient(_ id: String) async throws {
+    /// Opens the patient view of `id` (from the worklist, or directly at start: `open --patient`).
+    public func openPatient(_ id: String) async throws {
         patient = PatientState(overview: try await session.overview(patientID: id))
     }
 
@@ -195,6 +196,7 @@ public final class ConsoleApp {
                 title: "Reviewed", lines: ["\(state.overview.record.patient.name) marked reviewed for \(review.week)."])
         case .character("e"): startEscalation(state.overview)
         case .character("A"): try await startAnswer(state.overview)
+        case .character("E"): startEndOrReopen(state.overview)
         default: break
         }
         return true
@@ -250,6 +252,51 @@ public final class ConsoleApp {
                                 try await session.note(patientID: patientID, contact: kinds[index], text: text)
                                 try await refreshPatient()
                                 overlay = .message(title: "Note saved", lines: ["The note is in the record."])
+                            }))
+                }))
+    }
+
+    /// `E`: ends the monitoring period (reason, then the closing remark), or reopens an ended one.
+    private func startEndOrReopen(_ overview: PatientOverview) {
+        let patient = overview.record.patient
+        if let end = patient.monitoringEnd {
+            overlay = .choice(
+                Choice(
+                    title:
+                        "Monitoring ended \(LocalDay(end.endedAt, in: overview.zone).short) (\(end.reason.rawValue))",
+                    options: ["Reopen the monitoring period"],
+                    choose: { [unowned self] _ in
+                        try await session.reopenMonitoring(patientID: patient.id)
+                        try await refreshPatient()
+                        overlay = .message(
+                            title: "Monitoring reopened",
+                            lines: [
+                                "\(patient.name) is back on the worklist.",
+                                "Pair the devices again: tele-ingest devices pair --serial … --patient \(patient.id)",
+                            ])
+                    }))
+            return
+        }
+        let reasons = MonitoringEnd.Reason.allCases
+        overlay = .choice(
+            Choice(
+                title: "End monitoring of \(patient.name): why?",
+                options: reasons.map(\.rawValue),
+                choose: { [unowned self] index in
+                    overlay = .prompt(
+                        Prompt(
+                            title: "End monitoring (\(reasons[index].rawValue))",
+                            context: [
+                                "The devices are unpaired now, open flags are closed and the patient leaves the",
+                                "worklist. The record stays, read-only; E reopens it. Closing remark for the GP:",
+                            ],
+                            label: "Remark: ", required: false,
+                            submit: { [unowned self] text in
+                                let end = try await session.endMonitoring(
+                                    patientID: patient.id, reason: reasons[index], comment: text)
+                                try await refreshPatient()
+                                overlay = .message(
+                                    title: "Monitoring ended", lines: ["\(patient.name): \(end.summary)."])
                             }))
                 }))
     }
@@ -450,8 +497,8 @@ public final class ConsoleApp {
             page.draw(into: &buffer, row: 1, rows: height - 2, top: top)
             let keys =
                 session.clinician.role == .cardiologist
-                ? " a ack  n note  r reviewed  e escalate  A answer  ↑↓ scroll  ? help  q back"
-                : " a acknowledge  n note  r reviewed  e escalate  ↑↓ scroll  ? help  q back"
+                ? " a ack  n note  r review  e escalate  A answer  E end  ↑↓ scroll  ? help  q back"
+                : " a acknowledge  n note  r reviewed  e escalate  E end  ↑↓ scroll  ? help  q back"
             buffer.put(
                 (glyphs.braille ? keys : keys.replacingOccurrences(of: "↑↓", with: "j/k")).padded(width),
                 row: height - 1,
@@ -530,6 +577,7 @@ public final class ConsoleApp {
             "  PLAN: days weighed / days so far this week; 'low' = below the measurement plan.",
             "Patient: ↑/↓ scroll, a acknowledge a flag (red needs a comment), n note,",
             "  r mark reviewed for the week, e escalate to the hotline (SBAR brief), q back.",
+            "  E end the monitoring period (reason, closing remark), or reopen an ended one.",
         ]
         if role == .cardiologist {
             lines.append("  A record the answer to an escalation (decision, medication, dry weight).")

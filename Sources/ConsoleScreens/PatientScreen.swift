@@ -22,7 +22,13 @@ public struct PatientScreen {
     /// The title bar text: the one place the full CPR number is shown.
     public var title: String {
         let patient = overview.record.patient
-        let day = LocalDay(patient.monitoringStart, in: overview.zone).days(to: overview.today) + 1
+        let start = LocalDay(patient.monitoringStart, in: overview.zone)
+        if let end = patient.monitoringEnd {
+            let days = start.days(to: LocalDay(end.endedAt, in: overview.zone)) + 1
+            return
+                " \(patient.name) · CPR \(patient.cpr ?? "not recorded") · id \(patient.id) · monitoring ended after \(days) days (\(end.reason.rawValue))"
+        }
+        let day = start.days(to: overview.today) + 1
         return " \(patient.name) · CPR \(patient.cpr ?? "not recorded") · id \(patient.id) · day \(day) of monitoring"
     }
 
@@ -33,6 +39,12 @@ public struct PatientScreen {
         let record = overview.record
         let chartHeight = height >= 40 ? 7 : 4
 
+        if let end = record.patient.monitoringEnd {
+            page.heading("MONITORING ENDED")
+            page.wrapped(
+                "\(end.summary)\(end.comment.map { ": \($0)" } ?? ""). The record is read-only; nurse-console reopen \(record.patient.id) reopens it.",
+                width: width - 1, indent: 1, first: " ")
+        }
         let open = overview.openFlags
         page.heading(open.isEmpty ? "OPEN FLAGS: none" : "OPEN FLAGS (\(open.count))")
         for flag in open {

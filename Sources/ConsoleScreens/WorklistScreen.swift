@@ -52,20 +52,23 @@ public struct WorklistScreen {
             let cells = [
                 entry.triage.label,
                 entry.name + (width >= 100 ? entry.maskedCPR.map { " \($0)" } ?? "" : ""),
-                entry.flagSummary.isEmpty ? (entry.triage == .stable ? "" : "-") : entry.flagSummary,
+                (entry.flags.contains(where: \.overdue) ? "OVERDUE " : "")
+                    + (entry.flagSummary.isEmpty ? (entry.triage == .stable ? "" : "-") : entry.flagSummary),
                 WorklistText.weight(entry, glyphs: glyphs),
                 WorklistText.pressure(entry, glyphs: glyphs),
                 WorklistText.pulse(entry, glyphs: glyphs),
                 entry.adherence.text,
                 entry.review == nil ? "-" : "yes",
-                entry.pendingEscalationID.map { "#\($0)" } ?? "",
+                entry.pendingEscalationID.map { "#\($0)" + (entry.escalationOverdue ? " late" : "") } ?? "",
             ]
             var x = 0
             for (index, (cell, columnWidth)) in zip(cells, columns.widths).enumerated() {
                 let style: Style =
                     index == 0
                     ? WorklistText.style(entry.triage)
-                    : index == 6 && !entry.adherence.meetsPlan ? Style(colour: .yellow) : .plain
+                    : index == 6 && !entry.adherence.meetsPlan
+                        ? Style(colour: .yellow)
+                        : (index == 2 || index == 8) && entry.needsChasing ? Style(colour: .red, bold: true) : .plain
                 let text =
                     index >= 3 && index <= 5
                     ? cell.leftPadded(columnWidth) : cell.padded(columnWidth, ellipsis: glyphs.ellipsis)
@@ -96,6 +99,9 @@ public struct WorklistScreen {
                     .fitted(width, ellipsis: glyphs.ellipsis),
                 row: detailRow + 1, column: 0, style: .bold)
             var lines: [(String, Style)] = []
+            if let overdue = entry.overdueText(now: list.generatedAt) {
+                lines.append((overdue, Style(colour: .red, bold: true)))
+            }
             if entry.flags.isEmpty {
                 lines.append(("\(entry.name): no open flags.", .plain))
             }

@@ -15,6 +15,8 @@ public struct AuditEntry: Sendable, Hashable, Codable {
         case escalationAnswered = "escalation.answer"
         case thresholdChanged = "threshold.change"
         case measurementPlanChanged = "plan.change"
+        case monitoringEnded = "monitoring.end"
+        case monitoringReopened = "monitoring.reopen"
         case refused = "refused"
     }
 

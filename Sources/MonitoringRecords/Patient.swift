@@ -12,13 +12,15 @@ public struct Patient: Sendable, Hashable, Codable {
     public var createdAt: Date
     /// When follow-up began: the measurement plan is daily in the first days after it.
     public var monitoringStart: Date
+    /// The end of the current monitoring period; `nil` while the patient is monitored.
+    public var monitoringEnd: MonitoringEnd?
 
     /// The zone a patient is registered in unless another is given.
     public static let defaultTimeZone = "Europe/Copenhagen"
 
     public init(
         id: String, name: String, cpr: String? = nil, timeZone: String = Patient.defaultTimeZone, createdAt: Date,
-        monitoringStart: Date? = nil
+        monitoringStart: Date? = nil, monitoringEnd: MonitoringEnd? = nil
     ) {
         self.id = id
         self.name = name
@@ -26,6 +28,12 @@ public struct Patient: Sendable, Hashable, Codable {
         self.timeZone = timeZone
         self.createdAt = createdAt
         self.monitoringStart = monitoringStart ?? createdAt
+        self.monitoringEnd = monitoringEnd
+    }
+
+    /// Refuses `operation` when the patient's monitoring has ended.
+    public func requireMonitored(_ operation: String) throws {
+        if let monitoringEnd { throw monitoringEnd.refusal(operation, patientID: id) }
     }
 
     /// A new patient as registered: refuses an empty id or name, a CPR number that is not ten

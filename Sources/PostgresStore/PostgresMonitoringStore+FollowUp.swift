@@ -19,7 +19,7 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
                 var lines = try await collect(
                     connection.query(
                         """
-                        SELECT id, name, cpr, time_zone, created_at, monitoring_start FROM patient ORDER BY id
+                        SELECT \(unescaped: Self.patientColumns) FROM patient_monitoring ORDER BY id
                         """, logger: logger)
                 ).map { WorklistSnapshot.Line(patient: $0) }
                 let index = Dictionary(
@@ -114,7 +114,7 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
                     let patient = try await collect(
                         connection.query(
                             """
-                            SELECT id, name, cpr, time_zone, created_at, monitoring_start FROM patient WHERE id = \(id)
+                            SELECT \(unescaped: Self.patientColumns) FROM patient_monitoring WHERE id = \(id)
                             """, logger: logger)
                     ).first
                 else { return nil }
@@ -223,7 +223,7 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
         guard !text.isEmpty else { throw StoreError(operation, "the note is empty: write what was said or done") }
         return try await failing(operation) {
             try await client.withTransaction(logger: logger) { connection in
-                try await requirePatient(patientID, operation: operation, on: connection)
+                try await requireMonitoredPatient(patientID, operation: operation, on: connection)
                 var id: Int64 = 0
                 for try await value in try await connection.query(
                     """
@@ -253,7 +253,7 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
         let operation = "marking patient \(patientID) reviewed for \(week)"
         return try await failing(operation) {
             try await client.withTransaction(logger: logger) { connection in
-                try await requirePatient(patientID, operation: operation, on: connection)
+                try await requireMonitoredPatient(patientID, operation: operation, on: connection)
                 let inserted = try await connection.query(
                     """
                     INSERT INTO review (patient_id, week, reviewed_by, reviewed_at)
@@ -292,12 +292,7 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
         return try await failing(operation) {
             try await client.withTransaction(logger: logger) { connection in
                 // The patient's row lock orders two escalations of one patient.
-                let known = try await connection.query(
-                    "SELECT 1 FROM patient WHERE id = \(patientID) FOR UPDATE", logger: logger
-                ).collect()
-                guard !known.isEmpty else {
-                    throw StoreError(operation, "no patient with id '\(patientID)'", code: .notFound)
-                }
+                try await requireMonitoredPatient(patientID, operation: operation, lock: .update, on: connection)
                 for try await (pendingID, escalatedAt) in try await connection.query(
                     """
                     SELECT id, epoch_ms(escalated_at) FROM escalation
@@ -462,11 +457,4 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
         return reviews
     }
 
-    private func requirePatient(_ patientID: String, operation: String, on connection: PostgresConnection)
-        async throws
-    {
-        let known = try await connection.query("SELECT 1 FROM patient WHERE id = \(patientID)", logger: logger)
-            .collect()
-        guard !known.isEmpty else { throw StoreError(operation, "no patient with id '\(patientID)'", code: .notFound) }
-    }
 }

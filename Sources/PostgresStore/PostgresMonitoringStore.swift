@@ -134,7 +134,7 @@ public final class PostgresMonitoringStore: PatientRegistry {
         try await failing("listing patients") {
             try await collect(
                 client.query(
-                    "SELECT id, name, cpr, time_zone, created_at, monitoring_start FROM patient ORDER BY id",
+                    "SELECT \(unescaped: Self.patientColumns) FROM patient_monitoring ORDER BY id",
                     logger: logger))
         }
     }
@@ -144,7 +144,7 @@ public final class PostgresMonitoringStore: PatientRegistry {
             try await collect(
                 client.query(
                     """
-                    SELECT id, name, cpr, time_zone, created_at, monitoring_start FROM patient WHERE id = \(id)
+                    SELECT \(unescaped: Self.patientColumns) FROM patient_monitoring WHERE id = \(id)
                     """, logger: logger)
             ).first
         }
@@ -157,12 +157,9 @@ public final class PostgresMonitoringStore: PatientRegistry {
         let operation = "pairing device \(serial) with patient \(patientID)"
         return try await failing(operation) {
             try await client.withTransaction(logger: logger) { connection in
-                let known = try await connection.query(
-                    "SELECT 1 FROM patient WHERE id = \(patientID)", logger: logger
-                ).collect()
-                guard !known.isEmpty else {
-                    throw StoreError(operation, "no patient with this id (tele-ingest patients add)", code: .notFound)
-                }
+                try await requireMonitoredPatient(
+                    patientID, operation: operation, unknown: "no patient with this id (tele-ingest patients add)",
+                    on: connection)
                 // The device row is the lock: two pairings of one device wait for each other.
                 try await connection.query(
                     """
@@ -243,13 +240,24 @@ public final class PostgresMonitoringStore: PatientRegistry {
 
     // MARK: Rows and errors
 
+    /// The columns of `patient_monitoring` that `collect` reads.
+    static let patientColumns =
+        "id, name, cpr, time_zone, created_at, monitoring_start, end_reason, end_comment, ended_by, ended_at"
+
+    /// Patients from rows of `patientColumns`.
     func collect(_ rows: PostgresRowSequence) async throws -> [Patient] {
         var patients: [Patient] = []
-        for try await (id, name, cpr, zone, createdAt, start) in rows.decode(
-            (String, String, String?, String, Date, Date).self)
+        for try await (id, name, cpr, zone, createdAt, start, reason, comment, endedBy, endedAt) in rows.decode(
+            (String, String, String?, String, Date, Date, String?, String?, String?, Date?).self)
         {
+            var end: MonitoringEnd?
+            if let reason = reason.flatMap(MonitoringEnd.Reason.init(rawValue:)), let endedBy, let endedAt {
+                end = MonitoringEnd(reason: reason, comment: comment, endedBy: endedBy, endedAt: endedAt)
+            }
             patients.append(
-                Patient(id: id, name: name, cpr: cpr, timeZone: zone, createdAt: createdAt, monitoringStart: start))
+                Patient(
+                    id: id, name: name, cpr: cpr, timeZone: zone, createdAt: createdAt, monitoringStart: start,
+                    monitoringEnd: end))
         }
         return patients
     }

@@ -342,6 +342,56 @@ enum PostgresSchema {
                     FOR EACH STATEMENT EXECUTE FUNCTION refuse_change()
                 """,
             ]),
+        Migration(
+            version: 6, name: "the end of a patient's monitoring period",
+            statements: [
+                // A period ends once (reason, remark, who, when) and is reopened at most once; a
+                // new end after a reopening is a new row.
+                """
+                CREATE TABLE monitoring_end (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    patient_id text NOT NULL REFERENCES patient (id),
+                    reason text NOT NULL CHECK (reason IN ('completed', 'admitted', 'moved', 'died', 'declined')),
+                    comment text,
+                    ended_by text NOT NULL,
+                    ended_at timestamptz NOT NULL,
+                    reopened_by text,
+                    reopened_at timestamptz
+                )
+                """,
+                "CREATE UNIQUE INDEX monitoring_end_in_force ON monitoring_end (patient_id) WHERE reopened_at IS NULL",
+                """
+                CREATE FUNCTION monitoring_end_reopen_once() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF OLD.reopened_at IS NOT NULL OR NEW.patient_id IS DISTINCT FROM OLD.patient_id
+                        OR NEW.reason IS DISTINCT FROM OLD.reason OR NEW.comment IS DISTINCT FROM OLD.comment
+                        OR NEW.ended_by IS DISTINCT FROM OLD.ended_by OR NEW.ended_at IS DISTINCT FROM OLD.ended_at THEN
+                        RAISE EXCEPTION 'an end of monitoring is recorded once and reopened once'
+                            USING ERRCODE = 'restrict_violation';
+                    END IF;
+                    RETURN NEW;
+                END
+                $$
+                """,
+                """
+                CREATE TRIGGER monitoring_end_reopened_once BEFORE UPDATE ON monitoring_end
+                    FOR EACH ROW EXECUTE FUNCTION monitoring_end_reopen_once()
+                """,
+                """
+                CREATE TRIGGER monitoring_end_kept BEFORE DELETE ON monitoring_end
+                    FOR EACH ROW EXECUTE FUNCTION refuse_change()
+                """,
+                """
+                CREATE TRIGGER monitoring_end_no_truncate BEFORE TRUNCATE ON monitoring_end
+                    FOR EACH STATEMENT EXECUTE FUNCTION refuse_change()
+                """,
+                // Every patient with the end in force, if any.
+                """
+                CREATE VIEW patient_monitoring AS
+                    SELECT patient.*, e.reason AS end_reason, e.comment AS end_comment, e.ended_by, e.ended_at
+                    FROM patient LEFT JOIN monitoring_end e ON e.patient_id = patient.id AND e.reopened_at IS NULL
+                """,
+            ]),
     ]
 
     /// The newest version this build knows.

@@ -52,6 +52,22 @@ public protocol FollowUpStore: PatientRegistry, AuditTrail, PersonalSettingsLedg
         nextReview: String?, settings: [PersonalSetting], ruleSet: RuleSet?, by clinician: Clinician, at: Date?
     ) async throws -> Escalation
 
+    /// Ends the patient's monitoring period at `at`, audited: the devices paired then are
+    /// unpaired at that instant, the open flags are closed with the reason, and the patient leaves
+    /// the worklist; their record stays, read-only (notes, reviews, escalations and new pairings
+    /// are refused) until the period is reopened. Escalated flags keep waiting for the answer.
+    /// Refuses a period already ended, an end before monitoring began and a device paired with
+    /// the patient from a later time.
+    @discardableResult
+    func endMonitoring(
+        patientID: String, reason: MonitoringEnd.Reason, comment: String?, by clinician: Clinician, at: Date?
+    ) async throws -> MonitoringEnd
+
+    /// Reopens the patient's ended period, audited; returns the end it lifts. Devices are paired
+    /// again by hand.
+    @discardableResult
+    func reopenMonitoring(patientID: String, by clinician: Clinician, at: Date?) async throws -> MonitoringEnd
+
     /// One escalation with its answer, if any.
     func escalation(id: Int64) async throws -> Escalation?
 

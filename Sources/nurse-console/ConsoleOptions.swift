@@ -75,7 +75,7 @@ struct ConsoleOptions: ParsableArguments {
         func session(_ store: any FollowUpStore) -> FollowUpSession {
             FollowUpSession(
                 store: store, clinician: clinician, ruleSet: ruleSet, timeZone: configuration.timeZone,
-                hotline: configuration.hotline)
+                hotline: configuration.hotline, limits: configuration.limits)
         }
         if let url = configuration.ingest.databaseURL {
             let location = try PostgresLocation(url: url)

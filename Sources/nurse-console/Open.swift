@@ -10,6 +10,7 @@ struct Open: AsyncParsableCommand {
         commandName: "open", abstract: "Open the full-screen console (the default).")
 
     @OptionGroup var options: ConsoleOptions
+    @Option(help: "Open on this patient's record (also one whose monitoring has ended).") var patient: String?
 
     func run() async throws {
         guard Terminal.isInteractive else {
@@ -20,6 +21,7 @@ struct Open: AsyncParsableCommand {
         // The terminal is read with a short timeout between keys; the store answers in between.
         try await options.withSession { session in
             let app = try await ConsoleApp(session: session, glyphs: Terminal.glyphs(environment: environment))
+            if let patient { try await app.openPatient(patient) }
             let colour = Terminal.colourWanted(environment: environment)
             let terminal = Terminal()
             terminal.enterFullScreen()

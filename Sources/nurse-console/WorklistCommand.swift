@@ -30,15 +30,23 @@ struct WorklistCommand: AsyncParsableCommand {
             print("Worklist \(list.week) — \(Self.counts(list))")
             Output.table(
                 ["TRIAGE", "PATIENT", "ID", "CPR", "FLAGS", "WEIGHT", "BP", "PULSE", "PLAN", "REVIEWED", "ESCALATED"],
-                entries.map(Self.row))
+                entries.map { Self.row($0, now: list.generatedAt) })
             if entries.isEmpty { print("no patients match") }
+            if list.ended > 0 {
+                print("\(list.ended) patient\(list.ended == 1 ? "" : "s") whose monitoring ended not listed")
+            }
         }
     }
 
-    static func row(_ entry: WorklistEntry) -> [String] {
-        let flags = entry.flagSummary.isEmpty ? "-" : entry.flagSummary.fitted(60)
+    static func row(_ entry: WorklistEntry, now: Date) -> [String] {
+        let summary = entry.flagSummary.isEmpty ? "-" : entry.flagSummary
+        let flags = (entry.flags.contains(where: \.overdue) ? "OVERDUE " + summary : summary).fitted(60)
         let reviewed = entry.review.map { "yes (\($0.reviewedBy))" } ?? "no"
-        let escalation = entry.pendingEscalationID.map { "#\($0)" } ?? "-"
+        let escalation =
+            entry.pendingEscalationID.map { id in
+                guard entry.escalationOverdue, let at = entry.pendingEscalationAt else { return "#\(id)" }
+                return "#\(id) NO ANSWER \(Int(now.timeIntervalSince(at) / 3600)) h"
+            } ?? "-"
         return [
             entry.triage.label, entry.name, entry.patientID, entry.maskedCPR ?? "-", flags,
             WorklistText.weight(entry, glyphs: .unicode), WorklistText.pressure(entry, glyphs: .unicode),

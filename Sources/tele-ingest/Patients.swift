@@ -65,15 +65,20 @@ struct Patients: AsyncParsableCommand {
             var name: String
             var cpr: String?
             var timeZone: String
+            /// "admitted 2026-11-20T…Z", or `nil` while monitored.
+            var ended: String?
         }
 
         func run() async throws {
             let rows = try await store.withRegistry { try await $0.patients() }.map {
-                Row(id: $0.id, name: $0.name, cpr: $0.maskedCPR, timeZone: $0.timeZone)
+                Row(
+                    id: $0.id, name: $0.name, cpr: $0.maskedCPR, timeZone: $0.timeZone,
+                    ended: $0.monitoringEnd.map { "\($0.reason.rawValue) \($0.endedAt.formatted(.iso8601))" })
             }
             if json { return try Output.json(rows) }
             Output.table(
-                ["ID", "NAME", "CPR", "TIME ZONE"], rows.map { [$0.id, $0.name, $0.cpr ?? "-", $0.timeZone] })
+                ["ID", "NAME", "CPR", "TIME ZONE", "MONITORING ENDED"],
+                rows.map { [$0.id, $0.name, $0.cpr ?? "-", $0.timeZone, $0.ended ?? "-"] })
             if rows.isEmpty { print("no patients") }
         }
     }

@@ -167,6 +167,21 @@ import ThresholdRules
                     .measurementPlanChanged, .patientViewed, .refused, .thresholdChanged,
                 ])
             #expect(try console(["audit", "--patient", "P-RED"]).contains("flag.acknowledge"))
+
+            // The end of monitoring: P-QUIET declines to go on; off the list, counted, read-only.
+            let ended = try console(["end", "P-QUIET", "--reason", "declined", "--comment", "Does not want to measure"])
+            #expect(
+                ended.contains("P-QUIET: monitoring ended") && ended.contains("(declined) by Test Nurse"), "\(ended)")
+            let shortList = try console(["worklist", "--week", week])
+            #expect(!shortList.contains("P-QUIET") && shortList.contains("1 patient whose monitoring ended not listed"))
+            #expect(try admin("patients", "list").contains("declined 20"))
+            let refusedNote = try console(
+                ["note", "P-QUIET", "--kind", "phone", "--text", "Tried to call"], succeeds: false)
+            #expect(refusedNote.contains("read-only until the period is reopened"), "\(refusedNote)")
+            #expect(try console(["end", "P-QUIET", "--reason", "bogus"], succeeds: false).contains("bogus"))
+            let reopened = try console(["reopen", "P-QUIET"])
+            #expect(reopened.contains("monitoring reopened") && reopened.contains("tele-ingest devices pair"))
+            #expect(try console(["worklist", "--week", week]).contains("P-QUIET"))
         }
     }
 

@@ -27,12 +27,17 @@ import Testing
 
         /// Starts nurse-console on `store` as "Test Nurse" in an 80×24 session named `console`;
         /// `environment` goes before it, `then` runs in the pane's shell after it exits.
-        func startConsole(store: MonitoringStore, environment: String = "", then: String = "") throws {
-            let command = [
-                try Paths.nurseConsoleExecutable.path, "--db", store.path, "--user", "'Test Nurse'", "--role", "nurse",
-                // The rules the fixture's flags were raised by, for their titles.
-                "--rules", Paths.packageRoot.appendingPathComponent("rules/heart-failure-guideline.yaml").path,
-            ].joined(separator: " ")
+        func startConsole(store: MonitoringStore, environment: String = "", arguments: [String] = [], then: String = "")
+            throws
+        {
+            let words =
+                [
+                    try Paths.nurseConsoleExecutable.path, "--db", store.path, "--user", "'Test Nurse'", "--role",
+                    "nurse",
+                    // The rules the fixture's flags were raised by, for their titles.
+                    "--rules", Paths.packageRoot.appendingPathComponent("rules/heart-failure-guideline.yaml").path,
+                ] + arguments
+            let command = words.joined(separator: " ")
             try run([
                 "new-session", "-d", "-s", "console", "-x", "80", "-y", "24",
                 "env TERM=xterm-256color LANG=C.UTF-8 TELE_INGEST_NOW=\(ChildProcess.clockSetting()) \(environment) \(command)\(then.isEmpty ? "" : "; \(then)")",
@@ -108,6 +113,72 @@ import Testing
             #expect(audit.map(\.action) == [.worklistViewed, .patientViewed, .flagAcknowledged, .worklistViewed])
             #expect(audit.allSatisfy { $0.user == "Test Nurse" && $0.role == "nurse" })
             #expect(audit.filter { $0.patientID == "P-RED" }.count == 2)
+        }
+    }
+
+    @Test(
+        "end a patient's monitoring in the terminal: off the worklist, read-only; reopen it from the patient's record")
+    func endAndReopenInTheTerminal() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try ConsoleFixture.store(in: directory, now: TestCohort.clock.now())
+            let tmux = Tmux(directory: directory)
+            defer { tmux.kill() }
+            try tmux.startConsole(store: store, environment: "NO_COLOR=")
+            _ = try await tmux.waitFor("Worklist")
+            try tmux.keys("Down")
+            _ = try await tmux.waitFor("Test Patient Yellow · 000250-****")
+            try tmux.keys("Enter")
+            _ = try await tmux.waitFor("CPR 000250-1002")
+            try tmux.keys("E")
+            let reasons = try await tmux.waitFor("End monitoring of Test Patient Yellow: why?")
+            #expect(reasons.contains("admitted") && reasons.contains("declined"))
+            try tmux.keys("2")  // admitted
+            _ = try await tmux.waitFor("Remark:")
+            try tmux.type("Admitted to cardiology ward")
+            try tmux.keys("Enter")
+            let done = try await tmux.waitFor("Monitoring ended")
+            #expect(done.contains("(admitted) by Test Nurse"), "\(done)")
+            try tmux.keys("Space")
+            let record = try await tmux.waitFor("MONITORING ENDED")
+            #expect(record.contains("monitoring ended after"), "the title says the period is over:\n\(record)")
+            try tmux.keys("n")  // a note on a read-only record is refused, with the way back
+            try tmux.keys("1")
+            try tmux.type("Called the ward")
+            try tmux.keys("Enter")
+            let refused = try await tmux.waitFor("Not saved")
+            #expect(refused.contains("read-only"), "\(refused)")
+            try tmux.keys("Space")
+            try tmux.keys("q")
+            let worklist = try await tmux.waitFor("Worklist")
+            #expect(!worklist.contains("Test Patient Yellow"), "off the worklist:\n\(worklist)")
+            try tmux.keys("q")
+            for _ in 0..<100 where tmux.sessionExists { try await Task.sleep(for: .milliseconds(50)) }
+
+            let ended = try #require(try store.patient(id: "P-YELLOW")?.monitoringEnd)
+            #expect(ended.reason == .admitted && ended.comment == "Admitted to cardiology ward")
+            #expect(try store.flags(patientID: "P-YELLOW", state: .open).isEmpty)
+            #expect(
+                try store.devices().flatMap(\.pairings).filter { $0.patientID == "P-YELLOW" }.allSatisfy {
+                    $0.validTo != nil
+                })
+
+            // Back, straight onto the record (it is no longer on the worklist), and reopen it.
+            try tmux.startConsole(store: store, environment: "NO_COLOR=", arguments: ["--patient", "P-YELLOW"])
+            _ = try await tmux.waitFor("MONITORING ENDED")
+            try tmux.keys("E")
+            _ = try await tmux.waitFor("Reopen the monitoring period")
+            try tmux.keys("1")
+            _ = try await tmux.waitFor("Monitoring reopened")
+            try tmux.keys("Space")
+            try tmux.keys("q")
+            let back = try await tmux.waitFor("Worklist")
+            #expect(back.contains("Test Patient Yellow"), "back on the worklist:\n\(back)")
+            try tmux.keys("q")
+            for _ in 0..<100 where tmux.sessionExists { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(try store.patient(id: "P-YELLOW")?.monitoringEnd == nil)
+            let actions = try store.auditLog(patientID: "P-YELLOW").map(\.action)
+            #expect(actions.contains(.monitoringEnded) && actions.contains(.monitoringReopened))
+            #expect(actions.contains(.refused) == false, "a read-only refusal is not a role violation")
         }
     }
 

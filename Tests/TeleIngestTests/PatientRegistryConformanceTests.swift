@@ -396,7 +396,7 @@ func withRegistry<T>(
                     ["migrate", "--db", directory.appendingPathComponent("t.sqlite").path], in: directory)
                 #expect(
                     sqlite == 0
-                        && schema.contains("SQLite schema version v10: status and inbox progress per ingest worker"),
+                        && schema.contains("SQLite schema version v11: the end of a patient's monitoring period"),
                     "\(schema)")
 
                 let (read, readings) = try run(["readings", "--patient", "P-0001"])

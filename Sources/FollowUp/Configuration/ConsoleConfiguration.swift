@@ -3,6 +3,7 @@ import Foundation
 import MonitoringRecords
 import ServiceConfiguration
 import StoreInterface
+import ThresholdRules
 
 /// What the console reads from the shared configuration file: the store and rules (the same
 /// fields `tele-ingest` reads) and the `console:` section — who is using it, the nurse's time
@@ -15,6 +16,9 @@ public struct ConsoleConfiguration: Sendable {
     /// The zone that defines "this week" for the worklist.
     public var timeZone = TimeZone(identifier: "Europe/Copenhagen")!
     public var hotline = HotlineSchedule()
+    /// When a flag (`rules.overdue`) or an escalation (`console.escalationAnswerHours`) has
+    /// waited too long.
+    public var limits = WaitingLimits()
 
     public init() {}
 
@@ -24,6 +28,9 @@ public struct ConsoleConfiguration: Sendable {
         configuration.ingest = try IngestConfiguration.load(file: url)
         configuration.timeZone = TimeZone(identifier: configuration.ingest.defaultTimeZone) ?? configuration.timeZone
         configuration.hotline.timeZone = configuration.timeZone
+        configuration.limits.flags = OverduePolicy(
+            redWorkingDays: configuration.ingest.rules.overdueRedWorkingDays,
+            yellowWorkingDays: configuration.ingest.rules.overdueYellowWorkingDays)
         let raw: File
         do {
             raw = try YAMLFile.decode(File.self, from: url)
@@ -51,6 +58,13 @@ public struct ConsoleConfiguration: Sendable {
         if let name = console.timeZone, let zone = zone(name, "timeZone") {
             configuration.timeZone = zone
             configuration.hotline.timeZone = zone
+        }
+        if let hours = console.escalationAnswerHours {
+            if hours > 0 {
+                configuration.limits.escalationAnswer = hours * 3600
+            } else {
+                problem("escalationAnswerHours", "expected a number of hours above 0, found \(hours)")
+            }
         }
         if let hotline = console.hotline {
             if let name = hotline.name { configuration.hotline.name = name }
@@ -113,6 +127,7 @@ public struct ConsoleConfiguration: Sendable {
         struct Console: Decodable {
             var user: User?
             var timeZone: String?
+            var escalationAnswerHours: Double?
             var hotline: Hotline?
         }
         struct User: Decodable {

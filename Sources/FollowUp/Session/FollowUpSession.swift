@@ -20,17 +20,20 @@ public struct FollowUpSession: Sendable {
     /// The nurse's zone: defines "this week".
     public let timeZone: TimeZone
     public let hotline: HotlineSchedule
+    /// When a flag or an escalation has waited too long.
+    public let limits: WaitingLimits
     public let now: @Sendable () -> Date
 
     public init(
         store: any FollowUpStore, clinician: Clinician, ruleSet: RuleSet?, timeZone: TimeZone,
-        hotline: HotlineSchedule, now: (@Sendable () -> Date)? = nil
+        hotline: HotlineSchedule, limits: WaitingLimits = WaitingLimits(), now: (@Sendable () -> Date)? = nil
     ) {
         self.store = store
         self.clinician = clinician
         self.ruleSet = ruleSet
         self.timeZone = timeZone
         self.hotline = hotline
+        self.limits = limits
         self.now = now ?? { [clock = store.clock] in clock.now() }
     }
 
@@ -48,7 +51,8 @@ public struct FollowUpSession: Sendable {
             week == ISOWeek(containing: instant, in: timeZone)
             ? nil : start.addingTimeInterval(-86_400)..<week.end(in: timeZone).addingTimeInterval(86_400)
         let snapshot = try await store.worklistSnapshot(week: week.description, weighings: window, at: instant)
-        let list = Worklist(snapshot: snapshot, week: week, now: instant, defaultZone: timeZone, ruleSet: ruleSet)
+        let list = Worklist(
+            snapshot: snapshot, week: week, now: instant, defaultZone: timeZone, ruleSet: ruleSet, limits: limits)
         try await store.recordAudit(
             .worklistViewed, by: clinician, patientID: nil,
             detail: "week \(week), \(list.entries.count) patients", at: instant)
@@ -81,6 +85,21 @@ public struct FollowUpSession: Sendable {
     public func review(patientID: String, week: ISOWeek? = nil) async throws -> WeeklyReview {
         try await store.markReviewed(
             patientID: patientID, week: (week ?? currentWeek).description, by: clinician, at: now())
+    }
+
+    /// Ends the patient's monitoring period now (`FollowUpStore.endMonitoring`): devices
+    /// unpaired, open flags closed, off the worklist; the record stays, read-only.
+    @discardableResult
+    public func endMonitoring(patientID: String, reason: MonitoringEnd.Reason, comment: String?) async throws
+        -> MonitoringEnd
+    {
+        try await store.endMonitoring(patientID: patientID, reason: reason, comment: comment, by: clinician, at: now())
+    }
+
+    /// Reopens the patient's ended period now; returns the end it lifts.
+    @discardableResult
+    public func reopenMonitoring(patientID: String) async throws -> MonitoringEnd {
+        try await store.reopenMonitoring(patientID: patientID, by: clinician, at: now())
     }
 
     /// Agrees a measurement plan with the patient from now on: `daysAWeek` days a week after

@@ -15,6 +15,8 @@ public struct WorklistEntry: Sendable, Hashable, Codable, Identifiable {
         public var escalated: Bool
         public var explanation: String
         public var openedAt: Date
+        /// Open and unacknowledged past its severity's working days (`WaitingLimits.flags`).
+        public var overdue: Bool = false
 
         /// The explanation in a few words (worked out when shown, not for every flag).
         public var headline: String { FlagHeadline.of(explanation) }
@@ -38,6 +40,29 @@ public struct WorklistEntry: Sendable, Hashable, Codable, Identifiable {
     public var review: WeeklyReview?
     /// An escalation waiting for the hotline's answer.
     public var pendingEscalationID: Int64?
+    /// When that escalation was sent.
+    public var pendingEscalationAt: Date?
+    /// That escalation has waited longer than `WaitingLimits.escalationAnswer`: it is back with
+    /// the nurse, to chase the hotline.
+    public var escalationOverdue: Bool = false
+
+    /// A flag is overdue or an escalation has gone unanswered too long: the line comes first in
+    /// its triage group and says so.
+    public var needsChasing: Bool { escalationOverdue || flags.contains(where: \.overdue) }
+
+    /// What is overdue, in words, as of `now`: "OVERDUE: red flag open since 2026-11-30;
+    /// escalation #4 unanswered for 27 h". `nil` when nothing is.
+    public func overdueText(now: Date) -> String? {
+        var parts: [String] = []
+        if let flag = flags.filter(\.overdue).min(by: { $0.openedAt < $1.openedAt }) {
+            parts.append(
+                "\(flag.severity.rawValue) flag open since \(flag.openedAt.formatted(.iso8601.year().month().day()))")
+        }
+        if escalationOverdue, let id = pendingEscalationID, let at = pendingEscalationAt {
+            parts.append("escalation #\(id) unanswered for \(Int(now.timeIntervalSince(at) / 3600)) h")
+        }
+        return parts.isEmpty ? nil : "OVERDUE: " + parts.joined(separator: "; ")
+    }
 
     /// The flags in a few words: "weight +2.5 kg in 3 days; pulse 112 /min > red 110".
     public var flagSummary: String {
@@ -47,18 +72,22 @@ public struct WorklistEntry: Sendable, Hashable, Codable, Identifiable {
 }
 
 /// The nurse's list for one ISO week: red first, then yellow, then who stopped measuring, then
-/// stable; within each, the longest-waiting flag first.
+/// stable; within each, what is overdue first (`WaitingLimits`), then the longest-waiting flag.
+/// Patients whose monitoring has ended are not on it.
 public struct Worklist: Sendable, Codable {
     public var week: ISOWeek
     public var generatedAt: Date
     public var entries: [WorklistEntry]
+    /// Patients whose monitoring has ended: not on the list, counted so the total adds up.
+    public var ended: Int = 0
 
     /// Builds the list from the store's snapshot. `ruleSet` tells missing-data flags from the
     /// others and gives the measurement plan (`MeasurementPlan`); without it every flag counts
     /// by its severity and the plan is TeleHjerte's. A patient's own days a week come with the
     /// snapshot's line.
     public init(
-        snapshot: WorklistSnapshot, week: ISOWeek, now: Date, defaultZone: TimeZone, ruleSet: RuleSet?
+        snapshot: WorklistSnapshot, week: ISOWeek, now: Date, defaultZone: TimeZone, ruleSet: RuleSet?,
+        limits: WaitingLimits = WaitingLimits()
     ) {
         let missingRules = Set((ruleSet?.rules ?? []).filter { $0.kind == .missing }.map(\.id))
         let ruleSetPlan = MeasurementPlan(ruleSet: ruleSet, context: nil, at: now)
@@ -78,7 +107,8 @@ public struct Worklist: Sendable, Codable {
             let weighed = line.weight.map { $0.weekMonday == week.monday.number ? $0.weekDays : 0 } ?? 0
             return Adherence(weighedDays: weighed, days: weekDays, today: today, firstDay: firstDay, plan: plan)
         }
-        let unsorted: [WorklistEntry] = snapshot.lines.map { line in
+        let monitored = snapshot.lines.filter { $0.patient.monitoringEnd == nil }
+        let unsorted: [WorklistEntry] = monitored.map { line in
             let patient = line.patient
             let zone =
                 zones[patient.timeZone]
@@ -91,7 +121,11 @@ public struct Worklist: Sendable, Codable {
                 WorklistEntry.Flag(
                     id: flag.id, ruleID: flag.ruleID, severity: flag.severity,
                     missingData: missingRules.contains(flag.ruleID), escalated: flag.escalated,
-                    explanation: flag.explanation, openedAt: flag.openedAt)
+                    explanation: flag.explanation, openedAt: flag.openedAt,
+                    overdue: !flag.escalated
+                        && limits.flags.isOverdue(
+                            severity: flag.severity, openedAt: flag.openedAt, now: now, zone: zone)
+                )
             }.sorted { ($0.severity, $1.openedAt, $0.id) > ($1.severity, $0.openedAt, $1.id) }
             let triage: Triage =
                 if flags.contains(where: { $0.severity == .red }) {
@@ -117,19 +151,22 @@ public struct Worklist: Sendable, Codable {
                         reference: $0.weekMonday == week.monday.number ? $0.previousWeekValue : nil)
                 }
             }
+            let pending = snapshot.pendingEscalations[patient.id]
             return WorklistEntry(
                 patientID: patient.id, name: patient.name, maskedCPR: patient.maskedCPR, triage: triage,
                 flags: flags, oldestFlagOpenedAt: flags.map(\.openedAt).min(),
                 weight: trend(.weight), systolic: trend(.systolic), diastolic: trend(.diastolic), pulse: trend(.pulse),
                 adherence: adherence(line, zone: zone),
                 review: snapshot.reviews[patient.id],
-                pendingEscalationID: snapshot.pendingEscalations[patient.id]?.id)
+                pendingEscalationID: pending?.id, pendingEscalationAt: pending?.escalatedAt,
+                escalationOverdue: pending.map { now.timeIntervalSince($0.escalatedAt) > limits.escalationAnswer }
+                    ?? false)
         }
         // Sort positions by small keys, then take the entries in that order: entries are large,
         // and moving them around in the sort was most of the list's cost.
         let keys = unsorted.map { entry in
             (
-                triage: entry.triage.rawValue,
+                triage: entry.triage.rawValue, chasing: entry.needsChasing,
                 waiting: entry.oldestFlagOpenedAt?.timeIntervalSince1970 ?? .infinity,
                 name: entry.name.lowercased(), id: entry.patientID
             )
@@ -137,12 +174,14 @@ public struct Worklist: Sendable, Codable {
         entries = unsorted.indices.sorted { a, b in
             let (x, y) = (keys[a], keys[b])
             if x.triage != y.triage { return x.triage < y.triage }
+            if x.chasing != y.chasing { return x.chasing }
             if x.waiting != y.waiting { return x.waiting < y.waiting }
             if x.name != y.name { return x.name < y.name }
             return x.id < y.id
         }.map { unsorted[$0] }
         self.week = week
         generatedAt = now
+        ended = snapshot.lines.count - monitored.count
     }
 
     /// The entries a filter leaves: flagged only, and/or matching `search` in name or id

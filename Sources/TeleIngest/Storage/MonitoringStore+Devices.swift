@@ -11,10 +11,14 @@ extension MonitoringStore {
         let from = (from ?? clock.now()).wholeMilliseconds
         let operation = "pairing device \(serial) with patient \(patientID)"
         return try database.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM patient WHERE id = ?", arguments: [patientID]) == true
+            guard
+                let patient = try Row.fetchOne(
+                    db, sql: "SELECT * FROM patient_monitoring WHERE id = ?", arguments: [patientID]
+                ).map(Patient.init(row:))
             else {
                 throw StoreError(operation, "no patient with this id (tele-ingest patients add)", code: .notFound)
             }
+            try patient.requireMonitored(operation)
             let start = from.millisecondsSince1970
             if let clash = try Row.fetchOne(
                 db,

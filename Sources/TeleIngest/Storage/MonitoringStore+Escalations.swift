@@ -17,7 +17,7 @@ extension MonitoringStore {
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !reason.isEmpty else { throw StoreError(operation, "a reason is required: why the hotline should look") }
         return try database.write { db in
-            try requirePatient(patientID, operation: operation, db: db)
+            try requireMonitoredPatient(patientID, operation: operation, db: db)
             if let pending = try Row.fetchOne(
                 db, sql: "SELECT id, escalated_at FROM escalation WHERE patient_id = ? AND answered_at IS NULL",
                 arguments: [patientID])

@@ -26,8 +26,9 @@ extension MonitoringStore {
             let patients = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT id, name, cpr, CASE WHEN time_zone = ? THEN NULL ELSE time_zone END, created_at, monitoring_start
-                    FROM patient ORDER BY id
+                    SELECT id, name, cpr, CASE WHEN time_zone = ? THEN NULL ELSE time_zone END, created_at, monitoring_start,
+                        end_reason, end_comment, ended_by, ended_at
+                    FROM patient_monitoring ORDER BY id
                     """,
                 arguments: [Self.defaultZoneName])
             while let row = try patients.next() {
@@ -37,7 +38,8 @@ extension MonitoringStore {
                         patient: Patient(
                             id: row[0], name: row[1], cpr: row[2], timeZone: row[3] ?? Self.defaultZoneName,
                             createdAt: Date(millisecondsSince1970: row[4]),
-                            monitoringStart: start.map(Date.init(millisecondsSince1970:)))))
+                            monitoringStart: start.map(Date.init(millisecondsSince1970:)),
+                            monitoringEnd: MonitoringEnd(row: row))))
             }
             // The other reads come in patient order too: walk forward to each row's patient. A
             // dictionary is built only if that walk ever misses (an order SQLite and Swift disagree on).
@@ -143,7 +145,9 @@ extension MonitoringStore {
     public func patientRecord(id: String, since: Date) throws -> PatientRecord? {
         try database.read { db in
             guard
-                let patient = try Row.fetchOne(db, sql: "SELECT * FROM patient WHERE id = ?", arguments: [id]).map(
+                let patient = try Row.fetchOne(
+                    db, sql: "SELECT * FROM patient_monitoring WHERE id = ?", arguments: [id]
+                ).map(
                     Patient.init(row:))
             else { return nil }
             let stamp = since.millisecondsSince1970

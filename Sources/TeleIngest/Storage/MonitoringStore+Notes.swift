@@ -14,7 +14,7 @@ extension MonitoringStore {
         let text = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty else { throw StoreError(operation, "the note is empty: write what was said or done") }
         return try database.write { db in
-            try requirePatient(patientID, operation: operation, db: db)
+            try requireMonitoredPatient(patientID, operation: operation, db: db)
             try db.execute(
                 sql: "INSERT INTO note (patient_id, contact, text, written_by, written_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [patientID, contact.rawValue, text, clinician.name, now.millisecondsSince1970])
@@ -54,7 +54,7 @@ extension MonitoringStore {
         let now = now ?? clock.now()
         let operation = "marking patient \(patientID) reviewed for \(week)"
         return try database.write { db in
-            try requirePatient(patientID, operation: operation, db: db)
+            try requireMonitoredPatient(patientID, operation: operation, db: db)
             if let row = try Row.fetchOne(
                 db, sql: "SELECT reviewed_by, reviewed_at FROM review WHERE patient_id = ? AND week = ?",
                 arguments: [patientID, week])
@@ -72,10 +72,19 @@ extension MonitoringStore {
         }
     }
 
-    func requirePatient(_ patientID: String, operation: String, db: Database) throws {
-        guard try Bool.fetchOne(db, sql: "SELECT 1 FROM patient WHERE id = ?", arguments: [patientID]) == true else {
+    /// The patient, refusing `operation` for an unknown patient and for one whose monitoring
+    /// has ended (the record is read-only until the period is reopened).
+    @discardableResult
+    func requireMonitoredPatient(_ patientID: String, operation: String, db: Database) throws -> Patient {
+        guard
+            let patient = try Row.fetchOne(
+                db, sql: "SELECT * FROM patient_monitoring WHERE id = ?", arguments: [patientID]
+            ).map(Patient.init(row:))
+        else {
             throw StoreError(operation, "no patient with id '\(patientID)'", code: .notFound)
         }
+        try patient.requireMonitored(operation)
+        return patient
     }
 
     func reviews(patientID: String, db: Database) throws -> [WeeklyReview] {

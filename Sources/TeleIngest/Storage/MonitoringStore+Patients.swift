@@ -31,24 +31,37 @@ extension MonitoringStore {
     /// All patients, by id.
     public func patients() throws -> [Patient] {
         try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM patient ORDER BY id").map(Patient.init(row:))
+            try Row.fetchAll(db, sql: "SELECT * FROM patient_monitoring ORDER BY id").map(Patient.init(row:))
         }
     }
 
     /// One patient, or `nil`.
     public func patient(id: String) throws -> Patient? {
         try database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM patient WHERE id = ?", arguments: [id]).map(Patient.init(row:))
+            try Row.fetchOne(db, sql: "SELECT * FROM patient_monitoring WHERE id = ?", arguments: [id]).map(
+                Patient.init(row:))
         }
     }
 }
 
 extension Patient {
+    /// A row of `patient_monitoring` (a row of `patient` alone has no end).
     init(row: Row) {
         let start: Int64? = row["monitoring_start"]
         self.init(
             id: row["id"], name: row["name"], cpr: row["cpr"], timeZone: row["time_zone"],
             createdAt: Date(millisecondsSince1970: row["created_at"]),
-            monitoringStart: start.map(Date.init(millisecondsSince1970:)))
+            monitoringStart: start.map(Date.init(millisecondsSince1970:)),
+            monitoringEnd: row.hasColumn("end_reason") ? MonitoringEnd(row: row) : nil)
+    }
+}
+
+extension MonitoringEnd {
+    /// The end columns of a `patient_monitoring` row; `nil` while the patient is monitored.
+    init?(row: Row) {
+        guard let reason: String = row["end_reason"], let reason = Reason(rawValue: reason) else { return nil }
+        self.init(
+            reason: reason, comment: row["end_comment"], endedBy: row["ended_by"],
+            endedAt: Date(millisecondsSince1970: row["ended_at"]))
     }
 }

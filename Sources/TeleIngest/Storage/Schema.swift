@@ -361,6 +361,34 @@ enum Schema {
                     ALTER TABLE inbox_progress_v10 RENAME TO inbox_progress;
                     """)
         }
+        migrator.registerMigration("v11: the end of a patient's monitoring period") { db in
+            // A period ends once (reason, remark, who, when) and is reopened at most once; a new
+            // end after a reopening is a new row. The view gives every patient with the end in force.
+            try db.execute(
+                sql: """
+                    CREATE TABLE monitoring_end (
+                        id INTEGER PRIMARY KEY,
+                        patient_id TEXT NOT NULL REFERENCES patient(id),
+                        reason TEXT NOT NULL CHECK (reason IN ('completed', 'admitted', 'moved', 'died', 'declined')),
+                        comment TEXT,
+                        ended_by TEXT NOT NULL,
+                        ended_at INTEGER NOT NULL,
+                        reopened_by TEXT,
+                        reopened_at INTEGER
+                    );
+                    CREATE UNIQUE INDEX monitoring_end_in_force ON monitoring_end(patient_id) WHERE reopened_at IS NULL;
+                    CREATE TRIGGER monitoring_end_reopened_once BEFORE UPDATE ON monitoring_end
+                        WHEN OLD.reopened_at IS NOT NULL OR NEW.patient_id IS NOT OLD.patient_id
+                            OR NEW.reason IS NOT OLD.reason OR NEW.comment IS NOT OLD.comment
+                            OR NEW.ended_by IS NOT OLD.ended_by OR NEW.ended_at IS NOT OLD.ended_at
+                        BEGIN SELECT RAISE(ABORT, 'an end of monitoring is recorded once and reopened once'); END;
+                    CREATE TRIGGER monitoring_end_no_delete BEFORE DELETE ON monitoring_end
+                        BEGIN SELECT RAISE(ABORT, 'the end of a monitoring period is part of the record'); END;
+                    CREATE VIEW patient_monitoring AS
+                        SELECT patient.*, e.reason AS end_reason, e.comment AS end_comment, e.ended_by, e.ended_at
+                        FROM patient LEFT JOIN monitoring_end e ON e.patient_id = patient.id AND e.reopened_at IS NULL;
+                    """)
+        }
         return migrator
     }
 
@@ -397,7 +425,7 @@ enum Schema {
 }
 
 extension MonitoringStore {
-    /// The newest migration applied: "v10: status and inbox progress per ingest worker".
+    /// The newest migration applied: "v11: the end of a patient's monitoring period".
     public func schemaVersion() throws -> String {
         try database.read { db in
             try String.fetchOne(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid DESC LIMIT 1")
