@@ -80,17 +80,16 @@ extension MonitoringEnd {
             reason: reason, comment: comment?.isEmpty == false ? comment : nil, endedBy: clinician.name, endedAt: at)
     }
 
-    /// The end a reopening lifts; refuses a patient being monitored and a reopening dated before
-    /// the end.
-    public static func checkReopening(_ patient: Patient, at: Date, operation: String) throws -> MonitoringEnd {
+    /// The end a reopening lifts, and when the reopening counts from: `at`, or the end itself
+    /// when a clock behind the one that recorded the end says earlier. Refuses a patient being
+    /// monitored.
+    public static func checkReopening(_ patient: Patient, at: Date, operation: String) throws -> (
+        end: MonitoringEnd, at: Date
+    ) {
         guard let end = patient.monitoringEnd else {
             throw StoreError(operation, "the patient is being monitored; there is no end to reopen", code: .conflict)
         }
-        guard at >= end.endedAt else {
-            throw StoreError(
-                operation, "the reopening must not come before the end (\(end.endedAt.formatted(.iso8601)))")
-        }
-        return end
+        return (end, max(at, end.endedAt))
     }
 
     /// What the audit log says of a reopening.

@@ -14,13 +14,15 @@ public struct Patient: Sendable, Hashable, Codable {
     public var monitoringStart: Date
     /// The end of the current monitoring period; `nil` while the patient is monitored.
     public var monitoringEnd: MonitoringEnd?
+    /// The team that follows the patient; `nil`: none given yet (every nurse sees the patient).
+    public var team: String?
 
     /// The zone a patient is registered in unless another is given.
     public static let defaultTimeZone = "Europe/Copenhagen"
 
     public init(
         id: String, name: String, cpr: String? = nil, timeZone: String = Patient.defaultTimeZone, createdAt: Date,
-        monitoringStart: Date? = nil, monitoringEnd: MonitoringEnd? = nil
+        monitoringStart: Date? = nil, monitoringEnd: MonitoringEnd? = nil, team: String? = nil
     ) {
         self.id = id
         self.name = name
@@ -29,6 +31,7 @@ public struct Patient: Sendable, Hashable, Codable {
         self.createdAt = createdAt
         self.monitoringStart = monitoringStart ?? createdAt
         self.monitoringEnd = monitoringEnd
+        self.team = team
     }
 
     /// Refuses `operation` when the patient's monitoring has ended.

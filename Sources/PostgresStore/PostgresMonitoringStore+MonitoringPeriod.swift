@@ -110,7 +110,7 @@ extension PostgresMonitoringStore {
                 else {
                     throw StoreError(operation, "no patient with id '\(patientID)'", code: .notFound)
                 }
-                let end = try MonitoringEnd.checkReopening(patient, at: now, operation: operation)
+                let (end, now) = try MonitoringEnd.checkReopening(patient, at: now, operation: operation)
                 try await connection.query(
                     """
                     UPDATE monitoring_end SET reopened_by = \(clinician.name),

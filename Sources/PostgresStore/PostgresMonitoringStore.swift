@@ -242,13 +242,13 @@ public final class PostgresMonitoringStore: PatientRegistry {
 
     /// The columns of `patient_monitoring` that `collect` reads.
     static let patientColumns =
-        "id, name, cpr, time_zone, created_at, monitoring_start, end_reason, end_comment, ended_by, ended_at"
+        "id, name, cpr, time_zone, created_at, monitoring_start, end_reason, end_comment, ended_by, ended_at, team"
 
     /// Patients from rows of `patientColumns`.
     func collect(_ rows: PostgresRowSequence) async throws -> [Patient] {
         var patients: [Patient] = []
-        for try await (id, name, cpr, zone, createdAt, start, reason, comment, endedBy, endedAt) in rows.decode(
-            (String, String, String?, String, Date, Date, String?, String?, String?, Date?).self)
+        for try await (id, name, cpr, zone, createdAt, start, reason, comment, endedBy, endedAt, team) in rows.decode(
+            (String, String, String?, String, Date, Date, String?, String?, String?, Date?, String?).self)
         {
             var end: MonitoringEnd?
             if let reason = reason.flatMap(MonitoringEnd.Reason.init(rawValue:)), let endedBy, let endedAt {
@@ -257,7 +257,7 @@ public final class PostgresMonitoringStore: PatientRegistry {
             patients.append(
                 Patient(
                     id: id, name: name, cpr: cpr, timeZone: zone, createdAt: createdAt, monitoringStart: start,
-                    monitoringEnd: end))
+                    monitoringEnd: end, team: team))
         }
         return patients
     }

@@ -392,6 +392,208 @@ enum PostgresSchema {
                     FROM patient LEFT JOIN monitoring_end e ON e.patient_id = patient.id AND e.reopened_at IS NULL
                 """,
             ]),
+        Migration(
+            version: 7, name: "teams, the clinician directory, group roles and row-level security",
+            statements: [
+                "CREATE TABLE team (id text PRIMARY KEY, name text NOT NULL)",
+                "ALTER TABLE patient ADD COLUMN team text REFERENCES team (id)",
+                // Who signs in as which database role: the store takes the person from the session.
+                """
+                CREATE TABLE clinician (
+                    account text PRIMARY KEY,
+                    name text NOT NULL,
+                    role text NOT NULL CHECK (role IN ('nurse', 'cardiologist')),
+                    teams text[] NOT NULL DEFAULT '{}'
+                )
+                """,
+                // The view again, now with the team, and under the reader's own row security.
+                "DROP VIEW patient_monitoring",
+                """
+                CREATE VIEW patient_monitoring WITH (security_invoker = true) AS
+                    SELECT patient.*, e.reason AS end_reason, e.comment AS end_comment, e.ended_by, e.ended_at
+                    FROM patient LEFT JOIN monitoring_end e ON e.patient_id = patient.id AND e.reopened_at IS NULL
+                """,
+                // Group roles are the cluster's: made once, by whichever database migrates first.
+                """
+                DO $$
+                DECLARE
+                    name text;
+                BEGIN
+                    FOREACH name IN ARRAY ARRAY['teleingest_clinician', 'teleingest_operator'] LOOP
+                        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = name) THEN
+                            BEGIN
+                                EXECUTE format('CREATE ROLE %I NOLOGIN', name);
+                            EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+                            END;
+                        END IF;
+                    END LOOP;
+                    FOREACH name IN ARRAY ARRAY['teleingest_nurse', 'teleingest_cardiologist'] LOOP
+                        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = name) THEN
+                            BEGIN
+                                EXECUTE format('CREATE ROLE %I NOLOGIN IN ROLE teleingest_clinician', name);
+                            EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+                            END;
+                        END IF;
+                    END LOOP;
+                EXCEPTION WHEN insufficient_privilege THEN
+                    RAISE EXCEPTION 'the group roles teleingest_clinician, teleingest_nurse, teleingest_cardiologist and teleingest_operator do not exist and this role may not create them: create them as a superuser first (docs/POSTGRESQL.md, Sign-in)';
+                END
+                $$
+                """,
+                // What a clinician may read and write; a nurse's personal settings are plans only.
+                """
+                GRANT SELECT ON patient, patient_monitoring, device, pairing, reading, latest_reading, flag,
+                    personal_setting, audit_log, note, review, escalation, monitoring_end, reminder, team, clinician,
+                    schema_migration
+                    TO teleingest_clinician, teleingest_operator
+                """,
+                "GRANT INSERT ON audit_log, note, review, escalation, monitoring_end, personal_setting TO teleingest_clinician",
+                "GRANT UPDATE ON flag, pairing, monitoring_end TO teleingest_clinician",
+                "GRANT UPDATE ON escalation TO teleingest_cardiologist",
+                "GRANT SELECT, INSERT, UPDATE ON patient, device, pairing, team, clinician TO teleingest_operator",
+                "GRANT SELECT ON quarantine, journal, worker_status, inbox_progress TO teleingest_operator",
+                "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO teleingest_clinician, teleingest_operator",
+                // A clinician's caseload: patients of their teams, patients not given a team yet,
+                // or every patient when they have no teams. Not in the directory: nothing.
+                """
+                CREATE FUNCTION in_caseload(patient_team text) RETURNS boolean LANGUAGE sql STABLE AS $$
+                    SELECT EXISTS (
+                        SELECT 1 FROM clinician c WHERE c.account = current_user
+                            AND (cardinality(c.teams) = 0 OR patient_team IS NULL OR patient_team = ANY (c.teams)))
+                $$
+                """,
+                "ALTER TABLE patient ENABLE ROW LEVEL SECURITY",
+                "CREATE POLICY caseload ON patient TO teleingest_clinician USING (in_caseload(team))",
+                "CREATE POLICY operator ON patient TO teleingest_operator USING (true) WITH CHECK (true)",
+                "ALTER TABLE pairing ENABLE ROW LEVEL SECURITY",
+                """
+                CREATE POLICY caseload ON pairing TO teleingest_clinician
+                    USING (patient_id IN (SELECT id FROM patient)) WITH CHECK (patient_id IN (SELECT id FROM patient))
+                """,
+                "CREATE POLICY operator ON pairing TO teleingest_operator USING (true) WITH CHECK (true)",
+                "ALTER TABLE reading ENABLE ROW LEVEL SECURITY",
+                """
+                CREATE POLICY caseload ON reading TO teleingest_clinician
+                    USING (patient_id IN (SELECT id FROM patient)) WITH CHECK (patient_id IN (SELECT id FROM patient))
+                """,
+                "CREATE POLICY operator ON reading TO teleingest_operator USING (true) WITH CHECK (true)",
+                "ALTER TABLE latest_reading ENABLE ROW LEVEL SECURITY",
+                """
+                CREATE POLICY caseload ON latest_reading TO teleingest_clinician
+                    USING (patient_id IN (SELECT id FROM patient)) WITH CHECK (patient_id IN (SELECT id FROM patient))
+                """,
+                "CREATE POLICY operator ON latest_reading TO teleingest_operator USING (true) WITH CHECK (true)",
+                "ALTER TABLE flag ENABLE ROW LEVEL SECURITY",
+                """
+                CREATE POLICY caseload ON flag TO teleingest_clinician
+                    USING (patient_id IN (SELECT id FROM patient)) WITH CHECK (patient_id IN (SELECT id FROM patient))
+                """,
+                "CREATE POLICY operator ON flag TO teleingest_operator USING (true) WITH CHECK (true)",
+                "ALTER TABLE personal_setting ENABLE ROW LEVEL SECURITY",
+                """
+                CREATE POLICY caseload ON personal_setting TO teleingest_clinician
+                    USING (patient_id IN (SELECT id FROM patient)) WITH CHECK (patient_id IN (SELECT id FROM patient))
+                """,
+                "CREATE POLICY operator ON personal_setting TO teleingest_operator USING (true) WITH CHECK (true)",
+                "ALTER TABLE note ENABLE ROW LEVEL SECURITY",
+                """
+                CREATE POLICY caseload ON note TO teleingest_clinician
+                    USING (patient_id IN (SELECT id FROM patient)) WITH CHECK (patient_id IN (SELECT id FROM patient))
+                """,
+                "CREATE POLICY operator ON note TO teleingest_operator USING (true) WITH CHECK (true)",
+                "ALTER TABLE review ENABLE ROW LEVEL SECURITY",
+                """
+                CREATE POLICY caseload ON review TO teleingest_clinician
+                    USING (patient_id IN (SELECT id FROM patient)) WITH CHECK (patient_id IN (SELECT id FROM patient))
+                """,
+                "CREATE POLICY operator ON review TO teleingest_operator USING (true) WITH CHECK (true)",
+                "ALTER TABLE escalation ENABLE ROW LEVEL SECURITY",
+                """
+                CREATE POLICY caseload ON escalation TO teleingest_clinician
+                    USING (patient_id IN (SELECT id FROM patient)) WITH CHECK (patient_id IN (SELECT id FROM patient))
+                """,
+                "CREATE POLICY operator ON escalation TO teleingest_operator USING (true) WITH CHECK (true)",
+                "ALTER TABLE monitoring_end ENABLE ROW LEVEL SECURITY",
+                """
+                CREATE POLICY caseload ON monitoring_end TO teleingest_clinician
+                    USING (patient_id IN (SELECT id FROM patient)) WITH CHECK (patient_id IN (SELECT id FROM patient))
+                """,
+                "CREATE POLICY operator ON monitoring_end TO teleingest_operator USING (true) WITH CHECK (true)",
+                "ALTER TABLE reminder ENABLE ROW LEVEL SECURITY",
+                """
+                CREATE POLICY caseload ON reminder TO teleingest_clinician
+                    USING (patient_id IN (SELECT id FROM patient)) WITH CHECK (patient_id IN (SELECT id FROM patient))
+                """,
+                "CREATE POLICY operator ON reminder TO teleingest_operator USING (true) WITH CHECK (true)",
+                """
+                CREATE POLICY nurse_plans_only ON personal_setting AS RESTRICTIVE FOR INSERT TO teleingest_nurse
+                    WITH CHECK (kind = 'plan')
+                """,
+                // The audit log: a clinician reads the entries of their caseload and of no patient,
+                // and writes any (a refused look at another team's patient is logged too).
+                "ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY",
+                """
+                CREATE POLICY caseload ON audit_log FOR SELECT TO teleingest_clinician, teleingest_operator
+                    USING (patient_id IS NULL OR patient_id IN (SELECT id FROM patient))
+                """,
+                "CREATE POLICY writes ON audit_log FOR INSERT TO teleingest_clinician WITH CHECK (true)",
+                // Who did it is the signed-in person, whatever the statement says.
+                """
+                CREATE FUNCTION stamp_signed_in_person() RETURNS trigger LANGUAGE plpgsql AS $$
+                DECLARE
+                    person clinician;
+                BEGIN
+                    SELECT * INTO person FROM clinician WHERE account = current_user;
+                    IF NOT FOUND THEN
+                        RETURN NEW;
+                    END IF;
+                    IF TG_ARGV[0] = 'audit' THEN
+                        NEW."user" := person.name;
+                        NEW.role := person.role;
+                    ELSIF (to_jsonb(NEW) ->> TG_ARGV[0]) IS NOT NULL THEN
+                        NEW := jsonb_populate_record(NEW, jsonb_build_object(TG_ARGV[0], person.name));
+                    END IF;
+                    RETURN NEW;
+                END
+                $$
+                """,
+                """
+                CREATE TRIGGER audit_log_stamp_insert BEFORE INSERT ON audit_log
+                    FOR EACH ROW EXECUTE FUNCTION stamp_signed_in_person('audit')
+                """,
+                """
+                CREATE TRIGGER note_stamp_insert BEFORE INSERT ON note
+                    FOR EACH ROW EXECUTE FUNCTION stamp_signed_in_person('written_by')
+                """,
+                """
+                CREATE TRIGGER review_stamp_insert BEFORE INSERT ON review
+                    FOR EACH ROW EXECUTE FUNCTION stamp_signed_in_person('reviewed_by')
+                """,
+                """
+                CREATE TRIGGER escalation_stamp_insert BEFORE INSERT ON escalation
+                    FOR EACH ROW EXECUTE FUNCTION stamp_signed_in_person('escalated_by')
+                """,
+                """
+                CREATE TRIGGER escalation_stamp_update BEFORE UPDATE ON escalation
+                    FOR EACH ROW EXECUTE FUNCTION stamp_signed_in_person('answered_by')
+                """,
+                """
+                CREATE TRIGGER flag_stamp_update BEFORE UPDATE ON flag
+                    FOR EACH ROW EXECUTE FUNCTION stamp_signed_in_person('closed_by')
+                """,
+                """
+                CREATE TRIGGER personal_setting_stamp_insert BEFORE INSERT ON personal_setting
+                    FOR EACH ROW EXECUTE FUNCTION stamp_signed_in_person('set_by')
+                """,
+                """
+                CREATE TRIGGER monitoring_end_stamp_insert BEFORE INSERT ON monitoring_end
+                    FOR EACH ROW EXECUTE FUNCTION stamp_signed_in_person('ended_by')
+                """,
+                """
+                CREATE TRIGGER monitoring_end_stamp_update BEFORE UPDATE ON monitoring_end
+                    FOR EACH ROW EXECUTE FUNCTION stamp_signed_in_person('reopened_by')
+                """,
+            ]),
     ]
 
     /// The newest version this build knows.

@@ -47,24 +47,21 @@ struct ConsoleOptions: ParsableArguments {
     }
 
     /// Opens the store named by the configuration (the SQLite file, or PostgreSQL with
-    /// `database.url`), runs `body` with the session for the person named on the command line or
-    /// in the configuration, and closes the store; refuses to run for nobody.
+    /// `database.url`), signs the person in (`ClinicianDirectory.signIn`: the directory's entry
+    /// for the session's account — the database role, or the operating-system account on SQLite;
+    /// the name and role on the command line or in the configuration only while the directory
+    /// is empty), runs `body` with their session and closes the store; refuses to run for nobody.
     func withSession<T>(_ body: (FollowUpSession) async throws -> T) async throws -> T {
         let configuration = try configuration()
-        let clinician: Clinician
+        let claimed: Clinician?
         switch (user, role) {
         case (let name?, let role?):
             guard !name.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw FollowUpError("--user must name a person")
             }
-            clinician = Clinician(name: name, role: role)
+            claimed = Clinician(name: name, role: role)
         case (nil, nil):
-            guard let configured = configuration.user else {
-                throw FollowUpError(
-                    "who is using the console? Give --user NAME --role nurse|cardiologist, or set console.user in the configuration"
-                )
-            }
-            clinician = configured
+            claimed = configuration.user
         default:
             throw FollowUpError("give --user and --role together")
         }
@@ -72,15 +69,21 @@ struct ConsoleOptions: ParsableArguments {
         // without a rule set it would mislead, so a missing rule file stops the console unless
         // it was told `--rules none`.
         let ruleSet = try configuration.ingest.rules.file.map { try RuleFile.load(from: URL(fileURLWithPath: $0)) }
-        func session(_ store: any FollowUpStore) -> FollowUpSession {
-            FollowUpSession(
+        func session(_ store: any FollowUpStore) async throws -> FollowUpSession {
+            let clinician: Clinician
+            do {
+                clinician = try await store.signIn(claimed: claimed)
+            } catch let error as SignInError {
+                throw FollowUpError(error.description)
+            }
+            return FollowUpSession(
                 store: store, clinician: clinician, ruleSet: ruleSet, timeZone: configuration.timeZone,
                 hotline: configuration.hotline, limits: configuration.limits)
         }
         if let url = configuration.ingest.databaseURL {
             let location = try PostgresLocation(url: url)
             return try await PostgresMonitoringStore.with(location, clock: configuration.ingest.clock) {
-                try await body(session($0))
+                try await body(try await session($0))
             }
         }
         let path = configuration.ingest.databasePath
@@ -88,7 +91,7 @@ struct ConsoleOptions: ParsableArguments {
             throw FollowUpError("no database at \(path): give --db, or start tele-ingest first")
         }
         return try await body(
-            session(
+            try await session(
                 try MonitoringStore(
                     path: path, durability: configuration.ingest.durability, memoryMapped: true,
                     clock: configuration.ingest.clock)))

@@ -7,7 +7,7 @@ import TerminalUI
 
 struct Patients: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Register and list patients.", subcommands: [Add.self, Import.self, List.self],
+        abstract: "Register and list patients.", subcommands: [Add.self, Import.self, List.self, TeamCommand.self],
         defaultSubcommand: List.self)
 
     struct Add: AsyncParsableCommand {
@@ -19,13 +19,17 @@ struct Patients: AsyncParsableCommand {
         @Option(help: "IANA time zone of the patient's days.") var timezone = "Europe/Copenhagen"
         @Option(help: "Start of monitoring, ISO 8601 (default now): the plan is daily for the first 14 days.")
         var monitoringStart: String?
+        @Option(help: "The team that follows the patient (tele-ingest teams add).") var team: String?
 
         func run() async throws {
             let start = try monitoringStart.map { try Output.instant($0, option: "--monitoring-start") }
-            let patient = try await store.withRegistry {
-                try await $0.addPatient(id: id, name: name, cpr: cpr, timeZone: timezone, monitoringStart: start)
+            let patient = try await store.withStore { store in
+                let patient = try await store.addPatient(
+                    id: id, name: name, cpr: cpr, timeZone: timezone, monitoringStart: start)
+                if let team { try await store.assignTeam(patientID: patient.id, team: team) }
+                return patient
             }
-            print("added patient \(patient.id) (\(patient.timeZone))")
+            print("added patient \(patient.id) (\(patient.timeZone))\(team.map { ", team \($0)" } ?? "")")
         }
     }
 
@@ -67,19 +71,35 @@ struct Patients: AsyncParsableCommand {
             var timeZone: String
             /// "admitted 2026-11-20T…Z", or `nil` while monitored.
             var ended: String?
+            var team: String?
         }
 
         func run() async throws {
             let rows = try await store.withRegistry { try await $0.patients() }.map {
                 Row(
                     id: $0.id, name: $0.name, cpr: $0.maskedCPR, timeZone: $0.timeZone,
-                    ended: $0.monitoringEnd.map { "\($0.reason.rawValue) \($0.endedAt.formatted(.iso8601))" })
+                    ended: $0.monitoringEnd.map { "\($0.reason.rawValue) \($0.endedAt.formatted(.iso8601))" },
+                    team: $0.team)
             }
             if json { return try Output.json(rows) }
             Output.table(
-                ["ID", "NAME", "CPR", "TIME ZONE", "MONITORING ENDED"],
-                rows.map { [$0.id, $0.name, $0.cpr ?? "-", $0.timeZone, $0.ended ?? "-"] })
+                ["ID", "NAME", "CPR", "TIME ZONE", "TEAM", "MONITORING ENDED"],
+                rows.map { [$0.id, $0.name, $0.cpr ?? "-", $0.timeZone, $0.team ?? "-", $0.ended ?? "-"] })
             if rows.isEmpty { print("no patients") }
+        }
+    }
+
+    struct TeamCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "team", abstract: "Give a patient to a team (the nurses who follow them), or to none.")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "Patient id.") var patient: String
+        @Argument(help: "Team id (tele-ingest teams list); 'none' for no team.") var team: String
+
+        func run() async throws {
+            let team = team == "none" ? nil : team
+            try await store.withStore { try await $0.assignTeam(patientID: patient, team: team) }
+            print("\(patient): \(team.map { "team \($0)" } ?? "no team (every nurse sees the patient)")")
         }
     }
 }

@@ -199,7 +199,9 @@ import ThresholdRules
     func refusals() async throws {
         try await withTemporaryDirectory { directory in
             let missing = directory.appendingPathComponent("none.sqlite").path
-            var (status, output) = try nurseConsole(["worklist", "--db", missing], in: directory)
+            let empty = directory.appendingPathComponent("empty.sqlite").path
+            _ = try MonitoringStore(path: empty, clock: TestCohort.clock)
+            var (status, output) = try nurseConsole(["worklist", "--db", empty], in: directory)
             #expect(status != 0)
             #expect(output.contains("who is using the console?"))
             (status, output) = try nurseConsole(

@@ -396,7 +396,8 @@ func withRegistry<T>(
                     ["migrate", "--db", directory.appendingPathComponent("t.sqlite").path], in: directory)
                 #expect(
                     sqlite == 0
-                        && schema.contains("SQLite schema version v11: the end of a patient's monitoring period"),
+                        && schema.contains(
+                            "SQLite schema version v12: teams, patients' teams and the clinician directory"),
                     "\(schema)")
 
                 let (read, readings) = try run(["readings", "--patient", "P-0001"])

@@ -50,7 +50,10 @@ public struct FollowUpSession: Sendable {
         let window =
             week == ISOWeek(containing: instant, in: timeZone)
             ? nil : start.addingTimeInterval(-86_400)..<week.end(in: timeZone).addingTimeInterval(86_400)
-        let snapshot = try await store.worklistSnapshot(week: week.description, weighings: window, at: instant)
+        var snapshot = try await store.worklistSnapshot(week: week.description, weighings: window, at: instant)
+        if !clinician.teams.isEmpty {
+            snapshot.lines.removeAll { !clinician.follows($0.patient) }
+        }
         let list = Worklist(
             snapshot: snapshot, week: week, now: instant, defaultZone: timeZone, ruleSet: ruleSet, limits: limits)
         try await store.recordAudit(
@@ -62,6 +65,7 @@ public struct FollowUpSession: Sendable {
     /// A patient's record for the patient view, the last 30 days in full. Audited.
     public func overview(patientID: String, audited: Bool = true) async throws -> PatientOverview {
         let instant = now()
+        try await requireCaseload(patientID, "view the record")
         guard let record = try await store.patientRecord(id: patientID, since: instant.addingTimeInterval(-31 * 86_400))
         else { throw FollowUpError("no patient with id '\(patientID)'") }
         if audited {
@@ -73,17 +77,24 @@ public struct FollowUpSession: Sendable {
 
     @discardableResult
     public func acknowledge(flagID: Int64, comment: String?) async throws -> PatientFlag {
-        try await store.acknowledge(flagID: flagID, by: clinician, comment: comment, at: now())
+        if !clinician.teams.isEmpty,
+            let flag = try await store.flags(patientID: nil, state: .open).first(where: { $0.id == flagID })
+        {
+            try await requireCaseload(flag.patientID, "acknowledge flag \(flagID)")
+        }
+        return try await store.acknowledge(flagID: flagID, by: clinician, comment: comment, at: now())
     }
 
     @discardableResult
     public func note(patientID: String, contact: ContactNote.Contact, text: String) async throws -> ContactNote {
-        try await store.addNote(patientID: patientID, contact: contact, text: text, by: clinician, at: now())
+        try await requireCaseload(patientID, "write a note")
+        return try await store.addNote(patientID: patientID, contact: contact, text: text, by: clinician, at: now())
     }
 
     @discardableResult
     public func review(patientID: String, week: ISOWeek? = nil) async throws -> WeeklyReview {
-        try await store.markReviewed(
+        try await requireCaseload(patientID, "mark the patient reviewed")
+        return try await store.markReviewed(
             patientID: patientID, week: (week ?? currentWeek).description, by: clinician, at: now())
     }
 
@@ -93,13 +104,16 @@ public struct FollowUpSession: Sendable {
     public func endMonitoring(patientID: String, reason: MonitoringEnd.Reason, comment: String?) async throws
         -> MonitoringEnd
     {
-        try await store.endMonitoring(patientID: patientID, reason: reason, comment: comment, by: clinician, at: now())
+        try await requireCaseload(patientID, "end the monitoring")
+        return try await store.endMonitoring(
+            patientID: patientID, reason: reason, comment: comment, by: clinician, at: now())
     }
 
     /// Reopens the patient's ended period now; returns the end it lifts.
     @discardableResult
     public func reopenMonitoring(patientID: String) async throws -> MonitoringEnd {
-        try await store.reopenMonitoring(patientID: patientID, by: clinician, at: now())
+        try await requireCaseload(patientID, "reopen the monitoring")
+        return try await store.reopenMonitoring(patientID: patientID, by: clinician, at: now())
     }
 
     /// Agrees a measurement plan with the patient from now on: `daysAWeek` days a week after
@@ -109,6 +123,7 @@ public struct FollowUpSession: Sendable {
     public func setMeasurementPlan(patientID: String, daysAWeek: Int?, reason: String) async throws
         -> PersonalSettingRecord
     {
+        try await requireCaseload(patientID, "change the measurement plan")
         let instant = now()
         return try await store.addPersonalSetting(
             patientID: patientID, PersonalSetting(.measurementPlan(daysAWeek: daysAWeek), validFrom: instant),
@@ -122,6 +137,7 @@ public struct FollowUpSession: Sendable {
     public func setLimit(patientID: String, ruleID: String, parameter: String, value: Double?, reason: String)
         async throws -> PersonalSettingRecord
     {
+        try await requireCaseload(patientID, "set a personal limit")
         let instant = now()
         return try await refusalsAudited("set a personal limit", patient: { patientID }) {
             try await store.addPersonalSetting(
@@ -159,6 +175,7 @@ public struct FollowUpSession: Sendable {
         guard let escalation = try await store.escalation(id: escalationID) else {
             throw FollowUpError("no escalation with id \(escalationID)")
         }
+        try await requireCaseload(escalation.patientID, "read the brief of escalation \(escalationID)")
         try await store.recordAudit(
             .briefViewed, by: clinician, patientID: escalation.patientID, detail: "escalation \(escalationID)",
             at: now())
@@ -172,6 +189,9 @@ public struct FollowUpSession: Sendable {
         nextReview: String?, settings: [PersonalSetting.Change]
     ) async throws -> Escalation {
         let instant = now()
+        if !clinician.teams.isEmpty, let escalation = try await store.escalation(id: escalationID) {
+            try await requireCaseload(escalation.patientID, "answer escalation \(escalationID)")
+        }
         return try await refusalsAudited(
             "answer escalation \(escalationID)", patient: { try await store.escalation(id: escalationID)?.patientID }
         ) {
@@ -201,8 +221,21 @@ public struct FollowUpSession: Sendable {
         }
     }
 
+    /// Refuses, and audits as `refused`, an action on a patient outside the person's caseload
+    /// (their teams). On PostgreSQL row-level security hides such a patient from the session
+    /// anyway; on the SQLite store this is the check.
+    private func requireCaseload(_ patientID: String, _ attempt: String) async throws {
+        guard !clinician.teams.isEmpty else { return }
+        if let patient = try await store.patient(id: patientID), clinician.follows(patient) { return }
+        try await store.recordAudit(
+            .refused, by: clinician, patientID: patientID,
+            detail: "tried to \(attempt): not in the caseload (\(clinician.caseloadText))", at: now())
+        throw FollowUpError("no patient with id '\(patientID)' in your caseload (\(clinician.caseloadText))")
+    }
+
     /// The audit log, optionally of one patient. Reading it is itself audited.
     public func auditLog(patientID: String?, limit: Int?) async throws -> [AuditEntry] {
+        if let patientID { try await requireCaseload(patientID, "read the audit log") }
         let entries = try await store.auditLog(patientID: patientID, limit: limit)
         try await store.recordAudit(
             .auditViewed, by: clinician, patientID: patientID, detail: "audit log", at: now())

@@ -27,7 +27,7 @@ extension MonitoringStore {
                 db,
                 sql: """
                     SELECT id, name, cpr, CASE WHEN time_zone = ? THEN NULL ELSE time_zone END, created_at, monitoring_start,
-                        end_reason, end_comment, ended_by, ended_at
+                        end_reason, end_comment, ended_by, ended_at, team
                     FROM patient_monitoring ORDER BY id
                     """,
                 arguments: [Self.defaultZoneName])
@@ -39,7 +39,7 @@ extension MonitoringStore {
                             id: row[0], name: row[1], cpr: row[2], timeZone: row[3] ?? Self.defaultZoneName,
                             createdAt: Date(millisecondsSince1970: row[4]),
                             monitoringStart: start.map(Date.init(millisecondsSince1970:)),
-                            monitoringEnd: MonitoringEnd(row: row))))
+                            monitoringEnd: MonitoringEnd(row: row), team: row[10])))
             }
             // The other reads come in patient order too: walk forward to each row's patient. A
             // dictionary is built only if that walk ever misses (an order SQLite and Swift disagree on).

@@ -73,7 +73,7 @@ extension MonitoringStore {
             else {
                 throw StoreError(operation, "no patient with id '\(patientID)'", code: .notFound)
             }
-            let end = try MonitoringEnd.checkReopening(patient, at: now, operation: operation)
+            let (end, now) = try MonitoringEnd.checkReopening(patient, at: now, operation: operation)
             try db.execute(
                 sql: """
                     UPDATE monitoring_end SET reopened_by = ?, reopened_at = ?

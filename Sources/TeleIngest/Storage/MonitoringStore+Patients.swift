@@ -52,7 +52,7 @@ extension Patient {
             id: row["id"], name: row["name"], cpr: row["cpr"], timeZone: row["time_zone"],
             createdAt: Date(millisecondsSince1970: row["created_at"]),
             monitoringStart: start.map(Date.init(millisecondsSince1970:)),
-            monitoringEnd: row.hasColumn("end_reason") ? MonitoringEnd(row: row) : nil)
+            monitoringEnd: row.hasColumn("end_reason") ? MonitoringEnd(row: row) : nil, team: row["team"])
     }
 }
 

@@ -389,6 +389,23 @@ enum Schema {
                         FROM patient LEFT JOIN monitoring_end e ON e.patient_id = patient.id AND e.reopened_at IS NULL;
                     """)
         }
+        migrator.registerMigration("v12: teams, patients' teams and the clinician directory") { db in
+            // A clinician's teams are a comma-separated list of team ids ('' for every team).
+            try db.execute(
+                sql: """
+                    CREATE TABLE team (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL
+                    );
+                    ALTER TABLE patient ADD COLUMN team TEXT REFERENCES team(id);
+                    CREATE TABLE clinician (
+                        account TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL,
+                        role TEXT NOT NULL CHECK (role IN ('nurse', 'cardiologist')),
+                        teams TEXT NOT NULL DEFAULT ''
+                    );
+                    """)
+        }
         return migrator
     }
 
@@ -425,7 +442,7 @@ enum Schema {
 }
 
 extension MonitoringStore {
-    /// The newest migration applied: "v11: the end of a patient's monitoring period".
+    /// The newest migration applied: "v12: teams, patients' teams and the clinician directory".
     public func schemaVersion() throws -> String {
         try database.read { db in
             try String.fetchOne(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid DESC LIMIT 1")

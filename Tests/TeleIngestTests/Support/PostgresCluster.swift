@@ -27,6 +27,12 @@ final class PostgresCluster: @unchecked Sendable {
                 "-D", folder.appendingPathComponent("data").path, "-U", user, "--auth=trust", "--no-sync", "-E", "UTF8",
                 "--locale=C.UTF-8",
             ])
+        // Clinicians sign in with their own role and a password (SCRAM), as on a real site; the
+        // cluster's own user keeps trust on loopback. pg_hba.conf is read top down.
+        let hba = folder.appendingPathComponent("data/pg_hba.conf")
+        let rules = try String(contentsOf: hba, encoding: .utf8)
+        try ("host all +teleingest_clinician 127.0.0.1/32 scram-sha-256\n" + rules).write(
+            to: hba, atomically: false, encoding: .utf8)
     }
 
     /// A streaming-replication standby of `primary`, as an operator makes one: a base backup
@@ -95,6 +101,18 @@ final class PostgresCluster: @unchecked Sendable {
             [
                 "-h", "127.0.0.1", "-p", String(port), "-U", user, "-d", database, "-v", "ON_ERROR_STOP=1", "-At", "-c",
                 sql,
+            ])
+    }
+
+    /// Runs SQL with psql on `database` signed in as `role` with `password` (SCRAM); throws with
+    /// psql's message when the server refuses the sign-in or the statement.
+    @discardableResult
+    func psql(_ database: String, _ sql: String, as role: String, password: String) throws -> String {
+        try run(
+            "env",
+            [
+                "PGPASSWORD=\(password)", try Self.binary("psql"), "-h", "127.0.0.1", "-p", String(port), "-U", role,
+                "-d", database, "-v", "ON_ERROR_STOP=1", "-At", "-c", sql,
             ])
     }
 
