@@ -131,6 +131,7 @@ public final class ConsoleApp {
         case .character("w"): try await loadWeek(worklist.week.previous)
         case .character("W"): try await loadWeek(worklist.week.next)
         case .character("t"): try await loadWeek(session.currentWeek)
+        case .character("R"): try await reloadWorklist(audited: false)
         case .enter, .right, .character("l"):
             if entries.indices.contains(worklist.selected) {
                 try await openPatient(entries[worklist.selected].patientID)
@@ -150,10 +151,29 @@ public final class ConsoleApp {
         worklist.top = 0
     }
 
-    private func reloadWorklist() async throws {
+    /// Reads what another person or the service changed: the screen shown (no dialog open) is read
+    /// again, without another audit entry for the same view. The full-screen console calls it on
+    /// a timer; `R` does it at once. Returns whether anything was read.
+    @discardableResult
+    public func refresh() async -> Bool {
+        guard overlay == nil else { return false }
+        do {
+            if patient != nil {
+                try await refreshPatient()
+            } else {
+                try await reloadWorklist(audited: false)
+            }
+            return true
+        } catch {
+            overlay = .message(title: "Could not refresh", lines: ["\(error)"])
+            return false
+        }
+    }
+
+    private func reloadWorklist(audited: Bool = true) async throws {
         let selectedID =
             visibleEntries.indices.contains(worklist.selected) ? visibleEntries[worklist.selected].patientID : nil
-        worklist.list = try await session.worklist(week: worklist.week)
+        worklist.list = try await session.worklist(week: worklist.week, audited: audited)
         if let selectedID, let index = visibleEntries.firstIndex(where: { $0.patientID == selectedID }) {
             worklist.selected = index
         }
@@ -197,6 +217,7 @@ public final class ConsoleApp {
         case .character("e"): startEscalation(state.overview)
         case .character("A"): try await startAnswer(state.overview)
         case .character("E"): startEndOrReopen(state.overview)
+        case .character("R"): try await refreshPatient()
         default: break
         }
         return true
@@ -219,7 +240,7 @@ public final class ConsoleApp {
                     label: flag.severity == .red ? "Comment (required for red): " : "Comment (optional): ",
                     required: flag.severity == .red,
                     submit: { [unowned self] text in
-                        try await session.acknowledge(flagID: flag.id, comment: text)
+                        try await session.acknowledge(flagID: flag.id, comment: text, shown: flag)
                         try await refreshPatient()
                         overlay = .message(title: "Acknowledged", lines: ["Flag #\(flag.id) is closed."])
                     }))
@@ -578,6 +599,7 @@ public final class ConsoleApp {
             "Patient: ↑/↓ scroll, a acknowledge a flag (red needs a comment), n note,",
             "  r mark reviewed for the week, e escalate to the hotline (SBAR brief), q back.",
             "  E end the monitoring period (reason, closing remark), or reopen an ended one.",
+            "R (both screens) read again now; the screen also refreshes by itself every minute.",
         ]
         if role == .cardiologist {
             lines.append("  A record the answer to an escalation (decision, medication, dry weight).")

@@ -179,9 +179,9 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
     }
 
     @discardableResult
-    public func acknowledge(flagID: Int64, by clinician: Clinician, comment: String?, at: Date? = nil) async throws
-        -> PatientFlag
-    {
+    public func acknowledge(
+        flagID: Int64, by clinician: Clinician, comment: String?, shown: PatientFlag? = nil, at: Date? = nil
+    ) async throws -> PatientFlag {
         let now = (at ?? clock.now()).millisecondsSince1970
         let operation = "acknowledging flag \(flagID)"
         return try await failing(operation) {
@@ -194,7 +194,7 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
                             logger: logger)
                     ).first
                 else { throw StoreError(operation, "no flag with this id", code: .notFound) }
-                let closeComment = try flag.checkAcknowledgement(comment: comment, operation: operation)
+                let closeComment = try flag.checkAcknowledgement(comment: comment, shown: shown, operation: operation)
                 try await connection.query(
                     """
                     UPDATE flag SET state = 'closed', closed_at = instant(\(now)), closed_by = \(clinician.name),

@@ -326,10 +326,13 @@ extension PatientFlag {
     /// The checks an acknowledgement gets on every backend: only an open flag (a closed,
     /// withdrawn or escalated one is refused, saying why), and a red flag only with a comment.
     /// Returns the comment trimmed, `nil` when empty.
-    public func checkAcknowledgement(comment: String?, operation: String) throws -> String? {
+    public func checkAcknowledgement(comment: String?, shown: PatientFlag? = nil, operation: String) throws -> String? {
         switch state {
         case .closed:
-            throw StoreError(operation, "the flag was closed already by \(closedBy ?? "someone")", code: .conflict)
+            throw StoreError(
+                operation,
+                "the flag was closed already by \(closedBy ?? "someone")\(closedAt.map { " at \($0.formatted(.iso8601))" } ?? "")",
+                code: .conflict)
         case .withdrawn:
             throw StoreError(
                 operation, "the flag was withdrawn: late readings showed the rule does not fire", code: .conflict)
@@ -338,6 +341,18 @@ extension PatientFlag {
                 operation, "the flag is escalated; it closes when the cardiologist's answer is recorded",
                 code: .conflict)
         case .open: break
+        }
+        if let shown,
+            shown.updatedAt.millisecondsSince1970 != updatedAt.millisecondsSince1970 || shown.severity != severity
+                || shown.explanation != explanation
+                || shown.evidenceAt.millisecondsSince1970 != evidenceAt.millisecondsSince1970
+        {
+            let severityChange =
+                shown.severity == severity ? "" : "now \(severity.rawValue) (was \(shown.severity.rawValue)); "
+            throw StoreError(
+                operation,
+                "the flag changed since it was shown: \(severityChange)\(explanation). Look at it again before closing it",
+                code: .conflict)
         }
         let text = comment?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         if severity == .red, text.isEmpty {

@@ -22,9 +22,12 @@ public protocol FollowUpStore: PatientRegistry, AuditTrail, PersonalSettingsLedg
     /// in full; `nil` when there is no such patient.
     func patientRecord(id: String, since: Date) async throws -> PatientRecord?
 
-    /// Acknowledges an open flag with an optional comment. Refuses a flag that is not open.
+    /// Acknowledges an open flag with an optional comment. Refuses a flag that is not open, and,
+    /// given the flag as the person's screen `shown` it, one that changed since (new evidence,
+    /// another severity), saying what changed.
     @discardableResult
-    func acknowledge(flagID: Int64, by clinician: Clinician, comment: String?, at: Date?) async throws -> PatientFlag
+    func acknowledge(flagID: Int64, by clinician: Clinician, comment: String?, shown: PatientFlag?, at: Date?)
+        async throws -> PatientFlag
 
     /// Appends a note to the patient's record. Refuses an empty note and an unknown patient.
     @discardableResult
@@ -83,4 +86,14 @@ public protocol MessageQuarantine: Sendable {
     /// The entries waiting for a decision, oldest first; with `includeResolved`, also those a
     /// reprocess run has since stored.
     func quarantine(includeResolved: Bool) async throws -> [QuarantineEntry]
+}
+
+extension FollowUpStore {
+    /// Acknowledges an open flag without a screen to compare with (scripts, the operator's tool).
+    @discardableResult
+    public func acknowledge(flagID: Int64, by clinician: Clinician, comment: String?, at: Date?) async throws
+        -> PatientFlag
+    {
+        try await acknowledge(flagID: flagID, by: clinician, comment: comment, shown: nil, at: at)
+    }
 }

@@ -13,6 +13,8 @@ import Testing
     struct Tmux {
         let socket = "teleingest-test-\(UUID().uuidString.prefix(8))"
         let directory: URL
+        /// The tmux session the console runs in.
+        var session = "console"
 
         @discardableResult
         func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
@@ -23,7 +25,7 @@ import Testing
             return ((raw >> 8) & 0xFF, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
         }
 
-        func pane() throws -> String { try run(["capture-pane", "-p", "-t", "console"]).output }
+        func pane() throws -> String { try run(["capture-pane", "-p", "-t", session]).output }
 
         /// Starts nurse-console on `store` as "Test Nurse" in an 80×24 session named `console`;
         /// `environment` goes before it, `then` runs in the pane's shell after it exits.
@@ -39,17 +41,17 @@ import Testing
                 ] + arguments
             let command = words.joined(separator: " ")
             try run([
-                "new-session", "-d", "-s", "console", "-x", "80", "-y", "24",
+                "new-session", "-d", "-s", session, "-x", "80", "-y", "24",
                 "env TERM=xterm-256color LANG=C.UTF-8 TELE_INGEST_NOW=\(ChildProcess.clockSetting()) \(environment) \(command)\(then.isEmpty ? "" : "; \(then)")",
             ])
         }
 
-        func keys(_ keys: String...) throws { try run(["send-keys", "-t", "console"] + keys) }
+        func keys(_ keys: String...) throws { try run(["send-keys", "-t", session] + keys) }
 
         /// Types text literally (no key-name lookup).
-        func type(_ text: String) throws { try run(["send-keys", "-t", "console", "-l", text]) }
+        func type(_ text: String) throws { try run(["send-keys", "-t", session, "-l", text]) }
 
-        var sessionExists: Bool { (try? run(["has-session", "-t", "console"]).status) == 0 }
+        var sessionExists: Bool { (try? run(["has-session", "-t", session]).status) == 0 }
 
         func waitFor(_ text: String) async throws -> String {
             var screen = ""

@@ -41,7 +41,7 @@ public struct FollowUpSession: Sendable {
     public var currentWeek: ISOWeek { ISOWeek(containing: now(), in: timeZone) }
 
     /// The worklist for `week` (default: this week). Audited as one view of the list.
-    public func worklist(week: ISOWeek? = nil) async throws -> Worklist {
+    public func worklist(week: ISOWeek? = nil, audited: Bool = true) async throws -> Worklist {
         let week = week ?? currentWeek
         let instant = now()
         // This week's weighed days are kept with the latest readings; a past week reads its
@@ -56,9 +56,11 @@ public struct FollowUpSession: Sendable {
         }
         let list = Worklist(
             snapshot: snapshot, week: week, now: instant, defaultZone: timeZone, ruleSet: ruleSet, limits: limits)
-        try await store.recordAudit(
-            .worklistViewed, by: clinician, patientID: nil,
-            detail: "week \(week), \(list.entries.count) patients", at: instant)
+        if audited {
+            try await store.recordAudit(
+                .worklistViewed, by: clinician, patientID: nil,
+                detail: "week \(week), \(list.entries.count) patients", at: instant)
+        }
         return list
     }
 
@@ -76,13 +78,15 @@ public struct FollowUpSession: Sendable {
     }
 
     @discardableResult
-    public func acknowledge(flagID: Int64, comment: String?) async throws -> PatientFlag {
+    /// Closes an open flag; `shown`: the flag as the person's screen showed it, so that a flag
+    /// that changed since (new evidence, another severity) is refused with what changed.
+    public func acknowledge(flagID: Int64, comment: String?, shown: PatientFlag? = nil) async throws -> PatientFlag {
         if !clinician.teams.isEmpty,
             let flag = try await store.flags(patientID: nil, state: .open).first(where: { $0.id == flagID })
         {
             try await requireCaseload(flag.patientID, "acknowledge flag \(flagID)")
         }
-        return try await store.acknowledge(flagID: flagID, by: clinician, comment: comment, at: now())
+        return try await store.acknowledge(flagID: flagID, by: clinician, comment: comment, shown: shown, at: now())
     }
 
     @discardableResult

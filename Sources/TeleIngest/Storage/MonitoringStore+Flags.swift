@@ -31,9 +31,9 @@ extension MonitoringStore {
     /// audit log in the same transaction. A red flag needs a comment; an escalated flag waits for
     /// the cardiologist's answer and cannot be acknowledged.
     @discardableResult
-    public func acknowledge(flagID: Int64, by clinician: Clinician, comment: String?, at now: Date? = nil) throws
-        -> PatientFlag
-    {
+    public func acknowledge(
+        flagID: Int64, by clinician: Clinician, comment: String?, shown: PatientFlag? = nil, at now: Date? = nil
+    ) throws -> PatientFlag {
         let now = now ?? clock.now()
         let user = clinician.name
         let operation = "acknowledging flag \(flagID)"
@@ -42,7 +42,7 @@ extension MonitoringStore {
                 throw StoreError(operation, "no flag with this id", code: .notFound)
             }
             let flag = PatientFlag(row: row)
-            let text = try flag.checkAcknowledgement(comment: comment, operation: operation)
+            let text = try flag.checkAcknowledgement(comment: comment, shown: shown, operation: operation)
             try db.execute(
                 sql:
                     "UPDATE flag SET state = 'closed', closed_at = ?, closed_by = ?, close_comment = ?, updated_at = ? WHERE id = ?",
