@@ -18,6 +18,10 @@ public struct AuditEntry: Sendable, Hashable, Codable {
         case monitoringEnded = "monitoring.end"
         case monitoringReopened = "monitoring.reopen"
         case refused = "refused"
+        /// An operator's tool printed readings, flags or the quarantine's raw payloads.
+        case recordsRead = "records.read"
+        /// A brief drafted and shown with the full CPR number, not sent (`escalate --dry-run`).
+        case briefDrafted = "escalation.brief.draft"
     }
 
     public var id: Int64

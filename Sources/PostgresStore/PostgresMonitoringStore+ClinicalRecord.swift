@@ -16,6 +16,19 @@ extension PostgresMonitoringStore: AuditTrail, PersonalSettingsLedger {
         }
     }
 
+    public func recordOperatorAudit(
+        _ action: AuditEntry.Action, account: String, patientID: String?, detail: String
+    ) async throws {
+        let at = clock.now().wholeMilliseconds
+        try await failing("recording \(action.rawValue) in the audit log") {
+            try await client.query(
+                """
+                INSERT INTO audit_log (at, "user", role, action, patient_id, detail)
+                VALUES (\(at), \(account), 'operator', \(action.rawValue), \(patientID), \(detail))
+                """, logger: logger)
+        }
+    }
+
     public func auditLog(patientID: String? = nil, limit: Int? = nil) async throws -> [AuditEntry] {
         try await failing("reading the audit log") {
             let limit = Int64(max(0, limit ?? Int(Int32.max)))

@@ -10,6 +10,11 @@ public protocol AuditTrail: Sendable {
         _ action: AuditEntry.Action, by clinician: Clinician, patientID: String?, detail: String, at: Date?)
         async throws
 
+    /// Records what an operator's tool showed (`tele-ingest readings`, `flags`, `quarantine`):
+    /// under the signed-in `account` with the role `operator`.
+    func recordOperatorAudit(_ action: AuditEntry.Action, account: String, patientID: String?, detail: String)
+        async throws
+
     /// The log, oldest first, optionally of one patient and limited to the newest `limit`.
     func auditLog(patientID: String?, limit: Int?) async throws -> [AuditEntry]
 }

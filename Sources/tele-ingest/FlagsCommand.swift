@@ -31,7 +31,14 @@ struct FlagsCommand: AsyncParsableCommand {
                 yellowWorkingDays: configuration.rules.overdueYellowWorkingDays)
             let zone = TimeZone(identifier: configuration.defaultTimeZone) ?? .gmt
             let now = configuration.clock.now()
-            let flags = try await store.withStore { try await $0.flags(patientID: patient, state: state) }.sorted {
+            let stored: [PatientFlag] = try await store.withStore { store in
+                let flags = try await store.flags(patientID: patient, state: state)
+                try await store.recordOperatorAudit(
+                    .recordsRead, account: try await store.sessionAccount(), patientID: patient,
+                    detail: "tele-ingest flags\(json ? " --json" : ""): \(flags.count) flags")
+                return flags
+            }
+            let flags = stored.sorted {
                 ($0.state == .closed ? 1 : 0, $0.severity == .red ? 0 : 1, $0.openedAt) < (
                     $1.state == .closed ? 1 : 0, $1.severity == .red ? 0 : 1, $1.openedAt
                 )

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DevicePayloads
 import Foundation
+import MonitoringRecords
 import PostgresStore
 import ReadingIntake
 import ServiceConfiguration
@@ -16,7 +17,13 @@ struct QuarantineCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON (with the raw payload, base64).") var json = false
 
     func run() async throws {
-        let entries = try await store.withStore { try await $0.quarantine(includeResolved: all) }
+        let entries = try await store.withStore { store in
+            let entries = try await store.quarantine(includeResolved: all)
+            try await store.recordOperatorAudit(
+                .recordsRead, account: try await store.sessionAccount(), patientID: nil,
+                detail: "tele-ingest quarantine\(json ? " --json (raw payloads)" : ""): \(entries.count) entries")
+            return entries
+        }
         if json { return try Output.json(entries) }
         Output.table(
             ["ID", "WHEN (UTC)", "REASON", "SERIAL", "TOPIC", "WHY"],

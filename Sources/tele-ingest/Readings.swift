@@ -23,7 +23,11 @@ struct Readings: AsyncParsableCommand {
             guard let owner = try await store.patient(id: patient) else {
                 throw ValidationErrorText("no patient with id \(patient)")
             }
-            return (owner, try await store.readings(patientID: patient, kind: kind, since: start))
+            let readings = try await store.readings(patientID: patient, kind: kind, since: start)
+            try await store.recordOperatorAudit(
+                .recordsRead, account: try await store.sessionAccount(), patientID: patient,
+                detail: "tele-ingest readings\(json ? " --json" : ""): \(readings.count) readings")
+            return (owner, readings)
         }
         if json { return try Output.json(readings) }
         let zone = TimeZone(identifier: owner.timeZone) ?? .gmt

@@ -182,6 +182,22 @@ import ThresholdRules
             let reopened = try console(["reopen", "P-QUIET"])
             #expect(reopened.contains("monitoring reopened") && reopened.contains("tele-ingest devices pair"))
             #expect(try console(["worklist", "--week", week]).contains("P-QUIET"))
+
+            // What the operator's tools print is audited too, and so is a drafted brief (full CPR).
+            _ = try admin("readings", "--patient", "P-RED", "--json")
+            _ = try admin("flags", "list", "--patient", "P-RED")
+            _ = try admin("quarantine", "--json")
+            let draft = try console(["escalate", "P-STABLE", "--reason", "Checking the brief", "--dry-run"])
+            #expect(draft.contains("000450-1004"), "the draft shows the full CPR number")
+            let later = try JSONDecoder.iso8601.decode(
+                [AuditEntry].self, from: Data(try console(["audit", "--json"]).utf8))
+            let operatorReads = later.filter { $0.role == "operator" }
+            #expect(operatorReads.map(\.action) == [.recordsRead, .recordsRead, .recordsRead], "\(operatorReads)")
+            #expect(operatorReads.allSatisfy { $0.user == NSUserName() }, "under the operating-system account")
+            #expect(operatorReads.first?.detail.hasPrefix("tele-ingest readings --json: ") == true)
+            #expect(operatorReads.last?.detail.contains("raw payloads") == true)
+            #expect(
+                later.contains { $0.action == .briefDrafted && $0.patientID == "P-STABLE" && $0.user == "Test Nurse" })
         }
     }
 

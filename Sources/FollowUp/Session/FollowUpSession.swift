@@ -155,6 +155,9 @@ public struct FollowUpSession: Sendable {
     public func draft(patientID: String, brief: EscalationBrief) async throws -> (text: String, notice: [String]) {
         let instant = now()
         let overview = try await overview(patientID: patientID, audited: false)
+        // The draft shows the full CPR number: a view of the patient like any other.
+        try await store.recordAudit(
+            .briefDrafted, by: clinician, patientID: patientID, detail: "brief drafted, not sent", at: instant)
         return (brief.text(for: overview, by: clinician, at: instant), hotline.notice(at: instant))
     }
 

@@ -14,6 +14,17 @@ extension MonitoringStore {
         }
     }
 
+    public func recordOperatorAudit(
+        _ action: AuditEntry.Action, account: String, patientID: String?, detail: String
+    ) throws {
+        try database.write { db in
+            try db.execute(
+                sql:
+                    "INSERT INTO audit_log (at, user, role, action, patient_id, detail) VALUES (?, ?, 'operator', ?, ?, ?)",
+                arguments: [clock.now().millisecondsSince1970, account, action.rawValue, patientID, detail])
+        }
+    }
+
     func audit(
         _ action: AuditEntry.Action, by clinician: Clinician, patientID: String?, detail: String, at now: Date,
         db: Database
