@@ -49,6 +49,8 @@ public final class ConsoleApp {
         var selected = 0
         var top = 0
         var flaggedOnly = false
+        /// Only what waits for the hotline: a cardiologist's console opens on it.
+        var waitingOnly = false
         var search = ""
         var searching = false
     }
@@ -71,10 +73,12 @@ public final class ConsoleApp {
         self.glyphs = glyphs
         let week = session.currentWeek
         worklist = WorklistState(list: try await session.worklist(week: week), week: week)
+        worklist.waitingOnly = session.clinician.role == .cardiologist
     }
 
     var visibleEntries: [WorklistEntry] {
-        worklist.list.filtered(flaggedOnly: worklist.flaggedOnly, search: worklist.search)
+        worklist.list.filtered(
+            flaggedOnly: worklist.flaggedOnly, search: worklist.search, waitingOnly: worklist.waitingOnly)
     }
 
     // MARK: Keys
@@ -124,6 +128,9 @@ public final class ConsoleApp {
         case .end, .character("G"): worklist.selected = max(0, entries.count - 1)
         case .character("f"):
             worklist.flaggedOnly.toggle()
+            worklist.selected = 0
+        case .character("v"):
+            worklist.waitingOnly.toggle()
             worklist.selected = 0
         case .character("/"):
             worklist.searching = true
@@ -527,7 +534,7 @@ public final class ConsoleApp {
         } else {
             WorklistScreen(
                 list: worklist.list, entries: visibleEntries, selected: worklist.selected, top: worklist.top,
-                flaggedOnly: worklist.flaggedOnly, search: worklist.search,
+                flaggedOnly: worklist.flaggedOnly, waitingOnly: worklist.waitingOnly, search: worklist.search,
                 clinician: "\(session.clinician.name) (\(session.clinician.role.rawValue))", glyphs: glyphs
             ).draw(into: &buffer)
             if worklist.searching {
@@ -592,7 +599,8 @@ public final class ConsoleApp {
     static func helpLines(role: Clinician.Role) -> [String] {
         var lines = [
             "Worklist: ↑/↓ or j/k move, PgUp/PgDn page, Enter open the patient,",
-            "  f flagged only, / search by name or id, w previous week, W next week, t this week.",
+            "  f flagged only, v waiting for the hotline only (escalations, review dates come),",
+            "  / search by name or id, w previous week, W next week, t this week.",
             "Order: RED, then YELLOW, then NO DATA (stopped measuring), then stable;",
             "  within each, the longest-waiting flag first. Arrows: latest value against last week.",
             "  PLAN: days weighed / days so far this week; 'low' = below the measurement plan.",

@@ -13,6 +13,8 @@ public struct WorklistScreen {
     public var selected: Int
     public var top: Int
     public var flaggedOnly: Bool
+    /// Only escalations without an answer and review dates that have come (a cardiologist's start).
+    public var waitingOnly: Bool = false
     public var search: String
     public var clinician: String
     public var glyphs: Glyphs
@@ -28,7 +30,7 @@ public struct WorklistScreen {
         let tally = Triage.allCases.map { "\(counts[$0] ?? 0) \($0.label.lowercased())" }.joined(separator: " · ") + " "
         buffer.put(title.padded(width, ellipsis: glyphs.ellipsis), row: 0, column: 0, style: .inverse)
         let filter =
-            " Showing: \(flaggedOnly ? "flagged only" : "all") (\(entries.count) of \(list.entries.count))"
+            " Showing: \(waitingOnly ? "waiting for the hotline" : flaggedOnly ? "flagged only" : "all") (\(entries.count) of \(list.entries.count))"
             + (search.isEmpty ? "" : " · search \"\(search)\"")
         buffer.put(filter, row: 1, column: 0, style: .dim)
         if filter.count + tally.count < width {
@@ -44,7 +46,9 @@ public struct WorklistScreen {
         let rows = Self.listRows(height: height)
         if entries.isEmpty {
             buffer.put(
-                search.isEmpty && !flaggedOnly ? " No patients in the store." : " No patients match the filter.",
+                waitingOnly
+                    ? " Nothing waits for the hotline: no escalation without an answer, no review date come. v: all."
+                    : search.isEmpty && !flaggedOnly ? " No patients in the store." : " No patients match the filter.",
                 row: 3, column: 0)
         }
         for (offset, entry) in entries.dropFirst(top).prefix(rows).enumerated() {
@@ -93,7 +97,9 @@ public struct WorklistScreen {
         if entries.indices.contains(selected) {
             let entry = entries[selected]
             let review = entry.review.map { "reviewed by \($0.reviewedBy)" } ?? "not reviewed this week"
-            let escalation = entry.pendingEscalationID.map { " · escalation #\($0) waiting for the hotline" } ?? ""
+            let escalation =
+                (entry.pendingEscalationID.map { " · escalation #\($0) waiting for the hotline" } ?? "")
+                + (entry.reviewDue ? " · review due \(entry.nextReview ?? "")" : "")
             buffer.put(
                 "\(entry.name) · \(entry.maskedCPR ?? "no CPR") · id \(entry.patientID) · \(review)\(escalation)"
                     .fitted(width, ellipsis: glyphs.ellipsis),

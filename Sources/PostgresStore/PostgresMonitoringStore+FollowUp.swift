@@ -101,7 +101,21 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
                     pending[patientID] = WorklistSnapshot.PendingEscalation(
                         id: id, escalatedAt: Date(millisecondsSince1970: escalatedAt))
                 }
-                return WorklistSnapshot(lines: lines, reviews: reviews, pendingEscalations: pending)
+                var snapshot = WorklistSnapshot(lines: lines, reviews: reviews, pendingEscalations: pending)
+                // The review dates the cardiologists set, and whether anyone has reviewed since.
+                for try await (patientID, date) in try await connection.query(
+                    "SELECT patient_id, next_review FROM escalation WHERE next_review IS NOT NULL AND id IN (SELECT max(id) FROM escalation WHERE answered_at IS NOT NULL GROUP BY patient_id)",
+                    logger: logger
+                ).decode((String, String).self) {
+                    snapshot.nextReviews[patientID] = date
+                }
+                for try await (patientID, week) in try await connection.query(
+                    "SELECT patient_id, max(week) FROM review GROUP BY patient_id", logger: logger
+                )
+                .decode((String, String).self) {
+                    snapshot.lastReviewedWeeks[patientID] = week
+                }
+                return snapshot
             }
         }
     }

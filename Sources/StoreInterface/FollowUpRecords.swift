@@ -226,6 +226,10 @@ public struct WorklistSnapshot: Sendable {
     public var lines: [Line]
     public var reviews: [String: WeeklyReview]
     public var pendingEscalations: [String: PendingEscalation]
+    /// The next review date (`2026-12-04`) the cardiologist set in the patient's latest answer.
+    public var nextReviews: [String: String] = [:]
+    /// The newest week each patient was marked reviewed (`2026-W49`).
+    public var lastReviewedWeeks: [String: String] = [:]
 
     /// An escalation still waiting for the cardiologist's answer.
     public struct PendingEscalation: Sendable, Hashable {

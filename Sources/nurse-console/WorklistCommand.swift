@@ -15,13 +15,16 @@ struct WorklistCommand: AsyncParsableCommand {
     @OptionGroup var options: ConsoleOptions
     @Option(help: "ISO week, e.g. 2026-W47 (default: this week in the console's time zone).") var week: String?
     @Flag(help: "Only patients with open flags.") var flagged = false
+    @Flag(
+        help: "Only what waits for the hotline: escalations without an answer, review dates that have come.")
+    var waiting = false
     @Option(help: "Only patients whose name or id contains this.") var search: String?
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
         try await options.withSession { session in
             let list = try await session.worklist(week: try parseWeek(self.week))
-            let entries = list.filtered(flaggedOnly: flagged, search: search ?? "")
+            let entries = list.filtered(flaggedOnly: flagged, search: search ?? "", waitingOnly: waiting)
             if json {
                 var shown = list
                 shown.entries = entries
@@ -46,7 +49,7 @@ struct WorklistCommand: AsyncParsableCommand {
             entry.pendingEscalationID.map { id in
                 guard entry.escalationOverdue, let at = entry.pendingEscalationAt else { return "#\(id)" }
                 return "#\(id) NO ANSWER \(Int(now.timeIntervalSince(at) / 3600)) h"
-            } ?? "-"
+            } ?? (entry.reviewDue ? "review due \(entry.nextReview ?? "")" : "-")
         return [
             entry.triage.label, entry.name, entry.patientID, entry.maskedCPR ?? "-", flags,
             WorklistText.weight(entry, glyphs: .unicode), WorklistText.pressure(entry, glyphs: .unicode),

@@ -1,7 +1,9 @@
+import ConsoleScreens
 import FollowUp
 import Foundation
 import MonitoringRecords
 import StoreInterface
+import TerminalUI
 import Testing
 import ThresholdRules
 import Vitals
@@ -35,7 +37,10 @@ import Vitals
             })
     }
 
-    static func worklist(_ lines: [WorklistSnapshot.Line], pending: [String: String] = [:]) -> Worklist {
+    static func worklist(
+        _ lines: [WorklistSnapshot.Line], pending: [String: String] = [:], nextReviews: [String: String] = [:],
+        reviewedWeeks: [String: String] = [:]
+    ) -> Worklist {
         let escalations = Dictionary(
             uniqueKeysWithValues: pending.enumerated().map {
                 (
@@ -43,8 +48,11 @@ import Vitals
                     WorklistSnapshot.PendingEscalation(id: Int64($0.offset + 1), escalatedAt: at($0.element.value))
                 )
             })
+        var snapshot = WorklistSnapshot(lines: lines, reviews: [:], pendingEscalations: escalations)
+        snapshot.nextReviews = nextReviews
+        snapshot.lastReviewedWeeks = reviewedWeeks
         return Worklist(
-            snapshot: WorklistSnapshot(lines: lines, reviews: [:], pendingEscalations: escalations),
+            snapshot: snapshot,
             week: ISOWeek(containing: tuesday, in: zone), now: tuesday, defaultZone: zone, ruleSet: nil,
             limits: WaitingLimits(
                 flags: OverduePolicy(redWorkingDays: 1, yellowWorkingDays: 5), escalationAnswer: 24 * 3600))
@@ -127,5 +135,49 @@ import Vitals
         #expect(list.entries.map(\.patientID) == ["P-ON"])
         #expect(list.ended == 1)
         #expect(list.counts[.red] == nil)
+    }
+
+    @Test(
+        "a review date the cardiologist set is due from that day until someone marks the patient reviewed in its week or later",
+        arguments: [
+            ("2026-11-23", nil, true),  // Monday; today is Tuesday; never reviewed
+            ("2026-11-23", "2026-W47", true),  // reviewed the week before the date
+            ("2026-11-23", "2026-W48", false),  // reviewed in the date's week
+            ("2026-11-24", nil, true),  // today
+            ("2026-11-30", nil, false),  // next Monday: not yet
+        ] as [(String, String?, Bool)])
+    func reviewDue(date: String, reviewed: String?, due: Bool) {
+        let list = Self.worklist(
+            [Self.line("P-A", [])], nextReviews: ["P-A": date], reviewedWeeks: reviewed.map { ["P-A": $0] } ?? [:])
+        #expect(list.entries[0].nextReview == date)
+        #expect(list.entries[0].reviewDue == due)
+        #expect(list.filtered(flaggedOnly: false, search: "", waitingOnly: true).count == (due ? 1 : 0))
+    }
+
+    @Test("the cardiologist's console opens on what waits for the hotline; v shows everyone")
+    func cardiologistOpensOnWaiting() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try ConsoleFixture.store(in: directory)
+            let cardiologist = try ConsoleFixture.session(store, as: ConsoleFixture.cardiologist)
+            let empty = try await ConsoleApp(session: cardiologist, glyphs: .unicode).render(width: 100, height: 24)
+                .text
+            #expect(empty.contains("Showing: waiting for the hotline (0 of 4)"), "\(empty)")
+            #expect(empty.contains("Nothing waits for the hotline"))
+
+            let nurse = try ConsoleFixture.session(store)
+            _ = try await nurse.escalate(
+                patientID: "P-YELLOW", brief: EscalationBrief(reason: "Pressure 86", recommendation: "Look"))
+            let app = try await ConsoleApp(session: cardiologist, glyphs: .unicode)
+            let waiting = app.render(width: 100, height: 24).text
+            #expect(waiting.contains("Showing: waiting for the hotline (1 of 4)"), "\(waiting)")
+            #expect(waiting.contains("Test Patient Yellow") && !waiting.contains("Test Patient Red"))
+            #expect(await app.handle(.character("v")))
+            let everyone = app.render(width: 100, height: 24).text
+            #expect(everyone.contains("Showing: all (4 of 4)") && everyone.contains("Test Patient Red"))
+
+            // A nurse's console opens on everyone, as before.
+            let nurses = try await ConsoleApp(session: nurse, glyphs: .unicode).render(width: 100, height: 24).text
+            #expect(nurses.contains("Showing: all (4 of 4)"))
+        }
     }
 }

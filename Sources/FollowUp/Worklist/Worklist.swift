@@ -46,6 +46,14 @@ public struct WorklistEntry: Sendable, Hashable, Codable, Identifiable {
     /// the nurse, to chase the hotline.
     public var escalationOverdue: Bool = false
 
+    /// The next review date the cardiologist set (`2026-12-04`), if any.
+    public var nextReview: String?
+    /// That date has come and nobody has marked the patient reviewed in its week or later.
+    public var reviewDue: Bool = false
+
+    /// Waiting for the hotline: an escalation without an answer, or a review date that has come.
+    public var waitingForHotline: Bool { pendingEscalationID != nil || reviewDue }
+
     /// A flag is overdue or an escalation has gone unanswered too long: the line comes first in
     /// its triage group and says so.
     public var needsChasing: Bool { escalationOverdue || flags.contains(where: \.overdue) }
@@ -107,6 +115,7 @@ public struct Worklist: Sendable, Codable {
             let weighed = line.weight.map { $0.weekMonday == week.monday.number ? $0.weekDays : 0 } ?? 0
             return Adherence(weighedDays: weighed, days: weekDays, today: today, firstDay: firstDay, plan: plan)
         }
+        let todayInList = LocalDay(now, in: defaultZone)
         let monitored = snapshot.lines.filter { $0.patient.monitoringEnd == nil }
         let unsorted: [WorklistEntry] = monitored.map { line in
             let patient = line.patient
@@ -152,6 +161,12 @@ public struct Worklist: Sendable, Codable {
                 }
             }
             let pending = snapshot.pendingEscalations[patient.id]
+            let nextReview = snapshot.nextReviews[patient.id]
+            var reviewDue = false
+            if let nextReview, let date = LocalDay(iso: nextReview), date <= todayInList {
+                let dueWeek = ISOWeek(containing: date).description
+                reviewDue = snapshot.lastReviewedWeeks[patient.id].map { $0 < dueWeek } ?? true
+            }
             return WorklistEntry(
                 patientID: patient.id, name: patient.name, maskedCPR: patient.maskedCPR, triage: triage,
                 flags: flags, oldestFlagOpenedAt: flags.map(\.openedAt).min(),
@@ -160,7 +175,7 @@ public struct Worklist: Sendable, Codable {
                 review: snapshot.reviews[patient.id],
                 pendingEscalationID: pending?.id, pendingEscalationAt: pending?.escalatedAt,
                 escalationOverdue: pending.map { now.timeIntervalSince($0.escalatedAt) > limits.escalationAnswer }
-                    ?? false)
+                    ?? false, nextReview: nextReview, reviewDue: reviewDue)
         }
         // Sort positions by small keys, then take the entries in that order: entries are large,
         // and moving them around in the sort was most of the list's cost.
@@ -184,12 +199,13 @@ public struct Worklist: Sendable, Codable {
         ended = snapshot.lines.count - monitored.count
     }
 
-    /// The entries a filter leaves: flagged only, and/or matching `search` in name or id
-    /// (case-insensitive).
-    public func filtered(flaggedOnly: Bool, search: String) -> [WorklistEntry] {
+    /// The entries a filter leaves: flagged only, waiting for the hotline only (the
+    /// cardiologist's view: escalations without an answer, review dates that have come), and/or
+    /// matching `search` in name or id (case-insensitive).
+    public func filtered(flaggedOnly: Bool, search: String, waitingOnly: Bool = false) -> [WorklistEntry] {
         let needle = search.trimmingCharacters(in: .whitespaces)
         return entries.filter { entry in
-            (!flaggedOnly || entry.triage != .stable)
+            (!flaggedOnly || entry.triage != .stable) && (!waitingOnly || entry.waitingForHotline)
                 && (needle.isEmpty || entry.name.localizedCaseInsensitiveContains(needle)
                     || entry.patientID.localizedCaseInsensitiveContains(needle))
         }

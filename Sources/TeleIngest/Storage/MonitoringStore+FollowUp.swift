@@ -136,7 +136,19 @@ extension MonitoringStore {
                 pending[row[1]] = WorklistSnapshot.PendingEscalation(
                     id: row[0], escalatedAt: Date(millisecondsSince1970: row[2]))
             }
-            return WorklistSnapshot(lines: lines, reviews: reviews, pendingEscalations: pending)
+            var snapshot = WorklistSnapshot(lines: lines, reviews: reviews, pendingEscalations: pending)
+            // The review dates the cardiologists set, and whether anyone has reviewed since.
+            for row in try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT patient_id, next_review FROM escalation WHERE next_review IS NOT NULL AND id IN (SELECT max(id) FROM escalation WHERE answered_at IS NOT NULL GROUP BY patient_id)"
+            ) {
+                snapshot.nextReviews[row[0]] = row[1]
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT patient_id, max(week) FROM review GROUP BY patient_id") {
+                snapshot.lastReviewedWeeks[row[0]] = row[1]
+            }
+            return snapshot
         }
     }
 

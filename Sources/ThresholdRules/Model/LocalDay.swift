@@ -14,6 +14,19 @@ public struct LocalDay: Sendable, Hashable, Comparable, Codable, CustomStringCon
         number = Int((Double(seconds) / 86_400).rounded(.down))
     }
 
+    /// Parses `2026-12-04`; `nil` for anything else or a date the calendar lacks.
+    public init?(iso text: String) {
+        let parts = text.split(separator: "-")
+        guard text.count == 10, parts.count == 3, let year = Int(parts[0]), let month = Int(parts[1]),
+            let day = Int(parts[2])
+        else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let components = DateComponents(year: year, month: month, day: day)
+        guard components.isValidDate(in: calendar), let date = calendar.date(from: components) else { return nil }
+        number = Int((date.timeIntervalSince1970 / 86_400).rounded(.down))
+    }
+
     public static func < (lhs: LocalDay, rhs: LocalDay) -> Bool { lhs.number < rhs.number }
 
     /// The first instant of this day in `zone` (local midnight, or the first hour that exists).
