@@ -43,6 +43,9 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "SiteNotification", dependencies: ["MonitoringRecords", "StoreInterface", "ThresholdRules"],
+            swiftSettings: strictSettings),
+        .target(
             name: "ServiceConfiguration",
             dependencies: ["BrokerSettings", "DevicePayloads", "MonitoringRecords", "StoreInterface"],
             swiftSettings: strictSettings),
@@ -145,7 +148,7 @@ let package = Package(
         .target(
             name: "IngestWorker",
             dependencies: [
-                "ServiceConfiguration",
+                "ServiceConfiguration", "SiteNotification",
                 "ReadingIntake",
                 "DevicePayloads",
                 "BrokerSettings",
@@ -184,7 +187,7 @@ let package = Package(
         .target(
             name: "FollowUp",
             dependencies: [
-                "ReadingIntake",
+                "ReadingIntake", "SiteNotification",
                 "DevicePayloads", "MonitoringRecords", "ServiceConfiguration", "StoreInterface", "ThresholdRules",
                 "Vitals",
             ],
@@ -203,7 +206,7 @@ let package = Package(
         .executableTarget(
             name: "nurse-console",
             dependencies: [
-                "ServiceConfiguration",
+                "ServiceConfiguration", "SiteNotification",
                 "ConsoleScreens", "DevicePayloads", "FollowUp", "MonitoringRecords", "PostgresStore", "StoreInterface",
                 "TerminalUI",
                 "TeleIngest",

@@ -8,6 +8,7 @@ import PostgresStore
 import ReadingIntake
 import ServiceConfiguration
 import ServiceLifecycle
+import SiteNotification
 import StoreInterface
 import Synchronization
 import TeleIngest
@@ -177,12 +178,33 @@ public final class IngestService: Service, Sendable {
                 logger.notice(
                     "missing-data check done",
                     metadata: ["opened": "\(outcome.opened.count)", "reminders": "\(outcome.reminders.count)"])
+                await notifyOverdueRedFlags()
             } catch {
                 // Stopping cancels the check; a server database's client ends its query then.
                 if Task.isCancelled { return }
                 logger.error("missing-data check failed; will retry", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: .seconds(configuration.rules.missingDataCheckMinutes * 60))
+        }
+    }
+
+    /// Runs the site's notifier (`notify.command`) for every red flag overdue, once per flag, on
+    /// the missing-data check's clock. The log names the flag and patient ids only.
+    private func notifyOverdueRedFlags() async {
+        guard let command = configuration.notifyCommand else { return }
+        do {
+            let sent = try await SiteNotifier(command: command).notifyOverdueRedFlags(
+                store: backend.followUp,
+                policy: OverduePolicy(
+                    redWorkingDays: configuration.rules.overdueRedWorkingDays,
+                    yellowWorkingDays: configuration.rules.overdueYellowWorkingDays),
+                defaultZone: TimeZone(identifier: configuration.defaultTimeZone) ?? .gmt, now: backend.clock.now())
+            for event in sent {
+                logger.notice(
+                    "notifier called", metadata: ["event": "\(event.kind)", "flag": "\(event.reference)"])
+            }
+        } catch {
+            logger.error("notifier failed; will retry at the next check", metadata: ["error": "\(error)"])
         }
     }
 

@@ -22,6 +22,8 @@ public protocol WorkerStore: Sendable {
     func journalBacklog() async throws -> Int
     func recordServiceStatus(_ status: ServiceStatus) async throws
     func workerReport(_ worker: WorkerName, heartbeat: TimeInterval) async throws -> WorkerReport?
+    /// The same store as the follow-up sees it (for the overdue red flags the notifier sends).
+    var followUp: any FollowUpStore { get }
     /// Runs the missing-data rules (and records due reminders); `nil` when there are no rules.
     func checkMissingData(now: Date, reminders: Bool) async throws -> RuleEngine.Outcome?
     /// Whether the worker should checkpoint the store beside the writer (SQLite's WAL).
@@ -59,6 +61,7 @@ public func openWorkerStore(
 public struct SQLiteWorkerStore: WorkerStore {
     public let processor: JournalProcessor
     public var store: MonitoringStore { processor.store }
+    public var followUp: any FollowUpStore { processor.store }
 
     public init(processor: JournalProcessor) { self.processor = processor }
 
@@ -97,6 +100,7 @@ public struct SQLiteWorkerStore: WorkerStore {
 /// several workers on several machines share its journal.
 public struct PostgresWorkerStore: WorkerStore {
     public let store: PostgresMonitoringStore
+    public var followUp: any FollowUpStore { store }
     public let intake: ReadingIntake
     public let rules: RuleEngine?
 

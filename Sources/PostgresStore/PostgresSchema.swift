@@ -594,6 +594,21 @@ enum PostgresSchema {
                     FOR EACH ROW EXECUTE FUNCTION stamp_signed_in_person('reopened_by')
                 """,
             ]),
+        Migration(
+            version: 8, name: "notifications sent through the site's notifier",
+            statements: [
+                // Claimed before the command runs, so that several workers or consoles send it once.
+                """
+                CREATE TABLE notification (
+                    kind text NOT NULL,
+                    reference bigint NOT NULL,
+                    patient_id text NOT NULL REFERENCES patient (id),
+                    sent_at timestamptz NOT NULL,
+                    PRIMARY KEY (kind, reference)
+                )
+                """,
+                "GRANT SELECT, INSERT, DELETE ON notification TO teleingest_clinician",
+            ]),
     ]
 
     /// The newest version this build knows.

@@ -60,6 +60,10 @@ public struct IngestConfiguration: Sendable {
     public var reminders = DeviceMessages()
     /// swift-log level name: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
+    /// The site's notifier (`notify.command`): an executable run with the event, the patient's
+    /// id and the flag's or escalation's id — for a red flag overdue (by the service) and an
+    /// escalation raised outside hotline hours (by the console). `nil`: nobody is notified.
+    public var notifyCommand: String?
     /// The rule set and when rules run.
     public var rules = RuleOptions()
     /// "Now" for arrivals, flags and every judgement by the time. Not read from the file: the
@@ -294,6 +298,13 @@ public struct IngestConfiguration: Sendable {
                 self.rules.overdueYellowWorkingDays = days
             }
         }
+        if let command = raw.notify?.command, !command.isEmpty {
+            let path = resolve(command)
+            if !FileManager.default.isExecutableFile(atPath: path) {
+                problem("notify.command", "expected an executable file, found '\(path)'")
+            }
+            notifyCommand = path
+        }
         if let level = raw.logging?.level {
             let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
             if !levels.contains(level) {
@@ -315,6 +326,11 @@ struct ConfigurationFile: Decodable {
     var reminders: DeviceMessages?
     var logging: Logging?
     var rules: Rules?
+    var notify: Notify?
+
+    struct Notify: Decodable {
+        var command: String?
+    }
 
     struct Rules: Decodable {
         var file: String?

@@ -9,7 +9,9 @@ import Vitals
 /// worklist's and the patient view's reads, and the actions on a patient, each written with its
 /// audit entry in one transaction. Refusals are `StoreError`s naming the operation; instants
 /// default to the store's clock.
-public protocol FollowUpStore: PatientRegistry, AuditTrail, PersonalSettingsLedger, ClinicianDirectory {
+public protocol FollowUpStore: PatientRegistry, AuditTrail, PersonalSettingsLedger, ClinicianDirectory,
+    NotificationLedger
+{
     /// "Now" when an instant is not given.
     var clock: WallClock { get }
 

@@ -4,6 +4,7 @@ import Foundation
 import MonitoringRecords
 import PostgresStore
 import ServiceConfiguration
+import SiteNotification
 import StoreInterface
 import TeleIngest
 import TerminalUI
@@ -78,7 +79,8 @@ struct ConsoleOptions: ParsableArguments {
             }
             return FollowUpSession(
                 store: store, clinician: clinician, ruleSet: ruleSet, timeZone: configuration.timeZone,
-                hotline: configuration.hotline, limits: configuration.limits)
+                hotline: configuration.hotline, limits: configuration.limits,
+                notifier: configuration.ingest.notifyCommand.map(SiteNotifier.init(command:)))
         }
         if let url = configuration.ingest.databaseURL {
             let location = try PostgresLocation(url: url)

@@ -397,7 +397,7 @@ func withRegistry<T>(
                 #expect(
                     sqlite == 0
                         && schema.contains(
-                            "SQLite schema version v12: teams, patients' teams and the clinician directory"),
+                            "SQLite schema version v13: notifications sent through the site's notifier"),
                     "\(schema)")
 
                 let (read, readings) = try run(["readings", "--patient", "P-0001"])

@@ -1,5 +1,6 @@
 import Foundation
 import MonitoringRecords
+import SiteNotification
 import StoreInterface
 import ThresholdRules
 
@@ -22,11 +23,14 @@ public struct FollowUpSession: Sendable {
     public let hotline: HotlineSchedule
     /// When a flag or an escalation has waited too long.
     public let limits: WaitingLimits
+    /// The site's notifier (`notify.command`), called for an escalation outside hotline hours.
+    public let notifier: SiteNotifier?
     public let now: @Sendable () -> Date
 
     public init(
         store: any FollowUpStore, clinician: Clinician, ruleSet: RuleSet?, timeZone: TimeZone,
-        hotline: HotlineSchedule, limits: WaitingLimits = WaitingLimits(), now: (@Sendable () -> Date)? = nil
+        hotline: HotlineSchedule, limits: WaitingLimits = WaitingLimits(), notifier: SiteNotifier? = nil,
+        now: (@Sendable () -> Date)? = nil
     ) {
         self.store = store
         self.clinician = clinician
@@ -34,6 +38,7 @@ public struct FollowUpSession: Sendable {
         self.timeZone = timeZone
         self.hotline = hotline
         self.limits = limits
+        self.notifier = notifier
         self.now = now ?? { [clock = store.clock] in clock.now() }
     }
 
@@ -171,10 +176,23 @@ public struct FollowUpSession: Sendable {
             throw FollowUpError("a reason is required: why should the hotline look at this patient?")
         }
         let overview = try await overview(patientID: patientID, audited: false)
+        let open = hotline.status(at: instant).isOpen
         let escalation = try await store.escalate(
             patientID: patientID, reason: brief.reason, brief: brief.text(for: overview, by: clinician, at: instant),
-            hotlineOpen: hotline.status(at: instant).isOpen, by: clinician, at: instant)
-        return (escalation, hotline.notice(at: instant))
+            hotlineOpen: open, by: clinician, at: instant)
+        var notice = hotline.notice(at: instant)
+        if !open, let notifier {
+            // The escalation is recorded whatever the notifier does; the nurse is told either way.
+            do {
+                try await notifier.send(
+                    .escalationAfterHours(escalationID: escalation.id, patientID: patientID), ledger: store,
+                    at: instant)
+                notice.append("The on-call notifier was called (escalation-after-hours, patient \(patientID)).")
+            } catch {
+                notice.append("The on-call notifier failed (\(error)): call the on-call doctor yourself.")
+            }
+        }
+        return (escalation, notice)
     }
 
     /// The brief of an escalation as recorded. Audited as a view of the patient.

@@ -406,6 +406,20 @@ enum Schema {
                     );
                     """)
         }
+        migrator.registerMigration("v13: notifications sent through the site's notifier") { db in
+            // One row per event sent (a red flag overdue, an escalation after hours): claimed
+            // before the command runs, so that several workers or consoles send it once.
+            try db.execute(
+                sql: """
+                    CREATE TABLE notification (
+                        kind TEXT NOT NULL,
+                        reference INTEGER NOT NULL,
+                        patient_id TEXT NOT NULL REFERENCES patient(id),
+                        sent_at INTEGER NOT NULL,
+                        PRIMARY KEY (kind, reference)
+                    );
+                    """)
+        }
         return migrator
     }
 
@@ -442,7 +456,7 @@ enum Schema {
 }
 
 extension MonitoringStore {
-    /// The newest migration applied: "v12: teams, patients' teams and the clinician directory".
+    /// The newest migration applied: "v13: notifications sent through the site's notifier".
     public func schemaVersion() throws -> String {
         try database.read { db in
             try String.fetchOne(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid DESC LIMIT 1")
