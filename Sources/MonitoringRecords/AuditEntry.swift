@@ -20,6 +20,8 @@ public struct AuditEntry: Sendable, Hashable, Codable {
         case refused = "refused"
         /// An operator's tool printed readings, flags or the quarantine's raw payloads.
         case recordsRead = "records.read"
+        /// An operator set a quarantined message aside for good, with the reason.
+        case quarantineDismissed = "quarantine.dismiss"
         /// A brief drafted and shown with the full CPR number, not sent (`escalate --dry-run`).
         case briefDrafted = "escalation.brief.draft"
     }

@@ -3,6 +3,7 @@ import Foundation
 import MonitoringRecords
 import PostgresNIO
 import ReadingIntake
+import StoreInterface
 import Vitals
 
 /// The ingest side on PostgreSQL: the journal, and batches of it turned into readings, latest
@@ -463,6 +464,37 @@ extension PostgresMonitoringStore {
                         resolvedAt: resolved.map(Date.init(millisecondsSince1970:))))
             }
             return entries
+        }
+    }
+
+    @discardableResult
+    public func dismissQuarantine(id: Int64, reason: String, account: String) async throws -> String {
+        let operation = "dismissing quarantine entry \(id)"
+        let resolution = try QuarantineEntry.dismissal(reason: reason, account: account, operation: operation)
+        let now = clock.now().wholeMilliseconds
+        return try await failing(operation) {
+            try await client.withTransaction(logger: logger) { connection in
+                var found = false
+                var earlier: String?
+                for try await value in try await connection.query(
+                    "SELECT resolution FROM quarantine WHERE id = \(id) FOR UPDATE", logger: logger
+                ).decode(String?.self) {
+                    found = true
+                    earlier = value
+                }
+                guard found else { throw StoreError(operation, "no quarantine entry with this id", code: .notFound) }
+                if let earlier { throw StoreError(operation, "resolved already: \(earlier)", code: .conflict) }
+                try await connection.query(
+                    "UPDATE quarantine SET resolved_at = \(now), resolution = \(resolution) WHERE id = \(id)",
+                    logger: logger)
+                try await connection.query(
+                    """
+                    INSERT INTO audit_log (at, "user", role, action, patient_id, detail)
+                    VALUES (\(now), \(account), 'operator', \(AuditEntry.Action.quarantineDismissed.rawValue), NULL,
+                            \("entry \(id): \(resolution)"))
+                    """, logger: logger)
+                return resolution
+            }
         }
     }
 

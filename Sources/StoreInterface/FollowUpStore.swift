@@ -88,6 +88,22 @@ public protocol MessageQuarantine: Sendable {
     /// The entries waiting for a decision, oldest first; with `includeResolved`, also those a
     /// reprocess run has since stored.
     func quarantine(includeResolved: Bool) async throws -> [QuarantineEntry]
+
+    /// Sets a waiting entry aside for good (a test message, a device's garbage), with the reason
+    /// and the operator's `account`, audited in the same transaction; reprocessing no longer
+    /// tries it and the counts no longer show it. The raw message stays in the journal. Refuses
+    /// an unknown or already resolved entry and an empty reason.
+    @discardableResult
+    func dismissQuarantine(id: Int64, reason: String, account: String) async throws -> String
+}
+
+extension QuarantineEntry {
+    /// The resolution a dismissal records: "dismissed by ACCOUNT: REASON".
+    public static func dismissal(reason: String, account: String, operation: String) throws -> String {
+        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty else { throw StoreError(operation, "a reason is required: why it can be set aside") }
+        return "dismissed by \(account): \(reason)"
+    }
 }
 
 extension FollowUpStore {

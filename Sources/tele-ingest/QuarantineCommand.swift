@@ -11,7 +11,29 @@ import TerminalUI
 
 struct QuarantineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "quarantine", abstract: "List messages that could not become readings, with the reason.")
+        commandName: "quarantine", abstract: "Messages that could not become readings: list them, or dismiss one.",
+        subcommands: [QuarantineList.self, QuarantineDismiss.self], defaultSubcommand: QuarantineList.self)
+}
+
+struct QuarantineDismiss: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dismiss",
+        abstract: "Set a quarantined message aside for good, with the reason (audited; the journal keeps it).")
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "Quarantine entry id (tele-ingest quarantine).") var id: Int64
+    @Option(help: "Why it can be set aside (a test message, a device fault).") var reason: String
+
+    func run() async throws {
+        let resolution = try await store.withStore { store in
+            try await store.dismissQuarantine(id: id, reason: reason, account: try await store.sessionAccount())
+        }
+        print("quarantine entry \(id) \(resolution)")
+    }
+}
+
+struct QuarantineList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List messages that could not become readings, with the reason.")
     @OptionGroup var store: StoreOptions
     @Flag(help: "Include entries a reprocess run has since stored.") var all = false
     @Flag(help: "Print JSON (with the raw payload, base64).") var json = false

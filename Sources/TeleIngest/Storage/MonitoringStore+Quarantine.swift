@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import MonitoringRecords
 import ReadingIntake
+import StoreInterface
 
 extension MonitoringStore {
     /// Quarantine entries, newest first; by default only those still waiting.
@@ -12,6 +13,30 @@ extension MonitoringStore {
                 db,
                 sql: "SELECT * FROM quarantine \(includeResolved ? "" : "WHERE resolved_at IS NULL") ORDER BY id DESC"
             ).map(QuarantineEntry.init(row:))
+        }
+    }
+
+    @discardableResult
+    public func dismissQuarantine(id: Int64, reason: String, account: String) throws -> String {
+        let operation = "dismissing quarantine entry \(id)"
+        let resolution = try QuarantineEntry.dismissal(reason: reason, account: account, operation: operation)
+        let now = clock.now().millisecondsSince1970
+        return try database.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT resolution FROM quarantine WHERE id = ?", arguments: [id])
+            else { throw StoreError(operation, "no quarantine entry with this id", code: .notFound) }
+            if let earlier: String = row["resolution"] {
+                throw StoreError(operation, "resolved already: \(earlier)", code: .conflict)
+            }
+            try db.execute(
+                sql: "UPDATE quarantine SET resolved_at = ?, resolution = ? WHERE id = ?",
+                arguments: [now, resolution, id])
+            try db.execute(
+                sql: """
+                    INSERT INTO audit_log (at, user, role, action, patient_id, detail)
+                    VALUES (?, ?, 'operator', ?, NULL, ?)
+                    """,
+                arguments: [now, account, AuditEntry.Action.quarantineDismissed.rawValue, "entry \(id): \(resolution)"])
+            return resolution
         }
     }
 
