@@ -22,6 +22,8 @@ public struct AuditEntry: Sendable, Hashable, Codable {
         case recordsRead = "records.read"
         /// An operator set a quarantined message aside for good, with the reason.
         case quarantineDismissed = "quarantine.dismiss"
+        /// An operator changed a patient's registration; the old values are in the change history.
+        case patientEdited = "patient.edit"
         /// A brief drafted and shown with the full CPR number, not sent (`escalate --dry-run`).
         case briefDrafted = "escalation.brief.draft"
     }

@@ -83,3 +83,80 @@ public enum CPRNumber {
         "\(cpr.prefix(6))-****"
     }
 }
+
+/// What an operator changes in a patient's registration; `nil` fields stay as they are.
+public struct PatientEdit: Sendable, Hashable {
+    public var name: String?
+    /// A new CPR number; `.some(nil)` removes it.
+    public var cpr: String??
+    public var timeZone: String?
+    public var monitoringStart: Date?
+
+    public init(name: String? = nil, cpr: String?? = nil, timeZone: String? = nil, monitoringStart: Date? = nil) {
+        self.name = name
+        self.cpr = cpr
+        self.timeZone = timeZone
+        self.monitoringStart = monitoringStart
+    }
+
+    /// One changed field with the value it replaces, as the change history keeps it.
+    public struct Change: Sendable, Hashable, Codable {
+        public var field: String
+        public var oldValue: String?
+        public var newValue: String?
+
+        public init(field: String, oldValue: String?, newValue: String?) {
+            self.field = field
+            self.oldValue = oldValue
+            self.newValue = newValue
+        }
+    }
+
+    /// The patient after the edit and the fields it changes, through the checks a new patient
+    /// goes through (`Patient.checked`). Refuses an empty reason and an edit that changes nothing.
+    public func applied(to patient: Patient, reason: String, operation: String) throws -> (Patient, [Change]) {
+        guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw StoreError(operation, "a reason is required: why the registration changes")
+        }
+        let checked = try Patient.checked(
+            id: patient.id, name: name ?? patient.name, cpr: cpr ?? patient.cpr,
+            timeZone: timeZone ?? patient.timeZone, createdAt: patient.createdAt,
+            monitoringStart: monitoringStart ?? patient.monitoringStart)
+        var edited = patient
+        edited.name = checked.name
+        edited.cpr = checked.cpr
+        edited.timeZone = checked.timeZone
+        edited.monitoringStart = checked.monitoringStart
+        let stamp = { (date: Date) in date.formatted(.iso8601) }
+        let changes = [
+            Change(field: "name", oldValue: patient.name, newValue: edited.name),
+            Change(field: "cpr", oldValue: patient.cpr, newValue: edited.cpr),
+            Change(field: "time_zone", oldValue: patient.timeZone, newValue: edited.timeZone),
+            Change(
+                field: "monitoring_start", oldValue: stamp(patient.monitoringStart),
+                newValue: stamp(edited.monitoringStart)),
+        ].filter { $0.oldValue != $0.newValue }
+        guard !changes.isEmpty else { throw StoreError(operation, "nothing changes: give a new value") }
+        return (edited, changes)
+    }
+
+    /// The audit entry's detail: the fields, not their values (a CPR number stays out of the log).
+    public static func auditDetail(_ changes: [Change], reason: String) -> String {
+        "changed \(changes.map(\.field).joined(separator: ", ")) (old values in the change history): \(reason)"
+    }
+}
+
+/// One entry of a patient's change history.
+public struct PatientChangeRecord: Sendable, Hashable, Codable {
+    public var change: PatientEdit.Change
+    public var reason: String
+    public var changedBy: String
+    public var changedAt: Date
+
+    public init(change: PatientEdit.Change, reason: String, changedBy: String, changedAt: Date) {
+        self.change = change
+        self.reason = reason
+        self.changedBy = changedBy
+        self.changedAt = changedAt
+    }
+}

@@ -609,6 +609,34 @@ enum PostgresSchema {
                 """,
                 "GRANT SELECT, INSERT, DELETE ON notification TO teleingest_clinician",
             ]),
+        Migration(
+            version: 9, name: "a patient's change history",
+            statements: [
+                // Every edit of a patient's registration keeps the value it replaced: append-only.
+                """
+                CREATE TABLE patient_change (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    patient_id text NOT NULL REFERENCES patient (id),
+                    field text NOT NULL,
+                    old_value text,
+                    new_value text,
+                    reason text NOT NULL,
+                    changed_by text NOT NULL,
+                    changed_at timestamptz NOT NULL
+                )
+                """,
+                "CREATE INDEX patient_change_by_patient ON patient_change (patient_id, changed_at)",
+                """
+                CREATE TRIGGER patient_change_append_only BEFORE UPDATE OR DELETE ON patient_change
+                    FOR EACH ROW EXECUTE FUNCTION refuse_change()
+                """,
+                """
+                CREATE TRIGGER patient_change_no_truncate BEFORE TRUNCATE ON patient_change
+                    FOR EACH STATEMENT EXECUTE FUNCTION refuse_change()
+                """,
+                "GRANT SELECT, INSERT ON patient_change TO teleingest_operator",
+                "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO teleingest_operator",
+            ]),
     ]
 
     /// The newest version this build knows.

@@ -31,6 +31,16 @@ public protocol PatientRegistry: Sendable {
 
     /// Every registered device with its pairings, newest first.
     func devices() async throws -> [Device]
+
+    /// Changes a patient's registration (an operator's correction: name, CPR number, zone,
+    /// monitoring start), through the checks of a new registration; each replaced value is kept
+    /// in the change history, and the edit audited under `account`, in one transaction. Returns
+    /// the patient as registered now.
+    @discardableResult
+    func editPatient(id: String, _ edit: PatientEdit, reason: String, account: String) async throws -> Patient
+
+    /// The patient's change history, oldest first.
+    func patientChanges(id: String) async throws -> [PatientChangeRecord]
 }
 
 /// What registering a roster added.

@@ -7,7 +7,8 @@ import TerminalUI
 
 struct Patients: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Register and list patients.", subcommands: [Add.self, Import.self, List.self, TeamCommand.self],
+        abstract: "Register and list patients.",
+        subcommands: [Add.self, Import.self, List.self, TeamCommand.self, Edit.self, History.self],
         defaultSubcommand: List.self)
 
     struct Add: AsyncParsableCommand {
@@ -100,6 +101,62 @@ struct Patients: AsyncParsableCommand {
             let team = team == "none" ? nil : team
             try await store.withStore { try await $0.assignTeam(patientID: patient, team: team) }
             print("\(patient): \(team.map { "team \($0)" } ?? "no team (every nurse sees the patient)")")
+        }
+    }
+
+    struct Edit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Correct a patient's registration; the old values are kept in the change history (audited).")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "Patient id.") var patient: String
+        @Option(help: "Full name.") var name: String?
+        @Option(help: "CPR number DDMMYY-SSSS.") var cpr: String?
+        @Flag(help: "Remove the CPR number.") var noCpr = false
+        @Option(help: "IANA time zone of the patient's days.") var timezone: String?
+        @Option(help: "Start of monitoring, ISO 8601.") var monitoringStart: String?
+        @Option(help: "Why (required): the record keeps it with the old values.") var reason: String
+
+        func validate() throws {
+            if noCpr && cpr != nil { throw ValidationError("give --cpr or --no-cpr, not both") }
+        }
+
+        func run() async throws {
+            let start = try monitoringStart.map { try Output.instant($0, option: "--monitoring-start") }
+            let change = PatientEdit(
+                name: name, cpr: noCpr ? .some(nil) : cpr.map { .some($0) }, timeZone: timezone, monitoringStart: start)
+            let edited = try await store.withStore { store in
+                try await store.editPatient(
+                    id: patient, change, reason: reason, account: try await store.sessionAccount())
+            }
+            print("\(edited.id): registration changed; old values in tele-ingest patients history \(edited.id)")
+        }
+    }
+
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A patient's change history: every corrected field with the value it replaced.")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "Patient id.") var patient: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let records = try await store.withStore { store in
+                let records = try await store.patientChanges(id: patient)
+                try await store.recordOperatorAudit(
+                    .recordsRead, account: try await store.sessionAccount(), patientID: patient,
+                    detail: "tele-ingest patients history: \(records.count) changes")
+                return records
+            }
+            if json { return try Output.json(records) }
+            Output.table(
+                ["CHANGED (UTC)", "BY", "FIELD", "FROM", "TO", "WHY"],
+                records.map {
+                    [
+                        Output.utc($0.changedAt), $0.changedBy, $0.change.field, $0.change.oldValue ?? "-",
+                        $0.change.newValue ?? "-", $0.reason,
+                    ]
+                })
+            if records.isEmpty { print("no changes since registration") }
         }
     }
 }

@@ -397,7 +397,7 @@ func withRegistry<T>(
                 #expect(
                     sqlite == 0
                         && schema.contains(
-                            "SQLite schema version v13: notifications sent through the site's notifier"),
+                            "SQLite schema version v14: a patient's change history"),
                     "\(schema)")
 
                 let (read, readings) = try run(["readings", "--patient", "P-0001"])

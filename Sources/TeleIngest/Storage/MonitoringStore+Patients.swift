@@ -65,3 +65,58 @@ extension MonitoringEnd {
             endedAt: Date(millisecondsSince1970: row["ended_at"]))
     }
 }
+
+extension MonitoringStore {
+    @discardableResult
+    public func editPatient(id: String, _ edit: PatientEdit, reason: String, account: String) throws -> Patient {
+        let operation = "editing patient \(id)"
+        let now = clock.now().wholeMilliseconds
+        return try database.write { db in
+            guard
+                let patient = try Row.fetchOne(
+                    db, sql: "SELECT * FROM patient_monitoring WHERE id = ?", arguments: [id]
+                )
+                .map(Patient.init(row:))
+            else { throw StoreError(operation, "no patient with id '\(id)'", code: .notFound) }
+            let (edited, changes) = try edit.applied(to: patient, reason: reason, operation: operation)
+            try db.execute(
+                sql: "UPDATE patient SET name = ?, cpr = ?, time_zone = ?, monitoring_start = ? WHERE id = ?",
+                arguments: [
+                    edited.name, edited.cpr, edited.timeZone, edited.monitoringStart.millisecondsSince1970, id,
+                ])
+            for change in changes {
+                try db.execute(
+                    sql: """
+                        INSERT INTO patient_change (patient_id, field, old_value, new_value, reason, changed_by, changed_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        id, change.field, change.oldValue, change.newValue, reason, account,
+                        now.millisecondsSince1970,
+                    ])
+            }
+            try db.execute(
+                sql:
+                    "INSERT INTO audit_log (at, user, role, action, patient_id, detail) VALUES (?, ?, 'operator', ?, ?, ?)",
+                arguments: [
+                    now.millisecondsSince1970, account, AuditEntry.Action.patientEdited.rawValue, id,
+                    PatientEdit.auditDetail(changes, reason: reason),
+                ])
+            return edited
+        }
+    }
+
+    public func patientChanges(id: String) throws -> [PatientChangeRecord] {
+        try database.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM patient_change WHERE patient_id = ? ORDER BY id", arguments: [id]
+            ).map { row in
+                PatientChangeRecord(
+                    change: PatientEdit.Change(
+                        field: row["field"], oldValue: row["old_value"], newValue: row["new_value"]),
+                    reason: row["reason"], changedBy: row["changed_by"],
+                    changedAt: Date(millisecondsSince1970: row["changed_at"]))
+            }
+        }
+    }
+}

@@ -420,6 +420,27 @@ enum Schema {
                     );
                     """)
         }
+        migrator.registerMigration("v14: a patient's change history") { db in
+            // Every edit of a patient's registration keeps the value it replaced: append-only.
+            try db.execute(
+                sql: """
+                    CREATE TABLE patient_change (
+                        id INTEGER PRIMARY KEY,
+                        patient_id TEXT NOT NULL REFERENCES patient(id),
+                        field TEXT NOT NULL,
+                        old_value TEXT,
+                        new_value TEXT,
+                        reason TEXT NOT NULL,
+                        changed_by TEXT NOT NULL,
+                        changed_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX patient_change_by_patient ON patient_change(patient_id, changed_at);
+                    CREATE TRIGGER patient_change_no_update BEFORE UPDATE ON patient_change
+                        BEGIN SELECT RAISE(ABORT, 'the change history is append-only'); END;
+                    CREATE TRIGGER patient_change_no_delete BEFORE DELETE ON patient_change
+                        BEGIN SELECT RAISE(ABORT, 'the change history is append-only'); END;
+                    """)
+        }
         return migrator
     }
 
@@ -456,7 +477,7 @@ enum Schema {
 }
 
 extension MonitoringStore {
-    /// The newest migration applied: "v13: notifications sent through the site's notifier".
+    /// The newest migration applied: "v14: a patient's change history".
     public func schemaVersion() throws -> String {
         try database.read { db in
             try String.fetchOne(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid DESC LIMIT 1")
