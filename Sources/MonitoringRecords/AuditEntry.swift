@@ -24,6 +24,8 @@ public struct AuditEntry: Sendable, Hashable, Codable {
         case quarantineDismissed = "quarantine.dismiss"
         /// An operator changed a patient's registration; the old values are in the change history.
         case patientEdited = "patient.edit"
+        /// An operator moved a pairing's start earlier (a kit handed out before it was registered).
+        case pairingBackdated = "pairing.backdate"
         /// A brief drafted and shown with the full CPR number, not sent (`escalate --dry-run`).
         case briefDrafted = "escalation.brief.draft"
     }

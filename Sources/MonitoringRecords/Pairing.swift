@@ -32,7 +32,42 @@ public struct Device: Sendable, Hashable, Codable {
     }
 }
 
+extension Pairing {
+    /// Checks a back-dated start for the device's newest pairing: earlier than now, and not
+    /// before the device's previous pairing ended (`previousEnd`).
+    public func checkBackdating(to start: Date, previousEnd: Date?, previousPatient: String?, operation: String) throws
+    {
+        guard start < validFrom else {
+            throw StoreError(
+                operation,
+                "back-dating moves the start earlier than \(validFrom.formatted(.iso8601)); to end the pairing use devices unpair --at"
+            )
+        }
+        if let previousEnd, previousEnd > start {
+            throw StoreError(
+                operation,
+                "the device was with patient \(previousPatient ?? "?") until \(previousEnd.formatted(.iso8601)); back-date to that time at the earliest",
+                code: .conflict)
+        }
+    }
+
+    /// The audit entry's detail of a back-dating.
+    public func backdatingDetail(from old: Date) -> String {
+        "pairing \(id) of \(serial): start moved from \(old.formatted(.iso8601)) to \(validFrom.formatted(.iso8601))"
+    }
+}
+
 extension StoreError {
+    /// Unpairing at `at` would leave `count` readings measured since then on the patient.
+    public static func readingsAfterUnpairing(_ operation: String, count: Int, patientID: String, last: Date)
+        -> StoreError
+    {
+        StoreError(
+            operation,
+            "\(count) reading\(count == 1 ? "" : "s") from this device measured since then \(count == 1 ? "is" : "are") stored on patient \(patientID) (the last at \(last.formatted(.iso8601))); unpair after that, or correct them first",
+            code: .conflict)
+    }
+
     /// Pairing `serial` over a time when it is paired with `clash`'s patient: unpair first.
     public static func pairingClash(_ operation: String, serial: String, with clash: Pairing) -> StoreError {
         StoreError(

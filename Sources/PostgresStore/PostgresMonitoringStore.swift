@@ -212,10 +212,67 @@ public final class PostgresMonitoringStore: PatientRegistry {
                         operation,
                         "the pairing started \(pairing.validFrom.formatted(.iso8601)); unpair at a later time")
                 }
+                for try await (count, last) in try await connection.query(
+                    """
+                    SELECT count(*), epoch_ms(max(measured_at)) FROM reading
+                    WHERE serial = \(serial) AND patient_id = \(pairing.patientID) AND measured_at >= \(at)
+                    """, logger: logger
+                ).decode((Int, Int64?).self) {
+                    if count > 0, let last {
+                        throw StoreError.readingsAfterUnpairing(
+                            operation, count: count, patientID: pairing.patientID,
+                            last: Date(millisecondsSince1970: last))
+                    }
+                }
                 try await connection.query(
                     "UPDATE pairing SET valid_to = \(at) WHERE id = \(pairing.id)", logger: logger)
                 pairing.validTo = at
                 return pairing
+            }
+        }
+    }
+
+    public func backdatePairing(serial: String, from: Date, account: String) async throws -> (
+        pairing: Pairing, waiting: Int
+    ) {
+        let from = from.wholeMilliseconds
+        let operation = "back-dating the pairing of device \(serial)"
+        return try await failing(operation) {
+            try await client.withTransaction(logger: logger) { connection in
+                // The device row is the lock, as for pairing.
+                try await connection.query(
+                    "SELECT serial FROM device WHERE serial = \(serial) FOR UPDATE", logger: logger)
+                let rows = try await pairings(
+                    connection.query(
+                        """
+                        SELECT id, serial, patient_id, valid_from, valid_to FROM pairing
+                        WHERE serial = \(serial) ORDER BY valid_from DESC LIMIT 2
+                        """, logger: logger))
+                guard let newest = rows.first else {
+                    throw StoreError(operation, "the device has never been paired", code: .notFound)
+                }
+                let previous = rows.dropFirst().first
+                try newest.checkBackdating(
+                    to: from, previousEnd: previous?.validTo, previousPatient: previous?.patientID, operation: operation
+                )
+                try await connection.query(
+                    "UPDATE pairing SET valid_from = \(from) WHERE id = \(newest.id)", logger: logger)
+                var moved = newest
+                moved.validFrom = from
+                try await connection.query(
+                    """
+                    INSERT INTO audit_log (at, "user", role, action, patient_id, detail)
+                    VALUES (\(clock.now().wholeMilliseconds), \(account), 'operator',
+                            \(AuditEntry.Action.pairingBackdated.rawValue), \(newest.patientID),
+                            \(moved.backdatingDetail(from: newest.validFrom)))
+                    """, logger: logger)
+                var waiting = 0
+                for try await count in try await connection.query(
+                    "SELECT count(*) FROM quarantine WHERE serial = \(serial) AND resolved_at IS NULL", logger: logger
+                ).decode(Int.self) {
+                    waiting = count
+                }
+                return (moved, waiting)
             }
         }
     }

@@ -32,6 +32,14 @@ public protocol PatientRegistry: Sendable {
     /// Every registered device with its pairings, newest first.
     func devices() async throws -> [Device]
 
+    /// Moves the start of the device's newest pairing earlier, to `from` (a kit handed out
+    /// before it was paired here), audited under `account`; returns the pairing and how many of
+    /// the device's messages wait in the quarantine (`tele-ingest reprocess` stores those the
+    /// pairing now covers). Refuses a later start and one before the previous pairing ended.
+    func backdatePairing(serial: String, from: Date, account: String) async throws -> (
+        pairing: Pairing, waiting: Int
+    )
+
     /// Changes a patient's registration (an operator's correction: name, CPR number, zone,
     /// monitoring start), through the checks of a new registration; each replaced value is kept
     /// in the change history, and the edit audited under `account`, in one transaction. Returns

@@ -8,7 +8,7 @@ import TerminalUI
 struct Devices: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Pair devices with patients, unpair them, list them.",
-        subcommands: [Pair.self, Unpair.self, List.self], defaultSubcommand: List.self)
+        subcommands: [Pair.self, Unpair.self, Backdate.self, List.self], defaultSubcommand: List.self)
 
     struct Pair: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Give a device to a patient from a point in time.")
@@ -23,6 +23,29 @@ struct Devices: AsyncParsableCommand {
                 try await $0.pair(serial: serial, patientID: patient, from: start)
             }
             print("paired \(pairing.serial) with \(pairing.patientID) from \(Output.utc(pairing.validFrom))")
+        }
+    }
+
+    struct Backdate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Move the start of a device's newest pairing earlier (a kit handed out before it was paired).",
+            discussion: """
+                Audited. The messages the device sent in between wait in the quarantine as \
+                unpaired; tele-ingest reprocess stores those the pairing now covers.
+                """)
+        @OptionGroup var store: StoreOptions
+        @Option(help: "Device serial.") var serial: String
+        @Option(help: "The new start, ISO 8601.") var from: String
+
+        func run() async throws {
+            let start = try Output.instant(from, option: "--from")
+            let (pairing, waiting) = try await store.withStore { store in
+                try await store.backdatePairing(serial: serial, from: start, account: try await store.sessionAccount())
+            }
+            print(
+                "\(serial) is paired with \(pairing.patientID) from \(pairing.validFrom.formatted(.iso8601))"
+                    + (waiting > 0
+                        ? "; \(waiting) of its messages wait in the quarantine: tele-ingest reprocess" : ""))
         }
     }
 

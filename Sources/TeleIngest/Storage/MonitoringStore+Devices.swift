@@ -57,10 +57,54 @@ extension MonitoringStore {
                 throw StoreError(
                     operation, "the pairing started \(pairing.validFrom.formatted(.iso8601)); unpair at a later time")
             }
+            if let later = try Row.fetchOne(
+                db,
+                sql:
+                    "SELECT count(*), max(measured_at) FROM reading WHERE serial = ? AND patient_id = ? AND measured_at >= ?",
+                arguments: [serial, pairing.patientID, at.millisecondsSince1970]), (later[0] as Int) > 0
+            {
+                throw StoreError.readingsAfterUnpairing(
+                    operation, count: later[0], patientID: pairing.patientID,
+                    last: Date(millisecondsSince1970: later[1]))
+            }
             try db.execute(
                 sql: "UPDATE pairing SET valid_to = ? WHERE id = ?", arguments: [at.millisecondsSince1970, pairing.id])
             pairing.validTo = at
             return pairing
+        }
+    }
+
+    public func backdatePairing(serial: String, from: Date, account: String) throws -> (pairing: Pairing, waiting: Int)
+    {
+        let from = from.wholeMilliseconds
+        let operation = "back-dating the pairing of device \(serial)"
+        return try database.write { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM pairing WHERE serial = ? ORDER BY valid_from DESC LIMIT 2", arguments: [serial])
+            guard let newest = rows.first.map(Pairing.init(row:)) else {
+                throw StoreError(operation, "the device has never been paired", code: .notFound)
+            }
+            let previous = rows.dropFirst().first.map(Pairing.init(row:))
+            try newest.checkBackdating(
+                to: from, previousEnd: previous?.validTo, previousPatient: previous?.patientID, operation: operation)
+            try db.execute(
+                sql: "UPDATE pairing SET valid_from = ? WHERE id = ?",
+                arguments: [from.millisecondsSince1970, newest.id])
+            var moved = newest
+            moved.validFrom = from
+            try db.execute(
+                sql:
+                    "INSERT INTO audit_log (at, user, role, action, patient_id, detail) VALUES (?, ?, 'operator', ?, ?, ?)",
+                arguments: [
+                    clock.now().millisecondsSince1970, account, AuditEntry.Action.pairingBackdated.rawValue,
+                    newest.patientID, moved.backdatingDetail(from: newest.validFrom),
+                ])
+            let waiting =
+                try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM quarantine WHERE serial = ? AND resolved_at IS NULL",
+                    arguments: [serial])
+                ?? 0
+            return (moved, waiting)
         }
     }
 
