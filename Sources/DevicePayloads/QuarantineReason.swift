@@ -40,7 +40,7 @@ public enum QuarantineReason: String, Sendable, CaseIterable, Codable {
         case .unknownDevice:
             "Register the device and pair it (tele-ingest devices pair), then run tele-ingest reprocess."
         case .unpairedDevice:
-            "Pair the device for that time (tele-ingest devices pair --from), then run tele-ingest reprocess."
+            "Pair the device for that time (tele-ingest devices pair --from, or devices backdate when its pairing began later), then run tele-ingest reprocess."
         case .unknownFormat: "Add or fix a device profile for this topic, then run tele-ingest reprocess."
         case .futureTimestamp, .clockNotSet: "Check the device clock; the reading cannot be placed in time."
         case .serialMismatch: "A device published under another device's topic; check the gateway configuration."

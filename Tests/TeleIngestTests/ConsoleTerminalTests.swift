@@ -184,6 +184,29 @@ import Testing
         }
     }
 
+    @Test("signed in by the account: the full-screen worklist is the nurse's team and the patients without one")
+    func caseloadInTheTerminal() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try ConsoleFixture.store(in: directory, now: TestCohort.clock.now())
+            try store.addTeam(Team(id: "north", name: "Test District North"))
+            try store.addTeam(Team(id: "south", name: "Test District South"))
+            try store.assignTeam(patientID: "P-RED", team: "north")
+            try store.assignTeam(patientID: "P-YELLOW", team: "south")
+            try store.saveClinician(
+                try ClinicianAccount.checked(
+                    account: try store.sessionAccount(), name: "Test Nurse", role: .nurse, teams: ["north"]))
+            let tmux = Tmux(directory: directory)
+            defer { tmux.kill() }
+            try tmux.startConsole(store: store, environment: "NO_COLOR=")
+            let worklist = try await tmux.waitFor("Worklist")
+            #expect(worklist.contains("Test Patient Red") && worklist.contains("Test Patient Stable"), "\(worklist)")
+            #expect(!worklist.contains("Test Patient Yellow"), "another team's patient:\n\(worklist)")
+            #expect(worklist.contains("(3 of 3)"))
+            try tmux.keys("q")
+            for _ in 0..<100 where tmux.sessionExists { try await Task.sleep(for: .milliseconds(50)) }
+        }
+    }
+
     @Test("SIGTERM ends the console with the terminal restored (line editing and echo back on)")
     func sigtermRestoresTheTerminal() async throws {
         try await withTemporaryDirectory { directory in
