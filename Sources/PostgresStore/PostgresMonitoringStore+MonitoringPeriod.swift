@@ -19,6 +19,18 @@ extension PostgresMonitoringStore {
         _ patientID: String, operation: String, lock: PatientLock = .share, unknown: String? = nil,
         on connection: PostgresConnection
     ) async throws -> Patient {
+        let patient = try await existingPatient(
+            patientID, operation: operation, lock: lock, unknown: unknown, on: connection)
+        try patient.requireMonitored(operation)
+        return patient
+    }
+
+    /// The patient with the end of monitoring in force, under a row lock until the transaction
+    /// ends; refuses `operation` for an unknown patient (`unknown`: what to say then).
+    func existingPatient(
+        _ patientID: String, operation: String, lock: PatientLock, unknown: String? = nil,
+        on connection: PostgresConnection
+    ) async throws -> Patient {
         try await connection.query(
             "SELECT 1 FROM patient WHERE id = \(patientID) \(unescaped: lock.rawValue)", logger: logger)
         guard
@@ -30,7 +42,6 @@ extension PostgresMonitoringStore {
         else {
             throw StoreError(operation, unknown ?? "no patient with id '\(patientID)'", code: .notFound)
         }
-        try patient.requireMonitored(operation)
         return patient
     }
 
@@ -100,16 +111,7 @@ extension PostgresMonitoringStore {
         let operation = "reopening the monitoring of patient \(patientID)"
         return try await failing(operation) {
             try await client.withTransaction(logger: logger) { connection in
-                try await connection.query("SELECT 1 FROM patient WHERE id = \(patientID) FOR UPDATE", logger: logger)
-                guard
-                    let patient = try await collect(
-                        connection.query(
-                            "SELECT \(unescaped: Self.patientColumns) FROM patient_monitoring WHERE id = \(patientID)",
-                            logger: logger)
-                    ).first
-                else {
-                    throw StoreError(operation, "no patient with id '\(patientID)'", code: .notFound)
-                }
+                let patient = try await existingPatient(patientID, operation: operation, lock: .update, on: connection)
                 let (end, now) = try MonitoringEnd.checkReopening(patient, at: now, operation: operation)
                 try await connection.query(
                     """

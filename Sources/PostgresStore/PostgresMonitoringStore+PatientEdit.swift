@@ -10,14 +10,7 @@ extension PostgresMonitoringStore {
         let now = clock.now().wholeMilliseconds
         return try await failing(operation) {
             try await client.withTransaction(logger: logger) { connection in
-                try await connection.query("SELECT 1 FROM patient WHERE id = \(id) FOR UPDATE", logger: logger)
-                guard
-                    let patient = try await collect(
-                        connection.query(
-                            "SELECT \(unescaped: Self.patientColumns) FROM patient_monitoring WHERE id = \(id)",
-                            logger: logger)
-                    ).first
-                else { throw StoreError(operation, "no patient with id '\(id)'", code: .notFound) }
+                let patient = try await existingPatient(id, operation: operation, lock: .update, on: connection)
                 let (edited, changes) = try edit.applied(to: patient, reason: reason, operation: operation)
                 try await connection.query(
                     """

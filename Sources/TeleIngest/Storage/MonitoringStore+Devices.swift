@@ -11,14 +11,8 @@ extension MonitoringStore {
         let from = (from ?? clock.now()).wholeMilliseconds
         let operation = "pairing device \(serial) with patient \(patientID)"
         return try database.write { db in
-            guard
-                let patient = try Row.fetchOne(
-                    db, sql: "SELECT * FROM patient_monitoring WHERE id = ?", arguments: [patientID]
-                ).map(Patient.init(row:))
-            else {
-                throw StoreError(operation, "no patient with this id (tele-ingest patients add)", code: .notFound)
-            }
-            try patient.requireMonitored(operation)
+            try requireMonitoredPatient(
+                patientID, operation: operation, unknown: "no patient with this id (tele-ingest patients add)", db: db)
             let start = from.millisecondsSince1970
             if let clash = try Row.fetchOne(
                 db,

@@ -66,13 +66,7 @@ extension MonitoringStore {
         let now = (now ?? clock.now()).wholeMilliseconds
         let operation = "reopening the monitoring of patient \(patientID)"
         return try database.write { db in
-            guard
-                let patient = try Row.fetchOne(
-                    db, sql: "SELECT * FROM patient_monitoring WHERE id = ?", arguments: [patientID]
-                ).map(Patient.init(row:))
-            else {
-                throw StoreError(operation, "no patient with id '\(patientID)'", code: .notFound)
-            }
+            let patient = try existingPatient(patientID, operation: operation, db: db)
             let (end, now) = try MonitoringEnd.checkReopening(patient, at: now, operation: operation)
             try db.execute(
                 sql: """

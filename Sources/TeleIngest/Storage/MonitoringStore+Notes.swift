@@ -75,15 +75,26 @@ extension MonitoringStore {
     /// The patient, refusing `operation` for an unknown patient and for one whose monitoring
     /// has ended (the record is read-only until the period is reopened).
     @discardableResult
-    func requireMonitoredPatient(_ patientID: String, operation: String, db: Database) throws -> Patient {
+    func requireMonitoredPatient(_ patientID: String, operation: String, unknown: String? = nil, db: Database) throws
+        -> Patient
+    {
+        let patient = try existingPatient(patientID, operation: operation, unknown: unknown, db: db)
+        try patient.requireMonitored(operation)
+        return patient
+    }
+
+    /// The patient with the end of monitoring in force, refusing `operation` for an unknown
+    /// patient (`unknown`: what to say then).
+    func existingPatient(_ patientID: String, operation: String, unknown: String? = nil, db: Database) throws
+        -> Patient
+    {
         guard
             let patient = try Row.fetchOne(
                 db, sql: "SELECT * FROM patient_monitoring WHERE id = ?", arguments: [patientID]
             ).map(Patient.init(row:))
         else {
-            throw StoreError(operation, "no patient with id '\(patientID)'", code: .notFound)
+            throw StoreError(operation, unknown ?? "no patient with id '\(patientID)'", code: .notFound)
         }
-        try patient.requireMonitored(operation)
         return patient
     }
 

@@ -72,12 +72,7 @@ extension MonitoringStore {
         let operation = "editing patient \(id)"
         let now = clock.now().wholeMilliseconds
         return try database.write { db in
-            guard
-                let patient = try Row.fetchOne(
-                    db, sql: "SELECT * FROM patient_monitoring WHERE id = ?", arguments: [id]
-                )
-                .map(Patient.init(row:))
-            else { throw StoreError(operation, "no patient with id '\(id)'", code: .notFound) }
+            let patient = try existingPatient(id, operation: operation, db: db)
             let (edited, changes) = try edit.applied(to: patient, reason: reason, operation: operation)
             try db.execute(
                 sql: "UPDATE patient SET name = ?, cpr = ?, time_zone = ?, monitoring_start = ? WHERE id = ?",
