@@ -152,14 +152,16 @@ extension PostgresMonitoringStore {
             settings[record.patientID, default: []].append(record.setting)
         }
         var contexts: [String: PatientContext] = [:]
-        for try await (patientID, zone, start) in try await connection.query(
+        for try await (patientID, zone, start, ended) in try await connection.query(
             """
-            SELECT id, time_zone, epoch_ms(monitoring_start) FROM patient WHERE id = ANY(\(patients)::text[])
+            SELECT id, time_zone, epoch_ms(monitoring_start), epoch_ms(ended_at) FROM patient_monitoring
+            WHERE id = ANY(\(patients)::text[])
             """, logger: logger
-        ).decode((String, String, Int64).self) {
+        ).decode((String, String, Int64, Int64?).self) {
             contexts[patientID] = PatientContext(
                 timeZone: TimeZone.named(zone, otherwise: defaultZone),
-                monitoringStart: Date(millisecondsSince1970: start), settings: settings[patientID] ?? [])
+                monitoringStart: Date(millisecondsSince1970: start), settings: settings[patientID] ?? [],
+                monitoringEnded: ended.map(Date.init(millisecondsSince1970:)))
         }
         return contexts
     }

@@ -1,6 +1,7 @@
 import Foundation
 import MonitoringRecords
 import StoreInterface
+import Synchronization
 import ThresholdRules
 
 /// Something the site wants to hear about at once, outside the worklist.
@@ -48,9 +49,12 @@ public struct NotifierError: Error, CustomStringConvertible, Sendable {
 /// it once; a failed command gives the claim back and the next check tries again.
 public struct SiteNotifier: Sendable {
     public var command: String
+    /// A command still running after this long is killed and counts as failed.
+    public var timeout: Duration
 
-    public init(command: String) {
+    public init(command: String, timeout: Duration = .seconds(30)) {
         self.command = command
+        self.timeout = timeout
     }
 
     /// Sends `event` unless it was sent before; returns whether the command ran.
@@ -77,15 +81,40 @@ public struct SiteNotifier: Sendable {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { finished in continuation.resume(returning: finished.terminationStatus) }
+        let timeout = timeout
+        let (status, killed): (Int32, Bool) = try await withCheckedThrowingContinuation { continuation in
+            let run = NotifierRun()
+            process.terminationHandler = { finished in
+                let timedOut = run.state.withLock { state in
+                    state.finished = true
+                    state.watchdog?.cancel()
+                    return state.timedOut
+                }
+                continuation.resume(returning: (finished.terminationStatus, timedOut))
+            }
             do {
                 try process.run()
             } catch {
                 process.terminationHandler = nil
                 continuation.resume(throwing: NotifierError("\(command) could not start: \(error)"))
+                return
+            }
+            // A gateway that hangs must not hold the caller: killed after `timeout`.
+            let pid = process.processIdentifier
+            run.state.withLock { state in
+                guard !state.finished else { return }
+                state.watchdog = Task {
+                    try? await Task.sleep(for: timeout)
+                    run.state.withLock { state in
+                        // Killed only while the command is known to run, so its pid is still its own.
+                        guard !state.finished, !Task.isCancelled else { return }
+                        state.timedOut = true
+                        kill(pid, SIGKILL)
+                    }
+                }
             }
         }
+        if killed { throw NotifierError("\(command) \(arguments[0]) did not finish within \(timeout) and was killed") }
         guard status == 0 else { throw NotifierError("\(command) \(arguments[0]) exited with status \(status)") }
     }
 
@@ -110,4 +139,15 @@ public struct SiteNotifier: Sendable {
         }
         return sent
     }
+}
+
+/// What a command's watchdog and its termination handler share.
+private final class NotifierRun: Sendable {
+    struct State {
+        /// Kills the command after the timeout; cancelled when it ends first.
+        var watchdog: Task<Void, Never>?
+        var finished = false
+        var timedOut = false
+    }
+    let state = Mutex(State())
 }

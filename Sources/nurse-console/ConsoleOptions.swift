@@ -80,7 +80,7 @@ struct ConsoleOptions: ParsableArguments {
             return FollowUpSession(
                 store: store, clinician: clinician, ruleSet: ruleSet, timeZone: configuration.timeZone,
                 hotline: configuration.hotline, limits: configuration.limits,
-                notifier: configuration.ingest.notifyCommand.map(SiteNotifier.init(command:)))
+                notifier: configuration.ingest.notifyCommand.map { SiteNotifier(command: $0) })
         }
         if let url = configuration.ingest.databaseURL {
             let location = try PostgresLocation(url: url)

@@ -23,6 +23,9 @@ import ThresholdRules
         var flagsOfPatientTwo: [String]
         var pairingsOfPatientTwo: [String]
         var quarantinedAfterEnd: [String]
+        /// A reading measured before the end that arrives after it: stored, but it opens no flag.
+        var lateReadingStored: Bool
+        var openFlagsAfterLateReading: Int
         var refusals: [String]
         var listedAfterReopen: [String]
         var endAfterReopen: MonitoringEnd?
@@ -77,6 +80,14 @@ import ThresholdRules
             let quarantined = try await intake.quarantine().filter { $0.topic == late.0 }.map {
                 "\($0.reason.rawValue): \($0.message)"
             }
+            let measuredBeforeEnd = (
+                "import/late.csv/line/3",
+                Data("BP7-0099,systolic,188,mmHg,\((Self.ended - 1800).formatted(.iso8601))".utf8)
+            )
+            try await intake.journal(.import, [measuredBeforeEnd], TestCohort.now.addingTimeInterval(-500))
+            _ = try await intake.processAll()
+            let lateStored = try await intake.readings("P-0002").contains { $0.value == 188 }
+            let openAfterLate = try await intake.followUp.flags(patientID: "P-0002", state: .open).count
 
             await refused { try await nurse.note(patientID: "P-0002", contact: .phone, text: "Called the ward.") }
             await refused { try await nurse.review(patientID: "P-0002") }
@@ -110,7 +121,8 @@ import ThresholdRules
             return Outcome(
                 listedBefore: before, listedAfterEnd: afterEnd.entries.map(\.patientID), endedCount: afterEnd.ended,
                 end: patientTwo.monitoringEnd, flagsOfPatientTwo: flags, pairingsOfPatientTwo: pairings,
-                quarantinedAfterEnd: quarantined, refusals: refusals, listedAfterReopen: afterReopen,
+                quarantinedAfterEnd: quarantined, lateReadingStored: lateStored,
+                openFlagsAfterLateReading: openAfterLate, refusals: refusals, listedAfterReopen: afterReopen,
                 endAfterReopen: try await intake.followUp.patient(id: "P-0002")?.monitoringEnd, audit: audit)
         }
     }
@@ -145,6 +157,8 @@ import ThresholdRules
             sqlite.quarantinedAfterEnd.count == 1 && sqlite.quarantinedAfterEnd[0].contains("not paired"),
             "\(sqlite.quarantinedAfterEnd)")
 
+        #expect(sqlite.lateReadingStored, "a reading from before the end belongs to the patient")
+        #expect(sqlite.openFlagsAfterLateReading == 0, "but the ended record opens no flag")
         #expect(sqlite.refusals.count == 8)
         #expect(sqlite.refusals.allSatisfy { $0 != "not refused" }, "\(sqlite.refusals)")
         let readOnly = sqlite.refusals.prefix(5)

@@ -119,6 +119,29 @@ import ThresholdRules
         }
     }
 
+    @Test("a gateway that hangs is killed after the timeout, and the event is tried again later")
+    func hangingGateway() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try ConsoleFixture.store(in: directory)
+            let url = directory.appendingPathComponent("hang.sh")
+            try "#!/bin/sh\nexec sleep 30\n".write(to: url, atomically: true, encoding: .utf8)
+            chmod(url.path, 0o755)
+            let hanging = SiteNotifier(command: url.path, timeout: .milliseconds(300))
+            do {
+                try await hanging.send(
+                    .escalationAfterHours(escalationID: 1, patientID: "P-RED"), ledger: store, at: ConsoleFixture.friday
+                )
+                Issue.record("a hanging gateway counted as sent")
+            } catch let error as NotifierError {
+                #expect(error.description.contains("did not finish"), "\(error)")
+            }
+            #expect(
+                try store.claimNotification(
+                    kind: "escalation-after-hours", reference: 1, patientID: "P-RED", at: ConsoleFixture.friday),
+                "the claim was given back")
+        }
+    }
+
     @Test("notify.command must be an executable file: the configuration names the field")
     func configuration() async throws {
         try await withTemporaryDirectory { directory in

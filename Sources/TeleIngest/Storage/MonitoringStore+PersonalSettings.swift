@@ -83,13 +83,17 @@ extension MonitoringStore {
     func ruleContext(patientID: String, db: Database, defaultZone: TimeZone) throws -> PatientContext? {
         guard
             let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT time_zone, monitoring_start, created_at FROM patient WHERE id = ?"),
+                db.cachedStatement(
+                    sql: "SELECT time_zone, monitoring_start, created_at, ended_at FROM patient_monitoring WHERE id = ?"
+                ),
                 arguments: [patientID])
         else { return nil }
         let start: Int64 = row[1] ?? row[2]
+        let ended: Int64? = row[3]
         return PatientContext(
             timeZone: TimeZone.named(row[0], otherwise: defaultZone),
             monitoringStart: Date(millisecondsSince1970: start),
-            settings: try personalSettings(patientID: patientID, db: db).map(\.setting))
+            settings: try personalSettings(patientID: patientID, db: db).map(\.setting),
+            monitoringEnded: ended.map(Date.init(millisecondsSince1970:)))
     }
 }

@@ -14,6 +14,8 @@ public struct RuleEvaluator: Sendable {
     /// readings measured up to that day), in day order. A rule that fires gives `.raise`; one
     /// that does not fire on the patient's newest day of its measurement gives `.backInRange`.
     public func evaluate(_ observations: [Observation], context: PatientContext, days: [LocalDay]) -> [FlagDecision] {
+        // An ended monitoring period is read-only: a late reading from before the end opens nothing.
+        guard context.monitoringEnded == nil else { return [] }
         let history = PatientHistory(observations, zone: context.timeZone)
         var decisions: [FlagDecision] = []
         let sortedDays = Set(days).sorted()
@@ -92,6 +94,7 @@ public struct RuleEvaluator: Sendable {
 
     /// Evaluates the missing-data rules at `now` against the measurement plan.
     public func evaluateMissing(_ observations: [Observation], context: PatientContext, now: Date) -> [FlagDecision] {
+        guard context.monitoringEnded == nil else { return [] }
         var decisions: [FlagDecision] = []
         for entry in planGaps(observations, context: context, now: now) {
             let rule = entry.rule
@@ -128,7 +131,9 @@ public struct RuleEvaluator: Sendable {
     public func remindersDue(_ observations: [Observation], context: PatientContext, now: Date)
         -> [MeasurementReminder]
     {
-        planGaps(observations, context: context, now: now).filter { $0.gap == $0.allowed && $0.gap > 0 }.map { entry in
+        guard context.monitoringEnded == nil else { return [] }
+        return planGaps(observations, context: context, now: now).filter { $0.gap == $0.allowed && $0.gap > 0 }.map {
+            entry in
             MeasurementReminder(
                 ruleID: entry.rule.id, measurement: entry.rule.measurement,
                 lastMeasured: entry.latest == nil ? nil : entry.since, due: entry.today,

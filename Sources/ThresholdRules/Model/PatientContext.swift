@@ -48,10 +48,15 @@ public struct PatientContext: Sendable, Hashable {
     public var monitoringStart: Date
     /// Personal settings, any order.
     public var settings: [PersonalSetting]
+    /// When the monitoring period ended, if it has: the record is read-only and no rule fires.
+    public var monitoringEnded: Date?
 
-    public init(timeZone: TimeZone, monitoringStart: Date, settings: [PersonalSetting] = []) {
+    public init(
+        timeZone: TimeZone, monitoringStart: Date, settings: [PersonalSetting] = [], monitoringEnded: Date? = nil
+    ) {
         self.timeZone = timeZone
         self.monitoringStart = monitoringStart
+        self.monitoringEnded = monitoringEnded
         self.settings = settings.sorted { $0.validFrom < $1.validFrom }
     }
 
