@@ -637,6 +637,39 @@ enum PostgresSchema {
                 "GRANT SELECT, INSERT ON patient_change TO teleingest_operator",
                 "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO teleingest_operator",
             ]),
+        Migration(
+            version: 10, name: "clinicians update only the columns their actions write",
+            statements: [
+                // Closing or escalating a flag, ending a pairing, reopening a period, answering an
+                // escalation: nothing else, even by hand-written SQL.
+                "REVOKE UPDATE ON flag, pairing, monitoring_end FROM teleingest_clinician",
+                "REVOKE UPDATE ON escalation FROM teleingest_cardiologist",
+                "GRANT UPDATE (state, closed_at, closed_by, close_comment, updated_at) ON flag TO teleingest_clinician",
+                "GRANT UPDATE (valid_to) ON pairing TO teleingest_clinician",
+                "GRANT UPDATE (reopened_by, reopened_at) ON monitoring_end TO teleingest_clinician",
+                """
+                GRANT UPDATE (decision, medication_change, answer_comment, next_review, setting_ids, answered_by,
+                    answered_at) ON escalation TO teleingest_cardiologist
+                """,
+                // A person moves a flag forward only: open → closed or escalated, escalated → closed.
+                """
+                CREATE FUNCTION flag_forward_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF EXISTS (SELECT 1 FROM clinician WHERE account = current_user)
+                        AND NOT ((OLD.state = 'open' AND NEW.state IN ('closed', 'escalated'))
+                                 OR (OLD.state = 'escalated' AND NEW.state = 'closed')) THEN
+                        RAISE EXCEPTION 'a flag goes from open to closed or escalated, and from escalated to closed'
+                            USING ERRCODE = 'restrict_violation';
+                    END IF;
+                    RETURN NEW;
+                END
+                $$
+                """,
+                """
+                CREATE TRIGGER flag_forward_only BEFORE UPDATE ON flag
+                    FOR EACH ROW EXECUTE FUNCTION flag_forward_only()
+                """,
+            ]),
     ]
 
     /// The newest version this build knows.

@@ -205,6 +205,19 @@ import ThresholdRules
             #expect(refused("UPDATE personal_setting SET value = 1").contains("permission denied"))
             #expect(refused("UPDATE escalation SET decision = 'no-change'").contains("permission denied"))
             #expect(refused("SELECT count(*) FROM journal").contains("permission denied"))
+            #expect(refused("UPDATE pairing SET patient_id = 'P-NUUK'").contains("permission denied"))
+            #expect(refused("UPDATE flag SET severity = 'yellow'").contains("permission denied"))
+            // A closed flag stays closed, whoever writes the SQL.
+            try cluster.psql(
+                location.database,
+                """
+                INSERT INTO flag (patient_id, rule_id, problem, rule_set_version, measurement, severity, state,
+                    explanation, reading_ids, evidence_at, supports, opened_at, updated_at, closed_at, closed_by)
+                VALUES ('P-0001', 'systolic-range', 'systolic', 1, 'systolic', 'red', 'closed', 'by hand', '', now(),
+                    '', now(), now(), now(), 'Test Nurse North')
+                """)
+            let reopened = refused("UPDATE flag SET state = 'open', closed_at = NULL, closed_by = NULL")
+            #expect(reopened.contains("from open to closed or escalated"), "\(reopened)")
             let otherTeam = refused(
                 "INSERT INTO note (patient_id, contact, text, written_by, written_at) VALUES ('P-0002', 'phone', 'x', 'x', now())"
             )
