@@ -26,6 +26,8 @@ public struct AuditEntry: Sendable, Hashable, Codable {
         case patientEdited = "patient.edit"
         /// An operator moved a pairing's start earlier (a kit handed out before it was registered).
         case pairingBackdated = "pairing.backdate"
+        /// An operator entered a clinician's written order (`tele-ingest thresholds … --by`).
+        case enteredForClinician = "operator.entry"
         /// A brief drafted and shown with the full CPR number, not sent (`escalate --dry-run`).
         case briefDrafted = "escalation.brief.draft"
     }

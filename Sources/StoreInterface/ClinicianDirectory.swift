@@ -35,6 +35,24 @@ public struct SignInError: Error, CustomStringConvertible, Sendable, Equatable {
 }
 
 extension ClinicianDirectory {
+    /// The clinician an operator enters a written order for (`tele-ingest thresholds --by`,
+    /// `flags ack --by`): while the directory is empty, `name` as given with `role`; afterwards
+    /// someone in the directory by that name and role (a cardiologist may do what a nurse may).
+    public func orderingClinician(named name: String, role: Clinician.Role) async throws -> Clinician {
+        let name = name.trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty else { throw SignInError("--by must name the clinician whose order this is") }
+        let directory = try await clinicianAccounts()
+        guard !directory.isEmpty else { return Clinician(name: name, role: role) }
+        let fitting = directory.map(\.clinician).filter {
+            $0.name == name && ($0.role == role || $0.role == .cardiologist)
+        }
+        guard let clinician = fitting.first else {
+            throw SignInError(
+                "no \(role.rawValue) named '\(name)' in the clinician directory (tele-ingest clinicians list)")
+        }
+        return clinician
+    }
+
     /// Who is using the store: the directory's entry for the session's account. A name and role
     /// given by hand (`claimed`: the demo's `--user`/`--role`, or `console.user`) stand only
     /// while the directory is empty; once an operator has entered anyone, the account decides

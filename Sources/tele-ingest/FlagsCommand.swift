@@ -78,8 +78,13 @@ struct FlagsCommand: AsyncParsableCommand {
         @Option(help: "What was done or agreed.") var comment: String?
 
         func run() async throws {
-            let closed = try await store.withStore {
-                try await $0.acknowledge(flagID: flag, by: Clinician(name: by, role: .nurse), comment: comment, at: nil)
+            let closed = try await store.withStore { store in
+                let clinician = try await store.orderingClinician(named: by, role: .nurse)
+                let closed = try await store.acknowledge(flagID: flag, by: clinician, comment: comment, at: nil)
+                try await store.recordOperatorAudit(
+                    .enteredForClinician, account: try await store.sessionAccount(), patientID: closed.patientID,
+                    detail: "acknowledgement of flag \(closed.id) entered for \(clinician.name)")
+                return closed
             }
             print("flag \(closed.id) (\(closed.ruleID), \(closed.severity.rawValue)) acknowledged by \(by)")
         }

@@ -27,10 +27,15 @@ struct ThresholdsCommand: AsyncParsableCommand {
             let configuration = try store.configuration()
             let validFrom = try from.map { try Output.instant($0, option: "--from") } ?? configuration.clock.now()
             let ruleSet = try configuration.rules.file.map { try RuleFile.load(from: URL(fileURLWithPath: $0)) }
-            let record = try await store.withStore {
-                try await $0.addPersonalSetting(
+            let record = try await store.withStore { store in
+                let cardiologist = try await store.orderingClinician(named: by, role: .cardiologist)
+                let record = try await store.addPersonalSetting(
                     patientID: patient, PersonalSetting(change, validFrom: validFrom), reason: reason,
-                    by: Clinician(name: by, role: .cardiologist), ruleSet: ruleSet, at: nil)
+                    by: cardiologist, ruleSet: ruleSet, at: nil)
+                try await store.recordOperatorAudit(
+                    .enteredForClinician, account: try await store.sessionAccount(), patientID: patient,
+                    detail: "setting \(record.id) (\(change.summary)) entered for \(cardiologist.name)")
+                return record
             }
             print(
                 "recorded for \(patient) from \(Output.utc(validFrom)) by \(by); open flags then: \(record.openFlagIDs.isEmpty ? "none" : record.openFlagIDs.map(String.init).joined(separator: ", "))"

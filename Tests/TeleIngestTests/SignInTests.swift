@@ -147,6 +147,23 @@ import ThresholdRules
                 in: directory)
             #expect(claimed != 0 && claimOutput.contains("cannot name someone else"), "\(claimOutput)")
             #expect(try store.auditLog().last?.user == "Test Nurse South")
+
+            // The operator's tool enters a written order only for someone in the directory.
+            let order = [
+                "thresholds", "dry-weight", "--db", db, "--patient", "P-0002", "--kg", "78.5", "--reason",
+                "Letter from the clinic", "--by",
+            ]
+            let (unknown, unknownOutput) = try teleIngest(order + ["Dr Nobody"], in: directory)
+            #expect(unknown != 0 && unknownOutput.contains("no cardiologist named 'Dr Nobody'"), "\(unknownOutput)")
+            try store.saveClinician(
+                try ClinicianAccount.checked(
+                    account: "dr-test", name: "Test Cardiologist", role: .cardiologist, teams: []))
+            let (entered, enteredOutput) = try teleIngest(order + ["Test Cardiologist"], in: directory)
+            #expect(entered == 0, "\(enteredOutput)")
+            let orders = try store.auditLog(patientID: "P-0002").suffix(2)
+            #expect(orders.map(\.action) == [.thresholdChanged, .enteredForClinician])
+            #expect(orders.first?.user == "Test Cardiologist" && orders.last?.user == account)
+            #expect(orders.last?.detail.contains("entered for Test Cardiologist") == true)
         }
     }
 
