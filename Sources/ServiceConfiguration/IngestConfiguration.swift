@@ -26,6 +26,10 @@ public struct IngestConfiguration: Sendable {
     /// (docs/POSTGRESQL.md).
     public var databaseURL: String?
     public var durability = Durability.normal
+    /// `database.groupAccess`: the SQLite files readable and writable by their group too (mode
+    /// 0660), for clinicians who sign in with their own operating-system accounts on the store's
+    /// machine; otherwise the owner only (0600).
+    public var databaseGroupAccess = false
     /// `ingest.inboxFolder`: where a worker on a PostgreSQL store keeps its inbox file
     /// (`tele-ingest.inbox`, `tele-ingest.inbox-<worker>`); the current folder if not set. On the
     /// SQLite store the inbox lies beside the database file.
@@ -209,6 +213,7 @@ public struct IngestConfiguration: Sendable {
         }
         if let database = raw.database {
             if let path = database.path { databasePath = resolve(path) }
+            if let groupAccess = database.groupAccess { databaseGroupAccess = groupAccess }
             if let url = database.url {
                 if database.path != nil {
                     problem("database", "give path (SQLite) or url (PostgreSQL), not both")
@@ -362,6 +367,7 @@ struct ConfigurationFile: Decodable {
     struct Database: Decodable {
         var path: String?
         var url: String?
+        var groupAccess: Bool?
         var synchronous: String?
     }
     struct Ingest: Decodable {

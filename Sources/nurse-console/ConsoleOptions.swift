@@ -96,7 +96,7 @@ struct ConsoleOptions: ParsableArguments {
             try await session(
                 try MonitoringStore(
                     path: path, durability: configuration.ingest.durability, memoryMapped: true,
-                    clock: configuration.ingest.clock)))
+                    groupAccess: configuration.ingest.databaseGroupAccess, clock: configuration.ingest.clock)))
     }
 }
 

@@ -43,7 +43,8 @@ struct StoreOptions: ParsableArguments {
             )
         }
         return try MonitoringStore(
-            path: configuration.databasePath, durability: configuration.durability, clock: configuration.clock)
+            path: configuration.databasePath, durability: configuration.durability,
+            groupAccess: configuration.databaseGroupAccess, clock: configuration.clock)
     }
 
     /// Runs `body` with the configured store, SQLite or PostgreSQL, through its interfaces, and
@@ -54,7 +55,7 @@ struct StoreOptions: ParsableArguments {
             return try await body(
                 MonitoringStore(
                     path: configuration.databasePath, durability: configuration.durability,
-                    clock: configuration.clock))
+                    groupAccess: configuration.databaseGroupAccess, clock: configuration.clock))
         }
         return try await PostgresMonitoringStore.with(PostgresLocation(url: url), clock: configuration.clock, body)
     }

@@ -40,6 +40,27 @@ import Testing
         }
     }
 
+    @Test("with database.groupAccess the files are the group's too (0660), never others'")
+    func groupAccess() async throws {
+        try await withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("group.yaml")
+            try "database:\n  path: shared.sqlite\n  groupAccess: true\n".write(
+                to: url, atomically: true, encoding: .utf8)
+            let configuration = try IngestConfiguration.load(file: url)
+            #expect(configuration.databaseGroupAccess)
+            let path = configuration.databasePath
+            let store = try MonitoringStore(path: path, groupAccess: true, clock: TestCohort.clock)
+            try store.addPatient(id: "P-0001", name: "Test Patient One", cpr: "000101-0001")
+            for file in [path, path + "-wal", path + "-shm"] {
+                #expect(try Self.mode(file) == 0o660, "\(file)")
+            }
+            let wide = directory.appendingPathComponent("wide.sqlite").path
+            FileManager.default.createFile(atPath: wide, contents: nil, attributes: [.posixPermissions: 0o666])
+            _ = try MonitoringStore(path: wide, groupAccess: true, clock: TestCohort.clock)
+            #expect(try Self.mode(wide) == 0o660, "others lose their bits")
+        }
+    }
+
     @Test("a backup taken while ingest writes is intact, consistent, private and opens as a store")
     func backupWhileIngesting() async throws {
         try await withBroker { broker in

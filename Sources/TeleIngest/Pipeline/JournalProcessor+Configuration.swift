@@ -49,7 +49,8 @@ extension JournalProcessor {
         let settings = try configuration.intakeSettings(loadProfiles: loadProfiles, loadRules: loadRules)
         let store = try MonitoringStore(
             path: configuration.databasePath, durability: configuration.durability,
-            backgroundCheckpoints: backgroundCheckpoints, clock: configuration.clock)
+            backgroundCheckpoints: backgroundCheckpoints, groupAccess: configuration.databaseGroupAccess,
+            clock: configuration.clock)
         self.init(
             store: store, decoder: settings.intake.decoder, futureTolerance: settings.intake.futureTolerance,
             defaultTimeZone: settings.intake.defaultTimeZone)

@@ -34,7 +34,7 @@ public final class MonitoringStore: Sendable {
     ///     passes `backstopCheckpointPages`.
     public init(
         path: String, durability: Durability = .normal, busyTimeout: TimeInterval = 5, memoryMapped: Bool = false,
-        backgroundCheckpoints: Bool = false, clock: WallClock = .system
+        backgroundCheckpoints: Bool = false, groupAccess: Bool = false, clock: WallClock = .system
     ) throws {
         var configuration = Self.connectionConfiguration(
             label: "tele-ingest", durability: durability, busyTimeout: busyTimeout)
@@ -58,7 +58,7 @@ public final class MonitoringStore: Sendable {
         }
         self.path = path
         self.clock = clock
-        try Self.restrictAccess(path: path)
+        try Self.restrictAccess(path: path, groupAccess: groupAccess)
         self.database = try DatabasePool(path: path, configuration: configuration)
         try Schema.migrator.migrate(database)
         if try database.read(Schema.keptValuesMissing) { try database.write(Schema.completeKeptValues) }
@@ -109,24 +109,31 @@ public final class MonitoringStore: Sendable {
         return try checkpointConnection.writeWithoutTransaction(passive)
     }
 
-    /// Health data: the database is readable by its owner only. A new file is created with mode
-    /// 0600 before SQLite opens it (SQLite gives the `-wal` and `-shm` files the database file's
-    /// mode); an existing file open to group or others is narrowed to 0600.
-    static func restrictAccess(path: String) throws {
+    /// Health data: the database is readable by its owner only — or, with `groupAccess`
+    /// (`database.groupAccess`: clinicians signing in with their own accounts on this machine),
+    /// by its owner and group. A new file is created with that mode before SQLite opens it
+    /// (SQLite gives the `-wal` and `-shm` files the database file's mode); an existing file with
+    /// another mode is set to it, so a file open to others is always narrowed.
+    static func restrictAccess(path: String, groupAccess: Bool = false) throws {
         let operation = "opening the database \(path)"
+        let wanted: UInt16 = groupAccess ? 0o660 : 0o600
         if !FileManager.default.fileExists(atPath: path) {
-            let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY, 0o600)
+            let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY, mode_t(wanted))
             guard descriptor >= 0 || errno == EEXIST else {
                 throw StoreError(
                     operation, "cannot create the file: \(String(cString: strerror(errno)))", code: .unavailable)
             }
-            if descriptor >= 0 { close(descriptor) }
+            if descriptor >= 0 {
+                // The process's umask may have taken the group's bits away.
+                fchmod(descriptor, mode_t(wanted))
+                close(descriptor)
+            }
         }
         for file in [path, path + "-wal", path + "-shm"] {
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: file),
-                let mode = (attributes[.posixPermissions] as? NSNumber)?.uint16Value, mode & 0o077 != 0
+                let mode = (attributes[.posixPermissions] as? NSNumber)?.uint16Value, mode & 0o777 != wanted
             else { continue }
-            try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+            try? FileManager.default.setAttributes([.posixPermissions: wanted], ofItemAtPath: file)
         }
     }
 
