@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import MonitoringRecords
 import StoreInterface
@@ -87,7 +88,6 @@ public struct SiteNotifier: Sendable {
             process.terminationHandler = { finished in
                 let timedOut = run.state.withLock { state in
                     state.finished = true
-                    state.watchdog?.cancel()
                     return state.timedOut
                 }
                 continuation.resume(returning: (finished.terminationStatus, timedOut))
@@ -101,16 +101,16 @@ public struct SiteNotifier: Sendable {
             }
             // A gateway that hangs must not hold the caller: killed after `timeout`.
             let pid = process.processIdentifier
-            run.state.withLock { state in
-                guard !state.finished else { return }
-                state.watchdog = Task {
-                    try? await Task.sleep(for: timeout)
-                    run.state.withLock { state in
-                        // Killed only while the command is known to run, so its pid is still its own.
-                        guard !state.finished, !Task.isCancelled else { return }
-                        state.timedOut = true
-                        kill(pid, SIGKILL)
-                    }
+            // On a dispatch queue, not a task: the caller's cooperative threads may all be busy,
+            // and the watchdog must fire on time whatever they do.
+            let (seconds, attoseconds) = timeout.components
+            let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) {
+                run.state.withLock { state in
+                    // Killed only while the command is known to run, so its pid is still its own.
+                    guard !state.finished else { return }
+                    state.timedOut = true
+                    kill(pid, SIGKILL)
                 }
             }
         }
@@ -144,8 +144,6 @@ public struct SiteNotifier: Sendable {
 /// What a command's watchdog and its termination handler share.
 private final class NotifierRun: Sendable {
     struct State {
-        /// Kills the command after the timeout; cancelled when it ends first.
-        var watchdog: Task<Void, Never>?
         var finished = false
         var timedOut = false
     }
