@@ -192,6 +192,14 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
         }
     }
 
+    public func flag(id: Int64) async throws -> PatientFlag? {
+        try await failing("reading flag \(id)") {
+            try await flagRows(
+                client.query("SELECT \(unescaped: FlagRow.columns) FROM flag WHERE id = \(id)", logger: logger)
+            ).first
+        }
+    }
+
     @discardableResult
     public func acknowledge(
         flagID: Int64, by clinician: Clinician, comment: String?, shown: PatientFlag? = nil, at: Date? = nil

@@ -76,6 +76,9 @@ public protocol FollowUpStore: PatientRegistry, AuditTrail, PersonalSettingsLedg
     /// One escalation with its answer, if any.
     func escalation(id: Int64) async throws -> Escalation?
 
+    /// One flag, or `nil`.
+    func flag(id: Int64) async throws -> PatientFlag?
+
     /// Flags, newest first, optionally of one patient and one state.
     func flags(patientID: String?, state: PatientFlag.State?) async throws -> [PatientFlag]
 
@@ -107,6 +110,12 @@ extension QuarantineEntry {
 }
 
 extension FollowUpStore {
+    /// Records what an operator's tool showed or entered, under the account this store's
+    /// session signed in with (`sessionAccount`) and the role `operator`.
+    public func recordOperatorAudit(_ action: AuditEntry.Action, patientID: String?, detail: String) async throws {
+        try await recordOperatorAudit(action, account: try await sessionAccount(), patientID: patientID, detail: detail)
+    }
+
     /// Acknowledges an open flag without a screen to compare with (scripts, the operator's tool).
     @discardableResult
     public func acknowledge(flagID: Int64, by clinician: Clinician, comment: String?, at: Date?) async throws

@@ -34,7 +34,7 @@ struct FlagsCommand: AsyncParsableCommand {
             let stored: [PatientFlag] = try await store.withStore { store in
                 let flags = try await store.flags(patientID: patient, state: state)
                 try await store.recordOperatorAudit(
-                    .recordsRead, account: try await store.sessionAccount(), patientID: patient,
+                    .recordsRead, patientID: patient,
                     detail: "tele-ingest flags\(json ? " --json" : ""): \(flags.count) flags")
                 return flags
             }
@@ -82,7 +82,7 @@ struct FlagsCommand: AsyncParsableCommand {
                 let clinician = try await store.orderingClinician(named: by, role: .nurse)
                 let closed = try await store.acknowledge(flagID: flag, by: clinician, comment: comment, at: nil)
                 try await store.recordOperatorAudit(
-                    .enteredForClinician, account: try await store.sessionAccount(), patientID: closed.patientID,
+                    .enteredForClinician, patientID: closed.patientID,
                     detail: "acknowledgement of flag \(closed.id) entered for \(clinician.name)")
                 return closed
             }

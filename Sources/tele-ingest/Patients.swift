@@ -143,7 +143,7 @@ struct Patients: AsyncParsableCommand {
             let records = try await store.withStore { store in
                 let records = try await store.patientChanges(id: patient)
                 try await store.recordOperatorAudit(
-                    .recordsRead, account: try await store.sessionAccount(), patientID: patient,
+                    .recordsRead, patientID: patient,
                     detail: "tele-ingest patients history: \(records.count) changes")
                 return records
             }

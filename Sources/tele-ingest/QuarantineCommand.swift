@@ -42,7 +42,7 @@ struct QuarantineList: AsyncParsableCommand {
         let entries = try await store.withStore { store in
             let entries = try await store.quarantine(includeResolved: all)
             try await store.recordOperatorAudit(
-                .recordsRead, account: try await store.sessionAccount(), patientID: nil,
+                .recordsRead, patientID: nil,
                 detail: "tele-ingest quarantine\(json ? " --json (raw payloads)" : ""): \(entries.count) entries")
             return entries
         }

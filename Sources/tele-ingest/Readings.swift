@@ -25,7 +25,7 @@ struct Readings: AsyncParsableCommand {
             }
             let readings = try await store.readings(patientID: patient, kind: kind, since: start)
             try await store.recordOperatorAudit(
-                .recordsRead, account: try await store.sessionAccount(), patientID: patient,
+                .recordsRead, patientID: patient,
                 detail: "tele-ingest readings\(json ? " --json" : ""): \(readings.count) readings")
             return (owner, readings)
         }

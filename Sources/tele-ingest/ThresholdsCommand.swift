@@ -33,7 +33,7 @@ struct ThresholdsCommand: AsyncParsableCommand {
                     patientID: patient, PersonalSetting(change, validFrom: validFrom), reason: reason,
                     by: cardiologist, ruleSet: ruleSet, at: nil)
                 try await store.recordOperatorAudit(
-                    .enteredForClinician, account: try await store.sessionAccount(), patientID: patient,
+                    .enteredForClinician, patientID: patient,
                     detail: "setting \(record.id) (\(change.summary)) entered for \(cardiologist.name)")
                 return record
             }

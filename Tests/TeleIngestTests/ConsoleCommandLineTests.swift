@@ -209,6 +209,8 @@ import ThresholdRules
         #expect(configuration.timeZone.identifier == "Europe/Copenhagen")
         #expect(configuration.hotline.acuteInstruction.contains("112"))
         #expect(configuration.user == nil)
+        #expect(configuration.limits.escalationAnswer == 24 * 3600)
+        #expect(configuration.limits.flags == OverduePolicy(redWorkingDays: 1, yellowWorkingDays: 5))
     }
 
     @Test("the console refuses to run for nobody, on a missing database, or with a bad console section")
@@ -227,6 +229,7 @@ import ThresholdRules
             try """
             console:
               user: { name: Test Nurse, role: porter }
+              escalationAnswerHours: 0
               hotline:
                 opens: "8 o'clock"
                 days: [Mon, Funday]
@@ -236,6 +239,7 @@ import ThresholdRules
             #expect(output.contains("\(config.path): field 'console.user'"))
             #expect(output.contains("field 'console.hotline.opens': expected a time like 08:00, found '8 o'clock'"))
             #expect(output.contains("found 'Funday'"))
+            #expect(output.contains("field 'console.escalationAnswerHours': expected a number of hours above 0"))
             (status, output) = try nurseConsole(
                 ["--db", missing, "--user", "Test Nurse", "--role", "nurse"], in: directory)
             #expect(status != 0)

@@ -53,6 +53,11 @@ import Testing
 
         var sessionExists: Bool { (try? run(["has-session", "-t", session]).status) == 0 }
 
+        /// Waits up to 5 s for the console to quit and its session to end.
+        func waitUntilQuit() async {
+            for _ in 0..<100 where sessionExists { try? await Task.sleep(for: .milliseconds(50)) }
+        }
+
         func waitFor(_ text: String) async throws -> String {
             var screen = ""
             for _ in 0..<200 {
@@ -104,7 +109,7 @@ import Testing
             try tmux.keys("q")
             _ = try await tmux.waitFor("Worklist")
             try tmux.keys("q")
-            for _ in 0..<100 where tmux.sessionExists { try await Task.sleep(for: .milliseconds(50)) }
+            await tmux.waitUntilQuit()
             #expect(!tmux.sessionExists, "the console did not quit")
 
             let red = try #require(try store.flags(patientID: "P-RED").first { $0.ruleID == "weight-gain-3d" })
@@ -154,7 +159,7 @@ import Testing
             let worklist = try await tmux.waitFor("Worklist")
             #expect(!worklist.contains("Test Patient Yellow"), "off the worklist:\n\(worklist)")
             try tmux.keys("q")
-            for _ in 0..<100 where tmux.sessionExists { try await Task.sleep(for: .milliseconds(50)) }
+            await tmux.waitUntilQuit()
 
             let ended = try #require(try store.patient(id: "P-YELLOW")?.monitoringEnd)
             #expect(ended.reason == .admitted && ended.comment == "Admitted to cardiology ward")
@@ -176,7 +181,7 @@ import Testing
             let back = try await tmux.waitFor("Worklist")
             #expect(back.contains("Test Patient Yellow"), "back on the worklist:\n\(back)")
             try tmux.keys("q")
-            for _ in 0..<100 where tmux.sessionExists { try await Task.sleep(for: .milliseconds(50)) }
+            await tmux.waitUntilQuit()
             #expect(try store.patient(id: "P-YELLOW")?.monitoringEnd == nil)
             let actions = try store.auditLog(patientID: "P-YELLOW").map(\.action)
             #expect(actions.contains(.monitoringEnded) && actions.contains(.monitoringReopened))
@@ -203,7 +208,7 @@ import Testing
             #expect(!worklist.contains("Test Patient Yellow"), "another team's patient:\n\(worklist)")
             #expect(worklist.contains("(3 of 3)"))
             try tmux.keys("q")
-            for _ in 0..<100 where tmux.sessionExists { try await Task.sleep(for: .milliseconds(50)) }
+            await tmux.waitUntilQuit()
         }
     }
 

@@ -86,9 +86,7 @@ public struct FollowUpSession: Sendable {
     /// Closes an open flag; `shown`: the flag as the person's screen showed it, so that a flag
     /// that changed since (new evidence, another severity) is refused with what changed.
     public func acknowledge(flagID: Int64, comment: String?, shown: PatientFlag? = nil) async throws -> PatientFlag {
-        if !clinician.teams.isEmpty,
-            let flag = try await store.flags(patientID: nil, state: .open).first(where: { $0.id == flagID })
-        {
+        if !clinician.teams.isEmpty, let flag = try await store.flag(id: flagID) {
             try await requireCaseload(flag.patientID, "acknowledge flag \(flagID)")
         }
         return try await store.acknowledge(flagID: flagID, by: clinician, comment: comment, shown: shown, at: now())

@@ -27,6 +27,13 @@ extension MonitoringStore {
         }
     }
 
+    /// One flag, or `nil`.
+    public func flag(id: Int64) throws -> PatientFlag? {
+        try database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM flag WHERE id = ?", arguments: [id]).map(PatientFlag.init(row:))
+        }
+    }
+
     /// A nurse's acknowledgement: closes an open flag with who and a comment, and writes it to the
     /// audit log in the same transaction. A red flag needs a comment; an escalated flag waits for
     /// the cardiologist's answer and cannot be acknowledged.
