@@ -26,18 +26,30 @@ import ThresholdRules
         var flags: [PatientFlag]
     }
 
-    static func week(on backend: Backend) async throws -> Week {
+    /// Runs `body` on `backend` after two months of the test cohort's readings (with P-0002's
+    /// pressure monitor, `ReadingIntakeConformanceTests.twoMonths`) went through the shipped
+    /// rules, received at `receivedAt`: the start every follow-up conformance test shares.
+    static func withTwoMonths<T>(
+        on backend: Backend, receivedAt: Date,
+        _ body: (IntakeUnderTest, RuleSet, TimeZone) async throws -> T
+    ) async throws -> T {
         let ruleSet = try RuleFile.load(from: Paths.packageRoot.appendingPathComponent("rules/heart-failure.yaml"))
         let zone = TimeZone(identifier: "Europe/Copenhagen")!
-        let rules = RuleEngine(ruleSet: ruleSet, defaultZone: zone)
         let rows = ReadingIntakeConformanceTests.twoMonths().enumerated().map {
             ("import/two-months.csv/line/\($0.offset + 2)", Data($0.element.utf8))
         }
-        return try await withIntake(backend, rules: rules) { intake in
+        return try await withIntake(backend, rules: RuleEngine(ruleSet: ruleSet, defaultZone: zone)) { intake in
             try await ReadingIntakeConformanceTests.register(intake.registry)
             try await intake.registry.pair(serial: "BP7-0099", patientID: "P-0002", from: TestCohort.pairedFrom)
-            try await intake.journal(.import, rows, TestCohort.now.addingTimeInterval(-3_600))
+            try await intake.journal(.import, rows, receivedAt)
             _ = try await intake.processAll()
+            return try await body(intake, ruleSet, zone)
+        }
+    }
+
+    static func week(on backend: Backend) async throws -> Week {
+        try await withTwoMonths(on: backend, receivedAt: TestCohort.now.addingTimeInterval(-3_600)) {
+            intake, ruleSet, zone in
 
             let hotline = HotlineSchedule(name: "Heart-failure hotline (test)", phone: "the test line")
             func session(_ clinician: Clinician) -> FollowUpSession {

@@ -35,17 +35,9 @@ import ThresholdRules
     static let ended = TestCohort.now.addingTimeInterval(-2 * 3600)
 
     static func outcome(on backend: Backend) async throws -> Outcome {
-        let ruleSet = try RuleFile.load(from: Paths.packageRoot.appendingPathComponent("rules/heart-failure.yaml"))
-        let zone = TimeZone(identifier: "Europe/Copenhagen")!
-        let rules = RuleEngine(ruleSet: ruleSet, defaultZone: zone)
-        let rows = ReadingIntakeConformanceTests.twoMonths().enumerated().map {
-            ("import/two-months.csv/line/\($0.offset + 2)", Data($0.element.utf8))
-        }
-        return try await withIntake(backend, rules: rules) { intake in
-            try await ReadingIntakeConformanceTests.register(intake.registry)
-            try await intake.registry.pair(serial: "BP7-0099", patientID: "P-0002", from: TestCohort.pairedFrom)
-            try await intake.journal(.import, rows, TestCohort.now.addingTimeInterval(-3 * 3600))
-            _ = try await intake.processAll()
+        try await FollowUpConformanceTests.withTwoMonths(
+            on: backend, receivedAt: TestCohort.now.addingTimeInterval(-3 * 3600)
+        ) { intake, ruleSet, zone in
 
             var clock = Self.ended
             func session(_ clinician: Clinician) -> FollowUpSession {
