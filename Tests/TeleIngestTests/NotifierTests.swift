@@ -1,5 +1,6 @@
 import FollowUp
 import Foundation
+import GRDB
 import MonitoringRecords
 import ServiceConfiguration
 import SiteNotification
@@ -139,6 +140,37 @@ import ThresholdRules
                 try store.claimNotification(
                     kind: "escalation-after-hours", reference: 1, patientID: "P-RED", at: ConsoleFixture.friday),
                 "the claim was given back")
+        }
+    }
+
+    @Test("the running service sends a red flag overdue through the notifier, once, at its missing-data check")
+    func runningService() async throws {
+        try await withBroker { broker in
+            try await withTemporaryDirectory { directory in
+                let notifier = try Self.script(in: directory)
+                try await withIngestService(
+                    broker: broker, directory: directory, configure: { $0.notifyCommand = notifier.command },
+                    prepare: { store in
+                        // A red flag nobody acknowledged for six days (no device: the missing-data
+                        // rules leave the patient alone).
+                        try store.addPatient(id: "P-LATE", name: "Test Patient Late")
+                        let opened = TestCohort.now.addingTimeInterval(-6 * 86_400).millisecondsSince1970
+                        try store.database.write { db in
+                            try db.execute(
+                                sql: """
+                                    INSERT INTO flag (patient_id, rule_id, problem, rule_set_version, measurement, severity,
+                                        state, explanation, reading_ids, evidence_at, supports, opened_at, updated_at)
+                                    VALUES ('P-LATE', 'weight-gain-3d', 'weight-gain', 1, 'weight', 'red', 'open', 'by hand',
+                                        '', ?, '', ?, ?)
+                                    """,
+                                arguments: [opened, opened, opened])
+                        }
+                    }
+                ) { _ in
+                    #expect(await eventually { Self.calls(in: directory) == ["red-flag-overdue P-LATE 1"] })
+                }
+                #expect(Self.calls(in: directory) == ["red-flag-overdue P-LATE 1"], "once")
+            }
         }
     }
 
