@@ -187,7 +187,7 @@ public final class ConsoleApp {
     }
 
     /// Opens the patient view of `id` (from the worklist, or directly at start: `open --patient`).
-    public func openPatient(_ id: String) async throws {
+    public func openPatient(_ id: PatientID) async throws {
         patient = PatientState(overview: try await session.overview(patientID: id))
     }
 
@@ -265,7 +265,7 @@ public final class ConsoleApp {
         }
     }
 
-    private func startNote(patientID: String) {
+    private func startNote(patientID: PatientID) {
         let kinds: [ContactNote.Contact] = [.phone, .video, .homeVisit, .none]
         overlay = .choice(
             Choice(
@@ -363,7 +363,7 @@ public final class ConsoleApp {
                 }))
     }
 
-    private func previewEscalation(patientID: String, brief: EscalationBrief) async throws {
+    private func previewEscalation(patientID: PatientID, brief: EscalationBrief) async throws {
         let draft = try await session.draft(patientID: patientID, brief: brief)
         var page = Document()
         let open = session.hotline.status(at: session.now()).isOpen

@@ -1,4 +1,5 @@
 import Foundation
+import MonitoringRecords
 import Vitals
 
 /// Reads one data row of `tele-ingest import` (`serial,kind,value,unit,measured_at`) into a
@@ -37,10 +38,10 @@ public struct ImportRowDecoder: Sendable {
             throw Rejection(.missingField, Self.columnCountProblem(fields))
         }
         func column(_ index: Int) -> String { "column \(index + 1) (\(Self.columns[index]))" }
-        let serial = fields[0]
-        guard !serial.isEmpty else {
+        guard !fields[0].isEmpty else {
             throw Rejection(.missingField, "\(column(0)): expected a device serial, found nothing")
         }
+        let serial = DeviceSerial(fields[0])
         guard let kind = ReadingKind(rawValue: fields[1].lowercased()) else {
             throw Rejection(
                 .wrongType,

@@ -1,11 +1,12 @@
 import Foundation
+import MonitoringRecords
 import Vitals
 
 /// A message turned into readings that only wait for a patient: units converted, ranges
 /// checked. Produced outside any database transaction.
 public struct PreparedMessage: Sendable, Hashable {
     public var profileID: String
-    public var serial: String
+    public var serial: DeviceSerial
     public var messageID: String?
     public var readings: [PreparedReading]
 }

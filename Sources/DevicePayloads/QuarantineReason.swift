@@ -1,3 +1,5 @@
+import MonitoringRecords
+
 /// Why a message went to quarantine instead of becoming readings. The raw value is the code
 /// stored in the database and shown in `tele-ingest quarantine`.
 public enum QuarantineReason: String, Sendable, CaseIterable, Codable {
@@ -56,11 +58,11 @@ public struct Rejection: Error, Sendable, Equatable, CustomStringConvertible {
     /// One sentence with the numbers: "weight 700.0 kg is outside the plausible 20–350 kg".
     public var message: String
     /// The serial, when it could be read.
-    public var serial: String?
+    public var serial: DeviceSerial?
     /// The profile that matched, if one did.
     public var profileID: String?
 
-    public init(_ reason: QuarantineReason, _ message: String, serial: String? = nil, profileID: String? = nil) {
+    public init(_ reason: QuarantineReason, _ message: String, serial: DeviceSerial? = nil, profileID: String? = nil) {
         self.reason = reason
         self.message = message
         self.serial = serial

@@ -373,7 +373,7 @@ public final class IngestService: Service, Sendable {
     /// Publishes a message for one device on `<prefix>/<serial>/<kind>`; a failure is logged
     /// with the serial masked and not retried.
     private func publish(
-        _ message: some Encodable, to serial: String, as kind: String, under prefix: String, encoder: JSONEncoder,
+        _ message: some Encodable, to serial: DeviceSerial, as kind: String, under prefix: String, encoder: JSONEncoder,
         on connection: MQTTConnection
     ) {
         do {

@@ -5,8 +5,8 @@ import TeleIngest
 extension Receipt {
     /// Receipts for a committed batch, one per serial, for MQTT messages only.
     public static func receipts(for results: [MessageResult]) -> [Receipt] {
-        var bySerial: [String: [Receipt.Entry]] = [:]
-        var order: [String] = []
+        var bySerial: [DeviceSerial: [Receipt.Entry]] = [:]
+        var order: [DeviceSerial] = []
         for result in results where result.source == .mqtt {
             guard let serial = result.serial else { continue }
             if bySerial[serial] == nil { order.append(serial) }

@@ -1,4 +1,5 @@
 import Foundation
+import MonitoringRecords
 import TeleIngest
 import ThresholdRules
 import Vitals
@@ -6,7 +7,7 @@ import Vitals
 /// What a device is sent on `<prefix>/<serial>/reminder` when a measurement is due today: the
 /// kind, the days and the plan in words; no name, CPR or patient id.
 public struct ReminderMessage: Sendable, Codable, Equatable {
-    public var serial: String
+    public var serial: DeviceSerial
     /// What to measure: `weight`, `blood-pressure` or `pulse`.
     public var measurement: String
     /// `2026-12-01`: measure today, in the patient's zone.
@@ -16,7 +17,7 @@ public struct ReminderMessage: Sendable, Codable, Equatable {
     /// "3 days a week", "daily for the first 14 days".
     public var plan: String
 
-    public init(serial: String, _ reminder: MeasurementReminder) {
+    public init(serial: DeviceSerial, _ reminder: MeasurementReminder) {
         self.serial = serial
         measurement =
             switch reminder.measurement {

@@ -38,12 +38,12 @@ public struct AuditEntry: Sendable, Hashable, Codable {
     public var role: String
     public var action: Action
     /// The patient concerned; `nil` for views of many patients (the worklist).
-    public var patientID: String?
+    public var patientID: PatientID?
     /// What exactly, in words and ids ("flag 12 (weight-gain-3d, red)").
     public var detail: String
 
     public init(
-        id: Int64, at: Date, user: String, role: String, action: Action, patientID: String?, detail: String
+        id: Int64, at: Date, user: String, role: String, action: Action, patientID: PatientID?, detail: String
     ) {
         self.id = id
         self.at = at

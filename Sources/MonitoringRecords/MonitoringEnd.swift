@@ -46,7 +46,7 @@ public struct MonitoringEnd: Sendable, Hashable, Codable {
     }
 
     /// The refusal of an action on a patient whose monitoring has ended.
-    public func refusal(_ operation: String, patientID: String) -> StoreError {
+    public func refusal(_ operation: String, patientID: PatientID) -> StoreError {
         StoreError(
             operation,
             "\(summary); the record is read-only until the period is reopened (nurse-console reopen \(patientID))",

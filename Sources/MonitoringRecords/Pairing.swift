@@ -3,14 +3,14 @@ import Foundation
 /// A device given to a patient for a period.
 public struct Pairing: Sendable, Hashable, Codable {
     public var id: Int64
-    public var serial: String
-    public var patientID: String
+    public var serial: DeviceSerial
+    public var patientID: PatientID
     /// From this instant on, the device's readings belong to `patientID`.
     public var validFrom: Date
     /// Until this instant (exclusive); `nil` while the device is still with the patient.
     public var validTo: Date?
 
-    public init(id: Int64, serial: String, patientID: String, validFrom: Date, validTo: Date? = nil) {
+    public init(id: Int64, serial: DeviceSerial, patientID: PatientID, validFrom: Date, validTo: Date? = nil) {
         self.id = id
         self.serial = serial
         self.patientID = patientID
@@ -21,11 +21,11 @@ public struct Pairing: Sendable, Hashable, Codable {
 
 /// A registered device with its pairings, newest first.
 public struct Device: Sendable, Hashable, Codable {
-    public var serial: String
+    public var serial: DeviceSerial
     public var registeredAt: Date
     public var pairings: [Pairing]
 
-    public init(serial: String, registeredAt: Date, pairings: [Pairing]) {
+    public init(serial: DeviceSerial, registeredAt: Date, pairings: [Pairing]) {
         self.serial = serial
         self.registeredAt = registeredAt
         self.pairings = pairings
@@ -35,7 +35,8 @@ public struct Device: Sendable, Hashable, Codable {
 extension Pairing {
     /// Checks a back-dated start for the device's newest pairing: earlier than now, and not
     /// before the device's previous pairing ended (`previousEnd`).
-    public func checkBackdating(to start: Date, previousEnd: Date?, previousPatient: String?, operation: String) throws
+    public func checkBackdating(to start: Date, previousEnd: Date?, previousPatient: PatientID?, operation: String)
+        throws
     {
         guard start < validFrom else {
             throw StoreError(
@@ -59,7 +60,7 @@ extension Pairing {
 
 extension StoreError {
     /// Unpairing at `at` would leave `count` readings measured since then on the patient.
-    public static func readingsAfterUnpairing(_ operation: String, count: Int, patientID: String, last: Date)
+    public static func readingsAfterUnpairing(_ operation: String, count: Int, patientID: PatientID, last: Date)
         -> StoreError
     {
         StoreError(
@@ -69,7 +70,7 @@ extension StoreError {
     }
 
     /// Pairing `serial` over a time when it is paired with `clash`'s patient: unpair first.
-    public static func pairingClash(_ operation: String, serial: String, with clash: Pairing) -> StoreError {
+    public static func pairingClash(_ operation: String, serial: DeviceSerial, with clash: Pairing) -> StoreError {
         StoreError(
             operation,
             "the device is paired with patient \(clash.patientID) from \(clash.validFrom.formatted(.iso8601))"

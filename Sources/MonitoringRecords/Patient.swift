@@ -3,7 +3,7 @@ import Foundation
 /// A person followed by the service.
 public struct Patient: Sendable, Hashable, Codable {
     /// Internal id (not the CPR number).
-    public var id: String
+    public var id: PatientID
     public var name: String
     /// CPR number, `DDMMYY-SSSS`; personal data, shown masked outside the patient view.
     public var cpr: String?
@@ -21,7 +21,7 @@ public struct Patient: Sendable, Hashable, Codable {
     public static let defaultTimeZone = "Europe/Copenhagen"
 
     public init(
-        id: String, name: String, cpr: String? = nil, timeZone: String = Patient.defaultTimeZone, createdAt: Date,
+        id: PatientID, name: String, cpr: String? = nil, timeZone: String = Patient.defaultTimeZone, createdAt: Date,
         monitoringStart: Date? = nil, monitoringEnd: MonitoringEnd? = nil, team: String? = nil
     ) {
         self.id = id
@@ -43,10 +43,10 @@ public struct Patient: Sendable, Hashable, Codable {
     /// digits (normalised to `DDMMYY-SSSS`) and a zone name the system does not know. Every
     /// backend registers patients through here.
     public static func checked(
-        id: String, name: String, cpr: String?, timeZone: String, createdAt: Date, monitoringStart: Date?
+        id: PatientID, name: String, cpr: String?, timeZone: String, createdAt: Date, monitoringStart: Date?
     ) throws -> Patient {
         let operation = "adding patient \(id)"
-        guard !id.isEmpty, !name.isEmpty else { throw StoreError(operation, "id and name must not be empty") }
+        guard !id.rawValue.isEmpty, !name.isEmpty else { throw StoreError(operation, "id and name must not be empty") }
         var normalisedCPR: String?
         if let cpr {
             guard let checked = CPRNumber.normalised(cpr) else {

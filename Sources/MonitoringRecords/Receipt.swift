@@ -3,10 +3,10 @@ import Foundation
 /// The receipt a gateway gets after its messages are committed, so it can drop its copies and
 /// resend only what was never confirmed. Published to `<prefix>/<serial>/receipt`.
 public struct Receipt: Sendable, Codable, Equatable {
-    public var serial: String
+    public var serial: DeviceSerial
     public var messages: [Entry]
 
-    public init(serial: String, messages: [Entry]) {
+    public init(serial: DeviceSerial, messages: [Entry]) {
         self.serial = serial
         self.messages = messages
     }

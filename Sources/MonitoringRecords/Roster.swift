@@ -6,7 +6,7 @@ import Foundation
 public struct Roster: Sendable, Codable, Equatable {
     /// One patient with the serials of their kit.
     public struct Patient: Sendable, Codable, Equatable {
-        public var id: String
+        public var id: PatientID
         public var name: String
         /// `DDMMYY-SSSS`; invented ones have day 00.
         public var cpr: String?
@@ -14,13 +14,13 @@ public struct Roster: Sendable, Codable, Equatable {
         public var timeZone: String?
         /// Start of monitoring; the devices are paired from then.
         public var monitoringStart: Date
-        public var serials: [String]
+        public var serials: [DeviceSerial]
         /// When the kit was handed back: the devices are unpaired then.
         public var kitReturned: Date?
 
         public init(
-            id: String, name: String, cpr: String? = nil, timeZone: String? = nil, monitoringStart: Date,
-            serials: [String], kitReturned: Date? = nil
+            id: PatientID, name: String, cpr: String? = nil, timeZone: String? = nil, monitoringStart: Date,
+            serials: [DeviceSerial], kitReturned: Date? = nil
         ) {
             self.id = id
             self.name = name

@@ -6,7 +6,7 @@ import ThresholdRules
 
 extension PostgresMonitoringStore: AuditTrail, PersonalSettingsLedger {
     public func recordAudit(
-        _ action: AuditEntry.Action, by clinician: Clinician, patientID: String?, detail: String, at: Date? = nil
+        _ action: AuditEntry.Action, by clinician: Clinician, patientID: PatientID?, detail: String, at: Date? = nil
     ) async throws {
         let at = (at ?? clock.now()).wholeMilliseconds
         try await failing("recording \(action.rawValue) in the audit log") {
@@ -17,7 +17,7 @@ extension PostgresMonitoringStore: AuditTrail, PersonalSettingsLedger {
     }
 
     public func recordOperatorAudit(
-        _ action: AuditEntry.Action, account: String, patientID: String?, detail: String
+        _ action: AuditEntry.Action, account: String, patientID: PatientID?, detail: String
     ) async throws {
         let at = clock.now().wholeMilliseconds
         try await failing("recording \(action.rawValue) in the audit log") {
@@ -29,7 +29,7 @@ extension PostgresMonitoringStore: AuditTrail, PersonalSettingsLedger {
         }
     }
 
-    public func auditLog(patientID: String? = nil, limit: Int? = nil) async throws -> [AuditEntry] {
+    public func auditLog(patientID: PatientID? = nil, limit: Int? = nil) async throws -> [AuditEntry] {
         try await failing("reading the audit log") {
             let limit = Int64(max(0, limit ?? Int(Int32.max)))
             var entries: [AuditEntry] = []
@@ -39,7 +39,7 @@ extension PostgresMonitoringStore: AuditTrail, PersonalSettingsLedger {
                 WHERE \(patientID)::text IS NULL OR patient_id = \(patientID)
                 ORDER BY id DESC LIMIT \(limit)
                 """, logger: logger
-            ).decode((Int64, Date, String, String, String, String?, String).self) {
+            ).decode((Int64, Date, String, String, String, PatientID?, String).self) {
                 entries.append(
                     AuditEntry(
                         id: id, at: at, user: user, role: role, action: AuditEntry.Action(rawValue: action) ?? .refused,
@@ -51,7 +51,7 @@ extension PostgresMonitoringStore: AuditTrail, PersonalSettingsLedger {
 
     @discardableResult
     public func addPersonalSetting(
-        patientID: String, _ setting: PersonalSetting, reason: String, by clinician: Clinician, ruleSet: RuleSet?,
+        patientID: PatientID, _ setting: PersonalSetting, reason: String, by clinician: Clinician, ruleSet: RuleSet?,
         at: Date? = nil
     ) async throws -> PersonalSettingRecord {
         let now = (at ?? clock.now()).wholeMilliseconds
@@ -68,7 +68,7 @@ extension PostgresMonitoringStore: AuditTrail, PersonalSettingsLedger {
     /// Appends a checked setting with the ids of the patient's flags open now and its audit
     /// entry, inside the caller's transaction. Refuses an unknown patient.
     func insertPersonalSetting(
-        patientID: String, _ setting: PersonalSetting, reason: String, by clinician: Clinician, at now: Date,
+        patientID: PatientID, _ setting: PersonalSetting, reason: String, by clinician: Clinician, at now: Date,
         on connection: PostgresConnection
     ) async throws -> PersonalSettingRecord {
         let operation = "recording a personal setting for patient \(patientID)"
@@ -108,7 +108,7 @@ extension PostgresMonitoringStore: AuditTrail, PersonalSettingsLedger {
         return record
     }
 
-    public func personalSettings(patientID: String) async throws -> [PersonalSettingRecord] {
+    public func personalSettings(patientID: PatientID) async throws -> [PersonalSettingRecord] {
         try await failing("reading the personal settings of patient \(patientID)") {
             try await client.withConnection { connection in
                 try await personalSettings([patientID], on: connection)
@@ -117,7 +117,7 @@ extension PostgresMonitoringStore: AuditTrail, PersonalSettingsLedger {
     }
 
     /// The personal settings of `patients`, in the order they take effect per patient.
-    func personalSettings(_ patients: [String], on connection: PostgresConnection) async throws
+    func personalSettings(_ patients: [PatientID], on connection: PostgresConnection) async throws
         -> [PersonalSettingRecord]
     {
         var records: [PersonalSettingRecord] = []
@@ -129,7 +129,7 @@ extension PostgresMonitoringStore: AuditTrail, PersonalSettingsLedger {
                 FROM personal_setting WHERE patient_id = ANY(\(patients)::text[]) ORDER BY patient_id, valid_from, id
                 """, logger: logger
             ).decode(
-                (Int64, String, String, String?, String?, Double?, Date?, Date, String, String, Date, [Int64]).self)
+                (Int64, PatientID, String, String?, String?, Double?, Date?, Date, String, String, Date, [Int64]).self)
         {
             let columns = PersonalSettingColumns(
                 kind: kind, ruleID: ruleID, parameter: parameter, value: value, until: until)
@@ -144,7 +144,7 @@ extension PostgresMonitoringStore: AuditTrail, PersonalSettingsLedger {
 
     /// Appends one audit entry on `connection` (inside the caller's transaction, if any).
     func audit(
-        _ action: AuditEntry.Action, by clinician: Clinician, patientID: String?, detail: String, at: Date,
+        _ action: AuditEntry.Action, by clinician: Clinician, patientID: PatientID?, detail: String, at: Date,
         on connection: PostgresConnection
     ) async throws {
         try await connection.query(

@@ -99,7 +99,7 @@ extension PostgresMonitoringStore: ClinicianDirectory {
         }
     }
 
-    public func assignTeam(patientID: String, team: String?) async throws {
+    public func assignTeam(patientID: PatientID, team: String?) async throws {
         let operation = "giving patient \(patientID) to team \(team ?? "none")"
         try await failing(operation) {
             try await client.withTransaction(logger: logger) { connection in

@@ -31,7 +31,7 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
                         SELECT patient_id, id, rule_id, measurement, severity, state, explanation, epoch_ms(opened_at)
                         FROM flag WHERE state IN ('open', 'escalated') ORDER BY patient_id, opened_at, id
                         """, logger: logger
-                    ).decode((String, Int64, String, String, String, String, String, Int64).self)
+                    ).decode((PatientID, Int64, String, String, String, String, String, Int64).self)
                 {
                     guard let line = index[patientID] else { continue }
                     lines[line].openFlags.append(
@@ -47,7 +47,7 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
                         SELECT patient_id, kind, value, epoch_ms(measured_at), week, previous_value, week_days
                         FROM latest_reading
                         """, logger: logger
-                    ).decode((String, String, Double, Int64, Int, Double?, Int).self)
+                    ).decode((PatientID, String, Double, Int64, Int, Double?, Int).self)
                 {
                     guard let line = index[patientID], let kind = ReadingKind(rawValue: kind) else { continue }
                     let latest = WorklistSnapshot.Latest(
@@ -66,7 +66,7 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
                         WHERE kind = 'weight' AND measured_at >= instant(\(from)) AND measured_at < instant(\(until))
                         ORDER BY patient_id, measured_at
                         """, logger: logger
-                    ).decode((String, Int64).self) {
+                    ).decode((PatientID, Int64).self) {
                         guard let line = index[patientID] else { continue }
                         lines[line].weighings?.append(Date(millisecondsSince1970: measuredAt))
                     }
@@ -79,12 +79,12 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
                     WHERE kind = 'plan' AND valid_from <= instant(\(now))
                     ORDER BY patient_id, valid_from DESC, id DESC
                     """, logger: logger
-                ).decode((String, Double?).self) {
+                ).decode((PatientID, Double?).self) {
                     guard let line = index[patientID] else { continue }
                     lines[line].daysAWeek = days.map { Int($0) }
                 }
 
-                var reviews: [String: WeeklyReview] = [:]
+                var reviews: [PatientID: WeeklyReview] = [:]
                 for review in try await weeklyReviews(
                     connection.query(
                         """
@@ -93,11 +93,11 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
                 {
                     reviews[review.patientID] = review
                 }
-                var pending: [String: WorklistSnapshot.PendingEscalation] = [:]
+                var pending: [PatientID: WorklistSnapshot.PendingEscalation] = [:]
                 for try await (id, patientID, escalatedAt) in try await connection.query(
                     "SELECT id, patient_id, epoch_ms(escalated_at) FROM escalation WHERE answered_at IS NULL",
                     logger: logger
-                ).decode((Int64, String, Int64).self) {
+                ).decode((Int64, PatientID, Int64).self) {
                     pending[patientID] = WorklistSnapshot.PendingEscalation(
                         id: id, escalatedAt: Date(millisecondsSince1970: escalatedAt))
                 }
@@ -106,13 +106,13 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
                 for try await (patientID, date) in try await connection.query(
                     "SELECT patient_id, next_review FROM escalation WHERE next_review IS NOT NULL AND id IN (SELECT max(id) FROM escalation WHERE answered_at IS NOT NULL GROUP BY patient_id)",
                     logger: logger
-                ).decode((String, String).self) {
+                ).decode((PatientID, String).self) {
                     snapshot.nextReviews[patientID] = date
                 }
                 for try await (patientID, week) in try await connection.query(
                     "SELECT patient_id, max(week) FROM review GROUP BY patient_id", logger: logger
                 )
-                .decode((String, String).self) {
+                .decode((PatientID, String).self) {
                     snapshot.lastReviewedWeeks[patientID] = week
                 }
                 return snapshot
@@ -120,7 +120,7 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
         }
     }
 
-    public func patientRecord(id: String, since: Date) async throws -> PatientRecord? {
+    public func patientRecord(id: PatientID, since: Date) async throws -> PatientRecord? {
         let stamp = since.millisecondsSince1970
         return try await failing("reading the record of patient \(id)") {
             try await withReadSnapshot { connection in
@@ -237,7 +237,7 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
 
     @discardableResult
     public func addNote(
-        patientID: String, contact: ContactNote.Contact, text: String, by clinician: Clinician, at: Date? = nil
+        patientID: PatientID, contact: ContactNote.Contact, text: String, by clinician: Clinician, at: Date? = nil
     ) async throws -> ContactNote {
         let now = Date(millisecondsSince1970: (at ?? clock.now()).millisecondsSince1970)
         let operation = "writing a note for patient \(patientID)"
@@ -268,7 +268,7 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
     }
 
     @discardableResult
-    public func markReviewed(patientID: String, week: String, by clinician: Clinician, at: Date? = nil) async throws
+    public func markReviewed(patientID: PatientID, week: String, by clinician: Clinician, at: Date? = nil) async throws
         -> WeeklyReview
     {
         let now = Date(millisecondsSince1970: (at ?? clock.now()).millisecondsSince1970)
@@ -305,7 +305,7 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
 
     @discardableResult
     public func escalate(
-        patientID: String, reason: String, brief: String, hotlineOpen: Bool, by clinician: Clinician, at: Date? = nil
+        patientID: PatientID, reason: String, brief: String, hotlineOpen: Bool, by clinician: Clinician, at: Date? = nil
     ) async throws -> Escalation {
         let now = Date(millisecondsSince1970: (at ?? clock.now()).millisecondsSince1970)
         let operation = "escalating patient \(patientID)"
@@ -449,7 +449,7 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
                 comment, nextReview, settingIDs, answeredBy, answeredAt
             ) = try row.decode(
                 (
-                    Int64, String, String, String, [Int64], Bool, String, Int64, String?, String?, String?, String?,
+                    Int64, PatientID, String, String, [Int64], Bool, String, Int64, String?, String?, String?, String?,
                     [Int64]?, String?, Int64?
                 ).self)
             escalations.append(
@@ -470,7 +470,8 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
 
     private func weeklyReviews(_ rows: PostgresRowSequence) async throws -> [WeeklyReview] {
         var reviews: [WeeklyReview] = []
-        for try await (patientID, week, reviewedBy, reviewedAt) in rows.decode((String, String, String, Int64).self) {
+        for try await (patientID, week, reviewedBy, reviewedAt) in rows.decode((PatientID, String, String, Int64).self)
+        {
             reviews.append(
                 WeeklyReview(
                     patientID: patientID, week: week, reviewedBy: reviewedBy,

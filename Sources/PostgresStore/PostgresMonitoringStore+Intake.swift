@@ -156,8 +156,11 @@ extension PostgresMonitoringStore {
     }
 
     /// Takes a transaction advisory lock per name, in a fixed order (names hashed, sorted).
-    func lock(_ space: LockSpace, _ names: [String], on connection: PostgresConnection) async throws {
+    func lock<Name: RawRepresentable<String>>(_ space: LockSpace, _ names: [Name], on connection: PostgresConnection)
+        async throws
+    {
         guard !names.isEmpty else { return }
+        let names = names.map(\.rawValue)
         // The locks are taken after the sort: PostgreSQL evaluates a volatile function in the
         // select list once the rows are in order.
         _ = try await connection.query(
@@ -169,14 +172,14 @@ extension PostgresMonitoringStore {
     }
 
     /// Which of `serials` are registered, and every pairing they have had.
-    private func deviceKnowledge(serials: [String], defaultZone: TimeZone, on connection: PostgresConnection)
+    private func deviceKnowledge(serials: [DeviceSerial], defaultZone: TimeZone, on connection: PostgresConnection)
         async throws -> DeviceKnowledge
     {
         guard !serials.isEmpty else { return DeviceKnowledge() }
         var knowledge = DeviceKnowledge()
         for try await serial in try await connection.query(
             "SELECT serial FROM device WHERE serial = ANY(\(serials)::text[])", logger: logger
-        ).decode(String.self) {
+        ).decode(DeviceSerial.self) {
             knowledge.registered.insert(serial)
         }
         var zones: [String: TimeZone] = [:]
@@ -187,7 +190,7 @@ extension PostgresMonitoringStore {
             FROM pairing JOIN patient ON patient.id = pairing.patient_id
             WHERE pairing.serial = ANY(\(serials)::text[])
             """, logger: logger
-        ).decode((String, String, String, Int64, Int64?).self) {
+        ).decode((DeviceSerial, PatientID, String, Int64, Int64?).self) {
             let zone = zones[zoneName] ?? TimeZone.named(zoneName, otherwise: defaultZone)
             zones[zoneName] = zone
             knowledge.pairings[serial, default: []].append(
@@ -200,8 +203,8 @@ extension PostgresMonitoringStore {
     private func keptReadings(_ keys: Set<ReadingKey>, on connection: PostgresConnection) async throws -> [ReadingKey:
         KeptReading]
     {
-        var byMessage: (serials: [String], messageIDs: [String], kinds: [String]) = ([], [], [])
-        var byTime: (serials: [String], kinds: [String], instants: [Int64]) = ([], [], [])
+        var byMessage: (serials: [DeviceSerial], messageIDs: [String], kinds: [String]) = ([], [], [])
+        var byTime: (serials: [DeviceSerial], kinds: [String], instants: [Int64]) = ([], [], [])
         for key in keys {
             switch key {
             case .message(let serial, let messageID, let kind):
@@ -223,7 +226,7 @@ extension PostgresMonitoringStore {
                     AS k (serial, message_id, kind)
                 JOIN reading AS r ON r.serial = k.serial AND r.message_id = k.message_id AND r.kind = k.kind
                 """, logger: logger
-            ).decode((String, String, String, String, Double, Int64).self) {
+            ).decode((DeviceSerial, String, String, PatientID, Double, Int64).self) {
                 guard let kind = ReadingKind(rawValue: kind) else { continue }
                 kept[.message(serial: serial, messageID: messageID, kind: kind)] = KeptReading(
                     patientID: patientID, value: value, measuredAt: measuredAt)
@@ -238,7 +241,7 @@ extension PostgresMonitoringStore {
                 JOIN reading AS r ON r.serial = k.serial AND r.kind = k.kind AND r.measured_at = instant(k.at)
                  AND r.message_id IS NULL
                 """, logger: logger
-            ).decode((String, String, Int64, String, Double).self) {
+            ).decode((DeviceSerial, String, Int64, PatientID, Double).self) {
                 guard let kind = ReadingKind(rawValue: kind) else { continue }
                 kept[.time(serial: serial, kind: kind, measuredAt: measuredAt)] = KeptReading(
                     patientID: patientID, value: value, measuredAt: measuredAt)
@@ -291,7 +294,7 @@ extension PostgresMonitoringStore {
         _ stored: Zip2Sequence<[PlacedReading], [Int64]>, on connection: PostgresConnection
     ) async throws {
         struct Pair: Hashable {
-            var patientID: String
+            var patientID: PatientID
             var kind: String
         }
         let touched = Set(stored.map { Pair(patientID: $0.0.patientID, kind: $0.0.reading.kind.rawValue) })
@@ -301,7 +304,7 @@ extension PostgresMonitoringStore {
             connection.query(
                 """
                 SELECT \(unescaped: Self.latestValueColumns)
-                FROM unnest(\(touched.map(\.patientID))::text[], \(touched.map(\.kind))::text[]) AS t (patient_id, kind)
+                FROM unnest(\(touched.map(\.patientID.rawValue))::text[], \(touched.map(\.kind))::text[]) AS t (patient_id, kind)
                 JOIN latest_reading AS l ON l.patient_id = t.patient_id AND l.kind = t.kind
                 """, logger: logger))
         {
@@ -403,7 +406,7 @@ extension PostgresMonitoringStore {
     // MARK: Reading back
 
     /// A patient's readings in measured-time order, optionally of one kind and since an instant.
-    public func readings(patientID: String, kind: ReadingKind? = nil, since: Date? = nil) async throws
+    public func readings(patientID: PatientID, kind: ReadingKind? = nil, since: Date? = nil) async throws
         -> [StoredReading]
     {
         let since = since?.millisecondsSince1970
@@ -421,9 +424,9 @@ extension PostgresMonitoringStore {
 
     /// Every kept latest value, by patient and kind (what the worklist's trend and adherence
     /// read).
-    public func latestValues() async throws -> [String: [ReadingKind: LatestValue]] {
+    public func latestValues() async throws -> [PatientID: [ReadingKind: LatestValue]] {
         try await failing("reading the latest values") {
-            var values: [String: [ReadingKind: LatestValue]] = [:]
+            var values: [PatientID: [ReadingKind: LatestValue]] = [:]
             for (patientID, kind, value) in try await latestValueRows(
                 client.query("SELECT \(unescaped: Self.latestValueColumns) FROM latest_reading AS l", logger: logger))
             {
@@ -453,7 +456,8 @@ extension PostgresMonitoringStore {
                     FROM quarantine WHERE \(includeResolved) OR resolved_at IS NULL ORDER BY id DESC
                     """, logger: logger
                 ).decode(
-                    (Int64, Int64, String, String, Data, String, String, String?, String?, Int64, Int, Int64?).self)
+                    (Int64, Int64, String, String, Data, String, String, DeviceSerial?, String?, Int64, Int, Int64?)
+                        .self)
             {
                 entries.append(
                     QuarantineEntry(
@@ -522,10 +526,10 @@ extension PostgresMonitoringStore {
         """
 
     /// Kept latest values with their patient and kind, from rows of `latestValueColumns`.
-    private func latestValueRows(_ rows: PostgresRowSequence) async throws -> [(String, String, LatestValue)] {
-        var values: [(String, String, LatestValue)] = []
+    private func latestValueRows(_ rows: PostgresRowSequence) async throws -> [(PatientID, String, LatestValue)] {
+        var values: [(PatientID, String, LatestValue)] = []
         for try await (patientID, kind, readingID, measuredAt, value, week, weekDays, previousValue, previousAt)
-            in rows.decode((String, String, Int64, Int64, Double, Int, Int, Double?, Int64?).self)
+            in rows.decode((PatientID, String, Int64, Int64, Double, Int, Int, Double?, Int64?).self)
         {
             values.append(
                 (
@@ -544,7 +548,10 @@ extension PostgresMonitoringStore {
             id, patientID, serial, kind, value, unit, originalValue, originalUnit, measuredAt, receivedAt, journalID,
             messageID, profileID
         ) in rows.decode(
-            (Int64, String, String, String, Double, String, Double, String, Int64, Int64, Int64, String?, String).self)
+            (
+                Int64, PatientID, DeviceSerial, String, Double, String, Double, String, Int64, Int64, Int64, String?,
+                String
+            ).self)
         {
             readings.append(
                 StoredReading(
@@ -561,8 +568,8 @@ extension PostgresMonitoringStore {
 
 /// A batch's new readings as one array per column, for `unnest`.
 struct ReadingColumns {
-    var patientIDs: [String] = []
-    var serials: [String] = []
+    var patientIDs: [PatientID] = []
+    var serials: [DeviceSerial] = []
     var kinds: [String] = []
     var values: [Double] = []
     var units: [String] = []
@@ -611,7 +618,7 @@ private struct QuarantineColumns {
     var reasons: [String] = []
     var messages: [String] = []
     var hasSerial: [Bool] = []
-    var serials: [String] = []
+    var serials: [DeviceSerial] = []
     var hasProfile: [Bool] = []
     var profileIDs: [String] = []
 

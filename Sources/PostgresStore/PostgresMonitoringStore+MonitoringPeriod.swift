@@ -16,7 +16,7 @@ extension PostgresMonitoringStore {
     /// unknown patient and for one whose monitoring has ended (read-only until reopened).
     @discardableResult
     func requireMonitoredPatient(
-        _ patientID: String, operation: String, lock: PatientLock = .share, unknown: String? = nil,
+        _ patientID: PatientID, operation: String, lock: PatientLock = .share, unknown: String? = nil,
         on connection: PostgresConnection
     ) async throws -> Patient {
         let patient = try await existingPatient(
@@ -28,7 +28,7 @@ extension PostgresMonitoringStore {
     /// The patient with the end of monitoring in force, under a row lock until the transaction
     /// ends; refuses `operation` for an unknown patient (`unknown`: what to say then).
     func existingPatient(
-        _ patientID: String, operation: String, lock: PatientLock, unknown: String? = nil,
+        _ patientID: PatientID, operation: String, lock: PatientLock, unknown: String? = nil,
         on connection: PostgresConnection
     ) async throws -> Patient {
         try await connection.query(
@@ -47,7 +47,7 @@ extension PostgresMonitoringStore {
 
     @discardableResult
     public func endMonitoring(
-        patientID: String, reason: MonitoringEnd.Reason, comment: String?, by clinician: Clinician, at: Date? = nil
+        patientID: PatientID, reason: MonitoringEnd.Reason, comment: String?, by clinician: Clinician, at: Date? = nil
     ) async throws -> MonitoringEnd {
         let now = (at ?? clock.now()).wholeMilliseconds
         let stamp = now.millisecondsSince1970
@@ -104,7 +104,7 @@ extension PostgresMonitoringStore {
     }
 
     @discardableResult
-    public func reopenMonitoring(patientID: String, by clinician: Clinician, at: Date? = nil) async throws
+    public func reopenMonitoring(patientID: PatientID, by clinician: Clinician, at: Date? = nil) async throws
         -> MonitoringEnd
     {
         let now = (at ?? clock.now()).wholeMilliseconds

@@ -1,9 +1,10 @@
 import Foundation
+import MonitoringRecords
 import PostgresNIO
 import StoreInterface
 
 extension PostgresMonitoringStore: NotificationLedger {
-    public func claimNotification(kind: String, reference: Int64, patientID: String, at: Date) async throws -> Bool {
+    public func claimNotification(kind: String, reference: Int64, patientID: PatientID, at: Date) async throws -> Bool {
         try await failing("claiming the notification \(kind) \(reference)") {
             let claimed = try await client.query(
                 """

@@ -5,7 +5,8 @@ import StoreInterface
 
 extension PostgresMonitoringStore {
     @discardableResult
-    public func editPatient(id: String, _ edit: PatientEdit, reason: String, account: String) async throws -> Patient {
+    public func editPatient(id: PatientID, _ edit: PatientEdit, reason: String, account: String) async throws -> Patient
+    {
         let operation = "editing patient \(id)"
         let now = clock.now().wholeMilliseconds
         return try await failing(operation) {
@@ -36,7 +37,7 @@ extension PostgresMonitoringStore {
         }
     }
 
-    public func patientChanges(id: String) async throws -> [PatientChangeRecord] {
+    public func patientChanges(id: PatientID) async throws -> [PatientChangeRecord] {
         try await failing("reading the change history of patient \(id)") {
             var records: [PatientChangeRecord] = []
             for try await (field, old, new, reason, by, at) in try await client.query(

@@ -15,13 +15,14 @@ extension PostgresMonitoringStore {
     /// Re-evaluates every patient's reading rules from `from` on (`tele-ingest rules apply`),
     /// in one transaction under the patient locks; returns what changed per patient. A dry run
     /// rolls it back: the outcomes say what would change, and nothing does.
-    public func reevaluate(from: Date, rules: RuleEngine, dryRun: Bool) async throws -> [String: RuleEngine.Outcome] {
-        struct RolledBack: Error { var outcome: [String: RuleEngine.Outcome] }
+    public func reevaluate(from: Date, rules: RuleEngine, dryRun: Bool) async throws -> [PatientID: RuleEngine.Outcome]
+    {
+        struct RolledBack: Error { var outcome: [PatientID: RuleEngine.Outcome] }
         do {
             return try await client.withTransaction(logger: logger) { connection in
-                var patients: [String] = []
+                var patients: [PatientID] = []
                 for try await id in try await connection.query("SELECT id FROM patient ORDER BY id", logger: logger)
-                    .decode(String.self)
+                    .decode(PatientID.self)
                 {
                     patients.append(id)
                 }
@@ -50,28 +51,28 @@ extension PostgresMonitoringStore {
         let at = now.millisecondsSince1970
         return try await failing("checking for missing data") {
             try await client.withTransaction(logger: logger) { connection in
-                var serials: [String: [String]] = [:]
+                var serials: [PatientID: [DeviceSerial]] = [:]
                 for try await (patientID, serial) in try await connection.query(
                     """
                     SELECT patient_id, serial FROM pairing
                     WHERE valid_from <= instant(\(at)) AND (valid_to IS NULL OR valid_to > instant(\(at)))
                     ORDER BY patient_id, serial
                     """, logger: logger
-                ).decode((String, String).self) {
+                ).decode((PatientID, DeviceSerial).self) {
                     serials[patientID, default: []].append(serial)
                 }
                 let patients = serials.keys.sorted()
                 guard !patients.isEmpty else { return RuleEngine.Outcome() }
                 try await lock(.patient, patients, on: connection)
                 let contexts = try await ruleContexts(patients, defaultZone: rules.defaultZone, on: connection)
-                var latest: [String: [Observation]] = [:]
+                var latest: [PatientID: [Observation]] = [:]
                 for try await (patientID, id, kind, value, measuredAt) in try await connection.query(
                     """
                     SELECT l.patient_id, r.id, r.kind, r.value, epoch_ms(r.measured_at)
                     FROM latest_reading AS l JOIN reading AS r ON r.id = l.reading_id
                     WHERE l.patient_id = ANY(\(patients)::text[])
                     """, logger: logger
-                ).decode((String, Int64, String, Double, Int64).self) {
+                ).decode((PatientID, Int64, String, Double, Int64).self) {
                     guard let kind = ReadingKind(rawValue: kind) else { continue }
                     latest[patientID, default: []].append(
                         Observation(
@@ -116,13 +117,13 @@ extension PostgresMonitoringStore {
     /// changed per patient.
     @discardableResult
     func evaluateRules(
-        _ earliest: [String: Date], rules: RuleEngine, now: Date, on connection: PostgresConnection
-    ) async throws -> [String: RuleEngine.Outcome] {
-        var outcomes: [String: RuleEngine.Outcome] = [:]
+        _ earliest: [PatientID: Date], rules: RuleEngine, now: Date, on connection: PostgresConnection
+    ) async throws -> [PatientID: RuleEngine.Outcome] {
+        var outcomes: [PatientID: RuleEngine.Outcome] = [:]
         guard !earliest.isEmpty else { return outcomes }
         let patients = earliest.keys.sorted()
         let contexts = try await ruleContexts(patients, defaultZone: rules.defaultZone, on: connection)
-        var from: [String: Int64] = [:]
+        var from: [PatientID: Int64] = [:]
         for (patientID, instant) in earliest {
             guard let context = contexts[patientID] else { continue }
             from[patientID] = rules.historyStart(from: instant, zone: context.timeZone)
@@ -144,20 +145,20 @@ extension PostgresMonitoringStore {
     }
 
     /// What the rules need to know about each patient: zone, monitoring start, personal settings.
-    private func ruleContexts(_ patients: [String], defaultZone: TimeZone, on connection: PostgresConnection)
-        async throws -> [String: PatientContext]
+    private func ruleContexts(_ patients: [PatientID], defaultZone: TimeZone, on connection: PostgresConnection)
+        async throws -> [PatientID: PatientContext]
     {
-        var settings: [String: [PersonalSetting]] = [:]
+        var settings: [PatientID: [PersonalSetting]] = [:]
         for record in try await personalSettings(patients, on: connection) {
             settings[record.patientID, default: []].append(record.setting)
         }
-        var contexts: [String: PatientContext] = [:]
+        var contexts: [PatientID: PatientContext] = [:]
         for try await (patientID, zone, start, ended) in try await connection.query(
             """
             SELECT id, time_zone, epoch_ms(monitoring_start), epoch_ms(ended_at) FROM patient_monitoring
             WHERE id = ANY(\(patients)::text[])
             """, logger: logger
-        ).decode((String, String, Int64, Int64?).self) {
+        ).decode((PatientID, String, Int64, Int64?).self) {
             contexts[patientID] = PatientContext(
                 timeZone: TimeZone.named(zone, otherwise: defaultZone),
                 monitoringStart: Date(millisecondsSince1970: start), settings: settings[patientID] ?? [],
@@ -167,19 +168,19 @@ extension PostgresMonitoringStore {
     }
 
     /// Each patient's readings measured from their instant (milliseconds since 1970) on.
-    private func histories(_ from: [String: Int64], on connection: PostgresConnection) async throws -> [String:
+    private func histories(_ from: [PatientID: Int64], on connection: PostgresConnection) async throws -> [PatientID:
         [Observation]]
     {
         guard !from.isEmpty else { return [:] }
         let patients = Array(from.keys)
-        var histories: [String: [Observation]] = [:]
+        var histories: [PatientID: [Observation]] = [:]
         for try await (patientID, id, kind, value, measuredAt) in try await connection.query(
             """
             SELECT r.patient_id, r.id, r.kind, r.value, epoch_ms(r.measured_at)
             FROM unnest(\(patients)::text[], \(patients.map { from[$0] ?? 0 })::bigint[]) AS p (patient_id, from_ms)
             JOIN reading AS r ON r.patient_id = p.patient_id AND r.measured_at >= instant(p.from_ms)
             """, logger: logger
-        ).decode((String, Int64, String, Double, Int64).self) {
+        ).decode((PatientID, Int64, String, Double, Int64).self) {
             guard let kind = ReadingKind(rawValue: kind) else { continue }
             histories[patientID, default: []].append(
                 Observation(id: id, kind: kind, value: value, measuredAt: Date(millisecondsSince1970: measuredAt)))
@@ -188,10 +189,10 @@ extension PostgresMonitoringStore {
     }
 
     /// Each patient's flag book: open flags, and per problem the newest evidence already closed.
-    private func flagBooks(_ patients: [String], ruleOrder: [String: Int], on connection: PostgresConnection)
-        async throws -> [String: FlagBook]
+    private func flagBooks(_ patients: [PatientID], ruleOrder: [String: Int], on connection: PostgresConnection)
+        async throws -> [PatientID: FlagBook]
     {
-        var open: [String: [FlagBook.OpenFlag]] = [:]
+        var open: [PatientID: [FlagBook.OpenFlag]] = [:]
         for flag in try await flagRows(
             connection.query(
                 """
@@ -206,16 +207,16 @@ extension PostgresMonitoringStore {
                     readingIDs: flag.readingIDs, evidenceAt: flag.evidenceAt, evidence: flag.evidence,
                     backInRangeAt: flag.backInRangeAt, escalated: flag.state == .escalated))
         }
-        var closed: [String: [String: Date]] = [:]
+        var closed: [PatientID: [String: Date]] = [:]
         for try await (patientID, problem, through) in try await connection.query(
             """
             SELECT patient_id, problem, epoch_ms(max(evidence_at)) FROM flag
             WHERE patient_id = ANY(\(patients)::text[]) AND state = 'closed' GROUP BY patient_id, problem
             """, logger: logger
-        ).decode((String, String, Int64).self) {
+        ).decode((PatientID, String, Int64).self) {
             closed[patientID, default: [:]][problem] = Date(millisecondsSince1970: through)
         }
-        var books: [String: FlagBook] = [:]
+        var books: [PatientID: FlagBook] = [:]
         for patientID in patients {
             books[patientID] = FlagBook(
                 open: open[patientID] ?? [], closedThrough: closed[patientID] ?? [:], ruleOrder: ruleOrder)
@@ -224,7 +225,8 @@ extension PostgresMonitoringStore {
     }
 
     /// Writes what changed in the book: withdrawn flags, updated flags, new flags.
-    private func save(_ book: FlagBook, patientID: String, now: Date, on connection: PostgresConnection) async throws {
+    private func save(_ book: FlagBook, patientID: PatientID, now: Date, on connection: PostgresConnection) async throws
+    {
         let stamp = now.millisecondsSince1970
         for flag in book.withdrawn {
             guard let id = flag.id else { continue }
@@ -266,7 +268,7 @@ extension PostgresMonitoringStore {
     }
 
     /// Flags, newest first, optionally of one patient and one state.
-    public func flags(patientID: String? = nil, state: PatientFlag.State? = nil) async throws -> [PatientFlag] {
+    public func flags(patientID: PatientID? = nil, state: PatientFlag.State? = nil) async throws -> [PatientFlag] {
         try await failing("listing flags") {
             var flags: [PatientFlag] = []
             for flag in try await flagRows(
@@ -294,7 +296,7 @@ extension PostgresMonitoringStore {
             evidence, back, openedAt, updatedAt, closedAt, closedBy, comment
         ) in rows.decode(
             (
-                Int64, String, String, String, Int, String, String, String, String, String, Int64, String?, Int64?,
+                Int64, PatientID, String, String, Int, String, String, String, String, String, Int64, String?, Int64?,
                 Int64, Int64, Int64?, String?, String?
             ).self)
         {

@@ -113,7 +113,7 @@ public final class PostgresMonitoringStore: PatientRegistry {
 
     @discardableResult
     public func addPatient(
-        id: String, name: String, cpr: String? = nil, timeZone: String = Patient.defaultTimeZone,
+        id: PatientID, name: String, cpr: String? = nil, timeZone: String = Patient.defaultTimeZone,
         monitoringStart: Date? = nil
     ) async throws -> Patient {
         let operation = "adding patient \(id)"
@@ -139,7 +139,7 @@ public final class PostgresMonitoringStore: PatientRegistry {
         }
     }
 
-    public func patient(id: String) async throws -> Patient? {
+    public func patient(id: PatientID) async throws -> Patient? {
         try await failing("reading patient \(id)") {
             try await collect(
                 client.query(
@@ -151,7 +151,7 @@ public final class PostgresMonitoringStore: PatientRegistry {
     }
 
     @discardableResult
-    public func pair(serial: String, patientID: String, from: Date? = nil) async throws -> Pairing {
+    public func pair(serial: DeviceSerial, patientID: PatientID, from: Date? = nil) async throws -> Pairing {
         let from = (from ?? clock.now()).wholeMilliseconds
         let registeredAt = clock.now().wholeMilliseconds
         let operation = "pairing device \(serial) with patient \(patientID)"
@@ -193,7 +193,7 @@ public final class PostgresMonitoringStore: PatientRegistry {
     }
 
     @discardableResult
-    public func unpair(serial: String, at: Date? = nil) async throws -> Pairing {
+    public func unpair(serial: DeviceSerial, at: Date? = nil) async throws -> Pairing {
         let at = (at ?? clock.now()).wholeMilliseconds
         let operation = "unpairing device \(serial)"
         return try await failing(operation) {
@@ -232,7 +232,7 @@ public final class PostgresMonitoringStore: PatientRegistry {
         }
     }
 
-    public func backdatePairing(serial: String, from: Date, account: String) async throws -> (
+    public func backdatePairing(serial: DeviceSerial, from: Date, account: String) async throws -> (
         pairing: Pairing, waiting: Int
     ) {
         let from = from.wholeMilliseconds
@@ -288,7 +288,7 @@ public final class PostgresMonitoringStore: PatientRegistry {
             var devices: [Device] = []
             for try await (serial, registeredAt) in try await client.query(
                 "SELECT serial, registered_at FROM device ORDER BY serial", logger: logger
-            ).decode((String, Date).self) {
+            ).decode((DeviceSerial, Date).self) {
                 devices.append(Device(serial: serial, registeredAt: registeredAt, pairings: grouped[serial] ?? []))
             }
             return devices
@@ -305,7 +305,7 @@ public final class PostgresMonitoringStore: PatientRegistry {
     func collect(_ rows: PostgresRowSequence) async throws -> [Patient] {
         var patients: [Patient] = []
         for try await (id, name, cpr, zone, createdAt, start, reason, comment, endedBy, endedAt, team) in rows.decode(
-            (String, String, String?, String, Date, Date, String?, String?, String?, Date?, String?).self)
+            (PatientID, String, String?, String, Date, Date, String?, String?, String?, Date?, String?).self)
         {
             var end: MonitoringEnd?
             if let reason = reason.flatMap(MonitoringEnd.Reason.init(rawValue:)), let endedBy, let endedAt {
@@ -321,7 +321,9 @@ public final class PostgresMonitoringStore: PatientRegistry {
 
     func pairings(_ rows: PostgresRowSequence) async throws -> [Pairing] {
         var pairings: [Pairing] = []
-        for try await (id, serial, patientID, from, to) in rows.decode((Int64, String, String, Date, Date?).self) {
+        for try await (id, serial, patientID, from, to) in rows.decode(
+            (Int64, DeviceSerial, PatientID, Date, Date?).self)
+        {
             pairings.append(Pairing(id: id, serial: serial, patientID: patientID, validFrom: from, validTo: to))
         }
         return pairings

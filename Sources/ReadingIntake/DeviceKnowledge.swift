@@ -3,7 +3,7 @@ import MonitoringRecords
 
 /// A device's pairing with a patient, as attribution sees it: who, in which time zone, when.
 public struct PairingSpan: Sendable, Hashable {
-    public var patientID: String
+    public var patientID: PatientID
     /// The patient's time zone: local measurement times are read in it.
     public var zone: TimeZone
     /// Milliseconds since 1970, as the store keeps them.
@@ -11,7 +11,7 @@ public struct PairingSpan: Sendable, Hashable {
     /// `nil` while the pairing is open.
     public var validTo: Int64?
 
-    public init(patientID: String, zone: TimeZone, validFrom: Int64, validTo: Int64?) {
+    public init(patientID: PatientID, zone: TimeZone, validFrom: Int64, validTo: Int64?) {
         self.patientID = patientID
         self.zone = zone
         self.validFrom = validFrom
@@ -28,16 +28,16 @@ public struct PairingSpan: Sendable, Hashable {
 /// What the store knows about the devices of one batch: which serials are registered and their
 /// pairings. Read in one or two statements before the batch is decided.
 public struct DeviceKnowledge: Sendable {
-    public var registered: Set<String>
-    public var pairings: [String: [PairingSpan]]
+    public var registered: Set<DeviceSerial>
+    public var pairings: [DeviceSerial: [PairingSpan]]
 
-    public init(registered: Set<String> = [], pairings: [String: [PairingSpan]] = [:]) {
+    public init(registered: Set<DeviceSerial> = [], pairings: [DeviceSerial: [PairingSpan]] = [:]) {
         self.registered = registered
         self.pairings = pairings
     }
 
     /// The pairing of `serial` valid at `instant`; pairings of one device never overlap.
-    public func pairing(of serial: String, at instant: Date) -> PairingSpan? {
+    public func pairing(of serial: DeviceSerial, at instant: Date) -> PairingSpan? {
         pairings[serial]?.first { $0.covers(instant) }
     }
 }

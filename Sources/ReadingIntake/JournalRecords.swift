@@ -1,5 +1,6 @@
 import DevicePayloads
 import Foundation
+import MonitoringRecords
 import ThresholdRules
 import Vitals
 
@@ -41,8 +42,8 @@ public enum JournalOutcome: String, Sendable, Codable {
 /// A reading as stored, attributed to a patient.
 public struct StoredReading: Sendable, Hashable, Codable {
     public var id: Int64
-    public var patientID: String
-    public var serial: String
+    public var patientID: PatientID
+    public var serial: DeviceSerial
     public var kind: ReadingKind
     /// Value in the kind's canonical unit.
     public var value: Double
@@ -56,7 +57,7 @@ public struct StoredReading: Sendable, Hashable, Codable {
     public var profileID: String
 
     public init(
-        id: Int64, patientID: String, serial: String, kind: ReadingKind, value: Double, unit: MeasurementUnit,
+        id: Int64, patientID: PatientID, serial: DeviceSerial, kind: ReadingKind, value: Double, unit: MeasurementUnit,
         originalValue: Double, originalUnit: MeasurementUnit, measuredAt: Date, receivedAt: Date, journalID: Int64,
         messageID: String?, profileID: String
     ) {
@@ -80,7 +81,7 @@ public struct StoredReading: Sendable, Hashable, Codable {
 public struct MessageResult: Sendable, Equatable {
     public var journalID: Int64
     public var source: MessageSource
-    public var serial: String?
+    public var serial: DeviceSerial?
     public var messageID: String?
     public var outcome: JournalOutcome
     /// Readings newly stored from it.
@@ -108,7 +109,7 @@ public struct QuarantineEntry: Sendable, Hashable, Codable {
     public var payload: Data
     public var reason: QuarantineReason
     public var message: String
-    public var serial: String?
+    public var serial: DeviceSerial?
     public var profileID: String?
     public var quarantinedAt: Date
     /// How many times the pipeline has tried it (1 + reprocess runs).
@@ -118,7 +119,8 @@ public struct QuarantineEntry: Sendable, Hashable, Codable {
 
     public init(
         id: Int64, journalID: Int64, source: MessageSource, topic: String, payload: Data, reason: QuarantineReason,
-        message: String, serial: String?, profileID: String?, quarantinedAt: Date, attempts: Int, resolvedAt: Date?
+        message: String, serial: DeviceSerial?, profileID: String?, quarantinedAt: Date, attempts: Int,
+        resolvedAt: Date?
     ) {
         self.id = id
         self.journalID = journalID
@@ -138,8 +140,8 @@ public struct QuarantineEntry: Sendable, Hashable, Codable {
 extension Sequence<MessageResult> {
     /// Per patient with new readings, the earliest new measurement: the rules re-evaluate from
     /// its day on, so a reading is never visible without its flags.
-    public var earliestNewMeasurements: [String: Date] {
-        var earliest: [String: Date] = [:]
+    public var earliestNewMeasurements: [PatientID: Date] {
+        var earliest: [PatientID: Date] = [:]
         for reading in lazy.flatMap(\.storedReadings) {
             earliest[reading.patientID] = Swift.min(
                 earliest[reading.patientID] ?? reading.measuredAt, reading.measuredAt)

@@ -94,7 +94,7 @@ public struct ReadingIntake: Sendable {
     /// instant. A local time is read in the zone of the patient paired when it arrived (or the
     /// default zone), then once more in the zone of the patient it lands on, if that differs.
     private func attribute(
-        _ time: MeasurementTime, serial: String, receivedAt: Date, devices: DeviceKnowledge,
+        _ time: MeasurementTime, serial: DeviceSerial, receivedAt: Date, devices: DeviceKnowledge,
         refuse: (QuarantineReason, String) -> Rejection
     ) -> Result<(PairingSpan, Date), Rejection> {
         var zone = defaultTimeZone
@@ -138,7 +138,7 @@ public struct ReadingIntake: Sendable {
 /// A reading attributed to a patient, with its instant and key, not stored yet.
 public struct PlacedReading: Sendable, Hashable {
     public var reading: PreparedReading
-    public var patientID: String
+    public var patientID: PatientID
     /// Milliseconds since 1970.
     public var measuredAt: Int64
     /// The zone of the patient it belongs to (the worklist's week and day).
@@ -210,7 +210,7 @@ public struct PlacedBatch: Sendable {
 /// What the store is to do with one journaled message.
 public struct IntakeDecision: Sendable {
     public var entry: JournalEntry
-    public var serial: String?
+    public var serial: DeviceSerial?
     public var messageID: String?
     public var profileID: String?
     public var outcome: JournalOutcome

@@ -56,11 +56,11 @@ public struct RuleEngine: Sendable {
 
     /// A reminder recorded for a patient, and the devices paired with them to publish it to.
     public struct SentReminder: Sendable, Hashable {
-        public var patientID: String
-        public var serials: [String]
+        public var patientID: PatientID
+        public var serials: [DeviceSerial]
         public var reminder: MeasurementReminder
 
-        public init(patientID: String, serials: [String], reminder: MeasurementReminder) {
+        public init(patientID: PatientID, serials: [DeviceSerial], reminder: MeasurementReminder) {
             self.patientID = patientID
             self.serials = serials
             self.reminder = reminder

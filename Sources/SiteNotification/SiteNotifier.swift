@@ -8,9 +8,9 @@ import ThresholdRules
 /// Something the site wants to hear about at once, outside the worklist.
 public enum NotificationEvent: Sendable, Hashable {
     /// A red flag nobody acknowledged within its working days (`rules.overdue.redWorkingDays`).
-    case redFlagOverdue(flagID: Int64, patientID: String)
+    case redFlagOverdue(flagID: Int64, patientID: PatientID)
     /// An escalation recorded while the hotline was closed.
-    case escalationAfterHours(escalationID: Int64, patientID: String)
+    case escalationAfterHours(escalationID: Int64, patientID: PatientID)
 
     /// `red-flag-overdue`, `escalation-after-hours`: the command's first argument.
     public var kind: String {
@@ -27,7 +27,7 @@ public enum NotificationEvent: Sendable, Hashable {
         }
     }
 
-    public var patientID: String {
+    public var patientID: PatientID {
         switch self {
         case .redFlagOverdue(_, let patient), .escalationAfterHours(_, let patient): patient
         }
@@ -35,7 +35,7 @@ public enum NotificationEvent: Sendable, Hashable {
 
     /// The command's arguments: the event, the patient's id and the flag's or escalation's id.
     /// Never a name or a CPR number: the gateway looks the patient up if it must.
-    public var arguments: [String] { [kind, patientID, String(reference)] }
+    public var arguments: [String] { [kind, patientID.rawValue, String(reference)] }
 }
 
 /// The notifier failed: the command could not start or exited with another status than 0.

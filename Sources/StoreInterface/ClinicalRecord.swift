@@ -7,16 +7,16 @@ import ThresholdRules
 public protocol AuditTrail: Sendable {
     /// Records a view or an action by `clinician` at `at` (default: now).
     func recordAudit(
-        _ action: AuditEntry.Action, by clinician: Clinician, patientID: String?, detail: String, at: Date?)
+        _ action: AuditEntry.Action, by clinician: Clinician, patientID: PatientID?, detail: String, at: Date?)
         async throws
 
     /// Records what an operator's tool showed (`tele-ingest readings`, `flags`, `quarantine`):
     /// under the signed-in `account` with the role `operator`.
-    func recordOperatorAudit(_ action: AuditEntry.Action, account: String, patientID: String?, detail: String)
+    func recordOperatorAudit(_ action: AuditEntry.Action, account: String, patientID: PatientID?, detail: String)
         async throws
 
     /// The log, oldest first, optionally of one patient and limited to the newest `limit`.
-    func auditLog(patientID: String?, limit: Int?) async throws -> [AuditEntry]
+    func auditLog(patientID: PatientID?, limit: Int?) async throws -> [AuditEntry]
 }
 
 /// A patient's personal settings: limits, dry weights, suspensions (a cardiologist's) and
@@ -27,10 +27,10 @@ public protocol PersonalSettingsLedger: Sendable {
     /// open at the time and an audit entry. A refusal stores nothing.
     @discardableResult
     func addPersonalSetting(
-        patientID: String, _ setting: PersonalSetting, reason: String, by clinician: Clinician, ruleSet: RuleSet?,
+        patientID: PatientID, _ setting: PersonalSetting, reason: String, by clinician: Clinician, ruleSet: RuleSet?,
         at: Date?
     ) async throws -> PersonalSettingRecord
 
     /// A patient's settings in the order they take effect.
-    func personalSettings(patientID: String) async throws -> [PersonalSettingRecord]
+    func personalSettings(patientID: PatientID) async throws -> [PersonalSettingRecord]
 }

@@ -25,7 +25,7 @@ public protocol ClinicianDirectory: Sendable {
     func teams() async throws -> [Team]
 
     /// Gives the patient to `team` (`nil`: none). Refuses an unknown patient or team.
-    func assignTeam(patientID: String, team: String?) async throws
+    func assignTeam(patientID: PatientID, team: String?) async throws
 }
 
 /// Why nobody could be signed in.

@@ -55,7 +55,7 @@ public struct Escalation: Sendable, Hashable, Codable {
     }
 
     public var id: Int64
-    public var patientID: String
+    public var patientID: PatientID
     /// Why the nurse escalated, in her words.
     public var reason: String
     /// The SBAR brief as it was sent.
@@ -69,7 +69,7 @@ public struct Escalation: Sendable, Hashable, Codable {
     public var answer: Answer?
 
     public init(
-        id: Int64, patientID: String, reason: String, brief: String, flagIDs: [Int64], hotlineOpen: Bool,
+        id: Int64, patientID: PatientID, reason: String, brief: String, flagIDs: [Int64], hotlineOpen: Bool,
         escalatedBy: String, escalatedAt: Date, answer: Answer? = nil
     ) {
         self.id = id
@@ -96,13 +96,13 @@ public struct ContactNote: Sendable, Hashable, Codable {
     }
 
     public var id: Int64
-    public var patientID: String
+    public var patientID: PatientID
     public var contact: Contact
     public var text: String
     public var writtenBy: String
     public var writtenAt: Date
 
-    public init(id: Int64, patientID: String, contact: Contact, text: String, writtenBy: String, writtenAt: Date) {
+    public init(id: Int64, patientID: PatientID, contact: Contact, text: String, writtenBy: String, writtenAt: Date) {
         self.id = id
         self.patientID = patientID
         self.contact = contact
@@ -114,12 +114,12 @@ public struct ContactNote: Sendable, Hashable, Codable {
 
 /// A patient marked reviewed for an ISO week (`2026-W47`).
 public struct WeeklyReview: Sendable, Hashable, Codable {
-    public var patientID: String
+    public var patientID: PatientID
     public var week: String
     public var reviewedBy: String
     public var reviewedAt: Date
 
-    public init(patientID: String, week: String, reviewedBy: String, reviewedAt: Date) {
+    public init(patientID: PatientID, week: String, reviewedBy: String, reviewedAt: Date) {
         self.patientID = patientID
         self.week = week
         self.reviewedBy = reviewedBy
@@ -224,12 +224,12 @@ public struct WorklistSnapshot: Sendable {
 
     /// Every patient, by id.
     public var lines: [Line]
-    public var reviews: [String: WeeklyReview]
-    public var pendingEscalations: [String: PendingEscalation]
+    public var reviews: [PatientID: WeeklyReview]
+    public var pendingEscalations: [PatientID: PendingEscalation]
     /// The next review date (`2026-12-04`) the cardiologist set in the patient's latest answer.
-    public var nextReviews: [String: String] = [:]
+    public var nextReviews: [PatientID: String] = [:]
     /// The newest week each patient was marked reviewed (`2026-W49`).
-    public var lastReviewedWeeks: [String: String] = [:]
+    public var lastReviewedWeeks: [PatientID: String] = [:]
 
     /// An escalation still waiting for the cardiologist's answer.
     public struct PendingEscalation: Sendable, Hashable {
@@ -242,7 +242,7 @@ public struct WorklistSnapshot: Sendable {
         }
     }
 
-    public init(lines: [Line], reviews: [String: WeeklyReview], pendingEscalations: [String: PendingEscalation]) {
+    public init(lines: [Line], reviews: [PatientID: WeeklyReview], pendingEscalations: [PatientID: PendingEscalation]) {
         self.lines = lines
         self.reviews = reviews
         self.pendingEscalations = pendingEscalations

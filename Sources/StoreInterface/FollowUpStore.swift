@@ -22,7 +22,7 @@ public protocol FollowUpStore: PatientRegistry, AuditTrail, PersonalSettingsLedg
 
     /// One patient's record: readings, closed flags and reminders since `since`, everything else
     /// in full; `nil` when there is no such patient.
-    func patientRecord(id: String, since: Date) async throws -> PatientRecord?
+    func patientRecord(id: PatientID, since: Date) async throws -> PatientRecord?
 
     /// Acknowledges an open flag with an optional comment. Refuses a flag that is not open, and,
     /// given the flag as the person's screen `shown` it, one that changed since (new evidence,
@@ -33,19 +33,19 @@ public protocol FollowUpStore: PatientRegistry, AuditTrail, PersonalSettingsLedg
 
     /// Appends a note to the patient's record. Refuses an empty note and an unknown patient.
     @discardableResult
-    func addNote(patientID: String, contact: ContactNote.Contact, text: String, by clinician: Clinician, at: Date?)
+    func addNote(patientID: PatientID, contact: ContactNote.Contact, text: String, by clinician: Clinician, at: Date?)
         async throws -> ContactNote
 
     /// Marks the patient reviewed for `week` (`2026-W47`); a second mark is refused, naming the first.
     @discardableResult
-    func markReviewed(patientID: String, week: String, by clinician: Clinician, at: Date?) async throws
+    func markReviewed(patientID: PatientID, week: String, by clinician: Clinician, at: Date?) async throws
         -> WeeklyReview
 
     /// Records an escalation to the hotline and marks the patient's open flags escalated. A
     /// patient has at most one unanswered escalation; a reason is required.
     @discardableResult
     func escalate(
-        patientID: String, reason: String, brief: String, hotlineOpen: Bool, by clinician: Clinician, at: Date?
+        patientID: PatientID, reason: String, brief: String, hotlineOpen: Bool, by clinician: Clinician, at: Date?
     ) async throws -> Escalation
 
     /// Records a cardiologist's answer (anyone else is refused): the decision, personal settings
@@ -65,13 +65,13 @@ public protocol FollowUpStore: PatientRegistry, AuditTrail, PersonalSettingsLedg
     /// the patient from a later time.
     @discardableResult
     func endMonitoring(
-        patientID: String, reason: MonitoringEnd.Reason, comment: String?, by clinician: Clinician, at: Date?
+        patientID: PatientID, reason: MonitoringEnd.Reason, comment: String?, by clinician: Clinician, at: Date?
     ) async throws -> MonitoringEnd
 
     /// Reopens the patient's ended period, audited; returns the end it lifts. Devices are paired
     /// again by hand.
     @discardableResult
-    func reopenMonitoring(patientID: String, by clinician: Clinician, at: Date?) async throws -> MonitoringEnd
+    func reopenMonitoring(patientID: PatientID, by clinician: Clinician, at: Date?) async throws -> MonitoringEnd
 
     /// One escalation with its answer, if any.
     func escalation(id: Int64) async throws -> Escalation?
@@ -80,10 +80,10 @@ public protocol FollowUpStore: PatientRegistry, AuditTrail, PersonalSettingsLedg
     func flag(id: Int64) async throws -> PatientFlag?
 
     /// Flags, newest first, optionally of one patient and one state.
-    func flags(patientID: String?, state: PatientFlag.State?) async throws -> [PatientFlag]
+    func flags(patientID: PatientID?, state: PatientFlag.State?) async throws -> [PatientFlag]
 
     /// A patient's readings in measured-time order, optionally of one kind and since a time.
-    func readings(patientID: String, kind: ReadingKind?, since: Date?) async throws -> [StoredReading]
+    func readings(patientID: PatientID, kind: ReadingKind?, since: Date?) async throws -> [StoredReading]
 }
 
 /// The messages that could not become readings, kept with a reason a person can read.
@@ -112,7 +112,7 @@ extension QuarantineEntry {
 extension FollowUpStore {
     /// Records what an operator's tool showed or entered, under the account this store's
     /// session signed in with (`sessionAccount`) and the role `operator`.
-    public func recordOperatorAudit(_ action: AuditEntry.Action, patientID: String?, detail: String) async throws {
+    public func recordOperatorAudit(_ action: AuditEntry.Action, patientID: PatientID?, detail: String) async throws {
         try await recordOperatorAudit(action, account: try await sessionAccount(), patientID: patientID, detail: detail)
     }
 

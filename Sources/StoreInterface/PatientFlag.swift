@@ -18,7 +18,7 @@ public struct PatientFlag: Sendable, Hashable, Codable {
     }
 
     public var id: Int64
-    public var patientID: String
+    public var patientID: PatientID
     /// What the flag is about (`Rule.problem`): one open flag per patient and problem.
     public var problem: String
     /// The rule whose evidence the flag names: its strongest.
@@ -45,7 +45,7 @@ public struct PatientFlag: Sendable, Hashable, Codable {
     public var closeComment: String?
 
     public init(
-        id: Int64, patientID: String, problem: String, ruleID: String, ruleSetVersion: Int, measurement: ReadingKind,
+        id: Int64, patientID: PatientID, problem: String, ruleID: String, ruleSetVersion: Int, measurement: ReadingKind,
         severity: Severity, state: State, explanation: String, evidence: [FlagBook.Evidence], readingIDs: [Int64],
         evidenceAt: Date, backInRangeAt: Date?, openedAt: Date, updatedAt: Date, closedAt: Date?, closedBy: String?,
         closeComment: String?

@@ -10,24 +10,24 @@ public protocol PatientRegistry: Sendable {
     /// not ten digits and a zone name the system does not know. `monitoringStart` (default:
     /// now) starts the measurement plan's daily phase.
     @discardableResult
-    func addPatient(id: String, name: String, cpr: String?, timeZone: String, monitoringStart: Date?) async throws
+    func addPatient(id: PatientID, name: String, cpr: String?, timeZone: String, monitoringStart: Date?) async throws
         -> Patient
 
     /// All patients, by id.
     func patients() async throws -> [Patient]
 
     /// One patient, or `nil`.
-    func patient(id: String) async throws -> Patient?
+    func patient(id: PatientID) async throws -> Patient?
 
     /// Pairs a device with a patient from `from` (default: now) on, registering the device if
     /// it is new. Refuses an unknown patient, and a device paired with anyone over that time.
     @discardableResult
-    func pair(serial: String, patientID: String, from: Date?) async throws -> Pairing
+    func pair(serial: DeviceSerial, patientID: PatientID, from: Date?) async throws -> Pairing
 
     /// Ends the device's open pairing at `at` (default: now). Refuses a device not paired now
     /// and a time not after the pairing began.
     @discardableResult
-    func unpair(serial: String, at: Date?) async throws -> Pairing
+    func unpair(serial: DeviceSerial, at: Date?) async throws -> Pairing
 
     /// Every registered device with its pairings, newest first.
     func devices() async throws -> [Device]
@@ -36,7 +36,7 @@ public protocol PatientRegistry: Sendable {
     /// before it was paired here), audited under `account`; returns the pairing and how many of
     /// the device's messages wait in the quarantine (`tele-ingest reprocess` stores those the
     /// pairing now covers). Refuses a later start and one before the previous pairing ended.
-    func backdatePairing(serial: String, from: Date, account: String) async throws -> (
+    func backdatePairing(serial: DeviceSerial, from: Date, account: String) async throws -> (
         pairing: Pairing, waiting: Int
     )
 
@@ -45,10 +45,10 @@ public protocol PatientRegistry: Sendable {
     /// in the change history, and the edit audited under `account`, in one transaction. Returns
     /// the patient as registered now.
     @discardableResult
-    func editPatient(id: String, _ edit: PatientEdit, reason: String, account: String) async throws -> Patient
+    func editPatient(id: PatientID, _ edit: PatientEdit, reason: String, account: String) async throws -> Patient
 
     /// The patient's change history, oldest first.
-    func patientChanges(id: String) async throws -> [PatientChangeRecord]
+    func patientChanges(id: PatientID) async throws -> [PatientChangeRecord]
 }
 
 /// What registering a roster added.

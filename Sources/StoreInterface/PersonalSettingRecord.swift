@@ -5,7 +5,7 @@ import ThresholdRules
 /// A personal setting with its audit trail: who set it, when, why, and which flags were open.
 public struct PersonalSettingRecord: Sendable, Hashable, Codable {
     public var id: Int64
-    public var patientID: String
+    public var patientID: PatientID
     public var setting: PersonalSetting
     public var reason: String
     public var setBy: String
@@ -14,7 +14,7 @@ public struct PersonalSettingRecord: Sendable, Hashable, Codable {
     public var openFlagIDs: [Int64]
 
     public init(
-        id: Int64, patientID: String, setting: PersonalSetting, reason: String, setBy: String, setAt: Date,
+        id: Int64, patientID: PatientID, setting: PersonalSetting, reason: String, setBy: String, setAt: Date,
         openFlagIDs: [Int64]
     ) {
         self.id = id
@@ -32,7 +32,7 @@ extension PersonalSettingRecord {
     /// (only a cardiologist changes thresholds; a nurse may agree a measurement plan), the
     /// reason, and the rule and parameter it names. Every backend checks through here.
     public static func check(
-        patientID: String, _ setting: PersonalSetting, reason: String, by clinician: Clinician, ruleSet: RuleSet?
+        patientID: PatientID, _ setting: PersonalSetting, reason: String, by clinician: Clinician, ruleSet: RuleSet?
     ) throws {
         let operation = "recording a personal setting for patient \(patientID)"
         if case .measurementPlan(let days) = setting.change {

@@ -90,8 +90,8 @@ struct ChaosGateway: AsyncParsableCommand {
             try Roster(
                 patients: (0..<devices).map { device in
                     Roster.Patient(
-                        id: String(format: "C-%05d", device), name: "Chaos Testpatient \(device)",
-                        monitoringStart: start, serials: [Self.serial(device)])
+                        id: PatientID(String(format: "C-%05d", device)), name: "Chaos Testpatient \(device)",
+                        monitoringStart: start, serials: [DeviceSerial(Self.serial(device))])
                 }
             ).write(to: URL(fileURLWithPath: roster))
             print("wrote a roster of \(devices) devices")

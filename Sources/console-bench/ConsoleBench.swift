@@ -176,7 +176,7 @@ struct ConsoleBench: AsyncParsableCommand {
             for index in 0..<patients {
                 let patient = simulator.patient(index)
                 try monitoring.bulkLoad(
-                    patientID: patient.id, name: "\(firstNames[index % 10]) Benchsen \(index)",
+                    patientID: PatientID(patient.id), name: "\(firstNames[index % 10]) Benchsen \(index)",
                     cpr: String(format: "00%02d%02d-%04d", index % 12 + 1, index % 100, index % 10_000),
                     monitoringStart: patient.monitoringStart,
                     readings: patient.readings.map {
@@ -189,7 +189,7 @@ struct ConsoleBench: AsyncParsableCommand {
         let engine = RuleEngine(ruleSet: ruleSet, defaultZone: zone)
         let applying = try clock.measure {
             for index in 0..<patients {
-                let id = simulator.patient(index).id
+                let id = PatientID(simulator.patient(index).id)
                 try engine.reevaluate(patientID: id, from: start, in: monitoring)
             }
             try engine.checkMissingData(in: monitoring, now: monitoring.clock.now())

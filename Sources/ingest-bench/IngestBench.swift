@@ -30,8 +30,9 @@ struct IngestBench: AsyncParsableCommand {
             try Roster(
                 patients: serials.enumerated().map { index, serial in
                     Roster.Patient(
-                        id: String(format: "LAT-%05d", index), name: "Latency Patient \(index)", monitoringStart: start,
-                        serials: [serial])
+                        id: PatientID(String(format: "LAT-%05d", index)), name: "Latency Patient \(index)",
+                        monitoringStart: start,
+                        serials: [DeviceSerial(serial)])
                 }
             ).write(to: URL(fileURLWithPath: roster))
             print("wrote a roster of \(patients) patients")

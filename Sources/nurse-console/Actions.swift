@@ -26,7 +26,7 @@ struct NoteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "note", abstract: "Add a note to a patient's record.")
     @OptionGroup var options: ConsoleOptions
-    @Argument(help: "Patient id.") var patient: String
+    @Argument(help: "Patient id.") var patient: PatientID
     @Option(help: "Contact: phone, video, home-visit or none.") var kind: ContactNote.Contact
     @Option(help: "What was said or done.") var text: String
 
@@ -40,7 +40,7 @@ struct ReviewCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "review", abstract: "Mark a patient reviewed for a week (default: this week).")
     @OptionGroup var options: ConsoleOptions
-    @Argument(help: "Patient id.") var patient: String
+    @Argument(help: "Patient id.") var patient: PatientID
     @Option(help: "ISO week, e.g. 2026-W47.") var week: String?
 
     func run() async throws {
@@ -61,7 +61,7 @@ struct PlanCommand: AsyncParsableCommand {
             rule set's plan.
             """)
     @OptionGroup var options: ConsoleOptions
-    @Argument(help: "Patient id.") var patient: String
+    @Argument(help: "Patient id.") var patient: PatientID
     @Option(help: "Days a week to measure after the daily phase, 1 to 7.") var daysAWeek: Int?
     @Flag(name: .customLong("default"), help: "Return to the rule set's plan.") var backToDefault = false
     @Option(help: "Why, in words (required).") var reason: String
@@ -89,7 +89,7 @@ struct EscalateCommand: AsyncParsableCommand {
         commandName: "escalate",
         abstract: "Escalate a patient to the heart-failure hotline with an SBAR brief pre-filled from the record.")
     @OptionGroup var options: ConsoleOptions
-    @Argument(help: "Patient id.") var patient: String
+    @Argument(help: "Patient id.") var patient: PatientID
     @Option(help: "Situation: why the hotline should look now.") var reason: String
     @Option(help: "Your assessment, in words.") var assessment: String = ""
     @Option(help: "What you ask for (default: an assessment).") var recommendation: String = ""
@@ -144,7 +144,7 @@ struct EscalationCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A patient's escalations, newest first.")
         @OptionGroup var options: ConsoleOptions
-        @Option(help: "Patient id.") var patient: String
+        @Option(help: "Patient id.") var patient: PatientID
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
@@ -234,7 +234,7 @@ struct LimitCommand: AsyncParsableCommand {
             are judged by it; flags already open stay until acknowledged.
             """)
     @OptionGroup var options: ConsoleOptions
-    @Argument(help: "Patient id.") var patient: String
+    @Argument(help: "Patient id.") var patient: PatientID
     @Argument(help: "RULE.PARAMETER=VALUE, e.g. systolic-range.yellowBelow=82, or =default.") var setting: String
     @Option(help: "Why, in words (required).") var reason: String
 
@@ -253,7 +253,7 @@ struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit", abstract: "The audit log: who looked at or did what, when, to which patient.")
     @OptionGroup var options: ConsoleOptions
-    @Option(help: "Only this patient.") var patient: String?
+    @Option(help: "Only this patient.") var patient: PatientID?
     @Option(help: "Only the newest N entries.") var limit: Int?
     @Flag(help: "Print JSON.") var json = false
 
@@ -262,7 +262,9 @@ struct AuditCommand: AsyncParsableCommand {
         if json { return try Output.json(entries) }
         Output.table(
             ["AT", "USER", "ROLE", "ACTION", "PATIENT", "DETAIL"],
-            entries.map { [Output.utc($0.at), $0.user, $0.role, $0.action.rawValue, $0.patientID ?? "-", $0.detail] })
+            entries.map {
+                [Output.utc($0.at), $0.user, $0.role, $0.action.rawValue, $0.patientID?.rawValue ?? "-", $0.detail]
+            })
         if entries.isEmpty { print("the audit log is empty") }
     }
 }

@@ -13,7 +13,7 @@ struct EndMonitoringCommand: AsyncParsableCommand {
             waiting for the hotline's answer. Audited.
             """)
     @OptionGroup var options: ConsoleOptions
-    @Argument(help: "Patient id.") var patient: String
+    @Argument(help: "Patient id.") var patient: PatientID
     @Option(help: "Why: completed, admitted, moved, died or declined.") var reason: MonitoringEnd.Reason
     @Option(help: "The closing remark (what the GP should know).") var comment: String?
 
@@ -30,7 +30,7 @@ struct ReopenMonitoringCommand: AsyncParsableCommand {
         commandName: "reopen",
         abstract: "Reopen a patient's ended monitoring period: back on the worklist (pair the devices again).")
     @OptionGroup var options: ConsoleOptions
-    @Argument(help: "Patient id.") var patient: String
+    @Argument(help: "Patient id.") var patient: PatientID
 
     func run() async throws {
         let end = try await options.withSession { try await $0.reopenMonitoring(patientID: patient) }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ConsoleScreens
 import Foundation
+import MonitoringRecords
 import Synchronization
 import TerminalUI
 
@@ -10,7 +11,7 @@ struct Open: AsyncParsableCommand {
         commandName: "open", abstract: "Open the full-screen console (the default).")
 
     @OptionGroup var options: ConsoleOptions
-    @Option(help: "Open on this patient's record (also one whose monitoring has ended).") var patient: String?
+    @Option(help: "Open on this patient's record (also one whose monitoring has ended).") var patient: PatientID?
     @Option(help: "Read the screen again after this many seconds without a key (R: at once).")
     var refreshSeconds = 60
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import ConsoleScreens
 import FollowUp
 import Foundation
+import MonitoringRecords
 import StoreInterface
 import TeleIngest
 import TerminalUI
@@ -14,7 +15,7 @@ struct PatientCommand: AsyncParsableCommand {
         abstract: "A patient's record: flags with explanations, charts, readings, notes, thresholds, escalations.")
 
     @OptionGroup var options: ConsoleOptions
-    @Argument(help: "Patient id.") var id: String
+    @Argument(help: "Patient id.") var id: PatientID
     @Option(help: "Page width in characters.") var width = 100
     @Flag(help: "Print JSON (the record, the daily values and the limits).") var json = false
 

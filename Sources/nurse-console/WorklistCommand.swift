@@ -2,6 +2,7 @@ import ArgumentParser
 import ConsoleScreens
 import FollowUp
 import Foundation
+import MonitoringRecords
 import StoreInterface
 import TeleIngest
 import TerminalUI
@@ -51,7 +52,7 @@ struct WorklistCommand: AsyncParsableCommand {
                 return "#\(id) NO ANSWER \(Int(now.timeIntervalSince(at) / 3600)) h"
             } ?? (entry.reviewDue ? "review due \(entry.nextReview ?? "")" : "-")
         return [
-            entry.triage.label, entry.name, entry.patientID, entry.maskedCPR ?? "-", flags,
+            entry.triage.label, entry.name, entry.patientID.rawValue, entry.maskedCPR ?? "-", flags,
             WorklistText.weight(entry, glyphs: .unicode), WorklistText.pressure(entry, glyphs: .unicode),
             WorklistText.pulse(entry, glyphs: .unicode), entry.adherence.text, reviewed, escalation,
         ]

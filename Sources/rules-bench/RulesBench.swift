@@ -119,11 +119,12 @@ struct RulesBench: ParsableCommand {
                 for index in 0..<storePatients {
                     let patient = cohort.simulator.patient(index)
                     stored += try store.bulkLoad(
-                        patientID: patient.id, name: "Simulated \(patient.id)",
+                        patientID: PatientID(patient.id), name: "Simulated \(patient.id)",
                         monitoringStart: patient.monitoringStart,
                         readings: patient.readings.map {
                             LoadedReading(
-                                serial: "SIM-\(patient.id)-\($0.kind.rawValue)", kind: $0.kind, value: $0.value,
+                                serial: DeviceSerial("SIM-\(patient.id)-\($0.kind.rawValue)"), kind: $0.kind,
+                                value: $0.value,
                                 measuredAt: $0.measuredAt)
                         }, journalID: journalID)
                 }
@@ -132,7 +133,7 @@ struct RulesBench: ParsableCommand {
             var opened = 0
             let applying = try clock.measure {
                 for index in 0..<storePatients {
-                    let id = String(format: "SIM-%05d", index)
+                    let id = PatientID(String(format: "SIM-%05d", index))
                     opened += try engine.reevaluate(patientID: id, from: cohort.simulator.start, in: store).opened.count
                 }
             }

@@ -13,8 +13,8 @@ struct Devices: AsyncParsableCommand {
     struct Pair: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Give a device to a patient from a point in time.")
         @OptionGroup var store: StoreOptions
-        @Option(help: "Device serial.") var serial: String
-        @Option(help: "Patient id.") var patient: String
+        @Option(help: "Device serial.") var serial: DeviceSerial
+        @Option(help: "Patient id.") var patient: PatientID
         @Option(help: "Start of the pairing, ISO 8601 (default: now).") var from: String?
 
         func run() async throws {
@@ -34,7 +34,7 @@ struct Devices: AsyncParsableCommand {
                 unpaired; tele-ingest reprocess stores those the pairing now covers.
                 """)
         @OptionGroup var store: StoreOptions
-        @Option(help: "Device serial.") var serial: String
+        @Option(help: "Device serial.") var serial: DeviceSerial
         @Option(help: "The new start, ISO 8601.") var from: String
 
         func run() async throws {
@@ -52,7 +52,7 @@ struct Devices: AsyncParsableCommand {
     struct Unpair: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "End a device's current pairing.")
         @OptionGroup var store: StoreOptions
-        @Option(help: "Device serial.") var serial: String
+        @Option(help: "Device serial.") var serial: DeviceSerial
         @Option(help: "End of the pairing, ISO 8601 (default: now).") var at: String?
 
         func run() async throws {
@@ -74,10 +74,10 @@ struct Devices: AsyncParsableCommand {
             if json { return try Output.json(devices) }
             var rows: [[String]] = []
             for device in devices {
-                if device.pairings.isEmpty { rows.append([device.serial, "-", "-", "-"]) }
+                if device.pairings.isEmpty { rows.append([device.serial.rawValue, "-", "-", "-"]) }
                 for pairing in device.pairings {
                     rows.append([
-                        device.serial, pairing.patientID, Output.utc(pairing.validFrom),
+                        device.serial.rawValue, pairing.patientID.rawValue, Output.utc(pairing.validFrom),
                         pairing.validTo.map(Output.utc) ?? "(paired)",
                     ])
                 }

@@ -15,7 +15,7 @@ struct FlagsCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List flags, red first, with why they fired.")
         @OptionGroup var store: StoreOptions
-        @Option(help: "Only this patient.") var patient: String?
+        @Option(help: "Only this patient.") var patient: PatientID?
         @Option(help: "Only this state: open, escalated, closed.") var state: PatientFlag.State?
         @Flag(help: "Print JSON.") var json = false
 
@@ -59,7 +59,8 @@ struct FlagsCommand: AsyncParsableCommand {
                     if flag.backInRangeAt != nil, flag.state != .closed { state += " (back in range)" }
                     let others = flag.alsoSeenBy.count
                     return [
-                        String(flag.id), flag.patientID, flag.ruleID + (others == 0 ? "" : " (+\(others) more)"),
+                        String(flag.id), flag.patientID.rawValue,
+                        flag.ruleID + (others == 0 ? "" : " (+\(others) more)"),
                         flag.severity.rawValue, state,
                         Output.local(flag.openedAt, zone: zone),
                         Output.local(flag.updatedAt, zone: zone), flag.explanation,

@@ -14,7 +14,7 @@ struct Patients: AsyncParsableCommand {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Register a patient.")
         @OptionGroup var store: StoreOptions
-        @Option(help: "Internal patient id.") var id: String
+        @Option(help: "Internal patient id.") var id: PatientID
         @Option(help: "Full name.") var name: String
         @Option(help: "CPR number DDMMYY-SSSS (stored; shown masked in lists).") var cpr: String?
         @Option(help: "IANA time zone of the patient's days.") var timezone = "Europe/Copenhagen"
@@ -66,7 +66,7 @@ struct Patients: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         struct Row: Encodable {
-            var id: String
+            var id: PatientID
             var name: String
             var cpr: String?
             var timeZone: String
@@ -85,7 +85,7 @@ struct Patients: AsyncParsableCommand {
             if json { return try Output.json(rows) }
             Output.table(
                 ["ID", "NAME", "CPR", "TIME ZONE", "TEAM", "MONITORING ENDED"],
-                rows.map { [$0.id, $0.name, $0.cpr ?? "-", $0.timeZone, $0.team ?? "-", $0.ended ?? "-"] })
+                rows.map { [$0.id.rawValue, $0.name, $0.cpr ?? "-", $0.timeZone, $0.team ?? "-", $0.ended ?? "-"] })
             if rows.isEmpty { print("no patients") }
         }
     }
@@ -94,7 +94,7 @@ struct Patients: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "team", abstract: "Give a patient to a team (the nurses who follow them), or to none.")
         @OptionGroup var store: StoreOptions
-        @Argument(help: "Patient id.") var patient: String
+        @Argument(help: "Patient id.") var patient: PatientID
         @Argument(help: "Team id (tele-ingest teams list); 'none' for no team.") var team: String
 
         func run() async throws {
@@ -108,7 +108,7 @@ struct Patients: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Correct a patient's registration; the old values are kept in the change history (audited).")
         @OptionGroup var store: StoreOptions
-        @Argument(help: "Patient id.") var patient: String
+        @Argument(help: "Patient id.") var patient: PatientID
         @Option(help: "Full name.") var name: String?
         @Option(help: "CPR number DDMMYY-SSSS.") var cpr: String?
         @Flag(help: "Remove the CPR number.") var noCpr = false
@@ -136,7 +136,7 @@ struct Patients: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "A patient's change history: every corrected field with the value it replaced.")
         @OptionGroup var store: StoreOptions
-        @Argument(help: "Patient id.") var patient: String
+        @Argument(help: "Patient id.") var patient: PatientID
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {

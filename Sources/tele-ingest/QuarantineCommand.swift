@@ -52,7 +52,8 @@ struct QuarantineList: AsyncParsableCommand {
             entries.map { entry in
                 [
                     String(entry.id), Output.utc(entry.quarantinedAt),
-                    entry.reason.rawValue + (entry.resolvedAt == nil ? "" : " (resolved)"), entry.serial ?? "-",
+                    entry.reason.rawValue + (entry.resolvedAt == nil ? "" : " (resolved)"),
+                    entry.serial?.rawValue ?? "-",
                     entry.topic,
                     entry.message,
                 ]

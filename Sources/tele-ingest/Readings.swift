@@ -12,7 +12,7 @@ extension ReadingKind: ExpressibleByArgument {}
 struct Readings: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List a patient's readings in measured-time order.")
     @OptionGroup var store: StoreOptions
-    @Option(help: "Patient id.") var patient: String
+    @Option(help: "Patient id.") var patient: PatientID
     @Option(help: "Only this kind: weight, systolic, diastolic or pulse.") var kind: ReadingKind?
     @Option(help: "Only readings measured since this ISO 8601 time.") var since: String?
     @Flag(help: "Print JSON.") var json = false
@@ -37,7 +37,7 @@ struct Readings: AsyncParsableCommand {
                 [
                     Output.local(reading.measuredAt, zone: zone), reading.kind.rawValue,
                     Quantity(reading.value, reading.unit).description,
-                    Quantity(reading.originalValue, reading.originalUnit).description, reading.serial,
+                    Quantity(reading.originalValue, reading.originalUnit).description, reading.serial.rawValue,
                 ]
             })
         if readings.isEmpty { print("no readings") }

@@ -64,7 +64,7 @@ struct RulesCommand: ParsableCommand {
             let zone = TimeZone(identifier: configuration.defaultTimeZone) ?? .gmt
             let engine = RuleEngine(ruleSet: ruleSet, defaultZone: zone)
             let start = try since.map { try Output.instant($0, option: "--since") } ?? Date(timeIntervalSince1970: 0)
-            var outcomes: [String: RuleEngine.Outcome] = [:]
+            var outcomes: [PatientID: RuleEngine.Outcome] = [:]
             if let url = configuration.databaseURL {
                 // One transaction for every patient, under their locks: running workers wait.
                 outcomes = try await PostgresMonitoringStore.with(
@@ -79,11 +79,12 @@ struct RulesCommand: ParsableCommand {
         }
 
         /// Each patient in a transaction of its own.
-        private func reevaluateOnSQLite(engine: RuleEngine, from start: Date) throws -> [String: RuleEngine.Outcome] {
+        private func reevaluateOnSQLite(engine: RuleEngine, from start: Date) throws -> [PatientID: RuleEngine.Outcome]
+        {
             let monitoring = try store.openStore()
             let patients = try monitoring.patients()
             let bar = ProgressBar(total: patients.count, enabled: isatty(STDERR_FILENO) == 1)
-            var outcomes: [String: RuleEngine.Outcome] = [:]
+            var outcomes: [PatientID: RuleEngine.Outcome] = [:]
             for patient in patients {
                 outcomes[patient.id] = try engine.reevaluate(
                     patientID: patient.id, from: start, in: monitoring, dryRun: dryRun)
@@ -94,7 +95,7 @@ struct RulesCommand: ParsableCommand {
         }
 
         /// All patients' outcomes in one, each opened flag's explanation naming its patient.
-        static func total(_ outcomes: [String: RuleEngine.Outcome]) -> RuleEngine.Outcome {
+        static func total(_ outcomes: [PatientID: RuleEngine.Outcome]) -> RuleEngine.Outcome {
             var total = RuleEngine.Outcome()
             for (patientID, var outcome) in outcomes.sorted(by: { $0.key < $1.key }) {
                 outcome.opened = outcome.opened.map { flag in

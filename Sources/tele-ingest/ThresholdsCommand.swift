@@ -18,7 +18,7 @@ struct ThresholdsCommand: AsyncParsableCommand {
 
     struct Common: ParsableArguments {
         @OptionGroup var store: StoreOptions
-        @Option(help: "Patient id.") var patient: String
+        @Option(help: "Patient id.") var patient: PatientID
         @Option(help: "Who sets it (the cardiologist).") var by: String
         @Option(help: "Why, in words; kept with the setting.") var reason: String
         @Option(help: "In force from (ISO 8601; default now).") var from: String?
@@ -83,7 +83,7 @@ struct ThresholdsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List a patient's personal settings with who, when and why.")
         @OptionGroup var store: StoreOptions
-        @Option(help: "Patient id.") var patient: String
+        @Option(help: "Patient id.") var patient: PatientID
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
@@ -114,7 +114,7 @@ struct ThresholdsCommand: AsyncParsableCommand {
                 with `thresholds set` (audited).
                 """)
         @OptionGroup var store: StoreOptions
-        @Option(help: "Patient id.") var patient: String
+        @Option(help: "Patient id.") var patient: PatientID
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {

@@ -73,8 +73,8 @@ struct TelekitSim: AsyncParsableCommand {
             try Roster(
                 patients: plan.patients.map {
                     Roster.Patient(
-                        id: $0.id, name: $0.name, cpr: $0.cpr, monitoringStart: $0.monitoringStart,
-                        serials: $0.kit.serials, kitReturned: $0.kitReturned)
+                        id: PatientID($0.id), name: $0.name, cpr: $0.cpr, monitoringStart: $0.monitoringStart,
+                        serials: $0.kit.serials.map { DeviceSerial($0) }, kitReturned: $0.kitReturned)
                 }
             ).write(to: URL(fileURLWithPath: roster))
         }

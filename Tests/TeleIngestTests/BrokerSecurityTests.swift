@@ -4,6 +4,7 @@ import Foundation
 import IngestWorker
 import Logging
 import MQTT
+import MonitoringRecords
 import ReadingIntake
 import ServiceConfiguration
 import Synchronization

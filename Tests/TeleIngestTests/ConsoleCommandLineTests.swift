@@ -44,9 +44,11 @@ import ThresholdRules
             let start = now.addingTimeInterval(-40 * 86_400).formatted(.iso8601)
             for patient in ConsoleFixture.patients {
                 _ = try admin(
-                    "patients", "add", "--id", patient.id, "--name", patient.name, "--cpr", patient.cpr,
+                    "patients", "add", "--id", patient.id.rawValue, "--name", patient.name, "--cpr", patient.cpr,
                     "--monitoring-start", start)
-                _ = try admin("devices", "pair", "--serial", patient.serial, "--patient", patient.id, "--from", start)
+                _ = try admin(
+                    "devices", "pair", "--serial", patient.serial.rawValue, "--patient", patient.id.rawValue, "--from",
+                    start)
             }
             let csv = directory.appendingPathComponent("month.csv")
             try ConsoleFixture.csv(now: now).write(to: csv, atomically: true, encoding: .utf8)

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MonitoringRecords
 import ReadingIntake
 import Testing
 

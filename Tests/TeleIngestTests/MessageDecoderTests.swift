@@ -1,5 +1,6 @@
 import DevicePayloads
 import Foundation
+import MonitoringRecords
 import Testing
 import Vitals
 

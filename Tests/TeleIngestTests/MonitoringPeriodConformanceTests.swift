@@ -16,8 +16,8 @@ import ThresholdRules
 @Suite struct MonitoringPeriodConformanceTests {
     /// What one backend made of it, in comparable form.
     struct Outcome: Equatable {
-        var listedBefore: [String]
-        var listedAfterEnd: [String]
+        var listedBefore: [PatientID]
+        var listedAfterEnd: [PatientID]
         var endedCount: Int
         var end: MonitoringEnd?
         var flagsOfPatientTwo: [String]
@@ -27,7 +27,7 @@ import ThresholdRules
         var lateReadingStored: Bool
         var openFlagsAfterLateReading: Int
         var refusals: [String]
-        var listedAfterReopen: [String]
+        var listedAfterReopen: [PatientID]
         var endAfterReopen: MonitoringEnd?
         var audit: [String]
     }

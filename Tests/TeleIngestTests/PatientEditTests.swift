@@ -13,7 +13,7 @@ import Testing
             try await ReadingIntakeConformanceTests.register(intake.registry)
             let store = intake.followUp
             var seen: [String] = []
-            func attempt(_ what: String, _ edit: PatientEdit, reason: String = "Typo at registration") async {
+            func attempt(_ what: PatientID, _ edit: PatientEdit, reason: String = "Typo at registration") async {
                 do {
                     let patient = try await store.editPatient(id: what, edit, reason: reason, account: "operator-test")
                     seen.append("\(what): \(patient.name) \(patient.cpr ?? "-") \(patient.timeZone)")
@@ -28,7 +28,7 @@ import Testing
             await attempt("P-0001", PatientEdit(name: "X"), reason: " ")
             await attempt("P-NOBODY", PatientEdit(name: "X"))
             await attempt("P-0002", PatientEdit(cpr: .some(nil), timeZone: "America/Nuuk"))
-            for id in ["P-0001", "P-0002"] {
+            for id: PatientID in ["P-0001", "P-0002"] {
                 seen += try await store.patientChanges(id: id).map {
                     "\(id) history: \($0.change.field) \($0.change.oldValue ?? "-") → \($0.change.newValue ?? "-") by \($0.changedBy): \($0.reason)"
                 }

@@ -76,7 +76,7 @@ func withRegistry<T>(
                     "'Europe/Atlantis' is not a time zone name (e.g. Europe/Copenhagen)", .invalid
                 ),
                 ("", nil, "Europe/Copenhagen", "id and name must not be empty", .invalid),
-            ] as [(String, String?, String, String, StoreError.Code)] {
+            ] as [(PatientID, String?, String, String, StoreError.Code)] {
                 let error = await #expect(throws: StoreError.self) {
                     try await registry.addPatient(
                         id: id, name: "Test Patient", cpr: cpr, timeZone: zone, monitoringStart: nil)
@@ -94,7 +94,7 @@ func withRegistry<T>(
         arguments: Backend.allCases)
     func pairings(backend: Backend) async throws {
         try await withRegistry(backend) { registry in
-            for id in ["P-0001", "P-0002"] {
+            for id: PatientID in ["P-0001", "P-0002"] {
                 try await registry.addPatient(
                     id: id, name: "Test Patient", cpr: nil, timeZone: "Europe/Copenhagen", monitoringStart: Self.start)
             }
@@ -144,7 +144,7 @@ func withRegistry<T>(
         "eight pairings of one device to eight patients at once: exactly one is made", arguments: Backend.allCases)
     func concurrentPairings(backend: Backend) async throws {
         try await withRegistry(backend) { registry in
-            let patients = (1...8).map { String(format: "P-%04d", $0) }
+            let patients = (1...8).map { PatientID(String(format: "P-%04d", $0)) }
             for id in patients {
                 try await registry.addPatient(
                     id: id, name: "Test Patient", cpr: nil, timeZone: "Europe/Copenhagen", monitoringStart: Self.start)

@@ -1,4 +1,5 @@
 import Foundation
+import MonitoringRecords
 import StoreInterface
 import Testing
 import ThresholdRules
@@ -92,9 +93,9 @@ import ThresholdRules
         arguments: [
             ("HV10-00017", "HV10-00017"), ("000170-4321", "000170-****"), ("0001704321", "000170****"),
             ("00-1B-C5-FF-FE-00-12-34", "00-1B-C5-FF-FE-00-12-34"), ("12345678901", "12345678901"),
-            (String(repeating: "A", count: 60), String(repeating: "A", count: 40) + "…"),
-        ])
-    func masked(serial: String, logged: String) {
+            (DeviceSerial(String(repeating: "A", count: 60)), String(repeating: "A", count: 40) + "…"),
+        ] as [(DeviceSerial, String)])
+    func masked(serial: DeviceSerial, logged: String) {
         #expect(LoggedSerial.of(serial) == logged)
     }
 }

@@ -24,8 +24,8 @@ struct IntakeUnderTest: Sendable {
             -> Void
     var process: @Sendable (_ limit: Int) async throws -> [MessageResult]
     var reprocess: @Sendable () async throws -> [MessageResult]
-    var readings: @Sendable (_ patientID: String) async throws -> [StoredReading]
-    var latestValues: @Sendable () async throws -> [String: [ReadingKind: LatestValue]]
+    var readings: @Sendable (_ patientID: PatientID) async throws -> [StoredReading]
+    var latestValues: @Sendable () async throws -> [PatientID: [ReadingKind: LatestValue]]
     var quarantine: @Sendable () async throws -> [QuarantineEntry]
     var outcomes: @Sendable () async throws -> [JournalOutcome: Int]
     /// What `tele-ingest status` reports: the journal backlog and the waiting quarantine by reason.
@@ -118,9 +118,9 @@ func withIntake<T>(_ backend: Backend, rules: RuleEngine? = nil, _ body: (Intake
 
 extension MonitoringStore {
     /// `latest_reading` as the fold `LatestValue` keeps it on other backends.
-    func latestValues() throws -> [String: [ReadingKind: LatestValue]] {
+    func latestValues() throws -> [PatientID: [ReadingKind: LatestValue]] {
         try database.read { db in
-            var values: [String: [ReadingKind: LatestValue]] = [:]
+            var values: [PatientID: [ReadingKind: LatestValue]] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT * FROM latest_reading") {
                 guard let kind = ReadingKind(rawValue: row["kind"]) else { continue }
                 values[row["patient_id"], default: [:]][kind] = LatestValue(
@@ -153,7 +153,7 @@ extension MonitoringStore {
         try await registry.addPatient(
             id: "P-NUUK", name: "Test Patient Abroad", cpr: nil, timeZone: "America/Nuuk",
             monitoringStart: TestCohort.pairedFrom)
-        for serial in ["HV10-00017", "SC300-A1", "BP7-0042"] {
+        for serial: DeviceSerial in ["HV10-00017", "SC300-A1", "BP7-0042"] {
             try await registry.pair(serial: serial, patientID: "P-0001", from: TestCohort.pairedFrom)
         }
         try await registry.pair(serial: "K2-5555", patientID: "P-NUUK", from: TestCohort.pairedFrom)
@@ -226,8 +226,8 @@ extension MonitoringStore {
     /// Everything the backend holds after the stream.
     struct Outcome: Equatable {
         var results: [[MessageResult]]
-        var readings: [String: [StoredReading]]
-        var latest: [String: [ReadingKind: LatestValue]]
+        var readings: [PatientID: [StoredReading]]
+        var latest: [PatientID: [ReadingKind: LatestValue]]
         var quarantine: [QuarantineEntry]
         var outcomes: [JournalOutcome: Int]
         var report: ServiceReport
@@ -244,8 +244,10 @@ extension MonitoringStore {
             // The unknown scale is registered and paired; the quarantine is run again.
             try await intake.registry.pair(serial: "HV10-NEW01", patientID: "P-0002", from: TestCohort.pairedFrom)
             results.append(try await intake.reprocess())
-            var readings: [String: [StoredReading]] = [:]
-            for patient in ["P-0001", "P-0002", "P-NUUK"] { readings[patient] = try await intake.readings(patient) }
+            var readings: [PatientID: [StoredReading]] = [:]
+            for patient: PatientID in ["P-0001", "P-0002", "P-NUUK"] {
+                readings[patient] = try await intake.readings(patient)
+            }
             return Outcome(
                 results: results, readings: readings, latest: try await intake.latestValues(),
                 quarantine: try await intake.quarantine(), outcomes: try await intake.outcomes(),
@@ -506,7 +508,8 @@ extension MonitoringStore {
         }
         /// What a standing flag says, without the ids that depend on the order of storing.
         struct Standing: Hashable {
-            var patientID, problem, ruleID, explanation: String
+            var patientID: PatientID
+            var problem, ruleID, explanation: String
             var severity: Severity
             var evidenceAt: Date
             var evidence: [FlagBook.Evidence]

@@ -54,14 +54,16 @@ import ThresholdRules
 
             let nurse = session(store, northNurse)
             seen.append(
-                "worklist: " + (try await nurse.worklist()).entries.map(\.patientID).sorted().joined(separator: ","))
+                "worklist: "
+                    + (try await nurse.worklist()).entries.map(\.patientID.rawValue).sorted().joined(separator: ","))
             await attempt("open P-0002") { _ = try await nurse.overview(patientID: "P-0002") }
             await attempt("note P-0002") { try await nurse.note(patientID: "P-0002", contact: .phone, text: "Hello") }
             await attempt("note P-0001") { try await nurse.note(patientID: "P-0001", contact: .phone, text: "Hello") }
             await attempt("note P-NUUK") { try await nurse.note(patientID: "P-NUUK", contact: .phone, text: "Hello") }
             let everyone = session(store, Clinician(name: "Test Cardiologist", role: .cardiologist))
             seen.append(
-                "all teams: " + (try await everyone.worklist()).entries.map(\.patientID).sorted().joined(separator: ",")
+                "all teams: "
+                    + (try await everyone.worklist()).entries.map(\.patientID.rawValue).sorted().joined(separator: ",")
             )
             seen += try await store.auditLog(patientID: "P-0002", limit: nil).map {
                 "audit: \($0.user) | \($0.role) | \($0.action.rawValue) | \($0.detail)"

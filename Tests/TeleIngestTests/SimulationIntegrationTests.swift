@@ -1,5 +1,6 @@
 import DevicePayloads
 import Foundation
+import MonitoringRecords
 import ReadingIntake
 import TelekitSimulation
 import Testing
@@ -71,12 +72,14 @@ import Testing
                 #expect(returned.count == 2, "seed 3 hands two kits over; the test relies on it")
                 for patient in truth.patients {
                     #expect(
-                        try store.readings(patientID: patient.id).count == patient.expectedReadings,
+                        try store.readings(patientID: PatientID(patient.id)).count == patient.expectedReadings,
                         "\(patient.id)")
                 }
                 for patient in returned {
                     #expect(
-                        try store.readings(patientID: patient.id).allSatisfy { $0.measuredAt < patient.kitReturned! })
+                        try store.readings(patientID: PatientID(patient.id)).allSatisfy {
+                            $0.measuredAt < patient.kitReturned!
+                        })
                 }
                 service.stop()
             }

@@ -1,4 +1,5 @@
 import DevicePayloads
+import MonitoringRecords
 import Testing
 
 @testable import TeleIngest
@@ -14,8 +15,8 @@ import Testing
             ("phd/+/observations", "phd/HUB-7/observations", true, nil),
             ("telekit/#", "telekit/a/b/c", true, nil),
             ("telekit/{serial}/#", "telekit/S1/x/y", true, "S1"),
-        ] as [(String, String, Bool, String?)])
-    func matching(pattern: String, topic: String, matches: Bool, serial: String?) throws {
+        ] as [(String, String, Bool, DeviceSerial?)])
+    func matching(pattern: String, topic: String, matches: Bool, serial: DeviceSerial?) throws {
         let compiled = try #require(TopicPattern(pattern))
         let match = compiled.match(topic)
         #expect((match != nil) == matches)

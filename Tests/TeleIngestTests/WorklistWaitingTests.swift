@@ -17,7 +17,7 @@ import Vitals
     /// Tuesday 24 November 2026, 10:00 in Copenhagen.
     static let tuesday = at("2026-11-24T10:00:00+01:00")
 
-    static func line(_ id: String, _ flags: [(Severity, opened: String, escalated: Bool)], ended: Bool = false)
+    static func line(_ id: PatientID, _ flags: [(Severity, opened: String, escalated: Bool)], ended: Bool = false)
         -> WorklistSnapshot.Line
     {
         let start = at("2026-10-01T08:00:00+02:00")
@@ -30,7 +30,8 @@ import Vitals
                     : nil),
             openFlags: flags.enumerated().map { index, flag in
                 WorklistSnapshot.OpenFlag(
-                    id: Int64(id.utf8.reduce(0) { $0 + Int($1) }) * 10 + Int64(index), ruleID: "systolic-range",
+                    id: Int64(id.rawValue.utf8.reduce(0) { $0 + Int($1) }) * 10 + Int64(index),
+                    ruleID: "systolic-range",
                     measurement: .systolic,
                     severity: flag.0, escalated: flag.escalated, explanation: "systolic 190 mmHg > red 180",
                     openedAt: at(flag.opened))
@@ -38,8 +39,8 @@ import Vitals
     }
 
     static func worklist(
-        _ lines: [WorklistSnapshot.Line], pending: [String: String] = [:], nextReviews: [String: String] = [:],
-        reviewedWeeks: [String: String] = [:]
+        _ lines: [WorklistSnapshot.Line], pending: [PatientID: String] = [:], nextReviews: [PatientID: String] = [:],
+        reviewedWeeks: [PatientID: String] = [:]
     ) -> Worklist {
         let escalations = Dictionary(
             uniqueKeysWithValues: pending.enumerated().map {

@@ -1,4 +1,5 @@
 import Foundation
+import MonitoringRecords
 import Vitals
 
 /// What a device profile read out of one message, before units, ranges and patients.
@@ -6,7 +7,7 @@ public struct DecodedMessage: Sendable, Hashable {
     /// The profile that recognised the message.
     public var profileID: String
     /// The device serial, from the topic or the payload (they agree, or the message was refused).
-    public var serial: String
+    public var serial: DeviceSerial
     /// The device's own message id, when the profile has one.
     public var messageID: String?
     /// The values found, in the units the device used.

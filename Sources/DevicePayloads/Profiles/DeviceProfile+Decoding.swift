@@ -1,4 +1,5 @@
 import Foundation
+import MonitoringRecords
 import Vitals
 
 extension DeviceProfile {
@@ -14,7 +15,7 @@ extension DeviceProfile {
     /// recognises. Throws a `Rejection` naming the field for anything missing or mistyped.
     public func decode(topic: String, payload: JSONValue) throws(Rejection) -> DecodedMessage {
         let topicSerial = self.topic.match(topic)?.serial
-        var payloadSerial: String?
+        var payloadSerial: DeviceSerial?
         if let serialField {
             guard let value = payload[path: serialField] else {
                 throw reject(.missingField, "the serial field '\(serialField)' is missing", serial: topicSerial)
@@ -24,7 +25,7 @@ extension DeviceProfile {
                     .wrongType, "the serial field '\(serialField)' holds \(value.typeName), expected text",
                     serial: topicSerial)
             }
-            payloadSerial = text
+            payloadSerial = DeviceSerial(text)
         }
         if let topicSerial, let payloadSerial, topicSerial != payloadSerial {
             throw reject(
@@ -61,7 +62,7 @@ extension DeviceProfile {
         return DecodedMessage(profileID: id, serial: serial, messageID: messageID, measurements: measurements)
     }
 
-    private func decodeFields(_ fields: [FieldMeasurement], payload: JSONValue, serial: String) throws(Rejection)
+    private func decodeFields(_ fields: [FieldMeasurement], payload: JSONValue, serial: DeviceSerial) throws(Rejection)
         -> [DecodedMeasurement]
     {
         guard let time else { return [] }
@@ -95,7 +96,7 @@ extension DeviceProfile {
         return measurements
     }
 
-    private func decodeObservations(_ list: ObservationList, payload: JSONValue, serial: String) throws(Rejection)
+    private func decodeObservations(_ list: ObservationList, payload: JSONValue, serial: DeviceSerial) throws(Rejection)
         -> [DecodedMeasurement]
     {
         guard let entries = payload[path: list.list] else {
@@ -154,7 +155,7 @@ extension DeviceProfile {
         return measurements
     }
 
-    private func readCode(_ value: JSONValue, _ path: FieldPath, partition: Int?, place: String, serial: String)
+    private func readCode(_ value: JSONValue, _ path: FieldPath, partition: Int?, place: String, serial: DeviceSerial)
         throws(Rejection) -> Int
     {
         guard let raw = value[path: path] else {
@@ -170,7 +171,7 @@ extension DeviceProfile {
         return Int(code)
     }
 
-    private func number(_ raw: JSONValue, field: FieldPath, kind: ReadingKind, serial: String) throws(Rejection)
+    private func number(_ raw: JSONValue, field: FieldPath, kind: ReadingKind, serial: DeviceSerial) throws(Rejection)
         -> Double
     {
         guard let value = raw.doubleValue else {
@@ -188,7 +189,7 @@ extension DeviceProfile {
         return value
     }
 
-    private func readTime(_ payload: JSONValue, field: FieldPath, format: TimestampFormat, serial: String)
+    private func readTime(_ payload: JSONValue, field: FieldPath, format: TimestampFormat, serial: DeviceSerial)
         throws(Rejection)
         -> MeasurementTime
     {
@@ -260,7 +261,7 @@ extension DeviceProfile {
         number.magnitude < 1e15 && number == number.rounded() ? String(Int64(number)) : "\(number)"
     }
 
-    private func reject(_ reason: QuarantineReason, _ message: String, serial: String? = nil) -> Rejection {
+    private func reject(_ reason: QuarantineReason, _ message: String, serial: DeviceSerial? = nil) -> Rejection {
         Rejection(reason, message, serial: serial, profileID: id)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MonitoringRecords
 import Vitals
 
 /// The file form of a device profile, exactly as written in YAML; `DeviceProfile.load` checks

@@ -1,3 +1,5 @@
+import MonitoringRecords
+
 /// A profile's topic pattern: MQTT filter syntax (`+`, `#`) plus `{serial}`, which matches one
 /// level and captures it as the device serial (`telekit/{serial}/hv10`).
 public struct TopicPattern: Sendable, Hashable, CustomStringConvertible {
@@ -38,7 +40,7 @@ public struct TopicPattern: Sendable, Hashable, CustomStringConvertible {
     /// Matches `topic`; returns `nil` when it does not match, else the captured serial (if any).
     public func match(_ topic: String) -> Match? {
         let parts = topic.split(separator: "/", omittingEmptySubsequences: false)
-        var serial: String?
+        var serial: DeviceSerial?
         for (index, level) in levels.enumerated() {
             if case .rest = level { return Match(serial: serial) }
             guard index < parts.count else { return nil }
@@ -48,7 +50,7 @@ public struct TopicPattern: Sendable, Hashable, CustomStringConvertible {
             case .anyOne: break
             case .serial:
                 guard !part.isEmpty else { return nil }
-                serial = String(part)
+                serial = DeviceSerial(String(part))
             case .rest: break
             }
         }
@@ -58,6 +60,6 @@ public struct TopicPattern: Sendable, Hashable, CustomStringConvertible {
     /// The result of a successful match.
     public struct Match: Sendable, Hashable {
         /// The serial captured by `{serial}`, if the pattern has one.
-        public var serial: String?
+        public var serial: DeviceSerial?
     }
 }

@@ -70,7 +70,7 @@ public struct FollowUpSession: Sendable {
     }
 
     /// A patient's record for the patient view, the last 30 days in full. Audited.
-    public func overview(patientID: String, audited: Bool = true) async throws -> PatientOverview {
+    public func overview(patientID: PatientID, audited: Bool = true) async throws -> PatientOverview {
         let instant = now()
         try await requireCaseload(patientID, "view the record")
         guard let record = try await store.patientRecord(id: patientID, since: instant.addingTimeInterval(-31 * 86_400))
@@ -93,13 +93,13 @@ public struct FollowUpSession: Sendable {
     }
 
     @discardableResult
-    public func note(patientID: String, contact: ContactNote.Contact, text: String) async throws -> ContactNote {
+    public func note(patientID: PatientID, contact: ContactNote.Contact, text: String) async throws -> ContactNote {
         try await requireCaseload(patientID, "write a note")
         return try await store.addNote(patientID: patientID, contact: contact, text: text, by: clinician, at: now())
     }
 
     @discardableResult
-    public func review(patientID: String, week: ISOWeek? = nil) async throws -> WeeklyReview {
+    public func review(patientID: PatientID, week: ISOWeek? = nil) async throws -> WeeklyReview {
         try await requireCaseload(patientID, "mark the patient reviewed")
         return try await store.markReviewed(
             patientID: patientID, week: (week ?? currentWeek).description, by: clinician, at: now())
@@ -108,7 +108,7 @@ public struct FollowUpSession: Sendable {
     /// Ends the patient's monitoring period now (`FollowUpStore.endMonitoring`): devices
     /// unpaired, open flags closed, off the worklist; the record stays, read-only.
     @discardableResult
-    public func endMonitoring(patientID: String, reason: MonitoringEnd.Reason, comment: String?) async throws
+    public func endMonitoring(patientID: PatientID, reason: MonitoringEnd.Reason, comment: String?) async throws
         -> MonitoringEnd
     {
         try await requireCaseload(patientID, "end the monitoring")
@@ -118,7 +118,7 @@ public struct FollowUpSession: Sendable {
 
     /// Reopens the patient's ended period now; returns the end it lifts.
     @discardableResult
-    public func reopenMonitoring(patientID: String) async throws -> MonitoringEnd {
+    public func reopenMonitoring(patientID: PatientID) async throws -> MonitoringEnd {
         try await requireCaseload(patientID, "reopen the monitoring")
         return try await store.reopenMonitoring(patientID: patientID, by: clinician, at: now())
     }
@@ -127,7 +127,7 @@ public struct FollowUpSession: Sendable {
     /// the daily phase (1…7), or `nil` for the rule set's plan. A nurse may, as a cardiologist
     /// may; audited with the reason. Missed measurements are judged by it from now on.
     @discardableResult
-    public func setMeasurementPlan(patientID: String, daysAWeek: Int?, reason: String) async throws
+    public func setMeasurementPlan(patientID: PatientID, daysAWeek: Int?, reason: String) async throws
         -> PersonalSettingRecord
     {
         try await requireCaseload(patientID, "change the measurement plan")
@@ -141,7 +141,7 @@ public struct FollowUpSession: Sendable {
     /// decision (the store refuses anyone else), audited with the reason. This is how a
     /// proposed limit (`PatientOverview.limitProposals`) is accepted or edited.
     @discardableResult
-    public func setLimit(patientID: String, ruleID: String, parameter: String, value: Double?, reason: String)
+    public func setLimit(patientID: PatientID, ruleID: String, parameter: String, value: Double?, reason: String)
         async throws -> PersonalSettingRecord
     {
         try await requireCaseload(patientID, "set a personal limit")
@@ -155,7 +155,7 @@ public struct FollowUpSession: Sendable {
     }
 
     /// The brief as it would be sent now, and what the hotline's hours mean now. Not recorded.
-    public func draft(patientID: String, brief: EscalationBrief) async throws -> (text: String, notice: [String]) {
+    public func draft(patientID: PatientID, brief: EscalationBrief) async throws -> (text: String, notice: [String]) {
         let instant = now()
         let overview = try await overview(patientID: patientID, audited: false)
         // The draft shows the full CPR number: a view of the patient like any other.
@@ -166,7 +166,7 @@ public struct FollowUpSession: Sendable {
 
     /// Records the escalation with its brief and whether the hotline was open; returns it with
     /// the notice to show (the number to call, or that it is closed and what to do instead).
-    public func escalate(patientID: String, brief: EscalationBrief) async throws -> (
+    public func escalate(patientID: PatientID, brief: EscalationBrief) async throws -> (
         escalation: Escalation, notice: [String]
     ) {
         let instant = now()
@@ -231,7 +231,7 @@ public struct FollowUpSession: Sendable {
     /// attempts to exceed a role and are not logged.
     /// `patient` is asked only on a refusal: the allowed path pays for no extra read.
     private func refusalsAudited<T>(
-        _ attempt: String, patient: () async throws -> String?, _ action: () async throws -> T
+        _ attempt: String, patient: () async throws -> PatientID?, _ action: () async throws -> T
     ) async throws -> T {
         do {
             return try await action()
@@ -247,7 +247,7 @@ public struct FollowUpSession: Sendable {
     /// Refuses, and audits as `refused`, an action on a patient outside the person's caseload
     /// (their teams). On PostgreSQL row-level security hides such a patient from the session
     /// anyway; on the SQLite store this is the check.
-    private func requireCaseload(_ patientID: String, _ attempt: String) async throws {
+    private func requireCaseload(_ patientID: PatientID, _ attempt: String) async throws {
         guard !clinician.teams.isEmpty else { return }
         if let patient = try await store.patient(id: patientID), clinician.follows(patient) { return }
         try await store.recordAudit(
@@ -257,7 +257,7 @@ public struct FollowUpSession: Sendable {
     }
 
     /// The audit log, optionally of one patient. Reading it is itself audited.
-    public func auditLog(patientID: String?, limit: Int?) async throws -> [AuditEntry] {
+    public func auditLog(patientID: PatientID?, limit: Int?) async throws -> [AuditEntry] {
         if let patientID { try await requireCaseload(patientID, "read the audit log") }
         let entries = try await store.auditLog(patientID: patientID, limit: limit)
         try await store.recordAudit(

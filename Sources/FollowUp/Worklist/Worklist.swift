@@ -22,8 +22,8 @@ public struct WorklistEntry: Sendable, Hashable, Codable, Identifiable {
         public var headline: String { FlagHeadline.of(explanation) }
     }
 
-    public var id: String { patientID }
-    public var patientID: String
+    public var id: PatientID { patientID }
+    public var patientID: PatientID
     public var name: String
     /// `010101-****`; the full number is only in the patient view.
     public var maskedCPR: String?
@@ -207,7 +207,7 @@ public struct Worklist: Sendable, Codable {
         return entries.filter { entry in
             (!flaggedOnly || entry.triage != .stable) && (!waitingOnly || entry.waitingForHotline)
                 && (needle.isEmpty || entry.name.localizedCaseInsensitiveContains(needle)
-                    || entry.patientID.localizedCaseInsensitiveContains(needle))
+                    || entry.patientID.rawValue.localizedCaseInsensitiveContains(needle))
         }
     }
 

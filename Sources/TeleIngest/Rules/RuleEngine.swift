@@ -12,7 +12,7 @@ extension RuleEngine {
     /// transaction of its own (`tele-ingest rules apply`, the benches). A dry run rolls the
     /// transaction back: the outcome says what would change, and nothing does.
     @discardableResult
-    public func reevaluate(patientID: String, from earliest: Date, in store: MonitoringStore, dryRun: Bool = false)
+    public func reevaluate(patientID: PatientID, from earliest: Date, in store: MonitoringStore, dryRun: Bool = false)
         throws -> Outcome
     {
         var outcome = Outcome()
@@ -40,7 +40,7 @@ extension RuleEngine {
     /// to the patient's flags, inside the caller's transaction.
     @discardableResult
     func evaluate(
-        patientID: String, from earliest: Date, store: MonitoringStore, db: Database, now: Date
+        patientID: PatientID, from earliest: Date, store: MonitoringStore, db: Database, now: Date
     ) throws
         -> Outcome
     {
@@ -73,7 +73,7 @@ extension RuleEngine {
         -> Outcome
     {
         let at = now.millisecondsSince1970
-        let patients = try String.fetchAll(
+        let patients = try PatientID.fetchAll(
             db,
             sql:
                 "SELECT DISTINCT patient_id FROM pairing WHERE valid_from <= ? AND (valid_to IS NULL OR valid_to > ?) ORDER BY patient_id",
@@ -112,7 +112,9 @@ extension RuleEngine {
         return total
     }
 
-    private func apply(_ decisions: [FlagDecision], patientID: String, store: MonitoringStore, db: Database, now: Date)
+    private func apply(
+        _ decisions: [FlagDecision], patientID: PatientID, store: MonitoringStore, db: Database, now: Date
+    )
         throws -> Outcome
     {
         guard !decisions.isEmpty else { return Outcome() }

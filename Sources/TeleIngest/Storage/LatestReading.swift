@@ -54,7 +54,7 @@ enum LatestReading {
 
     /// Records a newly stored reading.
     static func record(
-        patientID: String, kind: String, readingID: Int64, measuredAt: Date, value: Double, zone: TimeZone,
+        patientID: PatientID, kind: String, readingID: Int64, measuredAt: Date, value: Double, zone: TimeZone,
         db: Database
     ) throws {
         let day = LocalDay(measuredAt, in: zone)

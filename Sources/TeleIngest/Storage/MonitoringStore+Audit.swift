@@ -6,7 +6,7 @@ extension MonitoringStore {
     /// Records a view or an action by `clinician`. Views use this directly; actions are recorded
     /// by the store method that performs them, in the same transaction.
     public func recordAudit(
-        _ action: AuditEntry.Action, by clinician: Clinician, patientID: String?, detail: String, at now: Date? = nil
+        _ action: AuditEntry.Action, by clinician: Clinician, patientID: PatientID?, detail: String, at now: Date? = nil
     ) throws {
         let now = now ?? clock.now()
         try database.write { db in
@@ -15,7 +15,7 @@ extension MonitoringStore {
     }
 
     public func recordOperatorAudit(
-        _ action: AuditEntry.Action, account: String, patientID: String?, detail: String
+        _ action: AuditEntry.Action, account: String, patientID: PatientID?, detail: String
     ) throws {
         try database.write { db in
             try db.execute(
@@ -26,7 +26,7 @@ extension MonitoringStore {
     }
 
     func audit(
-        _ action: AuditEntry.Action, by clinician: Clinician, patientID: String?, detail: String, at now: Date,
+        _ action: AuditEntry.Action, by clinician: Clinician, patientID: PatientID?, detail: String, at now: Date,
         db: Database
     ) throws {
         try db.cachedStatement(
@@ -37,7 +37,7 @@ extension MonitoringStore {
     }
 
     /// The audit log, oldest first, optionally for one patient and limited to the newest `limit`.
-    public func auditLog(patientID: String? = nil, limit: Int? = nil) throws -> [AuditEntry] {
+    public func auditLog(patientID: PatientID? = nil, limit: Int? = nil) throws -> [AuditEntry] {
         try database.read { db in
             var sql = "SELECT * FROM audit_log"
             var arguments: StatementArguments = []

@@ -6,12 +6,12 @@ import Vitals
 /// One reading of a history loaded as it is (`MonitoringStore.bulkLoad`), in its kind's
 /// canonical unit.
 public struct LoadedReading: Sendable, Hashable {
-    public var serial: String
+    public var serial: DeviceSerial
     public var kind: ReadingKind
     public var value: Double
     public var measuredAt: Date
 
-    public init(serial: String, kind: ReadingKind, value: Double, measuredAt: Date) {
+    public init(serial: DeviceSerial, kind: ReadingKind, value: Double, measuredAt: Date) {
         self.serial = serial
         self.kind = kind
         self.value = value
@@ -28,7 +28,7 @@ extension MonitoringStore {
     /// flags matter. Returns how many readings were stored.
     @discardableResult
     public func bulkLoad(
-        patientID: String, name: String, cpr: String? = nil, monitoringStart: Date, readings: [LoadedReading],
+        patientID: PatientID, name: String, cpr: String? = nil, monitoringStart: Date, readings: [LoadedReading],
         journalID: Int64, profileID: String = "simulated"
     ) throws -> Int {
         try database.write { db in

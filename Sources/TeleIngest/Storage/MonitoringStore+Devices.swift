@@ -7,7 +7,7 @@ extension MonitoringStore {
     /// Refuses when the device is paired to someone over that time: unpair it first, so a
     /// returned device can never put readings on the previous patient.
     @discardableResult
-    public func pair(serial: String, patientID: String, from: Date? = nil) throws -> Pairing {
+    public func pair(serial: DeviceSerial, patientID: PatientID, from: Date? = nil) throws -> Pairing {
         let from = (from ?? clock.now()).wholeMilliseconds
         let operation = "pairing device \(serial) with patient \(patientID)"
         return try database.write { db in
@@ -36,7 +36,7 @@ extension MonitoringStore {
     /// Ends the device's open pairing at `at`; readings measured from then on are not the
     /// previous patient's.
     @discardableResult
-    public func unpair(serial: String, at: Date? = nil) throws -> Pairing {
+    public func unpair(serial: DeviceSerial, at: Date? = nil) throws -> Pairing {
         let at = (at ?? clock.now()).wholeMilliseconds
         let operation = "unpairing device \(serial)"
         return try database.write { db in
@@ -68,8 +68,9 @@ extension MonitoringStore {
         }
     }
 
-    public func backdatePairing(serial: String, from: Date, account: String) throws -> (pairing: Pairing, waiting: Int)
-    {
+    public func backdatePairing(serial: DeviceSerial, from: Date, account: String) throws -> (
+        pairing: Pairing, waiting: Int
+    ) {
         let from = from.wholeMilliseconds
         let operation = "back-dating the pairing of device \(serial)"
         return try database.write { db in
@@ -109,7 +110,7 @@ extension MonitoringStore {
                 Pairing.init(row:))
             let grouped = Dictionary(grouping: pairings, by: \.serial)
             return try Row.fetchAll(db, sql: "SELECT * FROM device ORDER BY serial").map { row in
-                let serial: String = row["serial"]
+                let serial: DeviceSerial = row["serial"]
                 return Device(
                     serial: serial, registeredAt: Date(millisecondsSince1970: row["registered_at"]),
                     pairings: grouped[serial] ?? [])

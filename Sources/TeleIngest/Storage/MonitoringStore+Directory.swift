@@ -70,7 +70,7 @@ extension MonitoringStore {
         }
     }
 
-    public func assignTeam(patientID: String, team: String?) throws {
+    public func assignTeam(patientID: PatientID, team: String?) throws {
         let operation = "giving patient \(patientID) to team \(team ?? "none")"
         try database.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM patient WHERE id = ?", arguments: [patientID]) == true

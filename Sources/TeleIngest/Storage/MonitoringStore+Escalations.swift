@@ -9,7 +9,7 @@ extension MonitoringStore {
     /// transaction. A patient has at most one unanswered escalation.
     @discardableResult
     public func escalate(
-        patientID: String, reason: String, brief: String, hotlineOpen: Bool, by clinician: Clinician,
+        patientID: PatientID, reason: String, brief: String, hotlineOpen: Bool, by clinician: Clinician,
         at now: Date? = nil
     ) throws -> Escalation {
         let now = now ?? clock.now()
@@ -115,11 +115,11 @@ extension MonitoringStore {
     }
 
     /// A patient's escalations, newest first.
-    public func escalations(patientID: String) throws -> [Escalation] {
+    public func escalations(patientID: PatientID) throws -> [Escalation] {
         try database.read { db in try escalations(patientID: patientID, db: db) }
     }
 
-    func escalations(patientID: String, db: Database) throws -> [Escalation] {
+    func escalations(patientID: PatientID, db: Database) throws -> [Escalation] {
         try Row.fetchAll(
             db, sql: "SELECT * FROM escalation WHERE patient_id = ? ORDER BY escalated_at DESC, id DESC",
             arguments: [patientID]

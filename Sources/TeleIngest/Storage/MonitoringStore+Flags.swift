@@ -7,7 +7,7 @@ import Vitals
 
 extension MonitoringStore {
     /// Flags, newest first, optionally of one patient and one state.
-    public func flags(patientID: String? = nil, state: PatientFlag.State? = nil) throws -> [PatientFlag] {
+    public func flags(patientID: PatientID? = nil, state: PatientFlag.State? = nil) throws -> [PatientFlag] {
         try database.read { db in
             var conditions: [String] = []
             var arguments: StatementArguments = []
@@ -65,7 +65,7 @@ extension MonitoringStore {
 
     /// The patient's flag book: open flags, and per rule the newest evidence already closed.
     /// `ruleOrder`: each rule's place in the rule set, for naming a flag's strongest evidence.
-    func flagBook(patientID: String, db: Database, ruleOrder: [String: Int] = [:]) throws -> FlagBook {
+    func flagBook(patientID: PatientID, db: Database, ruleOrder: [String: Int] = [:]) throws -> FlagBook {
         // Read with a cursor and by column position: this runs for every patient in every batch.
         var open: [FlagBook.OpenFlag] = []
         let rows = try Row.fetchCursor(
@@ -113,7 +113,7 @@ extension MonitoringStore {
     /// Writes what changed in the book: withdrawn flags, updated flags, new flags. Returns the
     /// ids of the flags it opened.
     @discardableResult
-    func save(_ book: FlagBook, patientID: String, db: Database, now: Date) throws -> [Int64] {
+    func save(_ book: FlagBook, patientID: PatientID, db: Database, now: Date) throws -> [Int64] {
         var opened: [Int64] = []
         let stamp = now.millisecondsSince1970
         for flag in book.withdrawn {

@@ -44,8 +44,8 @@ extension MonitoringStore {
             // The other reads come in patient order too: walk forward to each row's patient. A
             // dictionary is built only if that walk ever misses (an order SQLite and Swift disagree on).
             var cursor = 0
-            var index: [String: Int]?
-            func line(for id: String) -> Int? {
+            var index: [PatientID: Int]?
+            func line(for id: PatientID) -> Int? {
                 while cursor < lines.count, lines[cursor].patient.id < id { cursor += 1 }
                 if cursor < lines.count, lines[cursor].patient.id == id { return cursor }
                 if index == nil {
@@ -124,12 +124,12 @@ extension MonitoringStore {
                 lines[at].daysAWeek = (row[1] as Double?).map { Int($0) }
             }
 
-            var reviews: [String: WeeklyReview] = [:]
+            var reviews: [PatientID: WeeklyReview] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT * FROM review WHERE week = ?", arguments: [week]) {
                 let review = WeeklyReview(row: row)
                 reviews[review.patientID] = review
             }
-            var pending: [String: WorklistSnapshot.PendingEscalation] = [:]
+            var pending: [PatientID: WorklistSnapshot.PendingEscalation] = [:]
             for row in try Row.fetchAll(
                 db, sql: "SELECT id, patient_id, escalated_at FROM escalation WHERE answered_at IS NULL")
             {
@@ -154,7 +154,7 @@ extension MonitoringStore {
 
     /// One patient's record: readings and closed flags since `since`, everything else in full.
     /// `nil` when there is no such patient.
-    public func patientRecord(id: String, since: Date) throws -> PatientRecord? {
+    public func patientRecord(id: PatientID, since: Date) throws -> PatientRecord? {
         try database.read { db in
             guard
                 let patient = try Row.fetchOne(

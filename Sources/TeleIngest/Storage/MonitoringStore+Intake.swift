@@ -21,12 +21,12 @@ extension MonitoringStore {
     }
 
     /// Which of `serials` are registered, and every pairing they have had.
-    func deviceKnowledge(serials: Set<String>, db: Database, defaultZone: TimeZone) throws -> DeviceKnowledge {
+    func deviceKnowledge(serials: Set<DeviceSerial>, db: Database, defaultZone: TimeZone) throws -> DeviceKnowledge {
         guard !serials.isEmpty else { return DeviceKnowledge() }
         let list = try JSONArgument.text(serials.sorted())
         var knowledge = DeviceKnowledge(
             registered: Set(
-                try String.fetchAll(
+                try DeviceSerial.fetchAll(
                     db.cachedStatement(
                         sql: "SELECT serial FROM device WHERE serial IN (SELECT value FROM json_each(?))"),
                     arguments: [list])))
@@ -56,9 +56,9 @@ extension MonitoringStore {
         for key in keys {
             switch key {
             case .message(let serial, let messageID, let kind):
-                byMessage.append([.text(serial), .text(messageID), .text(kind.rawValue)])
+                byMessage.append([.text(serial.rawValue), .text(messageID), .text(kind.rawValue)])
             case .time(let serial, let kind, let measuredAt):
-                byTime.append([.text(serial), .text(kind.rawValue), .integer(measuredAt)])
+                byTime.append([.text(serial.rawValue), .text(kind.rawValue), .integer(measuredAt)])
             }
         }
         var kept: [ReadingKey: KeptReading] = [:]

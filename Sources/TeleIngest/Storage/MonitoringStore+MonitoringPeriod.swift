@@ -11,7 +11,8 @@ extension MonitoringStore {
     /// before monitoring began and a device paired from a later time.
     @discardableResult
     public func endMonitoring(
-        patientID: String, reason: MonitoringEnd.Reason, comment: String?, by clinician: Clinician, at now: Date? = nil
+        patientID: PatientID, reason: MonitoringEnd.Reason, comment: String?, by clinician: Clinician,
+        at now: Date? = nil
     ) throws -> MonitoringEnd {
         let now = (now ?? clock.now()).wholeMilliseconds
         let operation = "ending the monitoring of patient \(patientID)"
@@ -60,7 +61,7 @@ extension MonitoringStore {
     /// Reopens the patient's ended monitoring period, audited: the patient is back on the
     /// worklist; devices are paired again by hand. Returns the end that was lifted.
     @discardableResult
-    public func reopenMonitoring(patientID: String, by clinician: Clinician, at now: Date? = nil) throws
+    public func reopenMonitoring(patientID: PatientID, by clinician: Clinician, at now: Date? = nil) throws
         -> MonitoringEnd
     {
         let now = (now ?? clock.now()).wholeMilliseconds

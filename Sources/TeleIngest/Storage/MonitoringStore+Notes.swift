@@ -7,7 +7,7 @@ extension MonitoringStore {
     /// Appends a note to the patient's record, audited in the same transaction.
     @discardableResult
     public func addNote(
-        patientID: String, contact: ContactNote.Contact, text: String, by clinician: Clinician, at now: Date? = nil
+        patientID: PatientID, contact: ContactNote.Contact, text: String, by clinician: Clinician, at now: Date? = nil
     ) throws -> ContactNote {
         let now = now ?? clock.now()
         let operation = "writing a note for patient \(patientID)"
@@ -29,11 +29,11 @@ extension MonitoringStore {
     }
 
     /// A patient's notes, newest first.
-    public func notes(patientID: String, limit: Int? = nil) throws -> [ContactNote] {
+    public func notes(patientID: PatientID, limit: Int? = nil) throws -> [ContactNote] {
         try database.read { db in try notes(patientID: patientID, limit: limit, db: db) }
     }
 
-    func notes(patientID: String, limit: Int?, db: Database) throws -> [ContactNote] {
+    func notes(patientID: PatientID, limit: Int?, db: Database) throws -> [ContactNote] {
         try Row.fetchAll(
             db,
             sql: "SELECT * FROM note WHERE patient_id = ? ORDER BY written_at DESC, id DESC LIMIT ?",
@@ -48,7 +48,7 @@ extension MonitoringStore {
 
     /// Marks the patient reviewed for `week`. Marking again is refused and names who did it first.
     @discardableResult
-    public func markReviewed(patientID: String, week: String, by clinician: Clinician, at now: Date? = nil) throws
+    public func markReviewed(patientID: PatientID, week: String, by clinician: Clinician, at now: Date? = nil) throws
         -> WeeklyReview
     {
         let now = now ?? clock.now()
@@ -75,7 +75,7 @@ extension MonitoringStore {
     /// The patient, refusing `operation` for an unknown patient and for one whose monitoring
     /// has ended (the record is read-only until the period is reopened).
     @discardableResult
-    func requireMonitoredPatient(_ patientID: String, operation: String, unknown: String? = nil, db: Database) throws
+    func requireMonitoredPatient(_ patientID: PatientID, operation: String, unknown: String? = nil, db: Database) throws
         -> Patient
     {
         let patient = try existingPatient(patientID, operation: operation, unknown: unknown, db: db)
@@ -85,7 +85,7 @@ extension MonitoringStore {
 
     /// The patient with the end of monitoring in force, refusing `operation` for an unknown
     /// patient (`unknown`: what to say then).
-    func existingPatient(_ patientID: String, operation: String, unknown: String? = nil, db: Database) throws
+    func existingPatient(_ patientID: PatientID, operation: String, unknown: String? = nil, db: Database) throws
         -> Patient
     {
         guard
@@ -98,7 +98,7 @@ extension MonitoringStore {
         return patient
     }
 
-    func reviews(patientID: String, db: Database) throws -> [WeeklyReview] {
+    func reviews(patientID: PatientID, db: Database) throws -> [WeeklyReview] {
         try Row.fetchAll(
             db, sql: "SELECT * FROM review WHERE patient_id = ? ORDER BY week DESC", arguments: [patientID]
         ).map(WeeklyReview.init(row:))

@@ -4,7 +4,7 @@ import MonitoringRecords
 import StoreInterface
 
 extension MonitoringStore: NotificationLedger {
-    public func claimNotification(kind: String, reference: Int64, patientID: String, at: Date) throws -> Bool {
+    public func claimNotification(kind: String, reference: Int64, patientID: PatientID, at: Date) throws -> Bool {
         try database.write { db in
             try db.execute(
                 sql: """

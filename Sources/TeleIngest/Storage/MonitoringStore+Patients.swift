@@ -7,7 +7,7 @@ extension MonitoringStore {
     /// `monitoringStart` (default: now, by the store's clock) starts the measurement plan's daily phase.
     @discardableResult
     public func addPatient(
-        id: String, name: String, cpr: String? = nil, timeZone: String = Patient.defaultTimeZone,
+        id: PatientID, name: String, cpr: String? = nil, timeZone: String = Patient.defaultTimeZone,
         monitoringStart: Date? = nil
     ) throws -> Patient {
         let operation = "adding patient \(id)"
@@ -36,7 +36,7 @@ extension MonitoringStore {
     }
 
     /// One patient, or `nil`.
-    public func patient(id: String) throws -> Patient? {
+    public func patient(id: PatientID) throws -> Patient? {
         try database.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM patient_monitoring WHERE id = ?", arguments: [id]).map(
                 Patient.init(row:))
@@ -68,7 +68,7 @@ extension MonitoringEnd {
 
 extension MonitoringStore {
     @discardableResult
-    public func editPatient(id: String, _ edit: PatientEdit, reason: String, account: String) throws -> Patient {
+    public func editPatient(id: PatientID, _ edit: PatientEdit, reason: String, account: String) throws -> Patient {
         let operation = "editing patient \(id)"
         let now = clock.now().wholeMilliseconds
         return try database.write { db in
@@ -101,7 +101,7 @@ extension MonitoringStore {
         }
     }
 
-    public func patientChanges(id: String) throws -> [PatientChangeRecord] {
+    public func patientChanges(id: PatientID) throws -> [PatientChangeRecord] {
         try database.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM patient_change WHERE patient_id = ? ORDER BY id", arguments: [id]

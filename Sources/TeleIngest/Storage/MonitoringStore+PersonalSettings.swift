@@ -11,7 +11,7 @@ extension MonitoringStore {
     /// from its own `validFrom` on. Only a cardiologist may change thresholds.
     @discardableResult
     public func addPersonalSetting(
-        patientID: String, _ setting: PersonalSetting, reason: String, by clinician: Clinician, ruleSet: RuleSet?,
+        patientID: PatientID, _ setting: PersonalSetting, reason: String, by clinician: Clinician, ruleSet: RuleSet?,
         at now: Date? = nil
     ) throws -> PersonalSettingRecord {
         let now = now ?? clock.now()
@@ -23,7 +23,7 @@ extension MonitoringStore {
 
     /// Appends a checked setting and its audit entry inside the caller's transaction.
     func insertPersonalSetting(
-        patientID: String, _ setting: PersonalSetting, reason: String, by clinician: Clinician, at now: Date,
+        patientID: PatientID, _ setting: PersonalSetting, reason: String, by clinician: Clinician, at now: Date,
         db: Database
     ) throws -> PersonalSettingRecord {
         let operation = "recording a personal setting for patient \(patientID)"
@@ -56,11 +56,11 @@ extension MonitoringStore {
     }
 
     /// A patient's personal settings in the order they take effect.
-    public func personalSettings(patientID: String) throws -> [PersonalSettingRecord] {
+    public func personalSettings(patientID: PatientID) throws -> [PersonalSettingRecord] {
         try database.read { db in try personalSettings(patientID: patientID, db: db) }
     }
 
-    func personalSettings(patientID: String, db: Database) throws -> [PersonalSettingRecord] {
+    func personalSettings(patientID: PatientID, db: Database) throws -> [PersonalSettingRecord] {
         try Row.fetchAll(
             db.cachedStatement(sql: "SELECT * FROM personal_setting WHERE patient_id = ? ORDER BY valid_from, id"),
             arguments: [patientID]
@@ -80,7 +80,7 @@ extension MonitoringStore {
     }
 
     /// What the rules need to know about the patient: zone, monitoring start, personal settings.
-    func ruleContext(patientID: String, db: Database, defaultZone: TimeZone) throws -> PatientContext? {
+    func ruleContext(patientID: PatientID, db: Database, defaultZone: TimeZone) throws -> PatientContext? {
         guard
             let row = try Row.fetchOne(
                 db.cachedStatement(

@@ -7,7 +7,7 @@ import Vitals
 
 extension MonitoringStore {
     /// A patient's readings in measured-time order, optionally of one kind and since an instant.
-    public func readings(patientID: String, kind: ReadingKind? = nil, since: Date? = nil) throws -> [StoredReading] {
+    public func readings(patientID: PatientID, kind: ReadingKind? = nil, since: Date? = nil) throws -> [StoredReading] {
         try database.read { db in
             var sql = "SELECT * FROM reading WHERE patient_id = ?"
             var arguments: StatementArguments = [patientID]

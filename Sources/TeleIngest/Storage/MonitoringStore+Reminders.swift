@@ -8,7 +8,7 @@ import Vitals
 extension MonitoringStore {
     /// Records the reminders not recorded before for the same rule and due day, inside the
     /// caller's transaction; returns those that are new (to publish once, not every check).
-    func recordReminders(_ reminders: [MeasurementReminder], patientID: String, at now: Date, db: Database) throws
+    func recordReminders(_ reminders: [MeasurementReminder], patientID: PatientID, at now: Date, db: Database) throws
         -> [MeasurementReminder]
     {
         var recorded: [MeasurementReminder] = []
@@ -28,9 +28,9 @@ extension MonitoringStore {
     }
 
     /// The serials of the devices paired with the patient at `instant`.
-    func pairedSerials(patientID: String, at instant: Date, db: Database) throws -> [String] {
+    func pairedSerials(patientID: PatientID, at instant: Date, db: Database) throws -> [DeviceSerial] {
         let at = instant.millisecondsSince1970
-        return try String.fetchAll(
+        return try DeviceSerial.fetchAll(
             db,
             sql: """
                 SELECT serial FROM pairing
@@ -40,11 +40,11 @@ extension MonitoringStore {
     }
 
     /// The reminders recorded for a patient (since `since`, or all), newest first.
-    public func reminders(patientID: String, since: Date? = nil) throws -> [ReminderRecord] {
+    public func reminders(patientID: PatientID, since: Date? = nil) throws -> [ReminderRecord] {
         try database.read { db in try reminders(patientID: patientID, since: since, db: db) }
     }
 
-    func reminders(patientID: String, since: Date?, db: Database) throws -> [ReminderRecord] {
+    func reminders(patientID: PatientID, since: Date?, db: Database) throws -> [ReminderRecord] {
         try Row.fetchAll(
             db,
             sql: """

@@ -19,10 +19,10 @@ enum ConsoleFixture {
     static let cardiologist = Clinician(name: "Test Cardiologist", role: .cardiologist)
 
     struct Patient: Sendable {
-        var id: String
+        var id: PatientID
         var name: String
         var cpr: String
-        var serial: String
+        var serial: DeviceSerial
         /// Weight, systolic, diastolic, pulse on `day` days before today (0 = today); nil: no reading.
         var values: @Sendable (Int) -> (Double, Double, Double, Double)?
     }

@@ -18,7 +18,7 @@ enum TestCohort {
     static let clock = WallClock.starting(at: now)
 
     /// Serials of devices paired with P-0001 from 2026-01-01.
-    static let serials = [
+    static let serials: [DeviceSerial] = [
         "HV10-00017", "SC300-A1", "BP7-0042", "K2-9001", "TAB-3301", "00-1B-C5-FF-FE-00-12-34",
         "00-1B-C5-FF-FE-00-56-78",
     ]
