@@ -16,6 +16,12 @@ public struct SimulatedReading: Sendable, Hashable {
     public var kind: ReadingKind
     public var value: Double
     public var measuredAt: Date
+
+    public init(kind: ReadingKind, value: Double, measuredAt: Date) {
+        self.kind = kind
+        self.value = value
+        self.measuredAt = measuredAt
+    }
 }
 
 /// A decompensation: from `start` the patient worsens until `end`, when the clinic would act.

@@ -14,7 +14,7 @@ struct RulesBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules-bench",
         abstract: "Measures the rules: how well each catches simulated decompensations, and how fast they run.",
-        subcommands: [Detection.self, Throughput.self])
+        subcommands: [Detection.self, Visibility.self, Throughput.self])
 
     struct CohortOptions: ParsableArguments {
         @Option(help: "Rule file (default: the shipped rule set).") var rules = ShippedFiles.current.path(
@@ -65,6 +65,34 @@ struct RulesBench: ParsableCommand {
                 print(burden.title(ruleSet: ruleSet, seed: cohort.seed))
                 print(markdown ? burden.markdown() : burden.text())
                 print()
+            }
+        }
+    }
+
+    struct Visibility: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "How much of each episode the readings show in time: a ceiling for any rule.",
+            discussion: """
+                For both cohorts: the share of episodes with a measurement at least 3 days before
+                their end, and with the episode a quarter, half or three quarters grown by the last
+                such measurement (simulated pulse +12/min, systolic -10 mmHg at the end; weight
+                grows mostly in the last week). No rule can catch an episode 3 days ahead that was
+                not measured by then. Evaluates no rules (the rule file is not read).
+                """)
+        @OptionGroup var cohort: CohortOptions
+
+        func run() throws {
+            let grown = [0.0, 0.25, 0.5, 0.75]
+            print(
+                "| cohort | episodes | measured ≥ 3 days before the end | "
+                    + grown.dropFirst().map { "and ≥ \(Int($0 * 100)) % grown" }.joined(separator: " | ") + " |")
+            print("|" + String(repeating: " --- |", count: grown.count + 2))
+            for habit in CohortSimulator.MeasurementHabit.allCases {
+                var simulator = cohort.simulator
+                simulator.habit = habit
+                let visibility = EpisodeVisibility.measure(simulator: simulator)
+                let shares = grown.map { String(format: "%.0f %%", 100 * visibility.share(grownAtLeast: $0)) }
+                print("| \(habit.rawValue) | \(visibility.progress.count) | " + shares.joined(separator: " | ") + " |")
             }
         }
     }
