@@ -23,7 +23,7 @@ extension MonitoringStore {
     /// Which of `serials` are registered, and every pairing they have had.
     func deviceKnowledge(serials: Set<DeviceSerial>, db: Database, defaultZone: TimeZone) throws -> DeviceKnowledge {
         guard !serials.isEmpty else { return DeviceKnowledge() }
-        let list = try JSONArgument.text(serials.sorted())
+        let list = JSONArgument.text(serials.sorted().map(\.rawValue))
         var knowledge = DeviceKnowledge(
             registered: Set(
                 try DeviceSerial.fetchAll(
@@ -70,7 +70,7 @@ extension MonitoringStore {
                         FROM json_each(?) AS k JOIN reading AS r
                           ON r.serial = k.value ->> 0 AND r.message_id = k.value ->> 1 AND r.kind = k.value ->> 2
                         """),
-                arguments: [try JSONArgument.text(byMessage)])
+                arguments: [JSONArgument.text(byMessage)])
             while let row = try rows.next() {
                 guard let kind = ReadingKind(rawValue: row[2]) else { continue }
                 kept[.message(serial: row[0], messageID: row[1], kind: kind)] = KeptReading(
@@ -86,7 +86,7 @@ extension MonitoringStore {
                           ON r.serial = k.value ->> 0 AND r.kind = k.value ->> 1 AND r.measured_at = k.value ->> 2
                          AND r.message_id IS NULL
                         """),
-                arguments: [try JSONArgument.text(byTime)])
+                arguments: [JSONArgument.text(byTime)])
             while let row = try rows.next() {
                 guard let kind = ReadingKind(rawValue: row[1]) else { continue }
                 kept[.time(serial: row[0], kind: kind, measuredAt: row[2])] = KeptReading(
@@ -162,24 +162,28 @@ extension MonitoringStore {
 }
 
 /// A set passed to SQLite's `json_each` as one argument: a JSON array of values, or of rows
-/// of values.
+/// of values. Written directly (`JSONText`): this runs for every batch.
 enum JSONArgument {
     /// One value of a row.
-    enum Element: Encodable {
+    enum Element {
         case text(String)
         case integer(Int64)
 
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
+        var json: String {
             switch self {
-            case .text(let text): try container.encode(text)
-            case .integer(let number): try container.encode(number)
+            case .text(let text): JSONText.quoted(text)
+            case .integer(let number): String(number)
             }
         }
     }
 
-    /// `values` as JSON text.
-    static func text(_ values: some Encodable) throws -> String {
-        String(decoding: try JSONEncoder().encode(values), as: UTF8.self)
+    /// `["a","b"]`.
+    static func text(_ values: [String]) -> String {
+        "[" + values.map(JSONText.quoted).joined(separator: ",") + "]"
+    }
+
+    /// `[["a",1],["b",2]]`.
+    static func text(_ rows: [[Element]]) -> String {
+        "[" + rows.map { "[" + $0.map(\.json).joined(separator: ",") + "]" }.joined(separator: ",") + "]"
     }
 }

@@ -22,13 +22,12 @@ public struct RuleEvaluator: Sendable {
         // Everything an open flag rested on from the first day on is evaluated again below.
         if let first = sortedDays.first {
             let from = first.start(in: context.timeZone)
+            let explanation = "evaluated again from \(first.short)"
             for rule in ruleSet.rules where rule.kind != .missing {
                 decisions.append(
                     decision(
                         .recheck, rule,
-                        Finding(
-                            severity: rule.severity, explanation: "evaluated again from \(first.short)", readingIDs: [],
-                            evidenceAt: from)))
+                        Finding(severity: rule.severity, explanation: explanation, readingIDs: [], evidenceAt: from)))
             }
         }
         for day in sortedDays {
