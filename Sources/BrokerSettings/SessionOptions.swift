@@ -15,6 +15,13 @@ public struct SessionOptions: Sendable, Hashable {
     public var reconnectDelay: UInt32
     /// Cap of the exponential reconnect backoff, in seconds.
     public var reconnectDelayMax: UInt32
+    /// How many of our QoS 1 publishes may wait for the broker's PUBACK at once
+    /// (`mosquitto_max_inflight_messages_set`); more wait in libmosquitto's queue. `nil`:
+    /// libmosquitto's default of 20. The service publishes a receipt for nearly every message it
+    /// stores, and its network thread also commits each incoming message before acknowledging
+    /// it, so 20 receipts in flight held a year's replay to a third of its processing rate
+    /// (docs/PERFORMANCE.md).
+    public var publishWindow: UInt32?
 
     public init(
         clientID: String,
@@ -23,7 +30,8 @@ public struct SessionOptions: Sendable, Hashable {
         qos: Int32 = 1,
         keepAliveSeconds: Int32 = 30,
         reconnectDelay: UInt32 = 1,
-        reconnectDelayMax: UInt32 = 60
+        reconnectDelayMax: UInt32 = 60,
+        publishWindow: UInt32? = nil
     ) {
         self.clientID = clientID
         self.cleanSession = cleanSession
@@ -32,5 +40,6 @@ public struct SessionOptions: Sendable, Hashable {
         self.keepAliveSeconds = keepAliveSeconds
         self.reconnectDelay = reconnectDelay
         self.reconnectDelayMax = reconnectDelayMax
+        self.publishWindow = publishWindow
     }
 }

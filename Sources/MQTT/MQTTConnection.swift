@@ -68,6 +68,11 @@ public final class MQTTConnection: @unchecked Sendable {
         try check(
             mosquitto_reconnect_delay_set(handle, options.reconnectDelay, options.reconnectDelayMax, true),
             "mosquitto_reconnect_delay_set", "setting the reconnect backoff")
+        if let window = options.publishWindow {
+            try check(
+                mosquitto_max_inflight_messages_set(handle, window), "mosquitto_max_inflight_messages_set",
+                "setting the publish window to \(window)")
+        }
         if let username = endpoint.username {
             try check(
                 mosquitto_username_pw_set(handle, username, endpoint.password),

@@ -10,7 +10,11 @@ public struct IngestConfiguration: Sendable {
     public var broker = BrokerEndpoint(host: "127.0.0.1", port: 1883)
     /// Topic filters, QoS, keep-alive and reconnect timing. Its client id is not read: the
     /// connection takes `clientID` (`mqttSession()`).
-    public var session = SessionOptions(clientID: "tele-ingest", topicFilters: ["telekit/#", "omh/#", "phd/#"])
+    public var session = SessionOptions(
+        clientID: "tele-ingest", topicFilters: ["telekit/#", "omh/#", "phd/#"],
+        publishWindow: IngestConfiguration.defaultPublishWindow)
+    /// Receipts and reminders in flight to the broker at once (`broker.publishWindow`).
+    public static let defaultPublishWindow: UInt32 = 1000
     /// This process's name among the ingest workers sharing the store (`ingest.worker`,
     /// `--worker`); `main` for a single service.
     public var worker = WorkerName.main
@@ -202,6 +206,12 @@ public struct IngestConfiguration: Sendable {
                 }
                 session.keepAliveSeconds = Int32(clamping: keepAlive)
             }
+            if let window = broker.publishWindow {
+                if window < 1 || window > 65535 {
+                    problem("broker.publishWindow", "expected 1 to 65535 messages, found \(window)")
+                }
+                session.publishWindow = UInt32(clamping: window)
+            }
             if let delay = broker.reconnectDelaySeconds {
                 if delay < 1 { problem("broker.reconnectDelaySeconds", "expected at least 1, found \(delay)") }
                 session.reconnectDelay = UInt32(clamping: delay)
@@ -356,6 +366,7 @@ struct ConfigurationFile: Decodable {
         var passwordFile: String?
         var tls: TLS?
         var keepAliveSeconds: Int?
+        var publishWindow: Int?
         var reconnectDelaySeconds: Int?
         var reconnectDelayMaxSeconds: Int?
     }

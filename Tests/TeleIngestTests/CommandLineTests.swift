@@ -164,12 +164,24 @@ extension JSONDecoder {
         }
     }
 
+    @Test("the receipts' publish window: 1,000 unless configured")
+    func publishWindow() async throws {
+        #expect(IngestConfiguration().mqttSession().publishWindow == 1000)
+        try await withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("window.yaml")
+            try "broker:\n  publishWindow: 250\n".write(to: url, atomically: true, encoding: .utf8)
+            #expect(try IngestConfiguration.load(file: url).mqttSession().publishWindow == 250)
+        }
+    }
+
     @Test(
         "each bad value is named with its field",
         arguments: [
             ("broker:\n  clientId: \"\"", "broker.clientId"),
             ("broker:\n  topics: []", "broker.topics"),
             ("broker:\n  sharedGroup: \"a/b\"", "broker.sharedGroup"),
+            ("broker:\n  publishWindow: 0", "broker.publishWindow"),
+            ("broker:\n  publishWindow: 70000", "broker.publishWindow"),
             ("ingest:\n  worker: Worker_1", "ingest.worker"),
             ("ingest:\n  worker: much-too-long-name", "ingest.worker"),
             ("broker:\n  tls:\n    caFile: /nonexistent/ca.pem", "broker.tls.caFile"),
