@@ -178,7 +178,8 @@ extension PostgresMonitoringStore {
             """
             SELECT r.patient_id, r.id, r.kind, r.value, epoch_ms(r.measured_at)
             FROM unnest(\(patients)::text[], \(patients.map { from[$0] ?? 0 })::bigint[]) AS p (patient_id, from_ms)
-            JOIN reading AS r ON r.patient_id = p.patient_id AND r.measured_at >= instant(p.from_ms)
+            JOIN reading AS r ON r.patient_id = p.patient_id AND r.kind = ANY(\(ReadingKind.allCases.map(\.rawValue))::text[])
+                AND r.measured_at >= instant(p.from_ms)
             """, logger: logger
         ).decode((PatientID, Int64, String, Double, Int64).self) {
             guard let kind = ReadingKind(rawValue: kind) else { continue }

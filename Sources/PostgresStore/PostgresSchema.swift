@@ -670,6 +670,15 @@ enum PostgresSchema {
                     FOR EACH ROW EXECUTE FUNCTION flag_forward_only()
                 """,
             ]),
+        Migration(
+            version: 11, name: "indexes for the rules' reads",
+            statements: [
+                // Each patient's recent readings per kind, answered by the index alone, and a
+                // patient's closed flags without walking everyone's (as SQLite's v15).
+                "CREATE INDEX reading_history ON reading (patient_id, kind, measured_at) INCLUDE (value)",
+                "DROP INDEX reading_by_patient",
+                "CREATE INDEX flag_by_patient ON flag (patient_id, state, problem, evidence_at)",
+            ]),
     ]
 
     /// The newest version this build knows.

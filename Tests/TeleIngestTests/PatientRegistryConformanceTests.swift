@@ -397,7 +397,7 @@ func withRegistry<T>(
                 #expect(
                     sqlite == 0
                         && schema.contains(
-                            "SQLite schema version v14: a patient's change history"),
+                            "SQLite schema version v15: indexes for the rules' reads"),
                     "\(schema)")
 
                 let (read, readings) = try run(["readings", "--patient", "P-0001"])

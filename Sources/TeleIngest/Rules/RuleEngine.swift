@@ -49,11 +49,12 @@ extension RuleEngine {
         }
         let loadFrom = historyStart(from: earliest, zone: context.timeZone)
         // A cursor read by column position: this runs for every patient in every batch, and
-        // copying rows and finding columns by name was most of its cost.
+        // copying rows and finding columns by name was most of its cost. Every kind named, so
+        // that SQLite searches `reading_history` per kind from `loadFrom` on (which holds the
+        // value too) instead of walking the patient's whole history.
         var history: [Observation] = []
         let rows = try Row.fetchCursor(
-            db.cachedStatement(
-                sql: "SELECT id, kind, value, measured_at FROM reading WHERE patient_id = ? AND measured_at >= ?"),
+            db.cachedStatement(sql: MonitoringStore.recentReadingsQuery),
             arguments: [patientID, loadFrom])
         while let row = try rows.next() {
             guard let kind = ReadingKind(rawValue: row[1]) else { continue }

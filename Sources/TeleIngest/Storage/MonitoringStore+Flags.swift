@@ -63,6 +63,11 @@ extension MonitoringStore {
         }
     }
 
+    /// Per problem, the newest evidence of a patient's closed flags (argument: the patient),
+    /// answered by `flag_by_patient` alone: it runs for every patient in every batch.
+    static let closedEvidenceQuery =
+        "SELECT problem, MAX(evidence_at) FROM flag WHERE patient_id = ? AND state = 'closed' GROUP BY problem"
+
     /// The patient's flag book: open flags, and per rule the newest evidence already closed.
     /// `ruleOrder`: each rule's place in the rule set, for naming a flag's strongest evidence.
     func flagBook(patientID: PatientID, db: Database, ruleOrder: [String: Int] = [:]) throws -> FlagBook {
@@ -99,11 +104,7 @@ extension MonitoringStore {
         }
         var closed: [String: Date] = [:]
         let closedRows = try Row.fetchCursor(
-            db.cachedStatement(
-                sql:
-                    "SELECT problem, MAX(evidence_at) FROM flag WHERE patient_id = ? AND state = 'closed' GROUP BY problem"
-            ),
-            arguments: [patientID])
+            db.cachedStatement(sql: Self.closedEvidenceQuery), arguments: [patientID])
         while let row = try closedRows.next() {
             closed[row[0]] = Date(millisecondsSince1970: row[1])
         }

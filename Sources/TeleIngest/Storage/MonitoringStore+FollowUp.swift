@@ -165,7 +165,7 @@ extension MonitoringStore {
             let stamp = since.millisecondsSince1970
             let readings = try Row.fetchAll(
                 db,
-                sql: "SELECT * FROM reading WHERE patient_id = ? AND measured_at >= ? ORDER BY measured_at, kind",
+                sql: "SELECT * FROM reading \(Self.recentReadingsFilter) ORDER BY measured_at, kind",
                 arguments: [id, stamp]
             ).map(StoredReading.init(row:))
             let flags = try Row.fetchAll(

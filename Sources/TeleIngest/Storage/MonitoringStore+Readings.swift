@@ -6,6 +6,18 @@ import ThresholdRules
 import Vitals
 
 extension MonitoringStore {
+    /// `WHERE` for a patient's readings of every kind from an instant on (arguments: the
+    /// patient, the instant). Every kind is named so that SQLite searches `reading_history` per
+    /// kind from the instant on instead of walking the patient's whole history: the rules read
+    /// this for every patient in every batch.
+    static let recentReadingsFilter =
+        "WHERE patient_id = ? AND kind IN ("
+        + ReadingKind.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ") + ") AND measured_at >= ?"
+
+    /// The rules' read of a patient's recent readings (arguments: the patient, the instant),
+    /// answered by `reading_history` alone.
+    static let recentReadingsQuery = "SELECT id, kind, value, measured_at FROM reading \(recentReadingsFilter)"
+
     /// A patient's readings in measured-time order, optionally of one kind and since an instant.
     public func readings(patientID: PatientID, kind: ReadingKind? = nil, since: Date? = nil) throws -> [StoredReading] {
         try database.read { db in

@@ -441,6 +441,19 @@ enum Schema {
                         BEGIN SELECT RAISE(ABORT, 'the change history is append-only'); END;
                     """)
         }
+        migrator.registerMigration("v15: indexes for the rules' reads") { db in
+            // The rules read each patient's recent readings per kind and the newest closed
+            // evidence per problem in every batch. With `reading_by_patient` SQLite walked the
+            // patient's whole history in the index and fetched every recent row from the table
+            // for its value; with no index on a patient's closed flags it walked every closed
+            // flag of every patient. Both are now searches that the index alone answers.
+            try db.execute(
+                sql: """
+                    CREATE INDEX reading_history ON reading(patient_id, kind, measured_at, value);
+                    DROP INDEX reading_by_patient;
+                    CREATE INDEX flag_by_patient ON flag(patient_id, state, problem, evidence_at);
+                    """)
+        }
         return migrator
     }
 
@@ -477,7 +490,7 @@ enum Schema {
 }
 
 extension MonitoringStore {
-    /// The newest migration applied: "v14: a patient's change history".
+    /// The newest migration applied: "v15: indexes for the rules' reads".
     public func schemaVersion() throws -> String {
         try database.read { db in
             try String.fetchOne(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid DESC LIMIT 1")
