@@ -22,6 +22,9 @@ struct IngestBench: AsyncParsableCommand {
     @Option(help: "Write the patients and scales to this roster file (`tele-ingest patients import`), then exit.")
     var roster: String?
     @Option(help: "Receipt topic prefix, as configured in the service.") var receiptPrefix = "telekit"
+    @Flag(help: "Publish as fast as the broker takes the messages instead of at --rate.") var unpaced = false
+    @Flag(help: "Measure no latency: publish and exit (for a service running without receipts).")
+    var noReceipts = false
 
     func run() async throws {
         let serials = (0..<patients).map { String(format: "HV10-LAT%05d", $0) }
@@ -63,7 +66,8 @@ struct IngestBench: AsyncParsableCommand {
         try receipts.start()
         let publisher = try MQTTConnection(
             endpoint: endpoint,
-            options: SessionOptions(clientID: "bench-pub-\(UInt32.random(in: 0...UInt32.max))", cleanSession: true),
+            options: SessionOptions(
+                clientID: "bench-pub-\(UInt32.random(in: 0...UInt32.max))", cleanSession: true, publishWindow: 1000),
             logger: Logger(label: "ingest-bench"), onMessage: { _ in })
         try publisher.start()
         guard await receipts.waitUntilConnected(), await publisher.waitUntilConnected() else {
@@ -78,11 +82,27 @@ struct IngestBench: AsyncParsableCommand {
             let measured = base.addingTimeInterval(Double(number / serials.count) * 600)
             let payload =
                 #"{"serial": "\#(serial)", "msg_id": "\#(id)", "measured": "\#(measured.formatted(.iso8601))", "weight": \#(70 + Double(number % 50) / 10), "unit": "kg"}"#
-            try await clock.sleep(until: began + .seconds(Double(number) / rate))
-            sent.withLock { $0[id] = clock.now }
+            if unpaced {
+                // Keep at most a few thousand messages in this process's queue.
+                while publisher.acknowledgedPublishes < number - 2000 { try await Task.sleep(for: .milliseconds(1)) }
+            } else {
+                try await clock.sleep(until: began + .seconds(Double(number) / rate))
+            }
+            if !noReceipts { sent.withLock { $0[id] = clock.now } }
             try publisher.publish(topic: "telekit/\(serial)/hv10", payload: Data(payload.utf8))
         }
+        while publisher.acknowledgedPublishes < messages { try await Task.sleep(for: .milliseconds(1)) }
         let elapsed = clock.now - began
+        if noReceipts {
+            publisher.stop()
+            receipts.stop()
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            print(
+                String(
+                    format: "published %d messages over %d patients in %.2f s (%.0f msg/s), all acknowledged by the broker",
+                    messages, patients, seconds, Double(messages) / seconds))
+            return
+        }
         let deadline = clock.now + .seconds(60)
         while latencies.withLock({ $0.count }) < messages, clock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
