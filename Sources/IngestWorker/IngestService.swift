@@ -358,11 +358,10 @@ public final class IngestService: Service, Sendable {
     }
 
     private func publishReceipts(for results: [MessageResult], on connection: MQTTConnection) {
-        let encoder = Self.messageEncoder()
         for receipt in Receipt.receipts(for: results) {
             publish(
-                receipt, to: receipt.serial, as: "receipt", under: configuration.receipts.topicPrefix,
-                encoder: encoder, on: connection)
+                Data(receipt.json.utf8), to: receipt.serial, as: "receipt", under: configuration.receipts.topicPrefix,
+                on: connection)
         }
     }
 
@@ -373,14 +372,28 @@ public final class IngestService: Service, Sendable {
         return encoder
     }
 
-    /// Publishes a message for one device on `<prefix>/<serial>/<kind>`; a failure is logged
-    /// with the serial masked and not retried.
+    /// Publishes a message for one device as JSON (`encoder`); see `publish(_:to:as:under:on:)`.
     private func publish(
         _ message: some Encodable, to serial: DeviceSerial, as kind: String, under prefix: String, encoder: JSONEncoder,
         on connection: MQTTConnection
     ) {
         do {
-            try connection.publish(topic: "\(prefix)/\(serial)/\(kind)", payload: try encoder.encode(message))
+            publish(
+                try encoder.encode(message), to: serial, as: kind, under: prefix, on: connection)
+        } catch {
+            logger.warning(
+                "could not encode a \(kind)",
+                metadata: ["serial": "\(LoggedSerial.of(serial))", "error": "\(error)"])
+        }
+    }
+
+    /// Publishes a payload for one device on `<prefix>/<serial>/<kind>`; a failure is logged
+    /// with the serial masked and not retried.
+    private func publish(
+        _ payload: Data, to serial: DeviceSerial, as kind: String, under prefix: String, on connection: MQTTConnection
+    ) {
+        do {
+            try connection.publish(topic: "\(prefix)/\(serial)/\(kind)", payload: payload)
         } catch {
             logger.warning(
                 "could not publish a \(kind)",
