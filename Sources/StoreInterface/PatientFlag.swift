@@ -82,8 +82,8 @@ public struct PatientFlag: Sendable, Hashable, Codable {
 /// `[{"at":1795000000000,"rule":"weight-gain-3d","severity":"red","explanation":"…"}]`.
 ///
 /// Read and written for every open flag of every patient in every ingest batch, so both
-/// directions are done here directly: through Foundation's JSON coders they were a quarter of
-/// the ingest's processing time (docs/PERFORMANCE.md). Text this reader does not expect (other
+/// directions are done here directly: through Foundation's JSON coders they were about a tenth
+/// of the ingest's processing time (docs/PERFORMANCE.md). Text this reader does not expect (other
 /// whitespace, escapes such as `\u00e6`, more keys) goes to Foundation's decoder instead, so any
 /// JSON of this shape reads the same.
 public enum FlagEvidence {
@@ -192,15 +192,17 @@ private struct EvidenceScanner {
     private mutating func string() -> String? {
         guard take(UInt8(ascii: "\"")) else { return nil }
         var plainStart = position
-        var unescaped: [UInt8]?
+        // Filled only once an escape is met; a string without one is decoded straight from the text.
+        var unescaped: [UInt8] = []
+        var escaped = false
         while position < bytes.count {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
                 let tail = UnsafeBufferPointer(rebasing: bytes[plainStart..<position])
                 position += 1
-                guard var collected = unescaped else { return String(decoding: tail, as: UTF8.self) }
-                collected.append(contentsOf: tail)
-                return String(decoding: collected, as: UTF8.self)
+                guard escaped else { return String(decoding: tail, as: UTF8.self) }
+                unescaped.append(contentsOf: tail)
+                return String(decoding: unescaped, as: UTF8.self)
             }
             if byte == UInt8(ascii: "\\") {
                 guard position + 1 < bytes.count else { return nil }
@@ -214,10 +216,9 @@ private struct EvidenceScanner {
                 case UInt8(ascii: "t"): replacement = UInt8(ascii: "\t")
                 default: return nil
                 }
-                var collected = unescaped ?? []
-                collected.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plainStart..<position]))
-                collected.append(replacement)
-                unescaped = collected
+                unescaped.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plainStart..<position]))
+                unescaped.append(replacement)
+                escaped = true
                 position += 2
                 plainStart = position
                 continue
