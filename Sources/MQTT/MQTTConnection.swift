@@ -99,6 +99,13 @@ public final class MQTTConnection: @unchecked Sendable {
         session.withLock { $0.acknowledgedPublishes }
     }
 
+    /// Returns once the broker has acknowledged at least `count` of our QoS ≥ 1 publishes
+    /// (checked every `interval`). A publisher that keeps `acknowledgedPublishes` within a few
+    /// thousand of what it has published keeps libmosquitto's queue in this process small.
+    public func waitUntilAcknowledged(_ count: Int, checking interval: Duration = .milliseconds(1)) async throws {
+        while acknowledgedPublishes < count { try await Task.sleep(for: interval) }
+    }
+
     /// Starts connecting (`mosquitto_connect_async`) and the network thread (`mosquitto_loop_start`).
     ///
     /// A broker that is not reachable yet is not an error: the loop keeps retrying with the

@@ -47,30 +47,34 @@ struct IngestBench: AsyncParsableCommand {
         let sent = Mutex<[String: ContinuousClock.Instant]>([:])
         let latencies = Mutex<[Double]>([])
         let clock = ContinuousClock()
-        let receipts = try MQTTConnection(
-            endpoint: endpoint,
-            options: SessionOptions(
-                clientID: "bench-receipts-\(UInt32.random(in: 0...UInt32.max))", cleanSession: true,
-                topicFilters: ["\(receiptPrefix)/+/receipt"]),
-            logger: Logger(label: "ingest-bench")
-        ) { message in
-            let arrived = clock.now
-            guard let receipt = try? JSONDecoder().decode(Receipt.self, from: message.payload) else { return }
-            for entry in receipt.messages {
-                guard let id = entry.messageId, let start = sent.withLock({ $0[id] }) else { continue }
-                let elapsed = arrived - start
-                let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-                latencies.withLock { $0.append(ms) }
+        // Without receipts there is nothing to subscribe to: only the publisher connects.
+        let receipts =
+            noReceipts
+            ? nil
+            : try MQTTConnection(
+                endpoint: endpoint,
+                options: SessionOptions(
+                    clientID: "bench-receipts-\(UInt32.random(in: 0...UInt32.max))", cleanSession: true,
+                    topicFilters: ["\(receiptPrefix)/+/receipt"]),
+                logger: Logger(label: "ingest-bench")
+            ) { message in
+                let arrived = clock.now
+                guard let receipt = try? JSONDecoder().decode(Receipt.self, from: message.payload) else { return }
+                for entry in receipt.messages {
+                    guard let id = entry.messageId, let start = sent.withLock({ $0[id] }) else { continue }
+                    let elapsed = arrived - start
+                    let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+                    latencies.withLock { $0.append(ms) }
+                }
             }
-        }
-        try receipts.start()
+        try receipts?.start()
         let publisher = try MQTTConnection(
             endpoint: endpoint,
             options: SessionOptions(
                 clientID: "bench-pub-\(UInt32.random(in: 0...UInt32.max))", cleanSession: true, publishWindow: 1000),
             logger: Logger(label: "ingest-bench"), onMessage: { _ in })
         try publisher.start()
-        guard await receipts.waitUntilConnected(), await publisher.waitUntilConnected() else {
+        guard await receipts?.waitUntilConnected() ?? true, await publisher.waitUntilConnected() else {
             throw ValidationError("cannot reach the broker at \(broker)")
         }
         let began = clock.now
@@ -84,22 +88,22 @@ struct IngestBench: AsyncParsableCommand {
                 #"{"serial": "\#(serial)", "msg_id": "\#(id)", "measured": "\#(measured.formatted(.iso8601))", "weight": \#(70 + Double(number % 50) / 10), "unit": "kg"}"#
             if unpaced {
                 // Keep at most a few thousand messages in this process's queue.
-                while publisher.acknowledgedPublishes < number - 2000 { try await Task.sleep(for: .milliseconds(1)) }
+                try await publisher.waitUntilAcknowledged(number - 2000)
             } else {
                 try await clock.sleep(until: began + .seconds(Double(number) / rate))
             }
             if !noReceipts { sent.withLock { $0[id] = clock.now } }
             try publisher.publish(topic: "telekit/\(serial)/hv10", payload: Data(payload.utf8))
         }
-        while publisher.acknowledgedPublishes < messages { try await Task.sleep(for: .milliseconds(1)) }
+        try await publisher.waitUntilAcknowledged(messages)
         let elapsed = clock.now - began
         if noReceipts {
             publisher.stop()
-            receipts.stop()
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             print(
                 String(
-                    format: "published %d messages over %d patients in %.2f s (%.0f msg/s), all acknowledged by the broker",
+                    format:
+                        "published %d messages over %d patients in %.2f s (%.0f msg/s), all acknowledged by the broker",
                     messages, patients, seconds, Double(messages) / seconds))
             return
         }
@@ -108,7 +112,7 @@ struct IngestBench: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(20))
         }
         publisher.stop()
-        receipts.stop()
+        receipts?.stop()
         let sorted = latencies.withLock { $0 }.sorted()
         guard !sorted.isEmpty else {
             throw ValidationError("no receipts arrived: is tele-ingest running with receipts.enabled?")

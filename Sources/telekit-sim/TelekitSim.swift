@@ -114,10 +114,10 @@ struct TelekitSim: AsyncParsableCommand {
                 try await clock.sleep(until: began + .seconds(Double(number + 1) / messagesPerSecond))
             } else if number % 1000 == 999 {
                 // Let the broker catch up rather than queue everything in this process.
-                while connection.acknowledgedPublishes < number - 500 { try await Task.sleep(for: .milliseconds(5)) }
+                try await connection.waitUntilAcknowledged(number - 500, checking: .milliseconds(5))
             }
         }
-        while connection.acknowledgedPublishes < entries.count { try await Task.sleep(for: .milliseconds(10)) }
+        try await connection.waitUntilAcknowledged(entries.count, checking: .milliseconds(10))
         if window != nil {
             // Malformed messages without a readable serial get no receipt: wait until every
             // message is confirmed or receipts stop coming for 30 s.
