@@ -39,7 +39,8 @@ let package = Package(
             swiftSettings: strictSettings),
         .target(name: "MonitoringRecords", swiftSettings: strictSettings),
         .target(
-            name: "StoreInterface", dependencies: ["MonitoringRecords", "ReadingIntake", "ThresholdRules", "Vitals"],
+            name: "StoreInterface",
+            dependencies: ["DevicePayloads", "MonitoringRecords", "ReadingIntake", "ThresholdRules", "Vitals"],
             swiftSettings: strictSettings
         ),
         .target(

@@ -1,3 +1,4 @@
+import DevicePayloads
 import Foundation
 import MonitoringRecords
 import ThresholdRules
@@ -81,19 +82,11 @@ public struct PatientFlag: Sendable, Hashable, Codable {
 /// A flag's evidence as stored: a JSON array of objects, instants in milliseconds,
 /// `[{"at":1795000000000,"rule":"weight-gain-3d","severity":"red","explanation":"…"}]`.
 ///
-/// Read and written for every open flag of every patient in every ingest batch, so both
-/// directions are done here directly: through Foundation's JSON coders they were about a tenth
-/// of the ingest's processing time (docs/PERFORMANCE.md). Text this reader does not expect (other
-/// whitespace, escapes such as `\u00e6`, more keys) goes to Foundation's decoder instead, so any
-/// JSON of this shape reads the same.
+/// Read and written for every open flag of every patient in every ingest batch, so neither
+/// direction goes through Foundation's JSON coders, which were about a tenth of the ingest's
+/// processing time (docs/PERFORMANCE.md): written with `JSONText`, read with the payload path's
+/// own parser (`JSONValue.parse`), which takes any layout of the same JSON.
 public enum FlagEvidence {
-    private struct Entry: Codable {
-        var at: Int64
-        var rule: String
-        var severity: Severity
-        var explanation: String
-    }
-
     public static func encode(_ evidence: [FlagBook.Evidence]) -> String {
         var text = "["
         for (index, item) in evidence.sorted(by: { ($0.at, $0.ruleID) < ($1.at, $1.ruleID) }).enumerated() {
@@ -109,123 +102,18 @@ public enum FlagEvidence {
 
     /// `nil` for a flag written before evidence was kept (or text that is not evidence).
     public static func decode(_ text: String?) -> [FlagBook.Evidence]? {
-        guard var text else { return nil }
-        if let fast = text.withUTF8({ bytes in
-            var scanner = EvidenceScanner(bytes: bytes)
-            return scanner.entries()
-        }) {
-            return fast
+        guard let text, case .array(let items)? = try? JSONValue.parse(Data(text.utf8)) else { return nil }
+        var evidence: [FlagBook.Evidence] = []
+        evidence.reserveCapacity(items.count)
+        for item in items {
+            guard case .object(let fields) = item, case .integer(let at)? = fields["at"],
+                case .string(let rule)? = fields["rule"], case .string(let severity)? = fields["severity"],
+                let severity = Severity(rawValue: severity), case .string(let explanation)? = fields["explanation"]
+            else { return nil }
+            evidence.append(
+                FlagBook.Evidence(
+                    at: Date(millisecondsSince1970: at), ruleID: rule, severity: severity, explanation: explanation))
         }
-        guard let entries = try? JSONDecoder().decode([Entry].self, from: Data(text.utf8)) else { return nil }
-        return entries.map {
-            FlagBook.Evidence(
-                at: Date(millisecondsSince1970: $0.at), ruleID: $0.rule, severity: $0.severity,
-                explanation: $0.explanation)
-        }
-    }
-}
-
-/// Reads evidence as `FlagEvidence.encode` writes it; `nil` for anything else.
-private struct EvidenceScanner {
-    let bytes: UnsafeBufferPointer<UInt8>
-    var position = 0
-
-    init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
-
-    mutating func entries() -> [FlagBook.Evidence]? {
-        guard take(UInt8(ascii: "[")) else { return nil }
-        var result: [FlagBook.Evidence] = []
-        if take(UInt8(ascii: "]")) { return position == bytes.count ? result : nil }
-        repeat {
-            guard let entry = entry() else { return nil }
-            result.append(entry)
-        } while take(UInt8(ascii: ","))
-        return take(UInt8(ascii: "]")) && position == bytes.count ? result : nil
-    }
-
-    private mutating func entry() -> FlagBook.Evidence? {
-        guard take(UInt8(ascii: "{")) else { return nil }
-        var at: Int64?
-        var rule: String?
-        var severity: Severity?
-        var explanation: String?
-        repeat {
-            guard let key = string(), take(UInt8(ascii: ":")) else { return nil }
-            switch key {
-            case "at": at = integer()
-            case "rule": rule = string()
-            case "severity": severity = string().flatMap(Severity.init(rawValue:))
-            case "explanation": explanation = string()
-            default: return nil
-            }
-        } while take(UInt8(ascii: ","))
-        guard take(UInt8(ascii: "}")), let at, let rule, let severity, let explanation else { return nil }
-        return FlagBook.Evidence(
-            at: Date(millisecondsSince1970: at), ruleID: rule, severity: severity, explanation: explanation)
-    }
-
-    private mutating func take(_ byte: UInt8) -> Bool {
-        guard position < bytes.count, bytes[position] == byte else { return false }
-        position += 1
-        return true
-    }
-
-    private mutating func integer() -> Int64? {
-        let negative = take(UInt8(ascii: "-"))
-        var value: Int64 = 0
-        let start = position
-        while position < bytes.count, case let digit = bytes[position], digit >= UInt8(ascii: "0"),
-            digit <= UInt8(ascii: "9")
-        {
-            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = times.addingReportingOverflow(Int64(digit - UInt8(ascii: "0")))
-            guard !overflow1, !overflow2 else { return nil }
-            value = sum
-            position += 1
-        }
-        guard position > start else { return nil }
-        return negative ? -value : value
-    }
-
-    /// A string with the escapes `encode` writes (`\"`, `\\`, `\n`, `\r`, `\t`, `\/`); `nil`
-    /// for any other escape.
-    private mutating func string() -> String? {
-        guard take(UInt8(ascii: "\"")) else { return nil }
-        var plainStart = position
-        // Filled only once an escape is met; a string without one is decoded straight from the text.
-        var unescaped: [UInt8] = []
-        var escaped = false
-        while position < bytes.count {
-            let byte = bytes[position]
-            if byte == UInt8(ascii: "\"") {
-                let tail = UnsafeBufferPointer(rebasing: bytes[plainStart..<position])
-                position += 1
-                guard escaped else { return String(decoding: tail, as: UTF8.self) }
-                unescaped.append(contentsOf: tail)
-                return String(decoding: unescaped, as: UTF8.self)
-            }
-            if byte == UInt8(ascii: "\\") {
-                guard position + 1 < bytes.count else { return nil }
-                let replacement: UInt8
-                switch bytes[position + 1] {
-                case UInt8(ascii: "\""): replacement = UInt8(ascii: "\"")
-                case UInt8(ascii: "\\"): replacement = UInt8(ascii: "\\")
-                case UInt8(ascii: "/"): replacement = UInt8(ascii: "/")
-                case UInt8(ascii: "n"): replacement = UInt8(ascii: "\n")
-                case UInt8(ascii: "r"): replacement = UInt8(ascii: "\r")
-                case UInt8(ascii: "t"): replacement = UInt8(ascii: "\t")
-                default: return nil
-                }
-                unescaped.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plainStart..<position]))
-                unescaped.append(replacement)
-                escaped = true
-                position += 2
-                plainStart = position
-                continue
-            }
-            if byte < 0x20 { return nil }
-            position += 1
-        }
-        return nil
+        return evidence
     }
 }
