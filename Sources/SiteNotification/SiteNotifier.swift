@@ -75,6 +75,28 @@ public struct SiteNotifier: Sendable {
     }
 
     private func run(_ arguments: [String]) async throws {
+        // Linux refuses to execute a file that some process holds open for writing (ETXTBSY):
+        // a script just written or replaced, whose descriptor a process forked at that moment
+        // still holds until it execs. That passes within milliseconds, so the start is tried again.
+        var attempt = 1
+        while true {
+            do {
+                return try await runOnce(arguments)
+            } catch is TextFileBusy where attempt < 5 {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(20 * attempt))
+            } catch let busy as TextFileBusy {
+                throw NotifierError("\(command) could not start: \(busy.underlying)")
+            }
+        }
+    }
+
+    /// The command could not start because its file was open for writing somewhere.
+    private struct TextFileBusy: Error {
+        var underlying: any Error
+    }
+
+    private func runOnce(_ arguments: [String]) async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: command)
         process.arguments = arguments
@@ -96,7 +118,12 @@ public struct SiteNotifier: Sendable {
                 try process.run()
             } catch {
                 process.terminationHandler = nil
-                continuation.resume(throwing: NotifierError("\(command) could not start: \(error)"))
+                let cause = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+                if cause?.domain == NSPOSIXErrorDomain, cause?.code == Int(ETXTBSY) {
+                    continuation.resume(throwing: TextFileBusy(underlying: error))
+                } else {
+                    continuation.resume(throwing: NotifierError("\(command) could not start: \(error)"))
+                }
                 return
             }
             // A gateway that hangs must not hold the caller: killed after `timeout`.

@@ -120,6 +120,26 @@ import ThresholdRules
         }
     }
 
+    @Test("a script still held open for writing when the event comes (ETXTBSY) is started once it is closed")
+    func busyScript() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try ConsoleFixture.store(in: directory)
+            let notifier = try Self.script(in: directory)
+            // Another process (here: this one) still has the file open for writing.
+            let writer = open(notifier.command, O_WRONLY | O_APPEND | O_CLOEXEC)
+            try #require(writer >= 0)
+            let closer = Task {
+                try await Task.sleep(for: .milliseconds(60))
+                close(writer)
+            }
+            let sent = try await notifier.send(
+                .escalationAfterHours(escalationID: 2, patientID: "P-RED"), ledger: store, at: ConsoleFixture.friday)
+            try await closer.value
+            #expect(sent)
+            #expect(Self.calls(in: directory) == ["escalation-after-hours P-RED 2"])
+        }
+    }
+
     @Test("a gateway that hangs is killed after the timeout, and the event is tried again later")
     func hangingGateway() async throws {
         try await withTemporaryDirectory { directory in

@@ -241,7 +241,7 @@ import ThresholdRules
                 "INSERT INTO note (patient_id, contact, text, written_by, written_at) VALUES ('P-0002', 'phone', 'x', 'x', now())"
             )
             #expect(otherTeam.contains("row-level security"), "\(otherTeam)")
-            try asNurse(
+            _ = try asNurse(
                 "INSERT INTO note (patient_id, contact, text, written_by, written_at) VALUES ('P-0001', 'phone', 'Called', 'Forged Name', now())"
             )
             #expect(try cluster.psql(location.database, "SELECT written_by FROM note") == "Test Nurse North\n")
