@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         .systemLibrary(
@@ -145,6 +146,16 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // What leaves the system as HL7 FHIR R4: a patient's record as transaction Bundle entries.
+        // No I/O.
+        .target(
+            name: "FHIRExport",
+            dependencies: [
+                "MonitoringRecords", "ReadingIntake", "StoreInterface", "ThresholdRules", "Vitals",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The running worker: the broker connection, the inbox writer, the service loop, retirement.
         .target(
             name: "IngestWorker",
@@ -170,6 +181,7 @@ let package = Package(
                 "ServiceConfiguration",
                 "BrokerSettings",
                 "DevicePayloads",
+                "FHIRExport",
                 "IngestWorker",
                 "MonitoringRecords",
                 "PostgresStore",
@@ -238,6 +250,7 @@ let package = Package(
                 "ServiceConfiguration",
                 "BrokerSettings",
                 "DevicePayloads",
+                "FHIRExport",
                 "IngestWorker",
                 "MQTT",
                 "MonitoringRecords",

@@ -16,7 +16,7 @@ struct TeleIngestCommand: AsyncParsableCommand {
             ThresholdsCommand.self,
             RulesCommand.self,
             QuarantineCommand.self, Reprocess.self, Import.self, Profiles.self, StatusCommand.self,
-            Workers.self, BackupCommand.self, VerifyCommand.self, Teams.self, Clinicians.self,
+            Workers.self, BackupCommand.self, VerifyCommand.self, Teams.self, Clinicians.self, Export.self,
         ]
     )
 }
