@@ -156,6 +156,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The status report to the GP: a patient's period as one HTML page with SVG charts. No I/O.
+        .target(
+            name: "GPStatusReport",
+            dependencies: ["FollowUp", "MonitoringRecords", "ReadingIntake", "StoreInterface", "ThresholdRules", "Vitals"],
+            swiftSettings: strictSettings
+        ),
         // The running worker: the broker connection, the inbox writer, the service loop, retirement.
         .target(
             name: "IngestWorker",
@@ -219,6 +225,7 @@ let package = Package(
         .executableTarget(
             name: "nurse-console",
             dependencies: [
+                "GPStatusReport",
                 "ServiceConfiguration", "SiteNotification",
                 "ConsoleScreens", "DevicePayloads", "FollowUp", "MonitoringRecords", "PostgresStore", "StoreInterface",
                 "TerminalUI",

@@ -30,6 +30,8 @@ public struct AuditEntry: Sendable, Hashable, Codable {
         case enteredForClinician = "operator.entry"
         /// A brief drafted and shown with the full CPR number, not sent (`escalate --dry-run`).
         case briefDrafted = "escalation.brief.draft"
+        /// A status report for the GP was written (`nurse-console report`).
+        case reportWritten = "report.write"
     }
 
     public var id: Int64

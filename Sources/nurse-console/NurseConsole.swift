@@ -13,7 +13,7 @@ struct NurseConsole: AsyncParsableCommand {
         subcommands: [
             Open.self, WorklistCommand.self, PatientCommand.self, AcknowledgeCommand.self, NoteCommand.self,
             ReviewCommand.self, PlanCommand.self, LimitCommand.self, EscalateCommand.self, EscalationCommand.self,
-            RespondCommand.self, EndMonitoringCommand.self, ReopenMonitoringCommand.self,
+            RespondCommand.self, EndMonitoringCommand.self, ReopenMonitoringCommand.self, ReportCommand.self,
             AuditCommand.self,
         ],
         defaultSubcommand: Open.self)

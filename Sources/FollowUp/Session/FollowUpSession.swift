@@ -82,6 +82,19 @@ public struct FollowUpSession: Sendable {
         return PatientOverview(record: record, ruleSet: ruleSet, now: instant, defaultZone: timeZone)
     }
 
+    /// The record a status report for the GP covers: readings since `from`, flags and
+    /// escalations as the store keeps them. Audited as a report written, with the period.
+    public func reportRecord(patientID: PatientID, from: Date, to: Date) async throws -> PatientRecord {
+        try await requireCaseload(patientID, "write a status report")
+        guard let record = try await store.patientRecord(id: patientID, since: from) else {
+            throw FollowUpError("no patient with id '\(patientID)'")
+        }
+        try await store.recordAudit(
+            .reportWritten, by: clinician, patientID: patientID,
+            detail: "status report for the GP, \(from.formatted(.iso8601)) to \(to.formatted(.iso8601))", at: now())
+        return record
+    }
+
     @discardableResult
     /// Closes an open flag; `shown`: the flag as the person's screen showed it, so that a flag
     /// that changed since (new evidence, another severity) is refused with what changed.
