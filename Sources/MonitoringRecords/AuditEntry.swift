@@ -32,6 +32,8 @@ public struct AuditEntry: Sendable, Hashable, Codable {
         case briefDrafted = "escalation.brief.draft"
         /// A status report for the GP was written (`nurse-console report`).
         case reportWritten = "report.write"
+        /// The programme's quality indicators were computed over many patients' records.
+        case indicatorsViewed = "indicators.view"
     }
 
     public var id: Int64

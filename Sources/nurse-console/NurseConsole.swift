@@ -14,6 +14,7 @@ struct NurseConsole: AsyncParsableCommand {
             Open.self, WorklistCommand.self, PatientCommand.self, AcknowledgeCommand.self, NoteCommand.self,
             ReviewCommand.self, PlanCommand.self, LimitCommand.self, EscalateCommand.self, EscalationCommand.self,
             RespondCommand.self, EndMonitoringCommand.self, ReopenMonitoringCommand.self, ReportCommand.self,
+            IndicatorsCommand.self,
             AuditCommand.self,
         ],
         defaultSubcommand: Open.self)

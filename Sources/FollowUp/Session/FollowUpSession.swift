@@ -82,6 +82,33 @@ public struct FollowUpSession: Sendable {
         return PatientOverview(record: record, ruleSet: ruleSet, now: instant, defaultZone: timeZone)
     }
 
+    /// The quality indicators over `period` for the patients of `team` (every team when `nil`)
+    /// within the person's caseload. Audited once, as a view of many patients.
+    public func indicators(period: IndicatorPeriod, team: String?) async throws -> QualityIndicators {
+        let instant = now()
+        if let team, !clinician.teams.isEmpty, !clinician.teams.contains(team) {
+            try await store.recordAudit(
+                .refused, by: clinician, patientID: nil,
+                detail: "tried to compute indicators of team \(team): not in the caseload (\(clinician.caseloadText))",
+                at: instant)
+            throw FollowUpError("team \(team) is not in your caseload (\(clinician.caseloadText))")
+        }
+        // A week before the period: the first week's readings, and flags opened before it.
+        let since = period.firstDay.adding(days: -7).start(in: timeZone)
+        var records: [PatientRecord] = []
+        for patient in try await store.patients() where clinician.follows(patient) {
+            if let team, patient.team != team { continue }
+            if let record = try await store.patientRecord(id: patient.id, since: since) { records.append(record) }
+        }
+        let indicators = QualityIndicators(
+            records: records, period: period, team: team, ruleSet: ruleSet, now: instant, defaultZone: timeZone)
+        try await store.recordAudit(
+            .indicatorsViewed, by: clinician, patientID: nil,
+            detail: "quality indicators \(period)\(team.map { " team \($0)" } ?? ""): \(indicators.patients) patients",
+            at: instant)
+        return indicators
+    }
+
     /// The record a status report for the GP covers: readings since `from`, flags and
     /// escalations as the store keeps them. Audited as a report written, with the period.
     public func reportRecord(patientID: PatientID, from: Date, to: Date) async throws -> PatientRecord {

@@ -240,7 +240,7 @@ public struct OverduePolicy: Sendable, Hashable {
 
     /// Working days (Mon–Fri) that have fully or partly passed after the day of `start`, up to
     /// and including the day of `end`.
-    static func workingDays(from start: Date, to end: Date, zone: TimeZone) -> Int {
+    public static func workingDays(from start: Date, to end: Date, zone: TimeZone) -> Int {
         let first = LocalDay(start, in: zone)
         let last = LocalDay(end, in: zone)
         guard last > first else { return 0 }
