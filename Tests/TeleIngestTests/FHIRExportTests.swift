@@ -277,17 +277,8 @@ enum FHIRCheck {
     }
 
     static func run(_ files: [URL]) throws -> [Result] {
-        let process = Process()
-        process.executableURL = Paths.packageRoot.appendingPathComponent("scripts/check-fhir")
-        process.arguments = files.map(\.path)
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return try String(decoding: data, as: UTF8.self).split(separator: "\n").map {
-            try JSONDecoder().decode(Result.self, from: Data($0.utf8))
-        }
+        let (_, output) = try toolOutput(
+            Paths.packageRoot.appendingPathComponent("scripts/check-fhir"), files.map(\.path))
+        return try output.split(separator: "\n").map { try JSONDecoder().decode(Result.self, from: Data($0.utf8)) }
     }
 }

@@ -137,16 +137,8 @@ import Vitals
 
     /// Runs a poppler tool and returns what it printed.
     static func tool(_ name: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/\(name)")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(name) \(arguments.joined(separator: " "))")
-        return String(decoding: data, as: UTF8.self)
+        let (status, output) = try toolOutput(URL(fileURLWithPath: "/usr/bin/\(name)"), arguments)
+        #expect(status == 0, "\(name) \(arguments.joined(separator: " "))")
+        return output
     }
 }

@@ -60,3 +60,18 @@ struct TeleIngestDatabase {
         try run(["devices", "pair", "--serial", serial, "--patient", "P-0001", "--from", pairedFrom])
     }
 }
+
+/// Runs a helper program (a checker, a PDF tool) to completion with no input; returns its exit
+/// status and what it printed on standard output.
+func toolOutput(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
