@@ -62,13 +62,16 @@ struct TeleIngestDatabase {
 }
 
 /// Runs a helper program (a checker, a PDF tool) to completion with no input; returns its exit
-/// status and what it printed on standard output.
-func toolOutput(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, output: String) {
+/// status and what it printed on standard output (and standard error, `includingErrors`).
+func toolOutput(_ executable: URL, _ arguments: [String], includingErrors: Bool = false) throws -> (
+    status: Int32, output: String
+) {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
     let pipe = Pipe()
     process.standardOutput = pipe
+    if includingErrors { process.standardError = pipe }
     process.standardInput = FileHandle.nullDevice
     try process.run()
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
