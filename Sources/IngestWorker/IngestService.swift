@@ -103,6 +103,8 @@ public final class IngestService: Service, Sendable {
         try connection.start()
         let missingData = Task { await checkMissingDataPeriodically(connection: connection) }
         defer { missingData.cancel() }
+        let retention = Task { await pruneJournalPeriodically() }
+        defer { retention.cancel() }
         let startedAt = backend.clock.now()
         let heartbeat = Task {
             await reportStatusPeriodically(connection: connection, startedAt: startedAt, wake: wake)
@@ -188,6 +190,35 @@ public final class IngestService: Service, Sendable {
                 logger.error("missing-data check failed; will retry", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: .seconds(configuration.rules.missingDataCheckMinutes * 60))
+        }
+    }
+
+    /// Removes the raw payloads of stored messages older than `journal.keepPayloadDays`, once
+    /// the start-up backlog is in and then every `journal.pruneIntervalMinutes`, and gives the
+    /// space back where the store can while running. The log says how many and how much.
+    private func pruneJournalPeriodically() async {
+        guard let days = configuration.journalRetention.keepPayloadDays else { return }
+        await waitForBacklogToSettle()
+        while !Task.isCancelled {
+            do {
+                let now = backend.clock.now()
+                let pruned = try await backend.retention.pruneAllJournalPayloads(
+                    receivedBefore: now.addingTimeInterval(-Double(days) * 86_400), at: now)
+                if pruned.messages > 0 {
+                    let reclaimed = try await backend.retention.reclaimFreedSpace()
+                    logger.notice(
+                        "journal payloads removed",
+                        metadata: [
+                            "messages": "\(pruned.messages)", "bytes": "\(pruned.bytes)",
+                            "olderThanDays": "\(days)",
+                            "bytesGivenBack": "\(reclaimed.map(String.init) ?? "reused in place")",
+                        ])
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.error("removing old journal payloads failed; will retry", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(configuration.journalRetention.pruneIntervalMinutes * 60))
         }
     }
 

@@ -31,6 +31,8 @@ public protocol WorkerStore: Sendable {
     func checkpoint() throws
     /// Removes a retired worker's status and inbox mark (`WorkerRetirement`).
     func forget(worker: WorkerName) async throws
+    /// Retention of the journal's raw payloads.
+    var retention: any JournalRetention { get }
     /// Releases connections; the store is not used afterwards.
     func close() async
 }
@@ -62,6 +64,7 @@ public struct SQLiteWorkerStore: WorkerStore {
     public let processor: JournalProcessor
     public var store: MonitoringStore { processor.store }
     public var followUp: any FollowUpStore { processor.store }
+    public var retention: any JournalRetention { processor.store }
 
     public init(processor: JournalProcessor) { self.processor = processor }
 
@@ -101,6 +104,7 @@ public struct SQLiteWorkerStore: WorkerStore {
 public struct PostgresWorkerStore: WorkerStore {
     public let store: PostgresMonitoringStore
     public var followUp: any FollowUpStore { store }
+    public var retention: any JournalRetention { store }
     public let intake: ReadingIntake
     public let rules: RuleEngine?
 

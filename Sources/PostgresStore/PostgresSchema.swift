@@ -679,6 +679,23 @@ enum PostgresSchema {
                 "DROP INDEX reading_by_patient",
                 "CREATE INDEX flag_by_patient ON flag (patient_id, state, problem, evidence_at)",
             ]),
+        Migration(
+            version: 12, name: "retention of the journal's raw payloads",
+            statements: [
+                // As SQLite's v16: the payload goes once the readings are stored and the retention
+                // time has passed; the walk goes on from where the last one stopped.
+                "ALTER TABLE journal ADD COLUMN payload_removed_at timestamptz",
+                """
+                CREATE TABLE journal_retention (
+                    id integer PRIMARY KEY CHECK (id = 1),
+                    pruned_through bigint NOT NULL
+                )
+                """,
+                "INSERT INTO journal_retention (id, pruned_through) VALUES (1, 0)",
+                // `tele-ingest journal prune` as an operator.
+                "GRANT UPDATE (payload, payload_removed_at) ON journal TO teleingest_operator",
+                "GRANT SELECT, UPDATE ON journal_retention TO teleingest_operator",
+            ]),
     ]
 
     /// The newest version this build knows.

@@ -74,6 +74,8 @@ public struct IngestConfiguration: Sendable {
     public var notifyCommand: String?
     /// The rule set and when rules run.
     public var rules = RuleOptions()
+    /// How long the journal keeps raw payloads of stored messages (`journal`).
+    public var journalRetention = JournalRetentionOptions()
     /// "Now" for arrivals, flags and every judgement by the time. Not read from the file: the
     /// executables set it from `TELE_INGEST_NOW` (`WallClock.fromEnvironment()`), tests fix it.
     public var clock = WallClock.system
@@ -88,6 +90,16 @@ public struct IngestConfiguration: Sendable {
         /// Working days before an unacknowledged red / yellow flag counts as overdue.
         public var overdueRedWorkingDays = 1
         public var overdueYellowWorkingDays = 5
+        public init() {}
+    }
+
+    /// Retention of the journal's raw payloads (docs/OPERATIONS.md): a stored message's payload
+    /// is removed once it is older than `keepPayloadDays`; the readings, the quarantine and the
+    /// audit log stay. `tele-ingest run` prunes every `pruneIntervalMinutes`.
+    public struct JournalRetentionOptions: Sendable, Hashable {
+        /// `nil`: kept for ever.
+        public var keepPayloadDays: Int? = 180
+        public var pruneIntervalMinutes = 60.0
         public init() {}
     }
 
@@ -313,6 +325,25 @@ public struct IngestConfiguration: Sendable {
                 self.rules.overdueYellowWorkingDays = days
             }
         }
+        if let journal = raw.journal {
+            switch journal.keepPayloadDays {
+            case nil: break
+            case .forever: journalRetention.keepPayloadDays = nil
+            case .days(let days):
+                if days < 1 || days > 36_500 {
+                    problem("journal.keepPayloadDays", "expected 1 to 36500 days or 'forever', found \(days)")
+                }
+                journalRetention.keepPayloadDays = days
+            case .other(let text):
+                problem("journal.keepPayloadDays", "expected a number of days or 'forever', found '\(text)'")
+            }
+            if let minutes = journal.pruneIntervalMinutes {
+                if minutes < 0.01 || minutes > 1440 {
+                    problem("journal.pruneIntervalMinutes", "expected 0.01 to 1440, found \(minutes)")
+                }
+                journalRetention.pruneIntervalMinutes = minutes
+            }
+        }
         if let command = raw.notify?.command, !command.isEmpty {
             let path = resolve(command)
             if !FileManager.default.isExecutableFile(atPath: path) {
@@ -342,6 +373,29 @@ struct ConfigurationFile: Decodable {
     var logging: Logging?
     var rules: Rules?
     var notify: Notify?
+    var journal: Journal?
+
+    struct Journal: Decodable {
+        var keepPayloadDays: Days?
+        var pruneIntervalMinutes: Double?
+
+        /// A number of days, or `forever`.
+        enum Days: Decodable {
+            case days(Int)
+            case forever
+            case other(String)
+
+            init(from decoder: any Decoder) throws {
+                let value = try decoder.singleValueContainer()
+                if let days = try? value.decode(Int.self) {
+                    self = .days(days)
+                } else {
+                    let text = try value.decode(String.self)
+                    self = text == "forever" ? .forever : .other(text)
+                }
+            }
+        }
+    }
 
     struct Notify: Decodable {
         var command: String?

@@ -17,6 +17,7 @@ struct TeleIngestCommand: AsyncParsableCommand {
             RulesCommand.self,
             QuarantineCommand.self, Reprocess.self, Import.self, Profiles.self, StatusCommand.self,
             Workers.self, BackupCommand.self, VerifyCommand.self, Teams.self, Clinicians.self, Export.self,
+            JournalCommand.self,
         ]
     )
 }

@@ -174,6 +174,21 @@ extension JSONDecoder {
         }
     }
 
+    @Test("journal retention: 180 days unless configured; 'forever' keeps every payload")
+    func journalRetention() async throws {
+        #expect(IngestConfiguration().journalRetention.keepPayloadDays == 180)
+        #expect(IngestConfiguration().journalRetention.pruneIntervalMinutes == 60)
+        try await withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("journal.yaml")
+            try "journal:\n  keepPayloadDays: 30\n  pruneIntervalMinutes: 15\n".write(
+                to: url, atomically: true, encoding: .utf8)
+            let configured = try IngestConfiguration.load(file: url).journalRetention
+            #expect(configured.keepPayloadDays == 30 && configured.pruneIntervalMinutes == 15)
+            try "journal:\n  keepPayloadDays: forever\n".write(to: url, atomically: true, encoding: .utf8)
+            #expect(try IngestConfiguration.load(file: url).journalRetention.keepPayloadDays == nil)
+        }
+    }
+
     @Test(
         "each bad value is named with its field",
         arguments: [
@@ -193,6 +208,9 @@ extension JSONDecoder {
             ("database:\n  path: t.sqlite\n  url: postgresql://tele@127.0.0.1/t", "database"),
             ("logging:\n  level: loud", "logging.level"),
             ("ingest:\n  batchSize: many", "ingest.batchSize"),
+            ("journal:\n  keepPayloadDays: 0", "journal.keepPayloadDays"),
+            ("journal:\n  keepPayloadDays: always", "journal.keepPayloadDays"),
+            ("journal:\n  pruneIntervalMinutes: 0", "journal.pruneIntervalMinutes"),
         ])
     func badValue(yaml: String, field: String) async throws {
         try await withTemporaryDirectory { directory in

@@ -397,7 +397,7 @@ func withRegistry<T>(
                 #expect(
                     sqlite == 0
                         && schema.contains(
-                            "SQLite schema version v15: indexes for the rules' reads"),
+                            "SQLite schema version v16: retention of the journal's raw payloads"),
                     "\(schema)")
 
                 let (read, readings) = try run(["readings", "--patient", "P-0001"])

@@ -18,6 +18,8 @@ struct IntakeUnderTest: Sendable {
     var registry: any StoreUnderTest
     /// The same store as the console sees it.
     var followUp: any FollowUpStore
+    /// The same store's retention of raw payloads.
+    var retention: any JournalRetention
     var journal:
         @Sendable (_ source: MessageSource, _ messages: [(topic: String, payload: Data)], _ receivedAt: Date)
             async throws
@@ -66,7 +68,7 @@ func withIntake<T>(_ backend: Backend, rules: RuleEngine? = nil, _ body: (Intake
             let configured = processor
             return try await body(
                 IntakeUnderTest(
-                    registry: store, followUp: store,
+                    registry: store, followUp: store, retention: store,
                     journal: { try store.journal($0, messages: $1, receivedAt: $2) },
                     process: { try configured.processPending(limit: $0) },
                     reprocess: { try configured.reprocessQuarantine() },
@@ -92,7 +94,7 @@ func withIntake<T>(_ backend: Backend, rules: RuleEngine? = nil, _ body: (Intake
             return try await PostgresMonitoringStore.with(location, clock: clock) { store in
                 try await body(
                     IntakeUnderTest(
-                        registry: store, followUp: store,
+                        registry: store, followUp: store, retention: store,
                         journal: { try await store.journal($0, messages: $1, receivedAt: $2) },
                         process: { try await store.processPending(limit: $0, intake: intake, rules: rules) },
                         reprocess: { try await store.reprocessQuarantine(intake: intake, rules: rules) },

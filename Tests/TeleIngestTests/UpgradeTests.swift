@@ -10,20 +10,31 @@ import Testing
 @Suite struct UpgradeTests {
     static let fixture = Paths.fixtures.appendingPathComponent("upgrade/schema-v14.sqlite")
 
-    /// Every row of every table the earlier schema had, as text, table by table.
-    static func rows(_ path: String) throws -> [String: [String]] {
+    /// Every row of every table, as text, table by table; with `columns`, of those tables and
+    /// columns only (a newer schema may add columns).
+    static func rows(_ path: String, columns: [String: [String]]? = nil) throws -> (
+        rows: [String: [String]], columns: [String: [String]]
+    ) {
         let database = try DatabaseQueue(path: path)
         return try database.read { db in
-            let tables = try String.fetchAll(
-                db,
-                sql:
-                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'grdb_migrations'"
-            )
+            let tables =
+                try columns.map { Array($0.keys) }
+                ?? String.fetchAll(
+                    db,
+                    sql:
+                        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'grdb_migrations'"
+                )
             var rows: [String: [String]] = [:]
+            var names: [String: [String]] = [:]
             for table in tables {
-                rows[table] = try Row.fetchAll(db, sql: "SELECT * FROM \"\(table)\"").map(\.description).sorted()
+                let kept =
+                    try columns?[table]
+                    ?? String.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?)", arguments: [table])
+                names[table] = kept
+                let list = kept.map { "\"\($0)\"" }.joined(separator: ", ")
+                rows[table] = try Row.fetchAll(db, sql: "SELECT \(list) FROM \"\(table)\"").map(\.description).sorted()
             }
-            return rows
+            return (rows, names)
         }
     }
 
@@ -32,19 +43,20 @@ import Testing
         try await withTemporaryDirectory { directory in
             let store = directory.appendingPathComponent("store.sqlite")
             try FileManager.default.copyItem(at: Self.fixture, to: store)
-            let before = try Self.rows(store.path)
+            let (before, columns) = try Self.rows(store.path)
             #expect((before["reading"]?.count ?? 0) == 100, "the fixture's month: 20 days × 5 readings")
             #expect((before["flag"]?.count ?? 0) > 0 && (before["audit_log"]?.count ?? 0) > 0)
             #expect(before["quarantine"]?.count == 1 && before["personal_setting"]?.count == 1)
 
             let database = TeleIngestDatabase("store.sqlite", in: directory)
             let output = try database.run(["migrate"])
-            #expect(output.contains("v15"), "\(output)")
-            let after = try Self.rows(store.path)
+            #expect(output.contains("v16"), "\(output)")
+            let after = try Self.rows(store.path, columns: columns).rows
             for (table, rows) in before {
                 #expect(after[table] == rows, "table \(table) changed in the upgrade")
             }
-            #expect(try MonitoringStore(path: store.path).schemaVersion() == "v15: indexes for the rules' reads")
+            #expect(
+                try MonitoringStore(path: store.path).schemaVersion() == "v16: retention of the journal's raw payloads")
 
             // And it is used as any store: the readings, the flags and their acknowledgement.
             let readings = try database.run(["readings", "--patient", "P-UP2", "--kind", "weight"])

@@ -44,6 +44,10 @@ public final class MonitoringStore: Sendable {
             // the file was a tenth of the processing time (docs/PERFORMANCE.md). Readers keep
             // the default; pages are allocated only when used.
             if !db.configuration.readonly {
+                // A new file gives freed space back while running (journal retention,
+                // docs/OPERATIONS.md); on an existing file this changes nothing until a VACUUM.
+                // It must come before the WAL mode is set, which GRDB does next.
+                try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
                 try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)")
                 // A checkpoint runs in the connection whose commit crossed the limit, with an
                 // fsync: on the writer it stalls the journal write in the MQTT callback and the

@@ -454,6 +454,20 @@ enum Schema {
                     CREATE INDEX flag_by_patient ON flag(patient_id, state, problem, evidence_at);
                     """)
         }
+        migrator.registerMigration("v16: retention of the journal's raw payloads") { db in
+            // A message's payload is removed once its readings are stored and it is older than
+            // the retention time; the row stays, saying when. The walk through the journal goes
+            // on from where the last one stopped.
+            try db.execute(
+                sql: """
+                    ALTER TABLE journal ADD COLUMN payload_removed_at INTEGER;
+                    CREATE TABLE journal_retention (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        pruned_through INTEGER NOT NULL
+                    );
+                    INSERT INTO journal_retention (id, pruned_through) VALUES (1, 0);
+                    """)
+        }
         return migrator
     }
 
@@ -490,7 +504,7 @@ enum Schema {
 }
 
 extension MonitoringStore {
-    /// The newest migration applied: "v15: indexes for the rules' reads".
+    /// The newest migration applied: "v16: retention of the journal's raw payloads".
     public func schemaVersion() throws -> String {
         try database.read { db in
             try String.fetchOne(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid DESC LIMIT 1")
