@@ -66,7 +66,7 @@ struct Export: AsyncParsableCommand {
 /// A transaction Bundle written entry by entry, so that exporting every patient holds one
 /// patient's entries in memory at a time. Each entry is written as `JSONEncoder` writes it
 /// (sorted keys, indented), so the same record gives the same bytes.
-private final class BundleFile {
+final class BundleFile {
     private let handle: FileHandle
     private let path: String?
     private var first = true

@@ -8,8 +8,8 @@ import TerminalUI
 struct Patients: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Register and list patients.",
-        subcommands: [Add.self, Import.self, List.self, TeamCommand.self, Edit.self, History.self],
-        defaultSubcommand: List.self)
+        subcommands: [Add.self, Import.self, List.self, TeamCommand.self, Edit.self, History.self, DataExport.self],
+        defaultSubcommand: List.self, aliases: ["patient"])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Register a patient.")

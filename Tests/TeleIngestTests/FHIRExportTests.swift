@@ -261,6 +261,53 @@ import Vitals
     }
 }
 
+/// `tele-ingest patients export`: everything the system holds on one patient (docs/OPERATIONS.md).
+@Suite struct PatientDataExportTests {
+    @Test(
+        "one patient's data: every reading, flag, note, escalation and audit entry in JSON, the same as FHIR; audited")
+    func everything() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try ConsoleFixture.store(in: directory)
+            let nurse = try ConsoleFixture.session(store)
+            try await nurse.note(patientID: "P-RED", contact: .phone, text: "Short of breath on stairs.")
+            _ = try await nurse.escalate(patientID: "P-RED", brief: EscalationBrief(reason: "Weight up."))
+            let out = directory.appendingPathComponent("export")
+            let (status, output) = try teleIngest(
+                [
+                    "patients", "export", "P-RED", "--out", out.path, "--db",
+                    directory.appendingPathComponent("console.sqlite").path,
+                ],
+                in: directory, now: ConsoleFixture.friday)
+            #expect(status == 0, "\(output)")
+            let json = out.appendingPathComponent("P-RED.json")
+            let fhir = out.appendingPathComponent("P-RED.fhir.json")
+            for file in [json, fhir] {
+                #expect(
+                    (try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? Int) == 0o600)
+            }
+            let document = try #require(
+                try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any])
+            let record = try #require(document["record"] as? [String: Any])
+            #expect((record["readings"] as? [Any])?.count == (try store.readings(patientID: "P-RED").count))
+            #expect((record["flags"] as? [Any])?.count == (try store.flags(patientID: "P-RED").count))
+            #expect((record["notes"] as? [[String: Any]])?.first?["text"] as? String == "Short of breath on stairs.")
+            #expect((record["escalations"] as? [Any])?.count == 1)
+            let audit = try #require(document["audit"] as? [[String: Any]])
+            #expect(audit.contains { $0["action"] as? String == "escalation.create" })
+            #expect(
+                String(decoding: try Data(contentsOf: json), as: UTF8.self).contains("000150-1001"), "the CPR number")
+
+            let check = try FHIRCheck.run([fhir])
+            #expect(check.map(\.valid) == [true], "\(check)")
+            #expect(check.first?.resources["Observation"] ?? 0 > 0 && check.first?.resources["DetectedIssue"] ?? 0 > 0)
+            #expect(
+                try store.auditLog(patientID: "P-RED").contains {
+                    $0.action == .recordsRead && $0.detail.hasPrefix("tele-ingest patients export")
+                })
+        }
+    }
+}
+
 /// `scripts/check-fhir`: fhirclient (R4) and fhir.resources (R4B) on the files.
 enum FHIRCheck {
     struct Result: Decodable, Equatable {
