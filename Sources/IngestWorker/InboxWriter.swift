@@ -14,6 +14,7 @@ import TeleIngest
 /// process without acknowledging, so the broker delivers the message again after restart.
 final class InboxWriter: Sendable {
     private let inbox: MessageInbox
+    private let metrics: ServiceMetrics?
     private let logger: Logger
     private let wake: AsyncStream<Void>.Continuation
     private let stopping = Atomic<Bool>(false)
@@ -31,8 +32,9 @@ final class InboxWriter: Sendable {
 
     init(
         inbox: MessageInbox, logger: Logger, wake: AsyncStream<Void>.Continuation, receiptPrefix: String? = nil,
-        reminderPrefix: String? = nil, clock: WallClock = .system
+        reminderPrefix: String? = nil, clock: WallClock = .system, metrics: ServiceMetrics? = nil
     ) {
+        self.metrics = metrics
         self.inbox = inbox
         self.clock = clock
         self.logger = logger
@@ -77,6 +79,7 @@ final class InboxWriter: Sendable {
         while true {
             do {
                 try inbox.append(topic: message.topic, payload: message.payload, receivedAt: receivedAt)
+                metrics?.messageReceived()
                 wake.yield()
                 if failures > 0 {
                     logger.notice("journal writable again; message stored", metadata: ["attempts": "\(failures + 1)"])

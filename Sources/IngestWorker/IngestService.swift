@@ -37,6 +37,10 @@ public final class IngestService: Service, Sendable {
     /// (docs/PERFORMANCE.md).
     static let batchGatheringDelay = Duration.milliseconds(5)
     private let running = Mutex<MQTTConnection?>(nil)
+    /// What `GET /metrics` serves (`metrics.port`).
+    public let metrics = ServiceMetrics()
+    /// The newest status the heartbeat wrote, and the backlog then: what `GET /health` judges.
+    private let lastStatus = Mutex<(status: ServiceStatus?, backlog: Int)>((nil, 0))
 
     /// The broker connection's state; `.idle` before `run()` and after it returns.
     public var brokerState: ConnectionState {
@@ -84,7 +88,7 @@ public final class IngestService: Service, Sendable {
             inbox: inbox, logger: logger, wake: wake,
             receiptPrefix: configuration.receipts.enabled ? configuration.receipts.topicPrefix : nil,
             reminderPrefix: configuration.reminders.enabled ? configuration.reminders.topicPrefix : nil,
-            clock: backend.clock)
+            clock: backend.clock, metrics: metrics)
         var session = configuration.mqttSession()
         // Not shared: every worker wants to know when the broker drops its messages.
         session.topicFilters.append(InboxWriter.droppedTopic)
@@ -105,6 +109,8 @@ public final class IngestService: Service, Sendable {
         defer { missingData.cancel() }
         let retention = Task { await pruneJournalPeriodically() }
         defer { retention.cancel() }
+        let endpoint = Task { await serveMonitoringEndpoint() }
+        defer { endpoint.cancel() }
         let startedAt = backend.clock.now()
         let heartbeat = Task {
             await reportStatusPeriodically(connection: connection, startedAt: startedAt, wake: wake)
@@ -175,10 +181,12 @@ public final class IngestService: Service, Sendable {
         let reminders = configuration.reminders
         while !Task.isCancelled {
             do {
+                let started = ContinuousClock.now
                 guard
                     let outcome = try await backend.checkMissingData(
                         now: backend.clock.now(), reminders: reminders.enabled)
                 else { return }
+                metrics.missingDataCheck(took: ContinuousClock.now - started)
                 publishReminders(outcome.reminders, on: connection)
                 logger.notice(
                     "missing-data check done",
@@ -205,6 +213,7 @@ public final class IngestService: Service, Sendable {
                 let pruned = try await backend.retention.pruneAllJournalPayloads(
                     receivedBefore: now.addingTimeInterval(-Double(days) * 86_400), at: now)
                 if pruned.messages > 0 {
+                    metrics.payloadsRemoved(pruned.messages)
                     let reclaimed = try await backend.retention.reclaimFreedSpace()
                     logger.notice(
                         "journal payloads removed",
@@ -220,6 +229,40 @@ public final class IngestService: Service, Sendable {
             }
             try? await Task.sleep(for: .seconds(configuration.journalRetention.pruneIntervalMinutes * 60))
         }
+    }
+
+    /// Serves `GET /metrics` and `GET /health` on `127.0.0.1:metrics.port` while the service
+    /// runs; a port that cannot be bound is logged and the service goes on without it.
+    private func serveMonitoringEndpoint() async {
+        guard let port = configuration.metricsPort else { return }
+        let endpoint = MonitoringEndpoint(port: port, metrics: metrics) { [self] in health() }
+        do {
+            try await endpoint.serve { [logger] port in
+                logger.info("serving metrics and health", metadata: ["address": "127.0.0.1:\(port)"])
+            }
+        } catch {
+            if Task.isCancelled { return }
+            logger.error(
+                "cannot serve metrics and health", metadata: ["port": "\(port)", "error": "\(error)"])
+        }
+    }
+
+    /// Healthy when the heartbeat has run, the broker connection is up and the backlog is under
+    /// `ingest.fallingBehindBacklog`: what `tele-ingest status` reports as running, connected and
+    /// not falling behind.
+    private func health() -> MonitoringEndpoint.Health {
+        let (status, backlog) = lastStatus.withLock { $0 }
+        var problems: [String] = []
+        if let status {
+            if !status.connected { problems.append("not connected to the broker (\(status.connection))") }
+            if status.fallingBehind {
+                problems.append("falling behind: backlog \(backlog) over \(configuration.fallingBehindBacklog)")
+            }
+        } else {
+            problems.append("starting: no status written yet")
+        }
+        return MonitoringEndpoint.Health(
+            healthy: problems.isEmpty, problems: problems, status: status, backlog: backlog)
     }
 
     /// Runs the site's notifier (`notify.command`) for every red flag overdue, once per flag, on
@@ -275,6 +318,8 @@ public final class IngestService: Service, Sendable {
             }
             var status = status(connection: connection, startedAt: startedAt, since: since, running: true)
             status.fallingBehind = behind
+            metrics.heartbeat(backlog: backlog, connected: status.connected, connects: connection.connects)
+            lastStatus.withLock { $0 = (status, backlog) }
             do {
                 try await backend.recordServiceStatus(status)
             } catch {
@@ -351,6 +396,7 @@ public final class IngestService: Service, Sendable {
         while true {
             let results: [MessageResult]
             let moved: Int
+            let started = ContinuousClock.now
             do {
                 moved = try await backend.moveFromInbox(inbox, limit: configuration.batchSize)
                 results = try await backend.processPending(limit: configuration.batchSize)
@@ -360,6 +406,7 @@ public final class IngestService: Service, Sendable {
                 return
             }
             if results.isEmpty && moved == 0 { return }
+            metrics.batch(took: ContinuousClock.now - started, results)
             for result in results where result.outcome == .quarantined {
                 logger.warning(
                     "message quarantined",

@@ -94,6 +94,11 @@ public final class MQTTConnection: @unchecked Sendable {
         session.withLock { $0.state }
     }
 
+    /// How many times the connection has been established (the first time and every reconnect).
+    public var connects: Int {
+        session.withLock { $0.connects }
+    }
+
     /// How many of our QoS ≥ 1 publishes the broker has acknowledged (PUBACK received).
     public var acknowledgedPublishes: Int {
         session.withLock { $0.acknowledgedPublishes }

@@ -74,6 +74,8 @@ public struct IngestConfiguration: Sendable {
     public var notifyCommand: String?
     /// The rule set and when rules run.
     public var rules = RuleOptions()
+    /// The loopback port of `GET /metrics` and `GET /health` (`metrics.port`); `nil`: none.
+    public var metricsPort: UInt16?
     /// How long the journal keeps raw payloads of stored messages (`journal`).
     public var journalRetention = JournalRetentionOptions()
     /// "Now" for arrivals, flags and every judgement by the time. Not read from the file: the
@@ -325,6 +327,10 @@ public struct IngestConfiguration: Sendable {
                 self.rules.overdueYellowWorkingDays = days
             }
         }
+        if let port = raw.metrics?.port {
+            if port < 1 || port > 65535 { problem("metrics.port", "expected a port from 1 to 65535, found \(port)") }
+            metricsPort = UInt16(clamping: port)
+        }
         if let journal = raw.journal {
             switch journal.keepPayloadDays {
             case nil: break
@@ -374,6 +380,11 @@ struct ConfigurationFile: Decodable {
     var rules: Rules?
     var notify: Notify?
     var journal: Journal?
+    var metrics: Metrics?
+
+    struct Metrics: Decodable {
+        var port: Int?
+    }
 
     struct Journal: Decodable {
         var keepPayloadDays: Days?

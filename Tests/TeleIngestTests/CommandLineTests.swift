@@ -211,6 +211,7 @@ extension JSONDecoder {
             ("journal:\n  keepPayloadDays: 0", "journal.keepPayloadDays"),
             ("journal:\n  keepPayloadDays: always", "journal.keepPayloadDays"),
             ("journal:\n  pruneIntervalMinutes: 0", "journal.pruneIntervalMinutes"),
+            ("metrics:\n  port: 70000", "metrics.port"),
         ])
     func badValue(yaml: String, field: String) async throws {
         try await withTemporaryDirectory { directory in

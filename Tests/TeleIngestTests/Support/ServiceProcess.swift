@@ -62,13 +62,13 @@ final class ServiceProcess: @unchecked Sendable {
 /// A store in `directory` with the test cohort registered, and the real service started on it
 /// and connected to `broker`; `body` owns stopping the service.
 func withRegisteredService<T>(
-    broker: Broker, directory: URL, database name: String = "ingest.sqlite",
+    broker: Broker, directory: URL, database name: String = "ingest.sqlite", extra: [String] = [],
     _ body: (MonitoringStore, ServiceProcess) async throws -> T
 ) async throws -> T {
     let database = directory.appendingPathComponent(name)
     let store = try MonitoringStore(path: database.path, clock: TestCohort.clock)
     try TestCohort.register(in: store)
-    let service = ServiceProcess(broker: broker, database: database, directory: directory)
+    let service = ServiceProcess(broker: broker, database: database, directory: directory, extra: extra)
     try service.start()
     try await service.waitUntilConnected()
     return try await body(store, service)

@@ -1,0 +1,90 @@
+import DevicePayloads
+import Foundation
+import Prometheus
+import ReadingIntake
+
+/// What the running service counts and measures, in Prometheus' text format
+/// (docs/OPERATIONS.md, metrics): messages in, their outcomes, readings stored, the quarantine by
+/// reason, the backlog, batch and missing-data check times, the broker connection, raw payloads
+/// removed. Counters start at zero when the process starts, as Prometheus expects.
+public final class ServiceMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let messagesReceived: Counter
+    private let readingsStored: Counter
+    private let backlog: Gauge
+    private let batchDuration: DurationHistogram
+    private let missingDataCheckDuration: DurationHistogram
+    private let brokerConnected: Gauge
+    private let brokerConnects: Gauge
+    private let payloadsRemovedTotal: Counter
+
+    public init() {
+        messagesReceived = registry.makeCounter(
+            name: "tele_ingest_messages_received_total",
+            help: "Messages from the broker committed to the inbox (before their PUBACK).")
+        readingsStored = registry.makeCounter(
+            name: "tele_ingest_readings_stored_total",
+            help: "Readings stored (a blood-pressure message makes up to three).")
+        backlog = registry.makeGauge(
+            name: "tele_ingest_backlog_messages", help: "Messages in the inbox and the journal not yet processed.")
+        let seconds: [Duration] = [
+            .milliseconds(5), .milliseconds(20), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10),
+        ]
+        batchDuration = registry.makeDurationHistogram(
+            name: "tele_ingest_batch_duration_seconds",
+            buckets: seconds, help: "One batch: moving the inbox into the journal and processing it, rules included.")
+        missingDataCheckDuration = registry.makeDurationHistogram(
+            name: "tele_ingest_missing_data_check_duration_seconds",
+            buckets: seconds + [.seconds(60)], help: "The clock-driven missing-data rules over every patient.")
+        brokerConnected = registry.makeGauge(
+            name: "tele_ingest_broker_connected", help: "1 while connected to the broker, 0 otherwise.")
+        brokerConnects = registry.makeGauge(
+            name: "tele_ingest_broker_connections",
+            help: "Connections to the broker made since the process started: the first and every reconnect.")
+        payloadsRemovedTotal = registry.makeCounter(
+            name: "tele_ingest_journal_payloads_removed_total",
+            help: "Raw payloads removed by the retention (journal.keepPayloadDays).")
+    }
+
+    /// A message committed to the inbox.
+    func messageReceived() { messagesReceived.increment() }
+
+    /// What the heartbeat saw: the backlog and the broker connection.
+    func heartbeat(backlog: Int, connected: Bool, connects: Int) {
+        self.backlog.set(Double(backlog))
+        brokerConnected.set(connected ? 1.0 : 0.0)
+        brokerConnects.set(Double(connects))
+    }
+
+    /// A missing-data check took `duration`.
+    func missingDataCheck(took duration: Duration) { missingDataCheckDuration.record(duration) }
+
+    /// The retention removed `count` payloads.
+    func payloadsRemoved(_ count: Int) { payloadsRemovedTotal.increment(by: Int64(count)) }
+
+    /// A batch took `duration` and gave `results`.
+    func batch(took duration: Duration, _ results: [MessageResult]) {
+        batchDuration.record(duration)
+        record(results)
+    }
+
+    /// Counts a batch's results by outcome, its readings and its quarantine reasons.
+    private func record(_ results: [MessageResult]) {
+        for result in results {
+            registry.makeCounter(
+                name: "tele_ingest_messages_processed_total", labels: [("outcome", result.outcome.rawValue)],
+                help: "Journal messages processed, by outcome: stored, duplicate, quarantined."
+            ).increment()
+            if let reason = result.rejection?.reason {
+                registry.makeCounter(
+                    name: "tele_ingest_quarantined_total", labels: [("reason", reason.rawValue)],
+                    help: "Messages quarantined, by reason (tele-ingest quarantine)."
+                ).increment()
+            }
+            readingsStored.increment(by: Int64(result.storedReadings.count))
+        }
+    }
+
+    /// The text a scrape gets.
+    public var exposition: [UInt8] { registry.emitToBuffer() }
+}

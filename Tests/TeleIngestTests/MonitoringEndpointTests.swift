@@ -1,0 +1,81 @@
+import Foundation
+import TeleIngest
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// `GET /metrics` and `GET /health` of the running service (`metrics.port`,
+/// docs/OPERATIONS.md), scraped over HTTP as Prometheus would.
+@Suite struct MonitoringEndpointTests {
+    /// Fetches `path` from the service; `nil` while nothing answers.
+    static func get(_ port: Int, _ path: String) async -> (status: Int, body: String)? {
+        guard let url = URL(string: "http://127.0.0.1:\(port)\(path)"),
+            let (data, response) = try? await URLSession.shared.data(from: url),
+            let http = response as? HTTPURLResponse
+        else { return nil }
+        return (http.statusCode, String(decoding: data, as: UTF8.self))
+    }
+
+    /// The value of an unlabelled or labelled sample in a scrape, `nil` when absent.
+    static func sample(_ name: String, in text: String) -> Double? {
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2, parts[0] == name { return Double(parts[1]) }
+        }
+        return nil
+    }
+
+    @Test(
+        "a scrape counts what arrived, was stored and was quarantined; /health says healthy, then not when the broker goes"
+    )
+    func scrape() async throws {
+        try await withBroker { broker in
+            try await withTemporaryDirectory { directory in
+                let port = try freeLoopbackPort()
+                let config = directory.appendingPathComponent("metrics.yaml")
+                try "metrics:\n  port: \(port)\ningest:\n  statusIntervalSeconds: 1\n".write(
+                    to: config, atomically: true, encoding: .utf8)
+                try await withRegisteredService(broker: broker, directory: directory, extra: ["--config", config.path])
+                {
+                    store, service in
+                    let publisher = try await Publisher(broker: broker)
+                    defer { publisher.close() }
+                    try await CrashRecoveryTests.publish(0..<20, with: publisher)
+                    try publisher.publish("telekit/HV10-00017/hv10", "{\"serial\": ")
+                    try await publisher.flush(timeout: .seconds(30))
+
+                    var text = ""
+                    #expect(
+                        await eventually(timeout: .seconds(30)) {
+                            text = await Self.get(port, "/metrics")?.body ?? ""
+                            return Self.sample("tele_ingest_messages_received_total", in: text) == 21
+                                && Self.sample("tele_ingest_readings_stored_total", in: text) == 20
+                                && Self.sample("tele_ingest_broker_connected", in: text) == 1
+                        }, "\(text)")
+                    #expect(
+                        Self.sample(#"tele_ingest_quarantined_total{reason="malformed_json"}"#, in: text) == 1,
+                        "\(text)")
+                    #expect(Self.sample(#"tele_ingest_messages_processed_total{outcome="stored"}"#, in: text) == 20)
+                    #expect(Self.sample("tele_ingest_backlog_messages", in: text) != nil)
+                    #expect(text.contains("tele_ingest_batch_duration_seconds_bucket"))
+                    #expect(text.contains("# TYPE tele_ingest_messages_received_total counter"))
+                    #expect(try store.readingCount() == 20)
+
+                    let health = await Self.get(port, "/health")
+                    #expect(
+                        health?.status == 200 && health?.body.contains(#""healthy":true"#) == true,
+                        "\(String(describing: health))")
+
+                    broker.stop()
+                    #expect(
+                        await eventually(timeout: .seconds(30)) { await Self.get(port, "/health")?.status == 503 })
+                    let down = await Self.get(port, "/health")
+                    #expect(down?.body.contains("not connected to the broker") == true, "\(String(describing: down))")
+                    #expect(service.stop() == 0)
+                }
+            }
+        }
+    }
+}
