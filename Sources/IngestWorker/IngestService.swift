@@ -214,13 +214,20 @@ public final class IngestService: Service, Sendable {
                     receivedBefore: now.addingTimeInterval(-Double(days) * 86_400), at: now)
                 if pruned.messages > 0 {
                     metrics.payloadsRemoved(pruned.messages)
-                    let reclaimed = try await backend.retention.reclaimFreedSpace()
+                    // The payloads are gone whatever becomes of the space: said either way.
+                    var givenBack = "reused in place"
+                    do {
+                        if let bytes = try await backend.retention.reclaimFreedSpace() { givenBack = "\(bytes)" }
+                    } catch {
+                        logger.warning(
+                            "giving the freed space back failed; it is reused in place", metadata: ["error": "\(error)"]
+                        )
+                    }
                     logger.notice(
                         "journal payloads removed",
                         metadata: [
-                            "messages": "\(pruned.messages)", "bytes": "\(pruned.bytes)",
-                            "olderThanDays": "\(days)",
-                            "bytesGivenBack": "\(reclaimed.map(String.init) ?? "reused in place")",
+                            "messages": "\(pruned.messages)", "bytes": "\(pruned.bytes)", "olderThanDays": "\(days)",
+                            "bytesGivenBack": "\(givenBack)",
                         ])
                 }
             } catch {

@@ -52,6 +52,8 @@ import Testing
                             text = await Self.get(port, "/metrics")?.body ?? ""
                             return Self.sample("tele_ingest_messages_received_total", in: text) == 21
                                 && Self.sample("tele_ingest_readings_stored_total", in: text) == 20
+                                && Self.sample(#"tele_ingest_quarantined_total{reason="malformed_json"}"#, in: text)
+                                    == 1
                                 && Self.sample("tele_ingest_broker_connected", in: text) == 1
                         }, "\(text)")
                     #expect(

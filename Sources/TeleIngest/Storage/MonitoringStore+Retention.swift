@@ -58,17 +58,16 @@ extension MonitoringStore: JournalRetention {
     }
 
     /// With incremental vacuum (every store made since schema v16, or one converted by
-    /// `convertToIncrementalVacuum`), moves the free pages to the end of the file and truncates
-    /// it; the file shrinks at the next checkpoint. `nil` without incremental vacuum: the
-    /// freed pages are reused by new data but the file keeps its size.
+    /// `convertToIncrementalVacuum`), moves the free pages to the end of the file and cuts them
+    /// off; the file shrinks when the next checkpoint completes (the service checkpoints on its
+    /// own thread; a second checkpoint here would only collide with it). `nil` without
+    /// incremental vacuum: the freed pages are reused by new data but the file keeps its size.
     public func reclaimFreedSpace() throws -> Int64? {
         try database.writeWithoutTransaction { db in
             guard try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") == 2 else { return nil }
             let pageSize = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
             let free = try Int64.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
             try db.execute(sql: "PRAGMA incremental_vacuum")
-            // Passive: never waits for a reader; the file is cut when a checkpoint completes.
-            _ = try db.checkpoint(.passive)
             return free * pageSize
         }
     }

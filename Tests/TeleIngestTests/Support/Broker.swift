@@ -52,7 +52,8 @@ final class Broker: @unchecked Sendable {
             executable: Paths.program("mosquitto").path, arguments: ["-c", configuration.path],
             output: directory.appendingPathComponent("mosquitto.out").path)
         let port = self.port
-        guard await eventually(timeout: .seconds(10), { canConnect(port: port) }) else {
+        // Generous: on a loaded machine (the dated re-runs, several brokers starting at once) 10 s was not always enough.
+        guard await eventually(timeout: .seconds(30), { canConnect(port: port) }) else {
             throw TestSetupError("mosquitto did not start listening on port \(port)")
         }
     }
