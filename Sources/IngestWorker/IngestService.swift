@@ -326,6 +326,9 @@ public final class IngestService: Service, Sendable {
             var status = status(connection: connection, startedAt: startedAt, since: since, running: true)
             status.fallingBehind = behind
             metrics.heartbeat(backlog: backlog, connected: status.connected, connects: connection.connects)
+            if configuration.metricsPort != nil, let counts = try? await backend.openFlagCounts() {
+                metrics.openFlags(counts)
+            }
             lastStatus.withLock { $0 = (status, backlog) }
             do {
                 try await backend.recordServiceStatus(status)

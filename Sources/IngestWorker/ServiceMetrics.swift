@@ -56,6 +56,16 @@ public final class ServiceMetrics: Sendable {
         brokerConnects.set(Double(connects))
     }
 
+    /// Open and escalated flags by severity, as the store counts them now.
+    func openFlags(_ counts: [String: Int]) {
+        for severity in ["red", "yellow"] {
+            registry.makeGauge(
+                name: "tele_ingest_open_flags", labels: [("severity", severity)],
+                help: "Flags open or escalated, by severity: waiting for a nurse or for the hotline."
+            ).set(Double(counts[severity] ?? 0))
+        }
+    }
+
     /// A missing-data check took `duration`.
     func missingDataCheck(took duration: Duration) { missingDataCheckDuration.record(duration) }
 

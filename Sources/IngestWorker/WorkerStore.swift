@@ -33,6 +33,8 @@ public protocol WorkerStore: Sendable {
     func forget(worker: WorkerName) async throws
     /// Retention of the journal's raw payloads.
     var retention: any JournalRetention { get }
+    /// Open and escalated flags by severity, for the metrics.
+    func openFlagCounts() async throws -> [String: Int]
     /// Releases connections; the store is not used afterwards.
     func close() async
 }
@@ -94,6 +96,8 @@ public struct SQLiteWorkerStore: WorkerStore {
 
     public func checkpoint() throws { try store.checkpoint() }
 
+    public func openFlagCounts() throws -> [String: Int] { try store.openFlagCounts() }
+
     public func forget(worker: WorkerName) throws { try store.forget(worker: worker) }
 
     public func close() async {}
@@ -154,6 +158,8 @@ public struct PostgresWorkerStore: WorkerStore {
     public func checkpoint() throws {}
 
     public func forget(worker: WorkerName) async throws { try await store.forget(worker: worker) }
+
+    public func openFlagCounts() async throws -> [String: Int] { try await store.openFlagCounts() }
 
     public func close() async { await store.close() }
 }

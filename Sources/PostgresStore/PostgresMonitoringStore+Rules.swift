@@ -268,6 +268,13 @@ extension PostgresMonitoringStore {
         }
     }
 
+    /// Open and escalated flags by severity (`red`, `yellow`).
+    public func openFlagCounts() async throws -> [String: Int] {
+        try await counts(
+            "SELECT severity, count(*)::bigint FROM flag WHERE state IN ('open', 'escalated') GROUP BY severity",
+            "counting open flags")
+    }
+
     /// Flags, newest first, optionally of one patient and one state.
     public func flags(patientID: PatientID? = nil, state: PatientFlag.State? = nil) async throws -> [PatientFlag] {
         try await failing("listing flags") {

@@ -1,6 +1,8 @@
 import Foundation
+import StoreInterface
 import TeleIngest
 import Testing
+import ThresholdRules
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -44,14 +46,19 @@ import Testing
                     defer { publisher.close() }
                     try await CrashRecoveryTests.publish(0..<20, with: publisher)
                     try publisher.publish("telekit/HV10-00017/hv10", "{\"serial\": ")
+                    // A pulse of 130: the guideline set's red limit is 110.
+                    try publisher.publish(
+                        "telekit/BP7-0042/bp7",
+                        #"{"sn": "BP7-0042", "seq": 9, "time_ms": 1795155641000, "sys": 128, "dia": 79, "pulse": 130, "unit": "mmHg"}"#
+                    )
                     try await publisher.flush(timeout: .seconds(30))
 
                     var text = ""
                     #expect(
                         await eventually(timeout: .seconds(30)) {
                             text = await Self.get(port, "/metrics")?.body ?? ""
-                            return Self.sample("tele_ingest_messages_received_total", in: text) == 21
-                                && Self.sample("tele_ingest_readings_stored_total", in: text) == 20
+                            return Self.sample("tele_ingest_messages_received_total", in: text) == 22
+                                && Self.sample("tele_ingest_readings_stored_total", in: text) == 23
                                 && Self.sample(#"tele_ingest_quarantined_total{reason="malformed_json"}"#, in: text)
                                     == 1
                                 && Self.sample("tele_ingest_broker_connected", in: text) == 1
@@ -59,11 +66,21 @@ import Testing
                     #expect(
                         Self.sample(#"tele_ingest_quarantined_total{reason="malformed_json"}"#, in: text) == 1,
                         "\(text)")
-                    #expect(Self.sample(#"tele_ingest_messages_processed_total{outcome="stored"}"#, in: text) == 20)
+                    #expect(Self.sample(#"tele_ingest_messages_processed_total{outcome="stored"}"#, in: text) == 21)
                     #expect(Self.sample("tele_ingest_backlog_messages", in: text) != nil)
                     #expect(text.contains("tele_ingest_batch_duration_seconds_bucket"))
                     #expect(text.contains("# TYPE tele_ingest_messages_received_total counter"))
-                    #expect(try store.readingCount() == 20)
+                    #expect(try store.readingCount() == 23)
+                    let open = try store.flags().filter { $0.state == .open || $0.state == .escalated }
+                    #expect(open.contains { $0.severity == .red }, "the pulse of 130 opened a red flag")
+                    for severity in ["red", "yellow"] {
+                        let sample = #"tele_ingest_open_flags{severity=""# + severity + #""}"#
+                        let counted = Double(open.filter { $0.severity.rawValue == severity }.count)
+                        #expect(
+                            await eventually(timeout: .seconds(10)) {
+                                Self.sample(sample, in: await Self.get(port, "/metrics")?.body ?? "") == counted
+                            }, "\(severity)")
+                    }
 
                     let health = await Self.get(port, "/health")
                     #expect(

@@ -6,6 +6,20 @@ import ThresholdRules
 import Vitals
 
 extension MonitoringStore {
+    /// Open and escalated flags by severity (`red`, `yellow`), counted from the index alone.
+    public func openFlagCounts() throws -> [String: Int] {
+        try database.read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: "SELECT severity, count(*) FROM flag WHERE state IN ('open', 'escalated') GROUP BY severity")
+            {
+                counts[row[0]] = row[1]
+            }
+            return counts
+        }
+    }
+
     /// Flags, newest first, optionally of one patient and one state.
     public func flags(patientID: PatientID? = nil, state: PatientFlag.State? = nil) throws -> [PatientFlag] {
         try database.read { db in
