@@ -3,6 +3,14 @@ import Foundation
 /// Prints rows as aligned columns for a terminal, or values as JSON for scripts: the plain
 /// output of the command-line subcommands.
 public enum Output {
+    /// Writes `data` to a file only its owner can read (0600), replacing what was there: for
+    /// exports and reports, which hold CPR numbers and so never go to standard output.
+    public static func writePrivateFile(_ data: Data, to url: URL) throws {
+        try? FileManager.default.removeItem(at: url)
+        guard FileManager.default.createFile(atPath: url.path, contents: data, attributes: [.posixPermissions: 0o600])
+        else { throw OutputError("cannot write \(url.path)") }
+    }
+
     public static func table(_ header: [String], _ rows: [[String]]) {
         guard !rows.isEmpty else { return }
         var widths = header.map(\.count)

@@ -1,4 +1,5 @@
 import Foundation
+import TerminalUI
 
 /// Turns an HTML page into a PDF with Chromium in headless mode, as a browser prints it (A4 from
 /// the page's CSS, no header or footer). The page is written to a private temporary folder with
@@ -17,7 +18,7 @@ struct HeadlessChromium {
             at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(at: folder) }
         let page = folder.appendingPathComponent("report.html")
-        try PrivateFile.write(Data(html.utf8), to: page)
+        try Output.writePrivateFile(Data(html.utf8), to: page)
         let pdf = folder.appendingPathComponent("report.pdf")
 
         var arguments = [
@@ -53,7 +54,7 @@ struct HeadlessChromium {
             throw ReportError(
                 "\(browser) could not print the PDF (exit \(process.terminationStatus)): \(output.suffix(800))")
         }
-        try PrivateFile.write(data, to: destination)
+        try Output.writePrivateFile(data, to: destination)
     }
 
     private func resolvedExecutable() throws -> String {

@@ -49,7 +49,7 @@ struct ReportCommand: AsyncParsableCommand {
         let destination = URL(fileURLWithPath: out)
         switch format {
         case .html:
-            try PrivateFile.write(Data(html.utf8), to: destination)
+            try Output.writePrivateFile(Data(html.utf8), to: destination)
         case .pdf:
             try await HeadlessChromium(executable: chromium).printPDF(html: html, to: destination)
         }
@@ -73,15 +73,6 @@ struct ReportCommand: AsyncParsableCommand {
             default: throw ValidationError("--out must end in .html or .pdf, found '\(path)'")
             }
         }
-    }
-}
-
-/// A file only its owner can read: reports hold CPR numbers.
-enum PrivateFile {
-    static func write(_ data: Data, to url: URL) throws {
-        try? FileManager.default.removeItem(at: url)
-        guard FileManager.default.createFile(atPath: url.path, contents: data, attributes: [.posixPermissions: 0o600])
-        else { throw ReportError("cannot write \(url.path)") }
     }
 }
 

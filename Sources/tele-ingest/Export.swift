@@ -23,7 +23,8 @@ struct Export: AsyncParsableCommand {
         @Option(help: "Only this patient (default: every patient).") var patient: PatientID?
         @Option(help: "Only readings measured, and flags open or closed, since this ISO 8601 time.")
         var since: String?
-        @Option(help: "Write the Bundle to this file (default: standard output).") var out: String?
+        @Option(help: "The file to write the Bundle to (created 0600: it holds CPR numbers; never standard output).")
+        var out: String
         @Option(
             help:
                 "The site's canonical base URL: the namespace of its own identifiers (patient ids, serials, flags, escalations) and of the original-quantity extension."
@@ -56,9 +57,7 @@ struct Export: AsyncParsableCommand {
                 return counts
             }
             try sink.finish()
-            if let out {
-                print("wrote \(counts.entries) entries for \(counts.patients) patients to \(out)")
-            }
+            print("wrote \(counts.entries) entries for \(counts.patients) patients to \(out)")
         }
     }
 }
@@ -68,7 +67,6 @@ struct Export: AsyncParsableCommand {
 /// (sorted keys, indented), so the same record gives the same bytes.
 final class BundleFile {
     private let handle: FileHandle
-    private let path: String?
     private var first = true
     private let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -76,15 +74,9 @@ final class BundleFile {
         return encoder
     }()
 
-    init(path: String?) throws {
-        self.path = path
-        if let path {
-            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
-            else { throw ValidationErrorText("cannot write \(path)") }
-            handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        } else {
-            handle = FileHandle.standardOutput
-        }
+    init(path: String) throws {
+        try Output.writePrivateFile(Data(), to: URL(fileURLWithPath: path))
+        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         try handle.write(contentsOf: Data("{\n  \"entry\" : [\n".utf8))
     }
 
@@ -101,6 +93,6 @@ final class BundleFile {
     func finish() throws {
         try handle.write(
             contentsOf: Data("\n  ],\n  \"resourceType\" : \"Bundle\",\n  \"type\" : \"transaction\"\n}\n".utf8))
-        if path != nil { try handle.close() }
+        try handle.close()
     }
 }

@@ -55,11 +55,7 @@ extension Patients {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             encoder.dateEncodingStrategy = .iso8601
             let json = folder.appendingPathComponent("\(id.rawValue).json")
-            try? FileManager.default.removeItem(at: json)
-            guard
-                FileManager.default.createFile(
-                    atPath: json.path, contents: try encoder.encode(everything), attributes: [.posixPermissions: 0o600])
-            else { throw ValidationErrorText("cannot write \(json.path)") }
+            try Output.writePrivateFile(try encoder.encode(everything), to: json)
             let fhir = folder.appendingPathComponent("\(id.rawValue).fhir.json")
             let bundle = try BundleFile(path: fhir.path)
             try bundle.write(entries)

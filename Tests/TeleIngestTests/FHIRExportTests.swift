@@ -58,6 +58,20 @@ import Vitals
         #expect(check == [FHIRCheck.Result(valid: true, resources: ["Device": 5, "Observation": 9, "Patient": 2])])
     }
 
+    @Test("a Bundle the parsers refuse is reported by place and reason, without the values it holds")
+    func refusalsNameNoValues() async throws {
+        try await withTemporaryDirectory { directory in
+            let broken = directory.appendingPathComponent("broken.json")
+            let text = try String(contentsOf: Self.golden, encoding: .utf8)
+            try text.replacingOccurrences(of: #""value" : "0001010001""#, with: #""value" : ["0001010001"]"#)
+                .write(to: broken, atomically: true, encoding: .utf8)
+            let check = try FHIRCheck.run([broken])
+            #expect(check.first?.valid == false)
+            #expect(check.first?.problems.count == 2, "both parsers refuse it")
+            #expect(check.first?.problems.allSatisfy { !$0.contains("0001010001") } == true, "\(check)")
+        }
+    }
+
     @Test("codes, UCUM units, conversions kept as sent, local times with their offset, PHD identifiers")
     func codesAndUnits() throws {
         let bundle = try JSONDecoder().decode(FHIR.TransactionBundle.self, from: Data(contentsOf: Self.golden))
@@ -178,6 +192,12 @@ import Vitals
                     "--since", since.formatted(.iso8601), "--out", out.path,
                 ], in: directory, now: ConsoleFixture.friday)
             #expect(status == 0, "\(output)")
+            #expect(!output.contains("000150-1001") && !output.contains("0001501001"), "no CPR number on the screen")
+            let refused = try teleIngest(
+                ["export", "fhir", "--db", directory.appendingPathComponent("console.sqlite").path], in: directory)
+            #expect(
+                refused.status != 0 && !refused.output.contains("0001501001"),
+                "the Bundle never goes to standard output")
             let check = try FHIRCheck.run([out])
             #expect(check.map(\.valid) == [true], "\(check)")
 

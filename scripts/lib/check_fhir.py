@@ -20,7 +20,15 @@ def check(path):
     try:
         BundleR4B.model_validate(document)
     except Exception as error:  # pydantic's ValidationError and its parsing errors
-        problems.append("fhir.resources (R4B): " + str(error)[:2000])
+        # Where and what, never the value: a Bundle holds CPR numbers.
+        details = getattr(error, "errors", None)
+        if callable(details):
+            text = "; ".join(
+                ".".join(str(part) for part in item.get("loc", ())) + ": " + item.get("msg", "")
+                for item in details(include_input=False, include_url=False))
+        else:
+            text = type(error).__name__
+        problems.append("fhir.resources (R4B): " + text[:2000])
     types = collections.Counter(
         entry.get("resource", {}).get("resourceType", "?") for entry in document.get("entry", [])
     )
