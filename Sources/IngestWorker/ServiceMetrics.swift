@@ -17,8 +17,30 @@ public final class ServiceMetrics: Sendable {
     private let brokerConnected: Gauge
     private let brokerConnects: Gauge
     private let payloadsRemovedTotal: Counter
+    /// Made once for every outcome and quarantine reason: a batch only increments them.
+    private let processed: [JournalOutcome: Counter]
+    private let quarantined: [QuarantineReason: Counter]
 
     public init() {
+        let registry = registry
+        processed = Dictionary(
+            uniqueKeysWithValues: [JournalOutcome.stored, .duplicate, .quarantined].map { outcome in
+                (
+                    outcome,
+                    registry.makeCounter(
+                        name: "tele_ingest_messages_processed_total", labels: [("outcome", outcome.rawValue)],
+                        help: "Journal messages processed, by outcome: stored, duplicate, quarantined.")
+                )
+            })
+        quarantined = Dictionary(
+            uniqueKeysWithValues: QuarantineReason.allCases.map { reason in
+                (
+                    reason,
+                    registry.makeCounter(
+                        name: "tele_ingest_quarantined_total", labels: [("reason", reason.rawValue)],
+                        help: "Messages quarantined, by reason (tele-ingest quarantine).")
+                )
+            })
         messagesReceived = registry.makeCounter(
             name: "tele_ingest_messages_received_total",
             help: "Messages from the broker committed to the inbox (before their PUBACK).")
@@ -81,16 +103,8 @@ public final class ServiceMetrics: Sendable {
     /// Counts a batch's results by outcome, its readings and its quarantine reasons.
     private func record(_ results: [MessageResult]) {
         for result in results {
-            registry.makeCounter(
-                name: "tele_ingest_messages_processed_total", labels: [("outcome", result.outcome.rawValue)],
-                help: "Journal messages processed, by outcome: stored, duplicate, quarantined."
-            ).increment()
-            if let reason = result.rejection?.reason {
-                registry.makeCounter(
-                    name: "tele_ingest_quarantined_total", labels: [("reason", reason.rawValue)],
-                    help: "Messages quarantined, by reason (tele-ingest quarantine)."
-                ).increment()
-            }
+            processed[result.outcome]?.increment()
+            if let reason = result.rejection?.reason { quarantined[reason]?.increment() }
             readingsStored.increment(by: Int64(result.storedReadings.count))
         }
     }

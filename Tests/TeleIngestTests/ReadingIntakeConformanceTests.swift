@@ -33,6 +33,8 @@ struct IntakeUnderTest: Sendable {
     /// What `tele-ingest status` reports: the journal backlog and the waiting quarantine by reason.
     var report: @Sendable () async throws -> ServiceReport
     var flags: @Sendable () async throws -> [PatientFlag]
+    /// Open and escalated flags by severity, as the worker's metrics count them.
+    var openFlagCounts: @Sendable () async throws -> [String: Int]
     /// `tele-ingest rules apply` from the beginning: every patient re-evaluated.
     var reevaluate: @Sendable (_ rules: RuleEngine, _ dryRun: Bool) async throws -> RuleEngine.Outcome
     /// The clock-driven missing-data check at `now`, with reminders.
@@ -76,7 +78,7 @@ func withIntake<T>(_ backend: Backend, rules: RuleEngine? = nil, _ body: (Intake
                     latestValues: { try store.latestValues() },
                     quarantine: { try store.quarantine(includeResolved: true) },
                     outcomes: { try store.journalOutcomes() }, report: { try store.serviceReport() },
-                    flags: { try store.flags() },
+                    flags: { try store.flags() }, openFlagCounts: { try store.openFlagCounts() },
                     reevaluate: { rules, dryRun in
                         var total = RuleEngine.Outcome()
                         for patient in try store.patients() {
@@ -103,6 +105,7 @@ func withIntake<T>(_ backend: Backend, rules: RuleEngine? = nil, _ body: (Intake
                         quarantine: { try await store.quarantine(includeResolved: true) },
                         outcomes: { try await store.journalOutcomes() },
                         report: { try await store.serviceReport() }, flags: { try await store.flags() },
+                        openFlagCounts: { try await store.openFlagCounts() },
                         reevaluate: { rules, dryRun in
                             var total = RuleEngine.Outcome()
                             for outcome in try await store.reevaluate(from: .distantPast, rules: rules, dryRun: dryRun)
@@ -355,7 +358,13 @@ extension MonitoringStore {
                     ruleSet: rules.evaluator.ruleSet, at: nil)
                 try await intake.journal(.import, Array(rows[half...]), Self.at("2026-12-01T07:30:00Z"))
                 _ = try await intake.processAll(limit: limit)
-                return try await intake.flags()
+                let flags = try await intake.flags()
+                // The metrics' count of open flags agrees with the flags themselves.
+                let open = flags.filter { $0.state == .open || $0.state == .escalated }
+                #expect(
+                    try await intake.openFlagCounts()
+                        == Dictionary(grouping: open, by: \.severity.rawValue).mapValues(\.count))
+                return flags
             }
         }
         let sqlite = try await run(.sqlite)

@@ -28,17 +28,15 @@ extension MonitoringStore: JournalRetention {
             }
             guard through > mark else { return JournalPruning(messages: 0, bytes: 0, more: false) }
             let span = "id > ? AND id <= ? AND outcome IN ('stored', 'duplicate') AND payload_removed_at IS NULL"
-            let freed =
-                try Row.fetchOne(
-                    db, sql: "SELECT count(*), coalesce(sum(length(payload)), 0) FROM journal WHERE \(span)",
-                    arguments: [mark, through]) ?? Row()
             // Deleted and inserted again under the same ids rather than updated: SQLite merges
             // the pages a delete empties and frees them (the free list, which incremental vacuum
             // gives back), while an update that shrinks a row leaves its page as sparse as it is.
             // The readings' and the quarantine's references to these ids are checked at commit.
             try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
             let kept = try Row.fetchAll(
-                db, sql: "SELECT id, source, topic, received_at, processed_at, outcome FROM journal WHERE \(span)",
+                db,
+                sql:
+                    "SELECT id, source, topic, received_at, processed_at, outcome, length(payload) FROM journal WHERE \(span)",
                 arguments: [mark, through])
             try db.execute(sql: "DELETE FROM journal WHERE \(span)", arguments: [mark, through])
             let insert = try db.cachedStatement(
@@ -53,7 +51,8 @@ extension MonitoringStore: JournalRetention {
             }
             try db.execute(sql: "UPDATE journal_retention SET pruned_through = ? WHERE id = 1", arguments: [through])
             return JournalPruning(
-                messages: freed[0] ?? 0, bytes: freed[1] ?? 0, more: !stopped && rows.count == limit)
+                messages: kept.count, bytes: kept.reduce(0) { $0 + ($1[6] as Int64) },
+                more: !stopped && rows.count == limit)
         }
     }
 
