@@ -34,6 +34,9 @@ public struct AuditEntry: Sendable, Hashable, Codable {
         case reportWritten = "report.write"
         /// The programme's quality indicators were computed over many patients' records.
         case indicatorsViewed = "indicators.view"
+        /// An operator erased a patient's data where the law allows it (`tele-ingest patients
+        /// erase`); the audit entries on the patient stay with their detail blanked.
+        case patientErased = "patient.erase"
     }
 
     public var id: Int64

@@ -120,6 +120,11 @@ public final class PostgresMonitoringStore: PatientRegistry {
         let patient = try Patient.checked(
             id: id, name: name, cpr: cpr, timeZone: timeZone, createdAt: clock.now(), monitoringStart: monitoringStart)
         try await failing(operation, uniqueViolation: "a patient with this id exists already") {
+            for try await erasedAt in try await client.query(
+                "SELECT erased_at FROM patient_erasure WHERE patient_id = \(id)", logger: logger
+            ).decode(Date.self) {
+                throw StoreError(operation, Patient.erasedIDReason(erasedAt: erasedAt), code: .conflict)
+            }
             try await client.query(
                 """
                 INSERT INTO patient (id, name, cpr, time_zone, created_at, monitoring_start)

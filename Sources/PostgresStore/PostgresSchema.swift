@@ -696,6 +696,104 @@ enum PostgresSchema {
                 "GRANT UPDATE (payload, payload_removed_at) ON journal TO teleingest_operator",
                 "GRANT SELECT, UPDATE ON journal_retention TO teleingest_operator",
             ]),
+        Migration(
+            version: 13, name: "erasing a patient's data when the law allows it",
+            statements: [
+                // As SQLite's v17: one row per erased patient (no name, no CPR number), and the
+                // append-only tables let a patient's rows go only once that row exists; the audit
+                // log keeps its entries on the patient, and only their detail may be blanked.
+                """
+                CREATE TABLE patient_erasure (
+                    patient_id text PRIMARY KEY,
+                    basis text NOT NULL CHECK (basis IN ('retention-over', 'registered-in-error')),
+                    reason text NOT NULL,
+                    erased_by text NOT NULL,
+                    erased_at timestamptz NOT NULL,
+                    removed text NOT NULL
+                )
+                """,
+                """
+                CREATE TRIGGER patient_erasure_append_only BEFORE UPDATE OR DELETE ON patient_erasure
+                    FOR EACH ROW EXECUTE FUNCTION refuse_change()
+                """,
+                """
+                CREATE TRIGGER patient_erasure_no_truncate BEFORE TRUNCATE ON patient_erasure
+                    FOR EACH STATEMENT EXECUTE FUNCTION refuse_change()
+                """,
+                """
+                CREATE FUNCTION refuse_delete_unless_erased() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF EXISTS (SELECT 1 FROM patient_erasure WHERE patient_id = OLD.patient_id) THEN
+                        RETURN OLD;
+                    END IF;
+                    RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'restrict_violation';
+                END
+                $$
+                """,
+                "DROP TRIGGER personal_setting_append_only ON personal_setting",
+                "DROP TRIGGER note_append_only ON note",
+                "DROP TRIGGER patient_change_append_only ON patient_change",
+                "DROP TRIGGER escalation_kept ON escalation",
+                "DROP TRIGGER monitoring_end_kept ON monitoring_end",
+                "DROP TRIGGER audit_log_append_only ON audit_log",
+                """
+                CREATE TRIGGER personal_setting_no_update BEFORE UPDATE ON personal_setting
+                    FOR EACH ROW EXECUTE FUNCTION refuse_change()
+                """,
+                """
+                CREATE TRIGGER note_no_update BEFORE UPDATE ON note
+                    FOR EACH ROW EXECUTE FUNCTION refuse_change()
+                """,
+                """
+                CREATE TRIGGER patient_change_no_update BEFORE UPDATE ON patient_change
+                    FOR EACH ROW EXECUTE FUNCTION refuse_change()
+                """,
+                """
+                CREATE TRIGGER personal_setting_kept BEFORE DELETE ON personal_setting
+                    FOR EACH ROW EXECUTE FUNCTION refuse_delete_unless_erased()
+                """,
+                """
+                CREATE TRIGGER note_kept BEFORE DELETE ON note
+                    FOR EACH ROW EXECUTE FUNCTION refuse_delete_unless_erased()
+                """,
+                """
+                CREATE TRIGGER patient_change_kept BEFORE DELETE ON patient_change
+                    FOR EACH ROW EXECUTE FUNCTION refuse_delete_unless_erased()
+                """,
+                """
+                CREATE TRIGGER escalation_kept BEFORE DELETE ON escalation
+                    FOR EACH ROW EXECUTE FUNCTION refuse_delete_unless_erased()
+                """,
+                """
+                CREATE TRIGGER monitoring_end_kept BEFORE DELETE ON monitoring_end
+                    FOR EACH ROW EXECUTE FUNCTION refuse_delete_unless_erased()
+                """,
+                """
+                CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+                    FOR EACH ROW EXECUTE FUNCTION refuse_change()
+                """,
+                """
+                CREATE FUNCTION audit_detail_blanked_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF OLD.patient_id IS NOT NULL
+                        AND EXISTS (SELECT 1 FROM patient_erasure WHERE patient_id = OLD.patient_id)
+                        AND NEW.detail = '(erased with the patient''s record)'
+                        AND (NEW.id, NEW.at, NEW."user", NEW.role, NEW.action, NEW.patient_id)
+                            IS NOT DISTINCT FROM (OLD.id, OLD.at, OLD."user", OLD.role, OLD.action, OLD.patient_id) THEN
+                        RETURN NEW;
+                    END IF;
+                    RAISE EXCEPTION 'audit_log is append-only' USING ERRCODE = 'restrict_violation';
+                END
+                $$
+                """,
+                """
+                CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+                    FOR EACH ROW EXECUTE FUNCTION audit_detail_blanked_only()
+                """,
+                // Registering a patient checks that the id was never erased. Erasing itself needs
+                // the role that owns the schema (the one `tele-ingest migrate` runs as).
+                "GRANT SELECT ON patient_erasure TO teleingest_operator",
+            ]),
     ]
 
     /// The newest version this build knows.

@@ -76,6 +76,10 @@ public struct IngestConfiguration: Sendable {
     public var rules = RuleOptions()
     /// The loopback port of `GET /metrics` and `GET /health` (`metrics.port`); `nil`: none.
     public var metricsPort: UInt16?
+    /// Years a patient's health record is kept after its newest entry before `tele-ingest
+    /// patients erase --basis retention-over` may remove it (`records.keepYears`; the executive
+    /// order on health records: at least 10). docs/SECURITY.md.
+    public var recordsKeepYears = 10
     /// How long the journal keeps raw payloads of stored messages (`journal`).
     public var journalRetention = JournalRetentionOptions()
     /// "Now" for arrivals, flags and every judgement by the time. Not read from the file: the
@@ -331,6 +335,15 @@ public struct IngestConfiguration: Sendable {
             if port < 1 || port > 65535 { problem("metrics.port", "expected a port from 1 to 65535, found \(port)") }
             metricsPort = UInt16(clamping: port)
         }
+        if let years = raw.records?.keepYears {
+            if years < 10 || years > 100 {
+                problem(
+                    "records.keepYears",
+                    "expected 10 to 100 years (health records are kept at least ten years after the newest entry), found \(years)"
+                )
+            }
+            recordsKeepYears = years
+        }
         if let journal = raw.journal {
             switch journal.keepPayloadDays {
             case nil: break
@@ -381,6 +394,11 @@ struct ConfigurationFile: Decodable {
     var notify: Notify?
     var journal: Journal?
     var metrics: Metrics?
+    var records: Records?
+
+    struct Records: Decodable {
+        var keepYears: Int?
+    }
 
     struct Metrics: Decodable {
         var port: Int?

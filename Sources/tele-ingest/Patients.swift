@@ -8,7 +8,10 @@ import TerminalUI
 struct Patients: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Register and list patients.",
-        subcommands: [Add.self, Import.self, List.self, TeamCommand.self, Edit.self, History.self, DataExport.self],
+        subcommands: [
+            Add.self, Import.self, List.self, TeamCommand.self, Edit.self, History.self, DataExport.self, Erase.self,
+            Erasures.self,
+        ],
         defaultSubcommand: List.self, aliases: ["patient"])
 
     struct Add: AsyncParsableCommand {

@@ -49,7 +49,9 @@ struct StoreOptions: ParsableArguments {
 
     /// Runs `body` with the configured store, SQLite or PostgreSQL, through its interfaces, and
     /// closes a PostgreSQL connection pool afterwards.
-    func withStore<T>(_ body: (any FollowUpStore & MessageQuarantine) async throws -> T) async throws -> T {
+    func withStore<T>(_ body: (any FollowUpStore & MessageQuarantine & PatientErasure) async throws -> T) async throws
+        -> T
+    {
         let configuration = try configuration()
         guard let url = configuration.databaseURL else {
             return try await body(

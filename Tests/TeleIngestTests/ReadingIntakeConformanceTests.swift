@@ -20,6 +20,10 @@ struct IntakeUnderTest: Sendable {
     var followUp: any FollowUpStore
     /// The same store's retention of raw payloads.
     var retention: any JournalRetention
+    /// The same store's erasure of one patient's data.
+    var erasure: any PatientErasure
+    /// Raw SQL on the same database behind the store's back (what the database itself refuses).
+    var sql: @Sendable (_ statement: String) async throws -> Void
     var journal:
         @Sendable (_ source: MessageSource, _ messages: [(topic: String, payload: Data)], _ receivedAt: Date)
             async throws
@@ -70,7 +74,8 @@ func withIntake<T>(_ backend: Backend, rules: RuleEngine? = nil, _ body: (Intake
             let configured = processor
             return try await body(
                 IntakeUnderTest(
-                    registry: store, followUp: store, retention: store,
+                    registry: store, followUp: store, retention: store, erasure: store,
+                    sql: { statement in try store.database.write { try $0.execute(sql: statement) } },
                     journal: { try store.journal($0, messages: $1, receivedAt: $2) },
                     process: { try configured.processPending(limit: $0) },
                     reprocess: { try configured.reprocessQuarantine() },
@@ -96,7 +101,8 @@ func withIntake<T>(_ backend: Backend, rules: RuleEngine? = nil, _ body: (Intake
             return try await PostgresMonitoringStore.with(location, clock: clock) { store in
                 try await body(
                     IntakeUnderTest(
-                        registry: store, followUp: store, retention: store,
+                        registry: store, followUp: store, retention: store, erasure: store,
+                        sql: { _ = try cluster.psql(location.database, $0) },
                         journal: { try await store.journal($0, messages: $1, receivedAt: $2) },
                         process: { try await store.processPending(limit: $0, intake: intake, rules: rules) },
                         reprocess: { try await store.reprocessQuarantine(intake: intake, rules: rules) },

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import MonitoringRecords
+import StoreInterface
 
 extension MonitoringStore {
     /// Registers a patient. Refuses a duplicate id, a malformed CPR number or an unknown zone.
@@ -16,6 +17,12 @@ extension MonitoringStore {
         try database.write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM patient WHERE id = ?", arguments: [id]) == true {
                 throw StoreError(operation, "a patient with this id exists already", code: .conflict)
+            }
+            if let erased = try Int64.fetchOne(
+                db, sql: "SELECT erased_at FROM patient_erasure WHERE patient_id = ?", arguments: [id])
+            {
+                throw StoreError(
+                    operation, Patient.erasedIDReason(erasedAt: Date(millisecondsSince1970: erased)), code: .conflict)
             }
             try db.execute(
                 sql:

@@ -27,33 +27,41 @@ extension MonitoringStore: JournalRetention {
                 through = row[0]
             }
             guard through > mark else { return JournalPruning(messages: 0, bytes: 0, more: false) }
-            let span = "id > ? AND id <= ? AND outcome IN ('stored', 'duplicate') AND payload_removed_at IS NULL"
-            // Deleted and inserted again under the same ids rather than updated: SQLite merges
-            // the pages a delete empties and frees them (the free list, which incremental vacuum
-            // gives back), while an update that shrinks a row leaves its page as sparse as it is.
-            // The readings' and the quarantine's references to these ids are checked at commit.
             try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
-            let kept = try Row.fetchAll(
-                db,
-                sql:
-                    "SELECT id, source, topic, received_at, processed_at, outcome, length(payload) FROM journal WHERE \(span)",
-                arguments: [mark, through])
-            try db.execute(sql: "DELETE FROM journal WHERE \(span)", arguments: [mark, through])
-            let insert = try db.cachedStatement(
-                sql: """
-                    INSERT INTO journal (id, source, topic, payload, received_at, processed_at, outcome, payload_removed_at)
-                    VALUES (?, ?, ?, zeroblob(0), ?, ?, ?, ?)
-                    """)
-            for row in kept {
-                try insert.execute(arguments: [
-                    row[0], row[1], row[2], row[3], row[4], row[5], instant.millisecondsSince1970,
-                ])
-            }
+            let removed = try removePayloads(
+                where: "id > ? AND id <= ? AND outcome IN ('stored', 'duplicate')", arguments: [mark, through],
+                at: instant.millisecondsSince1970, db: db)
             try db.execute(sql: "UPDATE journal_retention SET pruned_through = ? WHERE id = 1", arguments: [through])
             return JournalPruning(
-                messages: kept.count, bytes: kept.reduce(0) { $0 + ($1[6] as Int64) },
-                more: !stopped && rows.count == limit)
+                messages: removed.messages, bytes: removed.bytes, more: !stopped && rows.count == limit)
         }
+    }
+
+    /// Removes the kept payloads of the journal messages `filter` selects; returns how many and
+    /// their bytes. The rows are deleted and inserted again under the same ids rather than
+    /// updated: SQLite merges the pages a delete empties and frees them (the free list, which
+    /// incremental vacuum gives back), while an update that shrinks a row leaves its page as
+    /// sparse as it is. The readings' and the quarantine's references to these ids are checked
+    /// at commit: the caller defers foreign keys.
+    func removePayloads(where filter: String, arguments: StatementArguments, at stamp: Int64, db: Database) throws
+        -> (messages: Int, bytes: Int64)
+    {
+        let selection = "(\(filter)) AND payload_removed_at IS NULL"
+        let kept = try Row.fetchAll(
+            db,
+            sql:
+                "SELECT id, source, topic, received_at, processed_at, outcome, length(payload) FROM journal WHERE \(selection)",
+            arguments: arguments)
+        try db.execute(sql: "DELETE FROM journal WHERE \(selection)", arguments: arguments)
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT INTO journal (id, source, topic, payload, received_at, processed_at, outcome, payload_removed_at)
+                VALUES (?, ?, ?, zeroblob(0), ?, ?, ?, ?)
+                """)
+        for row in kept {
+            try insert.execute(arguments: [row[0], row[1], row[2], row[3], row[4], row[5], stamp])
+        }
+        return (kept.count, kept.reduce(0) { $0 + ($1[6] as Int64) })
     }
 
     /// With incremental vacuum (every store made since schema v16, or one converted by

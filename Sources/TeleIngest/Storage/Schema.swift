@@ -468,6 +468,56 @@ enum Schema {
                     INSERT INTO journal_retention (id, pruned_through) VALUES (1, 0);
                     """)
         }
+        migrator.registerMigration("v17: erasing a patient's data when the law allows it") { db in
+            // One row per erased patient (no name, no CPR number): the id is never given again.
+            // The append-only tables let a patient's rows go only once that row exists, in the
+            // erasing transaction; the audit log keeps its entries on the patient, and only their
+            // detail may be blanked (PatientErasure).
+            try db.execute(
+                sql: """
+                    CREATE TABLE patient_erasure (
+                        patient_id TEXT PRIMARY KEY NOT NULL,
+                        basis TEXT NOT NULL CHECK (basis IN ('retention-over', 'registered-in-error')),
+                        reason TEXT NOT NULL,
+                        erased_by TEXT NOT NULL,
+                        erased_at INTEGER NOT NULL,
+                        removed TEXT NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE TRIGGER patient_erasure_no_update BEFORE UPDATE ON patient_erasure
+                        BEGIN SELECT RAISE(ABORT, 'erasures are append-only'); END;
+                    CREATE TRIGGER patient_erasure_no_delete BEFORE DELETE ON patient_erasure
+                        BEGIN SELECT RAISE(ABORT, 'erasures are append-only'); END;
+
+                    DROP TRIGGER personal_setting_no_delete;
+                    CREATE TRIGGER personal_setting_no_delete BEFORE DELETE ON personal_setting
+                        WHEN OLD.patient_id NOT IN (SELECT patient_id FROM patient_erasure)
+                        BEGIN SELECT RAISE(ABORT, 'personal settings are append-only'); END;
+                    DROP TRIGGER note_no_delete;
+                    CREATE TRIGGER note_no_delete BEFORE DELETE ON note
+                        WHEN OLD.patient_id NOT IN (SELECT patient_id FROM patient_erasure)
+                        BEGIN SELECT RAISE(ABORT, 'notes are append-only'); END;
+                    DROP TRIGGER escalation_no_delete;
+                    CREATE TRIGGER escalation_no_delete BEFORE DELETE ON escalation
+                        WHEN OLD.patient_id NOT IN (SELECT patient_id FROM patient_erasure)
+                        BEGIN SELECT RAISE(ABORT, 'escalations are part of the record'); END;
+                    DROP TRIGGER monitoring_end_no_delete;
+                    CREATE TRIGGER monitoring_end_no_delete BEFORE DELETE ON monitoring_end
+                        WHEN OLD.patient_id NOT IN (SELECT patient_id FROM patient_erasure)
+                        BEGIN SELECT RAISE(ABORT, 'the end of a monitoring period is part of the record'); END;
+                    DROP TRIGGER patient_change_no_delete;
+                    CREATE TRIGGER patient_change_no_delete BEFORE DELETE ON patient_change
+                        WHEN OLD.patient_id NOT IN (SELECT patient_id FROM patient_erasure)
+                        BEGIN SELECT RAISE(ABORT, 'the change history is append-only'); END;
+                    DROP TRIGGER audit_log_no_update;
+                    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+                        WHEN OLD.patient_id IS NULL OR OLD.patient_id NOT IN (SELECT patient_id FROM patient_erasure)
+                            OR NEW.detail IS NOT '(erased with the patient''s record)'
+                            OR NEW.id IS NOT OLD.id OR NEW.at IS NOT OLD.at OR NEW.user IS NOT OLD.user
+                            OR NEW.role IS NOT OLD.role OR NEW.action IS NOT OLD.action
+                            OR NEW.patient_id IS NOT OLD.patient_id
+                        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                    """)
+        }
         return migrator
     }
 
@@ -504,7 +554,7 @@ enum Schema {
 }
 
 extension MonitoringStore {
-    /// The newest migration applied: "v16: retention of the journal's raw payloads".
+    /// The newest migration applied: "v17: erasing a patient's data when the law allows it".
     public func schemaVersion() throws -> String {
         try database.read { db in
             try String.fetchOne(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid DESC LIMIT 1")
