@@ -186,7 +186,7 @@ public final class IngestService: Service, Sendable {
                     let outcome = try await backend.checkMissingData(
                         now: backend.clock.now(), reminders: reminders.enabled)
                 else { return }
-                metrics.missingDataCheck(took: ContinuousClock.now - started)
+                metrics.missingDataCheck(took: ContinuousClock.now - started, outcome)
                 publishReminders(outcome.reminders, on: connection)
                 logger.notice(
                     "missing-data check done",
@@ -404,19 +404,20 @@ public final class IngestService: Service, Sendable {
     /// logged and retried on the next wake-up; nothing is lost, the entries stay in the journal.
     private func drain(connection: MQTTConnection?) async {
         while true {
-            let results: [MessageResult]
+            let batch: RuleEngine.ProcessedBatch
             let moved: Int
             let started = ContinuousClock.now
             do {
                 moved = try await backend.moveFromInbox(inbox, limit: configuration.batchSize)
-                results = try await backend.processPending(limit: configuration.batchSize)
+                batch = try await backend.processBatch(limit: configuration.batchSize)
             } catch {
                 logger.error("processing the journal failed; will retry", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .milliseconds(500))
                 return
             }
+            let results = batch.results
             if results.isEmpty && moved == 0 { return }
-            metrics.batch(took: ContinuousClock.now - started, results)
+            metrics.batch(took: ContinuousClock.now - started, batch)
             for result in results where result.outcome == .quarantined {
                 logger.warning(
                     "message quarantined",

@@ -2,17 +2,19 @@ import DevicePayloads
 import Foundation
 import Prometheus
 import ReadingIntake
+import ThresholdRules
 
 /// What the running service counts and measures, in Prometheus' text format
 /// (docs/OPERATIONS.md, metrics): messages in, their outcomes, readings stored, the quarantine by
-/// reason, the backlog, batch and missing-data check times, the broker connection, raw payloads
-/// removed. Counters start at zero when the process starts, as Prometheus expects.
+/// reason, flags opened by severity, the backlog, batch, rule and missing-data check times, the
+/// broker connection, raw payloads removed. Counters start at zero when the process starts, as Prometheus expects.
 public final class ServiceMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     private let messagesReceived: Counter
     private let readingsStored: Counter
     private let backlog: Gauge
     private let batchDuration: DurationHistogram
+    private let ruleDuration: DurationHistogram
     private let missingDataCheckDuration: DurationHistogram
     private let brokerConnected: Gauge
     private let brokerConnects: Gauge
@@ -20,6 +22,7 @@ public final class ServiceMetrics: Sendable {
     /// Made once for every outcome and quarantine reason: a batch only increments them.
     private let processed: [JournalOutcome: Counter]
     private let quarantined: [QuarantineReason: Counter]
+    private let flagsOpened: [Severity: Counter]
 
     public init() {
         let registry = registry
@@ -41,6 +44,15 @@ public final class ServiceMetrics: Sendable {
                         help: "Messages quarantined, by reason (tele-ingest quarantine).")
                 )
             })
+        flagsOpened = Dictionary(
+            uniqueKeysWithValues: [Severity.red, .yellow].map { severity in
+                (
+                    severity,
+                    registry.makeCounter(
+                        name: "tele_ingest_flags_opened_total", labels: [("severity", severity.rawValue)],
+                        help: "Flags the rules opened, by severity: on new readings and by the missing-data check.")
+                )
+            })
         messagesReceived = registry.makeCounter(
             name: "tele_ingest_messages_received_total",
             help: "Messages from the broker committed to the inbox (before their PUBACK).")
@@ -55,6 +67,10 @@ public final class ServiceMetrics: Sendable {
         batchDuration = registry.makeDurationHistogram(
             name: "tele_ingest_batch_duration_seconds",
             buckets: seconds, help: "One batch: moving the inbox into the journal and processing it, rules included.")
+        ruleDuration = registry.makeDurationHistogram(
+            name: "tele_ingest_rule_evaluation_duration_seconds",
+            buckets: [.microseconds(500)] + seconds,
+            help: "The rules' part of one batch: reading the patients' history, deciding, writing the flags.")
         missingDataCheckDuration = registry.makeDurationHistogram(
             name: "tele_ingest_missing_data_check_duration_seconds",
             buckets: seconds + [.seconds(60)], help: "The clock-driven missing-data rules over every patient.")
@@ -88,16 +104,26 @@ public final class ServiceMetrics: Sendable {
         }
     }
 
-    /// A missing-data check took `duration`.
-    func missingDataCheck(took duration: Duration) { missingDataCheckDuration.record(duration) }
+    /// A missing-data check took `duration` and gave `outcome`.
+    func missingDataCheck(took duration: Duration, _ outcome: RuleEngine.Outcome) {
+        missingDataCheckDuration.record(duration)
+        flagsOpened(outcome)
+    }
+
+    private func flagsOpened(_ outcome: RuleEngine.Outcome) {
+        for flag in outcome.opened { flagsOpened[flag.severity]?.increment() }
+    }
 
     /// The retention removed `count` payloads.
     func payloadsRemoved(_ count: Int) { payloadsRemovedTotal.increment(by: Int64(count)) }
 
-    /// A batch took `duration` and gave `results`.
-    func batch(took duration: Duration, _ results: [MessageResult]) {
+    /// A batch took `duration` and gave `batch`.
+    func batch(took duration: Duration, _ batch: RuleEngine.ProcessedBatch) {
         batchDuration.record(duration)
-        record(results)
+        record(batch.results)
+        guard !batch.results.isEmpty else { return }
+        ruleDuration.record(batch.ruleDuration)
+        flagsOpened(batch.rules)
     }
 
     /// Counts a batch's results by outcome, its readings and its quarantine reasons.

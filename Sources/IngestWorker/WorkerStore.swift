@@ -17,7 +17,7 @@ public protocol WorkerStore: Sendable {
     /// in one transaction), then trims them from the inbox; returns how many.
     func moveFromInbox(_ inbox: MessageInbox, limit: Int) async throws -> Int
     /// Processes up to `limit` pending journal entries in one transaction, rules included.
-    func processPending(limit: Int) async throws -> [MessageResult]
+    func processBatch(limit: Int) async throws -> RuleEngine.ProcessedBatch
     func inboxMovedThrough(worker: WorkerName) async throws -> Int64
     func journalBacklog() async throws -> Int
     func recordServiceStatus(_ status: ServiceStatus) async throws
@@ -78,7 +78,9 @@ public struct SQLiteWorkerStore: WorkerStore {
         try store.moveFromInbox(inbox, limit: limit)
     }
 
-    public func processPending(limit: Int) throws -> [MessageResult] { try processor.processPending(limit: limit) }
+    public func processBatch(limit: Int) throws -> RuleEngine.ProcessedBatch {
+        try processor.processBatch(limit: limit)
+    }
 
     public func inboxMovedThrough(worker: WorkerName) throws -> Int64 { try store.inboxMovedThrough(worker: worker) }
 
@@ -132,8 +134,8 @@ public struct PostgresWorkerStore: WorkerStore {
         return messages.count
     }
 
-    public func processPending(limit: Int) async throws -> [MessageResult] {
-        try await store.processPending(limit: limit, intake: intake, rules: rules)
+    public func processBatch(limit: Int) async throws -> RuleEngine.ProcessedBatch {
+        try await store.processBatch(limit: limit, intake: intake, rules: rules)
     }
 
     public func inboxMovedThrough(worker: WorkerName) async throws -> Int64 {

@@ -58,6 +58,13 @@ extension PostgresMonitoringStore {
     public func processPending(
         limit: Int = 500, intake: ReadingIntake, rules: RuleEngine? = nil, source: MessageSource? = nil
     ) async throws -> [MessageResult] {
+        try await processBatch(limit: limit, intake: intake, rules: rules, source: source).results
+    }
+
+    /// `processPending`, with what the rules did and how long they took.
+    public func processBatch(
+        limit: Int = 500, intake: ReadingIntake, rules: RuleEngine? = nil, source: MessageSource? = nil
+    ) async throws -> RuleEngine.ProcessedBatch {
         let only = source?.rawValue
         return try await failing("processing the journal") {
             try await client.withTransaction(logger: logger) { connection in
@@ -106,7 +113,8 @@ extension PostgresMonitoringStore {
                     }
                     return (
                         try await settle(
-                            prepared, quarantineRows: quarantineRows, intake: intake, rules: rules, on: connection),
+                            prepared, quarantineRows: quarantineRows, intake: intake, rules: rules, on: connection
+                        ).results,
                         last
                     )
                 }
@@ -122,8 +130,8 @@ extension PostgresMonitoringStore {
     private func settle(
         _ prepared: [(entry: JournalEntry, preparation: Result<PreparedMessage, Rejection>)],
         quarantineRows: [Int64: Int64], intake: ReadingIntake, rules: RuleEngine?, on connection: PostgresConnection
-    ) async throws -> [MessageResult] {
-        guard !prepared.isEmpty else { return [] }
+    ) async throws -> RuleEngine.ProcessedBatch {
+        guard !prepared.isEmpty else { return RuleEngine.ProcessedBatch() }
         let serials = Set(prepared.compactMap { try? $0.preparation.get().serial }).sorted()
         try await lock(.device, serials, on: connection)
         let devices = try await deviceKnowledge(serials: serials, defaultZone: intake.defaultTimeZone, on: connection)
@@ -149,10 +157,17 @@ extension PostgresMonitoringStore {
             next = next.dropFirst(decision.newReadings.count)
             return MessageResult(decision, stored: decision.stored(ids: Array(own)))
         }
+        var batch = RuleEngine.ProcessedBatch(results: results)
         if let rules {
-            try await evaluateRules(results.earliestNewMeasurements, rules: rules, now: now, on: connection)
+            let started = ContinuousClock.now
+            for outcome in try await evaluateRules(
+                results.earliestNewMeasurements, rules: rules, now: now, on: connection
+            ).values {
+                batch.rules.add(outcome)
+            }
+            batch.ruleDuration = ContinuousClock.now - started
         }
-        return results
+        return batch
     }
 
     /// Takes a transaction advisory lock per name, in a fixed order (names hashed, sorted).

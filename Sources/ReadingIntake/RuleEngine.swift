@@ -54,6 +54,20 @@ public struct RuleEngine: Sendable {
         }
     }
 
+    /// One processed batch of the journal: what each message became, what the rules did with
+    /// the new readings, and how long the rules took of it (the service's metrics).
+    public struct ProcessedBatch: Sendable {
+        public var results: [MessageResult]
+        public var rules: Outcome
+        public var ruleDuration: Duration
+
+        public init(results: [MessageResult] = [], rules: Outcome = Outcome(), ruleDuration: Duration = .zero) {
+            self.results = results
+            self.rules = rules
+            self.ruleDuration = ruleDuration
+        }
+    }
+
     /// A reminder recorded for a patient, and the devices paired with them to publish it to.
     public struct SentReminder: Sendable, Hashable {
         public var patientID: PatientID

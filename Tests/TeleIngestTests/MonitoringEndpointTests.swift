@@ -82,6 +82,20 @@ import ThresholdRules
                             }, "\(severity)")
                     }
 
+                    // Every flag in the store was opened by this service: on a reading or by the
+                    // missing-data check (a severity can rise later, so the total is compared).
+                    let everFlagged = Double(try store.flags().count)
+                    #expect(
+                        await eventually(timeout: .seconds(10)) {
+                            let scrape = await Self.get(port, "/metrics")?.body ?? ""
+                            let red = Self.sample(#"tele_ingest_flags_opened_total{severity="red"}"#, in: scrape) ?? -1
+                            let yellow =
+                                Self.sample(#"tele_ingest_flags_opened_total{severity="yellow"}"#, in: scrape) ?? -1
+                            return red >= 1 && red + yellow == everFlagged
+                        }, "flags opened")
+                    let scraped = await Self.get(port, "/metrics")?.body ?? ""
+                    #expect((Self.sample("tele_ingest_rule_evaluation_duration_seconds_count", in: scraped) ?? 0) >= 1)
+
                     let health = await Self.get(port, "/health")
                     #expect(
                         health?.status == 200 && health?.body.contains(#""healthy":true"#) == true,

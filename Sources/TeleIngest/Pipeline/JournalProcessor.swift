@@ -49,15 +49,22 @@ public struct JournalProcessor: Sendable {
     /// one transaction.
     /// Returns what each became; an empty list when the journal is caught up.
     public func processPending(limit: Int = 500, source: MessageSource? = nil) throws -> [MessageResult] {
+        try processBatch(limit: limit, source: source).results
+    }
+
+    /// `processPending`, with what the rules did and how long they took.
+    public func processBatch(limit: Int = 500, source: MessageSource? = nil) throws -> RuleEngine.ProcessedBatch {
         let entries = try store.pendingJournal(limit: limit, source: source)
-        guard !entries.isEmpty else { return [] }
+        guard !entries.isEmpty else { return RuleEngine.ProcessedBatch() }
         let intake = intake
         let prepared = entries.map { entry in (entry: entry, preparation: intake.prepare(entry)) }
         return try store.database.write { db in
             let pending = try store.stillPending(entries.map(\.id), db: db)
             let results = try settle(prepared.filter { pending.contains($0.entry.id) }, quarantineRows: [:], db: db)
-            try evaluateRules(for: results, db: db)
-            return results
+            let started = ContinuousClock.now
+            let rules = try evaluateRules(for: results, db: db)
+            return RuleEngine.ProcessedBatch(
+                results: results, rules: rules, ruleDuration: ContinuousClock.now - started)
         }
     }
 
@@ -113,12 +120,15 @@ public struct JournalProcessor: Sendable {
 
     /// Runs the rules for every patient who got new readings, from the earliest new measurement
     /// on, so a reading is never visible without its flags.
-    private func evaluateRules(for results: [MessageResult], db: Database) throws {
-        guard let rules else { return }
+    @discardableResult
+    private func evaluateRules(for results: [MessageResult], db: Database) throws -> RuleEngine.Outcome {
+        var outcome = RuleEngine.Outcome()
+        guard let rules else { return outcome }
         let earliest = results.earliestNewMeasurements
         for (patientID, from) in earliest.sorted(by: { $0.key < $1.key }) {
-            try rules.evaluate(patientID: patientID, from: from, store: store, db: db, now: clock.now())
+            outcome.add(try rules.evaluate(patientID: patientID, from: from, store: store, db: db, now: clock.now()))
         }
+        return outcome
     }
 
     /// The pure stages for one journal entry.
