@@ -264,6 +264,15 @@ import ThresholdRules
                         reason: "trying")
                 }
                 try await session.setMeasurementPlan(patientID: "P-0001", daysAWeek: 3, reason: "Mon, Wed, Fri agreed")
+                // Erasing is the schema owner's: a clinician's role is told so, and nothing goes.
+                let erasure = await #expect(throws: StoreError.self) {
+                    try await store.erasePatient(
+                        id: "P-NUUK", basis: .registeredInError, reason: "trying", account: nurseRole,
+                        policy: ErasurePolicy())
+                }
+                #expect(
+                    erasure?.reason.contains("the role that owns the schema") == true, "\(String(describing: erasure))")
+                #expect(try await store.patient(id: "P-NUUK") != nil)
             }
             var cardiologistLocation = location
             cardiologistLocation.user = cardiologistRole
