@@ -429,6 +429,10 @@ public final class IngestService: Service, Sendable {
             if configuration.receipts.enabled, let connection {
                 publishReceipts(for: results, on: connection)
             }
+            // Requests to measure again tomorrow morning (a personal rule's askScore).
+            if configuration.reminders.enabled, let connection, !batch.rules.reminders.isEmpty {
+                publishReminders(batch.rules.reminders, on: connection)
+            }
             if results.count < configuration.batchSize && moved < configuration.batchSize { return }
         }
     }

@@ -91,25 +91,51 @@ extension PostgresMonitoringStore {
                     guard reminders else { continue }
                     let due = rules.evaluator.remindersDue(observations, context: context, now: now)
                     for reminder in due {
-                        let recorded = try await connection.query(
-                            """
-                            INSERT INTO reminder (patient_id, rule_id, measurement, due_day, created_at)
-                            VALUES (\(patientID), \(reminder.ruleID), \(reminder.measurement.rawValue),
-                                    \(reminder.due.description), instant(\(at)))
-                            ON CONFLICT (patient_id, rule_id, due_day) DO NOTHING
-                            RETURNING id
-                            """, logger: logger
-                        ).collect()
-                        if !recorded.isEmpty {
-                            total.reminders.append(
-                                RuleEngine.SentReminder(
-                                    patientID: patientID, serials: serials[patientID] ?? [], reminder: reminder))
+                        if let sent = try await recordReminder(
+                            reminder, patientID: patientID, at: now, serials: serials[patientID] ?? [],
+                            on: connection)
+                        {
+                            total.reminders.append(sent)
                         }
                     }
                 }
                 return total
             }
         }
+    }
+
+    /// Records a reminder not recorded before for the same rule and due day, inside the caller's
+    /// transaction; returns it with the devices to publish it to (`serials`, or those paired with
+    /// the patient at `now`), or `nil` when it was recorded before.
+    func recordReminder(
+        _ reminder: MeasurementReminder, patientID: PatientID, at now: Date, serials: [DeviceSerial]? = nil,
+        on connection: PostgresConnection
+    ) async throws -> RuleEngine.SentReminder? {
+        let at = now.millisecondsSince1970
+        let recorded = try await connection.query(
+            """
+            INSERT INTO reminder (patient_id, rule_id, measurement, due_day, created_at)
+            VALUES (\(patientID), \(reminder.ruleID), \(reminder.measurement.rawValue),
+                    \(reminder.due.description), instant(\(at)))
+            ON CONFLICT (patient_id, rule_id, due_day) DO NOTHING
+            RETURNING id
+            """, logger: logger
+        ).collect()
+        guard !recorded.isEmpty else { return nil }
+        var paired = serials ?? []
+        if serials == nil {
+            for try await serial in try await connection.query(
+                """
+                SELECT serial FROM pairing
+                WHERE patient_id = \(patientID) AND valid_from <= instant(\(at))
+                    AND (valid_to IS NULL OR valid_to > instant(\(at)))
+                ORDER BY serial
+                """, logger: logger
+            ).decode(DeviceSerial.self) {
+                paired.append(serial)
+            }
+        }
+        return RuleEngine.SentReminder(patientID: patientID, serials: paired, reminder: reminder)
     }
 
     /// Evaluates the reading rules for each patient in `earliest` (the earliest new
@@ -139,6 +165,11 @@ extension PostgresMonitoringStore {
                 try await save(book, patientID: patientID, now: now, on: connection)
             }
             outcome.evaluatedDays = evaluation.days
+            for request in rules.confirmations(histories[patientID] ?? [], context: context, now: now) {
+                if let sent = try await recordReminder(request, patientID: patientID, at: now, on: connection) {
+                    outcome.reminders.append(sent)
+                }
+            }
             outcomes[patientID] = outcome
         }
         return outcomes

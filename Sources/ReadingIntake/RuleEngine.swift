@@ -14,9 +14,12 @@ public struct RuleEngine: Sendable {
     /// Each rule's place in the rule set: a flag names the strongest evidence, the rule listed
     /// first on equal terms.
     public var ruleOrder: [String: Int]
+    /// Whether a personal rule asks for a measurement the next morning (`askScore`).
+    public var asksToConfirm: Bool
 
     public init(ruleSet: RuleSet, defaultZone: TimeZone) {
         evaluator = RuleEvaluator(ruleSet: ruleSet)
+        asksToConfirm = ruleSet.rules.contains { $0.kind == .personal && $0.parameters["askScore"] != nil }
         self.defaultZone = defaultZone
         var days = 14
         for rule in ruleSet.rules {
@@ -66,6 +69,19 @@ public struct RuleEngine: Sendable {
             self.rules = rules
             self.ruleDuration = ruleDuration
         }
+    }
+
+    /// The requests to measure again that an evaluation of `history` leaves due (a personal
+    /// rule's `askScore` reached on the newest day of weighings): only for tomorrow morning, not
+    /// for a day gone by when late readings arrive. Each backend records them as reminders (once
+    /// per rule and due day) and the service publishes them as it does the missing-data rules'.
+    public func confirmations(_ history: [Observation], context: PatientContext, now: Date) -> [MeasurementReminder] {
+        guard asksToConfirm,
+            let newest = history.lazy.filter({ $0.kind == .weight }).map(\.measuredAt).max()
+        else { return [] }
+        let today = LocalDay(now, in: context.timeZone)
+        return evaluator.confirmationsDue(history, context: context, day: LocalDay(newest, in: context.timeZone))
+            .filter { $0.due > today || $0.due == today }
     }
 
     /// A reminder recorded for a patient, and the devices paired with them to publish it to.

@@ -8,7 +8,7 @@ import ThresholdRules
 /// prints it; docs/RULES.md keeps the figures and defines each column.
 public struct AlertBurden: Sendable {
     /// A flag opened: which patient, when.
-    public struct Opened: Sendable {
+    public struct Opened: Sendable, Hashable {
         public var patient: Int
         public var at: Date
 
@@ -33,6 +33,11 @@ public struct AlertBurden: Sendable {
     public var clinicalProblems: [String]
     /// The missing-data rules: adherence, counted apart.
     public var adherence: [String]
+    /// Requests to measure again the next morning (`askScore`), and how many brought a
+    /// measurement the patient would not have made (answered, on a day off their habit): the
+    /// patients' burden, not the nurse's.
+    public var requests = 0
+    public var answeredRequests = 0
 
     public init(
         patients: Int, days: Int, habit: CohortSimulator.MeasurementHabit, episodes: [(patient: Int, episode: Episode)],
@@ -64,6 +69,8 @@ public struct AlertBurden: Sendable {
         var openedByProblem: [String: [Opened]] = [:]
         let ruleOrder = Dictionary(ruleSet.rules.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
         var episodes: [(patient: Int, episode: Episode)] = []
+        var requests = 0
+        var answeredRequests = 0
         for index in 0..<simulator.patients {
             let patient = simulator.patient(index)
             episodes += patient.episodes.map { (index, $0) }
@@ -74,10 +81,11 @@ public struct AlertBurden: Sendable {
                     PersonalSetting(
                         .dryWeight((patient.dryWeight * 10).rounded() / 10), validFrom: patient.monitoringStart)
                 ])
-            let observations = patient.readings.enumerated().map { offset, reading in
+            var observations = patient.readings.enumerated().map { offset, reading in
                 Observation(
                     id: Int64(offset + 1), kind: reading.kind, value: reading.value, measuredAt: reading.measuredAt)
             }
+            var nextID = Int64(observations.count + 1)
             var book = FlagBook(ruleOrder: ruleOrder)
             // Each rule on its own, for its own row.
             var ruleBook = FlagBook(ruleOrder: ruleOrder)
@@ -107,6 +115,23 @@ public struct AlertBurden: Sendable {
                 }
                 book.settle()
                 ruleBook.settle()
+                // Closed loop: a request to measure again tomorrow morning, answered or not as the
+                // simulated patient would; the answer joins the readings the rules see next.
+                if dayNumber + 1 < simulator.days,
+                    !evaluator.confirmationsDue(recent, context: context, day: day).isEmpty
+                {
+                    requests += 1
+                    // `answers` holds only the days the patient would not have measured anyway.
+                    if let answer = patient.answers[dayNumber + 1] {
+                        answeredRequests += 1
+                        let added = answer.map { reading in
+                            defer { nextID += 1 }
+                            return Observation(
+                                id: nextID, kind: reading.kind, value: reading.value, measuredAt: reading.measuredAt)
+                        }
+                        observations.insert(contentsOf: added, at: seen)
+                    }
+                }
                 if day.isoWeekday == 5 {  // Friday: the weekly review closes what is open
                     for problem in Array(book.open.keys) { book.close(problem: problem) }
                     for rule in Array(ruleBook.open.keys) { ruleBook.close(problem: rule) }
@@ -119,10 +144,12 @@ public struct AlertBurden: Sendable {
         for rule in ruleSet.rules where rule.kind != .missing && !problems.contains(rule.problem) {
             problems.append(rule.problem)
         }
-        return AlertBurden(
+        var burden = AlertBurden(
             patients: simulator.patients, days: simulator.days, habit: simulator.habit, episodes: episodes,
             opened: opened, openedByProblem: openedByProblem, clinical: ids.filter { !adherence.contains($0) },
             clinicalProblems: problems, adherence: adherence)
+        (burden.requests, burden.answeredRequests) = (requests, answeredRequests)
+        return burden
     }
 
     /// Each patient's episodes: a flag is looked up among its own patient's only.
@@ -215,7 +242,17 @@ public struct AlertBurden: Sendable {
         var lines = ["| " + Self.header.joined(separator: " | ") + " |"]
         lines.append("|" + String(repeating: " --- |", count: Self.header.count))
         for row in rows { lines.append("| " + row.joined(separator: " | ") + " |") }
+        if let requestLine { lines += ["", requestLine] }
         return lines.joined(separator: "\n")
+    }
+
+    /// The requests to measure again, per patient-year, when the rule set asks for any.
+    public var requestLine: String? {
+        guard requests > 0 else { return nil }
+        return String(
+            format:
+                "Requests to measure again the next morning: %.1f per patient-year; %.0f %% brought a measurement the patient would not have made.",
+            Double(requests) / patientYears, 100 * Double(answeredRequests) / Double(requests))
     }
 
     public func text() -> String {
@@ -224,6 +261,6 @@ public struct AlertBurden: Sendable {
         return table.map { row in
             row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(
                 separator: "  ")
-        }.joined(separator: "\n")
+        }.joined(separator: "\n") + (requestLine.map { "\n" + $0 } ?? "")
     }
 }

@@ -9,6 +9,10 @@ public struct SimulatedPatient: Sendable, Hashable {
     public var readings: [SimulatedReading]
     public var episodes: [Episode]
     public var monitoringStart: Date
+    /// For each day without a measurement (days since the start), what the patient measures that
+    /// morning when asked the evening before (`CohortSimulator.requestAnswerRate`); days the
+    /// patient would not answer are absent. Drawn apart from `readings`, which stay the same.
+    public var answers: [Int: [SimulatedReading]] = [:]
 }
 
 /// One simulated reading, canonical units.
@@ -57,6 +61,9 @@ public struct CohortSimulator: Sendable {
     public var episodeRate = 0.5
     /// How often the patients measure after the first fortnight.
     public var habit = MeasurementHabit.oneToThreeTimesAWeek
+    /// How often a patient measures the next morning when asked the evening before (a request
+    /// to measure again, `RuleEvaluator.confirmationsDue`); an assumption (docs/SIMULATOR.md).
+    public var requestAnswerRate = 0.7
 
     /// How often a cohort measures. Both habits measure daily for the first 14 days and miss
     /// about a fifth of the days they meant to measure (more at weekends and on holidays).
@@ -111,6 +118,39 @@ public struct CohortSimulator: Sendable {
         }
 
         var readings: [SimulatedReading] = []
+        var answers: [Int: [SimulatedReading]] = [:]
+        // The requests' answers come from a generator of their own: the habitual readings are
+        // the same whether or not anyone asks.
+        var answerRandom = SeededGenerator(seed: (seed &* 0x100_0000_01B3 &+ UInt64(index)) ^ 0x5EED_A25E_0000_0001)
+        /// The readings of one morning: weight (twice on some days for some patients), then
+        /// blood pressure and pulse, where the patient stands in an episode.
+        func measure(_ midnight: Date, using random: inout SeededGenerator) -> [SimulatedReading] {
+            var taken: [SimulatedReading] = []
+            let morning = midnight.addingTimeInterval(Double.random(in: 6.5...9.5, using: &random) * 3600)
+            // Where the patient stands in an episode: 0 before, rising to 1 at its end.
+            var progress = 0.0
+            var gain = 0.0
+            for episode in episodes where morning >= episode.start && morning < episode.end {
+                progress = morning.timeIntervalSince(episode.start) / episode.end.timeIntervalSince(episode.start)
+                gain = episode.weightGain * pow(progress, 2.5)  // most of it in the last week
+            }
+            let weight = dryWeight + gain + random.normal(deviation: weightNoise)
+            taken.append(SimulatedReading(kind: .weight, value: weight, measuredAt: morning))
+            if twiceADay, Double.random(in: 0..<1, using: &random) < 0.5 {
+                taken.append(
+                    SimulatedReading(
+                        kind: .weight, value: weight + Double.random(in: 0.3...1.2, using: &random),
+                        measuredAt: morning.addingTimeInterval(11 * 3600)))
+            }
+            let pressureAt = morning.addingTimeInterval(Double.random(in: 300...1200, using: &random))
+            let systolic = systolicBase - 10 * progress + random.normal(deviation: 7)
+            let diastolic = diastolicBase - 4 * progress + random.normal(deviation: 5)
+            let pulse = pulseBase + 12 * progress + random.normal(deviation: 5)
+            taken.append(SimulatedReading(kind: .systolic, value: systolic.rounded(), measuredAt: pressureAt))
+            taken.append(SimulatedReading(kind: .diastolic, value: diastolic.rounded(), measuredAt: pressureAt))
+            taken.append(SimulatedReading(kind: .pulse, value: pulse.rounded(), measuredAt: pressureAt))
+            return taken
+        }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
         for offset in 0..<days {
@@ -123,34 +163,16 @@ public struct CohortSimulator: Sendable {
             let planned =
                 offset < 14 || habit == .daily || Double.random(in: 0..<1, using: &random) < Double(timesPerWeek) / 7
             let missed = Double.random(in: 0..<1, using: &random) < (weekend ? 0.3 : 0.18)
-            guard planned, !missed else { continue }
-            let morning = midnight.addingTimeInterval(Double.random(in: 6.5...9.5, using: &random) * 3600)
-            // Where the patient stands in an episode: 0 before, rising to 1 at its end.
-            var progress = 0.0
-            var gain = 0.0
-            for episode in episodes where morning >= episode.start && morning < episode.end {
-                progress = morning.timeIntervalSince(episode.start) / episode.end.timeIntervalSince(episode.start)
-                gain = episode.weightGain * pow(progress, 2.5)  // most of it in the last week
+            guard planned, !missed else {
+                let answer = measure(midnight, using: &answerRandom)
+                if Double.random(in: 0..<1, using: &answerRandom) < requestAnswerRate { answers[offset] = answer }
+                continue
             }
-            let weight = dryWeight + gain + random.normal(deviation: weightNoise)
-            readings.append(SimulatedReading(kind: .weight, value: weight, measuredAt: morning))
-            if twiceADay, Double.random(in: 0..<1, using: &random) < 0.5 {
-                readings.append(
-                    SimulatedReading(
-                        kind: .weight, value: weight + Double.random(in: 0.3...1.2, using: &random),
-                        measuredAt: morning.addingTimeInterval(11 * 3600)))
-            }
-            let pressureAt = morning.addingTimeInterval(Double.random(in: 300...1200, using: &random))
-            let systolic = systolicBase - 10 * progress + random.normal(deviation: 7)
-            let diastolic = diastolicBase - 4 * progress + random.normal(deviation: 5)
-            let pulse = pulseBase + 12 * progress + random.normal(deviation: 5)
-            readings.append(SimulatedReading(kind: .systolic, value: systolic.rounded(), measuredAt: pressureAt))
-            readings.append(SimulatedReading(kind: .diastolic, value: diastolic.rounded(), measuredAt: pressureAt))
-            readings.append(SimulatedReading(kind: .pulse, value: pulse.rounded(), measuredAt: pressureAt))
+            readings += measure(midnight, using: &random)
         }
         return SimulatedPatient(
             id: String(format: "SIM-%05d", index), dryWeight: dryWeight, readings: readings, episodes: episodes,
-            monitoringStart: start)
+            monitoringStart: start, answers: answers)
     }
 }
 

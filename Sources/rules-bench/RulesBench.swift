@@ -45,7 +45,18 @@ struct RulesBench: ParsableCommand {
                 """)
         @OptionGroup var cohort: CohortOptions
         @Option(help: "weekly, daily or both.") var habit = "both"
+        @Option(
+            help:
+                "Share of requests to measure again (a personal rule's askScore) the simulated patients answer, 0 to 1."
+        )
+        var answerRate = 0.7
         @Flag(help: "Print Markdown tables.") var markdown = false
+
+        func validate() throws {
+            if !(0...1).contains(answerRate) {
+                throw ValidationError("--answer-rate expects 0 to 1, found \(answerRate)")
+            }
+        }
 
         func run() throws {
             let ruleSet = try cohort.ruleSet()
@@ -61,6 +72,7 @@ struct RulesBench: ParsableCommand {
             for habit in habits {
                 var simulator = cohort.simulator
                 simulator.habit = habit
+                simulator.requestAnswerRate = answerRate
                 let burden = AlertBurden.measure(ruleSet: ruleSet, simulator: simulator)
                 print(burden.title(ruleSet: ruleSet, seed: cohort.seed))
                 print(markdown ? burden.markdown() : burden.text())

@@ -3,6 +3,7 @@ import RuleMeasurement
 import TelekitSimulation
 import Testing
 import ThresholdRules
+import Vitals
 
 /// The figures `rules-bench detection` reports, on flags and episodes laid out by hand.
 @Suite struct AlertBurdenTests {
@@ -83,5 +84,28 @@ import ThresholdRules
         #expect(burden.row("a and b counted apart", rules: ["a", "b"])[5] == "5.00")
         let all = burden.rows.first { $0[0] == "all clinical flags" }
         #expect(all?[5] == "2.50")
+    }
+
+    @Test("in the closed loop, requests to measure again bring mornings the patients would not have measured")
+    func closedLoop() throws {
+        var simulator = CohortSimulator(seed: 3, patients: 25, days: 120, start: Self.start)
+        simulator.habit = .oneToThreeTimesAWeek
+        let personal = Rule(
+            id: "personal-deviation", kind: .personal, measurement: .weight,
+            parameters: ["baselineDays": 28, "recentDays": 3, "minimumDays": 7, "yellowScore": 3.6])
+        var asking = personal
+        asking.parameters["askScore"] = 1.5
+        let plain = AlertBurden.measure(
+            ruleSet: RuleSet(id: "plain", version: 1, rules: [personal]), simulator: simulator)
+        let asked = AlertBurden.measure(
+            ruleSet: RuleSet(id: "asking", version: 1, rules: [asking]), simulator: simulator)
+        #expect(plain.requests == 0 && plain.requestLine == nil)
+        #expect(asked.requests > 0 && asked.answeredRequests > 0 && asked.answeredRequests < asked.requests)
+        #expect(asked.requestLine?.hasPrefix("Requests to measure again the next morning: ") == true)
+        simulator.requestAnswerRate = 0
+        let ignored = AlertBurden.measure(
+            ruleSet: RuleSet(id: "asking", version: 1, rules: [asking]), simulator: simulator)
+        #expect(ignored.requests > 0 && ignored.answeredRequests == 0, "nobody answers")
+        #expect(ignored.opened == plain.opened, "unanswered requests change no flag")
     }
 }

@@ -175,4 +175,24 @@ import Vitals
     func holiday(year: Int, month: Int, day: Int, holiday: Bool) {
         #expect(DanishHolidays.contains(year: year, month: month, day: day) == holiday)
     }
+
+    @Test("answers to requests come only on days off the habit, and asking changes none of the habitual readings")
+    func answers() {
+        var simulator = CohortSimulator(
+            seed: 11, patients: 5, days: 90, start: Date(timeIntervalSince1970: 1_767_571_200))
+        let usual = simulator.cohort()
+        simulator.requestAnswerRate = 1
+        let always = simulator.cohort()
+        simulator.requestAnswerRate = 0
+        let never = simulator.cohort()
+        #expect(usual.map(\.readings) == always.map(\.readings) && usual.map(\.readings) == never.map(\.readings))
+        #expect(never.allSatisfy { $0.answers.isEmpty })
+        for (patient, answering) in zip(usual, always) {
+            let measured = Set(
+                patient.readings.map { Int($0.measuredAt.timeIntervalSince(patient.monitoringStart) / 86_400) })
+            #expect(!answering.answers.isEmpty)
+            #expect(answering.answers.keys.allSatisfy { !measured.contains($0) })
+            #expect(Set(patient.answers.keys).isSubset(of: Set(answering.answers.keys)))
+        }
+    }
 }

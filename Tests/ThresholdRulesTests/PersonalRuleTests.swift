@@ -137,4 +137,45 @@ import Vitals
         offset.parameters["offsetFloor"] = 1
         #expect(offset.problems().map(\.field) == ["parameters.offsetFloor"])
     }
+
+    static let asking = RuleEvaluator(
+        ruleSet: DefaultRules.set(
+            Rule(
+                id: "personal-deviation", kind: .personal, measurement: .weight,
+                parameters: [
+                    "baselineDays": 28, "recentDays": 3, "minimumDays": 7, "yellowScore": 3, "askScore": 2,
+                ])))
+
+    @Test(
+        "a score past askScore but short of yellowScore asks for a measurement the next morning, and nothing else",
+        arguments: [
+            ((0.0, 0.0, 0.0), false),  // as usual
+            ((0.0, 5.0, 0.0), false),  // pulse +5: 1.7×, below 2
+            ((0.4, 5.0, 0.0), true),  // 1.0 + 1.7 = 2.7: a beginning, or a bad morning
+            ((0.8, 5.0, 0.0), false),  // 3.7: a flag, not a request
+        ] as [((Double, Double, Double), Bool)])
+    func confirmation(change: (Double, Double, Double), asked: Bool) throws {
+        let readings = Self.mornings(steady: 20, then: Array(repeating: change, count: 3))
+        let day = LocalDay(readings.map(\.measuredAt).max()!, in: copenhagen)
+        let due = Self.asking.confirmationsDue(readings, context: plainContext, day: day)
+        #expect(due.isEmpty == !asked)
+        if asked {
+            let request = try #require(due.first)
+            #expect(request.due == day.adding(days: 1) && request.ruleID == "personal-deviation")
+            #expect(request.plan == "again tomorrow morning: score 2.7, asked from 2.0")
+            #expect(Self.asking.raises(readings, context: plainContext).isEmpty, "a request is not a flag")
+        }
+        // Without askScore the rule never asks; on a day without readings nothing is asked either.
+        #expect(Self.evaluator.confirmationsDue(readings, context: plainContext, day: day).isEmpty)
+        #expect(Self.asking.confirmationsDue(readings, context: plainContext, day: day.adding(days: 1)).isEmpty)
+    }
+
+    @Test("askScore must lie between 0 and yellowScore")
+    func askScoreChecked() {
+        var rule = DefaultRules.personal
+        rule.parameters["askScore"] = rule.parameters["yellowScore"]
+        #expect(rule.problems().map(\.field) == ["parameters.askScore"])
+        rule.parameters["askScore"] = 1.5
+        #expect(rule.problems().isEmpty)
+    }
 }

@@ -26,6 +26,8 @@ extension IngestConfiguration {
         var rules: RuleEngine?
         if loadRules, let file = self.rules.file {
             rules = RuleEngine(ruleSet: try RuleFile.load(from: URL(fileURLWithPath: file)), defaultZone: zone)
+            // A request to measure again is a reminder: recorded only where reminders go out.
+            if !reminders.enabled { rules?.asksToConfirm = false }
         }
         return (intake, rules)
     }

@@ -64,6 +64,12 @@ extension RuleEngine {
         let evaluation = decisions(history, context: context, from: earliest)
         var outcome = try apply(evaluation.decisions, patientID: patientID, store: store, db: db, now: now)
         outcome.evaluatedDays = evaluation.days
+        let requests = try store.recordReminders(
+            confirmations(history, context: context, now: now), patientID: patientID, at: now, db: db)
+        if !requests.isEmpty {
+            let serials = try store.pairedSerials(patientID: patientID, at: now, db: db)
+            outcome.reminders += requests.map { SentReminder(patientID: patientID, serials: serials, reminder: $0) }
+        }
         return outcome
     }
 

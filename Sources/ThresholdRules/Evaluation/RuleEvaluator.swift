@@ -140,6 +140,36 @@ public struct RuleEvaluator: Sendable {
         }
     }
 
+    /// Requests to measure again the next morning after `day`: for each personal rule with an
+    /// `askScore`, when the patient measured on `day` and the day's score reached it without
+    /// reaching `yellowScore` — a worsening may be beginning, and one more day of readings tells
+    /// a trend from a bad morning before a nurse is asked to call. Due the day after; a request
+    /// carries the score, no personal data. Nothing for a suspended rule or an ended period.
+    public func confirmationsDue(_ observations: [Observation], context: PatientContext, day: LocalDay)
+        -> [MeasurementReminder]
+    {
+        let asking = ruleSet.rules.filter { $0.kind == .personal && $0.parameters["askScore"] != nil }
+        guard context.monitoringEnded == nil, !asking.isEmpty else { return [] }
+        let history = PatientHistory(observations, zone: context.timeZone)
+        var due: [MeasurementReminder] = []
+        for rule in asking {
+            let today = history.readings(rule.measurement, on: day)
+            guard let newest = today.last, !context.isSuspended(rule, at: newest.measuredAt) else { continue }
+            let input = RuleInput(
+                rule: rule, day: day, today: today, history: history, context: context, at: newest.measuredAt)
+            guard let (ask, _) = input.number("askScore"), let (yellow, _) = input.number("yellowScore"),
+                let score = personalScore(input), score.total >= ask, score.total < yellow
+            else { continue }
+            due.append(
+                MeasurementReminder(
+                    ruleID: rule.id, measurement: rule.measurement, lastMeasured: day, due: day.adding(days: 1),
+                    plan:
+                        "again tomorrow morning: score \(Quantity.format(score.total, decimals: 1)), asked from \(Quantity.format(ask, decimals: 1))",
+                    allowedDays: 0))
+        }
+        return due
+    }
+
     // MARK: - One rule at one day
 
     struct RuleInput {
@@ -388,19 +418,40 @@ public struct RuleEvaluator: Sendable {
         Signal(kind: .systolic, worse: -1, floorParameter: "systolicFloor", defaultFloor: 5, name: "systolic BP"),
     ]
 
+    /// A personal rule's score on one day: the signals' deviations from the patient's usual,
+    /// each in units of the patient's usual variation, summed.
+    private struct PersonalScore {
+        var total = 0.0
+        var parts: [(score: Double, text: String)] = []
+        var readingIDs: [Int64] = []
+        var offsets: [String] = []
+    }
+
     private func personal(_ input: RuleInput) -> Finding? {
+        guard let (yellow, _) = input.number("yellowScore"), let score = personalScore(input) else { return nil }
+        guard score.total >= yellow, let newest = input.today.last else { return nil }
+        // One severity, the rule's: a score computed before a late day arrived can be higher
+        // than the score with it, and a flag's severity is never lowered, so a score-dependent
+        // red would depend on the order readings arrive in. Red stays with the absolute limits.
+        let severity = input.rule.severity
+        let explanation =
+            score.parts.sorted { $0.score > $1.score }.map(\.text).joined(separator: "; ")
+            + (score.offsets.isEmpty ? "" : "; better than usual: \(score.offsets.joined(separator: ", "))")
+            + "; together \(Quantity.format(score.total, decimals: 1)), \(severity.rawValue) from \(Quantity.format(yellow, decimals: 1))"
+        return Finding(
+            severity: severity, explanation: explanation, readingIDs: Array(Set(score.readingIDs)).sorted(),
+            evidenceAt: newest.measuredAt)
+    }
+
+    private func personalScore(_ input: RuleInput) -> PersonalScore? {
         guard let baselineDays = input.number("baselineDays")?.value,
-            let recentDays = input.number("recentDays")?.value,
-            let (yellow, _) = input.number("yellowScore")
+            let recentDays = input.number("recentDays")?.value
         else { return nil }
         let minimum = Int(input.number("minimumDays")?.value ?? 7)
         let learnedFrom = LocalDay(input.context.baselineStart(at: input.at), in: input.context.timeZone)
         let recentFrom = input.day.adding(days: 1 - Int(recentDays))
         let baselineFrom = max(input.day.adding(days: -Int(baselineDays) - Int(recentDays) + 1), learnedFrom)
-        var total = 0.0
-        var parts: [(score: Double, text: String)] = []
-        var readingIDs: [Int64] = []
-        var offsets: [String] = []
+        var result = PersonalScore()
         let lowestOffset = min(input.number("offsetFloor")?.value ?? 0, 0)
         for signal in Self.personalSignals {
             let daily = input.history.dailyValues(signal.kind, through: input.day, choosing: .morning)
@@ -417,35 +468,24 @@ public struct RuleEvaluator: Sendable {
             if score < 0 {
                 let offset = max(score, lowestOffset)
                 if offset < 0 {
-                    total += offset
-                    offsets.append("\(signal.name) −\(Quantity.format(-offset, decimals: 1))")
+                    result.total += offset
+                    result.offsets.append("\(signal.name) −\(Quantity.format(-offset, decimals: 1))")
                 }
                 continue
             }
             guard score > 0 else { continue }
-            total += score
-            readingIDs += recent.flatMap(\.readingIDs)
+            result.total += score
+            result.readingIDs += recent.flatMap(\.readingIDs)
             let unit = signal.kind.canonicalUnit
             let change = level - baseline
             let decimals = signal.kind == .weight ? 1 : 0
             let signed = (change >= 0 ? "+" : "−") + Quantity.format(abs(change), decimals: decimals)
-            parts.append(
+            result.parts.append(
                 (
                     score,
                     "\(signal.name) \(signed) \(unit.rawValue): \(Quantity(level, unit)) over \(recent.count) day\(recent.count == 1 ? "" : "s") against a usual \(Quantity(baseline, unit)), \(Quantity.format(score, decimals: 1))× this patient's usual variation"
                 ))
         }
-        guard total >= yellow, let newest = input.today.last else { return nil }
-        // One severity, the rule's: a score computed before a late day arrived can be higher
-        // than the score with it, and a flag's severity is never lowered, so a score-dependent
-        // red would depend on the order readings arrive in. Red stays with the absolute limits.
-        let severity = input.rule.severity
-        let explanation =
-            parts.sorted { $0.score > $1.score }.map(\.text).joined(separator: "; ")
-            + (offsets.isEmpty ? "" : "; better than usual: \(offsets.joined(separator: ", "))")
-            + "; together \(Quantity.format(total, decimals: 1)), \(severity.rawValue) from \(Quantity.format(yellow, decimals: 1))"
-        return Finding(
-            severity: severity, explanation: explanation, readingIDs: Array(Set(readingIDs)).sorted(),
-            evidenceAt: newest.measuredAt)
+        return result
     }
 }

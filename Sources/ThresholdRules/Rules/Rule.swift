@@ -30,6 +30,8 @@ public enum RuleKind: String, Sendable, Codable, CaseIterable {
     /// `…Floor`; the scores add up to at least `yellowScore` for a flag of the rule's severity
     /// (one severity: see `RuleEvaluator.personal`). A signal better than usual offsets the
     /// others by its score, but never by more than `offsetFloor` (≤ 0; default 0: no offset).
+    /// With `askScore` (below `yellowScore`), a day whose score reaches it asks the patient to
+    /// measure again the next morning (`RuleEvaluator.confirmationsDue`): no flag, a request.
     case personal
 }
 
@@ -105,7 +107,7 @@ public struct Rule: Sendable, Hashable, Identifiable {
         case .personal:
             (
                 ["baselineDays", "recentDays", "yellowScore"],
-                ["minimumDays", "weightFloor", "pulseFloor", "systolicFloor", "offsetFloor"]
+                ["minimumDays", "weightFloor", "pulseFloor", "systolicFloor", "offsetFloor", "askScore"]
             )
         }
     }
@@ -187,6 +189,10 @@ public struct Rule: Sendable, Hashable, Identifiable {
             if let recent = parameters["recentDays"], let baseline = parameters["baselineDays"], recent >= baseline {
                 problems.append(
                     ("parameters.recentDays", "expected fewer days than baselineDays (\(baseline)), found \(recent)"))
+            }
+            if let ask = parameters["askScore"], let yellow = parameters["yellowScore"], !(ask > 0 && ask < yellow) {
+                problems.append(
+                    ("parameters.askScore", "expected above 0 and below yellowScore (\(yellow)), found \(ask)"))
             }
             if let offset = parameters["offsetFloor"], offset > 0 {
                 problems.append(("parameters.offsetFloor", "expected 0 or less, found \(offset)"))
