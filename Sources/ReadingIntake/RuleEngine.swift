@@ -26,6 +26,10 @@ public struct RuleEngine: Sendable {
             for name in ["days", "slow"] {
                 if let value = rule.parameters[name] { days = max(days, Int(value) * (name == "slow" ? 3 : 1)) }
             }
+            // A personal rule's usual values lie before its recent days.
+            if rule.kind == .personal {
+                days = max(days, Int(rule.parameters["baselineDays"] ?? 0) + Int(rule.parameters["recentDays"] ?? 0))
+            }
         }
         lookbackDays = days + 2
         ruleOrder = Dictionary(
