@@ -62,10 +62,7 @@ extension PostgresMonitoringStore: PatientErasure {
                     )
                     DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantined)
                     """, logger: logger)
-                for table in [
-                    "latest_reading", "reading", "flag", "notification", "reminder", "review", "note", "escalation",
-                    "personal_setting", "monitoring_end", "patient_change", "pairing",
-                ] {
+                for table in PatientErasureRecord.erasedTables {
                     try await connection.query(
                         "DELETE FROM \(unescaped: table) WHERE patient_id = \(id)", logger: logger)
                 }

@@ -165,6 +165,14 @@ public struct PatientErasureRecord: Sendable, Hashable, Codable {
         self.removed = removed
     }
 
+    /// The tables whose rows on the patient an erasure deletes (by `patient_id`), in an order
+    /// the foreign keys allow, on every backend; then the registration itself. Every table with
+    /// a `patient_id` is here but the audit log (`PatientErasureTests` reads the schema).
+    public static let erasedTables = [
+        "latest_reading", "reading", "flag", "notification", "reminder", "review", "note", "escalation",
+        "personal_setting", "monitoring_end", "patient_change", "pairing",
+    ]
+
     /// The detail every audit entry on the patient keeps in place of its own after an erasure.
     public static let blankedAuditDetail = "(erased with the patient's record)"
 

@@ -1,5 +1,7 @@
 import Foundation
+import GRDB
 import MonitoringRecords
+import PostgresStore
 import ReadingIntake
 import StoreInterface
 import Testing
@@ -265,6 +267,36 @@ import ThresholdRules
                 ], in: directory, now: later)
             #expect(bad != 0 && message.contains("records.keepYears") && message.contains("expected 10 to 100 years"))
             #expect(try store.patient(id: "P-0001") != nil)
+        }
+    }
+
+    @Test(
+        "every table that holds a patient's rows is erased, but the audit log and the erasure record, on both schemas")
+    func everyTable() async throws {
+        let erased = Set(PatientErasureRecord.erasedTables + ["audit_log", "patient_erasure"])
+        try await withTemporaryDirectory { directory in
+            let store = try MonitoringStore(path: directory.appendingPathComponent("s.sqlite").path)
+            let tables = try store.database.read { db in
+                try String.fetchAll(
+                    db,
+                    sql: """
+                        SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) c
+                        WHERE m.type = 'table' AND c.name = 'patient_id'
+                        """)
+            }
+            #expect(Set(tables) == erased)
+        }
+        try await withPostgres { cluster in
+            let location = try PostgresLocation(url: try cluster.createDatabase())
+            try await PostgresMonitoringStore.with(location, clock: .fixed(TestCohort.now)) { _ in }
+            let tables = try cluster.psql(
+                location.database,
+                """
+                SELECT c.table_name FROM information_schema.columns c
+                JOIN information_schema.tables t USING (table_schema, table_name)
+                WHERE c.column_name = 'patient_id' AND c.table_schema = 'public' AND t.table_type = 'BASE TABLE'
+                """)
+            #expect(Set(tables.split(separator: "\n").map(String.init)) == erased)
         }
     }
 }

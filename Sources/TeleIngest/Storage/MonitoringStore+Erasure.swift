@@ -43,24 +43,14 @@ extension MonitoringStore: PatientErasure {
                 arguments: ["p": id])
             try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
             try db.execute(
-                sql: """
-                    DELETE FROM quarantine WHERE id IN (\(Self.quarantinedWhilePaired));
-                    DELETE FROM latest_reading WHERE patient_id = :p;
-                    DELETE FROM reading WHERE patient_id = :p;
-                    DELETE FROM flag WHERE patient_id = :p;
-                    DELETE FROM notification WHERE patient_id = :p;
-                    DELETE FROM reminder WHERE patient_id = :p;
-                    DELETE FROM review WHERE patient_id = :p;
-                    DELETE FROM note WHERE patient_id = :p;
-                    DELETE FROM escalation WHERE patient_id = :p;
-                    DELETE FROM personal_setting WHERE patient_id = :p;
-                    DELETE FROM monitoring_end WHERE patient_id = :p;
-                    DELETE FROM patient_change WHERE patient_id = :p;
-                    DELETE FROM pairing WHERE patient_id = :p;
-                    DELETE FROM patient WHERE id = :p;
-                    UPDATE audit_log SET detail = :blank WHERE patient_id = :p;
-                    """,
-                arguments: ["p": id, "blank": PatientErasureRecord.blankedAuditDetail])
+                sql: "DELETE FROM quarantine WHERE id IN (\(Self.quarantinedWhilePaired))", arguments: ["p": id])
+            for table in PatientErasureRecord.erasedTables {
+                try db.execute(sql: "DELETE FROM \(table) WHERE patient_id = ?", arguments: [id])
+            }
+            try db.execute(sql: "DELETE FROM patient WHERE id = ?", arguments: [id])
+            try db.execute(
+                sql: "UPDATE audit_log SET detail = ? WHERE patient_id = ?",
+                arguments: [PatientErasureRecord.blankedAuditDetail, id])
             if !messages.isEmpty {
                 try removePayloads(
                     where: "id IN (\(messages.map(String.init).joined(separator: ",")))", arguments: [], at: stamp,
