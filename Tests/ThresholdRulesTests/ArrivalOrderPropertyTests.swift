@@ -24,7 +24,17 @@ import Vitals
         ruleSet: DefaultRules.set(
             DefaultRules.gain3d, DefaultRules.gain1d, DefaultRules.gain7d, DefaultRules.systolic, DefaultRules.pulse,
             DefaultRules.dryWeight, DefaultRules.baseline, DefaultRules.macd, DefaultRules.lowSystolic,
-            DefaultRules.personal))
+            DefaultRules.personal, accumulating))
+
+    /// A personal rule that accumulates (CUSUM) over 14 days.
+    static let accumulating: Rule = {
+        var rule = DefaultRules.personal
+        rule.id = "personal-accumulation"
+        rule.parameters["recentDays"] = 14
+        rule.parameters["cusumSlack"] = 1
+        rule.parameters["yellowScore"] = 5
+        return rule
+    }()
 
     /// The same rules with every weight rule and the personal rule sharing one problem: one
     /// flag, naming its strongest evidence.

@@ -178,4 +178,31 @@ import Vitals
         rule.parameters["askScore"] = 1.5
         #expect(rule.problems().isEmpty)
     }
+
+    static let accumulating = RuleEvaluator(
+        ruleSet: DefaultRules.set(
+            Rule(
+                id: "personal-deviation", kind: .personal, measurement: .weight,
+                parameters: [
+                    "baselineDays": 28, "recentDays": 14, "minimumDays": 7, "yellowScore": 5, "cusumSlack": 1,
+                ])))
+
+    @Test("with cusumSlack a small rise that lasts adds up to a flag; one bad morning does not")
+    func accumulation() throws {
+        // Weight +0.3 kg and pulse +2 /min a day: 0.75 + 0.67 = 1.4 usual variations, 0.4 above the slack.
+        let lasting = Self.mornings(steady: 30, then: Array(repeating: (0.3, 2.0, 0.0), count: 14))
+        let raises = Self.accumulating.raises(lasting, context: plainContext)
+        let first = try #require(raises.first)
+        let rampStart = local("2026-12-01 07:00")
+        #expect(first.evidenceAt >= rampStart.addingTimeInterval(10 * 86_400), "not before the rise has lasted")
+        #expect(first.explanation.contains("; accumulated over "), "\(first.explanation)")
+        #expect(first.explanation.hasSuffix(", yellow from 5.0"))
+        // The same rise judged by its 3-day mean never reaches 3.6.
+        #expect(Self.lastRaise(lasting) == nil)
+
+        // One morning 1.2 kg and 8 /min up (3.0 + 2.7 = 5.7, 4.7 after the slack), then as usual.
+        let spike = Self.mornings(
+            steady: 30, then: [(1.2, 8.0, 0.0)] + Array(repeating: (0.0, 0.0, 0.0), count: 5))
+        #expect(Self.accumulating.raises(spike, context: plainContext).isEmpty)
+    }
 }

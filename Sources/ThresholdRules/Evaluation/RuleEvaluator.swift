@@ -425,6 +425,8 @@ public struct RuleEvaluator: Sendable {
         var parts: [(score: Double, text: String)] = []
         var readingIDs: [Int64] = []
         var offsets: [String] = []
+        /// Days accumulated in a CUSUM score; `nil`: the score is the recent mean's.
+        var accumulatedDays: Int?
     }
 
     private func personal(_ input: RuleInput) -> Finding? {
@@ -437,7 +439,8 @@ public struct RuleEvaluator: Sendable {
         let explanation =
             score.parts.sorted { $0.score > $1.score }.map(\.text).joined(separator: "; ")
             + (score.offsets.isEmpty ? "" : "; better than usual: \(score.offsets.joined(separator: ", "))")
-            + "; together \(Quantity.format(score.total, decimals: 1)), \(severity.rawValue) from \(Quantity.format(yellow, decimals: 1))"
+            + (score.accumulatedDays.map { "; accumulated over \($0) day\($0 == 1 ? "" : "s")" } ?? "; together")
+            + " \(Quantity.format(score.total, decimals: 1)), \(severity.rawValue) from \(Quantity.format(yellow, decimals: 1))"
         return Finding(
             severity: severity, explanation: explanation, readingIDs: Array(Set(score.readingIDs)).sorted(),
             evidenceAt: newest.measuredAt)
@@ -453,6 +456,11 @@ public struct RuleEvaluator: Sendable {
         let baselineFrom = max(input.day.adding(days: -Int(baselineDays) - Int(recentDays) + 1), learnedFrom)
         var result = PersonalScore()
         let lowestOffset = min(input.number("offsetFloor")?.value ?? 0, 0)
+        // With `cusumSlack`, the recent days accumulate (CUSUM): each day's summed score less
+        // the slack, never below zero, so a small rise that lasts adds up where a 3-day mean
+        // would not reach the mark.
+        let slack = input.number("cusumSlack")?.value
+        var byDay: [LocalDay: Double] = [:]
         for signal in Self.personalSignals {
             let daily = input.history.dailyValues(signal.kind, through: input.day, choosing: .morning)
             let window = daily.reversed().prefix { $0.day >= baselineFrom }
@@ -464,6 +472,12 @@ public struct RuleEvaluator: Sendable {
             let spread = max(Statistics.robustStandardDeviation(usual), floor)
             let level = recent.map(\.value).reduce(0, +) / Double(recent.count)
             let score = signal.worse * (level - baseline) / spread
+            if slack != nil {
+                for value in recent {
+                    let daily = signal.worse * (value.value - baseline) / spread
+                    byDay[value.day, default: 0] += daily < 0 ? max(daily, lowestOffset) : daily
+                }
+            }
             // A signal better than usual offsets the others, down to `offsetFloor` (0: never).
             if score < 0 {
                 let offset = max(score, lowestOffset)
@@ -485,6 +499,12 @@ public struct RuleEvaluator: Sendable {
                     score,
                     "\(signal.name) \(signed) \(unit.rawValue): \(Quantity(level, unit)) over \(recent.count) day\(recent.count == 1 ? "" : "s") against a usual \(Quantity(baseline, unit)), \(Quantity.format(score, decimals: 1))× this patient's usual variation"
                 ))
+        }
+        if let slack {
+            var sum = 0.0
+            for day in byDay.keys.sorted() { sum = max(0, sum + byDay[day]! - slack) }
+            result.total = sum
+            result.accumulatedDays = byDay.count
         }
         return result
     }

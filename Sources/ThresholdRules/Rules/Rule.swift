@@ -107,7 +107,7 @@ public struct Rule: Sendable, Hashable, Identifiable {
         case .personal:
             (
                 ["baselineDays", "recentDays", "yellowScore"],
-                ["minimumDays", "weightFloor", "pulseFloor", "systolicFloor", "offsetFloor", "askScore"]
+                ["minimumDays", "weightFloor", "pulseFloor", "systolicFloor", "offsetFloor", "askScore", "cusumSlack"]
             )
         }
     }
@@ -193,6 +193,9 @@ public struct Rule: Sendable, Hashable, Identifiable {
             if let ask = parameters["askScore"], let yellow = parameters["yellowScore"], !(ask > 0 && ask < yellow) {
                 problems.append(
                     ("parameters.askScore", "expected above 0 and below yellowScore (\(yellow)), found \(ask)"))
+            }
+            if let slack = parameters["cusumSlack"], slack < 0 {
+                problems.append(("parameters.cusumSlack", "expected 0 or more, found \(slack)"))
             }
             if let offset = parameters["offsetFloor"], offset > 0 {
                 problems.append(("parameters.offsetFloor", "expected 0 or less, found \(offset)"))
