@@ -149,8 +149,10 @@ final class PostgresCluster: @unchecked Sendable {
     @discardableResult
     private func run(_ program: String, _ arguments: [String]) throws -> String {
         let executable = try Self.binary(program)
-        let output = folder.appendingPathComponent("\(program).out")
-        try? FileManager.default.removeItem(at: output)
+        // A file per call: tests running at once share the cluster, and one file per program let
+        // one test's psql remove or overwrite another's output before it was read.
+        let output = folder.appendingPathComponent("\(program)-\(UUID().uuidString).out")
+        defer { try? FileManager.default.removeItem(at: output) }
         let process =
             getuid() == 0
             ? try ChildProcess(
