@@ -85,7 +85,7 @@ public struct RuleEngine: Sendable {
         else { return [] }
         let today = LocalDay(now, in: context.timeZone)
         return evaluator.confirmationsDue(history, context: context, day: LocalDay(newest, in: context.timeZone))
-            .filter { $0.due > today || $0.due == today }
+            .filter { $0.due >= today }
     }
 
     /// A reminder recorded for a patient, and the devices paired with them to publish it to.

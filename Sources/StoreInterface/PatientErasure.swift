@@ -72,8 +72,13 @@ public struct PatientFootprint: Sendable, Hashable, Codable {
             (registrationChanges, "registration changes"), (notifications, "notifications"),
             (quarantined, "quarantined messages"), (journalPayloads, "raw payloads"),
         ]
+        return Self.listing(counts) ?? "the registration only"
+    }
+
+    /// "2 notes, 1 personal settings": the nonzero counts, or `nil` when all are zero.
+    static func listing(_ counts: [(Int, String)]) -> String? {
         let nonzero = counts.filter { $0.0 > 0 }.map { "\($0.0) \($0.1)" }
-        return nonzero.isEmpty ? "the registration only" : nonzero.joined(separator: ", ")
+        return nonzero.isEmpty ? nil : nonzero.joined(separator: ", ")
     }
 }
 
@@ -134,8 +139,7 @@ public struct ErasurePolicy: Sendable, Hashable {
             (footprint.notes, "notes"), (footprint.reviews, "reviews"), (footprint.escalations, "escalations"),
             (footprint.personalSettings, "personal settings"),
         ]
-        let named = parts.filter { $0.0 > 0 }.map { "\($0.0) \($0.1)" }
-        return named.isEmpty ? "acknowledged flags" : named.joined(separator: ", ")
+        return PatientFootprint.listing(parts) ?? "acknowledged flags"
     }
 
     private static func day(_ date: Date) -> String {

@@ -35,15 +35,16 @@ extension Patients {
             let configuration = try store.configuration()
             let policy = ErasurePolicy(keepYears: configuration.recordsKeepYears)
             let result = try await store.withStore { store -> (PatientFootprint, String?, PatientErasureRecord?) in
-                guard let footprint = try await store.erasureFootprint(patientID: id) else {
-                    throw ValidationErrorText("no patient with id \(id)")
-                }
                 if dryRun {
+                    guard let footprint = try await store.erasureFootprint(patientID: id) else {
+                        throw ValidationErrorText("no patient with id \(id)")
+                    }
                     return (
                         footprint,
                         policy.refusal(patientID: id, footprint: footprint, basis: basis, at: store.clock.now()), nil
                     )
                 }
+                // The store reads what is held inside its own transaction and refuses an unknown patient.
                 let record = try await store.erasePatient(
                     id: id, basis: basis, reason: reason, account: try await store.sessionAccount(), policy: policy)
                 return (record.removed, nil, record)
