@@ -8,10 +8,13 @@ import Foundation
 /// listener and storage folder replaced), and stopped when the test ends.
 final class Broker: @unchecked Sendable {
     // @unchecked: `process` is only touched by the test that owns the broker, one call at a time.
-    let port: Int
+    private(set) var port: Int
     let directory: URL
     private var process: ChildProcess?
     private let configuration: URL
+    private let shippedText: String
+    private let listener: [String]?
+    private var hasStarted = false
 
     var url: String { "mqtt://127.0.0.1:\(port)" }
 
@@ -23,12 +26,17 @@ final class Broker: @unchecked Sendable {
         self.directory = directory
         self.port = try freeLoopbackPort()
         self.configuration = directory.appendingPathComponent("mosquitto.conf")
-        let text = try String(contentsOf: shipped, encoding: .utf8)
+        self.shippedText = try String(contentsOf: shipped, encoding: .utf8)
+        self.listener = listener
+        try writeConfiguration()
+    }
+
+    private func writeConfiguration() throws {
         let replaced = [
             "listener", "persistence_location", "log_dest", "pid_file", "user", "password_file", "acl_file", "cafile",
             "certfile", "keyfile", "tls_version",
         ]
-        let kept = text.split(separator: "\n", omittingEmptySubsequences: false).filter { line in
+        let kept = shippedText.split(separator: "\n", omittingEmptySubsequences: false).filter { line in
             !replaced.contains { line.hasPrefix($0 + " ") }
                 && !((listener ?? []).contains { $0.hasPrefix("allow_anonymous") } && line.hasPrefix("allow_anonymous"))
         }
@@ -47,14 +55,39 @@ final class Broker: @unchecked Sendable {
         try written.write(to: configuration, atomically: true, encoding: .utf8)
     }
 
+    /// Starts mosquitto and waits until it accepts connections. A free port can be taken by
+    /// someone else between choosing it and mosquitto binding it (tests start brokers and
+    /// clusters at once): if mosquitto exits, it is started again, twice at most — on another
+    /// port the first time the broker starts, on the same one when a test restarts it (its
+    /// clients know that port) — and a third exit fails with its log.
     func start() async throws {
-        self.process = try ChildProcess(
-            executable: Paths.program("mosquitto").path, arguments: ["-c", configuration.path],
-            output: directory.appendingPathComponent("mosquitto.out").path)
-        let port = self.port
-        // Generous: on a loaded machine (the dated re-runs, several brokers starting at once) 10 s was not always enough.
-        guard await eventually(timeout: .seconds(30), { canConnect(port: port) }) else {
-            throw TestSetupError("mosquitto did not start listening on port \(port)")
+        let restart = hasStarted
+        hasStarted = true
+        for attempt in 1...3 {
+            let process = try ChildProcess(
+                executable: Paths.program("mosquitto").path, arguments: ["-c", configuration.path],
+                output: directory.appendingPathComponent("mosquitto.out").path)
+            self.process = process
+            let port = self.port
+            // Generous: on a loaded machine (the dated re-runs, several brokers starting at once) 10 s was not always enough.
+            let listening = await eventually(timeout: .seconds(30)) { canConnect(port: port) || !process.isRunning }
+            if listening && process.isRunning { return }
+            self.process = nil
+            if process.isRunning {
+                _ = process.stop(signal: SIGKILL)
+                throw TestSetupError("mosquitto did not start listening on port \(port) within 30 s")
+            }
+            let log =
+                (try? String(contentsOf: directory.appendingPathComponent("mosquitto.log"), encoding: .utf8)) ?? ""
+            if attempt == 3 {
+                throw TestSetupError("mosquitto exited at start on port \(port); its log:\n\(log)")
+            }
+            if restart {
+                try await Task.sleep(for: .seconds(1))
+            } else {
+                self.port = try freeLoopbackPort()
+                try writeConfiguration()
+            }
         }
     }
 
