@@ -177,4 +177,24 @@ import Vitals
             OverduePolicy().isOverdue(severity: severity, openedAt: local(opened), now: local(now), zone: copenhagen)
                 == expected)
     }
+
+    @Test("working days are counted by whole weeks as they would be one day at a time")
+    func workingDaysByWeeks() {
+        // 2026-11-16 is a Monday; spans from nothing to over a year, from every weekday.
+        let monday = LocalDay(iso: "2026-11-16")!.number
+        for first in monday..<(monday + 7) {
+            for span in [-3, 0, 1, 2, 4, 5, 6, 7, 8, 13, 14, 15, 30, 61, 366, 400] {
+                var counted = 0
+                var day = first
+                while day < first + span {
+                    day += 1
+                    // Monday is day 0 of the week that starts at `monday`.
+                    if (day - monday) % 7 < 5 { counted += 1 }
+                }
+                #expect(
+                    OverduePolicy.workingDays(after: LocalDay(number: first), through: LocalDay(number: first + span))
+                        == counted, "from day \(first - monday) of the week, \(span) days")
+            }
+        }
+    }
 }

@@ -99,32 +99,38 @@ public struct Worklist: Sendable, Codable {
     ) {
         let missingRules = Set((ruleSet?.rules ?? []).filter { $0.kind == .missing }.map(\.id))
         let ruleSetPlan = MeasurementPlan(ruleSet: ruleSet, context: nil, at: now)
-        var zones: [String: TimeZone] = [:]
-        var todays: [TimeZone: LocalDay] = [:]
+        // Each zone's name resolved, and its today, once for the list.
+        var zones: [String: (zone: TimeZone, today: LocalDay)] = [:]
         let weekDays = week.days
-        func adherence(_ line: WorklistSnapshot.Line, zone: TimeZone) -> Adherence {
-            let today = todays[zone] ?? LocalDay(now, in: zone)
-            todays[zone] = today
+        // A monitoring start this long before the week is older than any daily phase reaching
+        // into it: its own day, worked out in the zone for every patient, would change nothing.
+        let longBefore = week.start(in: defaultZone).addingTimeInterval(
+            -Double(ruleSetPlan.dailyPhaseDays + 2) * 86_400)
+        func adherence(_ line: WorklistSnapshot.Line, zone: TimeZone, today: LocalDay) -> Adherence {
             let plan = ruleSetPlan.measuring(daysAWeek: line.daysAWeek)
             if let weighings = line.weighings {
                 return Adherence(
                     weighings: weighings, days: weekDays, today: today, zone: zone,
                     monitoringStart: line.patient.monitoringStart, plan: plan)
             }
-            let firstDay = LocalDay(line.patient.monitoringStart, in: zone)
+            let start = line.patient.monitoringStart
+            let firstDay =
+                start < longBefore
+                ? weekDays[0].adding(days: -(plan.dailyPhaseDays + 1)) : LocalDay(start, in: zone)
             let weighed = line.weight.map { $0.weekMonday == week.monday.number ? $0.weekDays : 0 } ?? 0
             return Adherence(weighedDays: weighed, days: weekDays, today: today, firstDay: firstDay, plan: plan)
         }
         let todayInList = LocalDay(now, in: defaultZone)
-        let monitored = snapshot.lines.filter { $0.patient.monitoringEnd == nil }
-        let unsorted: [WorklistEntry] = monitored.map { line in
+        let unsorted: [WorklistEntry] = snapshot.lines.compactMap { line in
             let patient = line.patient
-            let zone =
+            guard patient.monitoringEnd == nil else { return nil }
+            let (zone, today) =
                 zones[patient.timeZone]
                 ?? {
                     let zone = TimeZone(identifier: patient.timeZone) ?? defaultZone
-                    zones[patient.timeZone] = zone
-                    return zone
+                    let resolved = (zone, LocalDay(now, in: zone))
+                    zones[patient.timeZone] = resolved
+                    return resolved
                 }()
             let flags = line.openFlags.map { flag in
                 WorklistEntry.Flag(
@@ -133,7 +139,7 @@ public struct Worklist: Sendable, Codable {
                     explanation: flag.explanation, openedAt: flag.openedAt,
                     overdue: !flag.escalated
                         && limits.flags.isOverdue(
-                            severity: flag.severity, openedAt: flag.openedAt, now: now, zone: zone)
+                            severity: flag.severity, openedAt: flag.openedAt, today: today, zone: zone)
                 )
             }.sorted { ($0.severity, $1.openedAt, $0.id) > ($1.severity, $0.openedAt, $1.id) }
             let triage: Triage =
@@ -171,7 +177,7 @@ public struct Worklist: Sendable, Codable {
                 patientID: patient.id, name: patient.name, maskedCPR: patient.maskedCPR, triage: triage,
                 flags: flags, oldestFlagOpenedAt: flags.map(\.openedAt).min(),
                 weight: trend(.weight), systolic: trend(.systolic), diastolic: trend(.diastolic), pulse: trend(.pulse),
-                adherence: adherence(line, zone: zone),
+                adherence: adherence(line, zone: zone, today: today),
                 review: snapshot.reviews[patient.id],
                 pendingEscalationID: pending?.id, pendingEscalationAt: pending?.escalatedAt,
                 escalationOverdue: pending.map { now.timeIntervalSince($0.escalatedAt) > limits.escalationAnswer }
@@ -196,7 +202,7 @@ public struct Worklist: Sendable, Codable {
         }.map { unsorted[$0] }
         self.week = week
         generatedAt = now
-        ended = snapshot.lines.count - monitored.count
+        ended = snapshot.lines.count - unsorted.count
     }
 
     /// The entries a filter leaves: flagged only, waiting for the hotline only (the

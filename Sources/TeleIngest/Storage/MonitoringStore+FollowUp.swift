@@ -22,29 +22,42 @@ extension MonitoringStore {
         let now = now ?? clock.now()
         return try database.read { db in
             var lines: [WorklistSnapshot.Line] = []
+            lines.reserveCapacity(try Int.fetchOne(db, sql: "SELECT count(*) FROM patient") ?? 0)
             // Most patients live in the default zone: read the zone name only when it differs.
-            let patients = try Row.fetchCursor(
-                db,
+            let patientRead = try db.cachedStatement(
                 sql: """
                     SELECT id, name, cpr, CASE WHEN time_zone = ? THEN NULL ELSE time_zone END, created_at, monitoring_start,
                         end_reason, end_comment, ended_by, ended_at, team
                     FROM patient_monitoring ORDER BY id
-                    """,
-                arguments: [Self.defaultZoneName])
+                    """)
+            let patients = try Row.fetchCursor(patientRead, arguments: [Self.defaultZoneName])
+            var columns = StatementColumns(patientRead)
             while let row = try patients.next() {
-                let start: Int64? = row[5]
                 lines.append(
                     WorklistSnapshot.Line(
                         patient: Patient(
-                            id: row[0], name: row[1], cpr: row[2], timeZone: row[3] ?? Self.defaultZoneName,
-                            createdAt: Date(millisecondsSince1970: row[4]),
-                            monitoringStart: start.map(Date.init(millisecondsSince1970:)),
-                            monitoringEnd: MonitoringEnd(row: row), team: row[10])))
+                            id: PatientID(rawValue: columns.text(0) ?? ""), name: columns.text(1) ?? "",
+                            cpr: columns.text(2), timeZone: columns.text(3) ?? Self.defaultZoneName,
+                            createdAt: Date(millisecondsSince1970: columns.int(4)),
+                            monitoringStart: columns.optionalInt(5).map(Date.init(millisecondsSince1970:)),
+                            monitoringEnd: columns.isNull(6) ? nil : MonitoringEnd(row: row),
+                            team: columns.text(10))))
             }
             // The other reads come in patient order too: walk forward to each row's patient. A
             // dictionary is built only if that walk ever misses (an order SQLite and Swift disagree on).
             var cursor = 0
             var index: [PatientID: Int]?
+            // The patient id the walk stands at, as bytes: rows of the same patient follow one
+            // another, and comparing bytes saves making a string of every repeated id.
+            var walkedID: [UInt8] = []
+            var walkedLine: Int?
+            func line(atColumn column: Int32) -> Int? {
+                if !columns.text(column, equals: walkedID) {
+                    walkedID = columns.textBytes(column)
+                    walkedLine = line(for: PatientID(rawValue: String(decoding: walkedID, as: UTF8.self)))
+                }
+                return walkedLine
+            }
             func line(for id: PatientID) -> Int? {
                 while cursor < lines.count, lines[cursor].patient.id < id { cursor += 1 }
                 if cursor < lines.count, lines[cursor].patient.id == id { return cursor }
@@ -58,35 +71,52 @@ extension MonitoringStore {
             }
 
             // Small columns as numbers: 1 for red, 1 for escalated, the measurement's position.
-            let flags = try Row.fetchCursor(
-                db,
+            let flagRead = try db.cachedStatement(
                 sql: """
                     SELECT patient_id, id, rule_id,
                         CASE measurement WHEN 'weight' THEN 0 WHEN 'systolic' THEN 1 WHEN 'diastolic' THEN 2 ELSE 3 END,
                         severity = 'red', state = 'escalated', explanation, opened_at
                     FROM flag INDEXED BY flag_open WHERE state IN ('open', 'escalated') ORDER BY patient_id
                     """)
+            let flags = try Row.fetchCursor(flagRead)
+            columns = StatementColumns(flagRead)
             let measurements: [ReadingKind] = [.weight, .systolic, .diastolic, .pulse]
-            cursor = 0
-            while let row = try flags.next() {
-                guard let at = line(for: row[0]) else { continue }
+            // A rule set has a few dozen rule ids: each is made a string once.
+            var ruleIDs: [(bytes: [UInt8], id: String)] = []
+            func ruleID() -> String {
+                if let known = ruleIDs.first(where: { columns.text(2, equals: $0.bytes) }) { return known.id }
+                let bytes = columns.textBytes(2)
+                ruleIDs.append((bytes, String(decoding: bytes, as: UTF8.self)))
+                return ruleIDs[ruleIDs.count - 1].id
+            }
+            (cursor, walkedID, walkedLine) = (0, [], nil)
+            while try flags.next() != nil {
+                guard let at = line(atColumn: 0) else { continue }
                 lines[at].openFlags.append(
                     WorklistSnapshot.OpenFlag(
-                        id: row[1], ruleID: row[2], measurement: measurements[row[3]],
-                        severity: row[4] ? .red : .yellow, escalated: row[5], explanation: row[6],
-                        openedAt: Date(millisecondsSince1970: row[7])))
+                        id: columns.int(1), ruleID: ruleID(), measurement: measurements[Int(columns.int(3))],
+                        severity: columns.int(4) != 0 ? .red : .yellow, escalated: columns.int(5) != 0,
+                        explanation: columns.text(6) ?? "", openedAt: Date(millisecondsSince1970: columns.int(7))))
             }
 
-            let latest = try Row.fetchCursor(
-                db,
-                sql: "SELECT patient_id, kind, value, measured_at, week, previous_value, week_days FROM latest_reading")
-            cursor = 0
-            while let row = try latest.next() {
-                guard let at = line(for: row[0]), let kind = ReadingKind(rawValue: row[1]) else { continue }
+            // The kind as its position in `measurements`, so that no row makes a string of it.
+            let latestRead = try db.cachedStatement(
+                sql: """
+                    SELECT patient_id,
+                        CASE kind WHEN 'weight' THEN 0 WHEN 'systolic' THEN 1 WHEN 'diastolic' THEN 2 WHEN 'pulse' THEN 3 END,
+                        value, measured_at, week, previous_value, week_days
+                    FROM latest_reading WHERE value IS NOT NULL
+                    """)
+            let latest = try Row.fetchCursor(latestRead)
+            columns = StatementColumns(latestRead)
+            (cursor, walkedID, walkedLine) = (0, [], nil)
+            while try latest.next() != nil {
+                guard let at = line(atColumn: 0), let kind = columns.optionalInt(1) else { continue }
                 let value = WorklistSnapshot.Latest(
-                    value: row[2], measuredAt: Date(millisecondsSince1970: row[3]), weekMonday: row[4] ?? 0,
-                    previousWeekValue: row[5], weekDays: row[6])
-                lines[at].keep(value, of: kind)
+                    value: columns.double(2), measuredAt: Date(millisecondsSince1970: columns.int(3)),
+                    weekMonday: Int(columns.int(4)), previousWeekValue: columns.optionalDouble(5),
+                    weekDays: Int(columns.int(6)))
+                lines[at].keep(value, of: measurements[Int(kind)])
             }
 
             if let window {

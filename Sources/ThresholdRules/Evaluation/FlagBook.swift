@@ -234,23 +234,37 @@ public struct OverduePolicy: Sendable, Hashable {
 
     /// Whether a flag of `severity` opened at `openedAt` is overdue at `now` in `zone`.
     public func isOverdue(severity: Severity, openedAt: Date, now: Date, zone: TimeZone) -> Bool {
+        isOverdue(severity: severity, openedAt: openedAt, today: LocalDay(now, in: zone), zone: zone)
+    }
+
+    /// The same with `today`, the day of "now" in `zone`, worked out once for many flags.
+    public func isOverdue(severity: Severity, openedAt: Date, today: LocalDay, zone: TimeZone) -> Bool {
         let allowed = severity == .red ? redWorkingDays : yellowWorkingDays
-        return Self.workingDays(from: openedAt, to: now, zone: zone) > allowed
+        return Self.workingDays(after: LocalDay(openedAt, in: zone), through: today) > allowed
     }
 
     /// Working days (Mon–Fri) that have fully or partly passed after the day of `start`, up to
     /// and including the day of `end`.
     public static func workingDays(from start: Date, to end: Date, zone: TimeZone) -> Int {
-        let first = LocalDay(start, in: zone)
-        let last = LocalDay(end, in: zone)
+        workingDays(after: LocalDay(start, in: zone), through: LocalDay(end, in: zone))
+    }
+
+    /// Working days (Mon–Fri) after `first`, up to and including `last`: five in every whole
+    /// week, then the remaining days one by one.
+    public static func workingDays(after first: LocalDay, through last: LocalDay) -> Int {
         guard last > first else { return 0 }
-        var count = 0
-        var day = first.adding(days: 1)
-        while day <= last {
-            // 1970-01-01 was a Thursday: (number + 3) % 7 gives 0 for Monday … 6 for Sunday.
-            if (day.number + 3) % 7 < 5 { count += 1 }
-            day = day.adding(days: 1)
+        let weeks = (last.number - first.number) / 7
+        var count = weeks * 5
+        var day = first.number + weeks * 7
+        while day < last.number {
+            day += 1
+            if isWorkingDay(day) { count += 1 }
         }
         return count
+    }
+
+    /// 1970-01-01 (day 0) was a Thursday: (number + 3) mod 7 gives 0 for Monday … 6 for Sunday.
+    static func isWorkingDay(_ number: Int) -> Bool {
+        ((number + 3) % 7 + 7) % 7 < 5
     }
 }
