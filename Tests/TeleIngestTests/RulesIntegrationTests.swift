@@ -222,7 +222,45 @@ import Vitals
             #expect(flag.severity == .yellow)
             #expect(flag.explanation.hasPrefix("morning pulse +10 bpm: 74 bpm over 3 days against a usual 64 bpm"))
             #expect(flag.explanation.contains("weight +1.2 kg: 81.2 kg over 3 days against a usual 80.0 kg"))
-            #expect(flag.explanation.hasSuffix("yellow from 3.6"))
+            #expect(flag.explanation.hasSuffix("yellow from 3.9"))
+        }
+    }
+
+    @Test(
+        "with the default rule set, a small rise that lasts, below the 3-day mean's limit every day, adds up to one flag"
+    )
+    func smallLastingRiseImported() async throws {
+        try await withTemporaryDirectory { directory in
+            var processor = try TestCohort.processor(in: directory)
+            processor.rules = RuleEngine(
+                ruleSet: try RuleFile.load(from: Self.personalRuleFile),
+                defaultZone: TimeZone(identifier: "Europe/Copenhagen")!)
+            // Six quiet weeks (80 kg, pulse 64, 120/75), then twelve mornings 0.6 kg heavier with
+            // the pulse 5 beats higher: about 3.2 usual variations a day, under the 3-day mean's
+            // 3.9, but 1.45 over the slack every day, past 9 within a week.
+            var rows: [String] = []
+            let first = LocalDay(iso: "2026-09-20")!
+            for offset in 0..<42 {
+                let day = first.adding(days: offset)
+                let late = offset >= 30
+                let wobble = offset % 2 == 0 ? 0.1 : -0.1
+                let date = day.description
+                rows.append(
+                    String(format: "HV10-00017,weight,%.1f,kg,%@ 07:00:00", 80 + wobble + (late ? 0.6 : 0), date))
+                rows.append("BP7-0042,pulse,\(64 + Int(wobble * 10) + (late ? 5 : 0)),bpm,\(date) 07:10:00")
+                rows.append("BP7-0042,systolic,\(120 - Int(wobble * 10)),mmHg,\(date) 07:10:00")
+            }
+            try processor.store.journal(
+                .import,
+                messages: rows.enumerated().map { ("import/slow.csv/line/\($0.offset + 2)", Data($0.element.utf8)) })
+            while try !processor.processPending(limit: 1000, source: .import).isEmpty {}
+            let flags = try processor.store.flags(patientID: "P-0001")
+            #expect(flags.map(\.ruleID) == ["personal-accumulation"], "\(flags.map(\.explanation))")
+            let flag = try #require(flags.first)
+            #expect(flag.severity == .yellow)
+            #expect(flag.alsoSeenBy.isEmpty, "the 3-day mean stays under its limit")
+            #expect(flag.explanation.contains("accumulated over"), "\(flag.explanation)")
+            #expect(flag.explanation.hasSuffix("yellow from 9.0"), "\(flag.explanation)")
         }
     }
 
@@ -258,8 +296,13 @@ import Vitals
                 flag.explanation
                     == "weight +2.2 kg in 2 days: 81.0 kg (29 Oct) → 83.2 kg (31 Oct); red above +2.0 kg in 3 days; also on 30 Oct (+2.1 kg)"
             )
-            #expect(flag.alsoSeenBy.map(\.ruleID) == ["personal-deviation"])
-            #expect(flag.alsoSeenBy.first?.explanation.contains("morning pulse +10 bpm") == true)
+            // Both personal rules see it: the 3-day mean, and the two weeks' sum that three such
+            // mornings fill.
+            #expect(flag.alsoSeenBy.map(\.ruleID) == ["personal-accumulation", "personal-deviation"])
+            let mean = flag.alsoSeenBy.first { $0.ruleID == "personal-deviation" }
+            #expect(mean?.explanation.contains("morning pulse +10 bpm") == true)
+            let sum = flag.alsoSeenBy.first { $0.ruleID == "personal-accumulation" }
+            #expect(sum?.explanation.contains("accumulated over") == true, "\(sum?.explanation ?? "")")
         }
     }
 
