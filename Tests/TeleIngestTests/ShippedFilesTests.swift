@@ -43,8 +43,12 @@ import ThresholdRules
         guard written == data.count else { throw TestSetupError("short write to \(destination.path)") }
     }
 
+    /// Runs `binary` in `folder`; its output goes through a file in the temporary folder, removed
+    /// afterwards (not in `folder`: the install tests run in the checkout).
     static func run(_ binary: URL, _ arguments: [String], in folder: URL) throws -> (status: Int32, output: String) {
-        let output = folder.appendingPathComponent("out-\(UUID().uuidString.prefix(8)).txt")
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "tele-ingest-test-output-\(UUID().uuidString).txt")
+        defer { try? FileManager.default.removeItem(at: output) }
         let child = try ChildProcess(
             executable: binary.path, arguments: arguments, output: output.path, folder: folder.path)
         let raw = child.wait()
