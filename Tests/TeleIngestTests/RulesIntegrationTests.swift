@@ -43,6 +43,33 @@ import Vitals
     /// The default set: the personal rule with the absolute limits as safety nets.
     static let personalRuleFile = Paths.packageRoot.appendingPathComponent("rules/heart-failure.yaml")
 
+    /// One morning of patient P-0001: the scale (HV10-00017) at 07:00, the monitor (BP7-0042) at 07:10.
+    struct Morning {
+        var date: String
+        var weight: Double
+        var pulse: Int
+        var systolic: Int
+    }
+
+    /// `mornings` imported as the CSV `file` and processed through the default rule set.
+    static func imported(_ mornings: [Morning], as file: String, in directory: URL) throws -> JournalProcessor {
+        var processor = try TestCohort.processor(in: directory)
+        processor.rules = RuleEngine(
+            ruleSet: try RuleFile.load(from: personalRuleFile), defaultZone: TimeZone(identifier: "Europe/Copenhagen")!)
+        let rows = mornings.flatMap { morning in
+            [
+                String(format: "HV10-00017,weight,%.1f,kg,%@ 07:00:00", morning.weight, morning.date),
+                "BP7-0042,pulse,\(morning.pulse),bpm,\(morning.date) 07:10:00",
+                "BP7-0042,systolic,\(morning.systolic),mmHg,\(morning.date) 07:10:00",
+            ]
+        }
+        try processor.store.journal(
+            .import,
+            messages: rows.enumerated().map { ("import/\(file)/line/\($0.offset + 2)", Data($0.element.utf8)) })
+        while try !processor.processPending(limit: 1000, source: .import).isEmpty {}
+        return processor
+    }
+
     @Test("the shipped rule files load, every rule cites a source, and between them every rule kind is used")
     func shippedRuleFile() throws {
         let ruleSet = try RuleFile.load(from: Self.ruleFile)
@@ -196,26 +223,16 @@ import Vitals
     @Test("with the default rule set, a weight ramp with a pulse rise is one flag that explains both in numbers")
     func personalRampImported() async throws {
         try await withTemporaryDirectory { directory in
-            var processor = try TestCohort.processor(in: directory)
-            processor.rules = RuleEngine(
-                ruleSet: try RuleFile.load(from: Self.personalRuleFile),
-                defaultZone: TimeZone(identifier: "Europe/Copenhagen")!)
             // Four quiet weeks (80 kg, pulse 64, 120/75), then three mornings 1.2 kg heavier with
             // the pulse 10 beats higher: no rule of thumb fires, the patient's own normal does.
-            var rows: [String] = []
-            for day in 1...31 {
+            let mornings = (1...31).map { day in
                 let late = day >= 29
                 let wobble = day % 2 == 0 ? 0.1 : -0.1
-                let date = String(format: "2026-10-%02d", day)
-                rows.append(
-                    String(format: "HV10-00017,weight,%.1f,kg,%@ 07:00:00", 80 + wobble + (late ? 1.2 : 0), date))
-                rows.append("BP7-0042,pulse,\(late ? 74 : 64 + Int(wobble * 10)),bpm,\(date) 07:10:00")
-                rows.append("BP7-0042,systolic,\(120 - Int(wobble * 10)),mmHg,\(date) 07:10:00")
+                return Morning(
+                    date: String(format: "2026-10-%02d", day), weight: 80 + wobble + (late ? 1.2 : 0),
+                    pulse: late ? 74 : 64 + Int(wobble * 10), systolic: 120 - Int(wobble * 10))
             }
-            try processor.store.journal(
-                .import,
-                messages: rows.enumerated().map { ("import/ramp.csv/line/\($0.offset + 2)", Data($0.element.utf8)) })
-            while try !processor.processPending(limit: 1000, source: .import).isEmpty {}
+            let processor = try Self.imported(mornings, as: "ramp.csv", in: directory)
             let flags = try processor.store.flags(patientID: "P-0001", state: .open)
             #expect(flags.map(\.ruleID) == ["personal-deviation"], "\(flags.map(\.explanation))")
             let flag = try #require(flags.first)
@@ -231,29 +248,18 @@ import Vitals
     )
     func smallLastingRiseImported() async throws {
         try await withTemporaryDirectory { directory in
-            var processor = try TestCohort.processor(in: directory)
-            processor.rules = RuleEngine(
-                ruleSet: try RuleFile.load(from: Self.personalRuleFile),
-                defaultZone: TimeZone(identifier: "Europe/Copenhagen")!)
             // Six quiet weeks (80 kg, pulse 64, 120/75), then twelve mornings 0.6 kg heavier with
             // the pulse 5 beats higher: about 3.2 usual variations a day, under the 3-day mean's
             // 3.9, but 1.45 over the slack every day, past 9 within a week.
-            var rows: [String] = []
             let first = LocalDay(iso: "2026-09-20")!
-            for offset in 0..<42 {
-                let day = first.adding(days: offset)
+            let mornings = (0..<42).map { offset in
                 let late = offset >= 30
                 let wobble = offset % 2 == 0 ? 0.1 : -0.1
-                let date = day.description
-                rows.append(
-                    String(format: "HV10-00017,weight,%.1f,kg,%@ 07:00:00", 80 + wobble + (late ? 0.6 : 0), date))
-                rows.append("BP7-0042,pulse,\(64 + Int(wobble * 10) + (late ? 5 : 0)),bpm,\(date) 07:10:00")
-                rows.append("BP7-0042,systolic,\(120 - Int(wobble * 10)),mmHg,\(date) 07:10:00")
+                return Morning(
+                    date: first.adding(days: offset).description, weight: 80 + wobble + (late ? 0.6 : 0),
+                    pulse: 64 + Int(wobble * 10) + (late ? 5 : 0), systolic: 120 - Int(wobble * 10))
             }
-            try processor.store.journal(
-                .import,
-                messages: rows.enumerated().map { ("import/slow.csv/line/\($0.offset + 2)", Data($0.element.utf8)) })
-            while try !processor.processPending(limit: 1000, source: .import).isEmpty {}
+            let processor = try Self.imported(mornings, as: "slow.csv", in: directory)
             let flags = try processor.store.flags(patientID: "P-0001")
             #expect(flags.map(\.ruleID) == ["personal-accumulation"], "\(flags.map(\.explanation))")
             let flag = try #require(flags.first)
@@ -269,23 +275,14 @@ import Vitals
     )
     func steepRampImported() async throws {
         try await withTemporaryDirectory { directory in
-            var processor = try TestCohort.processor(in: directory)
-            processor.rules = RuleEngine(
-                ruleSet: try RuleFile.load(from: Self.personalRuleFile),
-                defaultZone: TimeZone(identifier: "Europe/Copenhagen")!)
             let ramp = [29: 81.0, 30: 82.2, 31: 83.2]
-            var rows: [String] = []
-            for day in 1...31 {
+            let mornings = (1...31).map { day in
                 let wobble = day % 2 == 0 ? 0.1 : -0.1
-                let date = String(format: "2026-10-%02d", day)
-                rows.append(String(format: "HV10-00017,weight,%.1f,kg,%@ 07:00:00", ramp[day] ?? 80 + wobble, date))
-                rows.append("BP7-0042,pulse,\(ramp[day] == nil ? 64 + Int(wobble * 10) : 74),bpm,\(date) 07:10:00")
-                rows.append("BP7-0042,systolic,\(120 - Int(wobble * 10)),mmHg,\(date) 07:10:00")
+                return Morning(
+                    date: String(format: "2026-10-%02d", day), weight: ramp[day] ?? 80 + wobble,
+                    pulse: ramp[day] == nil ? 64 + Int(wobble * 10) : 74, systolic: 120 - Int(wobble * 10))
             }
-            try processor.store.journal(
-                .import,
-                messages: rows.enumerated().map { ("import/steep.csv/line/\($0.offset + 2)", Data($0.element.utf8)) })
-            while try !processor.processPending(limit: 1000, source: .import).isEmpty {}
+            let processor = try Self.imported(mornings, as: "steep.csv", in: directory)
             let flags = try processor.store.flags(patientID: "P-0001")
             #expect(flags.count == 1, "\(flags.map(\.explanation))")
             let flag = try #require(flags.first)
