@@ -80,11 +80,7 @@ public enum CPRNumber {
 
     /// Keeps the date part only: `010101-****`.
     public static func masked(_ cpr: String) -> String {
-        // A stored number is ASCII digits: its first six bytes are its first six characters, and
-        // the worklist masks one per patient.
-        let date = cpr.utf8.prefix(6)
-        guard date.allSatisfy({ $0 < 0x80 }) else { return "\(cpr.prefix(6))-****" }
-        return String(decoding: Array(date) + Array("-****".utf8), as: UTF8.self)
+        "\(cpr.prefix(6))-****"
     }
 }
 

@@ -27,14 +27,8 @@ import Vitals
             DefaultRules.personal, accumulating))
 
     /// A personal rule that accumulates (CUSUM) over 14 days.
-    static let accumulating: Rule = {
-        var rule = DefaultRules.personal
-        rule.id = "personal-accumulation"
-        rule.parameters["recentDays"] = 14
-        rule.parameters["cusumSlack"] = 1
-        rule.parameters["yellowScore"] = 5
-        return rule
-    }()
+    static let accumulating = DefaultRules.personal(
+        id: "personal-accumulation", with: ["recentDays": 14, "cusumSlack": 1, "yellowScore": 5])
 
     /// The same rules with every weight rule and the personal rule sharing one problem: one
     /// flag, naming its strongest evidence.

@@ -138,13 +138,7 @@ import Vitals
         #expect(offset.problems().map(\.field) == ["parameters.offsetFloor"])
     }
 
-    static let asking = RuleEvaluator(
-        ruleSet: DefaultRules.set(
-            Rule(
-                id: "personal-deviation", kind: .personal, measurement: .weight,
-                parameters: [
-                    "baselineDays": 28, "recentDays": 3, "minimumDays": 7, "yellowScore": 3, "askScore": 2,
-                ])))
+    static let asking = RuleEvaluator(ruleSet: DefaultRules.set(DefaultRules.personal(with: ["askScore": 2])))
 
     @Test(
         "a score past askScore but short of yellowScore asks for a measurement the next morning, and nothing else",
@@ -181,11 +175,7 @@ import Vitals
 
     static let accumulating = RuleEvaluator(
         ruleSet: DefaultRules.set(
-            Rule(
-                id: "personal-deviation", kind: .personal, measurement: .weight,
-                parameters: [
-                    "baselineDays": 28, "recentDays": 14, "minimumDays": 7, "yellowScore": 5, "cusumSlack": 1,
-                ])))
+            DefaultRules.personal(with: ["recentDays": 14, "yellowScore": 5, "cusumSlack": 1])))
 
     @Test("with cusumSlack a small rise that lasts adds up to a flag; one bad morning does not")
     func accumulation() throws {
@@ -197,7 +187,7 @@ import Vitals
         #expect(first.evidenceAt >= rampStart.addingTimeInterval(10 * 86_400), "not before the rise has lasted")
         #expect(first.explanation.contains("; accumulated over "), "\(first.explanation)")
         #expect(first.explanation.hasSuffix(", yellow from 5.0"))
-        // The same rise judged by its 3-day mean never reaches 3.6.
+        // The same rise judged by its 3-day mean never reaches that rule's 3.
         #expect(Self.lastRaise(lasting) == nil)
 
         // One morning 1.2 kg and 8 /min up (3.0 + 2.7 = 5.7, 4.7 after the slack), then as usual.

@@ -68,6 +68,14 @@ enum DefaultRules {
         id: "personal-deviation", kind: .personal, measurement: .weight,
         parameters: ["baselineDays": 28, "recentDays": 3, "minimumDays": 7, "yellowScore": 3])
 
+    /// `personal` with some parameters changed or added (and another id, for a second one in a set).
+    static func personal(id: String = personal.id, with changes: [String: Double]) -> Rule {
+        var rule = personal
+        rule.id = id
+        rule.parameters.merge(changes) { _, new in new }
+        return rule
+    }
+
     static func set(_ rules: Rule...) -> RuleSet { RuleSet(id: "test", version: 1, rules: rules) }
 }
 
