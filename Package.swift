@@ -102,8 +102,8 @@ let package = Package(
             dependencies: [
                 "ReadingIntake",
                 "DevicePayloads",
-                "ConsoleScreens", "FollowUp", "MonitoringRecords", "TerminalUI", "TeleIngest", "ThresholdRules",
-                "TelekitSimulation", "Vitals",
+                "ConsoleScreens", "FollowUp", "MonitoringRecords", "PostgresStore", "StoreInterface", "TerminalUI",
+                "TeleIngest", "ThresholdRules", "TelekitSimulation", "Vitals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -162,7 +162,9 @@ let package = Package(
         // The status report to the GP: a patient's period as one HTML page with SVG charts. No I/O.
         .target(
             name: "GPStatusReport",
-            dependencies: ["FollowUp", "MonitoringRecords", "ReadingIntake", "StoreInterface", "ThresholdRules", "Vitals"],
+            dependencies: [
+                "FollowUp", "MonitoringRecords", "ReadingIntake", "StoreInterface", "ThresholdRules", "Vitals",
+            ],
             swiftSettings: strictSettings
         ),
         // The running worker: the broker connection, the inbox writer, the service loop, retirement.

@@ -794,6 +794,20 @@ enum PostgresSchema {
                 // the role that owns the schema (the one `tele-ingest migrate` runs as).
                 "GRANT SELECT ON patient_erasure TO teleingest_operator",
             ]),
+        Migration(
+            version: 14, name: "epoch_ms in floating point",
+            statements: [
+                // The same milliseconds for every instant the store holds (a double holds the
+                // seconds since 1970 to the microsecond for ±285 years, so rounding gives the
+                // stored millisecond; to year 9999 it still does), at about a third of `extract`'s
+                // numeric arithmetic: on the worklist's 40,000 kept values of 10,000 patients
+                // the query took 122 ms with `extract` and 48 ms with `date_part`
+                // (docs/PERFORMANCE.md).
+                """
+                CREATE OR REPLACE FUNCTION epoch_ms(t timestamptz) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
+                    RETURN round(date_part('epoch', t) * 1000)::bigint
+                """
+            ]),
     ]
 
     /// The newest version this build knows.

@@ -4,6 +4,7 @@ import DevicePayloads
 import FollowUp
 import Foundation
 import MonitoringRecords
+import PostgresStore
 import ReadingIntake
 import StoreInterface
 import TeleIngest
@@ -34,6 +35,13 @@ struct ConsoleBench: AsyncParsableCommand {
             days are acknowledged, as if nurses had worked through their weekly lists.
             """)
     var acknowledgedAfterDays: Int?
+    @Option(
+        help: """
+            Measure this PostgreSQL store instead, postgresql://user@host:port/database: the same \
+            figures on a store filled beforehand (scripts/bench-console --postgres copies the SQLite \
+            store's rows into one).
+            """)
+    var databaseURL: String?
 
     func run() async throws {
         let ruleSet = try RuleFile.load(from: URL(fileURLWithPath: rules))
@@ -41,6 +49,14 @@ struct ConsoleBench: AsyncParsableCommand {
         // "Now" for the simulated period, the acknowledged copy and the worklist: the system
         // clock unless TELE_INGEST_NOW sets another, as for every program here.
         let wallClock = try WallClock.fromEnvironment()
+        if let databaseURL {
+            try await PostgresMonitoringStore.with(PostgresLocation(url: databaseURL), clock: wallClock) { postgres in
+                try await measure(
+                    postgres, backend: "PostgreSQL", readings: postgres.readingCount(), ruleSet: ruleSet, zone: zone,
+                    console: ["--database-url", databaseURL])
+            }
+            return
+        }
         if !FileManager.default.fileExists(atPath: store) {
             try build(ruleSet: ruleSet, zone: zone, wallClock: wallClock)
         }
@@ -60,14 +76,27 @@ struct ConsoleBench: AsyncParsableCommand {
             }
         }
         let monitoring = try MonitoringStore(path: path, memoryMapped: true, clock: wallClock)
+        try await measure(
+            monitoring, backend: "SQLite", readings: monitoring.readingCount(), ruleSet: ruleSet, zone: zone,
+            console: ["--db", path])
+    }
+
+    /// Times the worklist, the patient view and the console's start on `store`; `console`: the
+    /// arguments that open the same store in `nurse-console`.
+    func measure(
+        _ store: some FollowUpStore, backend: String, readings: Int, ruleSet: RuleSet, zone: TimeZone,
+        console: [String]
+    ) async throws {
         let counts = (
-            try monitoring.patients().count, try monitoring.readingCount(),
-            try monitoring.flags(state: .open).count + monitoring.flags(state: .escalated).count
+            try await store.patients().count, readings,
+            try await store.flags(patientID: nil, state: .open).count
+                + store.flags(patientID: nil, state: .escalated).count
         )
         let session = FollowUpSession(
-            store: monitoring, clinician: Clinician(name: "Bench Nurse", role: .nurse), ruleSet: ruleSet,
+            store: store, clinician: Clinician(name: "Bench Nurse", role: .nurse), ruleSet: ruleSet,
             timeZone: zone, hotline: HotlineSchedule())
         let clock = ContinuousClock()
+        let now = session.now
 
         var worklistTimes: [Double] = []
         var rows = 0
@@ -82,24 +111,23 @@ struct ConsoleBench: AsyncParsableCommand {
             let week = session.currentWeek
             var snapshot: WorklistSnapshot?
             snapshotTimes.append(
-                try clock.measure {
-                    snapshot = try monitoring.worklistSnapshot(week: week.description, weighings: nil)
+                try await clock.measure {
+                    snapshot = try await store.worklistSnapshot(week: week.description, weighings: nil, at: nil)
                 }.milliseconds)
             buildTimes.append(
                 clock.measure {
-                    _ = Worklist(
-                        snapshot: snapshot!, week: week, now: wallClock.now(), defaultZone: zone, ruleSet: ruleSet)
+                    _ = Worklist(snapshot: snapshot!, week: week, now: now(), defaultZone: zone, ruleSet: ruleSet)
                 }.milliseconds)
         }
         var auditTimes: [Double] = []
         for _ in 0..<repetitions {
             auditTimes.append(
-                try clock.measure {
-                    try monitoring.recordAudit(
-                        .worklistViewed, by: session.clinician, patientID: nil, detail: "console-bench")
+                try await clock.measure {
+                    try await store.recordAudit(
+                        .worklistViewed, by: session.clinician, patientID: nil, detail: "console-bench", at: nil)
                 }.milliseconds)
         }
-        let ids = try monitoring.patients().map(\.id)
+        let ids = try await store.patients().map(\.id)
         var generator = SeededGenerator(seed: 7)
         var viewTimes: [Double] = []
         for _ in 0..<views {
@@ -134,7 +162,7 @@ struct ConsoleBench: AsyncParsableCommand {
             }
         }
         let processStart = try runTimes(["--help"])
-        let exportTimes = try runTimes(["worklist", "--db", path, "--user", "Bench Nurse", "--role", "nurse", "--json"])
+        let exportTimes = try runTimes(["worklist"] + console + ["--user", "Bench Nurse", "--role", "nurse", "--json"])
         let machine = "\(ProcessInfo.processInfo.activeProcessorCount) cores"
         let figures: [(String, [Double], String)] = [
             ("worklist, \(rows) patients (query + triage + audit entry)", worklistTimes, "< 100 ms"),
@@ -147,7 +175,7 @@ struct ConsoleBench: AsyncParsableCommand {
             ("nurse-console worklist --json of all patients, start to exit", exportTimes, "—"),
         ]
         print(
-            "store: \(counts.0) patients, \(counts.1) readings, \(counts.2) open flags; \(machine); medians of \(repetitions), \(views), 5 runs"
+            "store (\(backend)): \(counts.0) patients, \(counts.1) readings, \(counts.2) open flags; \(machine); medians of \(repetitions), \(views), 5 runs"
         )
         for (name, times, target) in figures {
             let sorted = times.sorted()

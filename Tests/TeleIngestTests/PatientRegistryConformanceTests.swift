@@ -347,6 +347,30 @@ func withRegistry<T>(
     }
 
     @Test(
+        "instants go to milliseconds since 1970 and back exactly: before 1970, at it, in this century with odd milliseconds, far ahead"
+    )
+    func epochMilliseconds() async throws {
+        try await withPostgres { cluster in
+            let location = try PostgresLocation(url: try cluster.createDatabase())
+            _ = try await PostgresMonitoringStore.with(location, clock: TestCohort.clock) {
+                try await $0.schemaVersion()
+            }
+            let milliseconds: [Int64] = [
+                -86_400_001, -1, 0, 1, 499, 500, 999, 1_796_112_000_123, 1_796_112_000_500, 1_798_761_599_999,
+                4_102_444_800_001, 253_402_300_799_999,
+            ]
+            let list = milliseconds.map(String.init).joined(separator: ",")
+            let wrong = try cluster.psql(
+                location.database,
+                "SELECT ms FROM unnest(ARRAY[\(list)]::bigint[]) AS ms WHERE epoch_ms(instant(ms)) <> ms")
+            #expect(wrong.isEmpty, "instants that did not come back: \(wrong)")
+            // 09:00:00.123 in Copenhagen on Tuesday 1 December 2026.
+            let stamp = try cluster.psql(location.database, "SELECT epoch_ms(timestamptz '2026-12-01 09:00:00.123+01')")
+            #expect(stamp.trimmingCharacters(in: .whitespacesAndNewlines) == "1796112000123")
+        }
+    }
+
+    @Test(
         "database.url is read with its parts; what is not a PostgreSQL URL is refused, naming what was expected",
         arguments: [
             ("postgresql://tele:s%40cret@db.example:5433/monitoring?sslmode=require", nil),
