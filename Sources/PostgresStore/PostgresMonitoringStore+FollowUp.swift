@@ -25,34 +25,38 @@ extension PostgresMonitoringStore: FollowUpStore, MessageQuarantine {
                 let index = Dictionary(
                     lines.indices.map { (lines[$0].patient.id, $0) }, uniquingKeysWith: { a, _ in a })
 
-                for try await (patientID, id, ruleID, measurement, severity, state, explanation, openedAt)
-                    in try await connection.query(
-                        """
-                        SELECT patient_id, id, rule_id, measurement, severity, state, explanation, epoch_ms(opened_at)
-                        FROM flag WHERE state IN ('open', 'escalated') ORDER BY patient_id, opened_at, id
-                        """, logger: logger
-                    ).decode((PatientID, Int64, String, String, String, String, String, Int64).self)
+                // The two large reads cell by cell (`RowCells`), in the order selected.
+                let operation = "reading the worklist for \(week)"
+                for try await row in try await connection.query(
+                    """
+                    SELECT patient_id, id, rule_id, measurement, severity, state, explanation, epoch_ms(opened_at)
+                    FROM flag WHERE state IN ('open', 'escalated') ORDER BY patient_id, opened_at, id
+                    """, logger: logger)
                 {
-                    guard let line = index[patientID] else { continue }
+                    var cells = RowCells(row, operation)
+                    guard let line = index[try cells.next(PatientID.self)] else { continue }
                     lines[line].openFlags.append(
                         WorklistSnapshot.OpenFlag(
-                            id: id, ruleID: ruleID, measurement: ReadingKind(rawValue: measurement) ?? .weight,
-                            severity: Severity(rawValue: severity) ?? .yellow, escalated: state == "escalated",
-                            explanation: explanation, openedAt: Date(millisecondsSince1970: openedAt)))
+                            id: try cells.next(), ruleID: try cells.next(),
+                            measurement: ReadingKind(rawValue: try cells.next()) ?? .weight,
+                            severity: Severity(rawValue: try cells.next()) ?? .yellow,
+                            escalated: try cells.next(String.self) == "escalated", explanation: try cells.next(),
+                            openedAt: Date(millisecondsSince1970: try cells.next())))
                 }
 
-                for try await (patientID, kind, value, measuredAt, week, previous, weekDays)
-                    in try await connection.query(
-                        """
-                        SELECT patient_id, kind, value, epoch_ms(measured_at), week, previous_value, week_days
-                        FROM latest_reading
-                        """, logger: logger
-                    ).decode((PatientID, String, Double, Int64, Int, Double?, Int).self)
+                for try await row in try await connection.query(
+                    """
+                    SELECT patient_id, kind, value, epoch_ms(measured_at), week, previous_value, week_days
+                    FROM latest_reading
+                    """, logger: logger)
                 {
-                    guard let line = index[patientID], let kind = ReadingKind(rawValue: kind) else { continue }
+                    var cells = RowCells(row, operation)
+                    guard let line = index[try cells.next(PatientID.self)],
+                        let kind = ReadingKind(rawValue: try cells.next())
+                    else { continue }
                     let latest = WorklistSnapshot.Latest(
-                        value: value, measuredAt: Date(millisecondsSince1970: measuredAt), weekMonday: week,
-                        previousWeekValue: previous, weekDays: weekDays)
+                        value: try cells.next(), measuredAt: Date(millisecondsSince1970: try cells.next()),
+                        weekMonday: try cells.next(), previousWeekValue: try cells.next(), weekDays: try cells.next())
                     lines[line].keep(latest, of: kind)
                 }
 

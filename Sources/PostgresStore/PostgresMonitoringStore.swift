@@ -309,9 +309,18 @@ public final class PostgresMonitoringStore: PatientRegistry {
     /// Patients from rows of `patientColumns`.
     func collect(_ rows: PostgresRowSequence) async throws -> [Patient] {
         var patients: [Patient] = []
-        for try await (id, name, cpr, zone, createdAt, start, reason, comment, endedBy, endedAt, team) in rows.decode(
-            (PatientID, String, String?, String, Date, Date, String?, String?, String?, Date?, String?).self)
-        {
+        // Cell by cell (`RowCells`): the worklist reads every patient this way.
+        for try await row in rows {
+            var cells = RowCells(row, "reading patients")
+            let (id, name, cpr, zone) = (
+                try cells.next(PatientID.self), try cells.next(String.self), try cells.next(String?.self),
+                try cells.next(String.self)
+            )
+            let (createdAt, start) = (try cells.next(Date.self), try cells.next(Date.self))
+            let (reason, comment, endedBy, endedAt, team) = (
+                try cells.next(String?.self), try cells.next(String?.self), try cells.next(String?.self),
+                try cells.next(Date?.self), try cells.next(String?.self)
+            )
             var end: MonitoringEnd?
             if let reason = reason.flatMap(MonitoringEnd.Reason.init(rawValue:)), let endedBy, let endedAt {
                 end = MonitoringEnd(reason: reason, comment: comment, endedBy: endedBy, endedAt: endedAt)
