@@ -165,11 +165,11 @@ struct ConsoleBench: AsyncParsableCommand {
         let exportTimes = try runTimes(["worklist"] + console + ["--user", "Bench Nurse", "--role", "nurse", "--json"])
         let machine = "\(ProcessInfo.processInfo.activeProcessorCount) cores"
         let figures: [(String, [Double], String)] = [
-            ("worklist, \(rows) patients (query + triage + audit entry)", worklistTimes, "< 100 ms"),
+            ("worklist, \(rows) patients (query + triage + audit entry)", worklistTimes, "≤ 50 ms"),
             ("  of which the store's read (WorklistSnapshot)", snapshotTimes, ""),
             ("  of which building the list (triage, trends, adherence, order)", buildTimes, ""),
             ("  of which the audit entry (one write transaction)", auditTimes, ""),
-            ("patient view, 30 days (query + charts data + audit entry)", viewTimes, "< 30 ms"),
+            ("patient view, 30 days (query + charts data + audit entry)", viewTimes, "≤ 20 ms"),
             ("console start: worklist built and first 80×24 frame drawn (in process)", firstFrameTimes, "—"),
             ("  plus a process start (nurse-console --help, start to exit)", processStart, "—"),
             ("nurse-console worklist --json of all patients, start to exit", exportTimes, "—"),

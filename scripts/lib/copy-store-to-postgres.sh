@@ -1,8 +1,10 @@
-# Sourced by the benchmarks: copies the tables a console reads from a SQLite store into a
-# PostgreSQL store of the current schema (made by `tele-ingest migrate` beforehand), so that both
+# Sourced by the benchmarks: copies a bulk-loaded benchmark store (console-bench's) from SQLite
+# into a PostgreSQL store of the current schema (made by `tele-ingest migrate` beforehand), so that both
 # backends are measured on the very same rows. Column names are the same on both; instants,
 # milliseconds since 1970 in SQLite, become timestamptz, and payloads bytea. The devices behind
 # the readings are registered from the readings (a bulk-loaded store has none of its own).
+# Not copied: pairings and the audit log (the benchmark store has no pairings; the worklist and
+# patient view do not read the log) — add them before using this on a store in use.
 # Usage: copy_store_to_postgres SQLITE_FILE DATABASE_URL
 copy_store_to_postgres() {
   local sqlite=$1 url=$2 table columns select
