@@ -80,7 +80,21 @@ public enum CPRNumber {
 
     /// Keeps the date part only: `010101-****`.
     public static func masked(_ cpr: String) -> String {
-        "\(cpr.prefix(6))-****"
+        // A stored number is ASCII digits: six ASCII digits followed by nothing or by an ASCII
+        // byte are its first six characters, and copying bytes saves breaking the text into
+        // characters (the worklist masks every patient's).
+        let fast = cpr.utf8.withContiguousStorageIfAvailable { bytes -> String? in
+            guard bytes.count >= 6, bytes[..<6].allSatisfy({ $0 &- UInt8(ascii: "0") < 10 }),
+                bytes.count == 6 || bytes[6] < 0x80
+            else { return nil }
+            return String(unsafeUninitializedCapacity: 11) { out in
+                for index in 0..<6 { out[index] = bytes[index] }
+                for index in 6..<11 { out[index] = UInt8(ascii: index == 6 ? "-" : "*") }
+                return 11
+            }
+        }
+        if let fast, let fast { return fast }
+        return "\(cpr.prefix(6))-****"
     }
 }
 

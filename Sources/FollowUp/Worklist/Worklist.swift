@@ -121,88 +121,127 @@ public struct Worklist: Sendable, Codable {
             return Adherence(weighedDays: weighed, days: weekDays, today: today, firstDay: firstDay, plan: plan)
         }
         let todayInList = LocalDay(now, in: defaultZone)
-        let unsorted: [WorklistEntry] = snapshot.lines.compactMap { line in
-            let patient = line.patient
-            guard patient.monitoringEnd == nil else { return nil }
-            let (zone, today) =
-                zones[patient.timeZone]
-                ?? {
-                    let zone = TimeZone(identifier: patient.timeZone) ?? defaultZone
-                    let resolved = (zone, LocalDay(now, in: zone))
-                    zones[patient.timeZone] = resolved
-                    return resolved
-                }()
-            let flags = line.openFlags.map { flag in
-                WorklistEntry.Flag(
-                    id: flag.id, ruleID: flag.ruleID, severity: flag.severity,
-                    missingData: missingRules.contains(flag.ruleID), escalated: flag.escalated,
-                    explanation: flag.explanation, openedAt: flag.openedAt,
-                    overdue: !flag.escalated
-                        && limits.flags.isOverdue(
-                            severity: flag.severity, openedAt: flag.openedAt, today: today, zone: zone)
-                )
-            }.sorted { ($0.severity, $1.openedAt, $0.id) > ($1.severity, $0.openedAt, $1.id) }
-            let triage: Triage =
-                if flags.contains(where: { $0.severity == .red }) {
-                    .red
-                } else if flags.contains(where: { !$0.missingData }) {
-                    .yellow
-                } else if !flags.isEmpty {
-                    .missingData
-                } else {
-                    .stable
+        // Two passes: first what orders the list (flags, triage, what is overdue) for every
+        // monitored line, then the entries themselves, made in their final order into an array of
+        // the final size. Entries are large: sorting them, or making them unsorted and copying
+        // them into order, was most of the list's cost (page faults included).
+        struct Placed {
+            var line: Int
+            var zone: TimeZone
+            var today: LocalDay
+            var flags: [WorklistEntry.Flag]
+            var triage: Triage
+            var escalationOverdue: Bool
+        }
+        // The lines are read in place (through the buffer, not copied out of the array).
+        let (entries, monitored) = snapshot.lines.withUnsafeBufferPointer { lines in
+            var placed: [Placed] = []
+            placed.reserveCapacity(snapshot.lines.count)
+            for index in lines.indices {
+                guard lines[index].patient.monitoringEnd == nil else { continue }
+                let zoneName = lines[index].patient.timeZone
+                let (zone, today) =
+                    zones[zoneName]
+                    ?? {
+                        let zone = TimeZone(identifier: zoneName) ?? defaultZone
+                        let resolved = (zone, LocalDay(now, in: zone))
+                        zones[zoneName] = resolved
+                        return resolved
+                    }()
+                var flags = lines[index].openFlags.map { flag in
+                    WorklistEntry.Flag(
+                        id: flag.id, ruleID: flag.ruleID, severity: flag.severity,
+                        missingData: missingRules.contains(flag.ruleID), escalated: flag.escalated,
+                        explanation: flag.explanation, openedAt: flag.openedAt,
+                        overdue: !flag.escalated
+                            && limits.flags.isOverdue(
+                                severity: flag.severity, openedAt: flag.openedAt, today: today, zone: zone)
+                    )
                 }
-            func trend(_ kind: ReadingKind) -> Trend? {
-                let latest =
-                    switch kind {
-                    case .weight: line.weight
-                    case .systolic: line.systolic
-                    case .diastolic: line.diastolic
-                    case .pulse: line.pulse
+                flags.sort { ($0.severity, $1.openedAt, $0.id) > ($1.severity, $0.openedAt, $1.id) }
+                let triage: Triage =
+                    if flags.contains(where: { $0.severity == .red }) {
+                        .red
+                    } else if flags.contains(where: { !$0.missingData }) {
+                        .yellow
+                    } else if !flags.isEmpty {
+                        .missingData
+                    } else {
+                        .stable
                     }
-                return latest.map {
-                    Trend(
-                        kind: kind, value: $0.value, measuredAt: $0.measuredAt,
-                        reference: $0.weekMonday == week.monday.number ? $0.previousWeekValue : nil)
+                let escalationOverdue =
+                    snapshot.pendingEscalations[lines[index].patient.id].map {
+                        now.timeIntervalSince($0.escalatedAt) > limits.escalationAnswer
+                    } ?? false
+                placed.append(
+                    Placed(
+                        line: index, zone: zone, today: today, flags: flags, triage: triage,
+                        escalationOverdue: escalationOverdue))
+            }
+            // The order: by small keys (the same as `WorklistEntry.needsChasing` and
+            // `oldestFlagOpenedAt` give).
+            let keys = placed.map { place in
+                (
+                    triage: place.triage.rawValue,
+                    chasing: place.escalationOverdue || place.flags.contains(where: \.overdue),
+                    waiting: place.flags.lazy.map(\.openedAt.timeIntervalSince1970).min() ?? .infinity,
+                    name: lines[place.line].patient.name.lowercased(),
+                    id: lines[place.line].patient.id
+                )
+            }
+            let order = placed.indices.sorted { a, b in
+                let (x, y) = (keys[a], keys[b])
+                if x.triage != y.triage { return x.triage < y.triage }
+                if x.chasing != y.chasing { return x.chasing }
+                if x.waiting != y.waiting { return x.waiting < y.waiting }
+                if x.name != y.name { return x.name < y.name }
+                return x.id < y.id
+            }
+            var entries: [WorklistEntry] = []
+            entries.reserveCapacity(order.count)
+            for position in order {
+                let place = placed[position]
+                // Through a pointer: a line taken out of the buffer would be a copy of all it holds.
+                let line = lines.baseAddress! + place.line
+                let patient = line.pointee.patient
+                func trend(_ kind: ReadingKind) -> Trend? {
+                    let latest =
+                        switch kind {
+                        case .weight: line.pointee.weight
+                        case .systolic: line.pointee.systolic
+                        case .diastolic: line.pointee.diastolic
+                        case .pulse: line.pointee.pulse
+                        }
+                    return latest.map {
+                        Trend(
+                            kind: kind, value: $0.value, measuredAt: $0.measuredAt,
+                            reference: $0.weekMonday == week.monday.number ? $0.previousWeekValue : nil)
+                    }
                 }
+                let pending = snapshot.pendingEscalations[patient.id]
+                let nextReview = snapshot.nextReviews[patient.id]
+                var reviewDue = false
+                if let nextReview, let date = LocalDay(iso: nextReview), date <= todayInList {
+                    let dueWeek = ISOWeek(containing: date).description
+                    reviewDue = snapshot.lastReviewedWeeks[patient.id].map { $0 < dueWeek } ?? true
+                }
+                entries.append(
+                    WorklistEntry(
+                        patientID: patient.id, name: patient.name, maskedCPR: patient.maskedCPR, triage: place.triage,
+                        flags: place.flags, oldestFlagOpenedAt: place.flags.lazy.map(\.openedAt).min(),
+                        weight: trend(.weight), systolic: trend(.systolic), diastolic: trend(.diastolic),
+                        pulse: trend(.pulse),
+                        adherence: adherence(line.pointee, zone: place.zone, today: place.today),
+                        review: snapshot.reviews[patient.id],
+                        pendingEscalationID: pending?.id, pendingEscalationAt: pending?.escalatedAt,
+                        escalationOverdue: place.escalationOverdue, nextReview: nextReview, reviewDue: reviewDue))
             }
-            let pending = snapshot.pendingEscalations[patient.id]
-            let nextReview = snapshot.nextReviews[patient.id]
-            var reviewDue = false
-            if let nextReview, let date = LocalDay(iso: nextReview), date <= todayInList {
-                let dueWeek = ISOWeek(containing: date).description
-                reviewDue = snapshot.lastReviewedWeeks[patient.id].map { $0 < dueWeek } ?? true
-            }
-            return WorklistEntry(
-                patientID: patient.id, name: patient.name, maskedCPR: patient.maskedCPR, triage: triage,
-                flags: flags, oldestFlagOpenedAt: flags.map(\.openedAt).min(),
-                weight: trend(.weight), systolic: trend(.systolic), diastolic: trend(.diastolic), pulse: trend(.pulse),
-                adherence: adherence(line, zone: zone, today: today),
-                review: snapshot.reviews[patient.id],
-                pendingEscalationID: pending?.id, pendingEscalationAt: pending?.escalatedAt,
-                escalationOverdue: pending.map { now.timeIntervalSince($0.escalatedAt) > limits.escalationAnswer }
-                    ?? false, nextReview: nextReview, reviewDue: reviewDue)
+            return (entries, placed.count)
         }
-        // Sort positions by small keys, then take the entries in that order: entries are large,
-        // and moving them around in the sort was most of the list's cost.
-        let keys = unsorted.map { entry in
-            (
-                triage: entry.triage.rawValue, chasing: entry.needsChasing,
-                waiting: entry.oldestFlagOpenedAt?.timeIntervalSince1970 ?? .infinity,
-                name: entry.name.lowercased(), id: entry.patientID
-            )
-        }
-        entries = unsorted.indices.sorted { a, b in
-            let (x, y) = (keys[a], keys[b])
-            if x.triage != y.triage { return x.triage < y.triage }
-            if x.chasing != y.chasing { return x.chasing }
-            if x.waiting != y.waiting { return x.waiting < y.waiting }
-            if x.name != y.name { return x.name < y.name }
-            return x.id < y.id
-        }.map { unsorted[$0] }
+        self.entries = entries
         self.week = week
         generatedAt = now
-        ended = snapshot.lines.count - unsorted.count
+        ended = snapshot.lines.count - monitored
     }
 
     /// The entries a filter leaves: flagged only, waiting for the hotline only (the

@@ -23,25 +23,38 @@ extension MonitoringStore {
         return try database.read { db in
             var lines: [WorklistSnapshot.Line] = []
             lines.reserveCapacity(try Int.fetchOne(db, sql: "SELECT count(*) FROM patient") ?? 0)
+            // The periods ended and not reopened, read apart: few patients have one, and the
+            // `patient_monitoring` view's join searched the index for every patient (half the
+            // patients' read).
+            var ends: [PatientID: MonitoringEnd] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT patient_id, reason AS end_reason, comment AS end_comment, ended_by, ended_at
+                    FROM monitoring_end WHERE reopened_at IS NULL
+                    """)
+            {
+                ends[row[0]] = MonitoringEnd(row: row)
+            }
             // Most patients live in the default zone: read the zone name only when it differs.
             let patientRead = try db.cachedStatement(
                 sql: """
                     SELECT id, name, cpr, CASE WHEN time_zone = ? THEN NULL ELSE time_zone END, created_at, monitoring_start,
-                        end_reason, end_comment, ended_by, ended_at, team
-                    FROM patient_monitoring ORDER BY id
+                        team
+                    FROM patient ORDER BY id
                     """)
             let patients = try Row.fetchCursor(patientRead, arguments: [Self.defaultZoneName])
             var columns = StatementColumns(patientRead)
-            while let row = try patients.next() {
+            while try patients.next() != nil {
+                let id = PatientID(rawValue: columns.text(0) ?? "")
                 lines.append(
                     WorklistSnapshot.Line(
                         patient: Patient(
-                            id: PatientID(rawValue: columns.text(0) ?? ""), name: columns.text(1) ?? "",
-                            cpr: columns.text(2), timeZone: columns.text(3) ?? Self.defaultZoneName,
+                            id: id, name: columns.text(1) ?? "", cpr: columns.text(2),
+                            timeZone: columns.text(3) ?? Self.defaultZoneName,
                             createdAt: Date(millisecondsSince1970: columns.int(4)),
                             monitoringStart: columns.optionalInt(5).map(Date.init(millisecondsSince1970:)),
-                            monitoringEnd: columns.isNull(6) ? nil : MonitoringEnd(row: row),
-                            team: columns.text(10))))
+                            monitoringEnd: ends.isEmpty ? nil : ends[id], team: columns.text(6))))
             }
             // The other reads come in patient order too: walk forward to each row's patient. A
             // dictionary is built only if that walk ever misses (an order SQLite and Swift disagree on).

@@ -155,8 +155,11 @@ public final class MonitoringStore: Sendable {
     /// (about 400 MiB): the backstop if they fall behind.
     static let backstopCheckpointPages = 100_000
 
-    /// 256 MiB of the database file mapped for reading; address space, not resident memory.
-    static let memoryMapBytes = 256 << 20
+    /// Up to 2 GiB of the database file mapped for reading (SQLite caps it at its build's
+    /// `SQLITE_MAX_MMAP_SIZE`, just under 2 GiB on Debian); address space, not resident memory.
+    /// A year of 10,000 patients is a 600 MiB file whose kept values and flags lie near its end:
+    /// beyond a 256 MiB map they were read with a `pread` per page (a tenth of the worklist's read).
+    static let memoryMapBytes = 2 << 30
 
     /// `PRAGMA journal_mode`, which must read `wal`.
     public func journalMode() throws -> String {
