@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+
+@testable import ThresholdRules
+
+/// The local day of an instant is the day the calendar gives: around every offset change, on days
+/// a zone skipped or repeated, in zones a quarter or half an hour off the hour, and before 1970.
+@Suite struct LocalDayTests {
+    /// Zones chosen for what their offsets do: daylight saving in either hemisphere, a
+    /// half-hour daylight saving (Lord Howe), offsets of 45 and 30 minutes, a day skipped
+    /// (Apia, 30 December 2011), standard time moved (Moscow 2011 and 2014), several changes a
+    /// year (Casablanca), none at all.
+    static let zones = [
+        "Europe/Copenhagen", "America/New_York", "Australia/Lord_Howe", "Pacific/Apia", "Pacific/Chatham",
+        "Asia/Kathmandu", "America/St_Johns", "Europe/Moscow", "Africa/Casablanca", "UTC",
+    ]
+
+    /// The calendar's answer, independent of `LocalDay`'s arithmetic.
+    static func calendarDay(_ instant: Date, in zone: TimeZone) -> Int {
+        var local = Calendar(identifier: .gregorian)
+        local.timeZone = zone
+        let parts = local.dateComponents([.year, .month, .day], from: instant)
+        var utc = Calendar(identifier: .gregorian)
+        utc.timeZone = TimeZone(identifier: "UTC")!
+        let midnight = utc.date(from: DateComponents(year: parts.year, month: parts.month, day: parts.day))!
+        return Int((midnight.timeIntervalSince1970 / 86_400).rounded(.down))
+    }
+
+    /// Instants a second, half an hour and an hour either side of each offset change from 2010
+    /// through 2016, and every 6 h 7 min through 2011 and 2012 (so every hour of the day comes
+    /// round), and a day either side of 1 January 1970.
+    static func instants(in zone: TimeZone) -> [Date] {
+        var instants: [Date] = []
+        var transition = zone.nextDaylightSavingTimeTransition(after: Date(timeIntervalSince1970: 1_262_304_000))
+        while let change = transition, change.timeIntervalSince1970 < 1_483_228_800 {
+            for shift in [-3_600.0, -1_800, -1, -0.5, 0, 0.5, 1, 1_800, 3_600] {
+                instants.append(change.addingTimeInterval(shift))
+            }
+            transition = zone.nextDaylightSavingTimeTransition(after: change)
+        }
+        var grid = 1_293_840_000.0  // 2011-01-01T00:00:00Z
+        while grid < 1_356_998_400 {  // 2013-01-01
+            instants.append(Date(timeIntervalSince1970: grid))
+            grid += 22_020
+        }
+        var early = -86_400.0
+        while early <= 86_400 {
+            instants.append(Date(timeIntervalSince1970: early))
+            early += 3_599.5
+        }
+        return instants
+    }
+
+    @Test("An instant's local day is the calendar's", arguments: zones)
+    func calendarDay(zoneName: String) throws {
+        let zone = try #require(TimeZone(identifier: zoneName))
+        let instants = Self.instants(in: zone)
+        #expect(instants.count > 2_500)
+        for instant in instants {
+            let expected = Self.calendarDay(instant, in: zone)
+            #expect(
+                LocalDay(instant, in: zone).number == expected,
+                "\(zoneName) at \(instant.timeIntervalSince1970): expected day \(expected)")
+        }
+    }
+
+    @Test("Apia skipped 30 December 2011: the evening of the 29th is followed by the 31st")
+    func skippedDay() throws {
+        let apia = try #require(TimeZone(identifier: "Pacific/Apia"))
+        // 2011-12-30T09:59:59Z was 23:59:59 on the 29th at UTC−10; a second later it was the
+        // 31st at UTC+14.
+        let before = LocalDay(Date(timeIntervalSince1970: 1_325_239_199), in: apia)
+        let after = LocalDay(Date(timeIntervalSince1970: 1_325_239_200), in: apia)
+        #expect(before.description == "2011-12-29")
+        #expect(after.description == "2011-12-31")
+    }
+}
