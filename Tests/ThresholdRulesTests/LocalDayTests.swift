@@ -15,20 +15,17 @@ import Testing
         "Asia/Kathmandu", "America/St_Johns", "Europe/Moscow", "Africa/Casablanca", "UTC",
     ]
 
-    /// The calendar's answer, independent of `LocalDay`'s arithmetic.
-    static func calendarDay(_ instant: Date, in zone: TimeZone) -> Int {
-        var local = Calendar(identifier: .gregorian)
-        local.timeZone = zone
-        let parts = local.dateComponents([.year, .month, .day], from: instant)
-        var utc = Calendar(identifier: .gregorian)
-        utc.timeZone = TimeZone(identifier: "UTC")!
-        let midnight = utc.date(from: DateComponents(year: parts.year, month: parts.month, day: parts.day))!
-        return Int((midnight.timeIntervalSince1970 / 86_400).rounded(.down))
+    /// The calendar's answer, `2011-12-31`, independent of `LocalDay`'s arithmetic.
+    static func calendarDay(_ instant: Date, in zone: TimeZone) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let parts = calendar.dateComponents([.year, .month, .day], from: instant)
+        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
     }
 
-    /// Instants a second, half an hour and an hour either side of each offset change from 2010
-    /// through 2016, and every 6 h 7 min through 2011 and 2012 (so every hour of the day comes
-    /// round), and a day either side of 1 January 1970.
+    /// Each offset change from 2010 through 2016 and instants half a second, a second, half an
+    /// hour and an hour either side of it; every 6 h 7 min through 2011 and 2012 (so every hour
+    /// of the day comes round); a day either side of 1 January 1970.
     static func instants(in zone: TimeZone) -> [Date] {
         var instants: [Date] = []
         var transition = zone.nextDaylightSavingTimeTransition(after: Date(timeIntervalSince1970: 1_262_304_000))
@@ -59,8 +56,8 @@ import Testing
         for instant in instants {
             let expected = Self.calendarDay(instant, in: zone)
             #expect(
-                LocalDay(instant, in: zone).number == expected,
-                "\(zoneName) at \(instant.timeIntervalSince1970): expected day \(expected)")
+                LocalDay(instant, in: zone).description == expected,
+                "\(zoneName) at \(instant.timeIntervalSince1970)")
         }
     }
 
