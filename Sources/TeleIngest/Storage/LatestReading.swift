@@ -59,9 +59,15 @@ enum LatestReading {
     ) throws {
         let day = LocalDay(measuredAt, in: zone)
         let monday = day.monday.number
-        try db.cachedStatement(sql: upsert).execute(arguments: [
-            patientID, kind, readingID, measuredAt.millisecondsSince1970, value, monday, 1 << (day.isoWeekday - 1),
-        ])
+        try StatementBindings.execute(db.cachedStatement(sql: upsert), in: db) {
+            $0.bind(patientID.rawValue)
+            $0.bind(kind)
+            $0.bind(readingID)
+            $0.bind(measuredAt.millisecondsSince1970)
+            $0.bind(value)
+            $0.bind(monday)
+            $0.bind(1 << (day.isoWeekday - 1))
+        }
     }
 
     /// Rebuilds the table from the readings: after a migration or a bulk load.

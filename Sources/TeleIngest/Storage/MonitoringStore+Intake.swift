@@ -111,12 +111,20 @@ extension MonitoringStore {
                     """)
             for placed in decision.newReadings {
                 let reading = placed.reading
-                try insert.execute(arguments: [
-                    placed.patientID, serial, reading.kind.rawValue, reading.canonical.value,
-                    reading.canonical.unit.rawValue, reading.original.value, reading.original.unit.rawValue,
-                    placed.measuredAt, decision.entry.receivedAt.millisecondsSince1970, decision.entry.id,
-                    decision.messageID, profileID,
-                ])
+                try StatementBindings.execute(insert, in: db) {
+                    $0.bind(placed.patientID.rawValue)
+                    $0.bind(serial.rawValue)
+                    $0.bind(reading.kind.rawValue)
+                    $0.bind(reading.canonical.value)
+                    $0.bind(reading.canonical.unit.rawValue)
+                    $0.bind(reading.original.value)
+                    $0.bind(reading.original.unit.rawValue)
+                    $0.bind(placed.measuredAt)
+                    $0.bind(decision.entry.receivedAt.millisecondsSince1970)
+                    $0.bind(decision.entry.id)
+                    $0.bind(decision.messageID)
+                    $0.bind(profileID)
+                }
                 let id = db.lastInsertedRowID
                 ids.append(id)
                 try LatestReading.record(
@@ -132,8 +140,13 @@ extension MonitoringStore {
                 sql: "UPDATE quarantine SET resolved_at = ?, resolution = ?, attempts = attempts + 1 WHERE id = ?",
                 arguments: [now, decision.outcome.rawValue, quarantineRow])
         }
-        try db.cachedStatement(sql: "UPDATE journal SET processed_at = ?, outcome = ? WHERE id = ?")
-            .execute(arguments: [now, decision.outcome.rawValue, decision.entry.id])
+        try StatementBindings.execute(
+            db.cachedStatement(sql: "UPDATE journal SET processed_at = ?, outcome = ? WHERE id = ?"), in: db
+        ) {
+            $0.bind(now)
+            $0.bind(decision.outcome.rawValue)
+            $0.bind(decision.entry.id)
+        }
         return MessageResult(decision, stored: decision.stored(ids: ids))
     }
 

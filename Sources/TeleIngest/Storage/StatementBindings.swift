@@ -1,0 +1,93 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+
+/// One execution of a cached data-changing statement with its values bound straight into
+/// SQLite's handle: the counterpart of `StatementColumns` for writing.
+///
+/// For the statements run once per stored reading (the reading, its latest value, the journal
+/// entry's outcome), where GRDB's arguments — an array of existential values, bound through one
+/// nested closure per value — cost half as much again as SQLite's own insert with its indexes
+/// (docs/PERFORMANCE.md). Values are bound in the order of the statement's `?`s and copied by
+/// SQLite (`SQLITE_TRANSIENT`); the statement is reset and its bindings cleared afterwards, so
+/// GRDB finds it as it left it.
+///
+/// Only for INSERT, UPDATE and upserts inside the caller's transaction: it steps the statement
+/// without GRDB's bookkeeping around execution, which matters for transaction boundaries and
+/// observers — this store has neither in these statements.
+struct StatementBindings {
+    private let statement: SQLiteStatement
+    private var index: Int32 = 0
+
+    private init(_ statement: SQLiteStatement) {
+        self.statement = statement
+    }
+
+    /// Binds the values `bind` gives, steps `statement` to its end and resets it.
+    ///
+    /// - Throws: `DatabaseError` with SQLite's code and message when a value is missing or the
+    ///   step fails (a constraint, a full disk); the statement is reset either way.
+    static func execute(_ statement: Statement, in db: Database, _ bind: (inout StatementBindings) -> Void) throws {
+        var bindings = StatementBindings(statement.sqliteStatement)
+        bind(&bindings)
+        let handle = statement.sqliteStatement
+        defer {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+        }
+        guard bindings.index == sqlite3_bind_parameter_count(handle) else {
+            throw DatabaseError(
+                message: "\(bindings.index) values bound, \(sqlite3_bind_parameter_count(handle)) expected",
+                sql: statement.sql)
+        }
+        var code = sqlite3_step(handle)
+        while code == SQLITE_ROW { code = sqlite3_step(handle) }
+        guard code == SQLITE_DONE else {
+            let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: sqlite3_extended_errcode(db.sqliteConnection)), message: message,
+                sql: statement.sql)
+        }
+    }
+
+    mutating func bind(_ value: Int64) {
+        index += 1
+        sqlite3_bind_int64(statement, index, value)
+    }
+
+    mutating func bind(_ value: Int) {
+        bind(Int64(value))
+    }
+
+    mutating func bind(_ value: Double) {
+        index += 1
+        sqlite3_bind_double(statement, index, value)
+    }
+
+    mutating func bind(_ value: String) {
+        index += 1
+        var text = value
+        text.withUTF8 { bytes in
+            guard let start = bytes.baseAddress else {
+                // An empty string's pointer may be nil, which SQLite would bind as NULL.
+                sqlite3_bind_text(statement, index, "", 0, Self.transient)
+                return
+            }
+            start.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                _ = sqlite3_bind_text(statement, index, $0, Int32(bytes.count), Self.transient)
+            }
+        }
+    }
+
+    mutating func bind(_ value: String?) {
+        guard let value else {
+            index += 1
+            sqlite3_bind_null(statement, index)
+            return
+        }
+        bind(value)
+    }
+
+    /// SQLite copies the value before the call returns.
+    private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+}
