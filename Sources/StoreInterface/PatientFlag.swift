@@ -80,7 +80,8 @@ public struct PatientFlag: Sendable, Hashable, Codable {
 }
 
 /// A flag's evidence as stored: a JSON array of objects, instants in milliseconds,
-/// `[{"at":1795000000000,"rule":"weight-gain-3d","severity":"red","explanation":"…"}]`.
+/// `[{"at":1795000000000,"rule":"weight-gain-3d","severity":"red","explanation":"…","readings":[17,23]}]`;
+/// evidence written before it listed its readings has no `readings`.
 ///
 /// Read and written for every open flag of every patient in every ingest batch, so neither
 /// direction goes through Foundation's JSON coders, which were about a tenth of the ingest's
@@ -95,6 +96,9 @@ public enum FlagEvidence {
             text += JSONText.quoted(item.ruleID)
             text += ",\"severity\":\"\(item.severity.rawValue)\",\"explanation\":"
             text += JSONText.quoted(item.explanation)
+            if let readingIDs = item.readingIDs {
+                text += ",\"readings\":[" + readingIDs.map(String.init).joined(separator: ",") + "]"
+            }
             text += "}"
         }
         return text + "]"
@@ -110,9 +114,18 @@ public enum FlagEvidence {
                 case .string(let rule)? = fields["rule"], case .string(let severity)? = fields["severity"],
                 let severity = Severity(rawValue: severity), case .string(let explanation)? = fields["explanation"]
             else { return nil }
+            var readingIDs: [Int64]?
+            if case .array(let listed)? = fields["readings"] {
+                readingIDs = []
+                for id in listed {
+                    guard case .integer(let id) = id else { return nil }
+                    readingIDs?.append(id)
+                }
+            }
             evidence.append(
                 FlagBook.Evidence(
-                    at: Date(millisecondsSince1970: at), ruleID: rule, severity: severity, explanation: explanation))
+                    at: Date(millisecondsSince1970: at), ruleID: rule, severity: severity, explanation: explanation,
+                    readingIDs: readingIDs))
         }
         return evidence
     }

@@ -14,16 +14,18 @@ import ThresholdRules
         var rule: String
         var severity: Severity
         var explanation: String
+        var readings: [Int64]?
     }
 
     private static func evidence(_ explanation: String, rule: String = "personal-deviation") -> [FlagBook.Evidence] {
         [
             FlagBook.Evidence(
                 at: Date(millisecondsSince1970: 1_795_000_000_000), ruleID: "weight-gain-3d", severity: .red,
-                explanation: "weight +2.4 kg in 3 days: 80.1 kg (12/1) → 82.5 kg (15/1)"),
+                explanation: "weight +2.4 kg in 3 days: 80.1 kg (12/1) → 82.5 kg (15/1)",
+                readingIDs: [17, 23, 9_007_199_254]),
             FlagBook.Evidence(
                 at: Date(millisecondsSince1970: 1_795_086_400_000), ruleID: rule, severity: .yellow,
-                explanation: explanation),
+                explanation: explanation, readingIDs: []),
         ]
     }
 
@@ -47,13 +49,27 @@ import ThresholdRules
         #expect(entries.map(\.at) == [1_795_000_000_000, 1_795_086_400_000])
         #expect(entries.map(\.rule) == ["weight-gain-3d", "personal-deviation"])
         #expect(entries.map(\.severity) == [.red, .yellow])
+        #expect(entries.map(\.readings) == [[17, 23, 9_007_199_254], []])
+    }
+
+    @Test("evidence kept before it listed its readings reads back without them, and is written so again")
+    func withoutReadings() {
+        let text = #"[{"at":5,"rule":"r","severity":"yellow","explanation":"x"}]"#
+        let evidence = FlagEvidence.decode(text)
+        #expect(evidence?.first?.readingIDs == nil)
+        #expect(evidence.map(FlagEvidence.encode) == text)
+        #expect(
+            FlagEvidence.decode(#"[{"at":5,"rule":"r","severity":"yellow","explanation":"x","readings":[1,"2"]}]"#)
+                == nil)
     }
 
     @Test("what Foundation's encoder wrote (escaped slashes, \\u escapes) reads the same")
     func readsFoundationsJSON() throws {
         let evidence = Self.evidence("pulse 120 /min on 1/2 is above the red limit 110 /min\u{02}", rule: "pulse/range")
         let entries = evidence.map {
-            Entry(at: $0.at.millisecondsSince1970, rule: $0.ruleID, severity: $0.severity, explanation: $0.explanation)
+            Entry(
+                at: $0.at.millisecondsSince1970, rule: $0.ruleID, severity: $0.severity, explanation: $0.explanation,
+                readings: $0.readingIDs)
         }
         let text = String(decoding: try JSONEncoder().encode(entries), as: UTF8.self)
         #expect(text.contains(#"\/min"#))

@@ -524,12 +524,21 @@ extension MonitoringStore {
             for index in runs.indices where !runs[index].isEmpty { rows += runs[index].removeFirst() }
         }
         /// What a standing flag says, without the ids that depend on the order of storing.
+        /// Reading ids depend on which worker stored a reading first: readings are compared by
+        /// kind and measurement time instead.
+        struct Evidence: Hashable {
+            var at: Date
+            var ruleID, explanation: String
+            var severity: Severity
+            var readings: [String]?
+        }
         struct Standing: Hashable {
             var patientID: PatientID
             var problem, ruleID, explanation: String
             var severity: Severity
             var evidenceAt: Date
-            var evidence: [FlagBook.Evidence]
+            var readings: [String]
+            var evidence: Set<Evidence>
         }
         func standing(workers: Int) async throws -> Set<Standing> {
             try await withIntake(.postgresql, rules: rules) { intake in
@@ -541,13 +550,25 @@ extension MonitoringStore {
                     return try await group.reduce(0, +)
                 }
                 #expect(processed == rows.count)
-                return Set(
-                    try await intake.flags().filter { $0.state == .open }.map {
+                var standing: Set<Standing> = []
+                for flag in try await intake.flags() where flag.state == .open {
+                    let stored = try await intake.readings(flag.patientID)
+                    let names = Dictionary(
+                        uniqueKeysWithValues: stored.map { ($0.id, "\($0.kind.rawValue) \($0.measuredAt)") })
+                    let named = { (ids: [Int64]) in ids.map { names[$0] ?? "unknown reading \($0)" }.sorted() }
+                    standing.insert(
                         Standing(
-                            patientID: $0.patientID, problem: $0.problem, ruleID: $0.ruleID,
-                            explanation: $0.explanation, severity: $0.severity, evidenceAt: $0.evidenceAt,
-                            evidence: $0.evidence)
-                    })
+                            patientID: flag.patientID, problem: flag.problem, ruleID: flag.ruleID,
+                            explanation: flag.explanation, severity: flag.severity, evidenceAt: flag.evidenceAt,
+                            readings: named(flag.readingIDs),
+                            evidence: Set(
+                                flag.evidence.map {
+                                    Evidence(
+                                        at: $0.at, ruleID: $0.ruleID, explanation: $0.explanation,
+                                        severity: $0.severity, readings: $0.readingIDs.map(named))
+                                })))
+                }
+                return standing
             }
         }
         let one = try await standing(workers: 1)

@@ -63,6 +63,29 @@ import Vitals
         return Set(book.open.values.map { "\($0.problem):\($0.ruleID):\($0.severity.rawValue)" })
     }
 
+    /// Feeds the readings in `batches` (each re-evaluated from its earliest day on, as the
+    /// ingest service does); returns every open flag in full: problem, rule named, severity,
+    /// explanation and the readings it lists.
+    static func flagsInFull(
+        _ patient: Patient, arrivingIn batches: [[Observation]], evaluator: RuleEvaluator = evaluator
+    ) -> [String] {
+        var book = FlagBook(
+            ruleOrder: Dictionary(uniqueKeysWithValues: evaluator.ruleSet.rules.enumerated().map { ($1.id, $0) }))
+        var seen: [Observation] = []
+        for batch in batches {
+            seen += batch
+            let first = batch.map { LocalDay($0.measuredAt, in: copenhagen) }.min()!
+            let days = Set(seen.map { LocalDay($0.measuredAt, in: copenhagen) }).filter { $0 >= first }
+            for decision in evaluator.evaluate(seen, context: patient.context, days: Array(days)) {
+                book.apply(decision)
+            }
+            book.settle()
+        }
+        return book.open.values.map {
+            "\($0.problem):\($0.ruleID):\($0.severity.rawValue): \($0.explanation) \($0.readingIDs)"
+        }.sorted()
+    }
+
     /// A generated patient: readings and the personal settings they are judged with.
     struct Patient {
         var readings: [Observation]
@@ -131,6 +154,24 @@ import Vitals
                 Self.flags(patient, arrivingBy: shuffled, evaluator: Self.grouped) == inOrder,
                 "seed \(seed), order \(shuffled.map(\.short))")
         }
+    }
+
+    /// A day's readings split over several batches (the replay, a gateway sending weight and
+    /// blood pressure apart): a rule can fire on the first part of a day and not on the whole
+    /// day. The recheck takes that day's evidence back — and the readings it listed with it,
+    /// so that a flag lists the same readings as when everything had arrived at once.
+    @Test(
+        "readings arriving one at a time give the same flags, explanations and listed readings as all at once",
+        arguments: seeds)
+    func oneAtATime(seed: Int) {
+        let patient = Self.cohortPatient(seed: UInt64(seed))
+        let ordered = patient.readings.sorted { ($0.measuredAt, $0.id) < ($1.measuredAt, $1.id) }
+        let atOnce = Self.flagsInFull(patient, arrivingIn: [ordered])
+        #expect(Self.flagsInFull(patient, arrivingIn: ordered.map { [$0] }) == atOnce, "seed \(seed)")
+        let grouped = Self.flagsInFull(patient, arrivingIn: [ordered], evaluator: Self.grouped)
+        #expect(
+            Self.flagsInFull(patient, arrivingIn: ordered.map { [$0] }, evaluator: Self.grouped) == grouped,
+            "seed \(seed), rules sharing a problem")
     }
 
     /// Without this, an evaluator that never raises anything would pass the property above.

@@ -14,12 +14,16 @@ public struct FlagBook: Sendable, Hashable {
         public var ruleID: String
         public var severity: Severity
         public var explanation: String
+        /// The readings the rule named that day, sorted; `nil` for evidence kept before it
+        /// listed them.
+        public var readingIDs: [Int64]?
 
-        public init(at: Date, ruleID: String, severity: Severity, explanation: String) {
+        public init(at: Date, ruleID: String, severity: Severity, explanation: String, readingIDs: [Int64]? = nil) {
             self.at = at
             self.ruleID = ruleID
             self.severity = severity
             self.explanation = explanation
+            self.readingIDs = readingIDs
         }
     }
 
@@ -63,7 +67,11 @@ public struct FlagBook: Sendable, Hashable {
             self.evidenceAt = evidenceAt
             self.evidence =
                 evidence
-                ?? [Evidence(at: evidenceAt, ruleID: ruleID, severity: severity, explanation: explanation)]
+                ?? [
+                    Evidence(
+                        at: evidenceAt, ruleID: ruleID, severity: severity, explanation: explanation,
+                        readingIDs: readingIDs.sorted())
+                ]
             self.backInRangeAt = backInRangeAt
             self.escalated = escalated
             self.changed = changed
@@ -132,7 +140,7 @@ public struct FlagBook: Sendable, Hashable {
         case .raise:
             let item = Evidence(
                 at: decision.evidenceAt, ruleID: decision.ruleID, severity: decision.severity,
-                explanation: decision.explanation)
+                explanation: decision.explanation, readingIDs: decision.readingIDs.sorted())
             if var flag = open[problem] {
                 let before = (flag.severity, flag.ruleID, flag.explanation, flag.evidenceAt, flag.backInRangeAt)
                 if let index = flag.evidence.firstIndex(where: { $0.at == item.at && $0.ruleID == item.ruleID }) {
@@ -195,7 +203,10 @@ public struct FlagBook: Sendable, Hashable {
 
     /// Ends a round of decisions: a flag that was rechecked and rests on nothing any more is
     /// withdrawn; one that still rests on something names its strongest remaining evidence (a
-    /// severity found on incomplete data can go down again). Returns how many were withdrawn.
+    /// severity found on incomplete data can go down again) and lists the readings of that
+    /// evidence only — a day that fired on its first readings and not on all of them (a day's
+    /// readings split over batches) leaves none behind. Evidence kept before it listed its
+    /// readings leaves the list as it was. Returns how many were withdrawn.
     @discardableResult
     public mutating func settle() -> Int {
         var count = 0
@@ -207,6 +218,9 @@ public struct FlagBook: Sendable, Hashable {
             } else {
                 flag.rechecking = false
                 let before = flag
+                if flag.evidence.allSatisfy({ $0.readingIDs != nil }) {
+                    flag.readingIDs = Set(flag.evidence.flatMap { $0.readingIDs ?? [] }).sorted()
+                }
                 name(&flag)
                 if flag != before { flag.changed = true }
                 open[problem] = flag
