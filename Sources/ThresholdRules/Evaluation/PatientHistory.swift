@@ -4,14 +4,22 @@ import Vitals
 /// A patient's readings arranged for the rules: per kind in measured-time order, and one value
 /// per local calendar day. Built once per evaluation; arrival order does not matter.
 struct PatientHistory {
+    /// One kind's values, one per day, chosen one way.
+    struct DailySeries: Hashable {
+        var kind: ReadingKind
+        var choice: DailyValue
+    }
+
     let zone: TimeZone
     let byKind: [ReadingKind: [Observation]]
     /// The local day of each reading in `byKind`, same order, for binary search.
     private let days: [ReadingKind: [LocalDay]]
-    /// One value per day for every kind and choice, computed once: rules read prefixes of it.
-    private let daily: [ReadingKind: [DailyValue: [DailyReading]]]
+    /// One value per day for the series the rules read, computed once: rules read prefixes of it.
+    private let daily: [DailySeries: [DailyReading]]
 
-    init(_ observations: [Observation], zone: TimeZone) {
+    /// - Parameter series: the daily series to compute up front (the rule set's); any other is
+    ///   computed when asked for. `nil`: every kind's, both ways.
+    init(_ observations: [Observation], zone: TimeZone, series: Set<DailySeries>? = nil) {
         self.zone = zone
         var byKind: [ReadingKind: [Observation]] = [:]
         for observation in observations { byKind[observation.kind, default: []].append(observation) }
@@ -20,12 +28,14 @@ struct PatientHistory {
         }
         self.byKind = byKind
         var days: [ReadingKind: [LocalDay]] = [:]
-        var daily: [ReadingKind: [DailyValue: [DailyReading]]] = [:]
+        var daily: [DailySeries: [DailyReading]] = [:]
         for (kind, readings) in byKind {
             let readingDays = readings.map { LocalDay($0.measuredAt, in: zone) }
             days[kind] = readingDays
             for choice in DailyValue.allCases {
-                daily[kind, default: [:]][choice] = Self.dailyValues(readings, days: readingDays, choosing: choice)
+                let wanted = DailySeries(kind: kind, choice: choice)
+                guard series?.contains(wanted) ?? true else { continue }
+                daily[wanted] = Self.dailyValues(readings, days: readingDays, choosing: choice)
             }
         }
         self.days = days
@@ -69,7 +79,13 @@ struct PatientHistory {
     func dailyValues(_ kind: ReadingKind, through day: LocalDay, choosing choice: DailyValue) -> ArraySlice<
         DailyReading
     > {
-        guard let values = daily[kind]?[choice] else { return [] }
+        let values: [DailyReading]
+        if let computed = daily[DailySeries(kind: kind, choice: choice)] {
+            values = computed
+        } else {
+            guard let readings = byKind[kind], let readingDays = days[kind] else { return [] }
+            values = Self.dailyValues(readings, days: readingDays, choosing: choice)
+        }
         return values[..<Self.end(of: values, through: day) { $0.day }]
     }
 

@@ -16,7 +16,7 @@ public struct RuleEvaluator: Sendable {
     public func evaluate(_ observations: [Observation], context: PatientContext, days: [LocalDay]) -> [FlagDecision] {
         // An ended monitoring period is read-only: a late reading from before the end opens nothing.
         guard context.monitoringEnded == nil else { return [] }
-        let history = PatientHistory(observations, zone: context.timeZone)
+        let history = PatientHistory(observations, zone: context.timeZone, series: dailySeries)
         var decisions: [FlagDecision] = []
         let sortedDays = Set(days).sorted()
         // Everything an open flag rested on from the first day on is evaluated again below.
@@ -50,6 +50,25 @@ public struct RuleEvaluator: Sendable {
             }
         }
         return decisions
+    }
+
+    /// The daily values the rule set's rules read; a history computes only these up front, not
+    /// every kind both ways (it is built for every patient in every batch).
+    var dailySeries: Set<PatientHistory.DailySeries> {
+        var series: Set<PatientHistory.DailySeries> = []
+        for rule in ruleSet.rules {
+            switch rule.kind {
+            case .change, .baseline, .trend:
+                series.insert(PatientHistory.DailySeries(kind: rule.measurement, choice: rule.dailyValue))
+            case .personal:
+                for signal in Self.personalSignals {
+                    series.insert(PatientHistory.DailySeries(kind: signal.kind, choice: .morning))
+                }
+            case .range, .persistence, .missing:
+                break
+            }
+        }
+        return series
     }
 
     /// Where a patient stands against a missing-data rule's plan at one moment.
