@@ -74,6 +74,28 @@ import Testing
         }
     }
 
+    @Test func rowsAreHandedOverInOrderAndTheStatementIsReusable() throws {
+        let queue = try Self.database()
+        struct Stop: Error {}
+        try queue.write { db in
+            try db.execute(
+                sql: "INSERT INTO sample (name, amount, count) VALUES ('a', 1.5, 1), ('b', NULL, 2), ('c', 3.5, 3)")
+            let read = try db.cachedStatement(
+                sql: "SELECT name, amount, count FROM sample WHERE count >= ? ORDER BY count")
+            var seen: [String] = []
+            try StatementBindings.rows(of: read, in: db, { $0.bind(2) }) { row in
+                seen.append("\(row.text(0) ?? "-") \(row.optionalDouble(1).map { "\($0)" } ?? "null") \(row.int(2))")
+            }
+            #expect(seen == ["b null 2", "c 3.5 3"])
+            #expect(throws: Stop.self) {
+                try StatementBindings.rows(of: read, in: db, { $0.bind(1) }) { _ in throw Stop() }
+            }
+            var names: [String] = []
+            try StatementBindings.rows(of: read, in: db, { $0.bind(3) }) { names.append($0.text(0) ?? "-") }
+            #expect(names == ["c"])
+        }
+    }
+
     @Test func tooFewValuesAreRefusedBeforeTheStatementRuns() throws {
         let queue = try Self.database()
         try queue.write { db in

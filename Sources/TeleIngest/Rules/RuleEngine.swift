@@ -48,18 +48,23 @@ extension RuleEngine {
             return Outcome()
         }
         let loadFrom = historyStart(from: earliest, zone: context.timeZone)
-        // A cursor read by column position: this runs for every patient in every batch, and
-        // copying rows and finding columns by name was most of its cost. Every kind named, so
-        // that SQLite searches `reading_history` per kind from `loadFrom` on (which holds the
-        // value too) instead of walking the patient's whole history.
+        // Read straight from SQLite by column position: this runs for every patient in every
+        // batch, and copying rows and finding columns by name was most of its cost. Every kind
+        // named, so that SQLite searches `reading_history` per kind from `loadFrom` on (which
+        // holds the value too) instead of walking the patient's whole history.
         var history: [Observation] = []
-        let rows = try Row.fetchCursor(
-            db.cachedStatement(sql: MonitoringStore.recentReadingsQuery),
-            arguments: [patientID, loadFrom])
-        while let row = try rows.next() {
-            guard let kind = ReadingKind(rawValue: row[1]) else { continue }
+        try StatementBindings.rows(
+            of: db.cachedStatement(sql: MonitoringStore.recentReadingsQuery), in: db,
+            {
+                $0.bind(patientID.rawValue)
+                $0.bind(loadFrom)
+            }
+        ) { row in
+            guard let kind = row.text(1).flatMap(ReadingKind.init(rawValue:)) else { return }
             history.append(
-                Observation(id: row[0], kind: kind, value: row[2], measuredAt: Date(millisecondsSince1970: row[3])))
+                Observation(
+                    id: row.int(0), kind: kind, value: row.double(2),
+                    measuredAt: Date(millisecondsSince1970: row.int(3))))
         }
         let evaluation = decisions(history, context: context, from: earliest)
         var outcome = try apply(evaluation.decisions, patientID: patientID, store: store, db: db, now: now)

@@ -82,45 +82,46 @@ extension MonitoringStore {
     static let closedEvidenceQuery =
         "SELECT problem, MAX(evidence_at) FROM flag WHERE patient_id = ? AND state = 'closed' GROUP BY problem"
 
+    /// `escalated` as stored, compared without making a string of every flag's state.
+    private static let escalatedState = Array(PatientFlag.State.escalated.rawValue.utf8)
+
     /// The patient's flag book: open flags, and per rule the newest evidence already closed.
     /// `ruleOrder`: each rule's place in the rule set, for naming a flag's strongest evidence.
     func flagBook(patientID: PatientID, db: Database, ruleOrder: [String: Int] = [:]) throws -> FlagBook {
-        // Read with a cursor and by column position: this runs for every patient in every batch.
+        // Read straight from SQLite by column position: this runs for every patient in every
+        // batch.
         var open: [FlagBook.OpenFlag] = []
-        let rows = try Row.fetchCursor(
-            db.cachedStatement(
+        let patient = { (bindings: inout StatementBindings) in bindings.bind(patientID.rawValue) }
+        try StatementBindings.rows(
+            of: db.cachedStatement(
                 sql: """
                     SELECT id, rule_id, rule_set_version, measurement, severity, explanation, reading_ids, evidence_at,
                            supports, back_in_range_at, state, problem, evidence
                     FROM flag WHERE patient_id = ? AND state IN ('open', 'escalated')
-                    """),
-            arguments: [patientID])
-        while let row = try rows.next() {
-            let back: Int64? = row[9]
-            let ruleID: String = row[1]
-            let severity = Severity(rawValue: row[4]) ?? .yellow
-            let explanation: String = row[5]
+                    """), in: db, patient
+        ) { row in
+            let ruleID = row.text(1) ?? ""
+            let severity = row.text(4).flatMap(Severity.init(rawValue:)) ?? .yellow
+            let explanation = row.text(5) ?? ""
             let evidence =
-                FlagEvidence.decode(row[12])
-                ?? IDList.parse(row[8]).map {
+                FlagEvidence.decode(row.text(12))
+                ?? IDList.parse(row.text(8) ?? "").map {
                     FlagBook.Evidence(
                         at: Date(millisecondsSince1970: $0), ruleID: ruleID, severity: severity,
                         explanation: explanation)
                 }
             open.append(
                 FlagBook.OpenFlag(
-                    id: row[0], problem: row[11], ruleID: ruleID, ruleSetVersion: row[2],
-                    measurement: ReadingKind(rawValue: row[3]) ?? .weight, severity: severity,
-                    explanation: explanation, readingIDs: IDList.parse(row[6]),
-                    evidenceAt: Date(millisecondsSince1970: row[7]), evidence: evidence,
-                    backInRangeAt: back.map(Date.init(millisecondsSince1970:)),
-                    escalated: (row[10] as String) == PatientFlag.State.escalated.rawValue))
+                    id: row.int(0), problem: row.text(11), ruleID: ruleID, ruleSetVersion: Int(row.int(2)),
+                    measurement: row.text(3).flatMap(ReadingKind.init(rawValue:)) ?? .weight, severity: severity,
+                    explanation: explanation, readingIDs: IDList.parse(row.text(6) ?? ""),
+                    evidenceAt: Date(millisecondsSince1970: row.int(7)), evidence: evidence,
+                    backInRangeAt: row.optionalInt(9).map(Date.init(millisecondsSince1970:)),
+                    escalated: row.text(10, equals: Self.escalatedState)))
         }
         var closed: [String: Date] = [:]
-        let closedRows = try Row.fetchCursor(
-            db.cachedStatement(sql: Self.closedEvidenceQuery), arguments: [patientID])
-        while let row = try closedRows.next() {
-            closed[row[0]] = Date(millisecondsSince1970: row[1])
+        try StatementBindings.rows(of: db.cachedStatement(sql: Self.closedEvidenceQuery), in: db, patient) { row in
+            if let problem = row.text(0) { closed[problem] = Date(millisecondsSince1970: row.int(1)) }
         }
         return FlagBook(open: open, closedThrough: closed, ruleOrder: ruleOrder)
     }

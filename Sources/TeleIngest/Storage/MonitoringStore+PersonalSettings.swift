@@ -81,19 +81,20 @@ extension MonitoringStore {
 
     /// What the rules need to know about the patient: zone, monitoring start, personal settings.
     func ruleContext(patientID: PatientID, db: Database, defaultZone: TimeZone) throws -> PatientContext? {
-        guard
-            let row = try Row.fetchOne(
-                db.cachedStatement(
-                    sql: "SELECT time_zone, monitoring_start, created_at, ended_at FROM patient_monitoring WHERE id = ?"
-                ),
-                arguments: [patientID])
-        else { return nil }
-        let start: Int64 = row[1] ?? row[2]
-        let ended: Int64? = row[3]
+        // Read straight from SQLite: this runs for every patient in every batch.
+        var found: (zone: String, start: Int64, ended: Int64?)?
+        try StatementBindings.rows(
+            of: db.cachedStatement(
+                sql: "SELECT time_zone, monitoring_start, created_at, ended_at FROM patient_monitoring WHERE id = ?"),
+            in: db, { $0.bind(patientID.rawValue) }
+        ) { row in
+            found = (row.text(0) ?? "", row.optionalInt(1) ?? row.int(2), row.optionalInt(3))
+        }
+        guard let found else { return nil }
         return PatientContext(
-            timeZone: TimeZone.named(row[0], otherwise: defaultZone),
-            monitoringStart: Date(millisecondsSince1970: start),
+            timeZone: TimeZone.named(found.zone, otherwise: defaultZone),
+            monitoringStart: Date(millisecondsSince1970: found.start),
             settings: try personalSettings(patientID: patientID, db: db).map(\.setting),
-            monitoringEnded: ended.map(Date.init(millisecondsSince1970:)))
+            monitoringEnded: found.ended.map(Date.init(millisecondsSince1970:)))
     }
 }

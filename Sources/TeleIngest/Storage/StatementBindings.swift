@@ -12,9 +12,9 @@ import GRDBSQLite
 /// SQLite (`SQLITE_TRANSIENT`); the statement is reset and its bindings cleared afterwards, so
 /// GRDB finds it as it left it.
 ///
-/// Only for INSERT, UPDATE and upserts inside the caller's transaction: it steps the statement
-/// without GRDB's bookkeeping around execution, which matters for transaction boundaries and
-/// observers — this store has neither in these statements.
+/// Only for SELECT, INSERT, UPDATE and upserts inside the caller's transaction: it steps the
+/// statement without GRDB's bookkeeping around execution, which matters for transaction
+/// boundaries and observers — this store has neither in these statements.
 struct StatementBindings {
     private let statement: SQLiteStatement
     private var index: Int32 = 0
@@ -28,6 +28,19 @@ struct StatementBindings {
     /// - Throws: `DatabaseError` with SQLite's code and message when a value is missing or the
     ///   step fails (a constraint, a full disk); the statement is reset either way.
     static func execute(_ statement: Statement, in db: Database, _ bind: (inout StatementBindings) -> Void) throws {
+        try rows(of: statement, in: db, bind) { _ in }
+    }
+
+    /// Binds the values `bind` gives and steps `statement` to its end, handing each row to
+    /// `body` (valid only during the call), then resets it. For the reads the rules make for
+    /// every patient in every batch, where creating a GRDB cursor and decoding `Row` values cost
+    /// as much as SQLite's search.
+    ///
+    /// - Throws: as `execute`, and what `body` throws; the statement is reset either way.
+    static func rows(
+        of statement: Statement, in db: Database, _ bind: (inout StatementBindings) -> Void,
+        each body: (StatementColumns) throws -> Void
+    ) throws {
         var bindings = StatementBindings(statement.sqliteStatement)
         bind(&bindings)
         let handle = statement.sqliteStatement
@@ -40,8 +53,12 @@ struct StatementBindings {
                 message: "\(bindings.index) values bound, \(sqlite3_bind_parameter_count(handle)) expected",
                 sql: statement.sql)
         }
+        let columns = StatementColumns(statement)
         var code = sqlite3_step(handle)
-        while code == SQLITE_ROW { code = sqlite3_step(handle) }
+        while code == SQLITE_ROW {
+            try body(columns)
+            code = sqlite3_step(handle)
+        }
         guard code == SQLITE_DONE else {
             let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
             throw DatabaseError(
