@@ -96,6 +96,21 @@ import Testing
         }
     }
 
+    @Test func aStatementLeftPartWayByACursorTakesNewValues() throws {
+        let queue = try Self.database()
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO sample (name, count) VALUES ('a', 1), ('b', 2), ('c', 3)")
+            let sql = "SELECT name FROM sample WHERE count >= ? ORDER BY count"
+            let cursor = try String.fetchCursor(db.cachedStatement(sql: sql), arguments: [1])
+            #expect(try cursor.next() == "a")
+            var names: [String] = []
+            try StatementBindings.rows(of: db.cachedStatement(sql: sql), in: db, { $0.bind(2) }) {
+                names.append($0.text(0) ?? "-")
+            }
+            #expect(names == ["b", "c"])
+        }
+    }
+
     @Test func tooFewValuesAreRefusedBeforeTheStatementRuns() throws {
         let queue = try Self.database()
         try queue.write { db in

@@ -2,11 +2,11 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
-/// One execution of a cached data-changing statement with its values bound straight into
-/// SQLite's handle: the counterpart of `StatementColumns` for writing.
+/// One execution of a cached statement with its values bound straight into SQLite's handle (and
+/// its rows, if any, read straight from it with `StatementColumns`).
 ///
 /// For the statements run once per stored reading (the reading, its latest value, the journal
-/// entry's outcome), where GRDB's arguments — an array of existential values, bound through one
+/// entry's outcome) and the rules' reads for every patient in every batch, where GRDB's arguments — an array of existential values, bound through one
 /// nested closure per value — cost half as much again as SQLite's own insert with its indexes
 /// (docs/PERFORMANCE.md). Values are bound in the order of the statement's `?`s and copied by
 /// SQLite (`SQLITE_TRANSIENT`); the statement is reset and its bindings cleared afterwards, so
@@ -18,6 +18,8 @@ import GRDBSQLite
 struct StatementBindings {
     private let statement: SQLiteStatement
     private var index: Int32 = 0
+    /// The first code other than `SQLITE_OK` a bind returned.
+    private var failure = SQLITE_OK
 
     private init(_ statement: SQLiteStatement) {
         self.statement = statement
@@ -41,12 +43,19 @@ struct StatementBindings {
         of statement: Statement, in db: Database, _ bind: (inout StatementBindings) -> Void,
         each body: (StatementColumns) throws -> Void
     ) throws {
-        var bindings = StatementBindings(statement.sqliteStatement)
-        bind(&bindings)
         let handle = statement.sqliteStatement
+        // A statement left part-way through (by a cursor elsewhere) would refuse new values.
+        sqlite3_reset(handle)
         defer {
             sqlite3_reset(handle)
             sqlite3_clear_bindings(handle)
+        }
+        var bindings = StatementBindings(handle)
+        bind(&bindings)
+        guard bindings.failure == SQLITE_OK else {
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: bindings.failure),
+                message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: statement.sql)
         }
         guard bindings.index == sqlite3_bind_parameter_count(handle) else {
             throw DatabaseError(
@@ -69,7 +78,7 @@ struct StatementBindings {
 
     mutating func bind(_ value: Int64) {
         index += 1
-        sqlite3_bind_int64(statement, index, value)
+        record(sqlite3_bind_int64(statement, index, value))
     }
 
     mutating func bind(_ value: Int) {
@@ -78,7 +87,7 @@ struct StatementBindings {
 
     mutating func bind(_ value: Double) {
         index += 1
-        sqlite3_bind_double(statement, index, value)
+        record(sqlite3_bind_double(statement, index, value))
     }
 
     mutating func bind(_ value: String) {
@@ -87,22 +96,27 @@ struct StatementBindings {
         text.withUTF8 { bytes in
             guard let start = bytes.baseAddress else {
                 // An empty string's pointer may be nil, which SQLite would bind as NULL.
-                sqlite3_bind_text(statement, index, "", 0, Self.transient)
+                record(sqlite3_bind_text(statement, index, "", 0, Self.transient))
                 return
             }
-            start.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
-                _ = sqlite3_bind_text(statement, index, $0, Int32(bytes.count), Self.transient)
+            let code = start.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                sqlite3_bind_text(statement, index, $0, Int32(bytes.count), Self.transient)
             }
+            record(code)
         }
     }
 
     mutating func bind(_ value: String?) {
         guard let value else {
             index += 1
-            sqlite3_bind_null(statement, index)
+            record(sqlite3_bind_null(statement, index))
             return
         }
         bind(value)
+    }
+
+    private mutating func record(_ code: Int32) {
+        if failure == SQLITE_OK { failure = code }
     }
 
     /// SQLite copies the value before the call returns.
