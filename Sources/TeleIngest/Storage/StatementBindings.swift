@@ -6,9 +6,9 @@ import GRDBSQLite
 /// its rows, if any, read straight from it with `StatementColumns`).
 ///
 /// For the statements run once per stored reading (the reading, its latest value, the journal
-/// entry's outcome) and the rules' reads for every patient in every batch, where GRDB's arguments — an array of existential values, bound through one
-/// nested closure per value — cost half as much again as SQLite's own insert with its indexes
-/// (docs/PERFORMANCE.md). Values are bound in the order of the statement's `?`s and copied by
+/// entry's outcome) and the rules' reads for every patient in every batch, where GRDB's
+/// arguments — an array of existential values, bound through one nested closure per value —
+/// cost half as much again as SQLite's own insert with its indexes (docs/PERFORMANCE.md). Values are bound in the order of the statement's `?`s and copied by
 /// SQLite (`SQLITE_TRANSIENT`); the statement is reset and its bindings cleared afterwards, so
 /// GRDB finds it as it left it.
 ///

@@ -17,9 +17,9 @@ struct PatientHistory {
     /// One value per day for the series the rules read, computed once: rules read prefixes of it.
     private let daily: [DailySeries: [DailyReading]]
 
-    /// - Parameter series: the daily series to compute up front (the rule set's); any other is
-    ///   computed when asked for. `nil`: every kind's, both ways.
-    init(_ observations: [Observation], zone: TimeZone, series: Set<DailySeries>? = nil) {
+    /// - Parameter series: the daily series the rules will read (`RuleEvaluator.dailySeries`),
+    ///   computed here once.
+    init(_ observations: [Observation], zone: TimeZone, series: Set<DailySeries>) {
         self.zone = zone
         var byKind: [ReadingKind: [Observation]] = [:]
         for observation in observations { byKind[observation.kind, default: []].append(observation) }
@@ -32,10 +32,9 @@ struct PatientHistory {
         for (kind, readings) in byKind {
             let readingDays = readings.map { LocalDay($0.measuredAt, in: zone) }
             days[kind] = readingDays
-            for choice in DailyValue.allCases {
-                let wanted = DailySeries(kind: kind, choice: choice)
-                guard series?.contains(wanted) ?? true else { continue }
-                daily[wanted] = Self.dailyValues(readings, days: readingDays, choosing: choice)
+            for choice in DailyValue.allCases where series.contains(DailySeries(kind: kind, choice: choice)) {
+                daily[DailySeries(kind: kind, choice: choice)] = Self.dailyValues(
+                    readings, days: readingDays, choosing: choice)
             }
         }
         self.days = days
@@ -79,11 +78,14 @@ struct PatientHistory {
     func dailyValues(_ kind: ReadingKind, through day: LocalDay, choosing choice: DailyValue) -> ArraySlice<
         DailyReading
     > {
+        guard let readings = byKind[kind], let readingDays = days[kind] else { return [] }
         let values: [DailyReading]
         if let computed = daily[DailySeries(kind: kind, choice: choice)] {
             values = computed
         } else {
-            guard let readings = byKind[kind], let readingDays = days[kind] else { return [] }
+            // Right, but computed again at every call: the tests stop here so that a rule that
+            // reads a new series adds it to `RuleEvaluator.dailySeries`.
+            assertionFailure("daily \(choice) \(kind) values were not computed up front")
             values = Self.dailyValues(readings, days: readingDays, choosing: choice)
         }
         return values[..<Self.end(of: values, through: day) { $0.day }]

@@ -4,10 +4,16 @@ import Vitals
 /// Applies a rule set to one patient's readings. Pure: no I/O, no clock unless given one;
 /// the same readings in any order give the same decisions.
 public struct RuleEvaluator: Sendable {
-    public var ruleSet: RuleSet
+    public var ruleSet: RuleSet {
+        didSet { dailySeries = Self.dailySeries(of: ruleSet) }
+    }
+    /// The daily values the rule set's rules read, worked out once per rule set: a history
+    /// computes only these (it is built for every patient in every batch).
+    private(set) var dailySeries: Set<PatientHistory.DailySeries>
 
     public init(ruleSet: RuleSet) {
         self.ruleSet = ruleSet
+        dailySeries = Self.dailySeries(of: ruleSet)
     }
 
     /// Evaluates every reading-driven rule at the end of each of `days` (each with only the
@@ -52,9 +58,9 @@ public struct RuleEvaluator: Sendable {
         return decisions
     }
 
-    /// The daily values the rule set's rules read; a history computes only these up front, not
-    /// every kind both ways (it is built for every patient in every batch).
-    var dailySeries: Set<PatientHistory.DailySeries> {
+    /// The daily values `ruleSet`'s rules read: each change, baseline and trend rule's kind and
+    /// daily value, and the personal rules' morning signals.
+    static func dailySeries(of ruleSet: RuleSet) -> Set<PatientHistory.DailySeries> {
         var series: Set<PatientHistory.DailySeries> = []
         for rule in ruleSet.rules {
             switch rule.kind {
@@ -97,7 +103,8 @@ public struct RuleEvaluator: Sendable {
     }
 
     private func planGaps(_ observations: [Observation], context: PatientContext, now: Date) -> [PlanGap] {
-        let history = PatientHistory(observations, zone: context.timeZone)
+        // The plan needs each kind's newest reading, no daily values.
+        let history = PatientHistory(observations, zone: context.timeZone, series: [])
         let today = LocalDay(now, in: context.timeZone)
         return ruleSet.rules.filter { $0.kind == .missing && !context.isSuspended($0, at: now) }.map { rule in
             let plan = MeasurementPlan(rule: rule, context: context, at: now)
@@ -169,7 +176,7 @@ public struct RuleEvaluator: Sendable {
     {
         let asking = ruleSet.rules.filter { $0.kind == .personal && $0.parameters["askScore"] != nil }
         guard context.monitoringEnded == nil, !asking.isEmpty else { return [] }
-        let history = PatientHistory(observations, zone: context.timeZone)
+        let history = PatientHistory(observations, zone: context.timeZone, series: dailySeries)
         var due: [MeasurementReminder] = []
         for rule in asking {
             let today = history.readings(rule.measurement, on: day)
