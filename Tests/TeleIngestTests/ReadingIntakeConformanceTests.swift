@@ -551,10 +551,15 @@ extension MonitoringStore {
                 }
                 #expect(processed == rows.count)
                 var standing: Set<Standing> = []
+                var namesByPatient: [PatientID: [Int64: String]] = [:]
                 for flag in try await intake.flags() where flag.state == .open {
-                    let stored = try await intake.readings(flag.patientID)
-                    let names = Dictionary(
-                        uniqueKeysWithValues: stored.map { ($0.id, "\($0.kind.rawValue) \($0.measuredAt)") })
+                    if namesByPatient[flag.patientID] == nil {
+                        namesByPatient[flag.patientID] = Dictionary(
+                            uniqueKeysWithValues: try await intake.readings(flag.patientID).map {
+                                ($0.id, "\($0.kind.rawValue) \($0.measuredAt)")
+                            })
+                    }
+                    let names = namesByPatient[flag.patientID] ?? [:]
                     let named = { (ids: [Int64]) in ids.map { names[$0] ?? "unknown reading \($0)" }.sorted() }
                     standing.insert(
                         Standing(
