@@ -35,6 +35,8 @@ let package = Package(
             pkgConfig: "libmosquitto",
             providers: [.apt(["libmosquitto-dev"])]
         ),
+        // glibc's allocator settings, for tele-ingest's memory (Sources/tele-ingest/AllocatorArenas.swift).
+        .systemLibrary(name: "CAllocator"),
         .target(name: "BrokerSettings", swiftSettings: strictSettings),
         .target(
             name: "MQTT",
@@ -192,6 +194,7 @@ let package = Package(
         .executableTarget(
             name: "tele-ingest",
             dependencies: [
+                "CAllocator",
                 "ServiceConfiguration",
                 "BrokerSettings",
                 "DevicePayloads",

@@ -20,4 +20,10 @@ struct TeleIngestCommand: AsyncParsableCommand {
             JournalCommand.self,
         ]
     )
+
+    /// Runs the command given on the command line, with the allocator set up first.
+    static func main() async {
+        AllocatorArenas.limitToOne()
+        await main(nil)
+    }
 }
