@@ -1,8 +1,5 @@
+import CAllocator
 import Foundation
-
-#if canImport(CAllocator)
-    import CAllocator
-#endif
 
 /// The C allocator's per-thread arenas, limited to one.
 ///
@@ -18,12 +15,10 @@ enum AllocatorArenas {
     /// (`MALLOC_ARENA_MAX`, or `glibc.malloc.arena_max` in `GLIBC_TUNABLES`). Call it first
     /// thing, before another thread allocates: a thread keeps the arena it started with.
     static func limitToOne() {
-        #if canImport(CAllocator)
-            let environment = ProcessInfo.processInfo.environment
-            guard environment["MALLOC_ARENA_MAX"] == nil,
-                environment["GLIBC_TUNABLES"]?.contains("arena_max") != true
-            else { return }
-            _ = mallopt(M_ARENA_MAX, 1)
-        #endif
+        let environment = ProcessInfo.processInfo.environment
+        guard environment["MALLOC_ARENA_MAX"] == nil,
+            environment["GLIBC_TUNABLES"]?.contains("arena_max") != true
+        else { return }
+        _ = mallopt(M_ARENA_MAX, 1)
     }
 }

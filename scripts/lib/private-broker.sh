@@ -19,9 +19,13 @@ start_private_broker() {
   return 1
 }
 
-# Waits until a tele-ingest log file says it is connected.
-wait_until_connected() {
-  for _ in $(seq 1 100); do grep -q "connected to broker" "$1" && return 0; sleep 0.1; done
-  echo "tele-ingest did not connect; see $1" >&2
+# wait_for_log FILE TEXT SECONDS WHAT: waits until tele-ingest's log FILE holds TEXT; after
+# SECONDS says that WHAT did not happen and fails.
+wait_for_log() {
+  for _ in $(seq 1 $(($3 * 10))); do grep -q "$2" "$1" && return 0; sleep 0.1; done
+  echo "tele-ingest: $4 within $3 s; see $1" >&2
   return 1
 }
+
+# Waits until a tele-ingest log file says it is connected.
+wait_until_connected() { wait_for_log "$1" "connected to broker" 10 "did not connect"; }
