@@ -10,9 +10,11 @@ import Vitals
 /// values and quarantine entries by the same decisions as on SQLite (`ReadingIntake`).
 ///
 /// Several workers may process the journal at once. A batch claims its journal rows with
-/// `FOR UPDATE SKIP LOCKED` (no two workers take the same message), then takes transaction
-/// advisory locks on its devices and, once placed, on its patients — always in that order and
-/// sorted, so that two batches never wait for each other in a circle. Under the device locks no
+/// `FOR UPDATE SKIP LOCKED` (no two workers take the same message), chunk by chunk, and for
+/// each chunk takes transaction advisory locks on its devices and, once placed, on its
+/// patients — always in that order and sorted. Only the first chunk waits for them; a later
+/// chunk that finds one taken stops the batch there, so that two batches never wait for each
+/// other in a circle. Under the device locks no
 /// other batch can store a reading under one of this batch's keys between the look-up and the
 /// insert; under the patient locks no other batch changes the patients' latest values (or, with
 /// rules, their flags).
@@ -62,24 +64,49 @@ extension PostgresMonitoringStore {
     }
 
     /// `processPending`, with what the rules did and how long they took.
+    ///
+    /// The batch is claimed, decoded and decided `chunk` entries at a time, so that what a
+    /// message holds while it is being decided is freed with its chunk; the rules then run once
+    /// per patient for the whole batch and it commits as one. Only the first chunk waits for the
+    /// device and patient locks: a later chunk that finds one held by another batch is left
+    /// unclaimed for the next batch (nothing of it written), so that two batches taking locks
+    /// chunk by chunk never wait for each other in a circle.
     public func processBatch(
-        limit: Int = 500, intake: ReadingIntake, rules: RuleEngine? = nil, source: MessageSource? = nil
+        limit: Int = 500, chunk: Int = ReadingIntake.chunkSize, intake: ReadingIntake, rules: RuleEngine? = nil,
+        source: MessageSource? = nil
     ) async throws -> RuleEngine.ProcessedBatch {
         let only = source?.rawValue
         return try await failing("processing the journal") {
             try await client.withTransaction(logger: logger) { connection in
-                var entries: [JournalEntry] = []
-                for try await row in try await connection.query(
-                    """
-                    SELECT id, source, topic, payload, epoch_ms(received_at) FROM journal
-                    WHERE processed_at IS NULL AND (\(only)::text IS NULL OR source = \(only))
-                    ORDER BY id LIMIT \(Int64(limit)) FOR UPDATE SKIP LOCKED
-                    """, logger: logger
-                ).decode((Int64, String, String, Data, Int64).self) {
-                    entries.append(JournalEntry(row))
+                var results: [MessageResult] = []
+                var taken = 0
+                var after = Int64.min
+                while taken < limit {
+                    let wanted = min(chunk, limit - taken)
+                    var entries: [JournalEntry] = []
+                    for try await row in try await connection.query(
+                        """
+                        SELECT id, source, topic, payload, epoch_ms(received_at) FROM journal
+                        WHERE processed_at IS NULL AND id > \(after)
+                          AND (\(only)::text IS NULL OR source = \(only))
+                        ORDER BY id LIMIT \(Int64(wanted)) FOR UPDATE SKIP LOCKED
+                        """, logger: logger
+                    ).decode((Int64, String, String, Data, Int64).self) {
+                        entries.append(JournalEntry(row))
+                    }
+                    guard let last = entries.last?.id else { break }
+                    let prepared = entries.map { (entry: $0, preparation: intake.prepare($0)) }
+                    guard
+                        let settled = try await settle(
+                            prepared, quarantineRows: [:], intake: intake, waitForLocks: results.isEmpty,
+                            on: connection)
+                    else { break }
+                    results += settled
+                    taken += entries.count
+                    after = last
+                    if entries.count < wanted { break }
                 }
-                let prepared = entries.map { (entry: $0, preparation: intake.prepare($0)) }
-                return try await settle(prepared, quarantineRows: [:], intake: intake, rules: rules, on: connection)
+                return try await ruleOutcome(for: results, rules: rules, on: connection)
             }
         }
     }
@@ -111,12 +138,12 @@ extension PostgresMonitoringStore {
                         prepared.append((entry, intake.prepare(entry)))
                         last = row
                     }
-                    return (
+                    let settled =
                         try await settle(
-                            prepared, quarantineRows: quarantineRows, intake: intake, rules: rules, on: connection
-                        ).results,
-                        last
-                    )
+                            prepared, quarantineRows: quarantineRows, intake: intake, waitForLocks: true, on: connection
+                        )
+                        ?? []
+                    return (try await ruleOutcome(for: settled, rules: rules, on: connection).results, last)
                 }
             }
             results += batch.results
@@ -125,20 +152,23 @@ extension PostgresMonitoringStore {
         }
     }
 
-    /// Decides a batch on what the store holds and writes the decisions back, inside the
-    /// caller's transaction.
+    /// Decides a chunk of a batch on what the store holds and writes the decisions back, inside
+    /// the caller's transaction. `waitForLocks` false: `nil`, with nothing written, when another
+    /// batch holds one of the chunk's device or patient locks.
     private func settle(
         _ prepared: [(entry: JournalEntry, preparation: Result<PreparedMessage, Rejection>)],
-        quarantineRows: [Int64: Int64], intake: ReadingIntake, rules: RuleEngine?, on connection: PostgresConnection
-    ) async throws -> RuleEngine.ProcessedBatch {
-        guard !prepared.isEmpty else { return RuleEngine.ProcessedBatch() }
+        quarantineRows: [Int64: Int64], intake: ReadingIntake, waitForLocks: Bool, on connection: PostgresConnection
+    ) async throws -> [MessageResult]? {
+        guard !prepared.isEmpty else { return [] }
         let serials = Set(prepared.compactMap { try? $0.preparation.get().serial }).sorted()
-        try await lock(.device, serials, on: connection)
+        guard try await lock(.device, serials, wait: waitForLocks, on: connection) else { return nil }
         let devices = try await deviceKnowledge(serials: serials, defaultZone: intake.defaultTimeZone, on: connection)
         let placed = intake.place(prepared, devices: devices)
         let decisions = placed.decide(kept: try await keptReadings(placed.keys, on: connection))
         let newReadings = decisions.flatMap { decision in decision.newReadings.map { (decision, $0) } }
-        try await lock(.patient, Set(newReadings.map(\.1.patientID)).sorted(), on: connection)
+        guard
+            try await lock(.patient, Set(newReadings.map(\.1.patientID)).sorted(), wait: waitForLocks, on: connection)
+        else { return nil }
         let ids = try await insertReadings(newReadings, on: connection)
         try await keepLatestValues(zip(newReadings.map(\.1), ids), on: connection)
         let now = clock.now()
@@ -152,38 +182,59 @@ extension PostgresMonitoringStore {
             WHERE journal.id = u.id
             """, logger: logger)
         var next = ids[...]
-        let results = decisions.map { decision in
+        return decisions.map { decision in
             let own = next.prefix(decision.newReadings.count)
             next = next.dropFirst(decision.newReadings.count)
             return MessageResult(decision, stored: decision.stored(ids: Array(own)))
         }
+    }
+
+    /// Runs the rules (if any) for every patient with new readings in `results`, from the
+    /// earliest new measurement on, inside the caller's transaction.
+    private func ruleOutcome(for results: [MessageResult], rules: RuleEngine?, on connection: PostgresConnection)
+        async throws -> RuleEngine.ProcessedBatch
+    {
         var batch = RuleEngine.ProcessedBatch(results: results)
-        if let rules {
-            let started = ContinuousClock.now
-            for outcome in try await evaluateRules(
-                results.earliestNewMeasurements, rules: rules, now: now, on: connection
-            ).values {
-                batch.rules.add(outcome)
-            }
-            batch.ruleDuration = ContinuousClock.now - started
+        guard let rules, !results.isEmpty else { return batch }
+        let started = ContinuousClock.now
+        for outcome in try await evaluateRules(
+            results.earliestNewMeasurements, rules: rules, now: clock.now(), on: connection
+        ).values {
+            batch.rules.add(outcome)
         }
+        batch.ruleDuration = ContinuousClock.now - started
         return batch
     }
 
     /// Takes a transaction advisory lock per name, in a fixed order (names hashed, sorted).
-    func lock<Name: RawRepresentable<String>>(_ space: LockSpace, _ names: [Name], on connection: PostgresConnection)
-        async throws
-    {
-        guard !names.isEmpty else { return }
+    /// `wait` false: takes only what is free and returns whether that was all of them.
+    @discardableResult
+    func lock<Name: RawRepresentable<String>>(
+        _ space: LockSpace, _ names: [Name], wait: Bool = true, on connection: PostgresConnection
+    ) async throws -> Bool {
+        guard !names.isEmpty else { return true }
         let names = names.map(\.rawValue)
         // The locks are taken after the sort: PostgreSQL evaluates a volatile function in the
         // select list once the rows are in order.
-        _ = try await connection.query(
+        if wait {
+            _ = try await connection.query(
+                """
+                SELECT pg_advisory_xact_lock(\(space.rawValue), h)
+                FROM (SELECT DISTINCT hashtext(name) AS h FROM unnest(\(names)::text[]) AS name) AS hashed ORDER BY h
+                """, logger: logger
+            ).collect()
+            return true
+        }
+        var all = true
+        for try await taken in try await connection.query(
             """
-            SELECT pg_advisory_xact_lock(\(space.rawValue), h)
+            SELECT pg_try_advisory_xact_lock(\(space.rawValue), h)
             FROM (SELECT DISTINCT hashtext(name) AS h FROM unnest(\(names)::text[]) AS name) AS hashed ORDER BY h
             """, logger: logger
-        ).collect()
+        ).decode(Bool.self) {
+            all = all && taken
+        }
+        return all
     }
 
     /// Which of `serials` are registered, and every pairing they have had.

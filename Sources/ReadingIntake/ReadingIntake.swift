@@ -20,6 +20,11 @@ public struct ReadingIntake: Sendable {
     /// Zone for local times of a device that is not paired yet.
     public var defaultTimeZone: TimeZone
 
+    /// How many journal entries a backend reads, decodes and decides at a time within one
+    /// batch's transaction: what a message holds while it is decided (its payload, decoded and
+    /// placed readings) is freed with its chunk, so a larger batch costs little more memory.
+    public static let chunkSize = 1_000
+
     /// Before this, a device clock was never set (the product did not exist).
     public static let earliestPlausible = Date(timeIntervalSince1970: 1_262_304_000)  // 2010-01-01
 

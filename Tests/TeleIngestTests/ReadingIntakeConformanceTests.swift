@@ -28,7 +28,8 @@ struct IntakeUnderTest: Sendable {
         @Sendable (_ source: MessageSource, _ messages: [(topic: String, payload: Data)], _ receivedAt: Date)
             async throws
             -> Void
-    var process: @Sendable (_ limit: Int) async throws -> [MessageResult]
+    /// One batch of at most `limit` messages, read and decided `chunk` at a time.
+    var process: @Sendable (_ limit: Int, _ chunk: Int) async throws -> [MessageResult]
     var reprocess: @Sendable () async throws -> [MessageResult]
     var readings: @Sendable (_ patientID: PatientID) async throws -> [StoredReading]
     var latestValues: @Sendable () async throws -> [PatientID: [ReadingKind: LatestValue]]
@@ -44,11 +45,11 @@ struct IntakeUnderTest: Sendable {
     /// The clock-driven missing-data check at `now`, with reminders.
     var checkMissingData: @Sendable (_ rules: RuleEngine, _ now: Date) async throws -> RuleEngine.Outcome
 
-    /// Processes until nothing waits, `limit` messages per transaction.
-    func processAll(limit: Int = 500) async throws -> [MessageResult] {
+    /// Processes until nothing waits, `limit` messages per transaction, `chunk` at a time.
+    func processAll(limit: Int = 500, chunk: Int = ReadingIntake.chunkSize) async throws -> [MessageResult] {
         var all: [MessageResult] = []
         while true {
-            let batch = try await process(limit)
+            let batch = try await process(limit, chunk)
             if batch.isEmpty { return all }
             all += batch
         }
@@ -77,7 +78,7 @@ func withIntake<T>(_ backend: Backend, rules: RuleEngine? = nil, _ body: (Intake
                     registry: store, followUp: store, retention: store, erasure: store,
                     sql: { statement in try store.database.write { try $0.execute(sql: statement) } },
                     journal: { try store.journal($0, messages: $1, receivedAt: $2) },
-                    process: { try configured.processPending(limit: $0) },
+                    process: { try configured.processBatch(limit: $0, chunk: $1).results },
                     reprocess: { try configured.reprocessQuarantine() },
                     readings: { try store.readings(patientID: $0) },
                     latestValues: { try store.latestValues() },
@@ -104,7 +105,9 @@ func withIntake<T>(_ backend: Backend, rules: RuleEngine? = nil, _ body: (Intake
                         registry: store, followUp: store, retention: store, erasure: store,
                         sql: { _ = try cluster.psql(location.database, $0) },
                         journal: { try await store.journal($0, messages: $1, receivedAt: $2) },
-                        process: { try await store.processPending(limit: $0, intake: intake, rules: rules) },
+                        process: {
+                            try await store.processBatch(limit: $0, chunk: $1, intake: intake, rules: rules).results
+                        },
                         reprocess: { try await store.reprocessQuarantine(intake: intake, rules: rules) },
                         readings: { try await store.readings(patientID: $0) },
                         latestValues: { try await store.latestValues() },
@@ -244,13 +247,13 @@ extension MonitoringStore {
         var report: ServiceReport
     }
 
-    static func run(_ backend: Backend, limit: Int) async throws -> Outcome {
+    static func run(_ backend: Backend, limit: Int, chunk: Int) async throws -> Outcome {
         try await withIntake(backend) { intake in
             try await register(intake.registry)
             var results: [[MessageResult]] = []
             for delivery in deliveries {
                 try await intake.journal(.mqtt, delivery.messages, delivery.receivedAt)
-                results.append(try await intake.processAll(limit: limit))
+                results.append(try await intake.processAll(limit: limit, chunk: chunk))
             }
             // The unknown scale is registered and paired; the quarantine is run again.
             try await intake.registry.pair(serial: "HV10-NEW01", patientID: "P-0002", from: TestCohort.pairedFrom)
@@ -267,11 +270,12 @@ extension MonitoringStore {
     }
 
     @Test(
-        "the same stream gives the same results, readings, latest values and quarantine on every backend, in batches of any size",
-        arguments: [1, 3, 500])
-    func sameStream(limit: Int) async throws {
-        let sqlite = try await Self.run(.sqlite, limit: limit)
-        let postgres = try await Self.run(.postgresql, limit: limit)
+        "the same stream gives the same results, readings, latest values and quarantine on every backend, in batches of any size, decided in chunks of any size",
+        arguments: zip(
+            [1, 3, 500, 500, 5], [ReadingIntake.chunkSize, ReadingIntake.chunkSize, ReadingIntake.chunkSize, 1, 2]))
+    func sameStream(limit: Int, chunk: Int) async throws {
+        let sqlite = try await Self.run(.sqlite, limit: limit, chunk: chunk)
+        let postgres = try await Self.run(.postgresql, limit: limit, chunk: chunk)
         #expect(postgres.results == sqlite.results)
         #expect(postgres.readings == sqlite.readings)
         #expect(postgres.latest == sqlite.latest)
@@ -332,10 +336,10 @@ extension MonitoringStore {
         return rows
     }
 
-    @Test(
-        "with the rules, the same flags on every backend, flag by flag, in batches of any size and in any arrival order",
-        arguments: [5, 7, 500])
-    func sameFlags(limit: Int) async throws {
+    /// The two months of `twoMonths()` through `backend` with the default rules, in batches of
+    /// `limit` decided `chunk` at a time (shuffled when `limit` is above 5), in two deliveries
+    /// with a personal limit set between them; the flags left.
+    static func flags(_ backend: Backend, limit: Int, chunk: Int) async throws -> [PatientFlag] {
         let rules = RuleEngine(
             ruleSet: try RuleFile.load(from: Paths.packageRoot.appendingPathComponent("rules/heart-failure.yaml")),
             defaultZone: TimeZone(identifier: "Europe/Copenhagen")!)
@@ -347,31 +351,38 @@ extension MonitoringStore {
             var generator = SeededGenerator(seed: UInt64(limit))
             rows.shuffle(using: &generator)
         }
+        return try await withIntake(backend, rules: rules) { intake in
+            try await Self.register(intake.registry)
+            try await intake.registry.pair(serial: "BP7-0099", patientID: "P-0002", from: TestCohort.pairedFrom)
+            let half = rows.count / 2
+            try await intake.journal(.import, Array(rows[..<half]), Self.at("2026-12-01T07:00:00Z"))
+            _ = try await intake.processAll(limit: limit, chunk: chunk)
+            // The cardiologist lets Patient Two's pressure run higher from 1 November.
+            try await intake.registry.addPersonalSetting(
+                patientID: "P-0002",
+                PersonalSetting(
+                    .limit(ruleID: "systolic-range", parameter: "above", value: 190),
+                    validFrom: Self.at("2026-11-01T00:00:00Z")),
+                reason: "Runs high without symptoms", by: ClinicalRecordConformanceTests.cardiologist,
+                ruleSet: rules.evaluator.ruleSet, at: nil)
+            try await intake.journal(.import, Array(rows[half...]), Self.at("2026-12-01T07:30:00Z"))
+            _ = try await intake.processAll(limit: limit, chunk: chunk)
+            let flags = try await intake.flags()
+            // The metrics' count of open flags agrees with the flags themselves.
+            let open = flags.filter { $0.state == .open || $0.state == .escalated }
+            #expect(
+                try await intake.openFlagCounts()
+                    == Dictionary(grouping: open, by: \.severity.rawValue).mapValues(\.count))
+            return flags
+        }
+    }
+
+    @Test(
+        "with the rules, the same flags on every backend, flag by flag, in batches of any size and in any arrival order",
+        arguments: [5, 7, 500])
+    func sameFlags(limit: Int) async throws {
         func run(_ backend: Backend) async throws -> [PatientFlag] {
-            try await withIntake(backend, rules: rules) { intake in
-                try await Self.register(intake.registry)
-                try await intake.registry.pair(serial: "BP7-0099", patientID: "P-0002", from: TestCohort.pairedFrom)
-                let half = rows.count / 2
-                try await intake.journal(.import, Array(rows[..<half]), Self.at("2026-12-01T07:00:00Z"))
-                _ = try await intake.processAll(limit: limit)
-                // The cardiologist lets Patient Two's pressure run higher from 1 November.
-                try await intake.registry.addPersonalSetting(
-                    patientID: "P-0002",
-                    PersonalSetting(
-                        .limit(ruleID: "systolic-range", parameter: "above", value: 190),
-                        validFrom: Self.at("2026-11-01T00:00:00Z")),
-                    reason: "Runs high without symptoms", by: ClinicalRecordConformanceTests.cardiologist,
-                    ruleSet: rules.evaluator.ruleSet, at: nil)
-                try await intake.journal(.import, Array(rows[half...]), Self.at("2026-12-01T07:30:00Z"))
-                _ = try await intake.processAll(limit: limit)
-                let flags = try await intake.flags()
-                // The metrics' count of open flags agrees with the flags themselves.
-                let open = flags.filter { $0.state == .open || $0.state == .escalated }
-                #expect(
-                    try await intake.openFlagCounts()
-                        == Dictionary(grouping: open, by: \.severity.rawValue).mapValues(\.count))
-                return flags
-            }
+            try await Self.flags(backend, limit: limit, chunk: ReadingIntake.chunkSize)
         }
         let sqlite = try await run(.sqlite)
         let postgres = try await run(.postgresql)
@@ -473,6 +484,44 @@ extension MonitoringStore {
         #expect(sqlite.last?.1.contains { $0.patientID == "P-0001" && $0.ruleID == "missing-weight" } == true)
     }
 
+    @Test(
+        "a batch decided in chunks flags exactly what the same batch decided whole, on every backend",
+        arguments: Backend.allCases)
+    func chunkedFlags(backend: Backend) async throws {
+        let whole = try await Self.flags(backend, limit: 500, chunk: 500)
+        let chunked = try await Self.flags(backend, limit: 500, chunk: 3)
+        #expect(!whole.isEmpty)
+        #expect(chunked == whole)
+    }
+
+    @Test(
+        "a batch takes the journal in order up to its limit, chunk after chunk in one transaction, and leaves the rest",
+        arguments: Backend.allCases)
+    func batchAcrossChunks(backend: Backend) async throws {
+        try await withIntake(backend) { intake in
+            try await Self.register(intake.registry)
+            let weighings = (0..<7).map { index in
+                Self.weighing(
+                    "k-\(index)",
+                    Date(timeIntervalSince1970: 1_794_000_000 + Double(index) * 86_400).formatted(.iso8601), 80)
+            }
+            // The fourth message is the first one again: a redelivery one chunk later.
+            try await intake.journal(
+                .mqtt, Array(weighings[0..<3]) + [weighings[0]] + Array(weighings[3...]),
+                Self.at("2026-11-30T08:00:00Z"))
+            let first = try await intake.process(5, 2)
+            #expect(first.count == 5, "three chunks of 2, 2 and 1")
+            #expect(first.map(\.journalID) == first.map(\.journalID).sorted())
+            #expect(first.map(\.outcome) == [.stored, .stored, .stored, .duplicate, .stored])
+            #expect(try await intake.report().journalBacklog == 3)
+            let rest = try await intake.process(5, 2)
+            #expect(rest.map(\.outcome) == [.stored, .stored, .stored])
+            let lastOfFirst = try #require(first.last).journalID
+            #expect(try #require(rest.first).journalID > lastOfFirst)
+            #expect(try await intake.readings("P-0001").count == 7)
+        }
+    }
+
     @Test("several workers processing one journal at once store each reading once (PostgreSQL)")
     func concurrentWorkers() async throws {
         try await withIntake(.postgresql) { intake in
@@ -487,7 +536,7 @@ extension MonitoringStore {
             }
             try await intake.journal(.mqtt, weighings + weighings.reversed(), Self.at("2026-11-30T08:00:00Z"))
             let results = try await withThrowingTaskGroup(of: [MessageResult].self) { group in
-                for _ in 0..<4 { group.addTask { try await intake.processAll(limit: 7) } }
+                for _ in 0..<4 { group.addTask { try await intake.processAll(limit: 7, chunk: 2) } }
                 return try await group.reduce(into: []) { $0 += $1 }
             }
             #expect(results.count == 240, "every message processed once")
@@ -546,7 +595,7 @@ extension MonitoringStore {
                 try await intake.registry.pair(serial: "BP7-0099", patientID: "P-0002", from: TestCohort.pairedFrom)
                 try await intake.journal(.import, rows, Self.at("2026-12-01T07:00:00Z"))
                 let processed = try await withThrowingTaskGroup(of: Int.self) { group in
-                    for _ in 0..<workers { group.addTask { try await intake.processAll(limit: 7).count } }
+                    for _ in 0..<workers { group.addTask { try await intake.processAll(limit: 7, chunk: 2).count } }
                     return try await group.reduce(0, +)
                 }
                 #expect(processed == rows.count)

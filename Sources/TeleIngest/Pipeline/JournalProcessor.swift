@@ -53,14 +53,38 @@ public struct JournalProcessor: Sendable {
     }
 
     /// `processPending`, with what the rules did and how long they took.
-    public func processBatch(limit: Int = 500, source: MessageSource? = nil) throws -> RuleEngine.ProcessedBatch {
-        let entries = try store.pendingJournal(limit: limit, source: source)
-        guard !entries.isEmpty else { return RuleEngine.ProcessedBatch() }
+    ///
+    /// The batch is read, decoded and decided `chunk` entries at a time (the first chunk before
+    /// the transaction), so that what a message holds while it is being decided is freed with
+    /// its chunk; the rules then run once per patient for the whole batch and it commits as one.
+    public func processBatch(
+        limit: Int = 500, chunk: Int = ReadingIntake.chunkSize, source: MessageSource? = nil
+    ) throws -> RuleEngine.ProcessedBatch {
+        let firstLimit = min(limit, chunk)
+        let entries = try store.pendingJournal(limit: firstLimit, source: source)
+        guard let lastFirst = entries.last?.id else { return RuleEngine.ProcessedBatch() }
         let intake = intake
-        let prepared = entries.map { entry in (entry: entry, preparation: intake.prepare(entry)) }
+        let ids = entries.map(\.id)
+        // A chunk's entries are released once settled: the closure would keep them otherwise.
+        var first = entries.map { entry in (entry: entry, preparation: intake.prepare(entry)) }
         return try store.database.write { db in
-            let pending = try store.stillPending(entries.map(\.id), db: db)
-            let results = try settle(prepared.filter { pending.contains($0.entry.id) }, quarantineRows: [:], db: db)
+            let pending = try store.stillPending(ids, db: db)
+            var results = try settle(first.filter { pending.contains($0.entry.id) }, quarantineRows: [:], db: db)
+            first = []
+            var taken = ids.count
+            var last = lastFirst
+            var chunkFilled = ids.count == firstLimit
+            while chunkFilled && taken < limit {
+                let wanted = min(chunk, limit - taken)
+                let entries = try store.pendingJournal(limit: wanted, after: last, source: source, db: db)
+                guard let lastEntry = entries.last?.id else { break }
+                results += try settle(
+                    entries.map { entry in (entry: entry, preparation: intake.prepare(entry)) }, quarantineRows: [:],
+                    db: db)
+                taken += entries.count
+                last = lastEntry
+                chunkFilled = entries.count == wanted
+            }
             let started = ContinuousClock.now
             let rules = try evaluateRules(for: results, db: db)
             return RuleEngine.ProcessedBatch(

@@ -40,18 +40,29 @@ extension MonitoringStore {
 
     /// The oldest unprocessed journal entries, up to `limit`, of one source or all.
     public func pendingJournal(limit: Int, source: MessageSource? = nil) throws -> [JournalEntry] {
-        try database.read { db in
-            let filter = source == nil ? "" : "AND source = ?"
-            var arguments: StatementArguments = []
-            if let source { _ = arguments.append(contentsOf: [source.rawValue]) }
-            _ = arguments.append(contentsOf: [limit])
-            return try Row.fetchAll(
-                db,
-                sql:
-                    "SELECT id, source, topic, payload, received_at FROM journal WHERE processed_at IS NULL \(filter) ORDER BY id LIMIT ?",
-                arguments: arguments
-            ).map(JournalEntry.init(row:))
+        try database.read { db in try pendingJournal(limit: limit, after: nil, source: source, db: db) }
+    }
+
+    /// The oldest unprocessed journal entries after `after` (an entry id; `nil`: from the start),
+    /// up to `limit`, of one source or all, inside the caller's transaction.
+    func pendingJournal(limit: Int, after: Int64?, source: MessageSource?, db: Database) throws -> [JournalEntry] {
+        var filter = ""
+        var arguments: StatementArguments = []
+        if let after {
+            filter += " AND id > ?"
+            _ = arguments.append(contentsOf: [after])
         }
+        if let source {
+            filter += " AND source = ?"
+            _ = arguments.append(contentsOf: [source.rawValue])
+        }
+        _ = arguments.append(contentsOf: [limit])
+        return try Row.fetchAll(
+            db,
+            sql:
+                "SELECT id, source, topic, payload, received_at FROM journal WHERE processed_at IS NULL\(filter) ORDER BY id LIMIT ?",
+            arguments: arguments
+        ).map(JournalEntry.init(row:))
     }
 
     /// How many journal entries wait to be processed (messages still in the service's inbox
