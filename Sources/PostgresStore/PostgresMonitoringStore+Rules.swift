@@ -138,6 +138,11 @@ extension PostgresMonitoringStore {
         return RuleEngine.SentReminder(patientID: patientID, serials: paired, reminder: reminder)
     }
 
+    /// How many patients' histories and flag books are read at a time when a batch's rules run:
+    /// a batch of thousands of messages touches up to as many patients, whose weeks of readings
+    /// would otherwise all be in memory at once.
+    static let ruleGroupSize = 250
+
     /// Evaluates the reading rules for each patient in `earliest` (the earliest new
     /// measurement) and writes their flags, inside the caller's transaction; returns what
     /// changed per patient.
@@ -146,12 +151,23 @@ extension PostgresMonitoringStore {
         _ earliest: [PatientID: Date], rules: RuleEngine, now: Date, on connection: PostgresConnection
     ) async throws -> [PatientID: RuleEngine.Outcome] {
         var outcomes: [PatientID: RuleEngine.Outcome] = [:]
-        guard !earliest.isEmpty else { return outcomes }
         let patients = earliest.keys.sorted()
+        for start in stride(from: 0, to: patients.count, by: Self.ruleGroupSize) {
+            let group = Array(patients[start..<min(start + Self.ruleGroupSize, patients.count)])
+            try await evaluateRules(group, earliest: earliest, rules: rules, now: now, into: &outcomes, on: connection)
+        }
+        return outcomes
+    }
+
+    /// `evaluateRules` for one group of patients.
+    private func evaluateRules(
+        _ patients: [PatientID], earliest: [PatientID: Date], rules: RuleEngine, now: Date,
+        into outcomes: inout [PatientID: RuleEngine.Outcome], on connection: PostgresConnection
+    ) async throws {
         let contexts = try await ruleContexts(patients, defaultZone: rules.defaultZone, on: connection)
         var from: [PatientID: Int64] = [:]
-        for (patientID, instant) in earliest {
-            guard let context = contexts[patientID] else { continue }
+        for patientID in patients {
+            guard let context = contexts[patientID], let instant = earliest[patientID] else { continue }
             from[patientID] = rules.historyStart(from: instant, zone: context.timeZone)
         }
         let histories = try await histories(from, on: connection)
@@ -172,7 +188,6 @@ extension PostgresMonitoringStore {
             }
             outcomes[patientID] = outcome
         }
-        return outcomes
     }
 
     /// What the rules need to know about each patient: zone, monitoring start, personal settings.

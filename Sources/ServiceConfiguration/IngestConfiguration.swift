@@ -47,8 +47,8 @@ public struct IngestConfiguration: Sendable {
     }
     /// The device profiles; the shipped ones (`ShippedFiles`) unless the file says otherwise.
     public var profilesDirectory = ShippedFiles.current.path(ShippedFiles.profilesFolder)
-    /// Journal entries decoded and stored per transaction.
-    public var batchSize = 2000
+    /// Journal entries decoded and stored per transaction at most (docs/PERFORMANCE.md: the batch size).
+    public var batchSize = 8000
     /// How often the service writes its status for `tele-ingest status`, in seconds.
     public var statusIntervalSeconds = 5.0
     /// A journal backlog above this is "falling behind": logged once, shown by `status`.
