@@ -67,7 +67,8 @@ extension PostgresMonitoringStore {
     ///
     /// The batch is claimed, decoded and decided `chunk` entries at a time, so that what a
     /// message holds while it is being decided is freed with its chunk; the rules then run once
-    /// per patient for the whole batch and it commits as one. Only the first chunk waits for the
+    /// per patient for the whole batch (their histories read `chunk` patients at a time, at most
+    /// `ruleGroupSize`) and it commits as one. Only the first chunk waits for the
     /// device and patient locks: a later chunk that finds one held by another batch is left
     /// unclaimed for the next batch (nothing of it written), so that two batches taking locks
     /// chunk by chunk never wait for each other in a circle.
@@ -106,7 +107,8 @@ extension PostgresMonitoringStore {
                     after = last
                     if entries.count < wanted { break }
                 }
-                return try await ruleOutcome(for: results, rules: rules, on: connection)
+                return try await ruleOutcome(
+                    for: results, rules: rules, patientsAtATime: min(chunk, Self.ruleGroupSize), on: connection)
             }
         }
     }
@@ -143,7 +145,11 @@ extension PostgresMonitoringStore {
                             prepared, quarantineRows: quarantineRows, intake: intake, waitForLocks: true, on: connection
                         )
                         ?? []
-                    return (try await ruleOutcome(for: settled, rules: rules, on: connection).results, last)
+                    return (
+                        try await ruleOutcome(
+                            for: settled, rules: rules, patientsAtATime: Self.ruleGroupSize, on: connection
+                        ).results, last
+                    )
                 }
             }
             results += batch.results
@@ -190,15 +196,16 @@ extension PostgresMonitoringStore {
     }
 
     /// Runs the rules (if any) for every patient with new readings in `results`, from the
-    /// earliest new measurement on, inside the caller's transaction.
-    private func ruleOutcome(for results: [MessageResult], rules: RuleEngine?, on connection: PostgresConnection)
-        async throws -> RuleEngine.ProcessedBatch
-    {
+    /// earliest new measurement on, inside the caller's transaction (`evaluateRules`).
+    private func ruleOutcome(
+        for results: [MessageResult], rules: RuleEngine?, patientsAtATime: Int, on connection: PostgresConnection
+    ) async throws -> RuleEngine.ProcessedBatch {
         var batch = RuleEngine.ProcessedBatch(results: results)
         guard let rules, !results.isEmpty else { return batch }
         let started = ContinuousClock.now
         for outcome in try await evaluateRules(
-            results.earliestNewMeasurements, rules: rules, now: clock.now(), on: connection
+            results.earliestNewMeasurements, rules: rules, now: clock.now(), patientsAtATime: patientsAtATime,
+            on: connection
         ).values {
             batch.rules.add(outcome)
         }

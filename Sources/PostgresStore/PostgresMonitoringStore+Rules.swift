@@ -138,22 +138,25 @@ extension PostgresMonitoringStore {
         return RuleEngine.SentReminder(patientID: patientID, serials: paired, reminder: reminder)
     }
 
-    /// How many patients' histories and flag books are read at a time when a batch's rules run:
+    /// How many patients' histories and flag books are read at a time when rules run (at most):
     /// a batch of thousands of messages touches up to as many patients, whose weeks of readings
     /// would otherwise all be in memory at once.
     static let ruleGroupSize = 250
 
     /// Evaluates the reading rules for each patient in `earliest` (the earliest new
-    /// measurement) and writes their flags, inside the caller's transaction; returns what
-    /// changed per patient.
+    /// measurement) and writes their flags, inside the caller's transaction, reading
+    /// `patientsAtATime` patients' histories and flag books at a time; returns what changed per
+    /// patient.
     @discardableResult
     func evaluateRules(
-        _ earliest: [PatientID: Date], rules: RuleEngine, now: Date, on connection: PostgresConnection
+        _ earliest: [PatientID: Date], rules: RuleEngine, now: Date, patientsAtATime: Int = ruleGroupSize,
+        on connection: PostgresConnection
     ) async throws -> [PatientID: RuleEngine.Outcome] {
         var outcomes: [PatientID: RuleEngine.Outcome] = [:]
         let patients = earliest.keys.sorted()
-        for start in stride(from: 0, to: patients.count, by: Self.ruleGroupSize) {
-            let group = Array(patients[start..<min(start + Self.ruleGroupSize, patients.count)])
+        let size = max(1, patientsAtATime)
+        for start in stride(from: 0, to: patients.count, by: size) {
+            let group = Array(patients[start..<min(start + size, patients.count)])
             try await evaluateRules(group, earliest: earliest, rules: rules, now: now, into: &outcomes, on: connection)
         }
         return outcomes
