@@ -15,6 +15,16 @@ import Testing
             ("phd/+/observations", "phd/HUB-7/observations", true, nil),
             ("telekit/#", "telekit/a/b/c", true, nil),
             ("telekit/{serial}/#", "telekit/S1/x/y", true, "S1"),
+            ("telekit/#", "telekit", true, nil),
+            ("telekit/{serial}/hv10", "telekit/HV10-1", false, nil),
+            ("telekit/{serial}/hv10", "telekit/HV10-1/", false, nil),
+            ("telekit/{serial}/hv10", "telekit/HV10-1/hv1", false, nil),
+            ("telekit/{serial}/hv10", "telekit/HV10-1/hv100", false, nil),
+            ("telekit/{serial}/hv10", "telekat/HV10-1/hv10", false, nil),
+            ("telekit/+", "telekit/", true, nil),
+            ("telekit/+", "telekit", false, nil),
+            ("+/+", "/", true, nil),
+            ("telekit/{serial}", "telekit/Måler-ø7", true, "Måler-ø7"),
         ] as [(String, String, Bool, DeviceSerial?)])
     func matching(pattern: String, topic: String, matches: Bool, serial: DeviceSerial?) throws {
         let compiled = try #require(TopicPattern(pattern))

@@ -71,4 +71,41 @@ import Testing
         #expect(before.description == "2011-12-29")
         #expect(after.description == "2011-12-31")
     }
+
+    /// Every day from 1900 through 2100, every 97th day from 1583 through 9999, and the days
+    /// either side of where the arithmetic hands over to the calendar.
+    static let dateDays: [Int] = {
+        var days = Array(-25_567...47_482)
+        days += stride(from: -141_349, through: 2_932_896, by: 97)
+        for edge in [LocalDay.firstArithmeticDay, LocalDay.lastArithmeticDay] { days += (edge - 3)...(edge + 3) }
+        return days
+    }()
+
+    @Test("A day's date and short name are the calendar's")
+    func dateIsTheCalendars() {
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        for number in Self.dateDays {
+            let day = LocalDay(number: number)
+            let expected = day.calendarDate
+            #expect(day.date == expected, "day \(number)")
+            #expect(
+                day.description == String(format: "%04d-%02d-%02d", expected.year, expected.month, expected.day),
+                "day \(number)")
+            #expect(day.short == "\(expected.day) \(months[expected.month - 1])", "day \(number)")
+        }
+        #expect(LocalDay(number: 20_792).description == "2026-12-05")
+        #expect(LocalDay(number: 20_792).short == "5 Dec")
+    }
+
+    @Test("A day starts when the calendar says: around every offset change and on ordinary days", arguments: zones)
+    func startIsTheCalendars(zoneName: String) throws {
+        let zone = try #require(TimeZone(identifier: zoneName))
+        var days = Set(Self.instants(in: zone).map { LocalDay($0, in: zone).number })
+        for day in Array(days) { days.formUnion((day - 2)...(day + 2)) }
+        #expect(days.count > 700)
+        for number in days.sorted() {
+            let day = LocalDay(number: number)
+            #expect(day.start(in: zone) == day.calendarStart(in: zone), "\(zoneName) \(day)")
+        }
+    }
 }

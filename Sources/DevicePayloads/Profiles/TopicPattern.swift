@@ -38,23 +38,33 @@ public struct TopicPattern: Sendable, Hashable, CustomStringConvertible {
     public var capturesSerial: Bool { levels.contains(.serial) }
 
     /// Matches `topic`; returns `nil` when it does not match, else the captured serial (if any).
+    ///
+    /// Walks the topic's bytes level by level without splitting it: every message is matched
+    /// against the profiles in turn.
     public func match(_ topic: String) -> Match? {
-        let parts = topic.split(separator: "/", omittingEmptySubsequences: false)
+        let bytes = topic.utf8
+        var start = bytes.startIndex
         var serial: DeviceSerial?
         for (index, level) in levels.enumerated() {
             if case .rest = level { return Match(serial: serial) }
-            guard index < parts.count else { return nil }
-            let part = parts[index]
+            // The topic has fewer levels than the pattern.
+            if index > 0 {
+                guard start < bytes.endIndex else { return nil }
+                start = bytes.index(after: start)  // past the "/"
+            }
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "/")) ?? bytes.endIndex
+            let part = bytes[start..<end]
             switch level {
-            case .literal(let text): guard part == text else { return nil }
+            case .literal(let text): guard part.elementsEqual(text.utf8) else { return nil }
             case .anyOne: break
             case .serial:
                 guard !part.isEmpty else { return nil }
-                serial = DeviceSerial(String(part))
+                serial = DeviceSerial(String(topic[start..<end]))
             case .rest: break
             }
+            start = end
         }
-        return parts.count == levels.count ? Match(serial: serial) : nil
+        return start == bytes.endIndex ? Match(serial: serial) : nil
     }
 
     /// The result of a successful match.

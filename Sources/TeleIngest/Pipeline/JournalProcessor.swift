@@ -137,8 +137,10 @@ public struct JournalProcessor: Sendable {
         let placed = intake.place(prepared, devices: devices)
         let decisions = placed.decide(kept: try store.keptReadings(placed.keys, db: db))
         let now = clock.now().millisecondsSince1970
+        let statements = try MonitoringStore.IntakeStatements(db: db)
         return try decisions.map { decision in
-            try store.record(decision, quarantineRow: quarantineRows[decision.entry.id], now: now, db: db)
+            try store.record(
+                decision, quarantineRow: quarantineRows[decision.entry.id], now: now, statements: statements, db: db)
         }
     }
 

@@ -60,7 +60,7 @@ extension RuleEngine {
                 $0.bind(loadFrom)
             }
         ) { row in
-            guard let kind = row.text(1).flatMap(ReadingKind.init(rawValue:)) else { return }
+            guard let kind = row.readingKind(1) else { return }
             history.append(
                 Observation(
                     id: row.int(0), kind: kind, value: row.double(2),

@@ -52,14 +52,14 @@ enum LatestReading {
             measured_at = MAX(excluded.measured_at, latest_reading.measured_at)
         """
 
-    /// Records a newly stored reading.
+    /// Records a newly stored reading, with `statement` prepared from `upsert`.
     static func record(
         patientID: PatientID, kind: String, readingID: Int64, measuredAt: Date, value: Double, zone: TimeZone,
-        db: Database
+        statement: Statement, db: Database
     ) throws {
         let day = LocalDay(measuredAt, in: zone)
         let monday = day.monday.number
-        try StatementBindings.execute(db.cachedStatement(sql: upsert), in: db) {
+        try StatementBindings.execute(statement, in: db) {
             $0.bind(patientID.rawValue)
             $0.bind(kind)
             $0.bind(readingID)

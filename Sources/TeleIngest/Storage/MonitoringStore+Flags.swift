@@ -113,7 +113,7 @@ extension MonitoringStore {
             open.append(
                 FlagBook.OpenFlag(
                     id: row.int(0), problem: row.text(11), ruleID: ruleID, ruleSetVersion: Int(row.int(2)),
-                    measurement: row.text(3).flatMap(ReadingKind.init(rawValue:)) ?? .weight, severity: severity,
+                    measurement: row.readingKind(3) ?? .weight, severity: severity,
                     explanation: explanation, readingIDs: IDList.parse(row.text(6) ?? ""),
                     evidenceAt: Date(millisecondsSince1970: row.int(7)), evidence: evidence,
                     backInRangeAt: row.optionalInt(9).map(Date.init(millisecondsSince1970:)),

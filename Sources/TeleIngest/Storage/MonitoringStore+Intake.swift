@@ -96,19 +96,35 @@ extension MonitoringStore {
         return kept
     }
 
-    /// Writes back one decision: its new readings and their latest values, its quarantine entry
-    /// (new, updated, or resolved when `quarantineRow` is stored now), and the journal entry's
-    /// outcome.
-    func record(_ decision: IntakeDecision, quarantineRow: Int64?, now: Int64, db: Database) throws -> MessageResult {
-        var ids: [Int64] = []
-        ids.reserveCapacity(decision.newReadings.count)
-        if !decision.newReadings.isEmpty, let serial = decision.serial, let profileID = decision.profileID {
-            let insert = try db.cachedStatement(
+    /// The statements `record` runs for every message, looked up once per chunk: GRDB finds a
+    /// cached statement by hashing its SQL, and the latest value's upsert is long.
+    struct IntakeStatements {
+        let insertReading: Statement
+        let recordLatest: Statement
+        let markProcessed: Statement
+
+        init(db: Database) throws {
+            insertReading = try db.cachedStatement(
                 sql: """
                     INSERT INTO reading (patient_id, serial, kind, value, unit, original_value, original_unit, measured_at,
                                          received_at, journal_id, message_id, profile_id)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
+            recordLatest = try db.cachedStatement(sql: LatestReading.upsert)
+            markProcessed = try db.cachedStatement(sql: "UPDATE journal SET processed_at = ?, outcome = ? WHERE id = ?")
+        }
+    }
+
+    /// Writes back one decision: its new readings and their latest values, its quarantine entry
+    /// (new, updated, or resolved when `quarantineRow` is stored now), and the journal entry's
+    /// outcome.
+    func record(
+        _ decision: IntakeDecision, quarantineRow: Int64?, now: Int64, statements: IntakeStatements, db: Database
+    ) throws -> MessageResult {
+        var ids: [Int64] = []
+        ids.reserveCapacity(decision.newReadings.count)
+        if !decision.newReadings.isEmpty, let serial = decision.serial, let profileID = decision.profileID {
+            let insert = statements.insertReading
             for placed in decision.newReadings {
                 let reading = placed.reading
                 try StatementBindings.execute(insert, in: db) {
@@ -130,7 +146,7 @@ extension MonitoringStore {
                 try LatestReading.record(
                     patientID: placed.patientID, kind: reading.kind.rawValue, readingID: id,
                     measuredAt: Date(millisecondsSince1970: placed.measuredAt), value: reading.canonical.value,
-                    zone: placed.zone, db: db)
+                    zone: placed.zone, statement: statements.recordLatest, db: db)
             }
         }
         if let rejection = decision.rejection {
@@ -140,9 +156,7 @@ extension MonitoringStore {
                 sql: "UPDATE quarantine SET resolved_at = ?, resolution = ?, attempts = attempts + 1 WHERE id = ?",
                 arguments: [now, decision.outcome.rawValue, quarantineRow])
         }
-        try StatementBindings.execute(
-            db.cachedStatement(sql: "UPDATE journal SET processed_at = ?, outcome = ? WHERE id = ?"), in: db
-        ) {
+        try StatementBindings.execute(statements.markProcessed, in: db) {
             $0.bind(now)
             $0.bind(decision.outcome.rawValue)
             $0.bind(decision.entry.id)

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GRDBSQLite
+import Vitals
 
 /// The current row of a statement that a GRDB cursor steps, read straight from SQLite.
 ///
@@ -48,6 +49,17 @@ struct StatementColumns {
             return bytes.withUnsafeBufferPointer { memcmp($0.baseAddress!, start, bytes.count) == 0 }
         }
     }
+
+    /// The reading kind `column` names; `nil` for NULL or a name no kind has. Compares bytes
+    /// instead of making a string: the rules read a kind for every reading of every history.
+    func readingKind(_ column: Int32) -> ReadingKind? {
+        withText(column) { text in
+            guard let text else { return nil }
+            return Self.kindNames.first { $0.name.elementsEqual(text) }?.kind
+        }
+    }
+
+    private static let kindNames = ReadingKind.allCases.map { (kind: $0, name: Array($0.rawValue.utf8)) }
 
     /// The UTF-8 bytes of `column`'s text; empty for NULL.
     func textBytes(_ column: Int32) -> [UInt8] {
