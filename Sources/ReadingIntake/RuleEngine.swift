@@ -114,7 +114,15 @@ public struct RuleEngine: Sendable {
         decisions: [FlagDecision], days: Int
     ) {
         let firstDay = LocalDay(earliest, in: context.timeZone)
-        let days = Set(history.map { LocalDay($0.measuredAt, in: context.timeZone) }.filter { $0 >= firstDay })
+        // Local times of two instants differ by at most the instants' gap plus 26 hours (UTC−12
+        // to UTC+14), so a reading measured three days before `earliest` lies on an earlier day:
+        // only the history's newer end is placed on days.
+        let before = earliest.addingTimeInterval(-3 * 86_400)
+        var days: Set<LocalDay> = []
+        for observation in history where observation.measuredAt >= before {
+            let day = LocalDay(observation.measuredAt, in: context.timeZone)
+            if day >= firstDay { days.insert(day) }
+        }
         return (evaluator.evaluate(history, context: context, days: Array(days)), days.count)
     }
 

@@ -446,13 +446,41 @@ public struct RuleEvaluator: Sendable {
 
     /// A personal rule's score on one day: the signals' deviations from the patient's usual,
     /// each in units of the patient's usual variation, summed.
+    ///
+    /// Its parts keep numbers; their words are made only for a flag (`text`): most days score
+    /// below the mark, for every patient in every batch.
     private struct PersonalScore {
         var total = 0.0
-        var parts: [(score: Double, text: String)] = []
+        var parts: [Part] = []
         var readingIDs: [Int64] = []
-        var offsets: [String] = []
+        var offsets: [(signal: Signal, offset: Double)] = []
         /// Days accumulated in a CUSUM score; `nil`: the score is the recent mean's.
         var accumulatedDays: Int?
+
+        /// One signal worse than usual.
+        struct Part {
+            var signal: Signal
+            var score: Double
+            /// The recent days' mean, and over how many days.
+            var level: Double
+            var days: Int
+            /// The patient's usual value (the median of the usual days).
+            var baseline: Double
+
+            var text: String {
+                let unit = signal.kind.canonicalUnit
+                let change = level - baseline
+                let decimals = signal.kind == .weight ? 1 : 0
+                let signed = (change >= 0 ? "+" : "−") + Quantity.format(abs(change), decimals: decimals)
+                return
+                    "\(signal.name) \(signed) \(unit.rawValue): \(Quantity(level, unit)) over \(days) day\(days == 1 ? "" : "s") against a usual \(Quantity(baseline, unit)), \(Quantity.format(score, decimals: 1))× this patient's usual variation"
+            }
+        }
+
+        /// "weight −0.8, morning pulse −1.2": the signals better than usual that offset the rest.
+        var offsetText: String {
+            offsets.map { "\($0.signal.name) −\(Quantity.format(-$0.offset, decimals: 1))" }.joined(separator: ", ")
+        }
     }
 
     private func personal(_ input: RuleInput) -> Finding? {
@@ -464,7 +492,7 @@ public struct RuleEvaluator: Sendable {
         let severity = input.rule.severity
         let explanation =
             score.parts.sorted { $0.score > $1.score }.map(\.text).joined(separator: "; ")
-            + (score.offsets.isEmpty ? "" : "; better than usual: \(score.offsets.joined(separator: ", "))")
+            + (score.offsets.isEmpty ? "" : "; better than usual: \(score.offsetText)")
             + (score.accumulatedDays.map { "; accumulated over \($0) day\($0 == 1 ? "" : "s")" } ?? "; together")
             + " \(Quantity.format(score.total, decimals: 1)), \(severity.rawValue) from \(Quantity.format(yellow, decimals: 1))"
         return Finding(
@@ -509,22 +537,15 @@ public struct RuleEvaluator: Sendable {
                 let offset = max(score, lowestOffset)
                 if offset < 0 {
                     result.total += offset
-                    result.offsets.append("\(signal.name) −\(Quantity.format(-offset, decimals: 1))")
+                    result.offsets.append((signal, offset))
                 }
                 continue
             }
             guard score > 0 else { continue }
             result.total += score
             result.readingIDs += recent.flatMap(\.readingIDs)
-            let unit = signal.kind.canonicalUnit
-            let change = level - baseline
-            let decimals = signal.kind == .weight ? 1 : 0
-            let signed = (change >= 0 ? "+" : "−") + Quantity.format(abs(change), decimals: decimals)
             result.parts.append(
-                (
-                    score,
-                    "\(signal.name) \(signed) \(unit.rawValue): \(Quantity(level, unit)) over \(recent.count) day\(recent.count == 1 ? "" : "s") against a usual \(Quantity(baseline, unit)), \(Quantity.format(score, decimals: 1))× this patient's usual variation"
-                ))
+                PersonalScore.Part(signal: signal, score: score, level: level, days: recent.count, baseline: baseline))
         }
         if let slack {
             var sum = 0.0
