@@ -69,7 +69,9 @@ public struct JournalProcessor: Sendable {
         var first = entries.map { entry in (entry: entry, preparation: intake.prepare(entry)) }
         return try store.database.write { db in
             let pending = try store.stillPending(ids, db: db)
-            var results = try settle(first.filter { pending.contains($0.entry.id) }, quarantineRows: [:], db: db)
+            var latest = LatestValueFold()
+            var results = try settle(
+                first.filter { pending.contains($0.entry.id) }, quarantineRows: [:], latest: &latest, db: db)
             first = []
             var taken = ids.count
             var last = lastFirst
@@ -80,11 +82,12 @@ public struct JournalProcessor: Sendable {
                 guard let lastEntry = entries.last?.id else { break }
                 results += try settle(
                     entries.map { entry in (entry: entry, preparation: intake.prepare(entry)) }, quarantineRows: [:],
-                    db: db)
+                    latest: &latest, db: db)
                 taken += entries.count
                 last = lastEntry
                 chunkFilled = entries.count == wanted
             }
+            try latest.write(db: db)
             let started = ContinuousClock.now
             let rules = try evaluateRules(for: results, db: db)
             return RuleEngine.ProcessedBatch(
@@ -119,7 +122,9 @@ public struct JournalProcessor: Sendable {
                 return (entry: entry, preparation: intake.prepare(entry))
             }
             results += try store.database.write { db in
-                let settled = try settle(prepared, quarantineRows: quarantineRows, db: db)
+                var latest = LatestValueFold()
+                let settled = try settle(prepared, quarantineRows: quarantineRows, latest: &latest, db: db)
+                try latest.write(db: db)
                 try evaluateRules(for: settled, db: db)
                 return settled
             }
@@ -127,9 +132,10 @@ public struct JournalProcessor: Sendable {
     }
 
     /// Decides a batch on what the store holds and writes the decisions back.
+    /// The batch's new readings join `latest`, written once for the batch.
     private func settle(
         _ prepared: [(entry: JournalEntry, preparation: Result<PreparedMessage, Rejection>)],
-        quarantineRows: [Int64: Int64], db: Database
+        quarantineRows: [Int64: Int64], latest: inout LatestValueFold, db: Database
     ) throws -> [MessageResult] {
         guard !prepared.isEmpty else { return [] }
         let serials = Set(prepared.compactMap { try? $0.preparation.get().serial })
@@ -140,7 +146,8 @@ public struct JournalProcessor: Sendable {
         let statements = try MonitoringStore.IntakeStatements(db: db)
         return try decisions.map { decision in
             try store.record(
-                decision, quarantineRow: quarantineRows[decision.entry.id], now: now, statements: statements, db: db)
+                decision, quarantineRow: quarantineRows[decision.entry.id], now: now, statements: statements,
+                latest: &latest, db: db)
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import MonitoringRecords
+import ReadingIntake
 import ThresholdRules
 
 /// Keeps `latest_reading`: per patient and kind, the newest reading with its value, the ISO week
@@ -130,5 +131,110 @@ extension MonitoringStore {
     /// that wrote readings directly).
     public func rebuildLatestReadings(defaultZone: TimeZone) throws {
         try database.write { db in try LatestReading.rebuild(db: db, defaultZone: defaultZone) }
+    }
+}
+
+/// A batch's new readings, gathered for `latest_reading`: each pair of patient and kind the
+/// batch touches is read once, its readings folded in (`LatestValue`, the same rule as
+/// `LatestReading.upsert`, in the order they were stored) and written back once, instead of one
+/// upsert per reading. A patient who sends several readings of a kind in a batch costs one write.
+struct LatestValueFold {
+    struct Pair: Hashable {
+        var patientID: PatientID
+        var kind: String
+    }
+
+    private var pairs: [Pair] = []
+    private var zones: [TimeZone] = []
+    private var index: [Pair: Int] = [:]
+    /// The readings in the order they were stored, each with its pair's position in `pairs`.
+    private var readings: [(pair: Int, readingID: Int64, measuredAt: Int64, value: Double)] = []
+
+    var isEmpty: Bool { readings.isEmpty }
+
+    /// Adds a reading just stored.
+    mutating func add(
+        patientID: PatientID, kind: String, readingID: Int64, measuredAt: Int64, value: Double, zone: TimeZone
+    ) {
+        let pair = Pair(patientID: patientID, kind: kind)
+        let position: Int
+        if let known = index[pair] {
+            position = known
+        } else {
+            position = pairs.count
+            pairs.append(pair)
+            zones.append(zone)
+            index[pair] = position
+        }
+        readings.append((position, readingID, measuredAt, value))
+    }
+
+    /// Folds the gathered readings into the kept values and writes each pair back once, inside
+    /// the caller's transaction; then starts afresh.
+    mutating func write(db: Database) throws {
+        guard !readings.isEmpty else { return }
+        defer { self = LatestValueFold() }
+        var values: [LatestValue?] = Array(repeating: nil, count: pairs.count)
+        // A kept row without its week (stores from before schema v4, until the open completes
+        // them) is folded by the upsert, reading by reading, as it always was.
+        var byUpsert: Set<Int> = []
+        let read = try db.cachedStatement(
+            sql: """
+                SELECT l.patient_id, l.kind, l.reading_id, l.measured_at, l.value, l.week, l.week_days,
+                    l.previous_value, l.previous_at
+                FROM json_each(?) AS k JOIN latest_reading AS l ON l.patient_id = k.value ->> 0 AND l.kind = k.value ->> 1
+                """)
+        let list = JSONArgument.text(pairs.map { [.text($0.patientID.rawValue), .text($0.kind)] })
+        try StatementBindings.rows(of: read, in: db, { $0.bind(list) }) { row in
+            let pair = Pair(patientID: PatientID(rawValue: row.text(0) ?? ""), kind: row.text(1) ?? "")
+            guard let position = index[pair] else { return }
+            guard !row.isNull(4), !row.isNull(5) else {
+                byUpsert.insert(position)
+                return
+            }
+            values[position] = LatestValue(
+                readingID: row.int(2), measuredAt: row.int(3), value: row.double(4), week: Int(row.int(5)),
+                weekDays: Int(row.int(6)), previousValue: row.optionalDouble(7), previousAt: row.optionalInt(8))
+        }
+        let upsert = byUpsert.isEmpty ? nil : try db.cachedStatement(sql: LatestReading.upsert)
+        for reading in readings {
+            let zone = zones[reading.pair]
+            if let upsert, byUpsert.contains(reading.pair) {
+                try LatestReading.record(
+                    patientID: pairs[reading.pair].patientID, kind: pairs[reading.pair].kind,
+                    readingID: reading.readingID, measuredAt: Date(millisecondsSince1970: reading.measuredAt),
+                    value: reading.value, zone: zone, statement: upsert, db: db)
+            } else if values[reading.pair] == nil {
+                values[reading.pair] = LatestValue(
+                    readingID: reading.readingID, measuredAt: reading.measuredAt, value: reading.value, zone: zone)
+            } else {
+                values[reading.pair]?.record(
+                    readingID: reading.readingID, measuredAt: reading.measuredAt, value: reading.value, zone: zone)
+            }
+        }
+        let write = try db.cachedStatement(
+            sql: """
+                INSERT INTO latest_reading (patient_id, kind, reading_id, measured_at, value, week, week_days,
+                                            previous_value, previous_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (patient_id, kind) DO UPDATE SET
+                    reading_id = excluded.reading_id, measured_at = excluded.measured_at, value = excluded.value,
+                    week = excluded.week, week_days = excluded.week_days, previous_value = excluded.previous_value,
+                    previous_at = excluded.previous_at
+                """)
+        for (position, pair) in pairs.enumerated() {
+            guard let value = values[position] else { continue }
+            try StatementBindings.execute(write, in: db) {
+                $0.bind(pair.patientID.rawValue)
+                $0.bind(pair.kind)
+                $0.bind(value.readingID)
+                $0.bind(value.measuredAt)
+                $0.bind(value.value)
+                $0.bind(value.week)
+                $0.bind(value.weekDays)
+                $0.bind(value.previousValue)
+                $0.bind(value.previousAt)
+            }
+        }
     }
 }

@@ -100,7 +100,6 @@ extension MonitoringStore {
     /// cached statement by hashing its SQL, and the latest value's upsert is long.
     struct IntakeStatements {
         let insertReading: Statement
-        let recordLatest: Statement
         let markProcessed: Statement
 
         init(db: Database) throws {
@@ -110,16 +109,16 @@ extension MonitoringStore {
                                          received_at, journal_id, message_id, profile_id)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
-            recordLatest = try db.cachedStatement(sql: LatestReading.upsert)
             markProcessed = try db.cachedStatement(sql: "UPDATE journal SET processed_at = ?, outcome = ? WHERE id = ?")
         }
     }
 
-    /// Writes back one decision: its new readings and their latest values, its quarantine entry
-    /// (new, updated, or resolved when `quarantineRow` is stored now), and the journal entry's
-    /// outcome.
+    /// Writes back one decision: its new readings, its quarantine entry (new, updated, or
+    /// resolved when `quarantineRow` is stored now), and the journal entry's outcome. The new
+    /// readings join `latest`, which the caller writes once for the batch.
     func record(
-        _ decision: IntakeDecision, quarantineRow: Int64?, now: Int64, statements: IntakeStatements, db: Database
+        _ decision: IntakeDecision, quarantineRow: Int64?, now: Int64, statements: IntakeStatements,
+        latest: inout LatestValueFold, db: Database
     ) throws -> MessageResult {
         var ids: [Int64] = []
         ids.reserveCapacity(decision.newReadings.count)
@@ -143,10 +142,9 @@ extension MonitoringStore {
                 }
                 let id = db.lastInsertedRowID
                 ids.append(id)
-                try LatestReading.record(
+                latest.add(
                     patientID: placed.patientID, kind: reading.kind.rawValue, readingID: id,
-                    measuredAt: Date(millisecondsSince1970: placed.measuredAt), value: reading.canonical.value,
-                    zone: placed.zone, statement: statements.recordLatest, db: db)
+                    measuredAt: placed.measuredAt, value: reading.canonical.value, zone: placed.zone)
             }
         }
         if let rejection = decision.rejection {

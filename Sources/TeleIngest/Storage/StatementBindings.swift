@@ -115,6 +115,21 @@ struct StatementBindings {
         bind(value)
     }
 
+    mutating func bind(_ value: Int64?) {
+        guard let value else { return bindNull() }
+        bind(value)
+    }
+
+    mutating func bind(_ value: Double?) {
+        guard let value else { return bindNull() }
+        bind(value)
+    }
+
+    private mutating func bindNull() {
+        index += 1
+        record(sqlite3_bind_null(statement, index))
+    }
+
     private mutating func record(_ code: Int32) {
         if failure == SQLITE_OK { failure = code }
     }
