@@ -15,9 +15,9 @@ import ThresholdRules
 /// * older than the latest (a late reading), from an earlier week and newer than the reference:
 ///   it becomes the reference.
 ///
-/// The SQLite store keeps it with one upsert statement per reading; this is the same rule as a
-/// fold, for a backend that reads the kept values of a batch, folds its readings in and writes
-/// each value back once.
+/// Both stores read the kept values a batch touches, fold its readings in with this and write
+/// each value back once; SQLite's `LatestReading.upsert` states the same rule for one reading in
+/// SQL (kept for stores whose kept values are being completed).
 public struct LatestValue: Sendable, Hashable {
     public var readingID: Int64
     /// Milliseconds since 1970.

@@ -46,10 +46,15 @@ import ThresholdRules
         }
     }
 
-    @Test("kept on insert in any arrival order, and rebuilt the same", arguments: 0..<24)
-    func anyOrder(seed: Int) async throws {
+    /// Each order twice: the batch's latest values written once at its end, and written after
+    /// every pair of patient and kind (`LatestValueFold`'s limit of pairs reached at once).
+    @Test(
+        "kept on insert in any arrival order, and rebuilt the same",
+        arguments: 0..<24, [LatestValueFold.pairLimit, 1])
+    func anyOrder(seed: Int, pairs: Int) async throws {
         try await withTemporaryDirectory { directory in
-            let processor = try TestCohort.processor(in: directory)
+            var processor = try TestCohort.processor(in: directory)
+            processor.latestValuePairs = pairs
             let zone = TimeZone(identifier: "Europe/Copenhagen")!
             var generator = SeededGenerator(seed: UInt64(seed) + 1)
             // Five weeks around a daylight-saving change, one to three weighings on some days.

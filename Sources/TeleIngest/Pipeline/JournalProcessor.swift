@@ -27,6 +27,9 @@ public struct JournalProcessor: Sendable {
     /// "Now" for processing times and the flags the rules open: the store's clock unless a test
     /// or a replay sets another.
     public var clock: WallClock
+    /// How many pairs of patient and kind a batch gathers before it writes their latest values
+    /// (`LatestValueFold`); fewer only in tests.
+    var latestValuePairs = LatestValueFold.pairLimit
 
     public init(
         store: MonitoringStore, decoder: MessageDecoder, futureTolerance: TimeInterval = 300, defaultTimeZone: TimeZone
@@ -69,7 +72,7 @@ public struct JournalProcessor: Sendable {
         var first = entries.map { entry in (entry: entry, preparation: intake.prepare(entry)) }
         return try store.database.write { db in
             let pending = try store.stillPending(ids, db: db)
-            var latest = LatestValueFold()
+            var latest = LatestValueFold(pairLimit: latestValuePairs)
             var results = try settle(
                 first.filter { pending.contains($0.entry.id) }, quarantineRows: [:], latest: &latest, db: db)
             first = []
@@ -122,7 +125,7 @@ public struct JournalProcessor: Sendable {
                 return (entry: entry, preparation: intake.prepare(entry))
             }
             results += try store.database.write { db in
-                var latest = LatestValueFold()
+                var latest = LatestValueFold(pairLimit: latestValuePairs)
                 let settled = try settle(prepared, quarantineRows: quarantineRows, latest: &latest, db: db)
                 try latest.write(db: db)
                 try evaluateRules(for: settled, db: db)

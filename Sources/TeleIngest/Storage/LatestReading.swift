@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import MonitoringRecords
 import ReadingIntake
+import StoreInterface
 import ThresholdRules
 
 /// Keeps `latest_reading`: per patient and kind, the newest reading with its value, the ISO week
@@ -138,7 +139,14 @@ extension MonitoringStore {
 /// batch touches is read once, its readings folded in (`LatestValue`, the same rule as
 /// `LatestReading.upsert`, in the order they were stored) and written back once, instead of one
 /// upsert per reading. A patient who sends several readings of a kind in a batch costs one write.
+///
+/// At most `pairLimit` pairs are gathered before they are written (`isFull`): with 10,000
+/// patients a batch of 8,000 messages touches some 15,000 pairs, and gathering them all held
+/// about 5 MiB until the batch ended.
 struct LatestValueFold {
+    /// How many pairs are gathered at most before they are written.
+    static let pairLimit = 4_096
+
     struct Pair: Hashable {
         var patientID: PatientID
         var kind: String
@@ -151,6 +159,16 @@ struct LatestValueFold {
     private var readings: [(pair: Int, readingID: Int64, measuredAt: Int64, value: Double)] = []
 
     var isEmpty: Bool { readings.isEmpty }
+
+    /// Whether `pairLimit` pairs are gathered: time to write them.
+    var isFull: Bool { pairs.count >= limit }
+
+    /// `pairLimit`, unless a test asks for fewer.
+    private let limit: Int
+
+    init(pairLimit: Int = Self.pairLimit) {
+        limit = max(1, pairLimit)
+    }
 
     /// Adds a reading just stored.
     mutating func add(
@@ -173,7 +191,7 @@ struct LatestValueFold {
     /// the caller's transaction; then starts afresh.
     mutating func write(db: Database) throws {
         guard !readings.isEmpty else { return }
-        defer { self = LatestValueFold() }
+        defer { self = LatestValueFold(pairLimit: limit) }
         var values: [LatestValue?] = Array(repeating: nil, count: pairs.count)
         // A kept row without its week (stores from before schema v4, until the open completes
         // them) is folded by the upsert, reading by reading, as it always was.
@@ -184,7 +202,14 @@ struct LatestValueFold {
                     l.previous_value, l.previous_at
                 FROM json_each(?) AS k JOIN latest_reading AS l ON l.patient_id = k.value ->> 0 AND l.kind = k.value ->> 1
                 """)
-        let list = JSONArgument.text(pairs.map { [.text($0.patientID.rawValue), .text($0.kind)] })
+        // `[["P-00001","weight"],…]`, written straight into one string.
+        var list = "["
+        list.reserveCapacity(pairs.count * 32)
+        for (position, pair) in pairs.enumerated() {
+            if position > 0 { list += "," }
+            list += "[" + JSONText.quoted(pair.patientID.rawValue) + "," + JSONText.quoted(pair.kind) + "]"
+        }
+        list += "]"
         try StatementBindings.rows(of: read, in: db, { $0.bind(list) }) { row in
             let pair = Pair(patientID: PatientID(rawValue: row.text(0) ?? ""), kind: row.text(1) ?? "")
             guard let position = index[pair] else { return }

@@ -146,6 +146,7 @@ extension MonitoringStore {
                     patientID: placed.patientID, kind: reading.kind.rawValue, readingID: id,
                     measuredAt: placed.measuredAt, value: reading.canonical.value, zone: placed.zone)
             }
+            if latest.isFull { try latest.write(db: db) }
         }
         if let rejection = decision.rejection {
             try quarantine(decision.entry, rejection, existing: quarantineRow, now: now, db: db)
