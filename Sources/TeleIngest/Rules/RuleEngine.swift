@@ -130,7 +130,8 @@ extension RuleEngine {
         throws -> Outcome
     {
         guard !decisions.isEmpty else { return Outcome() }
-        var book = try store.flagBook(patientID: patientID, db: db, ruleOrder: ruleOrder)
+        var book = try store.flagBook(
+            patientID: patientID, db: db, ruleOrder: ruleOrder, problems: Set(decisions.map(\.problem)))
         let outcome = apply(decisions, to: &book)
         try store.save(book, patientID: patientID, db: db, now: now)
         return outcome

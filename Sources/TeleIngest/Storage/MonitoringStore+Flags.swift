@@ -87,11 +87,22 @@ extension MonitoringStore {
 
     /// The patient's flag book: open flags, and per rule the newest evidence already closed.
     /// `ruleOrder`: each rule's place in the rule set, for naming a flag's strongest evidence.
-    func flagBook(patientID: PatientID, db: Database, ruleOrder: [String: Int] = [:]) throws -> FlagBook {
+    /// `problems`: only the flags of these problems, when the caller's decisions concern no
+    /// other (`FlagBook` touches a problem's flag only through a decision about that problem):
+    /// the rules' decisions after a batch leave the missing-data flags alone, and their evidence
+    /// need not be decoded for every patient in every batch.
+    func flagBook(patientID: PatientID, db: Database, ruleOrder: [String: Int] = [:], problems: Set<String>? = nil)
+        throws -> FlagBook
+    {
         // Read straight from SQLite by column position: this runs for every patient in every
         // batch.
         var open: [FlagBook.OpenFlag] = []
         let patient = { (bindings: inout StatementBindings) in bindings.bind(patientID.rawValue) }
+        let wanted = problems.map { $0.map { Array($0.utf8) } }
+        func isWanted(_ row: StatementColumns, column: Int32) -> Bool {
+            guard let wanted else { return true }
+            return wanted.contains { row.text(column, equals: $0) }
+        }
         try StatementBindings.rows(
             of: db.cachedStatement(
                 sql: """
@@ -100,6 +111,7 @@ extension MonitoringStore {
                     FROM flag WHERE patient_id = ? AND state IN ('open', 'escalated')
                     """), in: db, patient
         ) { row in
+            guard isWanted(row, column: 11) else { return }
             let ruleID = row.text(1) ?? ""
             let severity = row.text(4).flatMap(Severity.init(rawValue:)) ?? .yellow
             let explanation = row.text(5) ?? ""
@@ -121,7 +133,9 @@ extension MonitoringStore {
         }
         var closed: [String: Date] = [:]
         try StatementBindings.rows(of: db.cachedStatement(sql: Self.closedEvidenceQuery), in: db, patient) { row in
-            if let problem = row.text(0) { closed[problem] = Date(millisecondsSince1970: row.int(1)) }
+            if isWanted(row, column: 0), let problem = row.text(0) {
+                closed[problem] = Date(millisecondsSince1970: row.int(1))
+            }
         }
         return FlagBook(open: open, closedThrough: closed, ruleOrder: ruleOrder)
     }
