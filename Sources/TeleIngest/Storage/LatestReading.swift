@@ -158,8 +158,6 @@ struct LatestValueFold {
     /// The readings in the order they were stored, each with its pair's position in `pairs`.
     private var readings: [(pair: Int, readingID: Int64, measuredAt: Int64, value: Double)] = []
 
-    var isEmpty: Bool { readings.isEmpty }
-
     /// Whether `pairLimit` pairs are gathered: time to write them.
     var isFull: Bool { pairs.count >= limit }
 
