@@ -2,7 +2,6 @@ import Foundation
 import GRDB
 import MonitoringRecords
 import ReadingIntake
-import StoreInterface
 import ThresholdRules
 
 /// Keeps `latest_reading`: per patient and kind, the newest reading with its value, the ISO week
@@ -200,14 +199,7 @@ struct LatestValueFold {
                     l.previous_value, l.previous_at
                 FROM json_each(?) AS k JOIN latest_reading AS l ON l.patient_id = k.value ->> 0 AND l.kind = k.value ->> 1
                 """)
-        // `[["P-00001","weight"],…]`, written straight into one string.
-        var list = "["
-        list.reserveCapacity(pairs.count * 32)
-        for (position, pair) in pairs.enumerated() {
-            if position > 0 { list += "," }
-            list += "[" + JSONText.quoted(pair.patientID.rawValue) + "," + JSONText.quoted(pair.kind) + "]"
-        }
-        list += "]"
+        let list = JSONArgument.text(pairs.map { [.text($0.patientID.rawValue), .text($0.kind)] })
         try StatementBindings.rows(of: read, in: db, { $0.bind(list) }) { row in
             let pair = Pair(patientID: PatientID(rawValue: row.text(0) ?? ""), kind: row.text(1) ?? "")
             guard let position = index[pair] else { return }
