@@ -291,13 +291,19 @@ extension PostgresMonitoringStore {
             }
         }
         var kept: [ReadingKey: KeptReading] = [:]
+        // One index search per key (a lateral subquery, at most one row each: the indexes are
+        // unique). As a join, the planner sorted the whole reading table against the keys while
+        // it thought the table small, and the table grows with every batch (docs/PERFORMANCE.md).
         if !byMessage.serials.isEmpty {
             for try await (serial, messageID, kind, patientID, value, measuredAt) in try await connection.query(
                 """
-                SELECT r.serial, r.message_id, r.kind, r.patient_id, r.value, epoch_ms(r.measured_at)
+                SELECT k.serial, k.message_id, k.kind, r.patient_id, r.value, epoch_ms(r.measured_at)
                 FROM unnest(\(byMessage.serials)::text[], \(byMessage.messageIDs)::text[], \(byMessage.kinds)::text[])
                     AS k (serial, message_id, kind)
-                JOIN reading AS r ON r.serial = k.serial AND r.message_id = k.message_id AND r.kind = k.kind
+                CROSS JOIN LATERAL (
+                    SELECT patient_id, value, measured_at FROM reading
+                    WHERE serial = k.serial AND message_id = k.message_id AND kind = k.kind AND message_id IS NOT NULL
+                    LIMIT 1) AS r
                 """, logger: logger
             ).decode((DeviceSerial, String, String, PatientID, Double, Int64).self) {
                 guard let kind = ReadingKind(rawValue: kind) else { continue }
@@ -308,11 +314,13 @@ extension PostgresMonitoringStore {
         if !byTime.serials.isEmpty {
             for try await (serial, kind, measuredAt, patientID, value) in try await connection.query(
                 """
-                SELECT r.serial, r.kind, k.at, r.patient_id, r.value
+                SELECT k.serial, k.kind, k.at, r.patient_id, r.value
                 FROM unnest(\(byTime.serials)::text[], \(byTime.kinds)::text[], \(byTime.instants)::bigint[])
                     AS k (serial, kind, at)
-                JOIN reading AS r ON r.serial = k.serial AND r.kind = k.kind AND r.measured_at = instant(k.at)
-                 AND r.message_id IS NULL
+                CROSS JOIN LATERAL (
+                    SELECT patient_id, value FROM reading
+                    WHERE serial = k.serial AND kind = k.kind AND measured_at = instant(k.at) AND message_id IS NULL
+                    LIMIT 1) AS r
                 """, logger: logger
             ).decode((DeviceSerial, String, Int64, PatientID, Double).self) {
                 guard let kind = ReadingKind(rawValue: kind) else { continue }
