@@ -48,16 +48,30 @@ public enum MeasurementUnit: String, CaseIterable, Sendable, Codable, Hashable {
         case mass, pressure, rate
     }
 
-    /// Parses the spellings devices and standards use: `kg`, `[lb_av]`, `mm[Hg]`, `/min`, …
+    /// Parses the spellings devices and standards use: `kg`, `[lb_av]`, `mm[Hg]`, `/min`, …, in
+    /// any case and with spaces around.
     public init?(spelling: String) {
-        switch spelling.trimmingCharacters(in: .whitespaces).lowercased() {
-        case "kg", "kilogram", "kilograms", "kgs": self = .kilogram
-        case "g", "gram", "grams": self = .gram
-        case "lb", "lbs", "pound", "pounds", "[lb_av]": self = .pound
-        case "mmhg", "mm[hg]", "mm hg": self = .millimetreOfMercury
-        case "kpa": self = .kilopascal
-        case "bpm", "/min", "beats/min", "1/min", "beats per minute": self = .beatsPerMinute
-        default: return nil
+        // Devices mostly send one of the spellings as it stands (`kg`, `mmHg`); only the others
+        // pay for trimming and lowercasing, which made a new string for every reading.
+        if let unit = MeasurementUnit(rawValue: spelling) ?? Self.unit(lowercased: spelling) {
+            self = unit
+        } else if let unit = Self.unit(lowercased: spelling.trimmingCharacters(in: .whitespaces).lowercased()) {
+            self = unit
+        } else {
+            return nil
+        }
+    }
+
+    /// The unit a trimmed, lowercased spelling names.
+    private static func unit(lowercased spelling: String) -> MeasurementUnit? {
+        switch spelling {
+        case "kg", "kilogram", "kilograms", "kgs": .kilogram
+        case "g", "gram", "grams": .gram
+        case "lb", "lbs", "pound", "pounds", "[lb_av]": .pound
+        case "mmhg", "mm[hg]", "mm hg": .millimetreOfMercury
+        case "kpa": .kilopascal
+        case "bpm", "/min", "beats/min", "1/min", "beats per minute": .beatsPerMinute
+        default: nil
         }
     }
 }

@@ -42,7 +42,21 @@ import Vitals
         #expect(MeasurementUnit(spelling: text) == unit)
     }
 
-    @Test("unknown spellings are refused", arguments: ["st", "stone", "", "mmol/L", "kgf"])
+    @Test(
+        "a spelling in another case or with spaces around names the same unit",
+        arguments: [
+            ("KG", MeasurementUnit.kilogram), (" kg ", .kilogram), ("Kilograms", .kilogram), ("G", .gram),
+            ("[LB_AV]", .pound), ("\tlb", .pound), ("MMHG", .millimetreOfMercury), ("mm Hg ", .millimetreOfMercury),
+            (" mmHg", .millimetreOfMercury), ("KPA", .kilopascal), ("kpa", .kilopascal), ("BPM", .beatsPerMinute),
+            ("Beats per Minute", .beatsPerMinute), (" /min ", .beatsPerMinute),
+        ])
+    func spellingInAnyCase(text: String, unit: MeasurementUnit) {
+        #expect(MeasurementUnit(spelling: text) == unit)
+    }
+
+    @Test(
+        "unknown spellings are refused",
+        arguments: ["st", "stone", "", "mmol/L", "kgf", " ", "k g", "mm", "KGF", "bpm/min"])
     func unknownSpelling(text: String) {
         #expect(MeasurementUnit(spelling: text) == nil)
     }
