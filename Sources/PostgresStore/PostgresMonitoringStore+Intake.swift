@@ -293,7 +293,7 @@ extension PostgresMonitoringStore {
         var kept: [ReadingKey: KeptReading] = [:]
         // One index search per key (a lateral subquery, at most one row each: the indexes are
         // unique). As a join, the planner sorted the whole reading table against the keys while
-        // it thought the table small, and the table grows with every batch (docs/PERFORMANCE.md).
+        // the table held up to some hundreds of thousands of readings (docs/PERFORMANCE.md).
         if !byMessage.serials.isEmpty {
             for try await (serial, messageID, kind, patientID, value, measuredAt) in try await connection.query(
                 """
