@@ -293,7 +293,7 @@ extension PostgresMonitoringStore {
         var kept: [ReadingKey: KeptReading] = [:]
         // One index search per key (a lateral subquery, at most one row each: the indexes are
         // unique). As a join, the planner sorted the whole reading table against the keys while
-        // the table held up to some hundreds of thousands of readings (docs/PERFORMANCE.md).
+        // the table was small (60,000 readings, not 365,000; scripts/bench-duplicate-check).
         if !byMessage.serials.isEmpty {
             for try await (serial, messageID, kind, patientID, value, measuredAt) in try await connection.query(
                 """

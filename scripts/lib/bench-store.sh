@@ -6,12 +6,15 @@
 #   store_config    the `database:` line of the service's configuration
 #   ingest_settings an array of `ingest:` settings the store needs (the caller may add its own)
 #   bench_backend   "SQLite" or "PostgreSQL", for the report
+#   bench_db        the SQLite store's path (the store itself unless POSTGRES=1)
 # and defines `query SQL` (one value from the store, whichever backend holds it). The caller's
-# cleanup calls `stop_bench_store`.
+# cleanup calls `stop_bench_store`; `print_statement_times` reports pg_stat_statements when
+# PG_STATEMENTS=1.
 source "$(dirname "${BASH_SOURCE[0]}")/private-postgres.sh"
 use_bench_store() {
   local work=$1 name=$2
   ingest_settings=()
+  bench_db="$work/$name.sqlite"
   if [ -n "${POSTGRES:-}" ]; then
     [ "$(id -u)" -eq 0 ] && chmod 755 "$work"   # PostgreSQL's programs run as `postgres`
     start_private_postgres "$work"
@@ -24,12 +27,23 @@ use_bench_store() {
     bench_backend=PostgreSQL
     query() { pg_run "$(pg_bin psql)" -qAt -h 127.0.0.1 -p "$pg_port" -U tele "$bench_database" -c "$1"; }
   else
-    bench_db="$work/$name.sqlite"
     store=(--db "$bench_db")
     store_config="database: {path: \"$bench_db\"}"
     bench_backend=SQLite
     query() { sqlite3 "$bench_db" "$1"; }
   fi
+}
+# With POSTGRES=1 and PG_STATEMENTS=1: the statements that took the server's time during the run,
+# costliest first (pg_stat_statements: calls, total and mean milliseconds, rows, share).
+print_statement_times() {
+  [ -n "${POSTGRES:-}" ] && [ -n "${PG_STATEMENTS:-}" ] || return 0
+  query "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+  echo "PostgreSQL's statements by server time (pg_stat_statements):"
+  pg_run "$(pg_bin psql)" -h 127.0.0.1 -p "$pg_port" -U tele "$bench_database" -c "
+    SELECT calls, round(total_exec_time::numeric) AS total_ms, round(mean_exec_time::numeric, 2) AS mean_ms, rows,
+           round((100 * total_exec_time / sum(total_exec_time) OVER ())::numeric, 1) AS percent,
+           left(regexp_replace(query, '\s+', ' ', 'g'), 140) AS statement
+    FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 14"
 }
 stop_bench_store() { [ -n "${POSTGRES:-}" ] && stop_private_postgres; return 0; }
 # The `ingest:` line of the service's configuration for `ingest_settings`, or nothing.

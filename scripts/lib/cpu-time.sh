@@ -1,0 +1,9 @@
+# Sourced by the benchmarks: CPU time from /proc.
+# cpu_seconds STAT [children]: the user + system seconds a process (/proc/PID/stat) or one of its
+# threads (/proc/PID/task/TID/stat) has used so far; with `children`, also those of its children
+# that have ended. The name field may hold spaces (a thread named "tele-ingest checkpoints"), so
+# the fields are counted after its closing parenthesis.
+cpu_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" -v children="${2:-}" \
+    '{sub(/^.*\) /, ""); t = $12 + $13; if (children != "") t += $14 + $15; printf "%.2f", t / hz}' "$1"
+}
