@@ -16,7 +16,8 @@ final class InboxWriter: Sendable {
     private let inbox: MessageInbox
     private let metrics: ServiceMetrics?
     private let logger: Logger
-    private let wake: AsyncStream<Void>.Continuation
+    /// Wakes the batches, with when the message arrived.
+    private let wake: AsyncStream<ContinuousClock.Instant>.Continuation
     private let stopping = Atomic<Bool>(false)
     /// The service's own topics (`<prefix>/+/receipt`, `<prefix>/+/reminder`): the subscription
     /// to the device topics brings them back to the service, and they are not readings.
@@ -31,7 +32,8 @@ final class InboxWriter: Sendable {
     static let droppedTopic = "$SYS/broker/publish/messages/dropped"
 
     init(
-        inbox: MessageInbox, logger: Logger, wake: AsyncStream<Void>.Continuation, receiptPrefix: String? = nil,
+        inbox: MessageInbox, logger: Logger, wake: AsyncStream<ContinuousClock.Instant>.Continuation,
+        receiptPrefix: String? = nil,
         reminderPrefix: String? = nil, clock: WallClock = .system, metrics: ServiceMetrics? = nil
     ) {
         self.metrics = metrics
@@ -75,12 +77,13 @@ final class InboxWriter: Sendable {
             return
         }
         let receivedAt = clock.now()
+        let arrived = ContinuousClock.now
         var failures = 0
         while true {
             do {
                 try inbox.append(topic: message.topic, payload: message.payload, receivedAt: receivedAt)
                 metrics?.messageReceived()
-                wake.yield()
+                wake.yield(arrived)
                 if failures > 0 {
                     logger.notice("journal writable again; message stored", metadata: ["attempts": "\(failures + 1)"])
                 }

@@ -94,7 +94,7 @@ public struct WorkerRetirement: Sendable {
         var session = configuration.mqttSession()
         let filters = session.topicFilters
         session.topicFilters = []  // the session has its subscriptions; none are added
-        let (_, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let (_, wake) = AsyncStream<ContinuousClock.Instant>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let writer = InboxWriter(inbox: inbox, logger: logger, wake: wake, clock: configuration.clock)
         let before = try inbox.highWater()
         let connection = try MQTTConnection(

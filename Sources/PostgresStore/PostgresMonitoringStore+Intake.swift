@@ -175,18 +175,10 @@ extension PostgresMonitoringStore {
         guard
             try await lock(.patient, Set(newReadings.map(\.1.patientID)).sorted(), wait: waitForLocks, on: connection)
         else { return nil }
-        let ids = try await insertReadings(newReadings, on: connection)
+        let stamp = clock.now().millisecondsSince1970
+        let ids = try await insertReadings(newReadings, outcomes: decisions, processedAt: stamp, on: connection)
         try await keepLatestValues(zip(newReadings.map(\.1), ids), on: connection)
-        let now = clock.now()
-        let stamp = now.millisecondsSince1970
         try await writeQuarantine(decisions, rows: quarantineRows, now: stamp, on: connection)
-        try await connection.query(
-            """
-            UPDATE journal SET processed_at = instant(\(stamp)), outcome = u.outcome
-            FROM unnest(\(decisions.map(\.entry.id))::bigint[], \(decisions.map(\.outcome.rawValue))::text[])
-                AS u (id, outcome)
-            WHERE journal.id = u.id
-            """, logger: logger)
         var next = ids[...]
         return decisions.map { decision in
             let own = next.prefix(decision.newReadings.count)
@@ -244,26 +236,31 @@ extension PostgresMonitoringStore {
         return all
     }
 
-    /// Which of `serials` are registered, and every pairing they have had.
+    /// Which of `serials` are registered, and every pairing they have had, in one statement (one
+    /// round trip): a row without a patient for each registered device, a row per pairing. (As
+    /// one join of the serials with both tables, the planner hashed the whole pairing and
+    /// patient tables for a batch's few serials.)
     private func deviceKnowledge(serials: [DeviceSerial], defaultZone: TimeZone, on connection: PostgresConnection)
         async throws -> DeviceKnowledge
     {
         guard !serials.isEmpty else { return DeviceKnowledge() }
         var knowledge = DeviceKnowledge()
-        for try await serial in try await connection.query(
-            "SELECT serial FROM device WHERE serial = ANY(\(serials)::text[])", logger: logger
-        ).decode(DeviceSerial.self) {
-            knowledge.registered.insert(serial)
-        }
         var zones: [String: TimeZone] = [:]
         for try await (serial, patientID, zoneName, from, to) in try await connection.query(
             """
+            SELECT serial, NULL::text, NULL::text, NULL::bigint, NULL::bigint FROM device
+            WHERE serial = ANY(\(serials)::text[])
+            UNION ALL
             SELECT pairing.serial, pairing.patient_id, patient.time_zone, epoch_ms(pairing.valid_from),
                    epoch_ms(pairing.valid_to)
             FROM pairing JOIN patient ON patient.id = pairing.patient_id
             WHERE pairing.serial = ANY(\(serials)::text[])
             """, logger: logger
-        ).decode((DeviceSerial, PatientID, String, Int64, Int64?).self) {
+        ).decode((DeviceSerial, PatientID?, String?, Int64?, Int64?).self) {
+            guard let patientID, let zoneName, let from else {
+                knowledge.registered.insert(serial)
+                continue
+            }
             let zone = zones[zoneName] ?? TimeZone.named(zoneName, otherwise: defaultZone)
             zones[zoneName] = zone
             knowledge.pairings[serial, default: []].append(
@@ -331,11 +328,12 @@ extension PostgresMonitoringStore {
         return kept
     }
 
-    /// Inserts the new readings of a batch in one statement; returns their ids in order.
-    private func insertReadings(_ readings: [(IntakeDecision, PlacedReading)], on connection: PostgresConnection)
-        async throws -> [Int64]
-    {
-        guard !readings.isEmpty else { return [] }
+    /// Inserts the new readings of a batch and marks its journal entries processed with their
+    /// outcomes, in one statement (one round trip); returns the readings' ids in order.
+    private func insertReadings(
+        _ readings: [(IntakeDecision, PlacedReading)], outcomes decisions: [IntakeDecision], processedAt stamp: Int64,
+        on connection: PostgresConnection
+    ) async throws -> [Int64] {
         var columns = ReadingColumns()
         for (decision, placed) in readings {
             columns.append(decision, placed)
@@ -343,6 +341,12 @@ extension PostgresMonitoringStore {
         var ids: [Int64] = []
         for try await id in try await connection.query(
             """
+            WITH processed AS (
+                UPDATE journal SET processed_at = instant(\(stamp)), outcome = u.outcome
+                FROM unnest(\(decisions.map(\.entry.id))::bigint[], \(decisions.map(\.outcome.rawValue))::text[])
+                    AS u (id, outcome)
+                WHERE journal.id = u.id
+            )
             INSERT INTO reading (patient_id, serial, kind, value, unit, original_value, original_unit, measured_at,
                                  received_at, journal_id, message_id, profile_id)
             SELECT r.patient_id, r.serial, r.kind, r.value, r.unit, r.original_value, r.original_unit,

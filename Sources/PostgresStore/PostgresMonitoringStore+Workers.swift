@@ -10,30 +10,36 @@ extension PostgresMonitoringStore {
     public typealias InboxMessage = (id: Int64, topic: String, payload: Data, receivedAt: Int64)
 
     /// Journals messages from `worker`'s inbox and moves its mark to the last of them, in one
-    /// transaction: after a crash between this commit and the inbox's trim, the mark says they
-    /// were moved and they are not moved again.
-    public func moveFromInbox(_ messages: [InboxMessage], worker: WorkerName) async throws {
-        guard let last = messages.last else { return }
+    /// statement (one round trip, atomic); returns how many were journaled. Messages at or below
+    /// the mark are left out: after a crash between this commit and the inbox's trim they are
+    /// still in the inbox, and are not journaled again.
+    @discardableResult
+    public func moveFromInbox(_ messages: [InboxMessage], worker: WorkerName) async throws -> Int {
+        guard let last = messages.last else { return 0 }
+        let ids = messages.map(\.id)
         let topics = messages.map(\.topic)
         let payloads = messages.map { ByteBuffer(bytes: $0.payload) }
         let received = messages.map(\.receivedAt)
-        try await failing("moving \(messages.count) messages of worker \(worker) into the journal") {
-            try await client.withTransaction(logger: logger) { connection in
-                try await connection.query(
-                    """
+        return Int(
+            try await number(
+                """
+                WITH mark AS (
+                    SELECT coalesce(max(moved_through), 0) AS through FROM inbox_progress WHERE worker = \(worker.text)
+                ), moved AS (
                     INSERT INTO journal (source, topic, payload, received_at)
                     SELECT 'mqtt', m.topic, m.payload, instant(m.received_at)
-                    FROM unnest(\(topics)::text[], \(payloads)::bytea[], \(received)::bigint[])
-                        WITH ORDINALITY AS m (topic, payload, received_at, n)
+                    FROM unnest(\(ids)::bigint[], \(topics)::text[], \(payloads)::bytea[], \(received)::bigint[])
+                        WITH ORDINALITY AS m (id, topic, payload, received_at, n), mark
+                    WHERE m.id > mark.through
                     ORDER BY m.n
-                    """, logger: logger)
-                try await connection.query(
-                    """
+                    RETURNING id
+                ), progress AS (
                     INSERT INTO inbox_progress (worker, moved_through) VALUES (\(worker.text), \(last.id))
-                    ON CONFLICT (worker) DO UPDATE SET moved_through = excluded.moved_through
-                    """, logger: logger)
-            }
-        }
+                    ON CONFLICT (worker) DO UPDATE
+                        SET moved_through = greatest(inbox_progress.moved_through, excluded.moved_through)
+                )
+                SELECT count(*) FROM moved
+                """, "moving \(messages.count) messages of worker \(worker) into the journal"))
     }
 
     /// The id of the last message of `worker`'s inbox that is in the journal; 0 if none.

@@ -1,6 +1,11 @@
+import DevicePayloads
 import Foundation
 import GRDB
+import IngestWorker
 import MonitoringRecords
+import PostgresStore
+import ReadingIntake
+import StoreInterface
 import Testing
 
 @testable import TeleIngest
@@ -91,6 +96,50 @@ import Testing
             #expect(try store.moveFromInbox(inbox, limit: 10) == 1)
             #expect(try inbox.count(after: 0) == 0)
             #expect(try journalTopics(store) == ["t/0", "t/1", "t/2", "t/3"])
+        }
+    }
+
+    @Test(
+        "on PostgreSQL, after a crash between the store's commit and the inbox's delete, the copies the inbox still holds are not journaled again"
+    )
+    func crashBeforeTrimOnPostgres() async throws {
+        try await withPostgres { cluster in
+            try await withTemporaryDirectory { directory in
+                let location = try PostgresLocation(url: try cluster.createDatabase())
+                try await PostgresMonitoringStore.with(location, clock: TestCohort.clock) { store in
+                    let worker = PostgresWorkerStore(
+                        store: store,
+                        intake: ReadingIntake(
+                            decoder: MessageDecoder(profiles: try TestCohort.profiles()), futureTolerance: 300,
+                            defaultTimeZone: .gmt),
+                        rules: nil)
+                    let inbox = try MessageInbox(
+                        storePath: directory.appendingPathComponent("w.sqlite").path, busyTimeout: 0.1)
+                    for index in 0..<3 {
+                        try inbox.append(topic: "t/\(index)", payload: Data(), receivedAt: TestCohort.now)
+                    }
+                    // The delete from the inbox fails after the store has committed the move.
+                    let lock = try WriteLock(inbox.path)
+                    await #expect(throws: DatabaseError.self) { try await worker.moveFromInbox(inbox, limit: 10) }
+                    try lock.release()
+                    #expect(try await store.journalBacklog() == 3)
+                    #expect(try await store.inboxMovedThrough(worker: .main) == 3)
+                    #expect(try inbox.count(after: 0) == 3, "still in the inbox")
+                    // The copies come out of the inbox again; the store leaves them out.
+                    #expect(try await worker.moveFromInbox(inbox, limit: 10) == 3)
+                    #expect(try await store.journalBacklog() == 3)
+                    #expect(try inbox.count(after: 0) == 0)
+                    try inbox.append(topic: "t/3", payload: Data(), receivedAt: TestCohort.now)
+                    #expect(try await worker.moveFromInbox(inbox, limit: 10) == 1)
+                    #expect(try await store.journalBacklog() == 4)
+                    #expect(try await store.inboxMovedThrough(worker: .main) == 4)
+                    // The store's own answer: how many of the messages it journaled.
+                    #expect(
+                        try await store.moveFromInbox([(4, "t/3", Data(), 0), (5, "t/4", Data(), 0)], worker: .main)
+                            == 1)
+                    #expect(try await store.moveFromInbox([(5, "t/4", Data(), 0)], worker: .main) == 0)
+                }
+            }
         }
     }
 

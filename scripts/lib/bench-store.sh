@@ -40,10 +40,29 @@ print_statement_times() {
   query "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
   echo "PostgreSQL's statements by server time (pg_stat_statements):"
   pg_run "$(pg_bin psql)" -h 127.0.0.1 -p "$pg_port" -U tele "$bench_database" -c "
-    SELECT calls, round(total_exec_time::numeric) AS total_ms, round(mean_exec_time::numeric, 2) AS mean_ms, rows,
+    SELECT calls, round(total_exec_time::numeric) AS total_ms, round(mean_exec_time::numeric, 2) AS mean_ms,
+           round(total_plan_time::numeric) AS plan_ms, rows,
            round((100 * total_exec_time / sum(total_exec_time) OVER ())::numeric, 1) AS percent,
            left(regexp_replace(query, '\s+', ' ', 'g'), 140) AS statement
     FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 14"
+  query "SELECT 'all statements: ' || round(sum(total_exec_time)) || ' ms executing, ' || round(sum(total_plan_time))
+         || ' ms planning, ' || sum(calls) || ' calls' FROM pg_stat_statements"
+  echo "The most frequent statements (round trips):"
+  pg_run "$(pg_bin psql)" -h 127.0.0.1 -p "$pg_port" -U tele "$bench_database" -c "
+    SELECT calls, round(total_exec_time::numeric) AS total_ms, round(total_plan_time::numeric) AS plan_ms,
+           left(regexp_replace(query, '\s+', ' ', 'g'), 120) AS statement
+    FROM pg_stat_statements ORDER BY calls DESC LIMIT 24"
+}
+# PostgreSQL's server CPU seconds so far: the postmaster and its backends, and the children that
+# have ended (scripts/lib/cpu-time.sh).
+server_cpu() {
+  local postmaster total child
+  postmaster=$(head -1 "$pg_dir/data/postmaster.pid")
+  total=$(cpu_seconds "/proc/$postmaster/stat" children)
+  for child in $(pgrep -P "$postmaster"); do
+    total=$(echo "$total + $(cpu_seconds "/proc/$child/stat" 2>/dev/null || echo 0)" | bc -l)
+  done
+  echo "$total"
 }
 stop_bench_store() { [ -n "${POSTGRES:-}" ] && stop_private_postgres; return 0; }
 # The `ingest:` line of the service's configuration for `ingest_settings`, or nothing.

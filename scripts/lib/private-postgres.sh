@@ -24,7 +24,7 @@ start_private_postgres() {
   [ -n "$pg_port" ] || { echo "no free loopback port found" >&2; return 1; }
   pg_run "$(pg_bin initdb)" -D "$pg_dir/data" -U tele --auth=trust --no-sync -E UTF8 --locale=C.UTF-8 >/dev/null
   pg_run "$(pg_bin pg_ctl)" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 60 \
-    -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off${PG_STATEMENTS:+ -c shared_preload_libraries=pg_stat_statements}" \
+    -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off${PG_STATEMENTS:+ -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on}" \
     start >/dev/null
 }
 create_private_database() { pg_run "$(pg_bin createdb)" -h 127.0.0.1 -p "$pg_port" -U tele "$1"; }
