@@ -122,8 +122,13 @@ extension PostgresMonitoringStore: AuditTrail, PersonalSettingsLedger {
     {
         var records: [PersonalSettingRecord] = []
         for try await (id, patientID, kind, ruleID, parameter, value, until, validFrom, reason, setBy, setAt, open)
-            in try await connection.rows(PersonalSettingsOfPatients.self, logger: logger, { try $0.append(patients) })
-            .decode(
+            in try await connection.query(
+                """
+                SELECT id, patient_id, kind, rule_id, parameter, value, until, valid_from, reason, set_by, set_at,
+                       open_flags
+                FROM personal_setting WHERE patient_id = ANY(\(patients)::text[]) ORDER BY patient_id, valid_from, id
+                """, logger: logger
+            ).decode(
                 (Int64, PatientID, String, String?, String?, Double?, Date?, Date, String, String, Date, [Int64]).self)
         {
             let columns = PersonalSettingColumns(
@@ -148,13 +153,4 @@ extension PostgresMonitoringStore: AuditTrail, PersonalSettingsLedger {
             VALUES (\(at), \(clinician.name), \(clinician.role.rawValue), \(action.rawValue), \(patientID), \(detail))
             """, logger: logger)
     }
-}
-
-/// The personal settings of the patients $1, in the order they take effect per patient
-/// (prepared once per connection: the rules read them in every batch).
-enum PersonalSettingsOfPatients: PreparedSQL {
-    static let sql = """
-        SELECT id, patient_id, kind, rule_id, parameter, value, until, valid_from, reason, set_by, set_at, open_flags
-        FROM personal_setting WHERE patient_id = ANY($1::text[]) ORDER BY patient_id, valid_from, id
-        """
 }

@@ -85,13 +85,13 @@ extension PostgresMonitoringStore {
                 while taken < limit {
                     let wanted = min(chunk, limit - taken)
                     var entries: [JournalEntry] = []
-                    for try await row in try await connection.rows(
-                        PendingJournal.self, logger: logger,
-                        {
-                            $0.append(after)
-                            $0.append(only)
-                            $0.append(Int64(wanted))
-                        }
+                    for try await row in try await connection.query(
+                        """
+                        SELECT id, source, topic, payload, epoch_ms(received_at) FROM journal
+                        WHERE processed_at IS NULL AND id > \(after)
+                          AND (\(only)::text IS NULL OR source = \(only))
+                        ORDER BY id LIMIT \(Int64(wanted)) FOR UPDATE SKIP LOCKED
+                        """, logger: logger
                     ).decode((Int64, String, String, Data, Int64).self) {
                         entries.append(JournalEntry(row))
                     }
@@ -213,34 +213,49 @@ extension PostgresMonitoringStore {
     ) async throws -> Bool {
         guard !names.isEmpty else { return true }
         let names = names.map(\.rawValue)
-        let bind = { (bindings: inout PostgresBindings) in
-            bindings.append(space.rawValue)
-            bindings.append(names)
-        }
+        // The locks are taken after the sort: PostgreSQL evaluates a volatile function in the
+        // select list once the rows are in order.
         if wait {
-            try await connection.run(AdvisoryLocks.self, logger: logger, bind)
+            _ = try await connection.query(
+                """
+                SELECT pg_advisory_xact_lock(\(space.rawValue), h)
+                FROM (SELECT DISTINCT hashtext(name) AS h FROM unnest(\(names)::text[]) AS name) AS hashed ORDER BY h
+                """, logger: logger
+            ).collect()
             return true
         }
         var all = true
-        for try await taken in try await connection.rows(AdvisoryLocksIfFree.self, logger: logger, bind).decode(
-            Bool.self)
-        {
+        for try await taken in try await connection.query(
+            """
+            SELECT pg_try_advisory_xact_lock(\(space.rawValue), h)
+            FROM (SELECT DISTINCT hashtext(name) AS h FROM unnest(\(names)::text[]) AS name) AS hashed ORDER BY h
+            """, logger: logger
+        ).decode(Bool.self) {
             all = all && taken
         }
         return all
     }
 
     /// Which of `serials` are registered, and every pairing they have had, in one statement (one
-    /// round trip, `DevicesAndPairings`): a row without a patient for each registered device, a
-    /// row per pairing.
+    /// round trip): a row without a patient for each registered device, a row per pairing. (As
+    /// one join of the serials with both tables, the planner hashed the whole pairing and
+    /// patient tables for a batch's few serials.)
     private func deviceKnowledge(serials: [DeviceSerial], defaultZone: TimeZone, on connection: PostgresConnection)
         async throws -> DeviceKnowledge
     {
         guard !serials.isEmpty else { return DeviceKnowledge() }
         var knowledge = DeviceKnowledge()
         var zones: [String: TimeZone] = [:]
-        for try await (serial, patientID, zoneName, from, to) in try await connection.rows(
-            DevicesAndPairings.self, logger: logger, { try $0.append(serials) }
+        for try await (serial, patientID, zoneName, from, to) in try await connection.query(
+            """
+            SELECT serial, NULL::text, NULL::text, NULL::bigint, NULL::bigint FROM device
+            WHERE serial = ANY(\(serials)::text[])
+            UNION ALL
+            SELECT pairing.serial, pairing.patient_id, patient.time_zone, epoch_ms(pairing.valid_from),
+                   epoch_ms(pairing.valid_to)
+            FROM pairing JOIN patient ON patient.id = pairing.patient_id
+            WHERE pairing.serial = ANY(\(serials)::text[])
+            """, logger: logger
         ).decode((DeviceSerial, PatientID?, String?, Int64?, Int64?).self) {
             guard let patientID, let zoneName, let from else {
                 knowledge.registered.insert(serial)
@@ -277,13 +292,16 @@ extension PostgresMonitoringStore {
         // unique). As a join, the planner sorted the whole reading table against the keys while
         // the table was small (60,000 readings, not 365,000; scripts/bench-duplicate-check).
         if !byMessage.serials.isEmpty {
-            for try await (serial, messageID, kind, patientID, value, measuredAt) in try await connection.rows(
-                KeptByMessage.self, logger: logger,
-                {
-                    try $0.append(byMessage.serials)
-                    $0.append(byMessage.messageIDs)
-                    $0.append(byMessage.kinds)
-                }
+            for try await (serial, messageID, kind, patientID, value, measuredAt) in try await connection.query(
+                """
+                SELECT k.serial, k.message_id, k.kind, r.patient_id, r.value, epoch_ms(r.measured_at)
+                FROM unnest(\(byMessage.serials)::text[], \(byMessage.messageIDs)::text[], \(byMessage.kinds)::text[])
+                    AS k (serial, message_id, kind)
+                CROSS JOIN LATERAL (
+                    SELECT patient_id, value, measured_at FROM reading
+                    WHERE serial = k.serial AND message_id = k.message_id AND kind = k.kind AND message_id IS NOT NULL
+                    LIMIT 1) AS r
+                """, logger: logger
             ).decode((DeviceSerial, String, String, PatientID, Double, Int64).self) {
                 guard let kind = ReadingKind(rawValue: kind) else { continue }
                 kept[.message(serial: serial, messageID: messageID, kind: kind)] = KeptReading(
@@ -291,13 +309,16 @@ extension PostgresMonitoringStore {
             }
         }
         if !byTime.serials.isEmpty {
-            for try await (serial, kind, measuredAt, patientID, value) in try await connection.rows(
-                KeptByTime.self, logger: logger,
-                {
-                    try $0.append(byTime.serials)
-                    $0.append(byTime.kinds)
-                    $0.append(byTime.instants)
-                }
+            for try await (serial, kind, measuredAt, patientID, value) in try await connection.query(
+                """
+                SELECT k.serial, k.kind, k.at, r.patient_id, r.value
+                FROM unnest(\(byTime.serials)::text[], \(byTime.kinds)::text[], \(byTime.instants)::bigint[])
+                    AS k (serial, kind, at)
+                CROSS JOIN LATERAL (
+                    SELECT patient_id, value FROM reading
+                    WHERE serial = k.serial AND kind = k.kind AND measured_at = instant(k.at) AND message_id IS NULL
+                    LIMIT 1) AS r
+                """, logger: logger
             ).decode((DeviceSerial, String, Int64, PatientID, Double).self) {
                 guard let kind = ReadingKind(rawValue: kind) else { continue }
                 kept[.time(serial: serial, kind: kind, measuredAt: measuredAt)] = KeptReading(
@@ -318,26 +339,29 @@ extension PostgresMonitoringStore {
             columns.append(decision, placed)
         }
         var ids: [Int64] = []
-        for try await id in try await connection.rows(
-            ReadingInsert.self, logger: logger,
-            {
-                $0.append(stamp)
-                $0.append(decisions.map(\.entry.id))
-                $0.append(decisions.map(\.outcome.rawValue))
-                try $0.append(columns.patientIDs)
-                try $0.append(columns.serials)
-                $0.append(columns.kinds)
-                $0.append(columns.values)
-                $0.append(columns.units)
-                $0.append(columns.originalValues)
-                $0.append(columns.originalUnits)
-                $0.append(columns.measuredAt)
-                $0.append(columns.receivedAt)
-                $0.append(columns.journalIDs)
-                $0.append(columns.hasMessageID)
-                $0.append(columns.messageIDs)
-                $0.append(columns.profileIDs)
-            }
+        for try await id in try await connection.query(
+            """
+            WITH processed AS (
+                UPDATE journal SET processed_at = instant(\(stamp)), outcome = u.outcome
+                FROM unnest(\(decisions.map(\.entry.id))::bigint[], \(decisions.map(\.outcome.rawValue))::text[])
+                    AS u (id, outcome)
+                WHERE journal.id = u.id
+            )
+            INSERT INTO reading (patient_id, serial, kind, value, unit, original_value, original_unit, measured_at,
+                                 received_at, journal_id, message_id, profile_id)
+            SELECT r.patient_id, r.serial, r.kind, r.value, r.unit, r.original_value, r.original_unit,
+                   instant(r.measured_at), instant(r.received_at), r.journal_id,
+                   CASE WHEN r.has_message_id THEN r.message_id END, r.profile_id
+            FROM unnest(\(columns.patientIDs)::text[], \(columns.serials)::text[], \(columns.kinds)::text[],
+                        \(columns.values)::float8[], \(columns.units)::text[], \(columns.originalValues)::float8[],
+                        \(columns.originalUnits)::text[], \(columns.measuredAt)::bigint[], \(columns.receivedAt)::bigint[],
+                        \(columns.journalIDs)::bigint[], \(columns.hasMessageID)::bool[], \(columns.messageIDs)::text[],
+                        \(columns.profileIDs)::text[])
+                WITH ORDINALITY AS r (patient_id, serial, kind, value, unit, original_value, original_unit,
+                                      measured_at, received_at, journal_id, has_message_id, message_id, profile_id, n)
+            ORDER BY r.n
+            RETURNING id
+            """, logger: logger
         ).decode(Int64.self) {
             ids.append(id)
         }
@@ -362,12 +386,12 @@ extension PostgresMonitoringStore {
         guard !touched.isEmpty else { return }
         var values: [Pair: LatestValue] = [:]
         for (patientID, kind, value) in try await latestValueRows(
-            connection.rows(
-                LatestValuesOfPairs.self, logger: logger,
-                {
-                    $0.append(touched.map(\.patientID.rawValue))
-                    $0.append(touched.map(\.kind))
-                }))
+            connection.query(
+                """
+                SELECT \(unescaped: Self.latestValueColumns)
+                FROM unnest(\(touched.map(\.patientID.rawValue))::text[], \(touched.map(\.kind))::text[]) AS t (patient_id, kind)
+                JOIN latest_reading AS l ON l.patient_id = t.patient_id AND l.kind = t.kind
+                """, logger: logger))
         {
             values[Pair(patientID: patientID, kind: kind)] = value
         }
@@ -382,20 +406,25 @@ extension PostgresMonitoringStore {
             }
         }
         let rows = values.map { ($0.key, $0.value) }
-        try await connection.run(
-            LatestValuesUpsert.self, logger: logger,
-            {
-                try $0.append(rows.map(\.0.patientID))
-                $0.append(rows.map(\.0.kind))
-                $0.append(rows.map(\.1.readingID))
-                $0.append(rows.map(\.1.measuredAt))
-                $0.append(rows.map(\.1.value))
-                $0.append(rows.map { Int64($0.1.week) })
-                $0.append(rows.map { Int64($0.1.weekDays) })
-                $0.append(rows.map { $0.1.previousAt != nil })
-                $0.append(rows.map { $0.1.previousValue ?? 0 })
-                $0.append(rows.map { $0.1.previousAt ?? 0 })
-            })
+        try await connection.query(
+            """
+            INSERT INTO latest_reading (patient_id, kind, reading_id, measured_at, value, week, week_days,
+                                        previous_value, previous_at)
+            SELECT v.patient_id, v.kind, v.reading_id, instant(v.measured_at), v.value, v.week, v.week_days,
+                   CASE WHEN v.has_previous THEN v.previous_value END,
+                   CASE WHEN v.has_previous THEN instant(v.previous_at) END
+            FROM unnest(\(rows.map(\.0.patientID))::text[], \(rows.map(\.0.kind))::text[],
+                        \(rows.map(\.1.readingID))::bigint[], \(rows.map(\.1.measuredAt))::bigint[],
+                        \(rows.map(\.1.value))::float8[], \(rows.map { Int64($0.1.week) })::bigint[],
+                        \(rows.map { Int64($0.1.weekDays) })::bigint[], \(rows.map { $0.1.previousAt != nil })::bool[],
+                        \(rows.map { $0.1.previousValue ?? 0 })::float8[], \(rows.map { $0.1.previousAt ?? 0 })::bigint[])
+                AS v (patient_id, kind, reading_id, measured_at, value, week, week_days, has_previous,
+                      previous_value, previous_at)
+            ON CONFLICT (patient_id, kind) DO UPDATE SET
+                reading_id = excluded.reading_id, measured_at = excluded.measured_at, value = excluded.value,
+                week = excluded.week, week_days = excluded.week_days, previous_value = excluded.previous_value,
+                previous_at = excluded.previous_at
+            """, logger: logger)
     }
 
     /// New quarantine entries for the batch's rejections; on a reprocess run, the entries it
@@ -582,8 +611,7 @@ extension PostgresMonitoringStore {
         """
 
     /// Kept latest values with their patient and kind, from rows of `latestValueColumns`.
-    private func latestValueRows<Rows: AsyncSequence>(_ rows: Rows) async throws -> [(PatientID, String, LatestValue)]
-    where Rows.Element == PostgresRow {
+    private func latestValueRows(_ rows: PostgresRowSequence) async throws -> [(PatientID, String, LatestValue)] {
         var values: [(PatientID, String, LatestValue)] = []
         for try await (patientID, kind, readingID, measuredAt, value, week, weekDays, previousValue, previousAt)
             in rows.decode((PatientID, String, Int64, Int64, Double, Int, Int, Double?, Int64?).self)
@@ -701,128 +729,4 @@ extension JournalEntry {
             id: row.id, source: MessageSource(rawValue: row.source) ?? .mqtt, topic: row.topic, payload: row.payload,
             receivedAt: Date(millisecondsSince1970: row.receivedAt))
     }
-}
-
-// MARK: The batch's statements, prepared once per connection (`PreparedSQL`)
-
-/// Up to $3 unprocessed journal entries after id $1 (of source $2, if not NULL), claimed.
-enum PendingJournal: PreparedSQL {
-    static let sql = """
-        SELECT id, source, topic, payload, epoch_ms(received_at) FROM journal
-        WHERE processed_at IS NULL AND id > $1 AND ($2::text IS NULL OR source = $2)
-        ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED
-        """
-}
-
-/// Transaction advisory locks in namespace $1 on the names $2, waiting for each, taken in a fixed
-/// order: PostgreSQL evaluates a volatile function in the select list once the rows are sorted.
-enum AdvisoryLocks: PreparedSQL {
-    static let sql = """
-        SELECT pg_advisory_xact_lock($1, h)
-        FROM (SELECT DISTINCT hashtext(name) AS h FROM unnest($2::text[]) AS name) AS hashed ORDER BY h
-        """
-}
-
-/// `AdvisoryLocks` without waiting: whether each lock was free (and is now taken).
-enum AdvisoryLocksIfFree: PreparedSQL {
-    static let sql = """
-        SELECT pg_try_advisory_xact_lock($1, h)
-        FROM (SELECT DISTINCT hashtext(name) AS h FROM unnest($2::text[]) AS name) AS hashed ORDER BY h
-        """
-}
-
-/// For the serials $1: a row without a patient per registered device, a row per pairing. Each
-/// serial is looked up on its own (`OFFSET 0` keeps the lateral subqueries from being turned into
-/// joins): the generic plan of `serial = ANY($1)` scanned both tables, comparing every row with
-/// every serial, and a join hashed the whole pairing and patient tables for a batch's few serials.
-enum DevicesAndPairings: PreparedSQL {
-    static let sql = """
-        SELECT d.serial, NULL::text, NULL::text, NULL::bigint, NULL::bigint
-        FROM unnest($1::text[]) AS s (serial)
-        CROSS JOIN LATERAL (SELECT serial FROM device WHERE device.serial = s.serial OFFSET 0) AS d
-        UNION ALL
-        SELECT p.serial, p.patient_id, p.time_zone, epoch_ms(p.valid_from), epoch_ms(p.valid_to)
-        FROM unnest($1::text[]) AS s (serial)
-        CROSS JOIN LATERAL (
-            SELECT pairing.serial, pairing.patient_id, patient.time_zone, pairing.valid_from, pairing.valid_to
-            FROM pairing JOIN patient ON patient.id = pairing.patient_id
-            WHERE pairing.serial = s.serial OFFSET 0) AS p
-        """
-}
-
-/// The stored readings under the keys (serial, message id, kind) of $1, $2, $3: one index search
-/// per key, at most one row each (the index is unique). As a join, the planner sorted the whole
-/// reading table against the keys while it was small (scripts/bench-duplicate-check).
-enum KeptByMessage: PreparedSQL {
-    static let sql = """
-        SELECT k.serial, k.message_id, k.kind, r.patient_id, r.value, epoch_ms(r.measured_at)
-        FROM unnest($1::text[], $2::text[], $3::text[]) AS k (serial, message_id, kind)
-        CROSS JOIN LATERAL (
-            SELECT patient_id, value, measured_at FROM reading
-            WHERE serial = k.serial AND message_id = k.message_id AND kind = k.kind AND message_id IS NOT NULL
-            LIMIT 1) AS r
-        """
-}
-
-/// `KeptByMessage` for readings without a message id, keyed by (serial, kind, instant).
-enum KeptByTime: PreparedSQL {
-    static let sql = """
-        SELECT k.serial, k.kind, k.at, r.patient_id, r.value
-        FROM unnest($1::text[], $2::text[], $3::bigint[]) AS k (serial, kind, at)
-        CROSS JOIN LATERAL (
-            SELECT patient_id, value FROM reading
-            WHERE serial = k.serial AND kind = k.kind AND measured_at = instant(k.at) AND message_id IS NULL
-            LIMIT 1) AS r
-        """
-}
-
-/// Marks the journal entries $2 processed at $1 with the outcomes $3, and inserts the new
-/// readings (one array per column, $4 to $16); returns the readings' ids.
-enum ReadingInsert: PreparedSQL {
-    static let sql = """
-        WITH processed AS (
-            UPDATE journal SET processed_at = instant($1), outcome = u.outcome
-            FROM unnest($2::bigint[], $3::text[]) AS u (id, outcome)
-            WHERE journal.id = u.id
-        )
-        INSERT INTO reading (patient_id, serial, kind, value, unit, original_value, original_unit, measured_at,
-                             received_at, journal_id, message_id, profile_id)
-        SELECT r.patient_id, r.serial, r.kind, r.value, r.unit, r.original_value, r.original_unit,
-               instant(r.measured_at), instant(r.received_at), r.journal_id,
-               CASE WHEN r.has_message_id THEN r.message_id END, r.profile_id
-        FROM unnest($4::text[], $5::text[], $6::text[], $7::float8[], $8::text[], $9::float8[], $10::text[],
-                    $11::bigint[], $12::bigint[], $13::bigint[], $14::bool[], $15::text[], $16::text[])
-            WITH ORDINALITY AS r (patient_id, serial, kind, value, unit, original_value, original_unit,
-                                  measured_at, received_at, journal_id, has_message_id, message_id, profile_id, n)
-        ORDER BY r.n
-        RETURNING id
-        """
-}
-
-/// The kept latest values of the pairs (patient $1, kind $2).
-enum LatestValuesOfPairs: PreparedSQL {
-    static let sql = """
-        SELECT \(PostgresMonitoringStore.latestValueColumns)
-        FROM unnest($1::text[], $2::text[]) AS t (patient_id, kind)
-        JOIN latest_reading AS l ON l.patient_id = t.patient_id AND l.kind = t.kind
-        """
-}
-
-/// Writes latest values, one array per column ($1 to $10).
-enum LatestValuesUpsert: PreparedSQL {
-    static let sql = """
-        INSERT INTO latest_reading (patient_id, kind, reading_id, measured_at, value, week, week_days,
-                                    previous_value, previous_at)
-        SELECT v.patient_id, v.kind, v.reading_id, instant(v.measured_at), v.value, v.week, v.week_days,
-               CASE WHEN v.has_previous THEN v.previous_value END,
-               CASE WHEN v.has_previous THEN instant(v.previous_at) END
-        FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::float8[], $6::bigint[], $7::bigint[],
-                    $8::bool[], $9::float8[], $10::bigint[])
-            AS v (patient_id, kind, reading_id, measured_at, value, week, week_days, has_previous,
-                  previous_value, previous_at)
-        ON CONFLICT (patient_id, kind) DO UPDATE SET
-            reading_id = excluded.reading_id, measured_at = excluded.measured_at, value = excluded.value,
-            week = excluded.week, week_days = excluded.week_days, previous_value = excluded.previous_value,
-            previous_at = excluded.previous_at
-        """
 }

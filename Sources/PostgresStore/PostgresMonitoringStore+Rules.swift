@@ -202,8 +202,11 @@ extension PostgresMonitoringStore {
             settings[record.patientID, default: []].append(record.setting)
         }
         var contexts: [PatientID: PatientContext] = [:]
-        for try await (patientID, zone, start, ended) in try await connection.rows(
-            MonitoringOfPatients.self, logger: logger, { try $0.append(patients) }
+        for try await (patientID, zone, start, ended) in try await connection.query(
+            """
+            SELECT id, time_zone, epoch_ms(monitoring_start), epoch_ms(ended_at) FROM patient_monitoring
+            WHERE id = ANY(\(patients)::text[])
+            """, logger: logger
         ).decode((PatientID, String, Int64, Int64?).self) {
             contexts[patientID] = PatientContext(
                 timeZone: TimeZone.named(zone, otherwise: defaultZone),
@@ -220,13 +223,13 @@ extension PostgresMonitoringStore {
         guard !from.isEmpty else { return [:] }
         let patients = Array(from.keys)
         var histories: [PatientID: [Observation]] = [:]
-        for try await (patientID, id, kind, value, measuredAt) in try await connection.rows(
-            RuleHistories.self, logger: logger,
-            {
-                try $0.append(patients)
-                $0.append(patients.map { from[$0] ?? 0 })
-                $0.append(ReadingKind.allCases.map(\.rawValue))
-            }
+        for try await (patientID, id, kind, value, measuredAt) in try await connection.query(
+            """
+            SELECT r.patient_id, r.id, r.kind, r.value, epoch_ms(r.measured_at)
+            FROM unnest(\(patients)::text[], \(patients.map { from[$0] ?? 0 })::bigint[]) AS p (patient_id, from_ms)
+            JOIN reading AS r ON r.patient_id = p.patient_id AND r.kind = ANY(\(ReadingKind.allCases.map(\.rawValue))::text[])
+                AND r.measured_at >= instant(p.from_ms)
+            """, logger: logger
         ).decode((PatientID, Int64, String, Double, Int64).self) {
             guard let kind = ReadingKind(rawValue: kind) else { continue }
             histories[patientID, default: []].append(
@@ -241,8 +244,11 @@ extension PostgresMonitoringStore {
     {
         var open: [PatientID: [FlagBook.OpenFlag]] = [:]
         for flag in try await flagRows(
-            connection.rows(StandingFlagsOfPatients.self, logger: logger, { try $0.append(patients) }),
-            strongestFirst: false)
+            connection.query(
+                """
+                SELECT \(unescaped: FlagRow.columns) FROM flag
+                WHERE patient_id = ANY(\(patients)::text[]) AND state IN ('open', 'escalated')
+                """, logger: logger), strongestFirst: false)
         {
             open[flag.patientID, default: []].append(
                 FlagBook.OpenFlag(
@@ -252,8 +258,11 @@ extension PostgresMonitoringStore {
                     backInRangeAt: flag.backInRangeAt, escalated: flag.state == .escalated))
         }
         var closed: [PatientID: [String: Date]] = [:]
-        for try await (patientID, problem, through) in try await connection.rows(
-            ClosedEvidenceOfPatients.self, logger: logger, { try $0.append(patients) }
+        for try await (patientID, problem, through) in try await connection.query(
+            """
+            SELECT patient_id, problem, epoch_ms(max(evidence_at)) FROM flag
+            WHERE patient_id = ANY(\(patients)::text[]) AND state = 'closed' GROUP BY patient_id, problem
+            """, logger: logger
         ).decode((PatientID, String, Int64).self) {
             closed[patientID, default: [:]][problem] = Date(millisecondsSince1970: through)
         }
@@ -336,8 +345,7 @@ extension PostgresMonitoringStore {
 
     /// Flags read from rows of `FlagRow.columns`, their evidence strongest first or (for the
     /// flag book) as stored.
-    func flagRows<Rows: AsyncSequence>(_ rows: Rows, strongestFirst: Bool = true) async throws -> [PatientFlag]
-    where Rows.Element == PostgresRow {
+    func flagRows(_ rows: PostgresRowSequence, strongestFirst: Bool = true) async throws -> [PatientFlag] {
         var flags: [PatientFlag] = []
         let order = FlagBook()
         for try await (
@@ -374,42 +382,5 @@ enum FlagRow {
         id, patient_id, problem, rule_id, rule_set_version, measurement, severity, state, explanation, reading_ids,
         epoch_ms(evidence_at), evidence, epoch_ms(back_in_range_at), epoch_ms(opened_at), epoch_ms(updated_at),
         epoch_ms(closed_at), closed_by, close_comment
-        """
-}
-
-// MARK: The rules' reads in a batch, prepared once per connection (`PreparedSQL`)
-
-/// Zone, monitoring start and end of the patients $1.
-enum MonitoringOfPatients: PreparedSQL {
-    static let sql = """
-        SELECT id, time_zone, epoch_ms(monitoring_start), epoch_ms(ended_at) FROM patient_monitoring
-        WHERE id = ANY($1::text[])
-        """
-}
-
-/// The readings of kinds $3 of each patient in $1 measured from the matching instant in $2
-/// (milliseconds since 1970) on.
-enum RuleHistories: PreparedSQL {
-    static let sql = """
-        SELECT r.patient_id, r.id, r.kind, r.value, epoch_ms(r.measured_at)
-        FROM unnest($1::text[], $2::bigint[]) AS p (patient_id, from_ms)
-        JOIN reading AS r ON r.patient_id = p.patient_id AND r.kind = ANY($3::text[])
-            AND r.measured_at >= instant(p.from_ms)
-        """
-}
-
-/// The open and escalated flags of the patients $1.
-enum StandingFlagsOfPatients: PreparedSQL {
-    static let sql = """
-        SELECT \(FlagRow.columns) FROM flag
-        WHERE patient_id = ANY($1::text[]) AND state IN ('open', 'escalated')
-        """
-}
-
-/// Per patient in $1 and problem, the newest evidence of its closed flags.
-enum ClosedEvidenceOfPatients: PreparedSQL {
-    static let sql = """
-        SELECT patient_id, problem, epoch_ms(max(evidence_at)) FROM flag
-        WHERE patient_id = ANY($1::text[]) AND state = 'closed' GROUP BY patient_id, problem
         """
 }

@@ -20,22 +20,26 @@ extension PostgresMonitoringStore {
         let topics = messages.map(\.topic)
         let payloads = messages.map { ByteBuffer(bytes: $0.payload) }
         let received = messages.map(\.receivedAt)
-        var bindings = PostgresBindings()
-        bindings.append(worker.text)
-        bindings.append(ids)
-        bindings.append(topics)
-        bindings.append(payloads)
-        bindings.append(received)
-        bindings.append(last.id)
-        return try await failing("moving \(messages.count) messages of worker \(worker) into the journal") {
-            var journaled = 0
-            for try await count in try await client.execute(Prepared<InboxMove>(bindings: bindings), logger: logger)
-                .decode(Int.self)
-            {
-                journaled = count
-            }
-            return journaled
-        }
+        return Int(
+            try await number(
+                """
+                WITH mark AS (
+                    SELECT coalesce(max(moved_through), 0) AS through FROM inbox_progress WHERE worker = \(worker.text)
+                ), moved AS (
+                    INSERT INTO journal (source, topic, payload, received_at)
+                    SELECT 'mqtt', m.topic, m.payload, instant(m.received_at)
+                    FROM unnest(\(ids)::bigint[], \(topics)::text[], \(payloads)::bytea[], \(received)::bigint[])
+                        WITH ORDINALITY AS m (id, topic, payload, received_at, n), mark
+                    WHERE m.id > mark.through
+                    ORDER BY m.n
+                    RETURNING id
+                ), progress AS (
+                    INSERT INTO inbox_progress (worker, moved_through) VALUES (\(worker.text), \(last.id))
+                    ON CONFLICT (worker) DO UPDATE
+                        SET moved_through = greatest(inbox_progress.moved_through, excluded.moved_through)
+                )
+                SELECT count(*) FROM moved
+                """, "moving \(messages.count) messages of worker \(worker) into the journal"))
     }
 
     /// The id of the last message of `worker`'s inbox that is in the journal; 0 if none.
@@ -146,27 +150,4 @@ extension PostgresMonitoringStore {
             }
         }
     }
-}
-
-/// Journals the inbox messages (ids $2, topics $3, payloads $4, arrivals $5) of worker $1 that
-/// are above its mark, in order, and moves the mark to $6; returns how many it journaled.
-/// Prepared once per connection (`PreparedSQL`): every batch starts with it.
-enum InboxMove: PreparedSQL {
-    static let sql = """
-        WITH mark AS (
-            SELECT coalesce(max(moved_through), 0) AS through FROM inbox_progress WHERE worker = $1
-        ), moved AS (
-            INSERT INTO journal (source, topic, payload, received_at)
-            SELECT 'mqtt', m.topic, m.payload, instant(m.received_at)
-            FROM unnest($2::bigint[], $3::text[], $4::bytea[], $5::bigint[])
-                WITH ORDINALITY AS m (id, topic, payload, received_at, n), mark
-            WHERE m.id > mark.through
-            ORDER BY m.n
-            RETURNING id
-        ), progress AS (
-            INSERT INTO inbox_progress (worker, moved_through) VALUES ($1, $6)
-            ON CONFLICT (worker) DO UPDATE SET moved_through = greatest(inbox_progress.moved_through, excluded.moved_through)
-        )
-        SELECT count(*) FROM moved
-        """
 }
