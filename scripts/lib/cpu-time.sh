@@ -7,3 +7,5 @@ cpu_seconds() {
   awk -v hz="$(getconf CLK_TCK)" -v children="${2:-}" \
     '{sub(/^.*\) /, ""); t = $12 + $13; if (children != "") t += $14 + $15; printf "%.2f", t / hz}' "$1"
 }
+# per_message SECONDS COUNT: CPU seconds spread over COUNT messages, as "12.3 µs".
+per_message() { printf '%.1f µs' "$(echo "$1 * 1000000 / $2" | bc -l)"; }
