@@ -7,9 +7,9 @@ import MonitoringRecords
 import Synchronization
 import TeleIngest
 
-/// The message callback: commits each message to the inbox (`MessageInbox`) before returning,
-/// because the broker gets its PUBACK as soon as it returns. If the database refuses (locked by another
-/// process, disk full) it keeps retrying rather than return: the broker keeps the message and
+/// The message callback: puts each message in the inbox (`MessageInbox`) before returning,
+/// because the broker gets its PUBACK as soon as it returns. If the file refuses the write (disk
+/// full, an I/O error) it keeps retrying rather than return: the broker keeps the message and
 /// the rest queue behind it. If the service is told to stop while it is stuck, it ends the
 /// process without acknowledging, so the broker delivers the message again after restart.
 final class InboxWriter: Sendable {
@@ -69,7 +69,7 @@ final class InboxWriter: Sendable {
         stopping.store(true, ordering: .sequentiallyConsistent)
     }
 
-    /// Commits `message` to the inbox; returns only once it is committed.
+    /// Puts `message` in the inbox; returns only once it is there.
     func write(_ message: MQTTMessage) {
         if ownTopics.contains(where: { $0.match(message.topic) != nil }) { return }
         if message.topic == Self.droppedTopic {
@@ -85,20 +85,20 @@ final class InboxWriter: Sendable {
                 metrics?.messageReceived()
                 wake.yield(arrived)
                 if failures > 0 {
-                    logger.notice("journal writable again; message stored", metadata: ["attempts": "\(failures + 1)"])
+                    logger.notice("inbox writable again; message stored", metadata: ["attempts": "\(failures + 1)"])
                 }
                 return
             } catch {
                 failures += 1
                 if failures == 1 {
-                    // The error names the SQL, never the arguments: no payload reaches the log.
+                    // The error names the file and the system's reason: no payload reaches the log.
                     logger.error(
-                        "journal write is waiting for the database; the message is not acknowledged until it is stored",
+                        "inbox write is waiting for the disk; the message is not acknowledged until it is stored",
                         metadata: ["error": "\(error)"])
                 }
                 if stopping.load(ordering: .sequentiallyConsistent) {
                     logger.critical(
-                        "stopping while a message could not be journaled; exiting without acknowledging it, the broker will deliver it again"
+                        "stopping while a message could not be put in the inbox; exiting without acknowledging it, the broker will deliver it again"
                     )
                     exit(75)  // EX_TEMPFAIL
                 }

@@ -83,6 +83,7 @@ public final class IngestService: Service, Sendable {
 
     public func run() async throws {
         try await refuseIfNameTaken()
+        try await openInbox()
         // Wake-ups are coalesced (the oldest one kept, with when its message arrived): they only
         // say "the journal has more"; the messages themselves are already on disk, so no reading
         // depends on this buffer.
@@ -396,6 +397,17 @@ public final class IngestService: Service, Sendable {
     }
 
     static let settleSeconds = 3.0
+
+    /// Before the first message: the inbox's ids continue after the store's mark, and a torn end
+    /// the inbox cut off when it was opened is reported.
+    private func openInbox() async throws {
+        try inbox.continueAfter(movedThrough: await backend.inboxMovedThrough(worker: inbox.worker))
+        if inbox.discardedBytes > 0 {
+            logger.warning(
+                "the inbox ended in an incomplete message (a power loss while it was written); cut off",
+                metadata: ["inbox": "\(inbox.path)", "bytes": "\(inbox.discardedBytes)"])
+        }
+    }
 
     /// Messages received and not processed yet: in this worker's inbox, and in the journal
     /// (whichever worker moved them there).

@@ -71,6 +71,7 @@ public struct WorkerRetirement: Sendable {
         }
         let inbox = try MessageInbox(
             storePath: configuration.inboxBasePath, worker: worker, durability: configuration.durability)
+        try inbox.continueAfter(movedThrough: await store.inboxMovedThrough(worker: worker))
         let collected = try await collectFromBroker(into: inbox, logger: logger)
         var moved = 0
         while true {
@@ -79,9 +80,7 @@ public struct WorkerRetirement: Sendable {
             moved += count
         }
         try await store.forget(worker: worker)
-        for suffix in ["", "-wal", "-shm"] {
-            try? FileManager.default.removeItem(atPath: inbox.path + suffix)
-        }
+        try? FileManager.default.removeItem(atPath: inbox.path)
         logger.notice(
             "worker retired", metadata: ["worker": "\(worker)", "collected": "\(collected)", "moved": "\(moved)"])
         return Outcome(collectedFromBroker: collected, movedToJournal: moved)

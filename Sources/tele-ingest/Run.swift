@@ -44,6 +44,9 @@ struct Run: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "tele-ingest")
+        // A write past the file size limit (`ulimit -f`) is an error the inbox retries and the
+        // store reports, not a signal that ends the process.
+        signal(SIGXFSZ, SIG_IGN)
         if WallClock.isSet() {
             logger.warning(
                 "the clock is set by \(WallClock.environmentVariable): arrivals and flags are stamped by it, not by the system clock",

@@ -13,7 +13,7 @@ import Testing
 /// The MQTT callback commits to the inbox, beside the store, so intake never waits for a batch;
 /// the service moves the inbox into the journal.
 @Suite struct MessageInboxTests {
-    /// A connection of its own holding the write lock of the file at `path` until `release`.
+    /// A connection of its own holding the write lock of the store at `path` until `release`.
     final class WriteLock: Sendable {
         let queue: DatabaseQueue
         init(_ path: String) throws {
@@ -35,7 +35,7 @@ import Testing
             let path = directory.appendingPathComponent("s.sqlite").path
             let store = try MonitoringStore(path: path, busyTimeout: 0.1, clock: TestCohort.clock)
             // A short busy timeout: a write that needed the store's lock would fail, not wait.
-            let inbox = try MessageInbox(storePath: path, busyTimeout: 0.1)
+            let inbox = try MessageInbox(storePath: path)
             let batch = try WriteLock(path)
             for index in 0..<3 {
                 try inbox.append(
@@ -77,17 +77,30 @@ import Testing
         }
     }
 
-    @Test("after a crash between the store's commit and the inbox's delete, nothing is moved twice")
+    /// The inbox file as a crash right after the store's commit leaves it: `move` runs, then the
+    /// file is put back as it was before (the trim never happened), and opened again.
+    static func crashBeforeTrim<T>(_ inbox: MessageInbox, storePath: String, _ move: () async throws -> T) async throws
+        -> (
+            T, MessageInbox
+        )
+    {
+        let before = try Data(contentsOf: URL(fileURLWithPath: inbox.path))
+        let result = try await move()
+        try before.write(to: URL(fileURLWithPath: inbox.path))
+        return (result, try MessageInbox(storePath: storePath))
+    }
+
+    @Test("after a crash between the store's commit and the inbox's trim, nothing is moved twice")
     func crashBeforeTrim() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("s.sqlite").path
             let store = try MonitoringStore(path: path, clock: TestCohort.clock)
-            let inbox = try MessageInbox(storePath: path, busyTimeout: 0.1)
-            for index in 0..<3 { try inbox.append(topic: "t/\(index)", payload: Data(), receivedAt: TestCohort.now) }
-            // The delete from the inbox fails after the store has committed the move.
-            let lock = try WriteLock(inbox.path)
-            #expect(throws: DatabaseError.self) { try store.moveFromInbox(inbox, limit: 10) }
-            try lock.release()
+            let first = try MessageInbox(storePath: path)
+            for index in 0..<3 { try first.append(topic: "t/\(index)", payload: Data(), receivedAt: TestCohort.now) }
+            let (moved, inbox) = try await Self.crashBeforeTrim(first, storePath: path) {
+                try store.moveFromInbox(first, limit: 10)
+            }
+            #expect(moved == 3)
             #expect(try journalTopics(store) == ["t/0", "t/1", "t/2"])
             #expect(try inbox.count(after: 0) == 3, "still in the inbox")
             #expect(try store.moveFromInbox(inbox, limit: 10) == 0)
@@ -100,7 +113,7 @@ import Testing
     }
 
     @Test(
-        "on PostgreSQL, after a crash between the store's commit and the inbox's delete, the copies the inbox still holds are not journaled again"
+        "on PostgreSQL, after a crash between the store's commit and the inbox's trim, the copies the inbox still holds are not journaled again"
     )
     func crashBeforeTrimOnPostgres() async throws {
         try await withPostgres { cluster in
@@ -113,15 +126,15 @@ import Testing
                             decoder: MessageDecoder(profiles: try TestCohort.profiles()), futureTolerance: 300,
                             defaultTimeZone: .gmt),
                         rules: nil)
-                    let inbox = try MessageInbox(
-                        storePath: directory.appendingPathComponent("w.sqlite").path, busyTimeout: 0.1)
+                    let inboxPath = directory.appendingPathComponent("w.sqlite").path
+                    let first = try MessageInbox(storePath: inboxPath)
                     for index in 0..<3 {
-                        try inbox.append(topic: "t/\(index)", payload: Data(), receivedAt: TestCohort.now)
+                        try first.append(topic: "t/\(index)", payload: Data(), receivedAt: TestCohort.now)
                     }
-                    // The delete from the inbox fails after the store has committed the move.
-                    let lock = try WriteLock(inbox.path)
-                    await #expect(throws: DatabaseError.self) { try await worker.moveFromInbox(inbox, limit: 10) }
-                    try lock.release()
+                    let (moved, inbox) = try await Self.crashBeforeTrim(first, storePath: inboxPath) {
+                        try await worker.moveFromInbox(first, limit: 10)
+                    }
+                    #expect(moved == 3)
                     #expect(try await store.journalBacklog() == 3)
                     #expect(try await store.inboxMovedThrough(worker: .main) == 3)
                     #expect(try inbox.count(after: 0) == 3, "still in the inbox")
@@ -164,6 +177,147 @@ import Testing
             #expect(try store.moveFromInbox(main, limit: 10) == 0)
             #expect(try store.moveFromInbox(other, limit: 10) == 1)
             #expect(Set(try journalTopics(store)) == ["a/0", "a/1", "a/2", "b/0", "b/1", "b/2"])
+        }
+    }
+
+    /// `count` messages appended to a new inbox beside `path`, topics `t/0`, `t/1`, …
+    static func filledInbox(_ path: String, count: Int, payload: Data = Data("{}".utf8)) throws -> MessageInbox {
+        let inbox = try MessageInbox(storePath: path)
+        for index in 0..<count {
+            try inbox.append(topic: "t/\(index)", payload: payload, receivedAt: TestCohort.now)
+        }
+        return inbox
+    }
+
+    @Test("messages come back whole and in order, also after the inbox is opened again")
+    func appendedMessagesComeBack() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("s.sqlite").path
+            let inbox = try MessageInbox(storePath: path)
+            let payloads = [Data(), Data("{\"w\":81.4}".utf8), Data((0..<3000).map { UInt8($0 % 256) })]
+            for (index, payload) in payloads.enumerated() {
+                #expect(
+                    try inbox.append(topic: "telekit/Ø-\(index)", payload: payload, receivedAt: TestCohort.now)
+                        == Int64(index + 1))
+            }
+            for reopened in [inbox, try MessageInbox(storePath: path)] {
+                let messages = try reopened.messages(after: 0, limit: 10)
+                #expect(messages.map(\.id) == [1, 2, 3])
+                #expect(messages.map(\.topic) == ["telekit/Ø-0", "telekit/Ø-1", "telekit/Ø-2"])
+                #expect(messages.map(\.payload) == payloads)
+                #expect(messages.allSatisfy { $0.receivedAt == TestCohort.now.millisecondsSince1970 })
+                #expect(try reopened.messages(after: 1, limit: 1).map(\.id) == [2])
+                #expect(try reopened.count(after: 1) == 2)
+                #expect(try MessageInbox.count(storePath: path, worker: .main, after: 1) == 2)
+            }
+        }
+    }
+
+    @Test(
+        "an inbox whose end a power loss tore is cut at the first record that is not whole",
+        arguments: [
+            (damage: "the last record cut short", keep: 4),
+            (damage: "a byte of the third record changed", keep: 2),
+            (damage: "zeros after the last record", keep: 5),
+        ])
+    func tornEndIsCutOff(damage: String, keep: Int) async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("s.sqlite").path
+            let inbox = try Self.filledInbox(path, count: 5)
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: inbox.path))
+            let recordSize = (bytes.count - 16) / 5
+            switch damage {
+            case "the last record cut short": bytes.removeLast(3)
+            case "a byte of the third record changed": bytes[16 + 2 * recordSize + 12] ^= 0xFF
+            default: bytes.append(Data(count: 4096))
+            }
+            try bytes.write(to: URL(fileURLWithPath: inbox.path))
+            let reopened = try MessageInbox(storePath: path)
+            #expect(reopened.discardedBytes > 0)
+            #expect(try reopened.messages(after: 0, limit: 10).map(\.topic) == (0..<keep).map { "t/\($0)" })
+            // The next message follows the last whole one and comes back after it.
+            #expect(try reopened.append(topic: "next", payload: Data(), receivedAt: TestCohort.now) == Int64(keep + 1))
+            #expect(try MessageInbox(storePath: path).messages(after: 0, limit: 10).last?.topic == "next")
+            #expect(try MessageInbox(storePath: path).discardedBytes == 0)
+        }
+    }
+
+    @Test("ids go on after the store's mark when the inbox lost its file or its header")
+    func idsContinueAfterTheMark() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("s.sqlite").path
+            let store = try MonitoringStore(path: path, clock: TestCohort.clock)
+            let inbox = try Self.filledInbox(path, count: 3)
+            #expect(try store.moveFromInbox(inbox, limit: 10) == 3)
+            // The file is gone (or cut back with an old header): a new one would start at 1.
+            try FileManager.default.removeItem(atPath: inbox.path)
+            let fresh = try Self.filledInbox(path, count: 1)
+            try fresh.continueAfter(movedThrough: try store.inboxMovedThrough())
+            #expect(try fresh.count(after: 0) == 0, "what the log held at or below the mark was moved already")
+            #expect(try fresh.append(topic: "after", payload: Data(), receivedAt: TestCohort.now) == 4)
+            #expect(try store.moveFromInbox(fresh, limit: 10) == 1)
+            #expect(try journalTopics(store) == ["t/0", "t/1", "t/2", "after"])
+            // The trim's header keeps the newest id when the log is emptied.
+            #expect(try MessageInbox(storePath: path).highWater() == 4)
+        }
+    }
+
+    @Test("a trim that leaves many moved bytes behind rewrites the file with the rest, ids kept")
+    func compaction() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("s.sqlite").path
+            let payload = Data(repeating: 0x41, count: 8192)
+            let count = Int(MessageInbox.compactionBytes) / payload.count + 10
+            let inbox = try Self.filledInbox(path, count: count, payload: payload)
+            let moved = try inbox.messages(after: 0, limit: count - 3)
+            try inbox.trim(through: try #require(moved.last?.id))
+            let size = try #require(
+                try FileManager.default.attributesOfItem(atPath: inbox.path)[.size] as? NSNumber
+            ).intValue
+            #expect(size < 4 * payload.count, "three messages and the header are left, not \(size) bytes")
+            try inbox.append(topic: "after", payload: Data(), receivedAt: TestCohort.now)
+            for reading in [inbox, try MessageInbox(storePath: path)] {
+                let left = try reading.messages(after: 0, limit: 10)
+                #expect(left.map(\.id) == (count - 2...count + 1).map(Int64.init))
+                #expect(left.map(\.topic) == (count - 3..<count).map { "t/\($0)" } + ["after"])
+                #expect(left.first?.payload == payload)
+            }
+        }
+    }
+
+    @Test("an inbox from before the log (a SQLite file) is converted when opened, ids kept")
+    func sqliteInboxIsConverted() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("s.sqlite").path
+            for (rows, trimmed, next) in [(5, 2, Int64(6)), (4, 4, Int64(5))] {
+                let legacy = MessageInbox.path(forStore: path)
+                try? FileManager.default.removeItem(atPath: legacy)
+                let queue = try DatabaseQueue(path: legacy)
+                try queue.write { db in
+                    try db.execute(
+                        sql: """
+                            CREATE TABLE message (id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL,
+                                payload BLOB NOT NULL, received_at INTEGER NOT NULL)
+                            """)
+                    for index in 0..<rows {
+                        try db.execute(
+                            sql: "INSERT INTO message (topic, payload, received_at) VALUES (?, ?, ?)",
+                            arguments: ["t/\(index)", Data([UInt8(index)]), 1000 + index])
+                    }
+                    try db.execute(sql: "DELETE FROM message WHERE id <= ?", arguments: [trimmed])
+                }
+                try queue.close()
+                #expect(try MessageInbox.count(storePath: path, worker: .main, after: 0) == rows - trimmed)
+                let inbox = try MessageInbox(storePath: path)
+                let messages = try inbox.messages(after: 0, limit: 10)
+                #expect(messages.map(\.id) == (trimmed..<rows).map { Int64($0 + 1) })
+                #expect(messages.map(\.topic) == (trimmed..<rows).map { "t/\($0)" })
+                #expect(messages.map(\.payload) == (trimmed..<rows).map { Data([UInt8($0)]) })
+                #expect(messages.map(\.receivedAt) == (trimmed..<rows).map { Int64(1000 + $0) })
+                #expect(try inbox.append(topic: "new", payload: Data(), receivedAt: TestCohort.now) == next)
+                let head = try FileHandle(forReadingFrom: URL(fileURLWithPath: legacy)).readData(ofLength: 7)
+                #expect(String(decoding: head, as: UTF8.self) == "TIINBOX")
+            }
         }
     }
 

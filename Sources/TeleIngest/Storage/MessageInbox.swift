@@ -3,58 +3,136 @@ import GRDB
 import MonitoringRecords
 import ReadingIntake
 import ServiceConfiguration
+import Synchronization
 
-/// Where the MQTT callback commits each message before its PUBACK: a small SQLite file of its
-/// own beside the store, one per ingest worker (`<database>.inbox` for worker `main`,
-/// `<database>.inbox-<worker>` for the others), so that commit never waits for the store's writer.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Where the MQTT callback puts each message before its PUBACK: a file of its own beside the
+/// store, one per ingest worker (`<database>.inbox` for worker `main`, `<database>.inbox-<worker>`
+/// for the others), so that receipt never waits for the store's writer.
 ///
-/// With the journal in the store, every message's commit waited while a batch was decoded,
-/// stored and run through the rules, and the network thread with it: intake and processing
-/// took turns on one write lock (docs/PERFORMANCE.md). Now the callback appends here; the
-/// service moves what arrived into the journal in batches (`MonitoringStore.moveFromInbox`),
-/// recording in the same store transaction how far it has moved, and deletes moved messages from
-/// the inbox afterwards. A crash between the two leaves messages here that the store already
-/// has; they are never moved twice because the store's mark (per worker) says they were moved.
+/// The file is an append-only log (`InboxLog`): one `pwrite` per message, whole once it returns,
+/// so a killed process has every message it acknowledged; with `Durability.full` each append is
+/// also synced to the disk before it returns. The service moves what arrived into the journal in
+/// batches (`MonitoringStore.moveFromInbox`), recording in the same store transaction how far it
+/// has moved, and trims the log afterwards. A crash between the two leaves messages here that the
+/// store already has; they are never moved twice because the store's mark (per worker) says they
+/// were moved. Ids only grow, also across an emptied log and a restart (`continueAfter`).
+///
+/// (Until 2026-12 the inbox was a SQLite file: a commit per message was 70 % of the network
+/// thread's time, docs/PERFORMANCE.md. Such a file is converted when it is opened.)
 public final class MessageInbox: Sendable {
     /// The inbox file.
     public let path: String
     /// The worker whose inbox this is; the store keeps its mark under this name.
     public let worker: WorkerName
-    private let queue: DatabaseQueue
+    /// Bytes at the end of the file that were not a whole record when it was opened, and were
+    /// cut off: the torn end of an append a power loss interrupted (nothing was acknowledged for
+    /// it, unless the disk lost writes it had confirmed). 0 normally.
+    public let discardedBytes: Int64
+    private let durability: Durability
+    private let state: Mutex<State>
+
+    /// The log as this process knows it.
+    private struct State {
+        var file: InboxFileDescriptor
+        /// The end of the last whole record: where the next one goes.
+        var end: Int64
+        /// The newest id given (or trimmed through, when that is newer).
+        var lastID: Int64
+        /// What the header says was moved and trimmed.
+        var trimmedThrough: Int64
+        /// Where the first record after `trimmedThrough` starts.
+        var liveStart: Int64
+        /// Where the record after `id` starts, as the last read or trim found it.
+        var cursor: (id: Int64, offset: Int64)?
+    }
+
+    /// Dead bytes before the live records at which a trim rewrites the file.
+    static let compactionBytes: Int64 = 16 << 20
 
     /// The inbox file of `worker` beside the store at `storePath`.
     public static func path(forStore storePath: String, worker: WorkerName = .main) -> String {
         worker == .main ? storePath + ".inbox" : storePath + ".inbox-" + worker.text
     }
 
-    /// Opens (creating if needed) `worker`'s inbox beside the store at `storePath`, in WAL
-    /// mode, with the store's durability; readable by its owner only, like the store.
-    public init(
-        storePath: String, worker: WorkerName = .main, durability: Durability = .normal, busyTimeout: TimeInterval = 5
-    ) throws {
+    /// Opens (creating if needed) `worker`'s inbox beside the store at `storePath`, readable by
+    /// its owner only, like the store. A torn end is cut off (`discardedBytes`); an inbox from
+    /// before the log (a SQLite file) is converted, ids kept.
+    public init(storePath: String, worker: WorkerName = .main, durability: Durability = .normal) throws {
         path = Self.path(forStore: storePath, worker: worker)
         self.worker = worker
+        self.durability = durability
         try MonitoringStore.restrictAccess(path: path)
-        queue = try DatabaseQueue(
-            path: path,
-            configuration: MonitoringStore.connectionConfiguration(
-                label: "tele-ingest inbox", durability: durability, busyTimeout: busyTimeout,
-                cacheKiB: MonitoringStore.sideConnectionCacheKiB))
-        // Outside a transaction: inside one SQLite keeps rollback journaling.
-        try queue.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA journal_mode = WAL")
-            try Schema.createInbox(db)
+        var descriptor = try Self.open(path)
+        if InboxLog.isSQLite(descriptor.value) {
+            descriptor = try Self.convertSQLiteInbox(at: path)
         }
+        for leftover in [path + "-wal", path + "-shm", path + ".new"] {
+            try? FileManager.default.removeItem(atPath: leftover)
+        }
+        let operation = "opening the inbox \(path)"
+        let header = try Self.wrap(operation) { try InboxLog.readHeader(descriptor.value) }
+        var trimmedThrough = header.trimmedThrough
+        let size = Int64(lseek(descriptor.value, 0, SEEK_END))
+        if !header.valid {
+            // A new file, or one a crash left before its header was whole. The store's mark
+            // (`continueAfter`) keeps the ids growing whatever the header lost.
+            guard size < InboxLog.headerSize else {
+                throw StoreError(operation, "the file is not a tele-ingest inbox", code: .unavailable)
+            }
+            trimmedThrough = 0
+            try Self.wrap(operation) {
+                try InboxLog.write(descriptor.value, InboxLog.header(trimmedThrough: 0), at: 0)
+                try Self.sync(descriptor.value)
+            }
+        }
+        var lastID = trimmedThrough
+        var liveStart: Int64?
+        let stop = try Self.wrap(operation) {
+            try InboxLog.scan(
+                descriptor.value, from: InboxLog.headerSize, to: max(size, InboxLog.headerSize), decode: false
+            ) { record in
+                lastID = max(lastID, record.id)
+                if liveStart == nil, record.id > trimmedThrough { liveStart = record.offset }
+                return true
+            }
+        }
+        var end = max(size, InboxLog.headerSize)
+        if case .torn(let offset) = stop {
+            end = offset
+            try Self.wrap(operation) {
+                guard ftruncate(descriptor.value, off_t(offset)) == 0 else { throw InboxFailure.write(errno: errno) }
+            }
+        }
+        discardedBytes = max(size, InboxLog.headerSize) - end
+        state = Mutex(
+            State(
+                file: descriptor, end: end, lastID: lastID, trimmedThrough: trimmedThrough,
+                liveStart: liveStart ?? end, cursor: nil))
     }
 
-    /// Commits one message (autocommit, cached statement); returns its id. The one write on the
-    /// broker's delivery path.
+    /// Puts one message at the end of the log (synced to the disk first with `Durability.full`);
+    /// returns its id. The one write on the broker's delivery path.
     @discardableResult
     public func append(topic: String, payload: Data, receivedAt: Date) throws -> Int64 {
-        try queue.writeWithoutTransaction { db in
-            try db.cachedStatement(sql: "INSERT INTO message (topic, payload, received_at) VALUES (?, ?, ?)")
-                .execute(arguments: [topic, payload, receivedAt.millisecondsSince1970])
-            return db.lastInsertedRowID
+        let receivedAt = receivedAt.millisecondsSince1970
+        return try state.withLock { state in
+            let id = state.lastID + 1
+            let record = InboxLog.record(id: id, topic: topic, payload: payload, receivedAt: receivedAt)
+            do {
+                try InboxLog.write(state.file.value, record, at: state.end)
+                if durability == .full { try Self.sync(state.file.value) }
+            } catch {
+                // Whatever part of the record reached the file is overwritten by the next append.
+                _ = ftruncate(state.file.value, off_t(state.end))
+                throw StoreError("writing to the inbox \(path)", "\(error)", code: .unavailable)
+            }
+            state.end += Int64(record.count)
+            state.lastID = id
+            return id
         }
     }
 
@@ -62,50 +140,230 @@ public final class MessageInbox: Sendable {
     public func messages(after: Int64, limit: Int) throws -> [(
         id: Int64, topic: String, payload: Data, receivedAt: Int64
     )] {
-        try queue.read { db in
-            var messages: [(id: Int64, topic: String, payload: Data, receivedAt: Int64)] = []
-            let rows = try Row.fetchCursor(
-                db.cachedStatement(
-                    sql: "SELECT id, topic, payload, received_at FROM message WHERE id > ? ORDER BY id LIMIT ?"),
-                arguments: [after, limit])
-            while let row = try rows.next() { messages.append((row[0], row[1], row[2], row[3])) }
-            return messages
+        let (file, start, end) = state.withLock { state in
+            let start = state.cursor.flatMap { $0.id == after ? $0.offset : nil } ?? state.liveStart
+            return (state.file, start, state.end)
+        }
+        var messages: [(id: Int64, topic: String, payload: Data, receivedAt: Int64)] = []
+        var next: (id: Int64, offset: Int64)?
+        guard limit > 0 else { return [] }
+        _ = try Self.wrap("reading the inbox \(path)") {
+            try InboxLog.scan(file.value, from: start, to: end, decode: true) { record in
+                guard record.id > after else { return true }
+                messages.append((record.id, record.topic, record.payload, record.receivedAt))
+                next = (record.id, record.end)
+                return messages.count < limit
+            }
+        }
+        if let next {
+            state.withLock { state in if state.file === file { state.cursor = next } }
+        }
+        return messages
+    }
+
+    /// Drops the messages up to id `through` (moved into the journal already): the header
+    /// records it, an emptied log is cut back to its header, and a log whose moved part has grown
+    /// past `compactionBytes` is rewritten with the rest.
+    public func trim(through id: Int64) throws {
+        try state.withLock { state in
+            guard id > state.trimmedThrough else { return }
+            let operation = "trimming the inbox \(path)"
+            if id >= state.lastID {
+                // The header first: a log cut back with the old header would give ids again.
+                try Self.wrap(operation) {
+                    try InboxLog.write(state.file.value, InboxLog.header(trimmedThrough: state.lastID), at: 0)
+                    if durability == .full { try Self.sync(state.file.value) }
+                    guard ftruncate(state.file.value, off_t(InboxLog.headerSize)) == 0 else {
+                        throw InboxFailure.write(errno: errno)
+                    }
+                }
+                state.trimmedThrough = state.lastID
+                state.end = InboxLog.headerSize
+                state.liveStart = InboxLog.headerSize
+                state.cursor = nil
+                return
+            }
+            var liveStart = state.end
+            if let cursor = state.cursor, cursor.id == id {
+                liveStart = cursor.offset
+            } else {
+                _ = try Self.wrap(operation) {
+                    try InboxLog.scan(state.file.value, from: state.liveStart, to: state.end, decode: false) { record in
+                        guard record.id <= id else {
+                            liveStart = record.offset
+                            return false
+                        }
+                        return true
+                    }
+                }
+            }
+            try Self.wrap(operation) {
+                try InboxLog.write(state.file.value, InboxLog.header(trimmedThrough: id), at: 0)
+            }
+            state.trimmedThrough = id
+            state.liveStart = liveStart
+            if liveStart - InboxLog.headerSize >= Self.compactionBytes { try compact(&state) }
         }
     }
 
-    /// Deletes the messages up to id `through` (moved into the journal already).
-    public func trim(through id: Int64) throws {
-        try queue.write { db in
-            try db.cachedStatement(sql: "DELETE FROM message WHERE id <= ?").execute(arguments: [id])
+    /// Rewrites the log with its live records only (under the lock: appends wait for the copy,
+    /// which is what arrived during one batch).
+    private func compact(_ state: inout State) throws {
+        let operation = "compacting the inbox \(path)"
+        let temporary = path + ".new"
+        let descriptor = try Self.open(temporary, truncate: true)
+        try Self.wrap(operation) {
+            try InboxLog.write(descriptor.value, InboxLog.header(trimmedThrough: state.trimmedThrough), at: 0)
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            var from = state.liveStart
+            var to = InboxLog.headerSize
+            while from < state.end {
+                let wanted = Int(min(Int64(buffer.count), state.end - from))
+                let count = buffer.withUnsafeMutableBytes {
+                    pread(state.file.value, $0.baseAddress!, wanted, off_t(from))
+                }
+                if count < 0, errno == EINTR { continue }
+                guard count > 0 else { throw InboxFailure.read(errno: count < 0 ? errno : EIO) }
+                try InboxLog.write(descriptor.value, Array(buffer[0..<count]), at: to)
+                from += Int64(count)
+                to += Int64(count)
+            }
+            if durability == .full { try Self.sync(descriptor.value) }
+            guard rename(temporary, path) == 0 else { throw InboxFailure.write(errno: errno) }
+            if durability == .full { try Self.syncFolder(of: path) }
         }
+        let shift = state.liveStart - InboxLog.headerSize
+        state.file = descriptor
+        state.end -= shift
+        state.cursor = state.cursor.map { ($0.id, $0.offset - shift) }
+        state.liveStart = InboxLog.headerSize
     }
 
     /// How many messages after id `after` wait to be moved.
     public func count(after: Int64) throws -> Int {
-        try queue.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message WHERE id > ?", arguments: [after]) ?? 0
+        let (file, start, end) = state.withLock { ($0.file, $0.liveStart, $0.end) }
+        return try Self.count(file.value, from: start, to: end, after: after)
+    }
+
+    /// The newest id ever given (it stops moving when messages stop arriving), 0 for none.
+    public func highWater() throws -> Int64 {
+        state.withLock { $0.lastID }
+    }
+
+    /// Makes the ids given from now on larger than `mark`, the store's record of how far this
+    /// worker's inbox was moved, and drops what the log holds at or below it. Called at start:
+    /// an inbox file lost or cut back with an old header (a power loss between a trim's two
+    /// writes) would otherwise give ids the store takes for moved ones.
+    public func continueAfter(movedThrough mark: Int64) throws {
+        let behind = state.withLock { state in
+            guard state.lastID < mark else { return false }
+            state.lastID = mark
+            return true
         }
+        if behind { try trim(through: mark) }
     }
 
     /// How many messages after id `after` wait in `worker`'s inbox beside the store at
-    /// `storePath`, read through a read-only connection of its own (for `tele-ingest status`,
-    /// beside a running service); 0 when there is no inbox.
+    /// `storePath`, read without opening it for writing (for `tele-ingest status`, beside a
+    /// running service: a record being appended at that moment is not counted); 0 when there is
+    /// no inbox.
     public static func count(storePath: String, worker: WorkerName, after: Int64) throws -> Int {
         let path = Self.path(forStore: storePath, worker: worker)
         guard FileManager.default.fileExists(atPath: path) else { return 0 }
+        let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw StoreError("reading the inbox \(path)", "\(InboxFailure.open(errno: errno))", code: .unavailable)
+        }
+        let file = InboxFileDescriptor(descriptor)
+        if InboxLog.isSQLite(file.value) { return try countSQLiteInbox(at: path, after: after) }
+        let (trimmedThrough, _) = try wrap("reading the inbox \(path)") { try InboxLog.readHeader(file.value) }
+        let size = Int64(lseek(file.value, 0, SEEK_END))
+        return try count(
+            file.value, from: InboxLog.headerSize, to: max(size, InboxLog.headerSize), after: max(after, trimmedThrough)
+        )
+    }
+
+    private static func count(_ descriptor: Int32, from start: Int64, to end: Int64, after: Int64) throws -> Int {
+        var count = 0
+        _ = try wrap("reading the inbox") {
+            try InboxLog.scan(descriptor, from: start, to: end, decode: false) { record in
+                if record.id > after { count += 1 }
+                return true
+            }
+        }
+        return count
+    }
+
+    // MARK: - Files
+
+    private static func open(_ path: String, truncate: Bool = false) throws -> InboxFileDescriptor {
+        let descriptor = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0o600)
+        guard descriptor >= 0 else {
+            throw StoreError("opening the inbox \(path)", "\(InboxFailure.open(errno: errno))", code: .unavailable)
+        }
+        return InboxFileDescriptor(descriptor)
+    }
+
+    private static func sync(_ descriptor: Int32) throws {
+        guard fdatasync(descriptor) == 0 else { throw InboxFailure.sync(errno: errno) }
+    }
+
+    /// Makes a rename in the file's folder durable.
+    private static func syncFolder(of path: String) throws {
+        let name = (path as NSString).deletingLastPathComponent
+        let folder = Glibc.open(name.isEmpty ? "." : name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard folder >= 0 else { throw InboxFailure.open(errno: errno) }
+        defer { close(folder) }
+        guard fsync(folder) == 0 else { throw InboxFailure.sync(errno: errno) }
+    }
+
+    /// Runs `body`; a failed system call becomes a `StoreError` naming `operation`.
+    private static func wrap<T>(_ operation: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let failure as InboxFailure {
+            throw StoreError(operation, "\(failure)", code: .unavailable)
+        }
+    }
+
+    // MARK: - The SQLite inbox of earlier versions
+
+    /// Rewrites the SQLite inbox at `path` (its messages, ids kept, and the newest id it gave)
+    /// as a log, synced, then put in its place; returns the log, open.
+    private static func convertSQLiteInbox(at path: String) throws -> InboxFileDescriptor {
+        let operation = "converting the inbox \(path) from SQLite"
+        let queue = try DatabaseQueue(path: path)
+        let (messages, newest) = try queue.read { db in
+            let messages = try Row.fetchAll(db, sql: "SELECT id, topic, payload, received_at FROM message ORDER BY id")
+            let newest = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'message'") ?? 0
+            return (messages, newest)
+        }
+        try queue.close()
+        let temporary = path + ".new"
+        let descriptor = try open(temporary, truncate: true)
+        let firstID: Int64 = messages.first?["id"] ?? (newest + 1)
+        try wrap(operation) {
+            var offset = InboxLog.headerSize
+            try InboxLog.write(descriptor.value, InboxLog.header(trimmedThrough: firstID - 1), at: 0)
+            for row in messages {
+                let record = InboxLog.record(
+                    id: row["id"], topic: row["topic"], payload: row["payload"], receivedAt: row["received_at"])
+                try InboxLog.write(descriptor.value, record, at: offset)
+                offset += Int64(record.count)
+            }
+            try sync(descriptor.value)
+            guard rename(temporary, path) == 0 else { throw InboxFailure.write(errno: errno) }
+            try syncFolder(of: path)
+        }
+        return descriptor
+    }
+
+    /// `count(storePath:worker:after:)` for an inbox not converted yet.
+    private static func countSQLiteInbox(at path: String, after: Int64) throws -> Int {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(5)
         return try DatabaseQueue(path: path, configuration: configuration).read { db in
             guard try db.tableExists("message") else { return 0 }
             return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message WHERE id > ?", arguments: [after]) ?? 0
-        }
-    }
-
-    /// The newest id ever given (it stops moving when messages stop arriving), 0 for none.
-    public func highWater() throws -> Int64 {
-        try queue.read { db in
-            try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'message'") ?? 0
         }
     }
 }

@@ -521,21 +521,6 @@ enum Schema {
         return migrator
     }
 
-    /// The message inbox's schema (a file of its own beside the store; `MessageInbox`).
-    /// AUTOINCREMENT: ids are never reused after the moved messages are deleted, so "moved
-    /// through id N" stays true for every later message.
-    static func createInbox(_ db: Database) throws {
-        try db.execute(
-            sql: """
-                CREATE TABLE IF NOT EXISTS message (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    topic TEXT NOT NULL,
-                    payload BLOB NOT NULL,
-                    received_at INTEGER NOT NULL
-                );
-                """)
-    }
-
     /// Whether the migrations left kept values for the application to fill in
     /// (`completeKeptValues`): read on every open, written only when needed.
     static func keptValuesMissing(_ db: Database) throws -> Bool {

@@ -12,11 +12,16 @@ final class ServiceProcess: @unchecked Sendable {
     let logFile: URL
     private var process: ChildProcess?
     private let arguments: [String]
+    /// The log through a pipe instead of straight into `logFile` (`LogPipe`), made at the first start.
+    private let logThroughPipe: Bool
+    private var logPipe: LogPipe?
 
     /// `databaseURL`: run on that PostgreSQL store instead of the SQLite file `database`.
+    /// `logThroughPipe`: the service writes its log into a pipe the test copies into `logFile`,
+    /// so that a file size limit set on the service leaves its log alone.
     init(
         broker: Broker, database: URL, directory: URL, clientID: String = "tele-ingest-test", logLevel: String = "info",
-        databaseURL: String? = nil, extra: [String] = []
+        databaseURL: String? = nil, extra: [String] = [], logThroughPipe: Bool = false
     ) {
         logFile = directory.appendingPathComponent("tele-ingest-\(UUID().uuidString.prefix(8)).log")
         arguments =
@@ -28,12 +33,17 @@ final class ServiceProcess: @unchecked Sendable {
                 "--client-id", clientID, "--log-level", logLevel,
                 "--rules", Paths.packageRoot.appendingPathComponent("rules/heart-failure-guideline.yaml").path,
             ] + extra
+        self.logThroughPipe = logThroughPipe
     }
 
     func start() throws {
+        if logThroughPipe, logPipe == nil { logPipe = try LogPipe(copyingInto: logFile) }
         process = try ChildProcess(
-            executable: Paths.teleIngestExecutable.path, arguments: arguments, output: logFile.path)
+            executable: Paths.teleIngestExecutable.path, arguments: arguments, output: logPipe?.path ?? logFile.path)
     }
+
+    /// The running service's process id.
+    var pid: pid_t? { process?.pid }
 
     /// Waits until the log says the service is connected (the subscription is in place).
     func waitUntilConnected(times: Int = 1) async throws {
@@ -56,7 +66,10 @@ final class ServiceProcess: @unchecked Sendable {
         return status
     }
 
-    deinit { _ = stop(signal: SIGKILL) }
+    deinit {
+        _ = stop(signal: SIGKILL)
+        logPipe?.close()
+    }
 }
 
 /// A store in `directory` with the test cohort registered, and the real service started on it
