@@ -419,12 +419,16 @@ public final class IngestService: Service, Sendable {
     /// logged and retried on the next wake-up; nothing is lost, the entries stay in the journal.
     private func drain(connection: MQTTConnection?) async {
         while true {
-            let batch: RuleEngine.ProcessedBatch
+            var batch: RuleEngine.ProcessedBatch
             let moved: Int
             let started = ContinuousClock.now
             do {
-                moved = try await backend.moveFromInbox(inbox, limit: configuration.batchSize)
-                batch = try await backend.processBatch(limit: configuration.batchSize)
+                let fromInbox = try await backend.processInbox(inbox, limit: configuration.batchSize)
+                moved = fromInbox.taken
+                batch = fromInbox.batch
+                // Entries another worker (or a retirement) moved into the journal, and on
+                // PostgreSQL those just moved.
+                batch.merge(try await backend.processBatch(limit: configuration.batchSize))
             } catch {
                 logger.error("processing the journal failed; will retry", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .milliseconds(500))

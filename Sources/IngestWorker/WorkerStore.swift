@@ -16,6 +16,11 @@ public protocol WorkerStore: Sendable {
     /// Journals up to `limit` messages from the inbox (and moves the worker's mark with them,
     /// in one transaction), then trims them from the inbox; returns how many.
     func moveFromInbox(_ inbox: MessageInbox, limit: Int) async throws -> Int
+    /// Takes up to `limit` messages from the inbox for processing: on SQLite processed straight
+    /// from it, each journal entry written once with its outcome (`JournalProcessor.processInbox`);
+    /// on PostgreSQL moved into the journal, where `processBatch` takes them. Returns how many it
+    /// took and what those processed became.
+    func processInbox(_ inbox: MessageInbox, limit: Int) async throws -> (taken: Int, batch: RuleEngine.ProcessedBatch)
     /// Processes up to `limit` pending journal entries in one transaction, rules included.
     func processBatch(limit: Int) async throws -> RuleEngine.ProcessedBatch
     func inboxMovedThrough(worker: WorkerName) async throws -> Int64
@@ -78,6 +83,12 @@ public struct SQLiteWorkerStore: WorkerStore {
         try store.moveFromInbox(inbox, limit: limit)
     }
 
+    public func processInbox(_ inbox: MessageInbox, limit: Int) throws -> (taken: Int, batch: RuleEngine.ProcessedBatch)
+    {
+        let batch = try processor.processInbox(inbox, limit: limit)
+        return (batch.results.count, batch)
+    }
+
     public func processBatch(limit: Int) throws -> RuleEngine.ProcessedBatch {
         try processor.processBatch(limit: limit)
     }
@@ -135,6 +146,12 @@ public struct PostgresWorkerStore: WorkerStore {
         // After the store's commit: a crash before this leaves copies that the mark skips.
         try inbox.trim(through: last.id)
         return messages.count
+    }
+
+    public func processInbox(_ inbox: MessageInbox, limit: Int) async throws -> (
+        taken: Int, batch: RuleEngine.ProcessedBatch
+    ) {
+        (try await moveFromInbox(inbox, limit: limit), RuleEngine.ProcessedBatch())
     }
 
     public func processBatch(limit: Int) async throws -> RuleEngine.ProcessedBatch {

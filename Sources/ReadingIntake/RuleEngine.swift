@@ -73,6 +73,13 @@ public struct RuleEngine: Sendable {
             self.rules = rules
             self.ruleDuration = ruleDuration
         }
+
+        /// Adds what a second batch of the same drain did.
+        public mutating func merge(_ other: ProcessedBatch) {
+            results += other.results
+            rules.add(other.rules)
+            ruleDuration += other.ruleDuration
+        }
     }
 
     /// The requests to measure again that an evaluation of `history` leaves due (a personal

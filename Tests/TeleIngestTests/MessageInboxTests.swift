@@ -321,6 +321,80 @@ import Testing
         }
     }
 
+    /// The journal as rows of (id, topic, outcome, processed), and the readings as (journal id, message id).
+    static func journalAndReadings(_ store: MonitoringStore) throws -> [[String]] {
+        try store.database.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT id, topic, outcome, processed_at IS NOT NULL FROM journal ORDER BY id"
+            ).map { row in (0..<4).map { "\(row[$0] as DatabaseValue)" } }
+                + Row.fetchAll(db, sql: "SELECT journal_id, message_id FROM reading ORDER BY id").map { row in
+                    ["reading", "\(row[0] as DatabaseValue)", "\(row[1] as DatabaseValue)"]
+                }
+        }
+    }
+
+    @Test(
+        "processed straight from the inbox, each message's journal entry is written once with its outcome, as moving it first would leave it"
+    )
+    func processedStraightFromTheInbox() async throws {
+        try await withTemporaryDirectory { directory in
+            let messages =
+                (0..<3).map { CrashRecoveryTests.weighing($0) } + ["not json", CrashRecoveryTests.weighing(1)]
+            var stores: [[[String]]] = []
+            for straight in [true, false] {
+                let folder = directory.appendingPathComponent(straight ? "straight" : "moved")
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                let processor = try TestCohort.processor(in: folder)
+                let inbox = try MessageInbox(storePath: processor.store.path)
+                for payload in messages {
+                    try inbox.append(
+                        topic: "telekit/HV10-00017/hv10", payload: Data(payload.utf8), receivedAt: TestCohort.now)
+                }
+                let results: [MessageResult]
+                if straight {
+                    results = try processor.processInbox(inbox, limit: 10, chunk: 2).results
+                } else {
+                    #expect(try processor.store.moveFromInbox(inbox, limit: 10) == 5)
+                    results = try processor.processPending(limit: 10)
+                }
+                #expect(results.map(\.outcome) == [.stored, .stored, .stored, .quarantined, .duplicate])
+                #expect(try processor.store.journalBacklog() == 0)
+                #expect(try processor.store.inboxMovedThrough() == 5)
+                #expect(try inbox.count(after: 0) == 0)
+                #expect(try processor.store.quarantine().count == 1)
+                stores.append(try Self.journalAndReadings(processor.store))
+            }
+            #expect(stores[0] == stores[1])
+            #expect(stores[0].count == 5 + 3)
+        }
+    }
+
+    @Test("processed straight from the inbox, a crash before the trim stores nothing twice")
+    func processedStraightCrashBeforeTrim() async throws {
+        try await withTemporaryDirectory { directory in
+            let processor = try TestCohort.processor(in: directory)
+            let first = try MessageInbox(storePath: processor.store.path)
+            for index in 0..<3 {
+                try first.append(
+                    topic: "telekit/HV10-00017/hv10", payload: Data(CrashRecoveryTests.weighing(index).utf8),
+                    receivedAt: TestCohort.now)
+            }
+            let (batch, inbox) = try await Self.crashBeforeTrim(first, storePath: processor.store.path) {
+                try processor.processInbox(first, limit: 10)
+            }
+            #expect(batch.results.count == 3)
+            #expect(try inbox.count(after: 0) == 3, "still in the inbox")
+            #expect(try processor.processInbox(inbox, limit: 10).results.isEmpty)
+            #expect(try processor.store.readingCount() == 3)
+            try inbox.append(
+                topic: "telekit/HV10-00017/hv10", payload: Data(CrashRecoveryTests.weighing(3).utf8),
+                receivedAt: TestCohort.now)
+            #expect(try processor.processInbox(inbox, limit: 10).results.map(\.journalID) == [4])
+            #expect(try processor.store.readingCount() == 4)
+            #expect(try inbox.count(after: 0) == 0)
+        }
+    }
+
     @Test("a store from before workers had names keeps its inbox mark and status as worker main")
     func fromBeforeV10() async throws {
         try await withTemporaryDirectory { directory in

@@ -98,6 +98,51 @@ public struct JournalProcessor: Sendable {
         }
     }
 
+    /// Processes up to `limit` messages of `inbox` straight from it, in one transaction: each
+    /// message's journal entry is written once, with its outcome, beside its readings or
+    /// quarantine entry, and the worker's mark moves with them; then the inbox is trimmed. (Moving
+    /// into the journal first and processing there wrote each entry twice and read it back.) A
+    /// crash before the trim leaves copies the mark skips. Returns what the messages became.
+    public func processInbox(
+        _ inbox: MessageInbox, limit: Int, chunk: Int = ReadingIntake.chunkSize
+    ) throws -> RuleEngine.ProcessedBatch {
+        let intake = intake
+        let (batch, through) = try store.database.write { db -> (RuleEngine.ProcessedBatch, Int64?) in
+            let mark = try MonitoringStore.movedThrough(worker: inbox.worker, db: db)
+            var nextID = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM journal") ?? 1
+            var latest = LatestValueFold(pairLimit: latestValuePairs)
+            var results: [MessageResult] = []
+            var through = mark
+            while results.count < limit {
+                let wanted = min(chunk, limit - results.count)
+                let messages = try inbox.messages(after: through, limit: wanted)
+                guard let last = messages.last else { break }
+                let prepared = messages.map { message in
+                    let entry = JournalEntry(
+                        id: nextID, source: .mqtt, topic: message.topic, payload: message.payload,
+                        receivedAt: Date(millisecondsSince1970: message.receivedAt))
+                    nextID += 1
+                    return (entry: entry, preparation: intake.prepare(entry))
+                }
+                results += try settle(prepared, quarantineRows: [:], latest: &latest, newEntries: true, db: db)
+                through = last.id
+                if messages.count < wanted { break }
+            }
+            guard through > mark else { return (RuleEngine.ProcessedBatch(), nil) }
+            try MonitoringStore.recordMoved(through: through, worker: inbox.worker, db: db)
+            try latest.write(db: db)
+            let started = ContinuousClock.now
+            let rules = try evaluateRules(for: results, db: db)
+            return (
+                RuleEngine.ProcessedBatch(results: results, rules: rules, ruleDuration: ContinuousClock.now - started),
+                through
+            )
+        }
+        // After the store's commit: a crash before this leaves copies that the mark skips.
+        if let through { try inbox.trim(through: through) }
+        return batch
+    }
+
     /// Runs every waiting quarantine entry through the pipeline again (after a device was paired
     /// or a profile added). Stored ones are marked resolved; the rest keep their row with the new
     /// reason and one more attempt.
@@ -135,10 +180,11 @@ public struct JournalProcessor: Sendable {
     }
 
     /// Decides a batch on what the store holds and writes the decisions back.
-    /// The batch's new readings join `latest`, written once for the batch.
+    /// The batch's new readings join `latest`, written once for the batch. `newEntries`: the
+    /// messages come from the inbox and their journal entries are written with their outcomes.
     private func settle(
         _ prepared: [(entry: JournalEntry, preparation: Result<PreparedMessage, Rejection>)],
-        quarantineRows: [Int64: Int64], latest: inout LatestValueFold, db: Database
+        quarantineRows: [Int64: Int64], latest: inout LatestValueFold, newEntries: Bool = false, db: Database
     ) throws -> [MessageResult] {
         guard !prepared.isEmpty else { return [] }
         let serials = Set(prepared.compactMap { try? $0.preparation.get().serial })
@@ -150,7 +196,7 @@ public struct JournalProcessor: Sendable {
         return try decisions.map { decision in
             try store.record(
                 decision, quarantineRow: quarantineRows[decision.entry.id], now: now, statements: statements,
-                latest: &latest, db: db)
+                latest: &latest, newEntry: newEntries, db: db)
         }
     }
 

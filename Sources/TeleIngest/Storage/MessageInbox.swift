@@ -380,6 +380,16 @@ extension MonitoringStore {
             arguments: [worker.text]) ?? 0
     }
 
+    /// Records that `worker`'s inbox was moved (or processed) through id `through`.
+    static func recordMoved(through: Int64, worker: WorkerName, db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO inbox_progress (worker, moved_through) VALUES (?, ?)
+                ON CONFLICT (worker) DO UPDATE SET moved_through = excluded.moved_through
+                """,
+            arguments: [worker.text, through])
+    }
+
     /// Moves up to `limit` messages from `inbox` into the journal, oldest first, in one store
     /// transaction that also records how far it has moved (under the inbox's worker); then
     /// deletes them from the inbox. Returns how many it moved.
@@ -396,12 +406,7 @@ extension MonitoringStore {
                     MessageSource.mqtt.rawValue, message.topic, message.payload, message.receivedAt,
                 ])
             }
-            try db.execute(
-                sql: """
-                    INSERT INTO inbox_progress (worker, moved_through) VALUES (?, ?)
-                    ON CONFLICT (worker) DO UPDATE SET moved_through = excluded.moved_through
-                    """,
-                arguments: [inbox.worker.text, last.id])
+            try Self.recordMoved(through: last.id, worker: inbox.worker, db: db)
             return (messages.count, last.id)
         }
         guard let moved else { return 0 }

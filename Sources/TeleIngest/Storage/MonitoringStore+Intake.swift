@@ -101,6 +101,8 @@ extension MonitoringStore {
     struct IntakeStatements {
         let insertReading: Statement
         let markProcessed: Statement
+        /// A message taken straight from the inbox: its journal entry written once, with its outcome.
+        let insertProcessed: Statement
 
         init(db: Database) throws {
             insertReading = try db.cachedStatement(
@@ -110,16 +112,35 @@ extension MonitoringStore {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             markProcessed = try db.cachedStatement(sql: "UPDATE journal SET processed_at = ?, outcome = ? WHERE id = ?")
+            insertProcessed = try db.cachedStatement(
+                sql: """
+                    INSERT INTO journal (id, source, topic, payload, received_at, processed_at, outcome)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """)
         }
     }
 
     /// Writes back one decision: its new readings, its quarantine entry (new, updated, or
     /// resolved when `quarantineRow` is stored now), and the journal entry's outcome. The new
-    /// readings join `latest`, which the caller writes once for the batch.
+    /// readings join `latest`, which the caller writes once for the batch. `newEntry`: the
+    /// message is not in the journal yet (taken straight from the inbox); its entry is inserted
+    /// here, before the rows that refer to it, with its outcome.
     func record(
         _ decision: IntakeDecision, quarantineRow: Int64?, now: Int64, statements: IntakeStatements,
-        latest: inout LatestValueFold, db: Database
+        latest: inout LatestValueFold, newEntry: Bool = false, db: Database
     ) throws -> MessageResult {
+        if newEntry {
+            let entry = decision.entry
+            try StatementBindings.execute(statements.insertProcessed, in: db) {
+                $0.bind(entry.id)
+                $0.bind(entry.source.rawValue)
+                $0.bind(entry.topic)
+                $0.bind(entry.payload)
+                $0.bind(entry.receivedAt.millisecondsSince1970)
+                $0.bind(now)
+                $0.bind(decision.outcome.rawValue)
+            }
+        }
         var ids: [Int64] = []
         ids.reserveCapacity(decision.newReadings.count)
         if !decision.newReadings.isEmpty, let serial = decision.serial, let profileID = decision.profileID {
@@ -155,10 +176,12 @@ extension MonitoringStore {
                 sql: "UPDATE quarantine SET resolved_at = ?, resolution = ?, attempts = attempts + 1 WHERE id = ?",
                 arguments: [now, decision.outcome.rawValue, quarantineRow])
         }
-        try StatementBindings.execute(statements.markProcessed, in: db) {
-            $0.bind(now)
-            $0.bind(decision.outcome.rawValue)
-            $0.bind(decision.entry.id)
+        if !newEntry {
+            try StatementBindings.execute(statements.markProcessed, in: db) {
+                $0.bind(now)
+                $0.bind(decision.outcome.rawValue)
+                $0.bind(decision.entry.id)
+            }
         }
         return MessageResult(decision, stored: decision.stored(ids: ids))
     }

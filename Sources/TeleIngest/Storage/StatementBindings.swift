@@ -106,6 +106,16 @@ struct StatementBindings {
         }
     }
 
+    mutating func bind(_ value: Data) {
+        index += 1
+        let code = value.withUnsafeBytes { bytes in
+            // An empty blob's pointer may be nil, which SQLite would bind as NULL.
+            guard let start = bytes.baseAddress else { return sqlite3_bind_zeroblob(statement, index, 0) }
+            return sqlite3_bind_blob(statement, index, start, Int32(bytes.count), Self.transient)
+        }
+        record(code)
+    }
+
     mutating func bind(_ value: String?) {
         guard let value else {
             index += 1
