@@ -387,10 +387,10 @@ public final class IngestService: Service, Sendable {
     /// or one check interval, whichever comes first.
     private func waitForBacklogToSettle() async {
         let deadline = ContinuousClock.now + .seconds(configuration.rules.missingDataCheckMinutes * 60)
-        var previous = (try? inbox.highWater()) ?? 0
+        var previous = inbox.highWater()
         while !Task.isCancelled, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .seconds(Self.settleSeconds))
-            let current = (try? inbox.highWater()) ?? 0
+            let current = inbox.highWater()
             if current == previous, (try? await self.backlog()) == 0 { return }
             previous = current
         }

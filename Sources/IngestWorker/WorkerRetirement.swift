@@ -95,7 +95,7 @@ public struct WorkerRetirement: Sendable {
         session.topicFilters = []  // the session has its subscriptions; none are added
         let (_, wake) = AsyncStream<ContinuousClock.Instant>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let writer = InboxWriter(inbox: inbox, logger: logger, wake: wake, clock: configuration.clock)
-        let before = try inbox.highWater()
+        let before = inbox.highWater()
         let connection = try MQTTConnection(
             endpoint: configuration.broker, options: session, logger: logger, onMessage: writer.write)
         try connection.start()
@@ -107,10 +107,10 @@ public struct WorkerRetirement: Sendable {
             connection.stop()
             throw Refusal.unsubscribeNotAcknowledged(filters)
         }
-        var last = try inbox.highWater()
+        var last = inbox.highWater()
         while true {
             try await Task.sleep(for: .seconds(quietSeconds))
-            let now = try inbox.highWater()
+            let now = inbox.highWater()
             if now == last { break }
             last = now
         }

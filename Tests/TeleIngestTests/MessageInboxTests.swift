@@ -61,7 +61,7 @@ import Testing
             #expect(try store.moveFromInbox(inbox, limit: 2) == 2)
             #expect(try store.moveFromInbox(inbox, limit: 2) == 1)
             #expect(try store.moveFromInbox(inbox, limit: 2) == 0)
-            #expect(try inbox.count(after: 0) == 0, "moved messages are deleted from the inbox")
+            #expect(inbox.count(after: 0) == 0, "moved messages are deleted from the inbox")
             // Ids are never reused once the inbox is empty: otherwise these would sit at or below
             // the store's mark and never move.
             for index in 5..<7 {
@@ -102,12 +102,12 @@ import Testing
             }
             #expect(moved == 3)
             #expect(try journalTopics(store) == ["t/0", "t/1", "t/2"])
-            #expect(try inbox.count(after: 0) == 3, "still in the inbox")
+            #expect(inbox.count(after: 0) == 3, "still in the inbox")
             #expect(try store.moveFromInbox(inbox, limit: 10) == 0)
             #expect(try journalTopics(store) == ["t/0", "t/1", "t/2"])
             try inbox.append(topic: "t/3", payload: Data(), receivedAt: TestCohort.now)
             #expect(try store.moveFromInbox(inbox, limit: 10) == 1)
-            #expect(try inbox.count(after: 0) == 0)
+            #expect(inbox.count(after: 0) == 0)
             #expect(try journalTopics(store) == ["t/0", "t/1", "t/2", "t/3"])
         }
     }
@@ -137,11 +137,11 @@ import Testing
                     #expect(moved == 3)
                     #expect(try await store.journalBacklog() == 3)
                     #expect(try await store.inboxMovedThrough(worker: .main) == 3)
-                    #expect(try inbox.count(after: 0) == 3, "still in the inbox")
+                    #expect(inbox.count(after: 0) == 3, "still in the inbox")
                     // The copies come out of the inbox again; the store leaves them out.
                     #expect(try await worker.moveFromInbox(inbox, limit: 10) == 3)
                     #expect(try await store.journalBacklog() == 3)
-                    #expect(try inbox.count(after: 0) == 0)
+                    #expect(inbox.count(after: 0) == 0)
                     try inbox.append(topic: "t/3", payload: Data(), receivedAt: TestCohort.now)
                     #expect(try await worker.moveFromInbox(inbox, limit: 10) == 1)
                     #expect(try await store.journalBacklog() == 4)
@@ -207,7 +207,7 @@ import Testing
                 #expect(messages.map(\.payload) == payloads)
                 #expect(messages.allSatisfy { $0.receivedAt == TestCohort.now.millisecondsSince1970 })
                 #expect(try reopened.messages(after: 1, limit: 1).map(\.id) == [2])
-                #expect(try reopened.count(after: 1) == 2)
+                #expect(reopened.count(after: 1) == 2)
                 #expect(try MessageInbox.count(storePath: path, worker: .main, after: 1) == 2)
             }
         }
@@ -253,7 +253,7 @@ import Testing
             try FileManager.default.removeItem(atPath: inbox.path)
             let fresh = try Self.filledInbox(path, count: 1)
             try fresh.continueAfter(movedThrough: try store.inboxMovedThrough())
-            #expect(try fresh.count(after: 0) == 0, "what the log held at or below the mark was moved already")
+            #expect(fresh.count(after: 0) == 0, "what the log held at or below the mark was moved already")
             #expect(try fresh.append(topic: "after", payload: Data(), receivedAt: TestCohort.now) == 4)
             #expect(try store.moveFromInbox(fresh, limit: 10) == 1)
             #expect(try journalTopics(store) == ["t/0", "t/1", "t/2", "after"])
@@ -360,7 +360,7 @@ import Testing
                 #expect(results.map(\.outcome) == [.stored, .stored, .stored, .quarantined, .duplicate])
                 #expect(try processor.store.journalBacklog() == 0)
                 #expect(try processor.store.inboxMovedThrough() == 5)
-                #expect(try inbox.count(after: 0) == 0)
+                #expect(inbox.count(after: 0) == 0)
                 #expect(try processor.store.quarantine().count == 1)
                 stores.append(try Self.journalAndReadings(processor.store))
             }
@@ -383,7 +383,7 @@ import Testing
                 try processor.processInbox(first, limit: 10)
             }
             #expect(batch.results.count == 3)
-            #expect(try inbox.count(after: 0) == 3, "still in the inbox")
+            #expect(inbox.count(after: 0) == 3, "still in the inbox")
             #expect(try processor.processInbox(inbox, limit: 10).results.isEmpty)
             #expect(try processor.store.readingCount() == 3)
             try inbox.append(
@@ -391,7 +391,7 @@ import Testing
                 receivedAt: TestCohort.now)
             #expect(try processor.processInbox(inbox, limit: 10).results.map(\.journalID) == [4])
             #expect(try processor.store.readingCount() == 4)
-            #expect(try inbox.count(after: 0) == 0)
+            #expect(inbox.count(after: 0) == 0)
         }
     }
 

@@ -75,16 +75,16 @@ enum InboxLog {
 
     /// Visits the whole records of `descriptor` from `offset` to `end`, reading a MiB at a time;
     /// `decode` false leaves topic and payload empty (counting). `visit` returns false to stop.
-    /// Ids must grow; `after` is the id the record before `offset` had.
+    /// Ids must grow from record to record.
     static func scan(
-        _ descriptor: Int32, from offset: Int64, to end: Int64, after: Int64 = 0, decode: Bool,
+        _ descriptor: Int32, from offset: Int64, to end: Int64, decode: Bool,
         _ visit: (Record) throws -> Bool
     ) throws -> Stop {
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         var chunkStart = offset
         var position = offset
         var filled = 0
-        var previousID = after
+        var previousID: Int64 = 0
         while position < end {
             // The record at `position`: its prefix and body must be in the chunk.
             var inChunk = Int(position - chunkStart)

@@ -209,44 +209,37 @@ public final class MessageInbox: Sendable {
     /// Rewrites the log with its live records only (under the lock: appends wait for the copy,
     /// which is what arrived during one batch).
     private func compact(_ state: inout State) throws {
-        let operation = "compacting the inbox \(path)"
-        let temporary = path + ".new"
-        let descriptor = try Self.open(temporary, truncate: true)
-        try Self.wrap(operation) {
-            try InboxLog.write(descriptor.value, InboxLog.header(trimmedThrough: state.trimmedThrough), at: 0)
+        let (file, from, end) = (state.file.value, state.liveStart, state.end)
+        state.file = try Self.replace(
+            path, trimmedThrough: state.trimmedThrough, durable: durability == .full,
+            operation: "compacting the inbox \(path)"
+        ) { descriptor in
             var buffer = [UInt8](repeating: 0, count: 1 << 20)
-            var from = state.liveStart
-            var to = InboxLog.headerSize
-            while from < state.end {
-                let wanted = Int(min(Int64(buffer.count), state.end - from))
-                let count = buffer.withUnsafeMutableBytes {
-                    pread(state.file.value, $0.baseAddress!, wanted, off_t(from))
-                }
+            var offset = from
+            while offset < end {
+                let wanted = Int(min(Int64(buffer.count), end - offset))
+                let count = buffer.withUnsafeMutableBytes { pread(file, $0.baseAddress!, wanted, off_t(offset)) }
                 if count < 0, errno == EINTR { continue }
                 guard count > 0 else { throw InboxFailure.read(errno: count < 0 ? errno : EIO) }
-                try InboxLog.write(descriptor.value, Array(buffer[0..<count]), at: to)
-                from += Int64(count)
-                to += Int64(count)
+                try InboxLog.write(descriptor, Array(buffer[0..<count]), at: InboxLog.headerSize + offset - from)
+                offset += Int64(count)
             }
-            if durability == .full { try Self.sync(descriptor.value) }
-            guard rename(temporary, path) == 0 else { throw InboxFailure.write(errno: errno) }
-            if durability == .full { try Self.syncFolder(of: path) }
         }
         let shift = state.liveStart - InboxLog.headerSize
-        state.file = descriptor
         state.end -= shift
         state.cursor = state.cursor.map { ($0.id, $0.offset - shift) }
         state.liveStart = InboxLog.headerSize
     }
 
-    /// How many messages after id `after` wait to be moved.
-    public func count(after: Int64) throws -> Int {
-        let (file, start, end) = state.withLock { ($0.file, $0.liveStart, $0.end) }
-        return try Self.count(file.value, from: start, to: end, after: after)
+    /// How many messages after id `after` wait to be moved. The live records' ids run without a
+    /// gap from `trimmedThrough` + 1 to `lastID` (each append takes the next id; a trim, a cut
+    /// torn end and `continueAfter` keep that true), so this is arithmetic, not a read of the file.
+    public func count(after: Int64) -> Int {
+        state.withLock { Int(max(0, $0.lastID - max(after, $0.trimmedThrough))) }
     }
 
     /// The newest id ever given (it stops moving when messages stop arriving), 0 for none.
-    public func highWater() throws -> Int64 {
+    public func highWater() -> Int64 {
         state.withLock { $0.lastID }
     }
 
@@ -278,16 +271,11 @@ public final class MessageInbox: Sendable {
         if InboxLog.isSQLite(file.value) { return try countSQLiteInbox(at: path, after: after) }
         let (trimmedThrough, _) = try wrap("reading the inbox \(path)") { try InboxLog.readHeader(file.value) }
         let size = Int64(lseek(file.value, 0, SEEK_END))
-        return try count(
-            file.value, from: InboxLog.headerSize, to: max(size, InboxLog.headerSize), after: max(after, trimmedThrough)
-        )
-    }
-
-    private static func count(_ descriptor: Int32, from start: Int64, to end: Int64, after: Int64) throws -> Int {
         var count = 0
-        _ = try wrap("reading the inbox") {
-            try InboxLog.scan(descriptor, from: start, to: end, decode: false) { record in
-                if record.id > after { count += 1 }
+        _ = try wrap("reading the inbox \(path)") {
+            try InboxLog.scan(file.value, from: InboxLog.headerSize, to: max(size, InboxLog.headerSize), decode: false)
+            {
+                if $0.id > max(after, trimmedThrough) { count += 1 }
                 return true
             }
         }
@@ -317,6 +305,24 @@ public final class MessageInbox: Sendable {
         guard fsync(folder) == 0 else { throw InboxFailure.sync(errno: errno) }
     }
 
+    /// Puts a new log in the place of the file at `path`: its header with `trimmedThrough`, then
+    /// what `fill` writes after it, synced first when `durable`, and renamed over `path` (the one
+    /// step that replaces it, so a crash leaves either file whole). Returns the new log, open.
+    private static func replace(
+        _ path: String, trimmedThrough: Int64, durable: Bool, operation: String, _ fill: (Int32) throws -> Void
+    ) throws -> InboxFileDescriptor {
+        let temporary = path + ".new"
+        let descriptor = try open(temporary, truncate: true)
+        try wrap(operation) {
+            try InboxLog.write(descriptor.value, InboxLog.header(trimmedThrough: trimmedThrough), at: 0)
+            try fill(descriptor.value)
+            if durable { try sync(descriptor.value) }
+            guard rename(temporary, path) == 0 else { throw InboxFailure.write(errno: errno) }
+            if durable { try syncFolder(of: path) }
+        }
+        return descriptor
+    }
+
     /// Runs `body`; a failed system call becomes a `StoreError` naming `operation`.
     private static func wrap<T>(_ operation: String, _ body: () throws -> T) throws -> T {
         do { return try body() } catch let failure as InboxFailure {
@@ -337,23 +343,16 @@ public final class MessageInbox: Sendable {
             return (messages, newest)
         }
         try queue.close()
-        let temporary = path + ".new"
-        let descriptor = try open(temporary, truncate: true)
         let firstID: Int64 = messages.first?["id"] ?? (newest + 1)
-        try wrap(operation) {
+        return try replace(path, trimmedThrough: firstID - 1, durable: true, operation: operation) { descriptor in
             var offset = InboxLog.headerSize
-            try InboxLog.write(descriptor.value, InboxLog.header(trimmedThrough: firstID - 1), at: 0)
             for row in messages {
                 let record = InboxLog.record(
                     id: row["id"], topic: row["topic"], payload: row["payload"], receivedAt: row["received_at"])
-                try InboxLog.write(descriptor.value, record, at: offset)
+                try InboxLog.write(descriptor, record, at: offset)
                 offset += Int64(record.count)
             }
-            try sync(descriptor.value)
-            guard rename(temporary, path) == 0 else { throw InboxFailure.write(errno: errno) }
-            try syncFolder(of: path)
         }
-        return descriptor
     }
 
     /// `count(storePath:worker:after:)` for an inbox not converted yet.
