@@ -15,11 +15,12 @@ import Synchronization
 ///
 /// The file is an append-only log (`InboxLog`): one `pwrite` per message, whole once it returns,
 /// so a killed process has every message it acknowledged; with `Durability.full` each append is
-/// also synced to the disk before it returns. The service moves what arrived into the journal in
-/// batches (`MonitoringStore.moveFromInbox`), recording in the same store transaction how far it
-/// has moved, and trims the log afterwards. A crash between the two leaves messages here that the
-/// store already has; they are never moved twice because the store's mark (per worker) says they
-/// were moved. Ids only grow, also across an emptied log and a restart (`continueAfter`).
+/// also synced to the disk before it returns. On SQLite the service's batches take what arrived
+/// straight from here (`JournalProcessor.processInbox`); on PostgreSQL, and when a worker is
+/// retired, it is moved into the journal first (`moveFromInbox`). Either way the same store
+/// transaction records how far the inbox was taken, and the log is trimmed afterwards. A crash
+/// between the two leaves messages here that the store already has; they are never taken twice
+/// because the store's mark (per worker) says they were. Ids only grow, also across an emptied log and a restart (`continueAfter`).
 ///
 /// (Until 2026-12 the inbox was a SQLite file: a commit per message was 70 % of the network
 /// thread's time, docs/PERFORMANCE.md. Such a file is converted when it is opened.)
