@@ -60,9 +60,13 @@ public func openWorkerStore(
             settings.rules
         )
     }
-    let processor = try JournalProcessor(
+    var processor = try JournalProcessor(
         configuration: configuration, loadProfiles: loadProfiles, loadRules: loadRules,
         backgroundCheckpoints: backgroundCheckpoints)
+    // The service runs batch after batch: the rules keep each patient's recent readings between them.
+    if configuration.keptReadings > 0 {
+        processor.recentReadings = RecentReadings(capacity: configuration.keptReadings)
+    }
     return (SQLiteWorkerStore(processor: processor), processor.intake, processor.rules)
 }
 

@@ -49,6 +49,10 @@ public struct IngestConfiguration: Sendable {
     public var profilesDirectory = ShippedFiles.current.path(ShippedFiles.profilesFolder)
     /// Journal entries decoded and stored per transaction at most (docs/PERFORMANCE.md: the batch size).
     public var batchSize = 8000
+    /// Patients' recent readings the rules keep in memory between batches, in readings (32
+    /// bytes each); 0 (the default): the rules read them from the store in every batch (docs/PERFORMANCE.md,
+    /// "Recent readings kept between batches"). SQLite only.
+    public var keptReadings = 0
     /// How often the service writes its status for `tele-ingest status`, in seconds.
     public var statusIntervalSeconds = 5.0
     /// A journal backlog above this is "falling behind": logged once, shown by `status`.
@@ -276,6 +280,12 @@ public struct IngestConfiguration: Sendable {
                 if batch < 1 || batch > 10_000 { problem("ingest.batchSize", "expected 1 to 10000, found \(batch)") }
                 batchSize = batch
             }
+            if let kept = ingest.keptReadings {
+                if kept < 0 || kept > 10_000_000 {
+                    problem("ingest.keptReadings", "expected 0 to 10000000, found \(kept)")
+                }
+                keptReadings = kept
+            }
             if let limit = ingest.maxPayloadBytes {
                 if limit < 256 { problem("ingest.maxPayloadBytes", "expected at least 256, found \(limit)") }
                 maxPayloadBytes = limit
@@ -467,6 +477,7 @@ struct ConfigurationFile: Decodable {
     struct Ingest: Decodable {
         var worker: String?
         var batchSize: Int?
+        var keptReadings: Int?
         var maxPayloadBytes: Int?
         var futureToleranceSeconds: Double?
         var defaultTimeZone: String?

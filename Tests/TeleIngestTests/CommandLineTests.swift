@@ -201,6 +201,7 @@ extension JSONDecoder {
             ("ingest:\n  worker: much-too-long-name", "ingest.worker"),
             ("broker:\n  tls:\n    caFile: /nonexistent/ca.pem", "broker.tls.caFile"),
             ("ingest:\n  batchSize: 0", "ingest.batchSize"),
+            ("ingest:\n  keptReadings: -1", "ingest.keptReadings"),
             ("ingest:\n  defaultTimeZone: Mars/Olympus", "ingest.defaultTimeZone"),
             ("receipts:\n  topicPrefix: \"a/#\"", "receipts.topicPrefix"),
             ("reminders:\n  topicPrefix: \"\"", "reminders.topicPrefix"),

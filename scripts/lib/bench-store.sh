@@ -29,6 +29,8 @@ use_bench_store() {
   else
     store=(--db "$bench_db")
     store_config="database: {path: \"$bench_db\"}"
+    # KEPT_READINGS=N: ingest.keptReadings, the rules' recent readings kept between batches.
+    [ -n "${KEPT_READINGS:-}" ] && ingest_settings+=("keptReadings: $KEPT_READINGS")
     bench_backend=SQLite
     query() { sqlite3 "$bench_db" "$1"; }
   fi

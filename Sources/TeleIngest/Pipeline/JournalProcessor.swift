@@ -30,6 +30,9 @@ public struct JournalProcessor: Sendable {
     /// How many pairs of patient and kind a batch gathers before it writes their latest values
     /// (`LatestValueFold`); fewer only in tests.
     var latestValuePairs = LatestValueFold.pairLimit
+    /// The patients' recent readings kept for the rules from one batch to the next (the
+    /// service's processor); `nil`: the rules read them from the store in every batch.
+    public var recentReadings: RecentReadings?
 
     public init(
         store: MonitoringStore, decoder: MessageDecoder, futureTolerance: TimeInterval = 300, defaultTimeZone: TimeZone
@@ -70,7 +73,7 @@ public struct JournalProcessor: Sendable {
         let ids = entries.map(\.id)
         // A chunk's entries are released once settled: the closure would keep them otherwise.
         var first = entries.map { entry in (entry: entry, preparation: intake.prepare(entry)) }
-        return try store.database.write { db in
+        return try keepingRecentReadings { db in
             let pending = try store.stillPending(ids, db: db)
             var latest = LatestValueFold(pairLimit: latestValuePairs)
             var results = try settle(
@@ -107,7 +110,7 @@ public struct JournalProcessor: Sendable {
         _ inbox: MessageInbox, limit: Int, chunk: Int = ReadingIntake.chunkSize
     ) throws -> RuleEngine.ProcessedBatch {
         let intake = intake
-        let (batch, through) = try store.database.write { db -> (RuleEngine.ProcessedBatch, Int64?) in
+        let (batch, through) = try keepingRecentReadings { db -> (RuleEngine.ProcessedBatch, Int64?) in
             let mark = try MonitoringStore.movedThrough(worker: inbox.worker, db: db)
             var nextID = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM journal") ?? 1
             var latest = LatestValueFold(pairLimit: latestValuePairs)
@@ -141,6 +144,23 @@ public struct JournalProcessor: Sendable {
         // After the store's commit: a crash before this leaves copies that the mark skips.
         if let through { try inbox.trim(through: through) }
         return batch
+    }
+
+    /// A write transaction of a batch, with `recentReadings` checked at its start (emptied when
+    /// anything else wrote the store), marked at its end, and emptied when it fails.
+    private func keepingRecentReadings<T>(_ body: (Database) throws -> T) throws -> T {
+        guard let recentReadings else { return try store.database.write(body) }
+        do {
+            return try store.database.write { db in
+                try recentReadings.begin(db)
+                let result = try body(db)
+                try recentReadings.settle(db)
+                return result
+            }
+        } catch {
+            recentReadings.clear()
+            throw error
+        }
     }
 
     /// Runs every waiting quarantine entry through the pipeline again (after a device was paired
@@ -196,7 +216,7 @@ public struct JournalProcessor: Sendable {
         return try decisions.map { decision in
             try store.record(
                 decision, quarantineRow: quarantineRows[decision.entry.id], now: now, statements: statements,
-                latest: &latest, newEntry: newEntries, db: db)
+                latest: &latest, newEntry: newEntries, recent: recentReadings, db: db)
         }
     }
 
@@ -208,7 +228,9 @@ public struct JournalProcessor: Sendable {
         guard let rules else { return outcome }
         let earliest = results.earliestNewMeasurements
         for (patientID, from) in earliest.sorted(by: { $0.key < $1.key }) {
-            outcome.add(try rules.evaluate(patientID: patientID, from: from, store: store, db: db, now: clock.now()))
+            outcome.add(
+                try rules.evaluate(
+                    patientID: patientID, from: from, store: store, db: db, now: clock.now(), recent: recentReadings))
         }
         return outcome
     }

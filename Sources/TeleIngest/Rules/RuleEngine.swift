@@ -37,10 +37,12 @@ extension RuleEngine {
 
     /// Evaluates the patient's reading rules on every day with readings from the day of
     /// `earliest` through the newest reading, in measured-time order, and applies the decisions
-    /// to the patient's flags, inside the caller's transaction.
+    /// to the patient's flags, inside the caller's transaction. With `recent`, the patient's
+    /// readings come from it when it keeps them, and are kept there when read from the store.
     @discardableResult
     func evaluate(
-        patientID: PatientID, from earliest: Date, store: MonitoringStore, db: Database, now: Date
+        patientID: PatientID, from earliest: Date, store: MonitoringStore, db: Database, now: Date,
+        recent: RecentReadings? = nil
     ) throws
         -> Outcome
     {
@@ -48,11 +50,32 @@ extension RuleEngine {
             return Outcome()
         }
         let loadFrom = historyStart(from: earliest, zone: context.timeZone)
+        let history: [Observation]
+        if let kept = recent?.observations(patientID: patientID, from: loadFrom) {
+            history = kept
+        } else {
+            history = try Self.recentReadings(patientID: patientID, from: loadFrom, db: db)
+            recent?.keep(history, patientID: patientID, from: loadFrom)
+        }
+        let evaluation = decisions(history, context: context, from: earliest)
+        var outcome = try apply(evaluation.decisions, patientID: patientID, store: store, db: db, now: now)
+        outcome.evaluatedDays = evaluation.days
+        let requests = try store.recordReminders(
+            confirmations(history, context: context, now: now), patientID: patientID, at: now, db: db)
+        if !requests.isEmpty {
+            let serials = try store.pairedSerials(patientID: patientID, at: now, db: db)
+            outcome.reminders += requests.map { SentReminder(patientID: patientID, serials: serials, reminder: $0) }
+        }
+        return outcome
+    }
+
+    /// The patient's readings of every kind measured from `loadFrom` (milliseconds since 1970) on.
+    static func recentReadings(patientID: PatientID, from loadFrom: Int64, db: Database) throws -> [Observation] {
+        var history: [Observation] = []
         // Read straight from SQLite by column position: this runs for every patient in every
         // batch, and copying rows and finding columns by name was most of its cost. Every kind
         // named, so that SQLite searches `reading_history` per kind from `loadFrom` on (which
         // holds the value too) instead of walking the patient's whole history.
-        var history: [Observation] = []
         try StatementBindings.rows(
             of: db.cachedStatement(sql: MonitoringStore.recentReadingsQuery), in: db,
             {
@@ -66,16 +89,7 @@ extension RuleEngine {
                     id: row.int(0), kind: kind, value: row.double(2),
                     measuredAt: Date(millisecondsSince1970: row.int(3))))
         }
-        let evaluation = decisions(history, context: context, from: earliest)
-        var outcome = try apply(evaluation.decisions, patientID: patientID, store: store, db: db, now: now)
-        outcome.evaluatedDays = evaluation.days
-        let requests = try store.recordReminders(
-            confirmations(history, context: context, now: now), patientID: patientID, at: now, db: db)
-        if !requests.isEmpty {
-            let serials = try store.pairedSerials(patientID: patientID, at: now, db: db)
-            outcome.reminders += requests.map { SentReminder(patientID: patientID, serials: serials, reminder: $0) }
-        }
-        return outcome
+        return history
     }
 
     /// Evaluates the missing-data rules for every patient with a device paired now. With

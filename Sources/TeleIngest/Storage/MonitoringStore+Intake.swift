@@ -4,6 +4,7 @@ import GRDB
 import MonitoringRecords
 import ReadingIntake
 import StoreInterface
+import ThresholdRules
 import Vitals
 
 /// The SQLite side of a batch's intake (`ReadingIntake`): the set-based reads a batch is decided
@@ -124,10 +125,11 @@ extension MonitoringStore {
     /// resolved when `quarantineRow` is stored now), and the journal entry's outcome. The new
     /// readings join `latest`, which the caller writes once for the batch. `newEntry`: the
     /// message is not in the journal yet (taken straight from the inbox); its entry is inserted
-    /// here, before the rows that refer to it, with its outcome.
+    /// here, before the rows that refer to it, with its outcome. The new readings join `recent`
+    /// too, for the patients it keeps.
     func record(
         _ decision: IntakeDecision, quarantineRow: Int64?, now: Int64, statements: IntakeStatements,
-        latest: inout LatestValueFold, newEntry: Bool = false, db: Database
+        latest: inout LatestValueFold, newEntry: Bool = false, recent: RecentReadings? = nil, db: Database
     ) throws -> MessageResult {
         if newEntry {
             let entry = decision.entry
@@ -166,6 +168,11 @@ extension MonitoringStore {
                 latest.add(
                     patientID: placed.patientID, kind: reading.kind.rawValue, readingID: id,
                     measuredAt: placed.measuredAt, value: reading.canonical.value, zone: placed.zone)
+                recent?.add(
+                    Observation(
+                        id: id, kind: reading.kind, value: reading.canonical.value,
+                        measuredAt: Date(millisecondsSince1970: placed.measuredAt)),
+                    patientID: placed.patientID)
             }
             if latest.isFull { try latest.write(db: db) }
         }
