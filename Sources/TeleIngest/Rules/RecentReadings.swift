@@ -62,8 +62,7 @@ public final class RecentReadings: Sendable {
     /// At the start of a batch's transaction: drops every entry if anything but this processor
     /// wrote the store since the last batch settled.
     func begin(_ db: Database) throws {
-        let version = try Int64.fetchOne(db, sql: "PRAGMA data_version")
-        let changes = sqlite3_total_changes64(db.sqliteConnection)
+        let (version, changes) = try Self.writes(db)
         state.withLock { state in
             if state.version != version || state.changes != changes {
                 state = State()
@@ -73,12 +72,17 @@ public final class RecentReadings: Sendable {
 
     /// At the end of a batch's transaction, after its last write: what the next batch compares.
     func settle(_ db: Database) throws {
-        let version = try Int64.fetchOne(db, sql: "PRAGMA data_version")
-        let changes = sqlite3_total_changes64(db.sqliteConnection)
+        let (version, changes) = try Self.writes(db)
         state.withLock { state in
             state.version = version
             state.changes = changes
         }
+    }
+
+    /// What tells another connection's commits (`data_version`) and this connection's own writes
+    /// (`total_changes`) apart from nothing written.
+    private static func writes(_ db: Database) throws -> (version: Int64?, changes: Int64) {
+        (try Int64.fetchOne(db, sql: "PRAGMA data_version"), sqlite3_total_changes64(db.sqliteConnection))
     }
 
     /// Drops every entry (a failed batch).
