@@ -167,16 +167,18 @@ extension PostgresMonitoringStore {
     ) async throws -> [MessageResult]? {
         guard !prepared.isEmpty else { return [] }
         let serials = Set(prepared.compactMap { try? $0.preparation.get().serial }).sorted()
-        guard try await lock(.device, serials, wait: waitForLocks, on: connection) else { return nil }
-        let devices = try await deviceKnowledge(serials: serials, defaultZone: intake.defaultTimeZone, on: connection)
+        guard
+            let devices = try await lockedDeviceKnowledge(
+                serials: serials, wait: waitForLocks, defaultZone: intake.defaultTimeZone, on: connection)
+        else { return nil }
         let placed = intake.place(prepared, devices: devices)
         let decisions = placed.decide(kept: try await keptReadings(placed.keys, on: connection))
         let newReadings = decisions.flatMap { decision in decision.newReadings.map { (decision, $0) } }
-        guard
-            try await lock(.patient, Set(newReadings.map(\.1.patientID)).sorted(), wait: waitForLocks, on: connection)
-        else { return nil }
         let stamp = clock.now().millisecondsSince1970
-        let ids = try await insertReadings(newReadings, outcomes: decisions, processedAt: stamp, on: connection)
+        guard
+            let ids = try await insertReadings(
+                newReadings, outcomes: decisions, processedAt: stamp, waitForLocks: waitForLocks, on: connection)
+        else { return nil }
         try await keepLatestValues(zip(newReadings.map(\.1), ids), on: connection)
         try await writeQuarantine(decisions, rows: quarantineRows, now: stamp, on: connection)
         var next = ids[...]
@@ -212,23 +214,12 @@ extension PostgresMonitoringStore {
         _ space: LockSpace, _ names: [Name], wait: Bool = true, on connection: PostgresConnection
     ) async throws -> Bool {
         guard !names.isEmpty else { return true }
-        let names = names.map(\.rawValue)
-        // The locks are taken after the sort: PostgreSQL evaluates a volatile function in the
-        // select list once the rows are in order.
-        if wait {
-            _ = try await connection.query(
-                """
-                SELECT pg_advisory_xact_lock(\(space.rawValue), h)
-                FROM (SELECT DISTINCT hashtext(name) AS h FROM unnest(\(names)::text[]) AS name) AS hashed ORDER BY h
-                """, logger: logger
-            ).collect()
-            return true
-        }
         var all = true
         for try await taken in try await connection.query(
             """
-            SELECT pg_try_advisory_xact_lock(\(space.rawValue), h)
-            FROM (SELECT DISTINCT hashtext(name) AS h FROM unnest(\(names)::text[]) AS name) AS hashed ORDER BY h
+            SELECT \(unescaped: Self.taking(space, wait: wait))
+            FROM (SELECT DISTINCT hashtext(name) AS h FROM unnest(\(names.map(\.rawValue))::text[]) AS name ORDER BY h)
+                AS hashed
             """, logger: logger
         ).decode(Bool.self) {
             all = all && taken
@@ -236,27 +227,48 @@ extension PostgresMonitoringStore {
         return all
     }
 
-    /// Which of `serials` are registered, and every pairing they have had, in one statement (one
-    /// round trip): a row without a patient for each registered device, a row per pairing. (As
-    /// one join of the serials with both tables, the planner hashed the whole pairing and
-    /// patient tables for a batch's few serials.)
-    private func deviceKnowledge(serials: [DeviceSerial], defaultZone: TimeZone, on connection: PostgresConnection)
-        async throws -> DeviceKnowledge
-    {
+    /// The aggregate that takes the locks of `space` on the hashes `h` of a subquery sorted by
+    /// them (PostgreSQL's aggregate reads its rows in that order, so every batch takes its locks
+    /// in one order): true when all were taken. `wait` false: takes only what is free.
+    static func taking(_ space: LockSpace, wait: Bool) -> String {
+        wait
+            ? "count(pg_advisory_xact_lock(\(space.rawValue), h)) >= 0"
+            : "bool_and(pg_try_advisory_xact_lock(\(space.rawValue), h))"
+    }
+
+    /// Takes the device locks of `serials` (as `lock(.device, …)`) and reads which of them are
+    /// registered and every pairing they have had, in one statement (one round trip): a first
+    /// row saying whether every lock was taken, a row without a patient for each registered
+    /// device, a row per pairing. `nil` when `wait` is false and another batch holds one of the
+    /// locks. (As one join of the serials with both tables, the planner hashed the whole pairing
+    /// and patient tables for a batch's few serials.) The pairings need not be read under the
+    /// locks: a pairing is changed under the device's row lock, not these; the duplicate check
+    /// that needs them comes in a later statement.
+    private func lockedDeviceKnowledge(
+        serials: [DeviceSerial], wait: Bool, defaultZone: TimeZone, on connection: PostgresConnection
+    ) async throws -> DeviceKnowledge? {
         guard !serials.isEmpty else { return DeviceKnowledge() }
-        var knowledge = DeviceKnowledge()
-        var zones: [String: TimeZone] = [:]
-        for try await (serial, patientID, zoneName, from, to) in try await connection.query(
+        let rows = try await connection.query(
             """
-            SELECT serial, NULL::text, NULL::text, NULL::bigint, NULL::bigint FROM device
+            SELECT \(unescaped: Self.taking(.device, wait: wait)), NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::bigint
+            FROM (SELECT DISTINCT hashtext(name) AS h FROM unnest(\(serials)::text[]) AS name ORDER BY h) AS hashed
+            UNION ALL
+            SELECT NULL, serial, NULL, NULL, NULL, NULL FROM device
             WHERE serial = ANY(\(serials)::text[])
             UNION ALL
-            SELECT pairing.serial, pairing.patient_id, patient.time_zone, epoch_ms(pairing.valid_from),
+            SELECT NULL, pairing.serial, pairing.patient_id, patient.time_zone, epoch_ms(pairing.valid_from),
                    epoch_ms(pairing.valid_to)
             FROM pairing JOIN patient ON patient.id = pairing.patient_id
             WHERE pairing.serial = ANY(\(serials)::text[])
-            """, logger: logger
-        ).decode((DeviceSerial, PatientID?, String?, Int64?, Int64?).self) {
+            """, logger: logger)
+        var knowledge = DeviceKnowledge()
+        var zones: [String: TimeZone] = [:]
+        var locked = false
+        for try await (taken, serial, patientID, zoneName, from, to) in rows.decode(
+            (Bool?, DeviceSerial?, PatientID?, String?, Int64?, Int64?).self)
+        {
+            if let taken { locked = taken }
+            guard let serial else { continue }
             guard let patientID, let zoneName, let from else {
                 knowledge.registered.insert(serial)
                 continue
@@ -266,7 +278,7 @@ extension PostgresMonitoringStore {
             knowledge.pairings[serial, default: []].append(
                 PairingSpan(patientID: patientID, zone: zone, validFrom: from, validTo: to))
         }
-        return knowledge
+        return locked ? knowledge : nil
     }
 
     /// What the store holds under each of `keys` that it holds at all.
@@ -328,12 +340,16 @@ extension PostgresMonitoringStore {
         return kept
     }
 
-    /// Inserts the new readings of a batch and marks its journal entries processed with their
-    /// outcomes, in one statement (one round trip); returns the readings' ids in order.
+    /// Takes the locks of the new readings' patients, inserts the readings and marks the chunk's
+    /// journal entries processed with their outcomes, in one statement (one round trip); returns
+    /// the readings' ids in order. `waitForLocks` false: `nil`, with nothing written, when
+    /// another batch holds one of the patient locks. What the locks guard (latest values, flags)
+    /// is read in later statements, which see every batch that held them before.
     private func insertReadings(
         _ readings: [(IntakeDecision, PlacedReading)], outcomes decisions: [IntakeDecision], processedAt stamp: Int64,
-        on connection: PostgresConnection
-    ) async throws -> [Int64] {
+        waitForLocks: Bool, on connection: PostgresConnection
+    ) async throws -> [Int64]? {
+        let patients = Set(readings.map(\.1.patientID.rawValue)).sorted()
         var columns = ReadingColumns()
         for (decision, placed) in readings {
             columns.append(decision, placed)
@@ -341,11 +357,14 @@ extension PostgresMonitoringStore {
         var ids: [Int64] = []
         for try await id in try await connection.query(
             """
-            WITH processed AS (
+            WITH locks AS MATERIALIZED (
+                SELECT coalesce(\(unescaped: Self.taking(.patient, wait: waitForLocks)), true) AS taken
+                FROM (SELECT DISTINCT hashtext(name) AS h FROM unnest(\(patients)::text[]) AS name ORDER BY h) AS hashed
+            ), processed AS (
                 UPDATE journal SET processed_at = instant(\(stamp)), outcome = u.outcome
                 FROM unnest(\(decisions.map(\.entry.id))::bigint[], \(decisions.map(\.outcome.rawValue))::text[])
                     AS u (id, outcome)
-                WHERE journal.id = u.id
+                WHERE journal.id = u.id AND (SELECT taken FROM locks)
             )
             INSERT INTO reading (patient_id, serial, kind, value, unit, original_value, original_unit, measured_at,
                                  received_at, journal_id, message_id, profile_id)
@@ -359,12 +378,15 @@ extension PostgresMonitoringStore {
                         \(columns.profileIDs)::text[])
                 WITH ORDINALITY AS r (patient_id, serial, kind, value, unit, original_value, original_unit,
                                       measured_at, received_at, journal_id, has_message_id, message_id, profile_id, n)
+            WHERE (SELECT taken FROM locks)
             ORDER BY r.n
             RETURNING id
             """, logger: logger
         ).decode(Int64.self) {
             ids.append(id)
         }
+        // The locks not taken, nothing was written (the journal entries are left for the next batch).
+        if !waitForLocks && ids.isEmpty && !readings.isEmpty { return nil }
         guard ids.count == readings.count else {
             throw StoreError(
                 "storing readings", "\(readings.count) readings were to be stored and \(ids.count) were",

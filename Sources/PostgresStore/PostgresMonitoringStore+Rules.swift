@@ -9,8 +9,9 @@ import Vitals
 /// The rules on PostgreSQL: after a batch's readings are written, in the same transaction and
 /// under the same patient locks, each patient with new readings is evaluated from the earliest
 /// new measurement on (`RuleEngine`, as on SQLite) and their flags are written back. The reads
-/// are set-based: the batch's patients, their personal settings, histories and flag books in
-/// five statements, however many patients the batch touched.
+/// are set-based: the batch's patients with their histories and closed evidence in one statement,
+/// their open flags in another (a third for personal settings, when any of them has one),
+/// however many patients the batch touched.
 extension PostgresMonitoringStore {
     /// Re-evaluates every patient's reading rules from `from` on (`tele-ingest rules apply`),
     /// in one transaction under the patient locks; returns what changed per patient. A dry run
@@ -64,7 +65,8 @@ extension PostgresMonitoringStore {
                 let patients = serials.keys.sorted()
                 guard !patients.isEmpty else { return RuleEngine.Outcome() }
                 try await lock(.patient, patients, on: connection)
-                let contexts = try await ruleContexts(patients, defaultZone: rules.defaultZone, on: connection)
+                let inputs = try await ruleInputs(patients, rules: rules, on: connection)
+                let contexts = inputs.contexts
                 var latest: [PatientID: [Observation]] = [:]
                 for try await (patientID, id, kind, value, measuredAt) in try await connection.query(
                     """
@@ -78,7 +80,8 @@ extension PostgresMonitoringStore {
                         Observation(
                             id: id, kind: kind, value: value, measuredAt: Date(millisecondsSince1970: measuredAt)))
                 }
-                let books = try await flagBooks(patients, ruleOrder: rules.ruleOrder, on: connection)
+                let books = try await flagBooks(
+                    patients, closedThrough: inputs.closedThrough, ruleOrder: rules.ruleOrder, on: connection)
                 var total = RuleEngine.Outcome()
                 for patientID in patients {
                     guard let context = contexts[patientID] else { continue }
@@ -167,14 +170,11 @@ extension PostgresMonitoringStore {
         _ patients: [PatientID], earliest: [PatientID: Date], rules: RuleEngine, now: Date,
         into outcomes: inout [PatientID: RuleEngine.Outcome], on connection: PostgresConnection
     ) async throws {
-        let contexts = try await ruleContexts(patients, defaultZone: rules.defaultZone, on: connection)
-        var from: [PatientID: Int64] = [:]
-        for patientID in patients {
-            guard let context = contexts[patientID], let instant = earliest[patientID] else { continue }
-            from[patientID] = rules.historyStart(from: instant, zone: context.timeZone)
-        }
-        let histories = try await histories(from, on: connection)
-        let books = try await flagBooks(patients, ruleOrder: rules.ruleOrder, on: connection)
+        let inputs = try await ruleInputs(patients, earliest: earliest, rules: rules, on: connection)
+        let contexts = inputs.contexts
+        let histories = inputs.histories
+        let books = try await flagBooks(
+            patients, closedThrough: inputs.closedThrough, ruleOrder: rules.ruleOrder, on: connection)
         for patientID in patients {
             guard let context = contexts[patientID], let instant = earliest[patientID] else { continue }
             let evaluation = rules.decisions(histories[patientID] ?? [], context: context, from: instant)
@@ -193,55 +193,114 @@ extension PostgresMonitoringStore {
         }
     }
 
-    /// What the rules need to know about each patient: zone, monitoring start, personal settings.
-    private func ruleContexts(_ patients: [PatientID], defaultZone: TimeZone, on connection: PostgresConnection)
-        async throws -> [PatientID: PatientContext]
-    {
-        var settings: [PatientID: [PersonalSetting]] = [:]
-        for record in try await personalSettings(patients, on: connection) {
-            settings[record.patientID, default: []].append(record.setting)
-        }
+    /// What the rules read about a group of patients before they evaluate: each patient's
+    /// context (zone, monitoring start and end, personal settings), the newest closed evidence
+    /// per problem, and (for `earliest`) the readings from the start of the rules' look-back on.
+    /// One statement — one round trip — in the common case; a second only for patients who have
+    /// personal settings. A batch on PostgreSQL is a series of round trips through the client,
+    /// and they, not the server's work, set its latency (docs/PERFORMANCE.md).
+    struct RuleInputs {
         var contexts: [PatientID: PatientContext] = [:]
-        for try await (patientID, zone, start, ended) in try await connection.query(
-            """
-            SELECT id, time_zone, epoch_ms(monitoring_start), epoch_ms(ended_at) FROM patient_monitoring
-            WHERE id = ANY(\(patients)::text[])
-            """, logger: logger
-        ).decode((PatientID, String, Int64, Int64?).self) {
-            contexts[patientID] = PatientContext(
-                timeZone: TimeZone.named(zone, otherwise: defaultZone),
-                monitoringStart: Date(millisecondsSince1970: start), settings: settings[patientID] ?? [],
-                monitoringEnded: ended.map(Date.init(millisecondsSince1970:)))
-        }
-        return contexts
-    }
-
-    /// Each patient's readings measured from their instant (milliseconds since 1970) on.
-    private func histories(_ from: [PatientID: Int64], on connection: PostgresConnection) async throws -> [PatientID:
-        [Observation]]
-    {
-        guard !from.isEmpty else { return [:] }
-        let patients = Array(from.keys)
+        var closedThrough: [PatientID: [String: Date]] = [:]
         var histories: [PatientID: [Observation]] = [:]
-        for try await (patientID, id, kind, value, measuredAt) in try await connection.query(
-            """
-            SELECT r.patient_id, r.id, r.kind, r.value, epoch_ms(r.measured_at)
-            FROM unnest(\(patients)::text[], \(patients.map { from[$0] ?? 0 })::bigint[]) AS p (patient_id, from_ms)
-            JOIN reading AS r ON r.patient_id = p.patient_id AND r.kind = ANY(\(ReadingKind.allCases.map(\.rawValue))::text[])
-                AND r.measured_at >= instant(p.from_ms)
-            """, logger: logger
-        ).decode((PatientID, Int64, String, Double, Int64).self) {
-            guard let kind = ReadingKind(rawValue: kind) else { continue }
-            histories[patientID, default: []].append(
-                Observation(id: id, kind: kind, value: value, measuredAt: Date(millisecondsSince1970: measuredAt)))
-        }
-        return histories
     }
 
-    /// Each patient's flag book: open flags, and per problem the newest evidence already closed.
-    private func flagBooks(_ patients: [PatientID], ruleOrder: [String: Int], on connection: PostgresConnection)
-        async throws -> [PatientID: FlagBook]
-    {
+    /// Reads `RuleInputs` for `patients`; histories only for the patients in `earliest`.
+    ///
+    /// The look-back starts on the patient's local day (`RuleEngine.historyStart`), which the
+    /// server does not know: it reads from a day earlier than any zone's start
+    /// (`lookbackWithMargin`), and the rows before the patient's own start are dropped here, so
+    /// the rules see exactly the readings they would from their own start.
+    func ruleInputs(
+        _ patients: [PatientID], earliest: [PatientID: Date] = [:], rules: RuleEngine,
+        on connection: PostgresConnection
+    ) async throws -> RuleInputs {
+        let operation = "reading what the rules need"
+        let margin = Int64(rules.lookbackDays + 2) * 86_400_000
+        let from: [Int64] = patients.map { patientID in
+            earliest[patientID].map { $0.millisecondsSince1970 / 86_400_000 * 86_400_000 - margin } ?? 0
+        }
+        let withHistory = patients.map { earliest[$0] != nil }
+        var inputs = RuleInputs()
+        var unsettled: [(PatientID, TimeZone, Date, Date?)] = []
+        var withSettings: [PatientID] = []
+        var zones: [String: TimeZone] = [:]
+        for try await row in try await connection.query(
+            """
+            SELECT m.id, m.time_zone, epoch_ms(m.monitoring_start), epoch_ms(m.ended_at),
+                   EXISTS (SELECT 1 FROM personal_setting AS s WHERE s.patient_id = m.id),
+                   c.problems, c.through, h.ids, h.kinds, h.vals, h.at
+            FROM unnest(\(patients)::text[], \(withHistory)::bool[], \(from)::bigint[]) AS p (patient_id, with_history, from_ms)
+            JOIN patient_monitoring AS m ON m.id = p.patient_id
+            LEFT JOIN LATERAL (
+                SELECT array_agg(problem ORDER BY problem) AS problems,
+                       array_agg(epoch_ms(through) ORDER BY problem) AS through
+                FROM (SELECT problem, max(evidence_at) AS through FROM flag
+                      WHERE patient_id = p.patient_id AND state = 'closed' GROUP BY problem) AS closed
+            ) AS c ON true
+            LEFT JOIN LATERAL (
+                SELECT array_agg(r.id ORDER BY r.measured_at, r.id) AS ids,
+                       array_agg(r.kind ORDER BY r.measured_at, r.id) AS kinds,
+                       array_agg(r.value ORDER BY r.measured_at, r.id) AS vals,
+                       array_agg(epoch_ms(r.measured_at) ORDER BY r.measured_at, r.id) AS at
+                FROM reading AS r
+                WHERE p.with_history AND r.patient_id = p.patient_id
+                  AND r.kind = ANY(\(ReadingKind.allCases.map(\.rawValue))::text[])
+                  AND r.measured_at >= instant(p.from_ms)
+            ) AS h ON true
+            """, logger: logger)
+        {
+            var cells = RowCells(row, operation)
+            let patientID = try cells.next(PatientID.self)
+            let zoneName = try cells.next(String.self)
+            let zone = zones[zoneName] ?? TimeZone.named(zoneName, otherwise: rules.defaultZone)
+            zones[zoneName] = zone
+            let start = Date(millisecondsSince1970: try cells.next(Int64.self))
+            let ended = try cells.next(Int64?.self).map(Date.init(millisecondsSince1970:))
+            if try cells.next(Bool.self) { withSettings.append(patientID) }
+            unsettled.append((patientID, zone, start, ended))
+            let problems = try cells.next([String]?.self) ?? []
+            let through = try cells.next([Int64]?.self) ?? []
+            if !problems.isEmpty {
+                inputs.closedThrough[patientID] = Dictionary(
+                    zip(problems, through.map(Date.init(millisecondsSince1970:))), uniquingKeysWith: max)
+            }
+            let ids = try cells.next([Int64]?.self) ?? []
+            let kinds = try cells.next([String]?.self) ?? []
+            let values = try cells.next([Double]?.self) ?? []
+            let instants = try cells.next([Int64]?.self) ?? []
+            guard let first = earliest[patientID] else { continue }
+            let historyStart = rules.historyStart(from: first, zone: zone)
+            var history: [Observation] = []
+            history.reserveCapacity(ids.count)
+            for index in ids.indices where instants[index] >= historyStart {
+                guard let kind = ReadingKind(rawValue: kinds[index]) else { continue }
+                history.append(
+                    Observation(
+                        id: ids[index], kind: kind, value: values[index],
+                        measuredAt: Date(millisecondsSince1970: instants[index])))
+            }
+            inputs.histories[patientID] = history
+        }
+        var settings: [PatientID: [PersonalSetting]] = [:]
+        if !withSettings.isEmpty {
+            for record in try await personalSettings(withSettings, on: connection) {
+                settings[record.patientID, default: []].append(record.setting)
+            }
+        }
+        for (patientID, zone, start, ended) in unsettled {
+            inputs.contexts[patientID] = PatientContext(
+                timeZone: zone, monitoringStart: start, settings: settings[patientID] ?? [], monitoringEnded: ended)
+        }
+        return inputs
+    }
+
+    /// Each patient's flag book: open flags, and per problem the newest evidence already closed
+    /// (`RuleInputs.closedThrough`).
+    private func flagBooks(
+        _ patients: [PatientID], closedThrough: [PatientID: [String: Date]], ruleOrder: [String: Int],
+        on connection: PostgresConnection
+    ) async throws -> [PatientID: FlagBook] {
         var open: [PatientID: [FlagBook.OpenFlag]] = [:]
         for flag in try await flagRows(
             connection.query(
@@ -257,19 +316,10 @@ extension PostgresMonitoringStore {
                     readingIDs: flag.readingIDs, evidenceAt: flag.evidenceAt, evidence: flag.evidence,
                     backInRangeAt: flag.backInRangeAt, escalated: flag.state == .escalated))
         }
-        var closed: [PatientID: [String: Date]] = [:]
-        for try await (patientID, problem, through) in try await connection.query(
-            """
-            SELECT patient_id, problem, epoch_ms(max(evidence_at)) FROM flag
-            WHERE patient_id = ANY(\(patients)::text[]) AND state = 'closed' GROUP BY patient_id, problem
-            """, logger: logger
-        ).decode((PatientID, String, Int64).self) {
-            closed[patientID, default: [:]][problem] = Date(millisecondsSince1970: through)
-        }
         var books: [PatientID: FlagBook] = [:]
         for patientID in patients {
             books[patientID] = FlagBook(
-                open: open[patientID] ?? [], closedThrough: closed[patientID] ?? [:], ruleOrder: ruleOrder)
+                open: open[patientID] ?? [], closedThrough: closedThrough[patientID] ?? [:], ruleOrder: ruleOrder)
         }
         return books
     }

@@ -152,6 +152,13 @@ extension MonitoringStore {
 @Suite struct ReadingIntakeConformanceTests {
     static func at(_ text: String) -> Date { try! Date(text, strategy: .iso8601) }
 
+    /// The shipped rule set (`rules/heart-failure.yaml`), days in Copenhagen.
+    static func defaultRules() throws -> RuleEngine {
+        RuleEngine(
+            ruleSet: try RuleFile.load(from: Paths.packageRoot.appendingPathComponent("rules/heart-failure.yaml")),
+            defaultZone: TimeZone(identifier: "Europe/Copenhagen")!)
+    }
+
     static let handover = at("2026-11-10T12:00:00Z")
 
     /// Test Patient One (Copenhagen) with the sample devices, Test Patient Two, a patient in
@@ -340,9 +347,7 @@ extension MonitoringStore {
     /// `limit` decided `chunk` at a time (shuffled when `limit` is above 5), in two deliveries
     /// with a personal limit set between them; the flags left.
     static func flags(_ backend: Backend, limit: Int, chunk: Int) async throws -> [PatientFlag] {
-        let rules = RuleEngine(
-            ruleSet: try RuleFile.load(from: Paths.packageRoot.appendingPathComponent("rules/heart-failure.yaml")),
-            defaultZone: TimeZone(identifier: "Europe/Copenhagen")!)
+        let rules = try Self.defaultRules()
         var rows = Self.twoMonths().enumerated().map {
             ("import/two-months.csv/line/\($0.offset + 2)", Data($0.element.utf8))
         }
@@ -402,9 +407,7 @@ extension MonitoringStore {
         "rules apply on every backend: a dry run after ingest with the rules changes nothing; on readings stored without rules it opens the flags the ingest would have",
         arguments: Backend.allCases)
     func reevaluate(backend: Backend) async throws {
-        let rules = RuleEngine(
-            ruleSet: try RuleFile.load(from: Paths.packageRoot.appendingPathComponent("rules/heart-failure.yaml")),
-            defaultZone: TimeZone(identifier: "Europe/Copenhagen")!)
+        let rules = try Self.defaultRules()
         let rows = Self.twoMonths().enumerated().map {
             ("import/two-months.csv/line/\($0.offset + 2)", Data($0.element.utf8))
         }
@@ -439,9 +442,7 @@ extension MonitoringStore {
 
     @Test("the missing-data check on every backend: the same flags and the same reminders, each reminder recorded once")
     func missingData() async throws {
-        let rules = RuleEngine(
-            ruleSet: try RuleFile.load(from: Paths.packageRoot.appendingPathComponent("rules/heart-failure.yaml")),
-            defaultZone: TimeZone(identifier: "Europe/Copenhagen")!)
+        let rules = try Self.defaultRules()
         // Patient One's last weighing is on 19 November (the plan allows 7 days without one after
         // the first 14); the pressure goes on through 29 November.
         let rows = Self.twoMonths().filter { row in
@@ -482,6 +483,53 @@ extension MonitoringStore {
             }, "\(reminders)")
         #expect(sqlite[2].0.reminders.isEmpty, "a second check on the same day sends nothing again")
         #expect(sqlite.last?.1.contains { $0.patientID == "P-0001" && $0.ruleID == "missing-weight" } == true)
+    }
+
+    @Test(
+        "a flag a nurse closed is not reopened by late readings of its days, and newer evidence opens a new one, on every backend",
+        arguments: Backend.allCases)
+    func closedStaysClosed(backend: Backend) async throws {
+        let rules = try Self.defaultRules()
+        func rows(_ lines: [String], from line: Int) -> [(String, Data)] {
+            lines.enumerated().map { ("import/two-months.csv/line/\($0.offset + line)", Data($0.element.utf8)) }
+        }
+        let october = Self.twoMonths().filter { $0.contains("2026-10-") }
+        let november = Self.twoMonths().filter { $0.contains("2026-11-") }
+        try await withIntake(backend, rules: rules) { intake in
+            try await Self.register(intake.registry)
+            try await intake.journal(.import, rows(october, from: 2), Self.at("2026-12-01T07:00:00Z"))
+            _ = try await intake.processAll()
+            func worsening(_ state: PatientFlag.State) async throws -> [PatientFlag] {
+                try await intake.flags().filter {
+                    $0.patientID == "P-0001" && $0.problem == "worsening" && $0.state == state
+                }
+            }
+            let gain = try #require(try await worsening(.open).first, "October's weight gain opens a flag")
+            try await intake.followUp.acknowledge(
+                flagID: gain.id, by: ClinicalRecordConformanceTests.nurse, comment: "Called; diuretic adjusted",
+                at: Self.at("2026-12-01T07:10:00Z"))
+
+            // An evening weighing of 30 October arrives late: the rules look at that day and the next again and
+            // see the same gain, which the nurse has already dealt with.
+            try await intake.journal(
+                .import, rows(["HV10-00017,weight,82.5,kg,2026-10-30T18:00:00Z"], from: 2 + october.count),
+                Self.at("2026-12-01T07:20:00Z"))
+            _ = try await intake.processAll()
+            let after = try await worsening(.open)
+            #expect(
+                after.isEmpty,
+                "the closed flag's evidence does not open it again: \(after.map { "\($0.evidenceAt) \($0.explanation)" })"
+            )
+            #expect(try await worsening(.closed).map(\.id) == [gain.id])
+
+            // November's own gain is new evidence: a new flag.
+            try await intake.journal(
+                .import, rows(november, from: 3 + october.count), Self.at("2026-12-01T07:30:00Z"))
+            _ = try await intake.processAll()
+            let reopened = try await worsening(.open)
+            #expect(reopened.count == 1)
+            #expect(reopened.allSatisfy { $0.id != gain.id && $0.evidenceAt > gain.evidenceAt })
+        }
     }
 
     /// On PostgreSQL the chunk also bounds how many patients' histories the rules read at a
@@ -554,9 +602,7 @@ extension MonitoringStore {
     }
     @Test("several workers with the rules leave the same standing flags as one (PostgreSQL)")
     func concurrentWorkersWithRules() async throws {
-        let rules = RuleEngine(
-            ruleSet: try RuleFile.load(from: Paths.packageRoot.appendingPathComponent("rules/heart-failure.yaml")),
-            defaultZone: TimeZone(identifier: "Europe/Copenhagen")!)
+        let rules = try Self.defaultRules()
         // Each device's rows in an order of their own, journaled in runs of 7 taking turns: side by
         // side, workers take batches of one device each, so two batches often hold readings of
         // one patient from different devices and only the patient lock keeps them apart.
