@@ -197,8 +197,9 @@ extension PostgresMonitoringStore {
     /// context (zone, monitoring start and end, personal settings), the newest closed evidence
     /// per problem, and (for `earliest`) the readings from the start of the rules' look-back on.
     /// One statement — one round trip — in the common case; a second only for patients who have
-    /// personal settings. A batch on PostgreSQL is a series of round trips through the client,
-    /// and they, not the server's work, set its latency (docs/PERFORMANCE.md).
+    /// personal settings. A batch on PostgreSQL is a series of round trips, each of which costs
+    /// the client more than the rows it carries; a patient's readings come as arrays in one row
+    /// (docs/PERFORMANCE.md).
     struct RuleInputs {
         var contexts: [PatientID: PatientContext] = [:]
         var closedThrough: [PatientID: [String: Date]] = [:]
@@ -208,9 +209,10 @@ extension PostgresMonitoringStore {
     /// Reads `RuleInputs` for `patients`; histories only for the patients in `earliest`.
     ///
     /// The look-back starts on the patient's local day (`RuleEngine.historyStart`), which the
-    /// server does not know: it reads from a day earlier than any zone's start
-    /// (`lookbackWithMargin`), and the rows before the patient's own start are dropped here, so
-    /// the rules see exactly the readings they would from their own start.
+    /// server does not know: it reads from two days more than the look-back before the UTC day of
+    /// the earliest new measurement, earlier than any zone's start, and the rows before the
+    /// patient's own start are dropped here, so the rules see exactly the readings they would
+    /// from their own start.
     func ruleInputs(
         _ patients: [PatientID], earliest: [PatientID: Date] = [:], rules: RuleEngine,
         on connection: PostgresConnection
@@ -270,6 +272,9 @@ extension PostgresMonitoringStore {
             let values = try cells.next([Double]?.self) ?? []
             let instants = try cells.next([Int64]?.self) ?? []
             guard let first = earliest[patientID] else { continue }
+            guard kinds.count == ids.count, values.count == ids.count, instants.count == ids.count else {
+                throw StoreError(operation, "the history of patient \(patientID) came in arrays of different lengths")
+            }
             let historyStart = rules.historyStart(from: first, zone: zone)
             var history: [Observation] = []
             history.reserveCapacity(ids.count)
