@@ -207,8 +207,9 @@ extension PostgresMonitoringStore {
         return batch
     }
 
-    /// Takes a transaction advisory lock per name, in a fixed order (names hashed, sorted).
-    /// `wait` false: takes only what is free and returns whether that was all of them.
+    /// Takes a transaction advisory lock per name, in a fixed order (names hashed, sorted; the
+    /// schema's `take_locks`). `wait` false: takes only what is free and returns whether that was
+    /// all of them.
     @discardableResult
     func lock<Name: RawRepresentable<String>>(
         _ space: LockSpace, _ names: [Name], wait: Bool = true, on connection: PostgresConnection
@@ -216,24 +217,11 @@ extension PostgresMonitoringStore {
         guard !names.isEmpty else { return true }
         var all = true
         for try await taken in try await connection.query(
-            """
-            SELECT \(unescaped: Self.taking(space, wait: wait))
-            FROM (SELECT DISTINCT hashtext(name) AS h FROM unnest(\(names.map(\.rawValue))::text[]) AS name ORDER BY h)
-                AS hashed
-            """, logger: logger
+            "SELECT take_locks(\(space.rawValue), \(names.map(\.rawValue))::text[], \(wait))", logger: logger
         ).decode(Bool.self) {
-            all = all && taken
+            all = taken
         }
         return all
-    }
-
-    /// The aggregate that takes the locks of `space` on the hashes `h` of a subquery sorted by
-    /// them (PostgreSQL's aggregate reads its rows in that order, so every batch takes its locks
-    /// in one order): true when all were taken. `wait` false: takes only what is free.
-    static func taking(_ space: LockSpace, wait: Bool) -> String {
-        wait
-            ? "count(pg_advisory_xact_lock(\(space.rawValue), h)) >= 0"
-            : "bool_and(pg_try_advisory_xact_lock(\(space.rawValue), h))"
     }
 
     /// Takes the device locks of `serials` (as `lock(.device, …)`) and reads which of them are
@@ -250,8 +238,8 @@ extension PostgresMonitoringStore {
         guard !serials.isEmpty else { return DeviceKnowledge() }
         let rows = try await connection.query(
             """
-            SELECT \(unescaped: Self.taking(.device, wait: wait)), NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::bigint
-            FROM (SELECT DISTINCT hashtext(name) AS h FROM unnest(\(serials)::text[]) AS name ORDER BY h) AS hashed
+            SELECT take_locks(\(LockSpace.device.rawValue), \(serials)::text[], \(wait)), NULL::text, NULL::text, NULL::text,
+                   NULL::bigint, NULL::bigint
             UNION ALL
             SELECT NULL, serial, NULL, NULL, NULL, NULL FROM device
             WHERE serial = ANY(\(serials)::text[])
@@ -358,8 +346,7 @@ extension PostgresMonitoringStore {
         for try await id in try await connection.query(
             """
             WITH locks AS MATERIALIZED (
-                SELECT coalesce(\(unescaped: Self.taking(.patient, wait: waitForLocks)), true) AS taken
-                FROM (SELECT DISTINCT hashtext(name) AS h FROM unnest(\(patients)::text[]) AS name ORDER BY h) AS hashed
+                SELECT take_locks(\(LockSpace.patient.rawValue), \(patients)::text[], \(waitForLocks)) AS taken
             ), processed AS (
                 UPDATE journal SET processed_at = instant(\(stamp)), outcome = u.outcome
                 FROM unnest(\(decisions.map(\.entry.id))::bigint[], \(decisions.map(\.outcome.rawValue))::text[])

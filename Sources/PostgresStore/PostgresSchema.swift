@@ -808,6 +808,33 @@ enum PostgresSchema {
                     RETURN round(date_part('epoch', t) * 1000)::bigint
                 """
             ]),
+        Migration(
+            version: 15, name: "a batch's advisory locks taken inside its statements",
+            statements: [
+                // A batch's device and patient locks, taken in one order (names hashed, sorted) so
+                // that two batches never wait for each other in a circle; `wait` false takes only
+                // what is free and says whether that was all. A function, so that the statements
+                // that read or write what the locks guard can take them without a round trip of
+                // their own (docs/POSTGRESQL.md).
+                """
+                CREATE FUNCTION take_locks(space integer, names text[], wait boolean) RETURNS boolean
+                LANGUAGE plpgsql VOLATILE AS $$
+                DECLARE
+                    h integer;
+                    taken boolean := true;
+                BEGIN
+                    FOR h IN SELECT DISTINCT hashtext(name) FROM unnest(names) AS name ORDER BY 1 LOOP
+                        IF wait THEN
+                            PERFORM pg_advisory_xact_lock(space, h);
+                        ELSIF NOT pg_try_advisory_xact_lock(space, h) THEN
+                            taken := false;
+                        END IF;
+                    END LOOP;
+                    RETURN taken;
+                END
+                $$
+                """
+            ]),
     ]
 
     /// The newest version this build knows.
