@@ -9,8 +9,11 @@ import PostgresNIO
 extension PatientID: PostgresTextIdentifier {}
 extension DeviceSerial: PostgresTextIdentifier {}
 
-/// An id kept as PostgreSQL `text`.
-protocol PostgresTextIdentifier: RawRepresentable<String>, PostgresArrayEncodable, PostgresArrayDecodable {
+/// An id kept as PostgreSQL `text`. Its encoding cannot fail, so a query with ids (or arrays of
+/// them) among its values is made without `try` (as a `BatchStatement`'s is).
+protocol PostgresTextIdentifier: RawRepresentable<String>, PostgresArrayEncodable, PostgresNonThrowingEncodable,
+    PostgresArrayDecodable
+{
     init(rawValue: String)
 }
 
@@ -21,7 +24,7 @@ extension PostgresTextIdentifier {
 
     public func encode<JSONEncoder: PostgresJSONEncoder>(
         into byteBuffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>
-    ) throws {
+    ) {
         rawValue.encode(into: &byteBuffer, context: context)
     }
 

@@ -85,15 +85,10 @@ extension PostgresMonitoringStore {
                 while taken < limit {
                     let wanted = min(chunk, limit - taken)
                     var entries: [JournalEntry] = []
-                    for try await row in try await connection.query(
-                        """
-                        SELECT id, source, topic, payload, epoch_ms(received_at) FROM journal
-                        WHERE processed_at IS NULL AND id > \(after)
-                          AND (\(only)::text IS NULL OR source = \(only))
-                        ORDER BY id LIMIT \(Int64(wanted)) FOR UPDATE SKIP LOCKED
-                        """, logger: logger
-                    ).decode((Int64, String, String, Data, Int64).self) {
-                        entries.append(JournalEntry(row))
+                    for try await row in try await connection.execute(
+                        JournalClaim(after: after, source: only, limit: Int64(wanted)), logger: logger)
+                    {
+                        entries.append(JournalEntry(try row.decode((Int64, String, String, Data, Int64).self)))
                     }
                     guard let last = entries.last?.id else { break }
                     let prepared = entries.map { (entry: $0, preparation: intake.prepare($0)) }
@@ -236,25 +231,14 @@ extension PostgresMonitoringStore {
         serials: [DeviceSerial], wait: Bool, defaultZone: TimeZone, on connection: PostgresConnection
     ) async throws -> DeviceKnowledge? {
         guard !serials.isEmpty else { return DeviceKnowledge() }
-        let rows = try await connection.query(
-            """
-            SELECT take_locks(\(LockSpace.device.rawValue), \(serials)::text[], \(wait)), NULL::text, NULL::text, NULL::text,
-                   NULL::bigint, NULL::bigint
-            UNION ALL
-            SELECT NULL, serial, NULL, NULL, NULL, NULL FROM device
-            WHERE serial = ANY(\(serials)::text[])
-            UNION ALL
-            SELECT NULL, pairing.serial, pairing.patient_id, patient.time_zone, epoch_ms(pairing.valid_from),
-                   epoch_ms(pairing.valid_to)
-            FROM pairing JOIN patient ON patient.id = pairing.patient_id
-            WHERE pairing.serial = ANY(\(serials)::text[])
-            """, logger: logger)
         var knowledge = DeviceKnowledge()
         var zones: [String: TimeZone] = [:]
         var locked = false
-        for try await (taken, serial, patientID, zoneName, from, to) in rows.decode(
-            (Bool?, DeviceSerial?, PatientID?, String?, Int64?, Int64?).self)
+        for try await row in try await connection.execute(
+            LockedDeviceRead(serials: serials, wait: wait), logger: logger)
         {
+            let (taken, serial, patientID, zoneName, from, to) = try row.decode(
+                (Bool?, DeviceSerial?, PatientID?, String?, Int64?, Int64?).self)
             if let taken { locked = taken }
             guard let serial else { continue }
             guard let patientID, let zoneName, let from else {
@@ -288,38 +272,24 @@ extension PostgresMonitoringStore {
             }
         }
         var kept: [ReadingKey: KeptReading] = [:]
-        // One index search per key (a lateral subquery, at most one row each: the indexes are
-        // unique). As a join, the planner sorted the whole reading table against the keys while
-        // the table was small (60,000 readings, not 365,000; scripts/bench-duplicate-check).
         if !byMessage.serials.isEmpty {
-            for try await (serial, messageID, kind, patientID, value, measuredAt) in try await connection.query(
-                """
-                SELECT k.serial, k.message_id, k.kind, r.patient_id, r.value, epoch_ms(r.measured_at)
-                FROM unnest(\(byMessage.serials)::text[], \(byMessage.messageIDs)::text[], \(byMessage.kinds)::text[])
-                    AS k (serial, message_id, kind)
-                CROSS JOIN LATERAL (
-                    SELECT patient_id, value, measured_at FROM reading
-                    WHERE serial = k.serial AND message_id = k.message_id AND kind = k.kind AND message_id IS NOT NULL
-                    LIMIT 1) AS r
-                """, logger: logger
-            ).decode((DeviceSerial, String, String, PatientID, Double, Int64).self) {
+            for try await row in try await connection.execute(
+                KeptByMessage(serials: byMessage.serials, messageIDs: byMessage.messageIDs, kinds: byMessage.kinds),
+                logger: logger)
+            {
+                let (serial, messageID, kind, patientID, value, measuredAt) = try row.decode(
+                    (DeviceSerial, String, String, PatientID, Double, Int64).self)
                 guard let kind = ReadingKind(rawValue: kind) else { continue }
                 kept[.message(serial: serial, messageID: messageID, kind: kind)] = KeptReading(
                     patientID: patientID, value: value, measuredAt: measuredAt)
             }
         }
         if !byTime.serials.isEmpty {
-            for try await (serial, kind, measuredAt, patientID, value) in try await connection.query(
-                """
-                SELECT k.serial, k.kind, k.at, r.patient_id, r.value
-                FROM unnest(\(byTime.serials)::text[], \(byTime.kinds)::text[], \(byTime.instants)::bigint[])
-                    AS k (serial, kind, at)
-                CROSS JOIN LATERAL (
-                    SELECT patient_id, value FROM reading
-                    WHERE serial = k.serial AND kind = k.kind AND measured_at = instant(k.at) AND message_id IS NULL
-                    LIMIT 1) AS r
-                """, logger: logger
-            ).decode((DeviceSerial, String, Int64, PatientID, Double).self) {
+            for try await row in try await connection.execute(
+                KeptByTime(serials: byTime.serials, kinds: byTime.kinds, instants: byTime.instants), logger: logger)
+            {
+                let (serial, kind, measuredAt, patientID, value) = try row.decode(
+                    (DeviceSerial, String, Int64, PatientID, Double).self)
                 guard let kind = ReadingKind(rawValue: kind) else { continue }
                 kept[.time(serial: serial, kind: kind, measuredAt: measuredAt)] = KeptReading(
                     patientID: patientID, value: value, measuredAt: measuredAt)
@@ -343,34 +313,12 @@ extension PostgresMonitoringStore {
             columns.append(decision, placed)
         }
         var ids: [Int64] = []
-        for try await id in try await connection.query(
-            """
-            WITH locks AS MATERIALIZED (
-                SELECT take_locks(\(LockSpace.patient.rawValue), \(patients)::text[], \(waitForLocks)) AS taken
-            ), processed AS (
-                UPDATE journal SET processed_at = instant(\(stamp)), outcome = u.outcome
-                FROM unnest(\(decisions.map(\.entry.id))::bigint[], \(decisions.map(\.outcome.rawValue))::text[])
-                    AS u (id, outcome)
-                WHERE journal.id = u.id AND (SELECT taken FROM locks)
-            )
-            INSERT INTO reading (patient_id, serial, kind, value, unit, original_value, original_unit, measured_at,
-                                 received_at, journal_id, message_id, profile_id)
-            SELECT r.patient_id, r.serial, r.kind, r.value, r.unit, r.original_value, r.original_unit,
-                   instant(r.measured_at), instant(r.received_at), r.journal_id,
-                   CASE WHEN r.has_message_id THEN r.message_id END, r.profile_id
-            FROM unnest(\(columns.patientIDs)::text[], \(columns.serials)::text[], \(columns.kinds)::text[],
-                        \(columns.values)::float8[], \(columns.units)::text[], \(columns.originalValues)::float8[],
-                        \(columns.originalUnits)::text[], \(columns.measuredAt)::bigint[], \(columns.receivedAt)::bigint[],
-                        \(columns.journalIDs)::bigint[], \(columns.hasMessageID)::bool[], \(columns.messageIDs)::text[],
-                        \(columns.profileIDs)::text[])
-                WITH ORDINALITY AS r (patient_id, serial, kind, value, unit, original_value, original_unit,
-                                      measured_at, received_at, journal_id, has_message_id, message_id, profile_id, n)
-            WHERE (SELECT taken FROM locks)
-            ORDER BY r.n
-            RETURNING id
-            """, logger: logger
-        ).decode(Int64.self) {
-            ids.append(id)
+        for try await row in try await connection.execute(
+            ReadingInsert(
+                patients: patients, wait: waitForLocks, processedAt: stamp, entries: decisions.map(\.entry.id),
+                outcomes: decisions.map(\.outcome.rawValue), columns: columns), logger: logger)
+        {
+            ids.append(try row.decode(Int64.self))
         }
         // The locks not taken, nothing was written (the journal entries are left for the next batch).
         if !waitForLocks && ids.isEmpty && !readings.isEmpty { return nil }
@@ -395,12 +343,9 @@ extension PostgresMonitoringStore {
         guard !touched.isEmpty else { return }
         var values: [Pair: LatestValue] = [:]
         for (patientID, kind, value) in try await latestValueRows(
-            connection.query(
-                """
-                SELECT \(unescaped: Self.latestValueColumns)
-                FROM unnest(\(touched.map(\.patientID.rawValue))::text[], \(touched.map(\.kind))::text[]) AS t (patient_id, kind)
-                JOIN latest_reading AS l ON l.patient_id = t.patient_id AND l.kind = t.kind
-                """, logger: logger))
+            connection.execute(
+                LatestValueRead(patientIDs: touched.map(\.patientID.rawValue), kinds: touched.map(\.kind)),
+                logger: logger))
         {
             values[Pair(patientID: patientID, kind: kind)] = value
         }
@@ -415,25 +360,11 @@ extension PostgresMonitoringStore {
             }
         }
         let rows = values.map { ($0.key, $0.value) }
-        try await connection.query(
-            """
-            INSERT INTO latest_reading (patient_id, kind, reading_id, measured_at, value, week, week_days,
-                                        previous_value, previous_at)
-            SELECT v.patient_id, v.kind, v.reading_id, instant(v.measured_at), v.value, v.week, v.week_days,
-                   CASE WHEN v.has_previous THEN v.previous_value END,
-                   CASE WHEN v.has_previous THEN instant(v.previous_at) END
-            FROM unnest(\(rows.map(\.0.patientID))::text[], \(rows.map(\.0.kind))::text[],
-                        \(rows.map(\.1.readingID))::bigint[], \(rows.map(\.1.measuredAt))::bigint[],
-                        \(rows.map(\.1.value))::float8[], \(rows.map { Int64($0.1.week) })::bigint[],
-                        \(rows.map { Int64($0.1.weekDays) })::bigint[], \(rows.map { $0.1.previousAt != nil })::bool[],
-                        \(rows.map { $0.1.previousValue ?? 0 })::float8[], \(rows.map { $0.1.previousAt ?? 0 })::bigint[])
-                AS v (patient_id, kind, reading_id, measured_at, value, week, week_days, has_previous,
-                      previous_value, previous_at)
-            ON CONFLICT (patient_id, kind) DO UPDATE SET
-                reading_id = excluded.reading_id, measured_at = excluded.measured_at, value = excluded.value,
-                week = excluded.week, week_days = excluded.week_days, previous_value = excluded.previous_value,
-                previous_at = excluded.previous_at
-            """, logger: logger)
+        for try await _ in try await connection.execute(
+            LatestValueWrite(
+                patientIDs: rows.map(\.0.patientID), kinds: rows.map(\.0.kind), values: rows.map(\.1)),
+            logger: logger)
+        {}
     }
 
     /// New quarantine entries for the batch's rejections; on a reprocess run, the entries it
@@ -620,11 +551,12 @@ extension PostgresMonitoringStore {
         """
 
     /// Kept latest values with their patient and kind, from rows of `latestValueColumns`.
-    private func latestValueRows(_ rows: PostgresRowSequence) async throws -> [(PatientID, String, LatestValue)] {
+    private func latestValueRows<Rows: AsyncSequence>(_ rows: Rows) async throws -> [(PatientID, String, LatestValue)]
+    where Rows.Element == PostgresRow {
         var values: [(PatientID, String, LatestValue)] = []
-        for try await (patientID, kind, readingID, measuredAt, value, week, weekDays, previousValue, previousAt)
-            in rows.decode((PatientID, String, Int64, Int64, Double, Int, Int, Double?, Int64?).self)
-        {
+        for try await row in rows {
+            let (patientID, kind, readingID, measuredAt, value, week, weekDays, previousValue, previousAt) =
+                try row.decode((PatientID, String, Int64, Int64, Double, Int, Int, Double?, Int64?).self)
             values.append(
                 (
                     patientID, kind,
@@ -657,6 +589,164 @@ extension PostgresMonitoringStore {
                     profileID: profileID))
         }
         return readings
+    }
+}
+
+/// The oldest journal entries after `after` that no batch has processed or holds, locked for
+/// this one.
+private struct JournalClaim: BatchStatement {
+    static let sql = Self(after: 0, source: nil, limit: 0).query.sql
+    let query: PostgresQuery
+
+    init(after: Int64, source: String?, limit: Int64) {
+        query = """
+            SELECT id, source, topic, payload, epoch_ms(received_at) FROM journal
+            WHERE processed_at IS NULL AND id > \(after)
+              AND (\(source)::text IS NULL OR source = \(source))
+            ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED
+            """
+    }
+}
+
+/// The device locks of a chunk's serials (`take_locks`), then a row for each of them that is
+/// registered and one for each pairing they have had (`lockedDeviceKnowledge`).
+private struct LockedDeviceRead: BatchStatement {
+    static let sql = Self(serials: [], wait: false).query.sql
+    let query: PostgresQuery
+
+    init(serials: [DeviceSerial], wait: Bool) {
+        query = """
+            SELECT take_locks(\(PostgresMonitoringStore.LockSpace.device.rawValue), \(serials)::text[], \(wait)),
+                   NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::bigint
+            UNION ALL
+            SELECT NULL, serial, NULL, NULL, NULL, NULL FROM device
+            WHERE serial = ANY(\(serials)::text[])
+            UNION ALL
+            SELECT NULL, pairing.serial, pairing.patient_id, patient.time_zone, epoch_ms(pairing.valid_from),
+                   epoch_ms(pairing.valid_to)
+            FROM pairing JOIN patient ON patient.id = pairing.patient_id
+            WHERE pairing.serial = ANY(\(serials)::text[])
+            """
+    }
+}
+
+/// The stored reading under each key of device, message id and kind, where there is one: one
+/// index search per key (a lateral subquery, at most one row each: the indexes are unique). As a
+/// join, the planner sorted the whole reading table against the keys while the table was small
+/// (60,000 readings, not 365,000; scripts/bench-duplicate-check).
+private struct KeptByMessage: BatchStatement {
+    static let sql = Self(serials: [], messageIDs: [], kinds: []).query.sql
+    let query: PostgresQuery
+
+    init(serials: [DeviceSerial], messageIDs: [String], kinds: [String]) {
+        query = """
+            SELECT k.serial, k.message_id, k.kind, r.patient_id, r.value, epoch_ms(r.measured_at)
+            FROM unnest(\(serials)::text[], \(messageIDs)::text[], \(kinds)::text[]) AS k (serial, message_id, kind)
+            CROSS JOIN LATERAL (
+                SELECT patient_id, value, measured_at FROM reading
+                WHERE serial = k.serial AND message_id = k.message_id AND kind = k.kind AND message_id IS NOT NULL
+                LIMIT 1) AS r
+            """
+    }
+}
+
+/// The stored reading under each key of device, kind and measured instant (readings without a
+/// message id), where there is one; as `KeptByMessage`.
+private struct KeptByTime: BatchStatement {
+    static let sql = Self(serials: [], kinds: [], instants: []).query.sql
+    let query: PostgresQuery
+
+    init(serials: [DeviceSerial], kinds: [String], instants: [Int64]) {
+        query = """
+            SELECT k.serial, k.kind, k.at, r.patient_id, r.value
+            FROM unnest(\(serials)::text[], \(kinds)::text[], \(instants)::bigint[]) AS k (serial, kind, at)
+            CROSS JOIN LATERAL (
+                SELECT patient_id, value FROM reading
+                WHERE serial = k.serial AND kind = k.kind AND measured_at = instant(k.at) AND message_id IS NULL
+                LIMIT 1) AS r
+            """
+    }
+}
+
+/// The patient locks (`take_locks`), a chunk's journal entries marked processed with their
+/// outcomes and its new readings inserted, returning their ids; nothing written when `wait` is
+/// false and a lock is held elsewhere (`insertReadings`).
+private struct ReadingInsert: BatchStatement {
+    static let sql = Self(
+        patients: [], wait: false, processedAt: 0, entries: [], outcomes: [], columns: ReadingColumns()
+    ).query.sql
+    let query: PostgresQuery
+
+    init(
+        patients: [String], wait: Bool, processedAt: Int64, entries: [Int64], outcomes: [String],
+        columns: ReadingColumns
+    ) {
+        query = """
+            WITH locks AS MATERIALIZED (
+                SELECT take_locks(\(PostgresMonitoringStore.LockSpace.patient.rawValue), \(patients)::text[], \(wait)) AS taken
+            ), processed AS (
+                UPDATE journal SET processed_at = instant(\(processedAt)), outcome = u.outcome
+                FROM unnest(\(entries)::bigint[], \(outcomes)::text[])
+                    AS u (id, outcome)
+                WHERE journal.id = u.id AND (SELECT taken FROM locks)
+            )
+            INSERT INTO reading (patient_id, serial, kind, value, unit, original_value, original_unit, measured_at,
+                                 received_at, journal_id, message_id, profile_id)
+            SELECT r.patient_id, r.serial, r.kind, r.value, r.unit, r.original_value, r.original_unit,
+                   instant(r.measured_at), instant(r.received_at), r.journal_id,
+                   CASE WHEN r.has_message_id THEN r.message_id END, r.profile_id
+            FROM unnest(\(columns.patientIDs)::text[], \(columns.serials)::text[], \(columns.kinds)::text[],
+                        \(columns.values)::float8[], \(columns.units)::text[], \(columns.originalValues)::float8[],
+                        \(columns.originalUnits)::text[], \(columns.measuredAt)::bigint[], \(columns.receivedAt)::bigint[],
+                        \(columns.journalIDs)::bigint[], \(columns.hasMessageID)::bool[], \(columns.messageIDs)::text[],
+                        \(columns.profileIDs)::text[])
+                WITH ORDINALITY AS r (patient_id, serial, kind, value, unit, original_value, original_unit,
+                                      measured_at, received_at, journal_id, has_message_id, message_id, profile_id, n)
+            WHERE (SELECT taken FROM locks)
+            ORDER BY r.n
+            RETURNING id
+            """
+    }
+}
+
+/// The kept latest values of pairs of patient and kind.
+private struct LatestValueRead: BatchStatement {
+    static let sql = Self(patientIDs: [], kinds: []).query.sql
+    let query: PostgresQuery
+
+    init(patientIDs: [String], kinds: [String]) {
+        query = """
+            SELECT \(unescaped: PostgresMonitoringStore.latestValueColumns)
+            FROM unnest(\(patientIDs)::text[], \(kinds)::text[]) AS t (patient_id, kind)
+            JOIN latest_reading AS l ON l.patient_id = t.patient_id AND l.kind = t.kind
+            """
+    }
+}
+
+/// Latest values written back, one per pair of patient and kind.
+private struct LatestValueWrite: BatchStatement {
+    static let sql = Self(patientIDs: [], kinds: [], values: []).query.sql
+    let query: PostgresQuery
+
+    init(patientIDs: [PatientID], kinds: [String], values: [LatestValue]) {
+        query = """
+            INSERT INTO latest_reading (patient_id, kind, reading_id, measured_at, value, week, week_days,
+                                        previous_value, previous_at)
+            SELECT v.patient_id, v.kind, v.reading_id, instant(v.measured_at), v.value, v.week, v.week_days,
+                   CASE WHEN v.has_previous THEN v.previous_value END,
+                   CASE WHEN v.has_previous THEN instant(v.previous_at) END
+            FROM unnest(\(patientIDs)::text[], \(kinds)::text[],
+                        \(values.map(\.readingID))::bigint[], \(values.map(\.measuredAt))::bigint[],
+                        \(values.map(\.value))::float8[], \(values.map { Int64($0.week) })::bigint[],
+                        \(values.map { Int64($0.weekDays) })::bigint[], \(values.map { $0.previousAt != nil })::bool[],
+                        \(values.map { $0.previousValue ?? 0 })::float8[], \(values.map { $0.previousAt ?? 0 })::bigint[])
+                AS v (patient_id, kind, reading_id, measured_at, value, week, week_days, has_previous,
+                      previous_value, previous_at)
+            ON CONFLICT (patient_id, kind) DO UPDATE SET
+                reading_id = excluded.reading_id, measured_at = excluded.measured_at, value = excluded.value,
+                week = excluded.week, week_days = excluded.week_days, previous_value = excluded.previous_value,
+                previous_at = excluded.previous_at
+            """
     }
 }
 

@@ -227,30 +227,8 @@ extension PostgresMonitoringStore {
         var unsettled: [(PatientID, TimeZone, Date, Date?)] = []
         var withSettings: [PatientID] = []
         var zones: [String: TimeZone] = [:]
-        for try await row in try await connection.query(
-            """
-            SELECT m.id, m.time_zone, epoch_ms(m.monitoring_start), epoch_ms(m.ended_at),
-                   EXISTS (SELECT 1 FROM personal_setting AS s WHERE s.patient_id = m.id),
-                   c.problems, c.through, h.ids, h.kinds, h.vals, h.at
-            FROM unnest(\(patients)::text[], \(withHistory)::bool[], \(from)::bigint[]) AS p (patient_id, with_history, from_ms)
-            JOIN patient_monitoring AS m ON m.id = p.patient_id
-            LEFT JOIN LATERAL (
-                SELECT array_agg(problem ORDER BY problem) AS problems,
-                       array_agg(epoch_ms(through) ORDER BY problem) AS through
-                FROM (SELECT problem, max(evidence_at) AS through FROM flag
-                      WHERE patient_id = p.patient_id AND state = 'closed' GROUP BY problem) AS closed
-            ) AS c ON true
-            LEFT JOIN LATERAL (
-                SELECT array_agg(r.id ORDER BY r.measured_at, r.id) AS ids,
-                       array_agg(r.kind ORDER BY r.measured_at, r.id) AS kinds,
-                       array_agg(r.value ORDER BY r.measured_at, r.id) AS vals,
-                       array_agg(epoch_ms(r.measured_at) ORDER BY r.measured_at, r.id) AS at
-                FROM reading AS r
-                WHERE p.with_history AND r.patient_id = p.patient_id
-                  AND r.kind = ANY(\(ReadingKind.allCases.map(\.rawValue))::text[])
-                  AND r.measured_at >= instant(p.from_ms)
-            ) AS h ON true
-            """, logger: logger)
+        for try await row in try await connection.execute(
+            RuleInputRead(patients: patients, withHistory: withHistory, from: from), logger: logger)
         {
             var cells = RowCells(row, operation)
             let patientID = try cells.next(PatientID.self)
@@ -308,11 +286,7 @@ extension PostgresMonitoringStore {
     ) async throws -> [PatientID: FlagBook] {
         var open: [PatientID: [FlagBook.OpenFlag]] = [:]
         for flag in try await flagRows(
-            connection.query(
-                """
-                SELECT \(unescaped: FlagRow.columns) FROM flag
-                WHERE patient_id = ANY(\(patients)::text[]) AND state IN ('open', 'escalated')
-                """, logger: logger), strongestFirst: false)
+            connection.execute(OpenFlagRead(patients: patients), logger: logger), strongestFirst: false)
         {
             open[flag.patientID, default: []].append(
                 FlagBook.OpenFlag(
@@ -400,19 +374,20 @@ extension PostgresMonitoringStore {
 
     /// Flags read from rows of `FlagRow.columns`, their evidence strongest first or (for the
     /// flag book) as stored.
-    func flagRows(_ rows: PostgresRowSequence, strongestFirst: Bool = true) async throws -> [PatientFlag] {
+    func flagRows<Rows: AsyncSequence>(_ rows: Rows, strongestFirst: Bool = true) async throws -> [PatientFlag]
+    where Rows.Element == PostgresRow {
         var flags: [PatientFlag] = []
         let order = FlagBook()
-        for try await (
-            id, patientID, problem, ruleID, version, measurement, severity, state, explanation, readingIDs, evidenceAt,
-            evidence, back, openedAt, updatedAt, closedAt, closedBy, comment
-        ) in rows.decode(
-            (
-                Int64, PatientID, String, String, Int, String, String, String, String, String, Int64, String?, Int64?,
-                Int64, Int64, Int64?, String?, String?
-            ).self)
-        {
-            let severity = Severity(rawValue: severity) ?? .yellow
+        for try await row in rows {
+            let (
+                id, patientID, problem, ruleID, version, measurement, severityName, state, explanation, readingIDs,
+                evidenceAt, evidence, back, openedAt, updatedAt, closedAt, closedBy, comment
+            ) = try row.decode(
+                (
+                    Int64, PatientID, String, String, Int, String, String, String, String, String, Int64, String?,
+                    Int64?, Int64, Int64, Int64?, String?, String?
+                ).self)
+            let severity = Severity(rawValue: severityName) ?? .yellow
             flags.append(
                 PatientFlag(
                     id: id, patientID: patientID, problem: problem, ruleID: ruleID, ruleSetVersion: version,
@@ -438,4 +413,50 @@ enum FlagRow {
         epoch_ms(evidence_at), evidence, epoch_ms(back_in_range_at), epoch_ms(opened_at), epoch_ms(updated_at),
         epoch_ms(closed_at), closed_by, close_comment
         """
+}
+
+/// A group of patients' monitoring, closed evidence and (where `withHistory`) readings since
+/// `from` as arrays, one row per patient (`ruleInputs`).
+private struct RuleInputRead: BatchStatement {
+    static let sql = Self(patients: [], withHistory: [], from: []).query.sql
+    let query: PostgresQuery
+
+    init(patients: [PatientID], withHistory: [Bool], from: [Int64]) {
+        query = """
+            SELECT m.id, m.time_zone, epoch_ms(m.monitoring_start), epoch_ms(m.ended_at),
+                   EXISTS (SELECT 1 FROM personal_setting AS s WHERE s.patient_id = m.id),
+                   c.problems, c.through, h.ids, h.kinds, h.vals, h.at
+            FROM unnest(\(patients)::text[], \(withHistory)::bool[], \(from)::bigint[]) AS p (patient_id, with_history, from_ms)
+            JOIN patient_monitoring AS m ON m.id = p.patient_id
+            LEFT JOIN LATERAL (
+                SELECT array_agg(problem ORDER BY problem) AS problems,
+                       array_agg(epoch_ms(through) ORDER BY problem) AS through
+                FROM (SELECT problem, max(evidence_at) AS through FROM flag
+                      WHERE patient_id = p.patient_id AND state = 'closed' GROUP BY problem) AS closed
+            ) AS c ON true
+            LEFT JOIN LATERAL (
+                SELECT array_agg(r.id ORDER BY r.measured_at, r.id) AS ids,
+                       array_agg(r.kind ORDER BY r.measured_at, r.id) AS kinds,
+                       array_agg(r.value ORDER BY r.measured_at, r.id) AS vals,
+                       array_agg(epoch_ms(r.measured_at) ORDER BY r.measured_at, r.id) AS at
+                FROM reading AS r
+                WHERE p.with_history AND r.patient_id = p.patient_id
+                  AND r.kind = ANY(\(ReadingKind.allCases.map(\.rawValue))::text[])
+                  AND r.measured_at >= instant(p.from_ms)
+            ) AS h ON true
+            """
+    }
+}
+
+/// The open and escalated flags of a group of patients.
+private struct OpenFlagRead: BatchStatement {
+    static let sql = Self(patients: []).query.sql
+    let query: PostgresQuery
+
+    init(patients: [PatientID]) {
+        query = """
+            SELECT \(unescaped: FlagRow.columns) FROM flag
+            WHERE patient_id = ANY(\(patients)::text[]) AND state IN ('open', 'escalated')
+            """
+    }
 }

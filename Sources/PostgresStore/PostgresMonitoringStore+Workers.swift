@@ -16,30 +16,18 @@ extension PostgresMonitoringStore {
     @discardableResult
     public func moveFromInbox(_ messages: [InboxMessage], worker: WorkerName) async throws -> Int {
         guard let last = messages.last else { return 0 }
-        let ids = messages.map(\.id)
-        let topics = messages.map(\.topic)
-        let payloads = messages.map { ByteBuffer(bytes: $0.payload) }
-        let received = messages.map(\.receivedAt)
-        return Int(
-            try await number(
-                """
-                WITH mark AS (
-                    SELECT coalesce(max(moved_through), 0) AS through FROM inbox_progress WHERE worker = \(worker.text)
-                ), moved AS (
-                    INSERT INTO journal (source, topic, payload, received_at)
-                    SELECT 'mqtt', m.topic, m.payload, instant(m.received_at)
-                    FROM unnest(\(ids)::bigint[], \(topics)::text[], \(payloads)::bytea[], \(received)::bigint[])
-                        WITH ORDINALITY AS m (id, topic, payload, received_at, n), mark
-                    WHERE m.id > mark.through
-                    ORDER BY m.n
-                    RETURNING id
-                ), progress AS (
-                    INSERT INTO inbox_progress (worker, moved_through) VALUES (\(worker.text), \(last.id))
-                    ON CONFLICT (worker) DO UPDATE
-                        SET moved_through = greatest(inbox_progress.moved_through, excluded.moved_through)
-                )
-                SELECT count(*) FROM moved
-                """, "moving \(messages.count) messages of worker \(worker) into the journal"))
+        return try await failing("moving \(messages.count) messages of worker \(worker) into the journal") {
+            var moved = 0
+            for try await row in try await client.execute(
+                InboxMove(
+                    worker: worker.text, ids: messages.map(\.id), topics: messages.map(\.topic),
+                    payloads: messages.map { ByteBuffer(bytes: $0.payload) }, receivedAt: messages.map(\.receivedAt),
+                    last: last.id), logger: logger)
+            {
+                moved = try row.decode(Int.self)
+            }
+            return moved
+        }
     }
 
     /// The id of the last message of `worker`'s inbox that is in the journal; 0 if none.
@@ -149,5 +137,33 @@ extension PostgresMonitoringStore {
                 try await connection.query("DELETE FROM inbox_progress WHERE worker = \(worker.text)", logger: logger)
             }
         }
+    }
+}
+
+/// A worker's inbox messages after its mark journaled, and the mark moved to the last of them,
+/// returning how many were journaled (`moveFromInbox`).
+private struct InboxMove: BatchStatement {
+    static let sql = Self(worker: "", ids: [], topics: [], payloads: [], receivedAt: [], last: 0).query.sql
+    let query: PostgresQuery
+
+    init(worker: String, ids: [Int64], topics: [String], payloads: [ByteBuffer], receivedAt: [Int64], last: Int64) {
+        query = """
+            WITH mark AS (
+                SELECT coalesce(max(moved_through), 0) AS through FROM inbox_progress WHERE worker = \(worker)
+            ), moved AS (
+                INSERT INTO journal (source, topic, payload, received_at)
+                SELECT 'mqtt', m.topic, m.payload, instant(m.received_at)
+                FROM unnest(\(ids)::bigint[], \(topics)::text[], \(payloads)::bytea[], \(receivedAt)::bigint[])
+                    WITH ORDINALITY AS m (id, topic, payload, received_at, n), mark
+                WHERE m.id > mark.through
+                ORDER BY m.n
+                RETURNING id
+            ), progress AS (
+                INSERT INTO inbox_progress (worker, moved_through) VALUES (\(worker), \(last))
+                ON CONFLICT (worker) DO UPDATE
+                    SET moved_through = greatest(inbox_progress.moved_through, excluded.moved_through)
+            )
+            SELECT count(*) FROM moved
+            """
     }
 }
