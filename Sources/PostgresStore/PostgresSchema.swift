@@ -835,6 +835,25 @@ enum PostgresSchema {
                 $$
                 """
             ]),
+        Migration(
+            version: 16, name: "instant and epoch_ms inlined",
+            statements: [
+                // Declared IMMUTABLE, the two were run as SQL functions once per value: their
+                // bodies call STABLE operations (`timestamptz + interval`, `date_part` of a
+                // timestamptz), and PostgreSQL inlines a function only into what is no more
+                // constant than it promises. STABLE (true: neither depends on the session's time
+                // zone for whole milliseconds), they are inlined as the expressions they are. The
+                // same values; on 40,000 kept values `epoch_ms` took 90 ms and now 11 ms
+                // (docs/PERFORMANCE.md). Neither is used in an index, where only IMMUTABLE may be.
+                """
+                CREATE OR REPLACE FUNCTION instant(ms bigint) RETURNS timestamptz LANGUAGE sql STABLE PARALLEL SAFE
+                    RETURN timestamptz 'epoch' + ms * interval '1 millisecond'
+                """,
+                """
+                CREATE OR REPLACE FUNCTION epoch_ms(t timestamptz) RETURNS bigint LANGUAGE sql STABLE PARALLEL SAFE
+                    RETURN round(date_part('epoch', t) * 1000)::bigint
+                """,
+            ]),
     ]
 
     /// The newest version this build knows.

@@ -347,7 +347,7 @@ func withRegistry<T>(
     }
 
     @Test(
-        "instants go to milliseconds since 1970 and back exactly: before 1970, at it, in this century with odd milliseconds, far ahead"
+        "instants go to milliseconds since 1970 and back exactly: before 1970, at it, in this century with odd milliseconds, far ahead; both conversions inlined into the statements"
     )
     func epochMilliseconds() async throws {
         try await withPostgres { cluster in
@@ -367,6 +367,12 @@ func withRegistry<T>(
             // 09:00:00.123 in Copenhagen on Tuesday 1 December 2026.
             let stamp = try cluster.psql(location.database, "SELECT epoch_ms(timestamptz '2026-12-01 09:00:00.123+01')")
             #expect(stamp.trimmingCharacters(in: .whitespacesAndNewlines) == "1796112000123")
+            // Both are inlined into the statements that use them (schema v16), not called per value.
+            let plan = try cluster.psql(
+                location.database,
+                "EXPLAIN (VERBOSE, COSTS OFF) SELECT epoch_ms(instant(ms)) FROM unnest(ARRAY[\(list)]::bigint[]) AS ms")
+            #expect(plan.contains("date_part") && plan.contains("'00:00:00.001'::interval"), "not inlined: \(plan)")
+            #expect(!plan.contains("epoch_ms(") && !plan.contains("instant("), "not inlined: \(plan)")
         }
     }
 
