@@ -13,6 +13,12 @@ import PostgresNIO
 /// (`query`); `sql` is that text as made for placeholder values, which it equals for any values,
 /// since an interpolated value only ever becomes its parameter's number. Rows come back as they
 /// are, for the caller to decode.
+///
+/// Each one names itself (`name`, a short snake-case name of its own). PostgresNIO's default,
+/// the type's full name, is 65 bytes for a private type
+/// (`PostgresStore.(unknown context at $5597003312dc).LatestValueWrite`), and PostgreSQL keeps
+/// only the first 63 bytes of a prepared statement's name (`NAMEDATALEN`), so two long names
+/// alike in those would be one statement.
 protocol BatchStatement: PostgresPreparedStatement where Row == PostgresRow {
     /// The statement with this execution's values bound.
     var query: PostgresQuery { get }
@@ -21,6 +27,7 @@ protocol BatchStatement: PostgresPreparedStatement where Row == PostgresRow {
 extension BatchStatement {
     func makeBindings() -> PostgresBindings {
         assert(query.sql == Self.sql, "\(Self.self) made a different text for other values")
+        assert(Self.name.utf8.count < 64, "\(Self.name) is longer than PostgreSQL keeps")
         return query.binds
     }
 

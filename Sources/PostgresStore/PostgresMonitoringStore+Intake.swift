@@ -595,6 +595,7 @@ extension PostgresMonitoringStore {
 /// The oldest journal entries after `after` that no batch has processed or holds, locked for
 /// this one.
 private struct JournalClaim: BatchStatement {
+    static let name = "tele_ingest_journal_claim"
     static let sql = Self(after: 0, source: nil, limit: 0).query.sql
     let query: PostgresQuery
 
@@ -611,6 +612,7 @@ private struct JournalClaim: BatchStatement {
 /// The device locks of a chunk's serials (`take_locks`), then a row for each of them that is
 /// registered and one for each pairing they have had (`lockedDeviceKnowledge`).
 private struct LockedDeviceRead: BatchStatement {
+    static let name = "tele_ingest_locked_device_read"
     static let sql = Self(serials: [], wait: false).query.sql
     let query: PostgresQuery
 
@@ -635,6 +637,7 @@ private struct LockedDeviceRead: BatchStatement {
 /// join, the planner sorted the whole reading table against the keys while the table was small
 /// (60,000 readings, not 365,000; scripts/bench-duplicate-check).
 private struct KeptByMessage: BatchStatement {
+    static let name = "tele_ingest_kept_by_message"
     static let sql = Self(serials: [], messageIDs: [], kinds: []).query.sql
     let query: PostgresQuery
 
@@ -653,6 +656,7 @@ private struct KeptByMessage: BatchStatement {
 /// The stored reading under each key of device, kind and measured instant (readings without a
 /// message id), where there is one; as `KeptByMessage`.
 private struct KeptByTime: BatchStatement {
+    static let name = "tele_ingest_kept_by_time"
     static let sql = Self(serials: [], kinds: [], instants: []).query.sql
     let query: PostgresQuery
 
@@ -672,6 +676,7 @@ private struct KeptByTime: BatchStatement {
 /// outcomes and its new readings inserted, returning their ids; nothing written when `wait` is
 /// false and a lock is held elsewhere (`insertReadings`).
 private struct ReadingInsert: BatchStatement {
+    static let name = "tele_ingest_reading_insert"
     static let sql = Self(
         patients: [], wait: false, processedAt: 0, entries: [], outcomes: [], columns: ReadingColumns()
     ).query.sql
@@ -711,6 +716,7 @@ private struct ReadingInsert: BatchStatement {
 
 /// The kept latest values of pairs of patient and kind.
 private struct LatestValueRead: BatchStatement {
+    static let name = "tele_ingest_latest_value_read"
     static let sql = Self(patientIDs: [], kinds: []).query.sql
     let query: PostgresQuery
 
@@ -725,6 +731,7 @@ private struct LatestValueRead: BatchStatement {
 
 /// Latest values written back, one per pair of patient and kind.
 private struct LatestValueWrite: BatchStatement {
+    static let name = "tele_ingest_latest_value_write"
     static let sql = Self(patientIDs: [], kinds: [], values: []).query.sql
     let query: PostgresQuery
 

@@ -422,6 +422,7 @@ enum FlagRow {
 /// A group of patients' monitoring, closed evidence and (where `withHistory`) readings since
 /// `from` as arrays, one row per patient (`ruleInputs`).
 private struct RuleInputRead: BatchStatement {
+    static let name = "tele_ingest_rule_input_read"
     static let sql = Self(patients: [], withHistory: [], from: []).query.sql
     let query: PostgresQuery
 
@@ -452,6 +453,7 @@ private struct RuleInputRead: BatchStatement {
 
 /// The open and escalated flags of a group of patients.
 private struct OpenFlagRead: BatchStatement {
+    static let name = "tele_ingest_open_flag_read"
     static let sql = Self(patients: []).query.sql
     let query: PostgresQuery
 

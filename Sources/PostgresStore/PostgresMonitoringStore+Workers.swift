@@ -143,6 +143,7 @@ extension PostgresMonitoringStore {
 /// A worker's inbox messages after its mark journaled, and the mark moved to the last of them,
 /// returning how many were journaled (`moveFromInbox`).
 private struct InboxMove: BatchStatement {
+    static let name = "tele_ingest_inbox_move"
     static let sql = Self(worker: "", ids: [], topics: [], payloads: [], receivedAt: [], last: 0).query.sql
     let query: PostgresQuery
 
