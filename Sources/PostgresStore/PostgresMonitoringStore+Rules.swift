@@ -256,7 +256,8 @@ extension PostgresMonitoringStore {
             let historyStart = rules.historyStart(from: first, zone: zone)
             // The four arrays come from one pass over the same rows, so they line up; in no
             // stated order, which the rules do not need: they order each kind's readings by time
-            // and id themselves (`PatientHistory`). Four `array_agg(… ORDER BY …)` sorted each
+            // and id themselves (`PatientHistory`; `ArrivalOrderPropertyTests` hand them readings
+            // out of order and fail without that). Four `array_agg(… ORDER BY …)` sorted each
             // patient's rows four times on the server for nothing (docs/PERFORMANCE.md).
             var history: [Observation] = []
             history.reserveCapacity(ids.count)
