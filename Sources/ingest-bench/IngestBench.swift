@@ -17,19 +17,26 @@ struct IngestBench: AsyncParsableCommand {
 
     @Option(help: "Broker URL.") var broker = "mqtt://127.0.0.1:1883"
     @Option(help: "Messages to publish.") var messages = 30_000
+    @Option(help: "The first message's number: a later run goes on from an earlier one's last message (ids and times).")
+    var first = 0
     @Option(help: "Messages per second.") var rate = 1000.0
     @Option(help: "Patients (one scale each) the messages are spread over.") var patients = 1000
     @Option(help: "Write the patients and scales to this roster file (`tele-ingest patients import`), then exit.")
     var roster: String?
+    @Option(help: "Days before now that the first message's weighing was taken.") var daysBack = 20.0
+    @Option(help: "Seconds between one scale's weighings.") var spacing = 600.0
     @Option(help: "Receipt topic prefix, as configured in the service.") var receiptPrefix = "telekit"
     @Flag(help: "Publish as fast as the broker takes the messages instead of at --rate.") var unpaced = false
     @Flag(help: "Measure no latency: publish and exit (for a service running without receipts).")
     var noReceipts = false
+    @Option(help: "Also write each message's latency to this CSV file (seconds since the first publish, milliseconds).")
+    var latencies: String?
 
     func run() async throws {
         let serials = (0..<patients).map { String(format: "HV10-LAT%05d", $0) }
         if let roster {
-            let start = Date().addingTimeInterval(-30 * 86_400)
+            // Monitoring (and the scales' pairings) began before the first weighing.
+            let start = Date().addingTimeInterval(-max(30, daysBack + 1) * 86_400)
             try Roster(
                 patients: serials.enumerated().map { index, serial in
                     Roster.Patient(
@@ -45,7 +52,9 @@ struct IngestBench: AsyncParsableCommand {
             throw ValidationError("--broker expects mqtt://host:port")
         }
         let sent = Mutex<[String: ContinuousClock.Instant]>([:])
-        let latencies = Mutex<[Double]>([])
+        // Each receipted message: when it was published (since the first publish) and its latency.
+        let measured = Mutex<[(sentAt: Duration, ms: Double)]>([])
+        let began = Mutex<ContinuousClock.Instant?>(nil)
         let clock = ContinuousClock()
         // Without receipts there is nothing to subscribe to: only the publisher connects.
         let receipts =
@@ -62,9 +71,9 @@ struct IngestBench: AsyncParsableCommand {
                 guard let receipt = try? JSONDecoder().decode(Receipt.self, from: message.payload) else { return }
                 for entry in receipt.messages {
                     guard let id = entry.messageId, let start = sent.withLock({ $0[id] }) else { continue }
-                    let elapsed = arrived - start
-                    let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-                    latencies.withLock { $0.append(ms) }
+                    let ms = (arrived - start) / .milliseconds(1)
+                    let sentAt = start - (began.withLock { $0 } ?? start)
+                    measured.withLock { $0.append((sentAt, ms)) }
                 }
             }
         try receipts?.start()
@@ -77,26 +86,30 @@ struct IngestBench: AsyncParsableCommand {
         guard await receipts?.waitUntilConnected() ?? true, await publisher.waitUntilConnected() else {
             throw ValidationError("cannot reach the broker at \(broker)")
         }
-        let began = clock.now
-        let base = Date().addingTimeInterval(-20 * 86_400)
-        for number in 0..<messages {
+        let startedAt = clock.now
+        began.withLock { $0 = startedAt }
+        if latencies != nil {
+            print("first publish at \(Date().formatted(.iso8601.time(includingFractionalSeconds: true)))")
+        }
+        let base = Date().addingTimeInterval(-daysBack * 86_400)
+        for number in first..<(first + messages) {
             let serial = serials[number % serials.count]
             let id = "lat-\(number)"
-            // Distinct measurement times per scale: one weighing a day, going back from today.
-            let measured = base.addingTimeInterval(Double(number / serials.count) * 600)
+            // Distinct measurement times per scale, `spacing` apart from `daysBack` days ago.
+            let measured = base.addingTimeInterval(Double((number - first) / serials.count) * spacing)
             let payload =
                 #"{"serial": "\#(serial)", "msg_id": "\#(id)", "measured": "\#(measured.formatted(.iso8601))", "weight": \#(70 + Double(number % 50) / 10), "unit": "kg"}"#
             if unpaced {
                 // Keep at most a few thousand messages in this process's queue.
-                try await publisher.waitUntilAcknowledged(number - 2000)
+                try await publisher.waitUntilAcknowledged(number - first - 2000)
             } else {
-                try await clock.sleep(until: began + .seconds(Double(number) / rate))
+                try await clock.sleep(until: startedAt + .seconds(Double(number - first) / rate))
             }
             if !noReceipts { sent.withLock { $0[id] = clock.now } }
             try publisher.publish(topic: "telekit/\(serial)/hv10", payload: Data(payload.utf8))
         }
         try await publisher.waitUntilAcknowledged(messages)
-        let elapsed = clock.now - began
+        let elapsed = clock.now - startedAt
         if noReceipts {
             publisher.stop()
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -108,12 +121,20 @@ struct IngestBench: AsyncParsableCommand {
             return
         }
         let deadline = clock.now + .seconds(60)
-        while latencies.withLock({ $0.count }) < messages, clock.now < deadline {
+        while measured.withLock({ $0.count }) < messages, clock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
         publisher.stop()
         receipts?.stop()
-        let sorted = latencies.withLock { $0 }.sorted()
+        let results = measured.withLock { $0 }
+        if let latencies {
+            let lines = results.sorted { $0.sentAt < $1.sentAt }.map {
+                String(format: "%.4f,%.3f", $0.sentAt / .seconds(1), $0.ms)
+            }
+            try (["sent_s,latency_ms"] + lines).joined(separator: "\n").appending("\n")
+                .write(toFile: latencies, atomically: true, encoding: .utf8)
+        }
+        let sorted = results.map(\.ms).sorted()
         guard !sorted.isEmpty else {
             throw ValidationError("no receipts arrived: is tele-ingest running with receipts.enabled?")
         }

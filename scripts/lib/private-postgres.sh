@@ -7,7 +7,9 @@
 # tele-ingest's prepared statements are planned again whenever they are renewed (a plan made
 # when the journal held a few rows would scan it whole for the rest of the run; docs/POSTGRESQL.md).
 # Sets `pg_port` and `pg_url DATABASE`; `stop_private_postgres` stops it. PG_STATEMENTS=1 loads
-# pg_stat_statements (scripts/lib/bench-store.sh prints it).
+# pg_stat_statements (scripts/lib/bench-store.sh prints it). PG_OPTIONS adds server settings for a
+# diagnosis, e.g. PG_OPTIONS="-c log_autovacuum_min_duration=0 -c logging_collector=on -c
+# log_directory=/tmp/pg-log" to keep the server's log of a run.
 pg_bin() {
   local version
   version=$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)
@@ -28,7 +30,7 @@ start_private_postgres() {
   [ -n "$pg_port" ] || { echo "no free loopback port found" >&2; return 1; }
   pg_run "$(pg_bin initdb)" -D "$pg_dir/data" -U tele --auth=trust --no-sync -E UTF8 --locale=C.UTF-8 >/dev/null
   pg_run "$(pg_bin pg_ctl)" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 60 \
-    -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c autovacuum_naptime=1${PG_STATEMENTS:+ -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on}" \
+    -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c autovacuum_naptime=1${PG_STATEMENTS:+ -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on}${PG_OPTIONS:+ $PG_OPTIONS}" \
     start >/dev/null
 }
 create_private_database() { pg_run "$(pg_bin createdb)" -h 127.0.0.1 -p "$pg_port" -U tele "$1"; }
