@@ -610,8 +610,16 @@ private struct JournalClaim: BatchStatement {
 }
 
 /// The device locks of a chunk's serials (`take_locks`), then a row for each of them that is
-/// registered and one for each pairing they have had (`lockedDeviceKnowledge`).
-private struct LockedDeviceRead: BatchStatement {
+/// registered and one for each pairing they have had (`lockedDeviceKnowledge`); the serials are
+/// distinct.
+///
+/// Each serial is looked up on its own, an index search per key whatever the statistics say:
+/// a lateral subquery with `LIMIT 1` (the keys are unique) or `OFFSET 0` (a serial has had
+/// several pairings), which PostgreSQL does not merge into the outer query. Written as
+/// `serial = ANY(…)`, the plan kept for this prepared statement scanned the device and pairing
+/// tables whole and hashed every patient while they held about a thousand rows, as a site of a
+/// thousand patients has: 0.69 ms a batch instead of 0.27 (docs/PERFORMANCE.md).
+struct LockedDeviceRead: BatchStatement {
     static let name = "tele_ingest_locked_device_read"
     static let sql = Self(serials: [], wait: false).query.sql
     let query: PostgresQuery
@@ -621,13 +629,15 @@ private struct LockedDeviceRead: BatchStatement {
             SELECT take_locks(\(PostgresMonitoringStore.LockSpace.device.rawValue), \(serials)::text[], \(wait)),
                    NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::bigint
             UNION ALL
-            SELECT NULL, serial, NULL, NULL, NULL, NULL FROM device
-            WHERE serial = ANY(\(serials)::text[])
+            SELECT NULL, d.serial, NULL, NULL, NULL, NULL
+            FROM unnest(\(serials)::text[]) AS k (serial)
+            CROSS JOIN LATERAL (SELECT serial FROM device WHERE serial = k.serial LIMIT 1) AS d
             UNION ALL
-            SELECT NULL, pairing.serial, pairing.patient_id, patient.time_zone, epoch_ms(pairing.valid_from),
-                   epoch_ms(pairing.valid_to)
-            FROM pairing JOIN patient ON patient.id = pairing.patient_id
-            WHERE pairing.serial = ANY(\(serials)::text[])
+            SELECT NULL, p.serial, p.patient_id, z.time_zone, epoch_ms(p.valid_from), epoch_ms(p.valid_to)
+            FROM unnest(\(serials)::text[]) AS k (serial)
+            CROSS JOIN LATERAL (
+                SELECT serial, patient_id, valid_from, valid_to FROM pairing WHERE serial = k.serial OFFSET 0) AS p
+            CROSS JOIN LATERAL (SELECT time_zone FROM patient WHERE id = p.patient_id LIMIT 1) AS z
             """
     }
 }

@@ -421,8 +421,10 @@ enum FlagRow {
 }
 
 /// A group of patients' monitoring, closed evidence and (where `withHistory`) readings since
-/// `from` as arrays, one row per patient (`ruleInputs`).
-private struct RuleInputRead: BatchStatement {
+/// `from` as arrays, one row per patient (`ruleInputs`). Each patient is looked up on its own
+/// (a lateral subquery with `LIMIT 1`, as in `LockedDeviceRead`): as a join, the kept plan hashed
+/// the whole patient table for a batch's few patients while it held about a thousand.
+struct RuleInputRead: BatchStatement {
     static let name = "tele_ingest_rule_input_read"
     static let sql = Self(patients: [], withHistory: [], from: []).query.sql
     let query: PostgresQuery
@@ -433,7 +435,7 @@ private struct RuleInputRead: BatchStatement {
                    EXISTS (SELECT 1 FROM personal_setting AS s WHERE s.patient_id = m.id),
                    c.problems, c.through, h.ids, h.kinds, h.vals, h.at
             FROM unnest(\(patients)::text[], \(withHistory)::bool[], \(from)::bigint[]) AS p (patient_id, with_history, from_ms)
-            JOIN patient_monitoring AS m ON m.id = p.patient_id
+            CROSS JOIN LATERAL (SELECT * FROM patient_monitoring WHERE id = p.patient_id LIMIT 1) AS m
             LEFT JOIN LATERAL (
                 SELECT array_agg(problem ORDER BY problem) AS problems,
                        array_agg(epoch_ms(through) ORDER BY problem) AS through
