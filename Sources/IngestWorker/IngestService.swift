@@ -108,6 +108,16 @@ public final class IngestService: Service, Sendable {
 
         running.withLock { $0 = connection }
         defer { running.withLock { $0 = nil } }
+        let startedAt = backend.clock.now()
+        // In `status` from before the first connection, not from the heartbeat's first round:
+        // a worker that dies at once is then reported as not responding instead of being left
+        // out (the heartbeat below runs on its own task, some time after the connection).
+        do {
+            try await backend.recordServiceStatus(
+                status(connection: connection, startedAt: startedAt, since: startedAt, running: true))
+        } catch {
+            logger.error("cannot write the service status", metadata: ["error": "\(error)"])
+        }
         try connection.start()
         let missingData = Task { await checkMissingDataPeriodically(connection: connection) }
         defer { missingData.cancel() }
@@ -115,7 +125,6 @@ public final class IngestService: Service, Sendable {
         defer { retention.cancel() }
         let endpoint = Task { await serveMonitoringEndpoint() }
         defer { endpoint.cancel() }
-        let startedAt = backend.clock.now()
         let heartbeat = Task {
             await reportStatusPeriodically(connection: connection, startedAt: startedAt, wake: wake)
         }
