@@ -33,10 +33,13 @@ struct IngestBench: AsyncParsableCommand {
     var latencies: String?
 
     func run() async throws {
+        // The service's clock (`TELE_INGEST_NOW`, else the system's): the weighings' times are
+        // placed against it, and a time ahead of the service's would be quarantined.
+        let wallClock = try WallClock.fromEnvironment()
         let serials = (0..<patients).map { String(format: "HV10-LAT%05d", $0) }
         if let roster {
             // Monitoring (and the scales' pairings) began before the first weighing.
-            let start = Date().addingTimeInterval(-max(30, daysBack + 1) * 86_400)
+            let start = wallClock.now().addingTimeInterval(-max(30, daysBack + 1) * 86_400)
             try Roster(
                 patients: serials.enumerated().map { index, serial in
                     Roster.Patient(
@@ -89,9 +92,9 @@ struct IngestBench: AsyncParsableCommand {
         let startedAt = clock.now
         began.withLock { $0 = startedAt }
         if latencies != nil {
-            print("first publish at \(Date().formatted(.iso8601.time(includingFractionalSeconds: true)))")
+            print("first publish at \(wallClock.now().formatted(.iso8601.time(includingFractionalSeconds: true)))")
         }
-        let base = Date().addingTimeInterval(-daysBack * 86_400)
+        let base = wallClock.now().addingTimeInterval(-daysBack * 86_400)
         for number in first..<(first + messages) {
             let serial = serials[number % serials.count]
             let id = "lat-\(number)"
