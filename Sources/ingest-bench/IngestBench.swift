@@ -55,9 +55,8 @@ struct IngestBench: AsyncParsableCommand {
             throw ValidationError("--broker expects mqtt://host:port")
         }
         let sent = Mutex<[String: ContinuousClock.Instant]>([:])
-        // Each receipted message: when it was published (since the first publish) and its latency.
-        let measured = Mutex<[(sentAt: Duration, ms: Double)]>([])
-        let began = Mutex<ContinuousClock.Instant?>(nil)
+        // Each receipted message: when it was published and its latency.
+        let measured = Mutex<[(sent: ContinuousClock.Instant, ms: Double)]>([])
         let clock = ContinuousClock()
         // Without receipts there is nothing to subscribe to: only the publisher connects.
         let receipts =
@@ -75,8 +74,7 @@ struct IngestBench: AsyncParsableCommand {
                 for entry in receipt.messages {
                     guard let id = entry.messageId, let start = sent.withLock({ $0[id] }) else { continue }
                     let ms = (arrived - start) / .milliseconds(1)
-                    let sentAt = start - (began.withLock { $0 } ?? start)
-                    measured.withLock { $0.append((sentAt, ms)) }
+                    measured.withLock { $0.append((start, ms)) }
                 }
             }
         try receipts?.start()
@@ -90,7 +88,6 @@ struct IngestBench: AsyncParsableCommand {
             throw ValidationError("cannot reach the broker at \(broker)")
         }
         let startedAt = clock.now
-        began.withLock { $0 = startedAt }
         if latencies != nil {
             print("first publish at \(wallClock.now().formatted(.iso8601.time(includingFractionalSeconds: true)))")
         }
@@ -115,7 +112,7 @@ struct IngestBench: AsyncParsableCommand {
         let elapsed = clock.now - startedAt
         if noReceipts {
             publisher.stop()
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed / .seconds(1)
             print(
                 String(
                     format:
@@ -131,8 +128,8 @@ struct IngestBench: AsyncParsableCommand {
         receipts?.stop()
         let results = measured.withLock { $0 }
         if let latencies {
-            let lines = results.sorted { $0.sentAt < $1.sentAt }.map {
-                String(format: "%.4f,%.3f", $0.sentAt / .seconds(1), $0.ms)
+            let lines = results.sorted { $0.sent < $1.sent }.map {
+                String(format: "%.4f,%.3f", ($0.sent - startedAt) / .seconds(1), $0.ms)
             }
             try (["sent_s,latency_ms"] + lines).joined(separator: "\n").appending("\n")
                 .write(toFile: latencies, atomically: true, encoding: .utf8)
@@ -142,7 +139,7 @@ struct IngestBench: AsyncParsableCommand {
             throw ValidationError("no receipts arrived: is tele-ingest running with receipts.enabled?")
         }
         func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed / .seconds(1)
         print(
             String(
                 format: "published %d messages in %.1f s (%.0f msg/s); receipts for %d", messages, seconds,
